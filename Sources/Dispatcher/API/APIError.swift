@@ -1,0 +1,46 @@
+import Hummingbird
+import Shared
+
+/// An API failure: an HTTP status, a stable machine-readable code, and a message for people.
+///
+/// Rendered as `{"error": {"code": "...", "message": "..."}}`.
+struct APIError: Error, HTTPResponseError {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    static func malformedJSON(_ detail: String) -> APIError {
+        APIError(status: .badRequest, code: "malformed_json", message: "request body is not valid: \(detail)")
+    }
+
+    static func invalid(_ problems: [String]) -> APIError {
+        APIError(status: .unprocessableContent, code: "invalid_request", message: problems.joined(separator: "; "))
+    }
+
+    static func notFound(_ what: String) -> APIError {
+        APIError(status: .notFound, code: "not_found", message: "\(what) does not exist")
+    }
+
+    static func unknownBot(_ name: String) -> APIError {
+        APIError(status: .unprocessableContent, code: "unknown_bot", message: "no bot named '\(name.prefix(64))'")
+    }
+
+    static func conflict(_ message: String) -> APIError {
+        APIError(status: .conflict, code: "conflict", message: message)
+    }
+
+    static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(status: .contentTooLarge, code: "payload_too_large", message: "request body exceeds \(limit) bytes")
+    }
+
+    static func storeUnavailable(_ error: any Error) -> APIError {
+        APIError(status: .serviceUnavailable, code: "store_unavailable",
+                 message: "the job store cannot be written right now; nothing was changed (\(error))")
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try JSONResponse.make(APIErrorBody(code: code, message: message), status: status)
+        response.headers[.contentType] = "application/json"
+        return response
+    }
+}

@@ -1,0 +1,14 @@
+import Hummingbird
+import Shared
+
+/// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
+func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.get("v1/health") { _, _ in
+        try JSONResponse.make(["status": "ok"])
+    }
+    let v1 = router.group("v1")
+    BotRoutes(store: store).register(on: v1)
+    JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
+    return router
+}

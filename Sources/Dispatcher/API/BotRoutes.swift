@@ -1,0 +1,35 @@
+import Hummingbird
+import Shared
+
+/// `/v1/bots`: register and read bot definitions.
+struct BotRoutes {
+    let store: BotyardStore
+
+    func register(on router: RouterGroup<BasicRequestContext>) {
+        router.post("bots", use: create)
+        router.get("bots", use: list)
+        router.get("bots/:name", use: show)
+    }
+
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let bot = try await JSONResponse.decode(CreateBotRequest.self, from: request).definition
+        let problems = bot.problems
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        do {
+            try store.saveBot(bot)
+        } catch {
+            throw APIError.storeUnavailable(error)
+        }
+        return try JSONResponse.make(bot, status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try store.bots())
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard let bot = try store.bot(named: name) else { throw APIError.notFound("bot '\(name.prefix(64))'") }
+        return try JSONResponse.make(bot)
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Hummingbird
+import Shared
+
+/// JSON in and out of handlers, with Botyard's encoding (ISO-8601 dates) and clear errors.
+enum JSONResponse {
+    static let maximumBodyBytes = 1024 * 1024
+
+    static func make<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONCodec.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Reads and decodes the request body; too large → 413, not JSON or wrong shape → 400.
+    static func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBodyBytes)
+        } catch {
+            throw APIError.payloadTooLarge(limit: maximumBodyBytes)
+        }
+        do {
+            return try JSONCodec.decode(type, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.malformedJSON(error.detail)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Hummingbird
+import Shared
+
+/// `/v1/jobs`: submit, read, list and cancel jobs.
+struct JobRoutes {
+    let store: BotyardStore
+    /// Wakes the outbox relay so that a stored job is published at once.
+    let relaySignal: WakeSignal
+
+    func register(on router: RouterGroup<BasicRequestContext>) {
+        router.post("jobs", use: submit)
+        router.get("jobs", use: list)
+        router.get("jobs/:id", use: show)
+        router.get("jobs/:id/log", use: log)
+        router.post("jobs/:id/cancel", use: cancel)
+    }
+
+    @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let submission = try await JSONResponse.decode(SubmitJobRequest.self, from: request)
+        let problems = submission.problems
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        guard let bot = try store.bot(named: submission.bot) else { throw APIError.unknownBot(submission.bot) }
+        let job: JobSnapshot
+        do {
+            job = try store.submit(submission, bot: bot)
+        } catch {
+            throw APIError.storeUnavailable(error)
+        }
+        relaySignal.notify()
+        var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
+        response.headers[.location] = "/v1/jobs/\(job.id)"
+        return response
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = JobFilter()
+        if let state = query["state"] {
+            guard let parsed = JobState(rawValue: String(state)) else {
+                throw APIError.invalid(["state must be one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))"])
+            }
+            filter.state = parsed
+        }
+        filter.bot = query["bot"].map(String.init)
+        filter.group = query["group"].map(String.init)
+        if let limit = query["limit"] {
+            guard let parsed = Int(limit), (1...1000).contains(parsed) else {
+                throw APIError.invalid(["limit must be between 1 and 1000"])
+            }
+            filter.limit = parsed
+        }
+        return try JSONResponse.make(try store.jobs(filter))
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try jobID(context)
+        guard let job = try store.job(id: id) else { throw APIError.notFound("job \(id)") }
+        return try JSONResponse.make(job)
+    }
+
+    /// The bot's stdout and stderr of one attempt (`?attempt=N`, else the last), as text.
+    @Sendable func log(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try jobID(context)
+        var attempt: Int?
+        if let text = request.uri.queryParameters["attempt"] {
+            guard let parsed = Int(text), parsed >= 1 else { throw APIError.invalid(["attempt must be a positive number"]) }
+            attempt = parsed
+        }
+        guard try store.job(id: id) != nil else { throw APIError.notFound("job \(id)") }
+        guard let log = try store.log(jobID: id, attempt: attempt) else {
+            throw APIError.notFound("a log of job \(id)\(attempt.map { " attempt \($0)" } ?? "")")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: log)))
+    }
+
+    @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try jobID(context)
+        let result: CancelResult
+        do {
+            result = try store.cancel(jobID: id, reason: "cancelled through the API")
+        } catch {
+            throw APIError.storeUnavailable(error)
+        }
+        switch result {
+        case .cancelled(let job):
+            relaySignal.notify()
+            return try JSONResponse.make(job)
+        case .notFound:
+            throw APIError.notFound("job \(id)")
+        case .alreadyFinished(let state):
+            throw APIError.conflict("job \(id) already ended as \(state.rawValue)")
+        }
+    }
+
+    private func jobID(_ context: BasicRequestContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw APIError.invalid(["job id must be a positive number"]) }
+        return id
+    }
+}

@@ -1,0 +1,53 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// The dispatcher: its store, its HTTP API and the services that move messages.
+///
+/// `buildDispatcher` is kept apart from `main` so that tests start the very same thing.
+public struct DispatcherApplication: Sendable {
+    public let store: BotyardStore
+    let relaySignal: WakeSignal
+    let configuration: DispatcherConfiguration
+    let logger: Logger
+
+    public init(configuration: DispatcherConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.store = try BotyardStore(path: configuration.databasePath)
+        self.relaySignal = WakeSignal()
+    }
+
+    /// The broker-facing services: the outbox relay and the event consumer.
+    public var brokerServices: [any Service] {
+        [
+            OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
+                        batchSize: configuration.publishBatchSize, logger: logger),
+            EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal, logger: logger),
+        ]
+    }
+
+    /// The HTTP application, running the broker services beside the server.
+    ///
+    /// - Parameter onListening: called with the bound port once the server accepts requests.
+    public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        Application(
+            router: buildRouter(store: store, relaySignal: relaySignal),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                 serverName: "botyard-dispatcher"),
+            services: brokerServices,
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run() async throws {
+        try await makeApplication { port in
+            logger.info("dispatcher listening", metadata: ["http.port": "\(port)"])
+        }.runService()
+    }
+}

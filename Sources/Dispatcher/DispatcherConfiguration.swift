@@ -1,0 +1,22 @@
+import Shared
+
+/// Everything the dispatcher needs to start. Defaults suit a development machine.
+public struct DispatcherConfiguration: Sendable {
+    public var amqpURL: AMQPURL
+    /// The SQLite database file (created if missing).
+    public var databasePath: String
+    public var httpHost: String
+    /// 0 picks a free port (see ``DispatcherApplication/start(onListening:)``).
+    public var httpPort: Int
+    /// Outbox rows published per confirm window.
+    public var publishBatchSize: Int
+
+    public init(amqpURL: AMQPURL = AMQPURL(), databasePath: String = "botyard.sqlite", httpHost: String = "127.0.0.1",
+                httpPort: Int = 8080, publishBatchSize: Int = 200) {
+        self.amqpURL = amqpURL
+        self.databasePath = databasePath
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.publishBatchSize = publishBatchSize
+    }
+}

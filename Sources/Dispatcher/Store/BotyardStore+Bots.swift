@@ -1,0 +1,21 @@
+import Foundation
+import GRDB
+import Shared
+
+extension BotyardStore {
+    /// Creates or replaces a bot's definition.
+    public func saveBot(_ bot: BotDefinition, at now: Date = Date()) throws {
+        try write("save bot") { db in
+            let createdAt = try BotRecord.fetchOne(db, key: bot.name)?.createdAt ?? now
+            try BotRecord(name: bot.name, definition: bot, createdAt: createdAt, updatedAt: now).save(db)
+        }
+    }
+
+    public func bot(named name: String) throws -> BotDefinition? {
+        try read("read bot") { db in try BotRecord.fetchOne(db, key: name)?.definition }
+    }
+
+    public func bots() throws -> [BotDefinition] {
+        try read("list bots") { db in try BotRecord.order(Column("name")).fetchAll(db).map(\.definition) }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Shared
+
+/// Filters of `GET /v1/jobs`.
+public struct JobFilter: Sendable {
+    public var state: JobState?
+    public var bot: String?
+    public var group: String?
+    public var limit: Int
+
+    public init(state: JobState? = nil, bot: String? = nil, group: String? = nil, limit: Int = 100) {
+        self.state = state
+        self.bot = bot
+        self.group = group
+        self.limit = limit
+    }
+}
+
+/// What a cancel request found.
+public enum CancelResult: Sendable {
+    case cancelled(JobSnapshot)
+    case notFound
+    case alreadyFinished(JobState)
+}
+
+extension BotyardStore {
+    /// Stores a new job, `pending`, with its history row and the outbox row that will publish it.
+    public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
+        try write("submit job") { db in
+            var job = JobRecord(
+                id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
+                environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
+                state: .pending, attempts: 0, retryPolicy: request.retry ?? bot.retry,
+                timeoutSeconds: request.timeoutSeconds ?? bot.timeoutSeconds,
+                launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
+                exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
+                submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now)
+            try job.insert(db)
+            var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending,
+                                           attempt: 0, reason: "submitted (\(job.launchMethod.rawValue) by \(job.initiator))")
+            try history.insert(db)
+            let envelope = job.envelope(attempt: 1)
+            var outbox = OutboxRecord(
+                id: nil, jobID: job.id!, kind: .dispatch, exchange: Topology.jobsExchange,
+                routingKey: envelope.routingKey, headers: [:], body: try JSONCodec.encode(envelope),
+                messageID: envelope.messageID, mandatory: true, createdAt: now)
+            try outbox.insert(db)
+            return job.snapshot()
+        }
+    }
+
+    /// A job with its whole history, or nil.
+    public func job(id: Int64) throws -> JobSnapshot? {
+        try read("read job") { db in
+            guard let job = try JobRecord.fetchOne(db, key: id) else { return nil }
+            let history = try JobHistoryRecord
+                .filter(JobHistoryRecord.Columns.jobID == id)
+                .order(JobHistoryRecord.Columns.id)
+                .fetchAll(db)
+            return job.snapshot(history: history.map(\.entry))
+        }
+    }
+
+    /// Jobs matching `filter`, newest first.
+    public func jobs(_ filter: JobFilter) throws -> [JobSnapshot] {
+        try read("list jobs") { db in
+            var request = JobRecord.order(JobRecord.Columns.id.desc).limit(filter.limit)
+            if let state = filter.state { request = request.filter(JobRecord.Columns.state == state.rawValue) }
+            if let bot = filter.bot { request = request.filter(JobRecord.Columns.bot == bot) }
+            if let group = filter.group { request = request.filter(JobRecord.Columns.group == group) }
+            return try request.fetchAll(db).map { $0.snapshot() }
+        }
+    }
+
+    /// Counts of jobs by state.
+    public func jobCounts() throws -> [JobState: Int] {
+        try read("count jobs") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+            var counts: [JobState: Int] = [:]
+            for row in rows {
+                if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// The log of one attempt (the last one when `attempt` is nil), or nil when none was reported.
+    public func log(jobID: Int64, attempt: Int?) throws -> String? {
+        try read("read log") { db in
+            var request = JobLogRecord.filter(Column("jobID") == jobID)
+            if let attempt { request = request.filter(Column("attempt") == attempt) }
+            return try request.order(Column("attempt").desc).fetchOne(db)?.log
+        }
+    }
+
+    /// Cancels a job that has not finished: drops its unpublished messages and tells the
+    /// workers of its group to stop it or never start it.
+    public func cancel(jobID: Int64, reason: String, at now: Date = Date()) throws -> CancelResult {
+        try write("cancel job") { db in
+            guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
+            guard !job.state.isTerminal else { return .alreadyFinished(job.state) }
+            try OutboxRecord
+                .filter(Column("jobID") == jobID)
+                .filter([OutboxRecord.Kind.dispatch.rawValue, OutboxRecord.Kind.retry.rawValue].contains(Column("kind")))
+                .deleteAll(db)
+            job.finishedAt = now
+            job.reason = reason
+            try Self.transition(&job, to: .cancelled, attempt: job.attempts, reason: reason, at: now, in: db)
+            try Self.enqueueControl(.init(command: .cancel, jobID: jobID),
+                                    routingKey: Topology.controlRoutingKey(group: job.group), at: now, in: db)
+            return .cancelled(job.snapshot())
+        }
+    }
+
+    static func enqueueControl(_ message: ControlMessage, routingKey: String, at now: Date, in db: Database) throws {
+        var outbox = OutboxRecord(
+            id: nil, jobID: message.jobID, kind: .control, exchange: Topology.controlExchange, routingKey: routingKey,
+            headers: [:], body: try JSONCodec.encode(message), messageID: "control-\(message.jobID)-\(UUID().uuidString)",
+            mandatory: false, createdAt: now)
+        try outbox.insert(db)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+import Shared
+
+/// The dispatcher's system of record: bots, jobs, their history and logs, and the outbox of
+/// messages still to publish. SQLite in WAL mode; one serial writer, concurrent readers.
+///
+/// Every change of a job's state happens in one transaction with its history row and, where
+/// the change sends a message, with its outbox row.
+public final class BotyardStore: Sendable {
+    let database: DatabasePool
+
+    /// Opens (creating and migrating as needed) the store at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "botyard"
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try StoreMigrations.migrator.migrate(database)
+        } catch {
+            throw StoreError(operation: "open \(path)", message: Self.describe(error))
+        }
+    }
+
+    func read<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
+        do {
+            return try database.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(operation: operation, message: Self.describe(error))
+        }
+    }
+
+    func write<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
+        do {
+            return try database.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(operation: operation, message: Self.describe(error))
+        }
+    }
+
+    /// SQLite's own message, without the statement or its arguments.
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "\(error.resultCode): \(error.message ?? "no message")"
+        }
+        return "\(error)"
+    }
+
+    /// Records a state change of `job` with its history row.
+    static func transition(_ job: inout JobRecord, to state: JobState, attempt: Int, reason: String, at: Date,
+                           in db: Database) throws {
+        let from = job.state
+        job.state = state
+        job.updatedAt = at
+        try job.update(db)
+        var history = JobHistoryRecord(id: nil, jobID: job.id!, at: at, fromState: from, toState: state,
+                                       attempt: attempt, reason: reason)
+        try history.insert(db)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import Shared
+
+/// A row of `bots`: the latest definition of each bot.
+struct BotRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "bots"
+
+    var name: String
+    var definition: BotDefinition
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+/// A row of `jobs`.
+struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "jobs"
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let state = Column(CodingKeys.state)
+        static let bot = Column(CodingKeys.bot)
+        static let group = Column(CodingKeys.group)
+        static let priority = Column(CodingKeys.priority)
+        static let environment = Column(CodingKeys.environment)
+    }
+
+    var id: Int64?
+    var bot: String
+    /// The bot as it was when the job was submitted: every attempt runs the same definition.
+    var botSnapshot: BotDefinition
+    var group: String
+    var priority: Priority
+    var environment: String
+    var inputs: [String: String]
+    var account: String?
+    var state: JobState
+    var attempts: Int
+    var retryPolicy: RetryPolicy
+    var timeoutSeconds: Int
+    var launchMethod: LaunchMethod
+    var initiator: String
+    var exitCode: Int32?
+    var outputs: [String: String]
+    var reason: String?
+    var workerID: String?
+    var host: String?
+    var ranAs: String?
+    var submittedAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var updatedAt: Date
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// The message that starts attempt `attempt`.
+    func envelope(attempt: Int) -> JobEnvelope {
+        JobEnvelope(jobID: id!, attempt: attempt, maxAttempts: retryPolicy.maxAttempts, bot: botSnapshot, group: group,
+                    priority: priority, environment: environment, inputs: inputs, account: account,
+                    timeoutSeconds: timeoutSeconds, submittedAt: submittedAt)
+    }
+
+    func snapshot(history: [JobHistoryEntry]? = nil) -> JobSnapshot {
+        JobSnapshot(id: id!, bot: bot, botVersion: botSnapshot.version, group: group, priority: priority,
+                    environment: environment, inputs: inputs, account: account, state: state, attempts: attempts,
+                    maxAttempts: retryPolicy.maxAttempts, timeoutSeconds: timeoutSeconds, launchMethod: launchMethod,
+                    initiator: initiator, exitCode: exitCode, outputs: outputs, reason: reason, workerID: workerID,
+                    host: host, ranAs: ranAs, submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt,
+                    updatedAt: updatedAt, history: history)
+    }
+}
+
+/// A row of `job_history`: one state change.
+struct JobHistoryRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "job_history"
+
+    enum Columns {
+        static let jobID = Column(CodingKeys.jobID)
+        static let id = Column(CodingKeys.id)
+    }
+
+    var id: Int64?
+    var jobID: Int64
+    var at: Date
+    var fromState: JobState?
+    var toState: JobState
+    var attempt: Int
+    var reason: String
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var entry: JobHistoryEntry {
+        JobHistoryEntry(at: at, from: fromState, to: toState, attempt: attempt, reason: reason)
+    }
+}
+
+/// A row of `job_logs`: the log tail of one attempt.
+struct JobLogRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "job_logs"
+
+    var jobID: Int64
+    var attempt: Int
+    var log: String
+}
+
+/// A row of `outbox`: a message to publish, written in the same transaction as the state
+/// change it belongs to, deleted once the broker confirmed it.
+struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "outbox"
+
+    enum Kind: String, Codable {
+        /// First attempt of a job: on confirm, `pending` becomes `queued`.
+        case dispatch
+        case retry
+        case dead
+        case control
+    }
+
+    var id: Int64?
+    var jobID: Int64
+    var kind: Kind
+    var exchange: String
+    var routingKey: String
+    var headers: [String: String]
+    var body: Data
+    var messageID: String
+    var mandatory: Bool
+    var createdAt: Date
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var message: AMQPMessage {
+        AMQPMessage(exchange: exchange, routingKey: routingKey, body: body, messageID: messageID,
+                    headers: headers.mapValues { .string($0) }, mandatory: mandatory)
+    }
+}

@@ -1,0 +1,74 @@
+import GRDB
+
+/// The store's schema, as named migrations. Append new ones; never edit a released one.
+enum StoreMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.create(table: "bots") { table in
+                table.primaryKey("name", .text)
+                table.column("definition", .jsonText).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "jobs") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("bot", .text).notNull().indexed()
+                table.column("botSnapshot", .jsonText).notNull()
+                table.column("group", .text).notNull()
+                table.column("priority", .text).notNull()
+                table.column("environment", .text).notNull()
+                table.column("inputs", .jsonText).notNull()
+                table.column("account", .text)
+                table.column("state", .text).notNull().indexed()
+                table.column("attempts", .integer).notNull()
+                table.column("retryPolicy", .jsonText).notNull()
+                table.column("timeoutSeconds", .integer).notNull()
+                table.column("launchMethod", .text).notNull()
+                table.column("initiator", .text).notNull()
+                table.column("exitCode", .integer)
+                table.column("outputs", .jsonText).notNull()
+                table.column("reason", .text)
+                table.column("workerID", .text)
+                table.column("host", .text)
+                table.column("ranAs", .text)
+                table.column("submittedAt", .datetime).notNull()
+                table.column("startedAt", .datetime)
+                table.column("finishedAt", .datetime)
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "job_history") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("jobID", .integer).notNull().indexed().references("jobs", onDelete: .cascade)
+                table.column("at", .datetime).notNull()
+                table.column("fromState", .text)
+                table.column("toState", .text).notNull()
+                table.column("attempt", .integer).notNull()
+                table.column("reason", .text).notNull()
+            }
+            try db.create(table: "job_logs") { table in
+                table.column("jobID", .integer).notNull().references("jobs", onDelete: .cascade)
+                table.column("attempt", .integer).notNull()
+                table.column("log", .text).notNull()
+                table.primaryKey(["jobID", "attempt"])
+            }
+            try db.create(table: "outbox") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("jobID", .integer).notNull()
+                table.column("kind", .text).notNull()
+                table.column("exchange", .text).notNull()
+                table.column("routingKey", .text).notNull()
+                table.column("headers", .jsonText).notNull()
+                table.column("body", .blob).notNull()
+                table.column("messageID", .text).notNull()
+                table.column("mandatory", .boolean).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "applied_events") { table in
+                table.primaryKey("eventID", .text)
+                table.column("appliedAt", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+}

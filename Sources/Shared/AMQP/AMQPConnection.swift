@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+
+/// A connection to a RabbitMQ broker over rabbitmq-c.
+///
+/// ## A note on blocking
+/// rabbitmq-c calls block and a connection must not be shared between threads, so each
+/// `AMQPConnection` owns one OS thread that makes every C call for it (see ``ConnectionCore``).
+/// The async methods here hand work to that thread and suspend until it answers; nothing blocks
+/// Swift's cooperative pool. Use separate connections for publishing and consuming, so that a
+/// slow consumer never delays confirms.
+public final class AMQPConnection: Sendable {
+    public let url: AMQPURL
+    /// Shown as the connection name in RabbitMQ's management UI.
+    public let name: String
+    let mailbox: Mailbox
+
+    private init(url: AMQPURL, name: String, mailbox: Mailbox) {
+        self.url = url
+        self.name = name
+        self.mailbox = mailbox
+    }
+
+    /// Opens a connection and logs in.
+    ///
+    /// - Parameters:
+    ///   - heartbeatSeconds: the heartbeat asked of the broker; a connection that hears nothing for
+    ///     twice this long is declared dead by both sides.
+    /// - Throws: ``AMQPError`` with code `connectionFailed`.
+    public static func connect(
+        to url: AMQPURL,
+        name: String,
+        heartbeatSeconds: Int = 30,
+        logger: Logger
+    ) async throws -> AMQPConnection {
+        let mailbox = Mailbox()
+        let connection = AMQPConnection(url: url, name: name, mailbox: mailbox)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                let core: ConnectionCore
+                do throws(AMQPError) {
+                    core = try ConnectionCore.connect(to: url, name: name, heartbeatSeconds: heartbeatSeconds,
+                                                      logger: logger)
+                } catch {
+                    mailbox.close(reason: error)
+                    continuation.resume(throwing: error)
+                    return
+                }
+                core.connection = connection
+                continuation.resume()
+                core.run(mailbox: mailbox, heartbeatSeconds: heartbeatSeconds)
+                core.connection = nil
+            }
+            thread.name = "amqp: \(name)"
+            thread.start()
+        }
+        return connection
+    }
+
+    /// Opens a new channel on this connection.
+    public func openChannel() async throws -> AMQPChannel {
+        let number = try await perform { core in try core.openChannel() }
+        return AMQPChannel(number: number, connection: self)
+    }
+
+    /// Closes the connection; waiting publishes and consumers end with `connectionClosed`.
+    public func close() async {
+        _ = try? await perform { core in core.close() }
+        _ = await mailbox.waitUntilClosed()
+    }
+
+    /// Returns when the connection has ended, with the reason.
+    public func waitUntilClosed() async -> AMQPError {
+        await mailbox.waitUntilClosed()
+    }
+
+    public var isOpen: Bool { mailbox.closedReason == nil }
+
+    /// Runs `body` on the connection's thread.
+    func perform<Value: Sendable>(
+        _ body: @escaping @Sendable (ConnectionCore) throws -> Value
+    ) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            mailbox.submit(Mailbox.Command(
+                run: { core in continuation.resume(with: Result { try body(core) }) },
+                fail: { error in continuation.resume(throwing: error) }
+            ))
+        }
+    }
+
+    /// Submits `start` to the connection's thread, which resumes the continuation it is given
+    /// later (e.g. when confirms arrive).
+    func performDeferred<Value: Sendable>(
+        _ start: @escaping @Sendable (ConnectionCore, CheckedContinuation<Value, any Error>) -> Void
+    ) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            mailbox.submit(Mailbox.Command(
+                run: { core in start(core, continuation) },
+                fail: { error in continuation.resume(throwing: error) }
+            ))
+        }
+    }
+}

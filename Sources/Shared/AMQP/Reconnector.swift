@@ -1,0 +1,49 @@
+import Logging
+import ServiceLifecycle
+
+/// Keeps a piece of work connected: opens a connection, runs the work on it, and when the
+/// connection breaks (a broker restart, a network fault) waits and starts over, with capped
+/// exponential backoff, until the task is cancelled.
+public struct Reconnector: Sendable {
+    public var url: AMQPURL
+    public var connectionName: String
+    public var initialDelay: Duration
+    public var maximumDelay: Duration
+    public var logger: Logger
+
+    public init(url: AMQPURL, connectionName: String, initialDelay: Duration = .milliseconds(200),
+                maximumDelay: Duration = .seconds(5), logger: Logger) {
+        self.url = url
+        self.connectionName = connectionName
+        self.initialDelay = initialDelay
+        self.maximumDelay = maximumDelay
+        self.logger = logger
+    }
+
+    /// Runs `work` with a connected ``AMQPConnection`` until cancelled or shut down gracefully.
+    /// The connection is closed when `work` returns or throws.
+    public func run(_ work: (AMQPConnection) async throws -> Void) async {
+        var delay = initialDelay
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let connection = try await AMQPConnection.connect(to: url, name: connectionName, logger: logger)
+                logger.info("connected to broker", metadata: ["amqp.url": "\(url)", "amqp.connection": "\(connectionName)"])
+                delay = initialDelay
+                do {
+                    try await work(connection)
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                await connection.close()
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.warning("broker connection lost; reconnecting", metadata: [
+                    "amqp.connection": "\(connectionName)", "error": "\(error)", "retry.delay": "\(delay)",
+                ])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, maximumDelay)
+        }
+    }
+}

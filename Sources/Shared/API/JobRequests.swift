@@ -1,0 +1,197 @@
+import Foundation
+
+/// `POST /v1/jobs`: one request to run a bot.
+public struct SubmitJobRequest: Codable, Sendable {
+    public var bot: String
+    public var group: String
+    public var priority: Priority?
+    public var environment: String?
+    public var inputs: [String: String]?
+    /// Run only under this account.
+    public var account: String?
+    /// Overrides the bot's timeout for this job.
+    public var timeoutSeconds: Int?
+    /// Overrides the bot's retry policy for this job.
+    public var retry: RetryPolicy?
+    public var launchMethod: LaunchMethod?
+    public var initiator: String?
+
+    public init(bot: String, group: String, priority: Priority? = nil, environment: String? = nil,
+                inputs: [String: String]? = nil, account: String? = nil, timeoutSeconds: Int? = nil,
+                retry: RetryPolicy? = nil, launchMethod: LaunchMethod? = nil, initiator: String? = nil) {
+        self.bot = bot
+        self.group = group
+        self.priority = priority
+        self.environment = environment
+        self.inputs = inputs
+        self.account = account
+        self.timeoutSeconds = timeoutSeconds
+        self.retry = retry
+        self.launchMethod = launchMethod
+        self.initiator = initiator
+    }
+
+    public static let maximumInputBytes = 64 * 1024
+    public static let environments: Set<String> = ["dev", "staging", "prod"]
+
+    /// Problems with the request on its own (the bot's existence is checked by the dispatcher).
+    public var problems: [String] {
+        var problems: [String] = []
+        if !Names.isValid(bot) { problems.append("bot must be a valid name") }
+        if !Names.isValidGroup(group) {
+            problems.append("group must be 1-64 letters, digits, '_' or '-', starting with a letter or digit")
+        }
+        if let environment, !Self.environments.contains(environment) {
+            problems.append("environment must be one of dev, staging, prod")
+        }
+        if let account, !Names.isValid(account) { problems.append("account must be a valid name") }
+        if let inputs {
+            for key in inputs.keys.sorted() where !Names.isValidVariable(key) {
+                problems.append("input key '\(key.prefix(64))' must match [A-Za-z_][A-Za-z0-9_]*")
+            }
+            if inputs.contains(where: { $0.value.utf8.contains(0) }) { problems.append("inputs must not contain NUL bytes") }
+            let size = inputs.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+            if size > Self.maximumInputBytes { problems.append("inputs exceed \(Self.maximumInputBytes) bytes") }
+        }
+        if let timeoutSeconds, !(1...BotDefinition.maximumTimeoutSeconds).contains(timeoutSeconds) {
+            problems.append("timeoutSeconds must be between 1 and \(BotDefinition.maximumTimeoutSeconds)")
+        }
+        if let retry { problems.append(contentsOf: retry.problems) }
+        if let initiator, initiator.count > 128 { problems.append("initiator may have at most 128 characters") }
+        return problems
+    }
+}
+
+/// How a job came to be.
+public enum LaunchMethod: String, Codable, Sendable {
+    case manual, api, schedule, queueTrigger = "queue-trigger", pipeline, workflow, botStartedByBot = "bot-started-by-bot"
+}
+
+/// `201 Created` answer to `POST /v1/jobs`.
+public struct JobCreated: Codable, Sendable {
+    public var id: Int64
+    public var state: JobState
+
+    public init(id: Int64, state: JobState) {
+        self.id = id
+        self.state = state
+    }
+}
+
+/// A job as the API shows it.
+public struct JobSnapshot: Codable, Sendable {
+    public var id: Int64
+    public var bot: String
+    public var botVersion: String
+    public var group: String
+    public var priority: Priority
+    public var environment: String
+    public var inputs: [String: String]
+    public var account: String?
+    public var state: JobState
+    /// Attempts started so far.
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var timeoutSeconds: Int
+    public var launchMethod: LaunchMethod
+    public var initiator: String
+    public var exitCode: Int32?
+    public var outputs: [String: String]
+    /// Why the job is where it is (the last failure, the cancel, the dead-lettering).
+    public var reason: String?
+    public var workerID: String?
+    public var host: String?
+    /// The account the last attempt ran under.
+    public var ranAs: String?
+    public var submittedAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var updatedAt: Date
+    /// Every state change, oldest first (on `GET /v1/jobs/{id}` only).
+    public var history: [JobHistoryEntry]?
+
+    public init(
+        id: Int64,
+        bot: String,
+        botVersion: String,
+        group: String,
+        priority: Priority,
+        environment: String,
+        inputs: [String: String],
+        account: String?,
+        state: JobState,
+        attempts: Int,
+        maxAttempts: Int,
+        timeoutSeconds: Int,
+        launchMethod: LaunchMethod,
+        initiator: String,
+        exitCode: Int32?,
+        outputs: [String: String],
+        reason: String?,
+        workerID: String?,
+        host: String?,
+        ranAs: String?,
+        submittedAt: Date,
+        startedAt: Date?,
+        finishedAt: Date?,
+        updatedAt: Date,
+        history: [JobHistoryEntry]?
+    ) {
+        self.id = id
+        self.bot = bot
+        self.botVersion = botVersion
+        self.group = group
+        self.priority = priority
+        self.environment = environment
+        self.inputs = inputs
+        self.account = account
+        self.state = state
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.timeoutSeconds = timeoutSeconds
+        self.launchMethod = launchMethod
+        self.initiator = initiator
+        self.exitCode = exitCode
+        self.outputs = outputs
+        self.reason = reason
+        self.workerID = workerID
+        self.host = host
+        self.ranAs = ranAs
+        self.submittedAt = submittedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.updatedAt = updatedAt
+        self.history = history
+    }
+}
+
+/// One state change of a job.
+public struct JobHistoryEntry: Codable, Sendable, Equatable {
+    public var at: Date
+    public var from: JobState?
+    public var to: JobState
+    public var attempt: Int
+    public var reason: String
+
+    public init(at: Date, from: JobState?, to: JobState, attempt: Int, reason: String) {
+        self.at = at
+        self.from = from
+        self.to = to
+        self.attempt = attempt
+        self.reason = reason
+    }
+}
+
+/// The body of every API error: `{"error": {"code": "...", "message": "..."}}`.
+public struct APIErrorBody: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public var code: String
+        public var message: String
+    }
+
+    public var error: Detail
+
+    public init(code: String, message: String) {
+        self.error = Detail(code: code, message: message)
+    }
+}

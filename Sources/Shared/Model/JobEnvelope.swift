@@ -1,0 +1,53 @@
+import Foundation
+
+/// The message a job travels in through `botyard.jobs`: everything a worker needs to run one
+/// attempt without asking the dispatcher.
+public struct JobEnvelope: Codable, Sendable, Equatable {
+    public var jobID: Int64
+    /// 1-based number of the attempt this message starts.
+    public var attempt: Int
+    /// Attempts the job may use in all; a redelivery past it is not run.
+    public var maxAttempts: Int
+    public var bot: BotDefinition
+    public var group: String
+    public var priority: Priority
+    public var environment: String
+    public var inputs: [String: String]
+    /// Run only under this account, when set.
+    public var account: String?
+    /// Time limit of this attempt (the job's override or the bot's default).
+    public var timeoutSeconds: Int
+    public var submittedAt: Date
+
+    public init(
+        jobID: Int64,
+        attempt: Int,
+        maxAttempts: Int,
+        bot: BotDefinition,
+        group: String,
+        priority: Priority,
+        environment: String,
+        inputs: [String: String],
+        account: String?,
+        timeoutSeconds: Int,
+        submittedAt: Date
+    ) {
+        self.jobID = jobID
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.bot = bot
+        self.group = group
+        self.priority = priority
+        self.environment = environment
+        self.inputs = inputs
+        self.account = account
+        self.timeoutSeconds = timeoutSeconds
+        self.submittedAt = submittedAt
+    }
+
+    /// The routing key in `botyard.jobs` (and, kept through dead-lettering, in `botyard.retry`).
+    public var routingKey: String { Topology.jobRoutingKey(group: group, priority: priority) }
+
+    /// The AMQP message id: unique per job and attempt, so duplicates can be told apart.
+    public var messageID: String { "job-\(jobID)-\(attempt)" }
+}

@@ -1,0 +1,72 @@
+import Synchronization
+
+/// Wakes one waiting task early; a wake with nobody waiting is remembered once.
+///
+/// The outbox relay waits on it between polls so that a new job is published at once.
+public final class WakeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        var nextID = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func notify() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Returns after a ``notify()``, after `timeout`, or on cancellation, whichever comes first.
+    public func wait(timeout: Duration) async {
+        let id: Int? = state.withLock { state in
+            if state.pending {
+                state.pending = false
+                return nil
+            }
+            state.nextID += 1
+            return state.nextID
+        }
+        guard let id else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.resume(id)
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.pending || Task.isCancelled {
+                            state.pending = false
+                            return true
+                        }
+                        state.waiter = (id, continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                self.resume(id)
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func resume(_ id: Int) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+}

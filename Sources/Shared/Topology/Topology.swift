@@ -1,0 +1,43 @@
+/// The names of Botyard's exchanges and queues, in one place (documented in README).
+public enum Topology {
+    /// Topic exchange for jobs; routing key `<group>.<priority>`.
+    public static let jobsExchange = "botyard.jobs"
+    /// Headers exchange for delayed retries; header ``retryDelayHeader`` picks the TTL queue,
+    /// the routing key stays the job's own so that dead-lettering brings it back to its queue.
+    public static let retryExchange = "botyard.retry"
+    /// Fanout exchange for parked jobs.
+    public static let deadExchange = "botyard.dead"
+    public static let deadQueue = "botyard.dead"
+    /// Topic exchange for worker reports; routing key `job.<kind>`.
+    public static let eventsExchange = "botyard.events"
+    public static let dispatcherEventsQueue = "botyard.events.dispatcher"
+    /// Topic exchange for orders to workers; routing key `group.<group>` or `worker.<id>`.
+    public static let controlExchange = "botyard.control"
+
+    public static let retryDelayHeader = "botyard-retry-delay-ms"
+    /// Header set on a message parked in `botyard.dead`: why it is there.
+    public static let deadReasonHeader = "botyard-dead-reason"
+
+    /// Deliveries of one message after which the broker parks it in `botyard.dead` on its own:
+    /// the last guard against a message that crashes every worker that takes it.
+    public static let deliveryLimit = 20
+
+    public static func jobRoutingKey(group: String, priority: Priority) -> String {
+        "\(group).\(priority.rawValue)"
+    }
+
+    public static func jobQueue(group: String, priority: Priority) -> String {
+        "\(jobsExchange).\(group).\(priority.rawValue)"
+    }
+
+    public static func retryQueue(delayMilliseconds: Int) -> String {
+        "\(retryExchange).\(delayMilliseconds)ms"
+    }
+
+    public static func controlQueue(workerID: String) -> String {
+        "\(controlExchange).\(workerID)"
+    }
+
+    public static func controlRoutingKey(group: String) -> String { "group.\(group)" }
+    public static func controlRoutingKey(workerID: String) -> String { "worker.\(workerID)" }
+}

@@ -1,0 +1,67 @@
+/// Declares Botyard's exchanges and queues. Every declaration is idempotent, so dispatcher and
+/// workers all declare what they use at start and after each reconnect.
+public enum TopologyDeclarer {
+    /// Exchanges, the dead-letter queue and the dispatcher's event queue.
+    public static func declareCore(on channel: AMQPChannel) async throws {
+        try await channel.declareExchange(Topology.jobsExchange, type: .topic)
+        try await channel.declareExchange(Topology.retryExchange, type: .headers)
+        try await channel.declareExchange(Topology.deadExchange, type: .fanout)
+        try await channel.declareExchange(Topology.eventsExchange, type: .topic)
+        try await channel.declareExchange(Topology.controlExchange, type: .topic)
+        try await channel.declareQueue(Topology.deadQueue, arguments: quorum)
+        try await channel.bindQueue(Topology.deadQueue, exchange: Topology.deadExchange, routingKey: "")
+        try await channel.declareQueue(Topology.dispatcherEventsQueue,
+                                       arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 })
+        try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange, routingKey: "job.*")
+    }
+
+    /// The three priority queues of a runner group.
+    ///
+    /// Quorum queues: replicated in a cluster, and their delivery limit parks a message that
+    /// keeps coming back (a worker crashing on it) in `botyard.dead`. RabbitMQ 3.10 refuses
+    /// `x-max-priority` on quorum queues, hence one queue per priority.
+    public static func declareJobQueues(group: String, on channel: AMQPChannel) async throws {
+        for priority in Priority.allCases {
+            let queue = Topology.jobQueue(group: group, priority: priority)
+            try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
+                .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })
+            try await channel.bindQueue(queue, exchange: Topology.jobsExchange,
+                                        routingKey: Topology.jobRoutingKey(group: group, priority: priority))
+        }
+    }
+
+    /// The TTL queue of one retry delay: messages wait `delayMilliseconds`, then dead-letter back
+    /// to `botyard.jobs` with the routing key they were published with.
+    public static func declareRetryQueue(delayMilliseconds: Int, on channel: AMQPChannel) async throws {
+        let queue = Topology.retryQueue(delayMilliseconds: delayMilliseconds)
+        var arguments = quorum.merging(deadLettering(to: Topology.jobsExchange)) { $1 }
+        arguments["x-message-ttl"] = .int(Int64(delayMilliseconds))
+        try await channel.declareQueue(queue, arguments: arguments)
+        try await channel.bindQueue(queue, exchange: Topology.retryExchange, routingKey: "", arguments: [
+            "x-match": "all",
+            Topology.retryDelayHeader: .string(String(delayMilliseconds)),
+        ])
+    }
+
+    /// A worker's own control queue: exclusive, so it lives and dies with the worker's connection.
+    public static func declareControlQueue(workerID: String, group: String, on channel: AMQPChannel) async throws {
+        let queue = Topology.controlQueue(workerID: workerID)
+        try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+        try await channel.bindQueue(queue, exchange: Topology.controlExchange,
+                                    routingKey: Topology.controlRoutingKey(group: group))
+        try await channel.bindQueue(queue, exchange: Topology.controlExchange,
+                                    routingKey: Topology.controlRoutingKey(workerID: workerID))
+    }
+
+    private static let quorum: AMQPTable = ["x-queue-type": "quorum"]
+
+    /// At-least-once dead-lettering: the broker keeps a message until the target queue confirmed
+    /// it (needs `reject-publish` overflow), so a retry or a parked job is not dropped on the way.
+    private static func deadLettering(to exchange: String) -> AMQPTable {
+        [
+            "x-dead-letter-exchange": .string(exchange),
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        ]
+    }
+}

@@ -1,0 +1,78 @@
+import Shared
+import Synchronization
+
+/// Limits how many bots run at once, and hands a freed slot to the highest-priority job waiting.
+///
+/// RabbitMQ refuses per-channel (`global`) prefetch on quorum queues (540 NOT_IMPLEMENTED, seen on
+/// 3.10) and 4.3 drops it altogether, so each priority's consumer has its own prefetch of
+/// `slots`; the broker therefore never hands this worker more than `slots` jobs of one
+/// priority, and this gate keeps the total running at `slots`.
+final class SlotGate: Sendable {
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var free: Int
+        var waiting: [Priority: [Waiter]] = [:]
+        var nextID = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(slots: Int) {
+        state = Mutex(State(free: slots))
+    }
+
+    /// Waits for a free slot. Throws `CancellationError` if the task is cancelled while waiting.
+    func acquire(priority: Priority) async throws {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let granted = state.withLock { state -> Bool in
+                    if Task.isCancelled { return false }
+                    if state.free > 0 && state.waiting.values.allSatisfy(\.isEmpty) {
+                        state.free -= 1
+                        return true
+                    }
+                    state.waiting[priority, default: []].append(Waiter(id: id, continuation: continuation))
+                    return false
+                }
+                if granted {
+                    continuation.resume()
+                } else if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                for priority in Priority.descending {
+                    if let index = state.waiting[priority]?.firstIndex(where: { $0.id == id }) {
+                        return state.waiting[priority]?.remove(at: index)
+                    }
+                }
+                return nil
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Frees a slot: the first waiter of the highest priority gets it.
+    func release() {
+        let next = state.withLock { state -> Waiter? in
+            for priority in Priority.descending {
+                if let first = state.waiting[priority]?.first {
+                    state.waiting[priority]?.removeFirst()
+                    return first
+                }
+            }
+            state.free += 1
+            return nil
+        }
+        next?.continuation.resume()
+    }
+}

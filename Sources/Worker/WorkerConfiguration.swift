@@ -1,0 +1,54 @@
+import Foundation
+import Shared
+
+/// Everything a worker needs to start. Defaults suit a development machine.
+public struct WorkerConfiguration: Sendable {
+    public var amqpURL: AMQPURL
+    /// The runner group whose queues this worker consumes.
+    public var group: String
+    /// Unique per worker process; names its control queue.
+    public var workerID: String
+    public var host: String
+    /// The accounts bots run under on this host.
+    public var accounts: [String]
+    public var maxConcurrent: Int
+    /// Slots the license allows; nil means no license limit.
+    public var licensedSlots: Int?
+    /// Where attempt folders (log, outputs, stop file) are created.
+    public var workDirectory: URL
+    /// Between SIGTERM and SIGKILL when a bot is stopped.
+    public var terminationGrace: Duration
+    /// On shutdown, how long running bots may go on before they are stopped and handed back.
+    public var shutdownDeadline: Duration
+
+    public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
+                host: String = ProcessInfo.processInfo.hostName, accounts: [String] = [],
+                maxConcurrent: Int = 20, licensedSlots: Int? = nil,
+                workDirectory: URL = URL(fileURLWithPath: "botyard-work"),
+                terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30)) {
+        self.amqpURL = amqpURL
+        self.group = group
+        self.host = host
+        self.workerID = workerID ?? "\(host)-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
+        self.accounts = accounts.isEmpty ? [ProcessInfo.processInfo.userName] : accounts
+        self.maxConcurrent = maxConcurrent
+        self.licensedSlots = licensedSlots
+        self.workDirectory = workDirectory
+        self.terminationGrace = terminationGrace
+        self.shutdownDeadline = shutdownDeadline
+    }
+
+    /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.
+    public var effectiveSlots: Int { min(maxConcurrent, licensedSlots ?? maxConcurrent) }
+
+    /// Problems that keep the worker from starting, in words.
+    public var problems: [String] {
+        var problems: [String] = []
+        if !Names.isValidGroup(group) { problems.append("group must be 1-64 letters, digits, '_' or '-'") }
+        if !Names.isValid(workerID) { problems.append("worker id must be a valid name") }
+        if !(1...1000).contains(maxConcurrent) { problems.append("max concurrent must be between 1 and 1000") }
+        if let licensedSlots, !(1...1000).contains(licensedSlots) { problems.append("licensed slots must be between 1 and 1000") }
+        for account in accounts where !Names.isValid(account) { problems.append("account '\(account)' is not a valid name") }
+        return problems
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+import Worker
+
+@main
+struct BotyardWorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "botyard-worker",
+        abstract: "Consumes a runner group's job queues and runs the bots as child processes."
+    )
+
+    @Option(help: "Broker URL (or BOTYARD_AMQP_URL).")
+    var amqpURL: String = ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+
+    @Option(help: "Runner group to serve.")
+    var group: String = "default"
+
+    @Option(help: "Worker id (default: host, pid and a random number).")
+    var workerID: String?
+
+    @Option(help: "Host name reported with each job.")
+    var host: String = ProcessInfo.processInfo.hostName
+
+    @Option(parsing: .upToNextOption, help: "Accounts bots run under on this host.")
+    var accounts: [String] = []
+
+    @Option(help: "Bots run at once at most.")
+    var maxConcurrent: Int = 20
+
+    @Option(help: "Slots the license allows.")
+    var licensedSlots: Int?
+
+    @Option(help: "Folder for per-attempt logs and output files.")
+    var workDirectory: String = "botyard-work"
+
+    @Option(help: "Seconds between SIGTERM and SIGKILL when a bot is stopped.")
+    var terminationGrace: Int = 10
+
+    @Option(help: "Seconds running bots may go on after SIGTERM before they are handed back.")
+    var shutdownDeadline: Int = 30
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
+        let problems = try makeConfiguration().problems
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+    }
+
+    func makeConfiguration() throws -> WorkerConfiguration {
+        WorkerConfiguration(
+            amqpURL: try AMQPURL(parsing: amqpURL), group: group, workerID: workerID, host: host, accounts: accounts,
+            maxConcurrent: maxConcurrent, licensedSlots: licensedSlots,
+            workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
+            shutdownDeadline: .seconds(shutdownDeadline))
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "botyard.worker")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        try await WorkerApplication(configuration: try makeConfiguration(), logger: logger).run()
+    }
+}
