@@ -70,16 +70,60 @@ public struct CodecError: Error, CustomStringConvertible, Sendable {
     public var description: String { "cannot decode \(type): \(detail)" }
 }
 
-/// ISO-8601 times with milliseconds, in UTC.
+/// ISO-8601 times in UTC with milliseconds (`2023-11-14T22:13:20.123Z`).
+///
+/// Done with integer arithmetic: Foundation's ISO-8601 styles truncate the binary fraction of
+/// a `Date`, which turns .123 into .122 on a round trip.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        var fraction = Int(milliseconds % 1000)
+        if fraction < 0 {
+            seconds -= 1
+            fraction += 1000
+        }
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
     }
 
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nil for anything else.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
-            return date
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
         }
-        return try? Date(text, strategy: .iso8601)
+        guard bytes.count >= 20, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58, bytes[16] == 58,
+              bytes.last == 90,
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var milliseconds = 0
+        if bytes.count > 20 {
+            guard bytes[19] == 46, (21...30).contains(bytes.count), let digits = number(20..<(bytes.count - 1)) else {
+                return nil
+            }
+            let places = bytes.count - 21
+            milliseconds = places >= 3 ? digits / Int(pow(10, Double(places - 3))) : digits * Int(pow(10, Double(3 - places)))
+        } else if bytes[19] != 90 {
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = timegm(&parts)
+        return Date(timeIntervalSince1970: (Double(Int64(seconds) * 1000 + Int64(milliseconds))) / 1000)
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Shared
+import Testing
+
+@testable import Dispatcher
+
+@Suite("HTTP API")
+struct APITests {
+    func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal()))
+            try await app.test(.router) { client in try await body(APIClient(client: client), store) }
+        }
+    }
+
+    static let bot = #"{"name": "echo", "argv": ["/bin/echo", "hi"], "timeoutSeconds": 30}"#
+
+    @Test("POST /v1/jobs answers 201 with the id and state, and stores the job")
+    func submit() async throws {
+        try await withRouter { client, store in
+            #expect(try await client.send(.post, "/v1/bots", Self.bot).status == .created)
+            let response = try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1", "inputs": {"A": "1"}}"#)
+            #expect(response.status == .created)
+            let created = try response.decode(JobCreated.self)
+            #expect(created.state == .pending)
+            #expect(response.headers[.location] == "/v1/jobs/\(created.id)")
+            #expect(try store.job(id: created.id)?.inputs == ["A": "1"])
+
+            let job = try await client.send(.get, "/v1/jobs/\(created.id)").decode(JobSnapshot.self)
+            #expect(job.bot == "echo" && job.history?.count == 1)
+            let listed = try await client.send(.get, "/v1/jobs?state=pending&bot=echo").decode([JobSnapshot].self)
+            #expect(listed.map(\.id) == [created.id])
+            #expect(try await client.send(.get, "/v1/jobs?state=queued").decode([JobSnapshot].self).isEmpty)
+        }
+    }
+
+    @Test("bad input gets a JSON error with a stable code and stores nothing",
+          arguments: [
+            (#"{"bot": "echo", "group": "g1""#, 400, "malformed_json"),
+            (#"{"group": "g1"}"#, 400, "malformed_json"),
+            (#"{"bot": "nope", "group": "g1"}"#, 422, "unknown_bot"),
+            (#"{"bot": "echo", "group": "g.1"}"#, 422, "invalid_request"),
+            (#"{"bot": "echo", "group": "g1", "inputs": {"$(id)": "x"}}"#, 422, "invalid_request"),
+            (#"{"bot": "echo", "group": "g1", "environment": "mars"}"#, 422, "invalid_request"),
+            (#"{"bot": "echo", "group": "g1", "timeoutSeconds": 0}"#, 422, "invalid_request"),
+          ])
+    func badJobs(body: String, status: Int, code: String) async throws {
+        try await withRouter { client, store in
+            _ = try await client.send(.post, "/v1/bots", Self.bot)
+            let response = try await client.send(.post, "/v1/jobs", body)
+            #expect(response.status.code == status)
+            #expect(try response.errorCode() == code)
+            #expect(try store.jobs(JobFilter()).isEmpty)
+            #expect(try store.outboxCount() == 0)
+        }
+    }
+
+    @Test("an oversized body is refused with 413")
+    func oversized() async throws {
+        try await withRouter { client, store in
+            let huge = #"{"bot": "echo", "group": "g1", "inputs": {"A": ""# + String(repeating: "x", count: 2_000_000) + #""}}"#
+            let response = try await client.send(.post, "/v1/jobs", huge)
+            #expect(response.status == .contentTooLarge)
+            #expect(try response.errorCode() == "payload_too_large")
+            #expect(try store.jobs(JobFilter()).isEmpty)
+        }
+    }
+
+    @Test("an invalid bot definition is refused with every problem named")
+    func badBot() async throws {
+        try await withRouter { client, store in
+            let response = try await client.send(.post, "/v1/bots", #"{"name": "../x", "argv": []}"#)
+            #expect(response.status == .unprocessableContent)
+            let message = try response.decode(APIErrorBody.self).error.message
+            #expect(message.contains("name") && message.contains("argv"))
+            #expect(try store.bots().isEmpty)
+        }
+    }
+
+    @Test("unknown jobs are 404, finished ones cannot be cancelled (409), bad ids and filters are 422")
+    func notFoundAndConflict() async throws {
+        try await withRouter { client, _ in
+            #expect(try await client.send(.get, "/v1/jobs/99").status == .notFound)
+            #expect(try await client.send(.get, "/v1/jobs/abc").status == .unprocessableContent)
+            #expect(try await client.send(.post, "/v1/jobs/99/cancel").errorCode() == "not_found")
+            #expect(try await client.send(.get, "/v1/jobs?state=bogus").status == .unprocessableContent)
+            _ = try await client.send(.post, "/v1/bots", Self.bot)
+            _ = try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#)
+            let cancelled = try await client.send(.post, "/v1/jobs/1/cancel")
+            #expect(cancelled.status == .ok)
+            #expect(try cancelled.decode(JobSnapshot.self).state == .cancelled)
+            let again = try await client.send(.post, "/v1/jobs/1/cancel")
+            #expect(again.status == .conflict)
+            #expect(try again.errorCode() == "conflict")
+        }
+    }
+}
+
+/// Sends requests through Hummingbird's test client and reads JSON answers.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: method, body: body.map { ByteBuffer(string: $0) })
+    }
+}
+
+extension TestResponse {
+    func decode<Value: Decodable>(_ type: Value.Type) throws -> Value {
+        try JSONCodec.decode(type, from: Data(body.readableBytesView))
+    }
+
+    func errorCode() throws -> String { try decode(APIErrorBody.self).error.code }
+}

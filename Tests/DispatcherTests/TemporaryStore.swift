@@ -1,0 +1,12 @@
+import Foundation
+
+@testable import Dispatcher
+
+/// A store in a fresh temporary folder, removed when the test ends.
+func withTemporaryStore<Value>(_ body: (BotyardStore, String) async throws -> Value) async throws -> Value {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("botyard.sqlite").path
+    return try await body(try BotyardStore(path: path), path)
+}

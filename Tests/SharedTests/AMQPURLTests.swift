@@ -1,0 +1,33 @@
+import Testing
+
+@testable import Shared
+
+@Suite("AMQP URL")
+struct AMQPURLTests {
+    @Test("user, password, host, port and vhost are read from the URL")
+    func parse() throws {
+        let url = try AMQPURL(parsing: "amqp://bot%40yard:s3cr%2Ft@broker.local:5673/prod%2Fa")
+        #expect(url.user == "bot@yard")
+        #expect(url.password == "s3cr/t")
+        #expect(url.host == "broker.local")
+        #expect(url.port == 5673)
+        #expect(url.virtualHost == "prod/a")
+    }
+
+    @Test("the default vhost is /, whether written as %2F or left out")
+    func defaultVirtualHost() throws {
+        #expect(try AMQPURL(parsing: "amqp://h").virtualHost == "/")
+        #expect(try AMQPURL(parsing: "amqp://h:1/%2F").virtualHost == "/")
+    }
+
+    @Test("the password never appears in a description")
+    func hidesPassword() throws {
+        let url = try AMQPURL(parsing: "amqp://u:topsecret@h:1/v")
+        #expect(!url.description.contains("topsecret"))
+    }
+
+    @Test("other schemes and missing hosts are refused", arguments: ["http://h", "amqp://", "nonsense"])
+    func refused(text: String) {
+        #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }
+    }
+}
