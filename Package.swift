@@ -71,6 +71,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Shared",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "SharedTests",
             dependencies: ["Shared"]
@@ -79,18 +88,20 @@ let package = Package(
             name: "DispatcherTests",
             dependencies: [
                 "Dispatcher",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker"]
+            dependencies: ["Worker", "TestSupport"]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "Dispatcher",
                 "Worker",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

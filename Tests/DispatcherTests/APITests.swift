@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Shared
+import TestSupport
 import Testing
 
 @testable import Dispatcher
@@ -96,21 +97,4 @@ struct APITests {
             #expect(try again.errorCode() == "conflict")
         }
     }
-}
-
-/// Sends requests through Hummingbird's test client and reads JSON answers.
-struct APIClient: Sendable {
-    let client: any TestClientProtocol
-
-    func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: method, body: body.map { ByteBuffer(string: $0) })
-    }
-}
-
-extension TestResponse {
-    func decode<Value: Decodable>(_ type: Value.Type) throws -> Value {
-        try JSONCodec.decode(type, from: Data(body.readableBytesView))
-    }
-
-    func errorCode() throws -> String { try decode(APIErrorBody.self).error.code }
 }

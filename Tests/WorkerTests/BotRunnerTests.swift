@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -105,14 +106,4 @@ struct OutputFileTests {
         let text = "A=1\n# comment\n\nB = two words\nbad key=x\nA=3\nURL=http://x/?a=b\n"
         #expect(OutputFile.parse(text) == ["A": "3", "B": " two words", "URL": "http://x/?a=b"])
     }
-}
-
-/// Whether a process exists and is not a zombie (a killed orphan may wait for a reaper that a
-/// container's init does not run).
-func isRunning(_ pid: pid_t) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")")
-    else { return false }
-    let state = stat[stat.index(close, offsetBy: 2)]
-    return state != "Z" && state != "X"
 }

@@ -1,5 +1,6 @@
 import Shared
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -56,13 +57,4 @@ struct SlotGateTests {
         gate.release()
         try await gate.acquire(priority: .low)
     }
-}
-
-/// A value shared by test tasks.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) { mutex = Mutex(value) }
-
-    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
 }

@@ -60,6 +60,13 @@ extension BotyardStore {
     private func applyFinished(_ event: JobEvent, to job: inout JobRecord, random: Double, at now: Date,
                                in db: Database) throws -> EventApplication {
         guard let outcome = event.outcome else { return .ignored("finished event without an outcome") }
+        if job.state == .cancelled {
+            // The worker confirms that the bot of a cancelled job has stopped: worth a line in its history.
+            try JobLogRecord(jobID: job.id!, attempt: event.attempt, log: outcome.log).save(db)
+            try Self.transition(&job, to: .cancelled, attempt: event.attempt,
+                                reason: "bot stopped on \(event.host): \(outcome.reason)", at: now, in: db)
+            return .applied(.cancelled, publishes: false)
+        }
         guard !job.state.isTerminal else { return .ignored("job is already \(job.state.rawValue)") }
         guard event.attempt >= job.attempts else { return .ignored("stale outcome of attempt \(event.attempt)") }
         job.attempts = event.attempt

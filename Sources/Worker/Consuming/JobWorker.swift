@@ -170,7 +170,9 @@ final class JobWorker: Service {
         }
         try await report(.finished, outcome)
         try await delivery.ack()
-        try? FileManager.default.removeItem(at: runner.attemptDirectory(jobID: envelope.jobID, attempt: attempt))
+        let attemptDirectory = runner.attemptDirectory(jobID: envelope.jobID, attempt: attempt)
+        try? FileManager.default.removeItem(at: attemptDirectory)
+        rmdir(attemptDirectory.deletingLastPathComponent().path)  // the job's folder, once its last attempt is gone
         logger.info("job reported", metadata: [
             "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "job.result": "\(outcome.result.rawValue)",
         ])

@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+
+/// The rabbitmq-c layer against the real broker.
+@Suite("AMQP connection")
+struct AMQPConnectionTests {
+    let logger = Fleet.logger
+
+    func withChannel(_ body: (AMQPConnection, AMQPChannel) async throws -> Void) async throws {
+        try await TestBroker.withVirtualHost { url in
+            let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+            let channel = try await connection.openChannel()
+            do {
+                try await body(connection, channel)
+            } catch {
+                await connection.close()
+                throw error
+            }
+            await connection.close()
+        }
+    }
+
+    @Test("a window of confirmed publishes is consumed and acknowledged in full")
+    func publishAndConsume() async throws {
+        try await withChannel { connection, channel in
+            try await channel.declareQueue("q", arguments: ["x-queue-type": "quorum"])
+            try await channel.enableConfirms()
+            let messages = (0..<300).map {
+                AMQPMessage(exchange: "", routingKey: "q", body: Data("m\($0)".utf8), headers: ["n": .int(Int64($0))])
+            }
+            let results = try await channel.publish(messages)
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+            #expect(try await channel.inspectQueue("q").messageCount == 300)
+
+            let consuming = try await connection.openChannel()
+            try await consuming.setPrefetch(count: 50)
+            var seen: [Int64] = []
+            for try await delivery in try await consuming.consume(queue: "q") {
+                seen.append(delivery.headers["n"]?.intValue ?? -1)
+                try await delivery.ack()
+                if seen.count == 300 { break }
+            }
+            #expect(seen == (0..<300).map(Int64.init))
+            #expect(try await channel.inspectQueue("q").messageCount == 0)
+        }
+    }
+
+    @Test("a mandatory publish that matches no queue is an error, not a silent loss")
+    func unroutable() async throws {
+        try await withChannel { _, channel in
+            try await channel.declareExchange("nowhere", type: .direct)
+            try await channel.enableConfirms()
+            await #expect {
+                try await channel.publish(AMQPMessage(exchange: "nowhere", routingKey: "x", body: Data("lost?".utf8)))
+            } throws: { ($0 as? AMQPError)?.code == .publishReturned }
+        }
+    }
+
+    @Test("a broker error closes only its channel: the connection and a new channel go on")
+    func channelErrorRecovery() async throws {
+        try await withChannel { connection, channel in
+            await #expect {
+                try await channel.inspectQueue("does-not-exist")
+            } throws: { error in
+                let error = error as? AMQPError
+                return error?.code == .channelClosed && error?.replyCode == 404
+            }
+            #expect(connection.isOpen)
+            await #expect(throws: AMQPError.self) { try await channel.declareQueue("after-close") }
+            let fresh = try await connection.openChannel()
+            try await fresh.declareQueue("fresh")
+            #expect(try await fresh.inspectQueue("fresh").messageCount == 0)
+        }
+    }
+
+    @Test("a rejected message goes to the queue's dead-letter exchange")
+    func rejectDeadLetters() async throws {
+        try await withChannel { _, channel in
+            try await channel.declareExchange("dlx", type: .fanout)
+            try await channel.declareQueue("parked")
+            try await channel.bindQueue("parked", exchange: "dlx", routingKey: "")
+            try await channel.declareQueue("work", arguments: ["x-dead-letter-exchange": "dlx"])
+            try await channel.enableConfirms()
+            try await channel.publish(AMQPMessage(exchange: "", routingKey: "work", body: Data("poison".utf8)))
+            let delivery = try #require(try await channel.get(queue: "work"))
+            try await delivery.reject(requeue: false)
+            let parked = try #require(try await channel.get(queue: "parked"))
+            #expect(String(decoding: parked.body, as: UTF8.self) == "poison")
+            try await parked.ack()
+        }
+    }
+
+    @Test("closing the connection ends its consumers")
+    func closeEndsConsumers() async throws {
+        try await TestBroker.withVirtualHost { url in
+            let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue("q")
+            let consumer = try await channel.consume(queue: "q")
+            async let drained: Int = {
+                var count = 0
+                do { for try await _ in consumer { count += 1 } } catch {}
+                return count
+            }()
+            try await Task.sleep(for: .milliseconds(100))
+            await connection.close()
+            #expect(await drained == 0)
+            #expect(!connection.isOpen)
+            await #expect(throws: AMQPError.self) { try await connection.openChannel() }
+        }
+    }
+
+    @Test("wrong credentials are refused with a clear error")
+    func badLogin() async throws {
+        var url = try TestBroker.url()
+        url.password = "wrong"
+        await #expect {
+            _ = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+        } throws: { ($0 as? AMQPError)?.code == .connectionFailed }
+    }
+}

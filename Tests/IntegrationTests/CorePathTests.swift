@@ -1,0 +1,199 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+@testable import Dispatcher
+
+/// Dispatcher → RabbitMQ → worker → outcome, against the real broker.
+@Suite("Core path")
+struct CorePathTests {
+    @Test("a job runs, succeeds, and its exit code, outputs and log are readable through the API")
+    func success() async throws {
+        try await Fleet.run { fleet in
+            try await fleet.register(CreateBotRequest(name: "greeter", argv: ["/bin/sh", "-c", """
+                echo "hello $BOTYARD_INPUT_WHO from attempt $BOTYARD_ATTEMPT"
+                echo "GREETING=hello $BOTYARD_INPUT_WHO" > "$BOTYARD_OUTPUT"
+                """], timeoutSeconds: 30))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "greeter", group: "g1", inputs: ["WHO": "world"]))
+            let job = try await fleet.waitForJob(id)
+            #expect(job.state == .succeeded)
+            #expect(job.exitCode == 0)
+            #expect(job.attempts == 1)
+            #expect(job.outputs == ["GREETING": "hello world"])
+            #expect(job.host == "host0" && job.ranAs == "robot0")
+            #expect(job.history?.map(\.to) == [.pending, .queued, .running, .succeeded])
+            let log = try await fleet.api.send(.get, "/v1/jobs/\(id)/log")
+            #expect(log.status == .ok)
+            #expect(String(buffer: log.body) == "hello world from attempt 1\n")
+        }
+    }
+
+    @Test("a bot that always fails is attempted exactly N times, its wait apart, then is dead and parked")
+    func exhaustsAttempts() async throws {
+        try await Fleet.run { fleet in
+            let stamps = fleet.folder.appendingPathComponent("starts").path
+            try await fleet.register(CreateBotRequest(
+                name: "doomed", argv: ["/bin/sh", "-c", "date +%s%N >> \(stamps); echo failing; exit 4"],
+                timeoutSeconds: 30, retry: .fixed(maxAttempts: 3, waitMilliseconds: 1_000)))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "doomed", group: "g1"))
+            let job = try await fleet.waitForJob(id)
+            #expect(job.state == .dead)
+            #expect(job.attempts == 3)
+            #expect(job.exitCode == 4)
+            #expect(job.reason == "attempts exhausted (3 of 3); last: exit code 4")
+
+            let starts = try String(contentsOfFile: stamps, encoding: .utf8).split(separator: "\n").compactMap { Int64($0) }
+            #expect(starts.count == 3)
+            for (earlier, later) in zip(starts, starts.dropFirst()) {
+                #expect(later - earlier >= 1_000_000_000, "attempts \(Double(later - earlier) / 1e9) s apart")
+            }
+            let history = try #require(job.history)
+            #expect(history.filter { $0.to == .running }.map(\.attempt) == [1, 2, 3])
+            #expect(history.filter { $0.to == .retrying }.count == 2)
+
+            let parked = try await deadMessage(for: id, url: fleet.url)
+            #expect(parked.envelope.attempt == 3)
+            #expect(parked.reason == job.reason)
+        }
+    }
+
+    @Test("a bot past its timeout is killed with its whole process group and the attempt counts as failed")
+    func timeout() async throws {
+        try await Fleet.run { fleet in
+            let pids = fleet.folder.appendingPathComponent("children").path
+            try await fleet.register(CreateBotRequest(
+                name: "sleeper", argv: ["/bin/sh", "-c", "sleep 300 & echo $! >> \(pids); wait"], timeoutSeconds: 1,
+                retry: .fixed(maxAttempts: 2, waitMilliseconds: 0)))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "sleeper", group: "g1"))
+            let job = try await fleet.waitForJob(id)
+            #expect(job.state == .dead)
+            #expect(job.attempts == 2)
+            #expect(job.history?.contains { $0.reason.contains("attempt 1 failed: timed out after 1 s") } == true)
+            let children = try String(contentsOfFile: pids, encoding: .utf8).split(separator: "\n").compactMap { pid_t($0) }
+            #expect(children.count == 2)
+            for child in children { #expect(!isRunning(child), "child \(child) of the timed-out bot survived") }
+        }
+    }
+
+    @Test("a job stored by a dispatcher that died before publishing is published by the next one")
+    func outboxSurvivesCrash() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("botyard.sqlite").path
+        // What a dispatcher leaves behind when it is killed right after the commit: the job and
+        // its outbox row, nothing published.
+        let bot = BotDefinition(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30)
+        let crashed = try BotyardStore(path: path)
+        try crashed.saveBot(bot)
+        let stored = try crashed.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
+        #expect(try crashed.outboxCount() == 1)
+
+        try await Fleet.run(databasePath: path) { fleet in
+            let job = try await fleet.waitForJob(stored.id)
+            #expect(job.state == .succeeded)
+            #expect(job.attempts == 1)
+            #expect(try fleet.store.outboxCount() == 0)
+        }
+    }
+
+    @Test("a job submitted while the broker is unreachable waits, then runs once it is back")
+    func brokerDownAtSubmit() async throws {
+        let name = "test-down-\(UUID().uuidString.prefix(6).lowercased())"
+        let url = try TestBroker.url().with(virtualHost: name)
+        // The vhost does not exist yet: every connection to it is refused, as if the broker were down.
+        try await Fleet.run(url: url) { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await fleet.job(id).state == .pending)
+            try await TestBroker.createVirtualHost(name)
+            let job = try await fleet.waitForJob(id, timeout: .seconds(30))
+            #expect(job.state == .succeeded)
+            #expect(job.history?.map(\.to) == [.pending, .queued, .running, .succeeded])
+        }
+        try? await TestBroker.deleteVirtualHost(name)
+    }
+
+    @Test("cancelling a running job stops its bot")
+    func cancelRunning() async throws {
+        try await Fleet.run { fleet in
+            try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "long", group: "g1"))
+            try await fleet.waitForJob(id) { $0.state == .running }
+            let response = try await fleet.api.send(.post, "/v1/jobs/\(id)/cancel")
+            #expect(response.status == .ok)
+            let started = ContinuousClock.now
+            // The job is cancelled at once; the worker then stops the bot and confirms it.
+            #expect(try await fleet.job(id).state == .cancelled)
+            let job = try await fleet.waitForJob(id, timeout: .seconds(10)) { job in
+                job.history?.contains { $0.reason.hasPrefix("bot stopped on host0: cancelled while running") } == true
+            }
+            #expect(job.state == .cancelled)
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(!FileManager.default.fileExists(atPath: fleet.folder.appendingPathComponent("worker0/jobs/\(id)").path))
+        }
+    }
+
+    @Test("garbage in a job queue is parked in botyard.dead and the worker keeps consuming")
+    func poisonMessage() async throws {
+        try await Fleet.run { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            let first = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))
+            try await fleet.waitForJob(first)
+
+            let connection = try await AMQPConnection.connect(to: fleet.url, name: "saboteur", logger: Fleet.logger)
+            let channel = try await connection.openChannel()
+            try await channel.enableConfirms()
+            try await channel.publish(AMQPMessage(exchange: Topology.jobsExchange, routingKey: "g1.normal",
+                                                  body: Data("\u{0}not json at all".utf8), messageID: "garbage"))
+            try await waitUntil(timeout: .seconds(10)) { try await deadQueueDepth(fleet.url) == 1 }
+            let parked = try #require(try await channel.get(queue: Topology.deadQueue))
+            #expect(parked.messageID == "garbage")
+            try await parked.ack()
+            await connection.close()
+
+            let second = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))
+            #expect(try await fleet.waitForJob(second).state == .succeeded)
+        }
+    }
+}
+
+/// A job parked in `botyard.dead`, with the reason the dispatcher gave.
+struct ParkedJob {
+    var envelope: JobEnvelope
+    var reason: String?
+}
+
+func deadMessage(for jobID: Int64, url: AMQPURL) async throws -> ParkedJob {
+    let connection = try await AMQPConnection.connect(to: url, name: "inspector", logger: Fleet.logger)
+    defer { Task { await connection.close() } }
+    let channel = try await connection.openChannel()
+    try await waitUntil(timeout: .seconds(10)) { try await channel.inspectQueue(Topology.deadQueue).messageCount > 0 }
+    let delivery = try #require(try await channel.get(queue: Topology.deadQueue))
+    try await delivery.reject(requeue: true)
+    let envelope = try JSONCodec.decode(JobEnvelope.self, from: delivery.body)
+    #expect(envelope.jobID == jobID)
+    return ParkedJob(envelope: envelope, reason: delivery.headers[Topology.deadReasonHeader]?.stringValue)
+}
+
+func deadQueueDepth(_ url: AMQPURL) async throws -> Int {
+    let connection = try await AMQPConnection.connect(to: url, name: "inspector", logger: Fleet.logger)
+    let channel = try await connection.openChannel()
+    let depth = try await channel.inspectQueue(Topology.deadQueue).messageCount
+    await connection.close()
+    return depth
+}
+
+/// Polls `condition` until it holds; fails the test after `timeout`.
+func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition still false after \(timeout)")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Shared
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The private broker that `ops/test` starts for the run. Each test gets a virtual host of
+/// its own, so tests never see each other's queues.
+enum TestBroker {
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The broker's AMQP URL; fails loudly when the suite runs without one.
+    static func url() throws -> AMQPURL {
+        guard let text = ProcessInfo.processInfo.environment["BOTYARD_TEST_AMQP_URL"] else {
+            throw Unavailable(description: "BOTYARD_TEST_AMQP_URL is not set: run the integration tests with ops/test, "
+                + "which starts a private RabbitMQ for them")
+        }
+        return try AMQPURL(parsing: text)
+    }
+
+    static func managementURL() throws -> URL {
+        guard let text = ProcessInfo.processInfo.environment["BOTYARD_TEST_MANAGEMENT_URL"], let url = URL(string: text) else {
+            throw Unavailable(description: "BOTYARD_TEST_MANAGEMENT_URL is not set: run the integration tests with ops/test")
+        }
+        return url
+    }
+
+    /// Runs `body` with a fresh virtual host, deleted afterwards.
+    static func withVirtualHost<Value>(_ body: (AMQPURL) async throws -> Value) async throws -> Value {
+        let name = "test-\(UUID().uuidString.prefix(8).lowercased())"
+        let url = try url().with(virtualHost: name)
+        try await createVirtualHost(name)
+        do {
+            let value = try await body(url)
+            try? await deleteVirtualHost(name)
+            return value
+        } catch {
+            try? await deleteVirtualHost(name)
+            throw error
+        }
+    }
+
+    static func createVirtualHost(_ name: String) async throws {
+        try await management(.put, "api/vhosts/\(name)")
+        try await management(.put, "api/permissions/\(name)/guest", body: #"{"configure":".*","write":".*","read":".*"}"#)
+    }
+
+    static func deleteVirtualHost(_ name: String) async throws {
+        try await management(.delete, "api/vhosts/\(name)")
+    }
+
+    enum Method: String { case get = "GET", put = "PUT", delete = "DELETE" }
+
+    /// Calls RabbitMQ's management HTTP API as guest.
+    @discardableResult
+    static func management(_ method: Method, _ path: String, body: String? = nil) async throws -> Data {
+        var request = URLRequest(url: try managementURL().appendingPathComponent(path))
+        request.httpMethod = method.rawValue
+        request.setValue("Basic " + Data("guest:guest".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = body.map { Data($0.utf8) } ?? (method == .put ? Data("{}".utf8) : nil)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            throw Unavailable(description: "management API \(method.rawValue) \(path): HTTP \(status) "
+                + String(decoding: data, as: UTF8.self))
+        }
+        return data
+    }
+}
