@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+@main
+struct BotyardCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "botyard",
+        abstract: "Botyard's command line: bots, jobs, logs.",
+        subcommands: [AddBot.self, ListBots.self, Submit.self, ListJobs.self, ShowJob.self, ShowLog.self, Cancel.self]
+    )
+}
+
+/// Options every command shares.
+struct Connection: ParsableArguments {
+    @Option(name: .customLong("url"), help: "The dispatcher's URL (or BOTYARD_URL).")
+    var url: String = ProcessInfo.processInfo.environment["BOTYARD_URL"] ?? "http://127.0.0.1:8080"
+
+    var client: DispatcherClient {
+        get throws {
+            guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
+                throw ValidationError("--url must be an http(s) URL")
+            }
+            return DispatcherClient(baseURL: base)
+        }
+    }
+}
+
+struct AddBot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add-bot", abstract: "Register or update a bot.")
+
+    @OptionGroup var connection: Connection
+    @Option(help: "The bot's name.") var name: String
+    @Option(help: "Its version.") var version: String?
+    @Option(help: "Seconds one attempt may run.") var timeout: Int?
+    @Option(help: "Attempts in all.") var maxAttempts: Int = 3
+    @Option(help: "Milliseconds between attempts.") var waitMs: Int = 5_000
+    @Option(help: "Working directory (absolute).") var workingDirectory: String?
+    @Flag(help: "The bot needs the account's GUI session.") var needsUI = false
+    @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.") var argv: [String]
+
+    func run() async throws {
+        let request = CreateBotRequest(
+            name: name, version: version, argv: argv, workingDirectory: workingDirectory, needsUI: needsUI,
+            timeoutSeconds: timeout, retry: .fixed(maxAttempts: maxAttempts, waitMilliseconds: waitMs))
+        let bot = try await connection.client.post("/v1/bots", request, as: BotDefinition.self)
+        print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))")
+    }
+}
+
+struct ListBots: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bots", abstract: "List bots.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let bots = try await connection.client.get("/v1/bots", as: [BotDefinition].self)
+        var table = Table(headers: ["BOT", "VERSION", "UI", "TIMEOUT", "ATTEMPTS", "PROGRAM"])
+        for bot in bots {
+            table.rows.append([bot.name, bot.version, bot.needsUI ? "yes" : "no", "\(bot.timeoutSeconds)s",
+                               "\(bot.retry.maxAttempts)", bot.argv.joined(separator: " ")])
+        }
+        print(table.rendered)
+    }
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Submit a job.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The bot to run.") var bot: String
+    @Option(help: "Runner group.") var group: String = "default"
+    @Option(help: "high, normal or low.") var priority: Priority = .normal
+    @Option(help: "dev, staging or prod.") var environment: String = "prod"
+    @Option(name: .customLong("input"), help: "An input, KEY=VALUE (repeatable).") var inputs: [String] = []
+    @Option(help: "Run under this account only.") var account: String?
+    @Flag(help: "Wait until the job ends and print it.") var wait = false
+
+    func run() async throws {
+        var parsed: [String: String] = [:]
+        for input in inputs {
+            guard let equals = input.firstIndex(of: "=") else { throw ValidationError("--input \(input): expected KEY=VALUE") }
+            parsed[String(input[..<equals])] = String(input[input.index(after: equals)...])
+        }
+        let client = try connection.client
+        let request = SubmitJobRequest(bot: bot, group: group, priority: priority, environment: environment,
+                                       inputs: parsed, account: account, launchMethod: .manual, initiator: "cli")
+        let created = try await client.post("/v1/jobs", request, as: JobCreated.self)
+        guard wait else {
+            print("job \(created.id) \(created.state.rawValue)")
+            return
+        }
+        while true {
+            let job = try await client.get("/v1/jobs/\(created.id)", as: JobSnapshot.self)
+            if job.state.isTerminal {
+                print(JobsTable(jobs: [job]).rendered)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
+
+extension Priority: ExpressibleByArgument {}
+extension JobState: ExpressibleByArgument {}
+
+struct ListJobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List jobs, newest first.")
+
+    @OptionGroup var connection: Connection
+    @Option(help: "Only jobs in this state.") var state: JobState?
+    @Option(help: "Only jobs of this bot.") var bot: String?
+    @Option(help: "Only jobs of this group.") var group: String?
+    @Option(help: "At most this many.") var limit: Int = 50
+
+    func run() async throws {
+        var query = ["limit=\(limit)"]
+        if let state { query.append("state=\(state.rawValue)") }
+        if let bot { query.append("bot=\(bot)") }
+        if let group { query.append("group=\(group)") }
+        let jobs = try await connection.client.get("/v1/jobs?" + query.joined(separator: "&"), as: [JobSnapshot].self)
+        print(JobsTable(jobs: jobs.reversed()).rendered)
+    }
+}
+
+struct ShowJob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "job", abstract: "Show a job and its history.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+
+    func run() async throws {
+        let job = try await connection.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        print(JobsTable(jobs: [job]).rendered)
+        print()
+        var history = Table(headers: ["AT", "ATTEMPT", "FROM", "TO", "REASON"])
+        for entry in job.history ?? [] {
+            history.rows.append([Timestamp.format(entry.at), "\(entry.attempt)", entry.from?.rawValue ?? "-",
+                                 entry.to.rawValue, entry.reason])
+        }
+        print(history.rendered)
+    }
+}
+
+struct ShowLog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Print a job's bot output.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+    @Option(help: "Which attempt (default: the last).") var attempt: Int?
+
+    func run() async throws {
+        let path = "/v1/jobs/\(id)/log" + (attempt.map { "?attempt=\($0)" } ?? "")
+        print(try await connection.client.text(path), terminator: "")
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel a job that has not ended.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+
+    func run() async throws {
+        let job = try await connection.client.post("/v1/jobs/\(id)/cancel", Optional<String>.none, as: JobSnapshot.self)
+        print("job \(job.id) \(job.state.rawValue)")
+    }
+}
+
+/// The one-line-per-job view of `jobs`, `job` and `submit --wait`.
+struct JobsTable {
+    var jobs: [JobSnapshot]
+
+    var rendered: String {
+        var table = Table(headers: ["JOB", "BOT", "GROUP", "PRIORITY", "STATE", "ATTEMPTS", "EXIT", "RAN ON", "OUTPUTS / REASON"])
+        for job in jobs {
+            let place = [job.host, job.ranAs].compactMap { $0 }.joined(separator: "/")
+            let detail = job.state == .succeeded
+                ? job.outputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                : (job.reason ?? "")
+            table.rows.append([String(job.id), job.bot, job.group, job.priority.rawValue, job.state.rawValue,
+                               "\(job.attempts)/\(job.maxAttempts)", job.exitCode.map(String.init) ?? "-",
+                               place.isEmpty ? "-" : place, detail])
+        }
+        return table.rendered
+    }
+}
