@@ -71,3 +71,34 @@ enum TestBroker {
         return data
     }
 }
+
+extension TestBroker {
+    /// Runs `rabbitmqctl` against the test broker (as ops/broker does) and returns its output.
+    static func rabbitmqctl(_ arguments: [String]) throws -> String {
+        guard let folder = ProcessInfo.processInfo.environment["BOTYARD_TEST_BROKER_DIR"] else {
+            throw Unavailable(description: "BOTYARD_TEST_BROKER_DIR is not set: run the integration tests with ops/test")
+        }
+        var settings: [String: String] = [:]
+        for line in try String(contentsOfFile: folder + "/env", encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { settings[parts[0]] = parts[1] }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/lib/rabbitmq/bin/rabbitmqctl")
+        process.arguments = ["-q", "-n", settings["BOTYARD_BROKER_NODE"] ?? ""] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOME"] = folder + "/home"
+        environment["ERL_EPMD_PORT"] = settings["BOTYARD_BROKER_EPMD_PORT"]
+        environment["ERL_EPMD_ADDRESS"] = "127.0.0.1"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Unavailable(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
