@@ -19,12 +19,13 @@ public struct DispatcherApplication: Sendable {
         self.relaySignal = WakeSignal()
     }
 
-    /// The broker-facing services: the outbox relay and the event consumer.
+    /// The broker-facing services: the outbox relay, the event consumer and the dead-letter watcher.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
                         batchSize: configuration.publishBatchSize, logger: logger),
             EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal, logger: logger),
+            DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, logger: logger),
         ]
     }
 

@@ -15,9 +15,21 @@ struct StoreTests {
                                 bot: Self.bot)
     }
 
-    func event(_ kind: JobEvent.Kind, job: Int64, attempt: Int, outcome: JobOutcome? = nil) -> JobEvent {
-        JobEvent(kind: kind, jobID: job, attempt: attempt, workerID: "w1", host: "h1", account: "a1", outcome: outcome)
+    func event(_ kind: JobEvent.Kind, job: Int64, attempt: Int, run: String = "run", outcome: JobOutcome? = nil)
+        -> JobEvent
+    {
+        JobEvent(kind: kind, jobID: job, attempt: attempt, runID: run, workerID: "w1", host: "h1", account: "a1",
+                 outcome: outcome)
     }
+
+    /// A run of attempt `attempt` that started and ended with `outcome`.
+    func run(_ store: BotyardStore, job: Int64, attempt: Int, _ outcome: JobOutcome) throws -> EventApplication {
+        let run = "run-\(attempt)"
+        _ = try store.apply(event(.started, job: job, attempt: attempt, run: run), random: 0)
+        return try store.apply(event(.finished, job: job, attempt: attempt, run: run, outcome: outcome), random: 0)
+    }
+
+    static let failure = JobOutcome(result: .failed, exitCode: 7, reason: "exit code 7")
 
     @Test("a submitted job is stored pending, with its history and its outbox message")
     func submit() async throws {
@@ -59,7 +71,8 @@ struct StoreTests {
     func idempotentEvents() async throws {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
-            let finished = event(.finished, job: job.id, attempt: 1, outcome: JobOutcome(result: .failed, exitCode: 1, reason: "exit code 1"))
+            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
+            let finished = event(.finished, job: job.id, attempt: 1, outcome: Self.failure)
             #expect(try store.apply(finished, random: 0) == .applied(.retrying, publishes: true))
             #expect(try store.apply(finished, random: 0) == .duplicate)
             #expect(try store.outbox(limit: 10).filter { $0.kind == .retry }.count == 1)
@@ -71,9 +84,7 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
             try store.markPublished(try store.outbox(limit: 10))
-            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
-            _ = try store.apply(event(.finished, job: job.id, attempt: 1,
-                                      outcome: JobOutcome(result: .timedOut, reason: "timed out")), random: 0)
+            _ = try run(store, job: job.id, attempt: 1, JobOutcome(result: .timedOut, reason: "timed out"))
             let retry = try #require(try store.outbox(limit: 10).first)
             #expect(retry.exchange == Topology.retryExchange)
             #expect(retry.routingKey == "g1.high")
@@ -90,9 +101,7 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
             for attempt in 1...2 {
-                _ = try store.apply(event(.started, job: job.id, attempt: attempt), random: 0)
-                _ = try store.apply(event(.finished, job: job.id, attempt: attempt,
-                                          outcome: JobOutcome(result: .failed, exitCode: 7, reason: "exit code 7")), random: 0)
+                _ = try run(store, job: job.id, attempt: attempt, Self.failure)
             }
             let stored = try #require(try store.job(id: job.id))
             #expect(stored.state == .dead)
@@ -110,9 +119,8 @@ struct StoreTests {
     func success() async throws {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
-            _ = try store.apply(event(.finished, job: job.id, attempt: 1, outcome: JobOutcome(
-                result: .succeeded, exitCode: 0, reason: "exit code 0", outputs: ["TOTAL": "12"], log: "hello\n")),
-                                random: 0)
+            _ = try run(store, job: job.id, attempt: 1, JobOutcome(
+                result: .succeeded, exitCode: 0, reason: "exit code 0", outputs: ["TOTAL": "12"], log: "hello\n"))
             let stored = try #require(try store.job(id: job.id))
             #expect(stored.state == .succeeded && stored.exitCode == 0 && stored.outputs == ["TOTAL": "12"])
             #expect(stored.workerID == "w1" && stored.host == "h1" && stored.ranAs == "a1")
@@ -147,6 +155,58 @@ struct StoreTests {
             _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
             #expect(try store.outbox(limit: 10).map(\.routingKey).contains("worker.w1"))
             #expect(try store.job(id: job.id)?.state == .cancelled)
+        }
+    }
+
+    @Test("a redelivered copy of an attempt that was already judged does not run the job's count again")
+    func supersededMessage() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)
+            _ = try run(store, job: job.id, attempt: 1, Self.failure)
+            // The worker's ack of attempt 1 was lost: the broker redelivers its message.
+            let ghost = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "ghost",
+                                 workerID: "w2", host: "h2", account: nil)
+            guard case .ignored = try store.apply(ghost, random: 0) else {
+                Issue.record("a superseded message was counted")
+                return
+            }
+            #expect(try store.job(id: job.id)?.state == .retrying)
+            let real = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 2, runID: "real",
+                                workerID: "w1", host: "h1", account: nil)
+            #expect(try store.apply(real, random: 0) == .applied(.running, publishes: false))
+            #expect(try store.job(id: job.id)?.attempts == 2)
+        }
+    }
+
+    @Test("after a rerun, only the outcome of the run that started last counts")
+    func rerunOutcome() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)
+            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "lost"), random: 0)
+            _ = try store.apply(event(.started, job: job.id, attempt: 2, run: "rerun"), random: 0)
+            let stored = try #require(try store.job(id: job.id))
+            #expect(stored.attempts == 2)
+            #expect(stored.history?.last?.reason.contains("rerun") == true)
+            let late = event(.finished, job: job.id, attempt: 1, run: "lost", outcome: Self.failure)
+            #expect(try store.apply(late, random: 0) == .ignored("outcome of a run that no longer counts"))
+            let success = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit code 0")
+            #expect(try store.apply(event(.finished, job: job.id, attempt: 2, run: "rerun", outcome: success), random: 0)
+                == .applied(.succeeded, publishes: false))
+        }
+    }
+
+    @Test("a rerun past the last attempt makes the job dead and stops the bot")
+    func rerunPastLastAttempt() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)  // two attempts at most
+            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "a"), random: 0)
+            _ = try store.apply(event(.started, job: job.id, attempt: 2, run: "b"), random: 0)
+            #expect(try store.apply(event(.started, job: job.id, attempt: 3, run: "c"), random: 0)
+                == .applied(.dead, publishes: true))
+            let stored = try #require(try store.job(id: job.id))
+            #expect(stored.state == .dead)
+            #expect(stored.reason == "attempts exhausted (2 of 2); last: worker lost during attempt 2")
+            #expect(try store.outbox(limit: 10).map(\.kind).contains(.control))
         }
     }
 

@@ -84,11 +84,18 @@ struct AMQPConnectionTests {
             try await channel.declareQueue("work", arguments: ["x-dead-letter-exchange": "dlx"])
             try await channel.enableConfirms()
             try await channel.publish(AMQPMessage(exchange: "", routingKey: "work", body: Data("poison".utf8)))
-            let delivery = try #require(try await channel.get(queue: "work"))
-            try await delivery.reject(requeue: false)
-            let parked = try #require(try await channel.get(queue: "parked"))
-            #expect(String(decoding: parked.body, as: UTF8.self) == "poison")
-            try await parked.ack()
+            let rejected = try #require(try await channel.get(queue: "work"))
+            try await rejected.reject(requeue: false)
+            // Dead-lettering happens inside the broker, a moment after the reject.
+            var parked: AMQPDelivery?
+            let deadline = ContinuousClock.now + .seconds(5)
+            while parked == nil && ContinuousClock.now < deadline {
+                parked = try await channel.get(queue: "parked")
+                if parked == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let delivery = try #require(parked)
+            #expect(String(decoding: delivery.body, as: UTF8.self) == "poison")
+            try await delivery.ack()
         }
     }
 

@@ -160,6 +160,30 @@ struct CorePathTests {
     }
 }
 
+extension CorePathTests {
+    @Test("a job whose message no worker can run is parked and marked dead with the reason")
+    func unusableMessage() async throws {
+        try await Fleet.run { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            // Queued for a group nobody serves, so that only the forged copy below is ever run.
+            let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "nobody"))
+            try await fleet.waitForJob(id) { $0.state == .queued }
+            let forged = JobEnvelope(jobID: id, attempt: 1, maxAttempts: 3, bot: BotDefinition(name: "quick", argv: []),
+                                     group: "g1", priority: .normal, environment: "prod", inputs: [:], account: nil,
+                                     timeoutSeconds: 30, submittedAt: Date())
+            let connection = try await AMQPConnection.connect(to: fleet.url, name: "forger", logger: Fleet.logger)
+            let channel = try await connection.openChannel()
+            try await channel.enableConfirms()
+            try await channel.publish(AMQPMessage(exchange: Topology.jobsExchange, routingKey: forged.routingKey,
+                                                  body: try JSONCodec.encode(forged), messageID: forged.messageID))
+            await connection.close()
+            let job = try await fleet.waitForJob(id, timeout: .seconds(10))
+            #expect(job.state == .dead)
+            #expect(job.reason == "parked by a worker: the job's message cannot be run")
+        }
+    }
+}
+
 /// A job parked in `botyard.dead`, with the reason the dispatcher gave.
 struct ParkedJob {
     var envelope: JobEnvelope

@@ -18,7 +18,8 @@ struct BotRunnerTests {
             bot: BotDefinition(name: "t", argv: argv, workingDirectory: workingDirectory, timeoutSeconds: timeout),
             group: "g", priority: .normal, environment: "dev", inputs: inputs, account: nil, timeoutSeconds: timeout,
             submittedAt: Date())
-        return await runner.run(envelope, attempt: 2, account: "robot1", control: control, logger: Logger(label: "test"))
+        return await runner.run(envelope, attempt: 2, runID: UUID().uuidString, account: "robot1", control: control,
+                                logger: Logger(label: "test"))
     }
 
     @Test("a bot sees its job, attempt, environment and inputs, and its outputs and log come back")

@@ -8,8 +8,8 @@ import Shared
 ///
 /// A crash between storing and publishing leaves the row behind, and the next relay (after a
 /// restart, or once the broker is back) publishes it: nothing is lost. A crash between the
-/// broker's ack and the delete publishes the row twice; consumers tell the copies apart by
-/// message id and attempt, and the dispatcher applies each outcome once.
+/// broker's ack and the delete publishes the row twice; the copy may run, but only the run the
+/// dispatcher saw start last counts, and a copy of an attempt already judged is ignored.
 final class OutboxRelay: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -28,21 +28,26 @@ final class OutboxRelay: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await self.reconnector.run { connection in
-                let channel = try await connection.openChannel()
-                try await TopologyDeclarer.declareCore(on: channel)
-                try await channel.enableConfirms()
+                var channel = try await Self.openChannel(on: connection)
                 var topology = DeclaredTopology()
                 while !Task.isCancelled {
-                    let published = try await self.publishBatch(on: channel, topology: &topology)
+                    let published = try await self.publishBatch(on: &channel, topology: &topology)
                     if published == 0 { await self.signal.wait(timeout: .seconds(1)) }
                 }
             }
         }
     }
 
-    /// Publishes one batch; returns how many rows it took (0 when the outbox was empty or the
-    /// store could not be read).
-    private func publishBatch(on channel: AMQPChannel, topology: inout DeclaredTopology) async throws -> Int {
+    private static func openChannel(on connection: AMQPConnection) async throws -> AMQPChannel {
+        let channel = try await connection.openChannel()
+        try await TopologyDeclarer.declareCore(on: channel)
+        try await channel.enableConfirms()
+        return channel
+    }
+
+    /// Publishes one batch; returns how many rows it published (0 when the outbox was empty, or
+    /// nothing could go out).
+    private func publishBatch(on channel: inout AMQPChannel, topology: inout DeclaredTopology) async throws -> Int {
         let rows: [OutboxRecord]
         do {
             rows = try store.outbox(limit: batchSize)
@@ -51,12 +56,23 @@ final class OutboxRelay: Service {
             return 0
         }
         guard !rows.isEmpty else { return 0 }
+        var ready: [OutboxRecord] = []
         for row in rows {
-            try await topology.prepare(for: row, on: channel)
+            do {
+                try await topology.prepare(for: row, on: channel)
+                ready.append(row)
+            } catch let error as AMQPError where error.code == .channelClosed {
+                // The broker refused a declaration (e.g. a queue that exists with other arguments):
+                // this message waits, the others go on, on a fresh channel.
+                logger.error("cannot declare the queues of a message; it stays in the outbox", metadata: [
+                    "job.id": "\(row.jobID)", "outbox.kind": "\(row.kind.rawValue)", "error": "\(error)",
+                ])
+                channel = try await Self.openChannel(on: channel.connection)
+            }
         }
-        let results = try await channel.publish(rows.map(\.message))
+        let results = try await channel.publish(ready.map(\.message))
         var confirmed: [OutboxRecord] = []
-        for (row, result) in zip(rows, results) {
+        for (row, result) in zip(ready, results) {
             switch result {
             case .success:
                 confirmed.append(row)
@@ -75,7 +91,7 @@ final class OutboxRelay: Service {
             logger.error("cannot mark messages published", metadata: ["error": "\(error)"])
         }
         if confirmed.count < rows.count { try await Task.sleep(for: .milliseconds(500)) }
-        return rows.count
+        return confirmed.count
     }
 }
 

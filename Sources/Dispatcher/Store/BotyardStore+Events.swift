@@ -36,24 +36,54 @@ extension BotyardStore {
         }
     }
 
+    /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own
+    /// (delivery limit reached, message unusable): the job is dead unless it already ended.
+    func markParked(jobID: Int64, reason: String, at now: Date = Date()) throws -> EventApplication {
+        try write("mark parked") { db in
+            guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .ignored("unknown job \(jobID)") }
+            guard !job.state.isTerminal else { return .ignored("job is already \(job.state.rawValue)") }
+            job.reason = reason
+            job.finishedAt = now
+            try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
+            return .applied(.dead, publishes: false)
+        }
+    }
+
     private func applyStarted(_ event: JobEvent, to job: inout JobRecord, at now: Date,
                               in db: Database) throws -> EventApplication {
+        let jobID = job.id!
+        func stopIt() throws {
+            try Self.enqueueControl(.init(command: .cancel, jobID: jobID),
+                                    routingKey: Topology.controlRoutingKey(workerID: event.workerID), at: now, in: db)
+        }
         if job.state == .cancelled {
             // Cancelled while its message was on the way: stop it where it started.
-            try Self.enqueueControl(.init(command: .cancel, jobID: job.id!),
-                                    routingKey: Topology.controlRoutingKey(workerID: event.workerID), at: now, in: db)
+            try stopIt()
             return .ignored("job was cancelled; told worker \(event.workerID) to stop it")
         }
         guard job.state.canTransition(to: .running) else { return .ignored("job is \(job.state.rawValue)") }
-        guard event.attempt >= job.attempts else { return .ignored("stale start of attempt \(event.attempt)") }
-        job.attempts = event.attempt
+        guard event.envelopeAttempt >= job.dispatchedAttempt else {
+            // A redelivered copy of a message whose attempt was already judged (its worker's ack was lost).
+            return .ignored("superseded message of attempt \(event.envelopeAttempt); attempt \(job.dispatchedAttempt) is under way")
+        }
+        let place = event.account.map { "\(event.host) as \($0)" } ?? event.host
+        guard job.attempts < job.retryPolicy.maxAttempts else {
+            // The broker redelivered the last attempt after its worker was lost: no attempt is left for it.
+            let reason = "attempts exhausted (\(job.attempts) of \(job.retryPolicy.maxAttempts)); "
+                + "last: worker lost during attempt \(job.attempts)"
+            try stopIt()
+            try park(&job, reason: reason, at: now, in: db)
+            return .applied(.dead, publishes: true)
+        }
+        job.attempts += 1
+        job.runID = event.runID
         job.startedAt = event.at
         job.workerID = event.workerID
         job.host = event.host
         job.ranAs = event.account
-        let place = event.account.map { "\(event.host) as \($0)" } ?? event.host
-        try Self.transition(&job, to: .running, attempt: event.attempt,
-                            reason: "attempt \(event.attempt) started on \(place)", at: now, in: db)
+        let rerun = job.state == .running ? " (rerun: the previous worker was lost)" : ""
+        try Self.transition(&job, to: .running, attempt: job.attempts,
+                            reason: "attempt \(job.attempts) started on \(place)\(rerun)", at: now, in: db)
         return .applied(.running, publishes: false)
     }
 
@@ -62,57 +92,59 @@ extension BotyardStore {
         guard let outcome = event.outcome else { return .ignored("finished event without an outcome") }
         if job.state == .cancelled {
             // The worker confirms that the bot of a cancelled job has stopped: worth a line in its history.
-            try JobLogRecord(jobID: job.id!, attempt: event.attempt, log: outcome.log).save(db)
-            try Self.transition(&job, to: .cancelled, attempt: event.attempt,
+            try JobLogRecord(jobID: job.id!, attempt: max(job.attempts, 1), log: outcome.log).save(db)
+            try Self.transition(&job, to: .cancelled, attempt: job.attempts,
                                 reason: "bot stopped on \(event.host): \(outcome.reason)", at: now, in: db)
             return .applied(.cancelled, publishes: false)
         }
         guard !job.state.isTerminal else { return .ignored("job is already \(job.state.rawValue)") }
-        guard event.attempt >= job.attempts else { return .ignored("stale outcome of attempt \(event.attempt)") }
-        job.attempts = event.attempt
+        guard event.runID == job.runID else { return .ignored("outcome of a run that no longer counts") }
+        let attempt = job.attempts
         job.exitCode = outcome.exitCode
-        job.workerID = event.workerID
-        job.host = event.host
-        job.ranAs = event.account
         if !outcome.outputs.isEmpty { job.outputs = outcome.outputs }
-        try JobLogRecord(jobID: job.id!, attempt: event.attempt, log: outcome.log).save(db)
+        try JobLogRecord(jobID: job.id!, attempt: attempt, log: outcome.log).save(db)
 
-        switch AttemptVerdict.judge(outcome, attempt: event.attempt, policy: job.retryPolicy, random: random) {
+        switch AttemptVerdict.judge(outcome, attempt: attempt, policy: job.retryPolicy, random: random) {
         case .succeeded:
             job.reason = nil
             job.finishedAt = event.at
-            try Self.transition(&job, to: .succeeded, attempt: event.attempt,
-                                reason: "attempt \(event.attempt) succeeded: \(outcome.reason)", at: now, in: db)
+            try Self.transition(&job, to: .succeeded, attempt: attempt,
+                                reason: "attempt \(attempt) succeeded: \(outcome.reason)", at: now, in: db)
             return .applied(.succeeded, publishes: false)
         case .cancelled(let reason):
             job.reason = reason
             job.finishedAt = event.at
-            try Self.transition(&job, to: .cancelled, attempt: event.attempt, reason: reason, at: now, in: db)
+            try Self.transition(&job, to: .cancelled, attempt: attempt, reason: reason, at: now, in: db)
             return .applied(.cancelled, publishes: false)
         case .retry(let wait, let reason):
             job.reason = reason
-            try Self.transition(&job, to: .retrying, attempt: event.attempt,
-                                reason: "\(reason); attempt \(event.attempt + 1) in \(wait) ms", at: now, in: db)
-            try enqueueRetry(of: job, attempt: event.attempt + 1, waitMilliseconds: wait, at: now, in: db)
+            job.dispatchedAttempt = attempt + 1
+            try Self.transition(&job, to: .retrying, attempt: attempt,
+                                reason: "\(reason); attempt \(attempt + 1) in \(wait) ms", at: now, in: db)
+            try enqueueRetry(of: job, waitMilliseconds: wait, at: now, in: db)
             return .applied(.retrying, publishes: true)
         case .dead(let reason):
-            job.reason = reason
-            job.finishedAt = event.at
-            try Self.transition(&job, to: .dead, attempt: event.attempt, reason: reason, at: now, in: db)
-            let envelope = job.envelope(attempt: event.attempt)
-            var outbox = OutboxRecord(
-                id: nil, jobID: job.id!, kind: .dead, exchange: Topology.deadExchange, routingKey: envelope.routingKey,
-                headers: [Topology.deadReasonHeader: String(reason.prefix(1024))], body: try JSONCodec.encode(envelope),
-                messageID: "dead-\(job.id!)", mandatory: true, createdAt: now)
-            try outbox.insert(db)
+            try park(&job, reason: reason, at: now, in: db)
             return .applied(.dead, publishes: true)
         }
     }
 
+    /// Makes the job dead and parks its message in `botyard.dead` with the reason.
+    private func park(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+        job.reason = reason
+        job.finishedAt = now
+        try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
+        let envelope = job.envelope(attempt: job.attempts)
+        var outbox = OutboxRecord(
+            id: nil, jobID: job.id!, kind: .dead, exchange: Topology.deadExchange, routingKey: envelope.routingKey,
+            headers: [Topology.deadReasonHeader: String(reason.prefix(1024))], body: try JSONCodec.encode(envelope),
+            messageID: "dead-\(job.id!)", mandatory: true, createdAt: now)
+        try outbox.insert(db)
+    }
+
     /// The next attempt goes through the TTL queue of its delay (straight back when there is no wait).
-    private func enqueueRetry(of job: JobRecord, attempt: Int, waitMilliseconds: Int, at now: Date,
-                              in db: Database) throws {
-        let envelope = job.envelope(attempt: attempt)
+    private func enqueueRetry(of job: JobRecord, waitMilliseconds: Int, at now: Date, in db: Database) throws {
+        let envelope = job.envelope(attempt: job.dispatchedAttempt)
         let delayed = waitMilliseconds > 0
         var outbox = OutboxRecord(
             id: nil, jobID: job.id!, kind: .retry,

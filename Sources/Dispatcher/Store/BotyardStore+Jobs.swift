@@ -31,7 +31,7 @@ extension BotyardStore {
             var job = JobRecord(
                 id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
                 environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
-                state: .pending, attempts: 0, retryPolicy: request.retry ?? bot.retry,
+                state: .pending, attempts: 0, dispatchedAttempt: 1, runID: nil, retryPolicy: request.retry ?? bot.retry,
                 timeoutSeconds: request.timeoutSeconds ?? bot.timeoutSeconds,
                 launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
                 exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,

@@ -35,7 +35,13 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var inputs: [String: String]
     var account: String?
     var state: JobState
+    /// Runs of the bot that started (each one is an attempt, a rerun after a lost worker too).
     var attempts: Int
+    /// The attempt the newest message of this job was published for; messages of earlier
+    /// attempts (a redelivered copy whose outcome was already counted) are superseded.
+    var dispatchedAttempt: Int
+    /// The run whose outcome counts: the last one that started.
+    var runID: String?
     var retryPolicy: RetryPolicy
     var timeoutSeconds: Int
     var launchMethod: LaunchMethod

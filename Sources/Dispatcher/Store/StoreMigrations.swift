@@ -22,6 +22,8 @@ enum StoreMigrations {
                 table.column("account", .text)
                 table.column("state", .text).notNull().indexed()
                 table.column("attempts", .integer).notNull()
+                table.column("dispatchedAttempt", .integer).notNull()
+                table.column("runID", .text)
                 table.column("retryPolicy", .jsonText).notNull()
                 table.column("timeoutSeconds", .integer).notNull()
                 table.column("launchMethod", .text).notNull()

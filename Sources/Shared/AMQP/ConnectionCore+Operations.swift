@@ -8,6 +8,7 @@ extension ConnectionCore {
         let operation = "exchange.declare \(name)"
         try ensureChannel(channel, operation)
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         _ = amqp_exchange_declare(state, channel, arena.bytes(name), arena.bytes(type), 0, durable ? 1 : 0, 0, 0,
                                   arena.table(arguments))
         try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
@@ -18,6 +19,7 @@ extension ConnectionCore {
         let operation = "queue.declare \(name)"
         try ensureChannel(channel, operation)
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         let ok = amqp_queue_declare(state, channel, arena.bytes(name), passive ? 1 : 0, durable ? 1 : 0,
                                     exclusive ? 1 : 0, autoDelete ? 1 : 0, arena.table(arguments))
         try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
@@ -31,6 +33,7 @@ extension ConnectionCore {
         let operation = "queue.bind \(queue) to \(exchange) with '\(routingKey)'"
         try ensureChannel(channel, operation)
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         _ = amqp_queue_bind(state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey),
                             arena.table(arguments))
         try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
@@ -40,6 +43,7 @@ extension ConnectionCore {
         let operation = "queue.delete \(name)"
         try ensureChannel(channel, operation)
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         _ = amqp_queue_delete(state, channel, arena.bytes(name), 0, 0)
         try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
     }
@@ -64,6 +68,7 @@ extension ConnectionCore {
         let operation = "basic.consume \(queue)"
         try ensureChannel(channel, operation)
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         let ok = amqp_basic_consume(state, channel, arena.bytes(queue), amqp_empty_bytes, 0, 0, exclusive ? 1 : 0,
                                     arena.table(arguments))
         try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
@@ -80,6 +85,7 @@ extension ConnectionCore {
         continuation.finish()
         try ensureChannel(channel, "basic.cancel")
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         _ = amqp_basic_cancel(state, channel, arena.bytes(tag))
         try check(amqp_get_rpc_reply(state), operation: "basic.cancel \(tag)", channel: channel)
     }
@@ -101,6 +107,7 @@ extension ConnectionCore {
         let operation = "basic.get \(queue)"
         try ensureChannel(channel, operation)
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         let reply = amqp_basic_get(state, channel, arena.bytes(queue), 0)
         try check(reply, operation: operation, channel: channel)
         guard reply.reply.id == 0x003C_0047 /* basic.get-ok */ else { return nil }
@@ -134,6 +141,8 @@ extension ConnectionCore {
                     throw AMQPError(.libraryError, operation: "basic.publish", message: "channel is not in confirm mode")
                 }
                 let arena = CArena()
+                defer { withExtendedLifetime(arena) {} }
+        defer { withExtendedLifetime(arena) {} }
                 var properties = amqp_basic_properties_t()
                 var flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
                 properties.delivery_mode = message.persistent ? 2 : 1

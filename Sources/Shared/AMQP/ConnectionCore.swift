@@ -57,6 +57,7 @@ final class ConnectionCore {
                             message: String(cString: amqp_error_string2(opened)))
         }
         let arena = CArena()
+        defer { withExtendedLifetime(arena) {} }
         var properties = arena.table(["connection_name": .string(name), "product": "botyard"])
         let reply = botyard_amqp_login_plain(
             state, url.virtualHost, 0, 131_072, Int32(heartbeatSeconds), &properties, url.user, url.password)
@@ -78,8 +79,11 @@ final class ConnectionCore {
         let pollMilliseconds = Int32(max(100, min(1000, heartbeatSeconds * 250)))
         while failure == nil {
             for command in mailbox.drain() {
-                command.run(self)
-                if failure != nil { break }
+                if let failure {
+                    command.fail(failure)
+                } else {
+                    command.run(self)
+                }
             }
             guard failure == nil else { break }
             if amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 {

@@ -67,6 +67,11 @@ public struct CodecError: Error, CustomStringConvertible, Sendable {
     public var type: String
     public var detail: String
 
+    public init(type: String, detail: String) {
+        self.type = type
+        self.detail = detail
+    }
+
     public var description: String { "cannot decode \(type): \(detail)" }
 }
 

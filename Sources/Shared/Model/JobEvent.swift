@@ -2,7 +2,9 @@ import Foundation
 
 /// What a worker reports about a job on `botyard.events`.
 ///
-/// Events are applied idempotently by ``eventID``: the broker may deliver one twice.
+/// Events are applied idempotently by ``eventID``: the broker may deliver one twice. Every run
+/// of a bot has its own ``runID``, shared by its `started` and `finished`: the dispatcher counts
+/// only the outcome of the run it saw start last.
 public struct JobEvent: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case started
@@ -12,7 +14,12 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public var eventID: String
     public var kind: Kind
     public var jobID: Int64
+    /// The attempt number the bot was told (`BOTYARD_ATTEMPT`).
     public var attempt: Int
+    /// The attempt the job's message was published for; a redelivered message keeps it.
+    public var envelopeAttempt: Int
+    /// Identifies one run of the bot.
+    public var runID: String
     public var workerID: String
     public var host: String
     public var account: String?
@@ -25,6 +32,8 @@ public struct JobEvent: Codable, Sendable, Equatable {
         kind: Kind,
         jobID: Int64,
         attempt: Int,
+        envelopeAttempt: Int? = nil,
+        runID: String,
         workerID: String,
         host: String,
         account: String?,
@@ -35,6 +44,8 @@ public struct JobEvent: Codable, Sendable, Equatable {
         self.kind = kind
         self.jobID = jobID
         self.attempt = attempt
+        self.envelopeAttempt = envelopeAttempt ?? attempt
+        self.runID = runID
         self.workerID = workerID
         self.host = host
         self.account = account

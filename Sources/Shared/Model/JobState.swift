@@ -33,6 +33,8 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
         case (.pending, .queued): return true
         case (.pending, .running), (.queued, .running), (.retrying, .running): return true
         case (.running, .paused), (.paused, .running): return true
+        // A rerun: the broker redelivered the job after the worker running it was lost.
+        case (.running, .running): return true
         case (.running, .retrying), (.paused, .retrying): return true
         case (_, .succeeded), (_, .failed), (_, .dead), (_, .cancelled): return true
         case (.pending, .rejected): return true

@@ -7,6 +7,8 @@ public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+        /// A wait whose timeout or cancellation fired before its waiter was registered.
+        var expired: Int?
         var nextID = 0
     }
 
@@ -40,13 +42,14 @@ public final class WakeSignal: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                self.resume(id)
+                self.expire(id)
             }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state -> Bool in
-                        if state.pending || Task.isCancelled {
+                        if state.pending || state.expired == id {
                             state.pending = false
+                            state.expired = nil
                             return true
                         }
                         state.waiter = (id, continuation)
@@ -55,15 +58,19 @@ public final class WakeSignal: Sendable {
                     if resumeNow { continuation.resume() }
                 }
             } onCancel: {
-                self.resume(id)
+                self.expire(id)
             }
             group.cancelAll()
         }
     }
 
-    private func resume(_ id: Int) {
+    /// Ends wait `id`: resumes its waiter, or marks it expired if it has not registered yet.
+    private func expire(_ id: Int) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            guard let waiter = state.waiter, waiter.id == id else {
+                if id == state.nextID { state.expired = id }
+                return nil
+            }
             state.waiter = nil
             return waiter.continuation
         }

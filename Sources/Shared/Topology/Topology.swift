@@ -8,6 +8,9 @@ public enum Topology {
     /// Fanout exchange for parked jobs.
     public static let deadExchange = "botyard.dead"
     public static let deadQueue = "botyard.dead"
+    /// The dispatcher's copy of everything parked, so that it learns of jobs the broker or a
+    /// worker parked on their own.
+    public static let dispatcherDeadQueue = "botyard.dead.dispatcher"
     /// Topic exchange for worker reports; routing key `job.<kind>`.
     public static let eventsExchange = "botyard.events"
     public static let dispatcherEventsQueue = "botyard.events.dispatcher"

@@ -10,6 +10,8 @@ public enum TopologyDeclarer {
         try await channel.declareExchange(Topology.controlExchange, type: .topic)
         try await channel.declareQueue(Topology.deadQueue, arguments: quorum)
         try await channel.bindQueue(Topology.deadQueue, exchange: Topology.deadExchange, routingKey: "")
+        try await channel.declareQueue(Topology.dispatcherDeadQueue, arguments: quorum)
+        try await channel.bindQueue(Topology.dispatcherDeadQueue, exchange: Topology.deadExchange, routingKey: "")
         try await channel.declareQueue(Topology.dispatcherEventsQueue,
                                        arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 })
         try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange, routingKey: "job.*")

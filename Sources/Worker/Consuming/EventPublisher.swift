@@ -6,6 +6,8 @@ import Shared
 actor EventPublisher {
     private let url: AMQPURL
     private let logger: Logger
+    /// The channel in use, or the connection attempt that will give it; shared by every report
+    /// waiting on it.
     private var channel: Task<AMQPChannel, any Error>?
 
     init(url: AMQPURL, logger: Logger) {
@@ -20,15 +22,16 @@ actor EventPublisher {
                                   body: try JSONCodec.encode(event), messageID: event.eventID)
         var delay = Duration.milliseconds(100)
         while true {
+            let current = currentChannel()
             do {
-                try await currentChannel().publish(message)
+                try await current.value.publish(message)
                 return
             } catch {
+                await discard(current)
                 guard keepTrying(), !Task.isCancelled else { throw error }
                 logger.warning("cannot report event; retrying", metadata: [
                     "job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)", "error": "\(error)",
                 ])
-                channel = nil
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
@@ -36,20 +39,30 @@ actor EventPublisher {
     }
 
     func close() async {
-        if let channel = try? await channel?.value { await channel.connection.close() }
-        channel = nil
+        if let channel { await discard(channel) }
     }
 
-    private func currentChannel() async throws -> AMQPChannel {
-        if let channel, let open = try? await channel.value, open.connection.isOpen { return open }
-        // One connection attempt shared by every report waiting on it.
+    private func currentChannel() -> Task<AMQPChannel, any Error> {
+        if let channel { return channel }
         let connecting = Task { [url, logger] in
             let connection = try await AMQPConnection.connect(to: url, name: "botyard-worker events", logger: logger)
-            let channel = try await connection.openChannel()
-            try await channel.enableConfirms()
-            return channel
+            do {
+                let channel = try await connection.openChannel()
+                try await channel.enableConfirms()
+                return channel
+            } catch {
+                await connection.close()
+                throw error
+            }
         }
         channel = connecting
-        return try await connecting.value
+        return connecting
+    }
+
+    /// Drops a channel that failed and closes its connection, unless a newer one replaced it already.
+    private func discard(_ failed: Task<AMQPChannel, any Error>) async {
+        guard channel == failed else { return }
+        channel = nil
+        if let broken = try? await failed.value { await broken.connection.close() }
     }
 }

@@ -127,39 +127,41 @@ final class JobWorker: Service {
         let envelope: JobEnvelope
         do {
             envelope = try JSONCodec.decode(JobEnvelope.self, from: delivery.body)
+            let problems = envelope.bot.problems
+            guard problems.isEmpty else {
+                throw CodecError(type: "JobEnvelope", detail: problems.joined(separator: "; "))
+            }
         } catch {
-            logger.error("undecodable job parked in botyard.dead", metadata: [
+            // A message that can never run: parked, never requeued in a loop.
+            logger.error("unusable job message parked in botyard.dead", metadata: [
                 "amqp.routing_key": "\(delivery.routingKey)", "error": "\(error)",
             ])
             try await delivery.reject(requeue: false)
             return
         }
-        // A redelivery means a worker took this attempt and vanished: it counts as an attempt.
+        // A redelivery means a worker took this message and vanished: the bot hears it as the next attempt.
         let attempt = envelope.attempt + delivery.deliveryCount
+        let runID = UUID().uuidString
         let account = envelope.account ?? configuration.accounts[0]
         let keepTrying: @Sendable () -> Bool = { connection.isOpen }
         func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
-            let event = JobEvent(kind: kind, jobID: envelope.jobID, attempt: attempt, workerID: configuration.workerID,
-                                 host: configuration.host, account: account, outcome: outcome)
+            let event = JobEvent(kind: kind, jobID: envelope.jobID, attempt: attempt, envelopeAttempt: envelope.attempt,
+                                 runID: runID, workerID: configuration.workerID, host: configuration.host,
+                                 account: account, outcome: outcome)
             try await events.publish(event, keepTrying: keepTrying)
         }
 
-        if attempt > envelope.maxAttempts {
-            try await report(.finished, JobOutcome(
-                result: .failed, reason: "worker lost during the last attempt (delivered \(attempt) times)"))
-            try await delivery.ack()
-            return
-        }
-        guard let control = running.begin(jobID: envelope.jobID) else {
+        guard let control = running.begin(jobID: envelope.jobID, runID: runID) else {
             try await report(.finished, JobOutcome(result: .cancelled, reason: "cancelled before it started"))
             try await delivery.ack()
             return
         }
-        defer { running.end(jobID: envelope.jobID) }
+        defer { running.end(jobID: envelope.jobID, runID: runID) }
 
         try await report(.started)
         let outcome = await withTaskCancellationHandler {
-            await runner.run(envelope, attempt: attempt, account: account, control: control, logger: logger)
+            await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
+                             logger: logger)
         } onCancel: {
             control.stop(.shutdown)
         }
@@ -170,9 +172,9 @@ final class JobWorker: Service {
         }
         try await report(.finished, outcome)
         try await delivery.ack()
-        let attemptDirectory = runner.attemptDirectory(jobID: envelope.jobID, attempt: attempt)
-        try? FileManager.default.removeItem(at: attemptDirectory)
-        rmdir(attemptDirectory.deletingLastPathComponent().path)  // the job's folder, once its last attempt is gone
+        let runDirectory = runner.runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
+        try? FileManager.default.removeItem(at: runDirectory)
+        rmdir(runDirectory.deletingLastPathComponent().path)  // the job's folder, once its last run is gone
         logger.info("job reported", metadata: [
             "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "job.result": "\(outcome.result.rawValue)",
         ])

@@ -3,7 +3,8 @@ import Synchronization
 /// The jobs this worker runs now, and the ones it was told not to start.
 final class RunningJobs: Sendable {
     private struct State {
-        var running: [Int64: RunControl] = [:]
+        /// Runs by job; a job can have two runs here when the broker delivered its message twice.
+        var running: [Int64: [String: RunControl]] = [:]
         /// Cancelled job ids, oldest first; bounded so that a long-lived worker does not grow.
         var cancelled: [Int64] = []
         var cancelledSet: Set<Int64> = []
@@ -12,38 +13,41 @@ final class RunningJobs: Sendable {
     private let state = Mutex(State())
     private static let rememberedCancels = 10_000
 
-    /// Registers a job about to start; nil when it was cancelled before it began.
-    func begin(jobID: Int64) -> RunControl? {
+    /// Registers a run about to start; nil when its job was cancelled before it began.
+    func begin(jobID: Int64, runID: String) -> RunControl? {
         state.withLock { state in
             guard !state.cancelledSet.contains(jobID) else { return nil }
             let control = RunControl()
-            state.running[jobID] = control
+            state.running[jobID, default: [:]][runID] = control
             return control
         }
     }
 
-    func end(jobID: Int64) {
-        _ = state.withLock { $0.running.removeValue(forKey: jobID) }
+    func end(jobID: Int64, runID: String) {
+        state.withLock { state in
+            state.running[jobID]?.removeValue(forKey: runID)
+            if state.running[jobID]?.isEmpty == true { state.running.removeValue(forKey: jobID) }
+        }
     }
 
     /// Stops the job if it runs here, and refuses it if it arrives later.
     func cancel(jobID: Int64) {
-        let control = state.withLock { state -> RunControl? in
+        let controls = state.withLock { state -> [RunControl] in
             if state.cancelledSet.insert(jobID).inserted {
                 state.cancelled.append(jobID)
                 if state.cancelled.count > Self.rememberedCancels {
                     state.cancelledSet.remove(state.cancelled.removeFirst())
                 }
             }
-            return state.running[jobID]
+            return Array(state.running[jobID]?.values ?? [:].values)
         }
-        control?.stop(.cancelled)
+        for control in controls { control.stop(.cancelled) }
     }
 
     /// Stops every running bot (shutdown).
     func stopAll(_ reason: RunControl.StopReason) {
-        for control in state.withLock({ Array($0.running.values) }) { control.stop(reason) }
+        for control in state.withLock({ $0.running.values.flatMap(\.values) }) { control.stop(reason) }
     }
 
-    var count: Int { state.withLock { $0.running.count } }
+    var count: Int { state.withLock { $0.running.values.reduce(0) { $0 + $1.count } } }
 }

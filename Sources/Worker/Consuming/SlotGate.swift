@@ -33,19 +33,22 @@ final class SlotGate: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let granted = state.withLock { state -> Bool in
-                    if Task.isCancelled { return false }
+                enum Admission { case granted, waiting, cancelled }
+                // Decided under the lock, so that the continuation is resumed exactly once: here, or
+                // by `release()` / the cancellation handler once it is queued.
+                let admission = state.withLock { state -> Admission in
+                    if Task.isCancelled { return .cancelled }
                     if state.free > 0 && state.waiting.values.allSatisfy(\.isEmpty) {
                         state.free -= 1
-                        return true
+                        return .granted
                     }
                     state.waiting[priority, default: []].append(Waiter(id: id, continuation: continuation))
-                    return false
+                    return .waiting
                 }
-                if granted {
-                    continuation.resume()
-                } else if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
+                switch admission {
+                case .granted: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .waiting: break
                 }
             }
         } onCancel: {

@@ -21,9 +21,9 @@ struct BotRunner: Sendable {
         if inheritedEnvironment["PATH"] == nil { inheritedEnvironment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
     }
 
-    /// The folder of one attempt.
-    func attemptDirectory(jobID: Int64, attempt: Int) -> URL {
-        workDirectory.appendingPathComponent("jobs/\(jobID)/attempt-\(attempt)", isDirectory: true)
+    /// The folder of one run.
+    func runDirectory(jobID: Int64, attempt: Int, runID: String) -> URL {
+        workDirectory.appendingPathComponent("jobs/\(jobID)/attempt-\(attempt)-\(runID.prefix(8))", isDirectory: true)
     }
 
     /// The variables a bot sees: a few of the worker's own, then Botyard's, then the inputs
@@ -48,10 +48,9 @@ struct BotRunner: Sendable {
 
     /// Runs the bot until it exits, its timeout passes, or `control` stops it; never throws:
     /// a bot that cannot start is an outcome too.
-    func run(_ envelope: JobEnvelope, attempt: Int, account: String?, control: RunControl, logger: Logger) async
-        -> JobOutcome
-    {
-        let directory = attemptDirectory(jobID: envelope.jobID, attempt: attempt)
+    func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String?, control: RunControl,
+             logger: Logger) async -> JobOutcome {
+        let directory = runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
         let logPath = directory.appendingPathComponent("log").path
         let clock = ContinuousClock()
         let start = clock.now
@@ -89,6 +88,7 @@ struct BotRunner: Sendable {
             }
             return termination!
         }
+        let stopReason = control.finish()
         // Whatever the bot left running in its process group goes with it.
         process.signalGroup(SIGKILL)
 
@@ -101,7 +101,7 @@ struct BotRunner: Sendable {
         case .exited(let code): outcome.exitCode = code
         case .signalled(let signal): outcome.signal = signal
         }
-        switch (control.stopReason, termination) {
+        switch (stopReason, termination) {
         case (.timedOut, _):
             outcome.result = .timedOut
             outcome.reason = "timed out after \(envelope.timeoutSeconds) s; process group terminated"

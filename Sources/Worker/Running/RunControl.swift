@@ -10,22 +10,37 @@ final class RunControl: Sendable {
         case shutdown
     }
 
-    private let reason = Mutex<StopReason?>(nil)
+    private struct State {
+        var reason: StopReason?
+        /// Set once the bot has exited: a stop request after that changes nothing.
+        var finished = false
+    }
+
+    private let state = Mutex(State())
     private let signal = WakeSignal()
 
     init() {}
 
-    /// Asks the bot to stop. The first reason given wins.
+    /// Asks the bot to stop. The first reason given wins; a bot that already ended is not stopped.
     func stop(_ stopReason: StopReason) {
-        let first = reason.withLock { current -> Bool in
-            guard current == nil else { return false }
-            current = stopReason
+        let first = state.withLock { state -> Bool in
+            guard state.reason == nil, !state.finished else { return false }
+            state.reason = stopReason
             return true
         }
         if first { signal.notify() }
     }
 
-    var stopReason: StopReason? { reason.withLock { $0 } }
+    /// Records that the bot has exited; returns why it was stopped, if it was.
+    func finish() -> StopReason? {
+        state.withLock { state in
+            state.finished = true
+            return state.reason
+        }
+    }
+
+    /// Why the bot was stopped; stable once ``finish()`` was called.
+    var stopReason: StopReason? { state.withLock { $0.reason } }
 
     /// Returns why the bot must stop: a ``stop(_:)`` request, or `.timedOut` after `timeout`.
     /// Returns nil when the waiting task is cancelled (the bot ended on its own).
