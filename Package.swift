@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "botyard-dispatcher", targets: ["botyard-dispatcher"]),
         .executable(name: "botyard-worker", targets: ["botyard-worker"]),
         .executable(name: "botyard", targets: ["botyard"]),
+        .executable(name: "botyard-bench", targets: ["botyard-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -64,11 +65,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "BotyardClient",
+            dependencies: ["Shared"]
+        ),
         .executableTarget(
             name: "botyard",
             dependencies: [
                 "Shared",
+                "BotyardClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "botyard-bench",
+            dependencies: [
+                "Shared",
+                "CRabbitMQ",
+                "BotyardClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

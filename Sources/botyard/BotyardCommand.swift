@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotyardClient
 import Foundation
 import Shared
 

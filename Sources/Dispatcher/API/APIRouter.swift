@@ -7,6 +7,12 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRe
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])
     }
+    router.get("v1/stats") { _, _ in
+        let counts = try store.jobCounts()
+        return try JSONResponse.make(DispatcherStats(
+            jobs: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
+            outbox: try store.outboxCount()))
+    }
     let v1 = router.group("v1")
     BotRoutes(store: store).register(on: v1)
     JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)

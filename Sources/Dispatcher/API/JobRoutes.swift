@@ -49,6 +49,10 @@ struct JobRoutes {
             }
             filter.limit = parsed
         }
+        if let offset = query["offset"] {
+            guard let parsed = Int(offset), parsed >= 0 else { throw APIError.invalid(["offset must be 0 or more"]) }
+            filter.offset = parsed
+        }
         return try JSONResponse.make(try store.jobs(filter))
     }
 

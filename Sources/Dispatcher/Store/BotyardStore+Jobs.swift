@@ -8,12 +8,15 @@ public struct JobFilter: Sendable {
     public var bot: String?
     public var group: String?
     public var limit: Int
+    /// Skips this many of the newest matching jobs (paging).
+    public var offset: Int
 
-    public init(state: JobState? = nil, bot: String? = nil, group: String? = nil, limit: Int = 100) {
+    public init(state: JobState? = nil, bot: String? = nil, group: String? = nil, limit: Int = 100, offset: Int = 0) {
         self.state = state
         self.bot = bot
         self.group = group
         self.limit = limit
+        self.offset = offset
     }
 }
 
@@ -65,7 +68,7 @@ extension BotyardStore {
     /// Jobs matching `filter`, newest first.
     public func jobs(_ filter: JobFilter) throws -> [JobSnapshot] {
         try read("list jobs") { db in
-            var request = JobRecord.order(JobRecord.Columns.id.desc).limit(filter.limit)
+            var request = JobRecord.order(JobRecord.Columns.id.desc).limit(filter.limit, offset: filter.offset)
             if let state = filter.state { request = request.filter(JobRecord.Columns.state == state.rawValue) }
             if let bot = filter.bot { request = request.filter(JobRecord.Columns.bot == bot) }
             if let group = filter.group { request = request.filter(JobRecord.Columns.group == group) }

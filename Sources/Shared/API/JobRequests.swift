@@ -195,3 +195,16 @@ public struct APIErrorBody: Codable, Sendable {
         self.error = Detail(code: code, message: message)
     }
 }
+
+/// `GET /v1/stats`: how many jobs are in each state, and messages still to publish.
+public struct DispatcherStats: Codable, Sendable {
+    public var jobs: [String: Int]
+    public var outbox: Int
+
+    public init(jobs: [String: Int], outbox: Int) {
+        self.jobs = jobs
+        self.outbox = outbox
+    }
+
+    public func count(_ state: JobState) -> Int { jobs[state.rawValue] ?? 0 }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Shared
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Talks to the dispatcher's HTTP API.
+public struct DispatcherClient: Sendable {
+    public let baseURL: URL
+    let session: URLSession
+
+    /// - Parameter connections: HTTP connections kept open to the dispatcher at most.
+    public init(baseURL: URL, connections: Int = 6) {
+        self.baseURL = baseURL
+        let configuration = URLSessionConfiguration.default
+        configuration.httpMaximumConnectionsPerHost = connections
+        configuration.timeoutIntervalForRequest = 30
+        self.session = URLSession(configuration: configuration)
+    }
+
+    /// A request that failed: unreachable dispatcher, or an error answer (its code and message).
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        /// The HTTP status, when the dispatcher answered.
+        public var status: Int?
+
+        public init(description: String, status: Int?) {
+            self.description = description
+            self.status = status
+        }
+    }
+
+    public func get<Value: Decodable>(_ path: String, as type: Value.Type) async throws -> Value {
+        try decode(type, from: try await send("GET", path, body: nil))
+    }
+
+    public func post<Value: Decodable>(_ path: String, _ body: (some Encodable)?, as type: Value.Type) async throws -> Value {
+        try decode(type, from: try await send("POST", path, body: try body.map { try JSONCodec.encode($0) }))
+    }
+
+    public func text(_ path: String) async throws -> String {
+        String(decoding: try await send("GET", path, body: nil), as: UTF8.self)
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
+        guard let url = URL(string: path, relativeTo: baseURL) else { throw Failure(description: "bad path \(path)", status: nil) }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            throw Failure(description: "cannot reach the dispatcher at \(baseURL.absoluteString): \(error.localizedDescription)", status: nil)
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            if let body = try? JSONCodec.decode(APIErrorBody.self, from: data) {
+                throw Failure(description: "\(body.error.message) [\(body.error.code), HTTP \(status)]", status: status)
+            }
+            throw Failure(description: "HTTP \(status): \(String(decoding: data, as: UTF8.self))", status: status)
+        }
+        return data
+    }
+
+    private func decode<Value: Decodable>(_ type: Value.Type, from data: Data) throws -> Value {
+        do {
+            return try JSONCodec.decode(type, from: data)
+        } catch {
+            throw Failure(description: "unexpected answer from the dispatcher: \(error)", status: nil)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import BotyardClient
+import Foundation
+import Shared
+
+@main
+struct BotyardBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "botyard-bench",
+        abstract: "Measures Botyard next to raw rabbitmq-c (throughput), or runs a fault soak (soak).",
+        subcommands: [Throughput.self, Soak.self],
+        defaultSubcommand: Throughput.self
+    )
+}
+
+/// Where the broker is; ops/bench and ops/soak start one and pass it on.
+struct BrokerOptions: ParsableArguments {
+    @Option(help: "Broker URL (or BOTYARD_AMQP_URL).")
+    var amqpURL: String = ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? ""
+
+    @Option(help: "Folder for the database and logs.")
+    var folder: String = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-bench").path
+
+    func validate() throws {
+        do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
+    }
+
+    func makeFleet() throws -> ProcessFleet {
+        let folder = URL(fileURLWithPath: folder)
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return ProcessFleet(folder: folder, amqpURL: amqpURL, port: freePort())
+    }
+}
+
+/// A TCP port nothing listens on right now.
+func freePort() -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+            _ = bind(descriptor, generic, length)
+            _ = getsockname(descriptor, generic, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Prints a line at once, unbuffered, also when the output is a pipe.
+func say(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

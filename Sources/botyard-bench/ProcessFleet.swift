@@ -1,0 +1,106 @@
+import Foundation
+
+/// Dispatcher and worker processes started from the release build next to this program.
+final class ProcessFleet {
+    let folder: URL
+    let amqpURL: String
+    let port: Int
+    private(set) var dispatcher: Process?
+    private(set) var workers: [Int: Process] = [:]
+    private let binaries: URL
+
+    init(folder: URL, amqpURL: String, port: Int) {
+        self.folder = folder
+        self.amqpURL = amqpURL
+        self.port = port
+        self.binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    func startDispatcher() throws {
+        dispatcher = try launch("botyard-dispatcher", [
+            "--amqp-url", amqpURL, "--database", folder.appendingPathComponent("botyard.sqlite").path,
+            "--port", String(port), "--log-level", "warning",
+        ], log: "dispatcher.log")
+    }
+
+    func startWorker(_ index: Int, group: String, slots: Int) throws {
+        workers[index] = try launch("botyard-worker", [
+            "--amqp-url", amqpURL, "--group", group, "--worker-id", "bench-\(index)", "--host", "host-\(index)",
+            "--accounts", "robot\(index)", "--max-concurrent", String(slots),
+            "--work-directory", folder.appendingPathComponent("worker-\(index)").path, "--log-level", "warning",
+            "--termination-grace", "2",
+        ], log: "worker-\(index).log")
+    }
+
+    /// `kill -9`: no chance to clean up, as in a crash.
+    func killWorker(_ index: Int) {
+        if let process = workers.removeValue(forKey: index) {
+            kill(process.processIdentifier, SIGKILL)
+            Self.waitForExit(process)
+        }
+    }
+
+    func killDispatcher() {
+        if let dispatcher {
+            kill(dispatcher.processIdentifier, SIGKILL)
+            Self.waitForExit(dispatcher)
+        }
+        dispatcher = nil
+    }
+
+    /// Stops everything with SIGTERM (graceful), SIGKILL after 15 s.
+    func stopAll() {
+        let processes = Array(workers.values) + (dispatcher.map { [$0] } ?? [])
+        for process in processes where process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(15)
+        for process in processes {
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        workers = [:]
+        dispatcher = nil
+    }
+
+    /// Waits for a child to end and returns its exit code. Foundation's `waitUntilExit()` was
+    /// seen here to miss the end of a child (a zombie, waited on forever) when children exit
+    /// close together, so this polls `waitpid` itself, and Foundation's record when Foundation
+    /// reaped the child first.
+    @discardableResult
+    static func waitForExit(_ process: Process) -> Int32 {
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(process.processIdentifier, &status, WNOHANG)
+            if reaped == process.processIdentifier { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            if reaped < 0 && errno == ECHILD {
+                while process.isRunning { usleep(10_000) }
+                return process.terminationStatus
+            }
+            usleep(20_000)
+        }
+    }
+
+    /// Peak resident memory (VmHWM) of a process, in MiB.
+    static func peakMemoryMiB(_ process: Process?) -> Double? {
+        guard let process,
+              let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes / 1024
+    }
+
+    private func launch(_ name: String, _ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = binaries.appendingPathComponent(name)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: folder.appendingPathComponent(log).path, contents: nil)
+        let handle = try FileHandle(forWritingTo: folder.appendingPathComponent(log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+}

@@ -1,0 +1,115 @@
+import CRabbitMQ
+import Foundation
+import Shared
+
+/// Throughput of rabbitmq-c called directly on one thread, with no Botyard code in the way:
+/// the ceiling the dispatch path is compared with. (The one place outside `Shared/AMQP` that
+/// calls the C library, on purpose.)
+struct RawRabbitMQ {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let state: amqp_connection_state_t
+
+    init(url: AMQPURL) throws {
+        guard let state = amqp_new_connection(), let socket = amqp_tcp_socket_new(state) else {
+            throw Failure(description: "cannot create a rabbitmq-c connection")
+        }
+        self.state = state
+        guard amqp_socket_open(socket, url.host, Int32(url.port)) == AMQP_STATUS_OK.rawValue else {
+            throw Failure(description: "cannot connect to \(url.host):\(url.port)")
+        }
+        var properties = amqp_empty_table
+        try check(botyard_amqp_login_plain(state, url.virtualHost, 0, 131_072, 0, &properties, url.user, url.password),
+                  "login")
+        amqp_channel_open(state, 1)
+        try check(amqp_get_rpc_reply(state), "channel.open")
+    }
+
+    func close() {
+        _ = amqp_connection_close(state, AMQP_REPLY_SUCCESS)
+        amqp_destroy_connection(state)
+    }
+
+    private func check(_ reply: amqp_rpc_reply_t, _ operation: String) throws {
+        guard reply.reply_type == AMQP_RESPONSE_NORMAL else { throw Failure(description: "\(operation) failed") }
+    }
+
+    private func bytes(_ text: String) -> amqp_bytes_t {
+        amqp_cstring_bytes(strdup(text))  // leaked on purpose: a handful of names per run
+    }
+
+    func declareQuorumQueue(_ name: String) throws {
+        var entry = amqp_table_entry_t()
+        entry.key = bytes("x-queue-type")
+        entry.value.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
+        entry.value.value.bytes = bytes("quorum")
+        try withUnsafeMutablePointer(to: &entry) { pointer in
+            _ = amqp_queue_declare(state, 1, bytes(name), 0, 1, 0, 0, amqp_table_t(num_entries: 1, entries: pointer))
+            try check(amqp_get_rpc_reply(state), "queue.declare")
+        }
+    }
+
+    /// Publishes `count` persistent messages of `size` bytes in confirm windows of `window`;
+    /// returns messages per second.
+    func publish(queue: String, count: Int, size: Int, window: Int) throws -> Double {
+        amqp_confirm_select(state, 1)
+        try check(amqp_get_rpc_reply(state), "confirm.select")
+        let body = [UInt8](repeating: 0x61, count: size)
+        let routingKey = bytes(queue)
+        var properties = amqp_basic_properties_t()
+        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
+        properties.delivery_mode = 2
+        let start = ContinuousClock.now
+        var published: UInt64 = 0
+        var confirmed: UInt64 = 0
+        try body.withUnsafeBytes { raw in
+            let message = amqp_bytes_t(len: size, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            while published < UInt64(count) {
+                let batch = min(window, count - Int(published))
+                for _ in 0..<batch {
+                    guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
+                        throw Failure(description: "basic.publish failed")
+                    }
+                    published += 1
+                }
+                while confirmed < published {
+                    var frame = amqp_frame_t()
+                    guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue,
+                          frame.frame_type == AMQP_FRAME_METHOD, frame.payload.method.id == 0x003C_0050
+                    else { throw Failure(description: "expected basic.ack") }
+                    let ack = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+                    confirmed = ack.delivery_tag
+                }
+                amqp_maybe_release_buffers(state)
+            }
+        }
+        return Double(count) / (ContinuousClock.now - start).seconds
+    }
+
+    /// Consumes `count` messages with a prefetch of `prefetch`, acknowledging each; returns
+    /// messages per second.
+    func consume(queue: String, count: Int, prefetch: UInt16) throws -> Double {
+        amqp_basic_qos(state, 1, 0, prefetch, 0)
+        try check(amqp_get_rpc_reply(state), "basic.qos")
+        amqp_basic_consume(state, 1, bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+        try check(amqp_get_rpc_reply(state), "basic.consume")
+        let start = ContinuousClock.now
+        for _ in 0..<count {
+            amqp_maybe_release_buffers(state)
+            var envelope = amqp_envelope_t()
+            try check(amqp_consume_message(state, &envelope, nil, 0), "consume")
+            guard amqp_basic_ack(state, 1, envelope.delivery_tag, 0) == 0 else { throw Failure(description: "basic.ack failed") }
+            amqp_destroy_envelope(&envelope)
+        }
+        return Double(count) / (ContinuousClock.now - start).seconds
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import BotyardClient
+import Foundation
+import Shared
+
+/// The benchmark table: raw rabbitmq-c, the dispatch path, end to end, retry timing, memory.
+struct Throughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the benchmark and print its table.")
+
+    @OptionGroup var broker: BrokerOptions
+    @Option(help: "Messages per raw rabbitmq-c run.") var rawMessages = 20_000
+    @Option(help: "Bytes per raw message.") var messageSize = 256
+    @Option(help: "Jobs per dispatch-path run.") var dispatchJobs = 2_000
+    @Option(help: "No-op jobs per end-to-end run.") var endToEndJobs = 1_000
+    @Option(help: "Jobs run one at a time for the idle latency.") var idleJobs = 30
+    @Option(help: "Jobs whose first attempt fails, for the retry timing.") var retryJobs = 20
+    @Option(help: "Runs of each throughput figure; the table shows the median.") var repeats = 3
+    @Option(help: "Worker processes.") var workers = 2
+    @Option(help: "Slots per worker.") var slots = 8
+
+    func run() async throws {
+        let url = try AMQPURL(parsing: broker.amqpURL)
+        var rows: [(String, String)] = []
+        say("raw rabbitmq-c: \(repeats) × \(rawMessages) persistent \(messageSize)-byte messages, quorum queue")
+        var publishRates: [Double] = []
+        var consumeRates: [Double] = []
+        for run in 1...repeats {
+            let raw = try RawRabbitMQ(url: url)
+            let queue = "bench.raw.\(UUID().uuidString.prefix(8))"
+            try raw.declareQuorumQueue(queue)
+            publishRates.append(try raw.publish(queue: queue, count: rawMessages, size: messageSize, window: 100))
+            consumeRates.append(try raw.consume(queue: queue, count: rawMessages, prefetch: 100))
+            raw.close()
+            say("  run \(run): publish \(Int(publishRates.last!)) msg/s, consume \(Int(consumeRates.last!)) msg/s")
+        }
+        let rawPublish = median(publishRates)
+        rows.append(("raw rabbitmq-c publish, confirm window 100", "\(Int(rawPublish)) msg/s"))
+        rows.append(("raw rabbitmq-c consume + ack, prefetch 100", "\(Int(median(consumeRates))) msg/s"))
+
+        let fleet = try broker.makeFleet()
+        defer { fleet.stopAll() }
+        try fleet.startDispatcher()
+        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 32))
+        try await driver.waitUntilHealthy()
+        try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,
+                                                   retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
+        try await driver.register(CreateBotRequest(
+            name: "fails-once", argv: ["/bin/sh", "-c", "test \"$BOTYARD_ATTEMPT\" -ge 2"], timeoutSeconds: 60,
+            retry: .fixed(maxAttempts: 2, waitMilliseconds: 1_000)))
+
+        say("dispatch path: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs until queued (no workers)")
+        var dispatchRates: [Double] = []
+        for run in 1...repeats {
+            let queuedBefore = try await driver.stats().count(.queued)
+            let requests = (0..<dispatchJobs).map { _ in SubmitJobRequest(bot: "noop", group: "parked\(run)") }
+            let start = ContinuousClock.now
+            _ = try await driver.submit(requests)
+            try await driver.waitFor(timeout: .seconds(120)) { $0.count(.queued) >= queuedBefore + dispatchJobs }
+            dispatchRates.append(Double(dispatchJobs) / (ContinuousClock.now - start).seconds)
+            say("  run \(run): \(Int(dispatchRates.last!)) jobs/s")
+        }
+        let dispatch = median(dispatchRates)
+        rows.append(("dispatch: submitted through the API until queued (stored + confirmed)",
+                     "\(Int(dispatch)) jobs/s (\(String(format: "%.0f", dispatch / rawPublish * 100)) % of raw publish)"))
+
+        for index in 0..<workers { try fleet.startWorker(index, group: "bench", slots: slots) }
+        _ = try await driver.submit((0..<50).map { _ in SubmitJobRequest(bot: "noop", group: "bench") })
+        try await driver.waitFor(timeout: .seconds(60)) { $0.count(.succeeded) >= 50 }
+
+        say("idle latency: \(idleJobs) jobs one at a time")
+        var idleLatencies: [Double] = []
+        for _ in 0..<idleJobs {
+            let id = try await driver.submit([SubmitJobRequest(bot: "noop", group: "bench")])[0]
+            var job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+            while !job.state.isTerminal {
+                try await Task.sleep(for: .milliseconds(5))
+                job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+            }
+            if let started = job.startedAt { idleLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000) }
+        }
+
+        say("end to end: \(repeats) × \(endToEndJobs) /bin/true jobs, \(workers) workers × \(slots) slots")
+        var endToEndRates: [Double] = []
+        var loadedLatencies: [Double] = []
+        for run in 1...repeats {
+            let succeededBefore = try await driver.stats().count(.succeeded)
+            let start = ContinuousClock.now
+            let ids = try await driver.submit((0..<endToEndJobs).map { _ in SubmitJobRequest(bot: "noop", group: "bench") })
+            try await driver.waitFor(timeout: .seconds(300)) { $0.count(.succeeded) >= succeededBefore + endToEndJobs }
+            endToEndRates.append(Double(endToEndJobs) / (ContinuousClock.now - start).seconds)
+            for job in try await driver.allJobs(ids: ids) {
+                if let started = job.startedAt { loadedLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000) }
+            }
+            say("  run \(run): \(Int(endToEndRates.last!)) jobs/s")
+        }
+        rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(median(endToEndRates))) jobs/s"))
+        rows.append(("submit → bot start, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
+        rows.append(("submit → bot start, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
+
+        say("retry timing: \(retryJobs) jobs failing their first attempt, wait 1000 ms")
+        let retryIDs = try await driver.submit((0..<retryJobs).map { _ in SubmitJobRequest(bot: "fails-once", group: "bench") })
+        var lateness: [Double] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        var retried = try await driver.allJobs(ids: retryIDs)
+        while retried.contains(where: { !$0.state.isTerminal }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            retried = try await driver.allJobs(ids: retryIDs)
+        }
+        for job in retried {
+            let history = job.history ?? []
+            guard let waiting = history.first(where: { $0.to == .retrying }),
+                  let restarted = history.first(where: { $0.to == .running && $0.attempt == 2 })
+            else { continue }
+            lateness.append(restarted.at.timeIntervalSince(waiting.at) * 1000 - 1_000)
+        }
+        let late = Percentiles(lateness)
+        rows.append(("retry: restart past its 1000 ms wait (p50 / p99)",
+                     String(format: "%.0f / %.0f ms (%d of %d retried)", late.value(50), late.value(99), lateness.count, retryJobs)))
+
+        let memory = [("dispatcher", ProcessFleet.peakMemoryMiB(fleet.dispatcher))]
+            + fleet.workers.sorted { $0.key < $1.key }.map { ("worker \($0.key)", ProcessFleet.peakMemoryMiB($0.value)) }
+        rows.append(("peak RSS", memory.map { "\($0.0) \($0.1.map { String(format: "%.0f", $0) } ?? "?") MiB" }
+            .joined(separator: ", ")))
+
+        say()
+        say("| measurement | result |")
+        say("|---|---|")
+        for (name, value) in rows { say("| \(name) | \(value) |") }
+    }
+
+    static func describe(_ milliseconds: [Double]) -> String {
+        let p = Percentiles(milliseconds)
+        return String(format: "%.1f / %.1f / %.1f / %.1f ms (n=%d)", p.value(50), p.value(90), p.value(99), p.max,
+                      milliseconds.count)
+    }
+}
