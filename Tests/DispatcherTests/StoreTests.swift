@@ -210,6 +210,21 @@ struct StoreTests {
         }
     }
 
+    @Test("a job's own retry policy and timeout win over its bot's")
+    func jobOverrides() async throws {
+        try await withTemporaryStore { store, _ in
+            try store.saveBot(Self.bot)
+            let job = try store.submit(SubmitJobRequest(bot: "echo", group: "g1", timeoutSeconds: 5,
+                                                        retry: .fixed(maxAttempts: 4, waitMilliseconds: 300)), bot: Self.bot)
+            #expect(job.maxAttempts == 4 && job.timeoutSeconds == 5)
+            let envelope = try JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 1).first).body)
+            #expect(envelope.timeoutSeconds == 5 && envelope.maxAttempts == 4)
+            _ = try run(store, job: job.id, attempt: 1, Self.failure)
+            let retry = try #require(try store.outbox(limit: 10).first { $0.kind == .retry })
+            #expect(retry.headers[Topology.retryDelayHeader] == "300")
+        }
+    }
+
     @Test("the store survives being opened again, and keeps what was committed")
     func reopen() async throws {
         try await withTemporaryStore { store, path in
