@@ -15,7 +15,7 @@ public struct DispatcherApplication: Sendable {
     public init(configuration: DispatcherConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.store = try BotyardStore(path: configuration.databasePath)
+        self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability)
         self.relaySignal = WakeSignal()
     }
 

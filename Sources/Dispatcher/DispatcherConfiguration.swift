@@ -10,13 +10,15 @@ public struct DispatcherConfiguration: Sendable {
     public var httpPort: Int
     /// Outbox rows published per confirm window.
     public var publishBatchSize: Int
+    public var durability: BotyardStore.Durability
 
     public init(amqpURL: AMQPURL = AMQPURL(), databasePath: String = "botyard.sqlite", httpHost: String = "127.0.0.1",
-                httpPort: Int = 8080, publishBatchSize: Int = 200) {
+                httpPort: Int = 8080, publishBatchSize: Int = 200, durability: BotyardStore.Durability = .full) {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.httpHost = httpHost
         self.httpPort = httpPort
         self.publishBatchSize = publishBatchSize
+        self.durability = durability
     }
 }

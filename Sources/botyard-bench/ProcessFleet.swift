@@ -5,6 +5,8 @@ final class ProcessFleet {
     let folder: URL
     let amqpURL: String
     let port: Int
+    /// `--durability` of the dispatcher.
+    var durability = "full"
     private(set) var dispatcher: Process?
     private(set) var workers: [Int: Process] = [:]
     private let binaries: URL
@@ -21,7 +23,7 @@ final class ProcessFleet {
     func startDispatcher() throws {
         dispatcher = try launch("botyard-dispatcher", [
             "--amqp-url", amqpURL, "--database", folder.appendingPathComponent("botyard.sqlite").path,
-            "--port", String(port), "--log-level", "warning",
+            "--port", String(port), "--log-level", "warning", "--durability", durability,
         ], log: "dispatcher.log")
     }
 

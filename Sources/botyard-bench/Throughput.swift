@@ -17,6 +17,7 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Runs of each throughput figure; the table shows the median.") var repeats = 3
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Slots per worker.") var slots = 8
+    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
     func run() async throws {
         let url = try AMQPURL(parsing: broker.amqpURL)
@@ -38,6 +39,7 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("raw rabbitmq-c consume + ack, prefetch 100", "\(Int(median(consumeRates))) msg/s"))
 
         let fleet = try broker.makeFleet()
+        fleet.durability = durability
         defer { fleet.stopAll() }
         try fleet.startDispatcher()
         let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 32))

@@ -23,12 +23,18 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
     @Option(help: "HTTP port (0 picks a free one).")
     var port: Int = Int(ProcessInfo.processInfo.environment["BOTYARD_HTTP_PORT"] ?? "") ?? 8080
 
+    @Option(help: "full: every commit synced to disk (survives power loss); normal: survives a dispatcher crash, faster.")
+    var durability: String = "full"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard BotyardStore.Durability(rawValue: durability) != nil else {
+            throw ValidationError("--durability must be full or normal")
+        }
         do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
     }
 
@@ -37,7 +43,8 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         var logger = Logger(label: "botyard.dispatcher")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = DispatcherConfiguration(
-            amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database, httpHost: host, httpPort: port)
+            amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database, httpHost: host, httpPort: port,
+            durability: BotyardStore.Durability(rawValue: durability) ?? .full)
         try await DispatcherApplication(configuration: configuration, logger: logger).run()
     }
 }

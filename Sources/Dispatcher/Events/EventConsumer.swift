@@ -2,11 +2,13 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
+import Synchronization
 
 /// Applies the workers' reports from `botyard.events.dispatcher` to the store.
 ///
-/// A report is acknowledged only after its transaction committed, so a dispatcher crash makes
-/// the broker deliver it again; the store applies each event id once.
+/// Reports are applied in batches (all that have arrived, one transaction for the lot) and
+/// acknowledged only after that transaction committed, so a dispatcher crash makes the broker
+/// deliver them again; the store applies each event id once.
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -25,37 +27,83 @@ final class EventConsumer: Service {
             await self.reconnector.run { connection in
                 let channel = try await connection.openChannel()
                 try await TopologyDeclarer.declareCore(on: channel)
-                try await channel.setPrefetch(count: 100)
+                try await channel.setPrefetch(count: UInt16(Self.batchSize))
                 let consumer = try await channel.consume(queue: Topology.dispatcherEventsQueue)
-                for try await delivery in consumer {
-                    try await self.handle(delivery)
+                let inbox = DeliveryInbox()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await delivery in consumer { inbox.append(delivery) }
+                        throw AMQPError(.consumerCancelled, operation: "consume events", message: "the consumer ended")
+                    }
+                    group.addTask {
+                        while true {
+                            try await self.handle(await inbox.take(upTo: Self.batchSize))
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
         }
     }
 
-    private func handle(_ delivery: AMQPDelivery) async throws {
-        let event: JobEvent
-        do {
-            event = try JSONCodec.decode(JobEvent.self, from: delivery.body)
-        } catch {
-            logger.error("undecodable event parked in botyard.dead", metadata: ["error": "\(error)"])
-            try await delivery.reject(requeue: false)
-            return
+    /// Reports applied per transaction at most (and the consumer's prefetch).
+    static let batchSize = 200
+
+    /// Applies every report that has arrived, in one transaction, then acknowledges them.
+    private func handle(_ deliveries: [AMQPDelivery]) async throws {
+        var events: [JobEvent] = []
+        var accepted: [AMQPDelivery] = []
+        for delivery in deliveries {
+            do {
+                events.append(try JSONCodec.decode(JobEvent.self, from: delivery.body))
+                accepted.append(delivery)
+            } catch {
+                logger.error("undecodable event parked in botyard.dead", metadata: ["error": "\(error)"])
+                try await delivery.reject(requeue: false)
+            }
         }
+        guard !events.isEmpty else { return }
         do {
-            let result = try store.apply(event, random: Double.random(in: 0..<1))
-            logger.debug("event applied", metadata: [
-                "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)", "event.kind": "\(event.kind.rawValue)",
-                "event.result": "\(result)",
-            ])
+            let results = try store.apply(events, random: { Double.random(in: 0..<1) })
+            for (event, result) in zip(events, results) {
+                logger.debug("event applied", metadata: [
+                    "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
+                    "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
+                ])
+            }
             relaySignal.notify()
-            try await delivery.ack()
+            for delivery in accepted { try await delivery.ack() }
         } catch let error as StoreError {
-            // Keep the event in the broker until the store can take it.
-            logger.error("cannot store event; will retry", metadata: ["job.id": "\(event.jobID)", "error": "\(error)"])
+            // Keep the events in the broker until the store can take them.
+            logger.error("cannot store events; will retry", metadata: ["error": "\(error)"])
             try await Task.sleep(for: .seconds(1))
-            try await delivery.reject(requeue: true)
+            for delivery in accepted { try await delivery.reject(requeue: true) }
+        }
+    }
+}
+
+/// Deliveries waiting to be handled, filled by the consumer and emptied in batches.
+final class DeliveryInbox: Sendable {
+    private let deliveries = Mutex<[AMQPDelivery]>([])
+    private let arrived = WakeSignal()
+
+    func append(_ delivery: AMQPDelivery) {
+        deliveries.withLock { $0.append(delivery) }
+        arrived.notify()
+    }
+
+    /// Waits until at least one delivery is there and takes up to `limit` of them, oldest first.
+    func take(upTo limit: Int) async throws -> [AMQPDelivery] {
+        while true {
+            let batch = deliveries.withLock { waiting -> [AMQPDelivery] in
+                let batch = Array(waiting.prefix(limit))
+                waiting.removeFirst(batch.count)
+                return batch
+            }
+            if !batch.isEmpty { return batch }
+            await arrived.wait(timeout: .seconds(1))
+            try Task.checkCancellation()
         }
     }
 }

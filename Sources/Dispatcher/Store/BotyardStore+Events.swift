@@ -18,21 +18,30 @@ extension BotyardStore {
     ///
     /// - Parameter random: places the retry backoff's jitter.
     func apply(_ event: JobEvent, random: Double, at now: Date = Date()) throws -> EventApplication {
-        try write("apply event") { db in
-            let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM applied_events WHERE eventID = ?)",
-                                         arguments: [event.eventID]) ?? false
-            if seen { return .duplicate }
-            try db.execute(sql: "INSERT INTO applied_events (eventID, appliedAt) VALUES (?, ?)",
-                           arguments: [event.eventID, now])
-            guard var job = try JobRecord.fetchOne(db, key: event.jobID) else {
-                return .ignored("unknown job \(event.jobID)")
-            }
-            switch event.kind {
-            case .started:
-                return try applyStarted(event, to: &job, at: now, in: db)
-            case .finished:
-                return try applyFinished(event, to: &job, random: random, at: now, in: db)
-            }
+        try apply([event], random: { random }, at: now)[0]
+    }
+
+    /// Applies reports in order, in one transaction (one disk sync for the lot).
+    func apply(_ events: [JobEvent], random: () -> Double, at now: Date = Date()) throws -> [EventApplication] {
+        try write("apply events") { db in
+            try events.map { try apply($0, random: random(), at: now, in: db) }
+        }
+    }
+
+    private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database) throws -> EventApplication {
+        let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM applied_events WHERE eventID = ?)",
+                                     arguments: [event.eventID]) ?? false
+        if seen { return .duplicate }
+        try db.execute(sql: "INSERT INTO applied_events (eventID, appliedAt) VALUES (?, ?)",
+                       arguments: [event.eventID, now])
+        guard var job = try JobRecord.fetchOne(db, key: event.jobID) else {
+            return .ignored("unknown job \(event.jobID)")
+        }
+        switch event.kind {
+        case .started:
+            return try applyStarted(event, to: &job, at: now, in: db)
+        case .finished:
+            return try applyFinished(event, to: &job, random: random, at: now, in: db)
         }
     }
 
