@@ -91,8 +91,10 @@ extension BotyardStore {
         job.host = event.host
         job.ranAs = event.account
         let rerun = job.state == .running ? " (rerun: the previous worker was lost)" : ""
+        // The bot is told how often its message was delivered; a delivery handed back unrun counts there.
+        let told = event.attempt != job.attempts ? "; the bot was told attempt \(event.attempt)" : ""
         try Self.transition(&job, to: .running, attempt: job.attempts,
-                            reason: "attempt \(job.attempts) started on \(place)\(rerun)", at: now, in: db)
+                            reason: "attempt \(job.attempts) started on \(place)\(rerun)\(told)", at: now, in: db)
         return .applied(.running, publishes: false)
     }
 
