@@ -8,7 +8,8 @@ struct BotyardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botyard",
         abstract: "Botyard's command line: bots, jobs, logs.",
-        subcommands: [AddBot.self, ListBots.self, Submit.self, ListJobs.self, ShowJob.self, ShowLog.self, Cancel.self]
+        subcommands: [AddBot.self, ListBots.self, Submit.self, ListJobs.self, ShowJob.self, ShowLog.self, Cancel.self,
+                      ListDead.self, Requeue.self]
     )
 }
 
@@ -165,6 +166,28 @@ struct Cancel: AsyncParsableCommand {
     func run() async throws {
         let job = try await connection.client.post("/v1/jobs/\(id)/cancel", Optional<String>.none, as: JobSnapshot.self)
         print("job \(job.id) \(job.state.rawValue)")
+    }
+}
+
+struct ListDead: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dead", abstract: "List dead jobs.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        print(JobsTable(jobs: try await connection.client.get("/v1/dead", as: [JobSnapshot].self).reversed()).rendered)
+    }
+}
+
+struct Requeue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a dead job again as a new job with fresh attempts.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The dead job's id.") var id: Int64
+
+    func run() async throws {
+        let created = try await connection.client.post("/v1/dead/\(id)/requeue", Optional<String>.none, as: JobCreated.self)
+        print("job \(id) requeued as job \(created.id) (\(created.state.rawValue))")
     }
 }
 

@@ -225,6 +225,27 @@ struct StoreTests {
         }
     }
 
+    @Test("a dead job is requeued as a new job with fresh attempts; the dead one names it")
+    func requeueDead() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)
+            for attempt in 1...2 { _ = try run(store, job: job.id, attempt: attempt, Self.failure) }
+            guard case .requeued(let fresh) = try store.requeueDead(jobID: job.id, initiator: "operator") else {
+                Issue.record("not requeued")
+                return
+            }
+            #expect(fresh.id != job.id && fresh.state == .pending && fresh.attempts == 0 && fresh.inputs == ["X": "1"])
+            #expect(try store.outbox(limit: 10).filter { $0.kind == .dispatch && $0.jobID == fresh.id }.count == 1)
+            let dead = try #require(try store.job(id: job.id))
+            #expect(dead.state == .dead)
+            #expect(dead.history?.last?.reason == "requeued as job \(fresh.id)")
+            guard case .notDead(.pending) = try store.requeueDead(jobID: fresh.id, initiator: "operator") else {
+                Issue.record("requeued a job that is not dead")
+                return
+            }
+        }
+    }
+
     @Test("the store survives being opened again, and keeps what was committed")
     func reopen() async throws {
         try await withTemporaryStore { store, path in

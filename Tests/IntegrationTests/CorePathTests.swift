@@ -58,6 +58,27 @@ struct CorePathTests {
         }
     }
 
+    @Test("a dead job requeued after the fault is fixed runs again with fresh attempts")
+    func requeueDeadJob() async throws {
+        try await Fleet.run { fleet in
+            let fix = fleet.folder.appendingPathComponent("fixed").path
+            try await fleet.register(CreateBotRequest(name: "needs-fix", argv: ["/bin/test", "-e", fix], timeoutSeconds: 30,
+                                                      retry: .fixed(maxAttempts: 2, waitMilliseconds: 100)))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "needs-fix", group: "g1"))
+            #expect(try await fleet.waitForJob(id).state == .dead)
+            let listed = try await fleet.api.send(.get, "/v1/dead").decode([JobSnapshot].self)
+            #expect(listed.map(\.id) == [id])
+
+            FileManager.default.createFile(atPath: fix, contents: nil)
+            let response = try await fleet.api.send(.post, "/v1/dead/\(id)/requeue")
+            #expect(response.status == .created)
+            let fresh = try response.decode(JobCreated.self).id
+            let job = try await fleet.waitForJob(fresh)
+            #expect(job.state == .succeeded && job.attempts == 1)
+            #expect(try await fleet.api.send(.post, "/v1/dead/\(fresh)/requeue").status == .conflict)
+        }
+    }
+
     @Test("a bot past its timeout is killed with its whole process group and the attempt counts as failed")
     func timeout() async throws {
         try await Fleet.run { fleet in

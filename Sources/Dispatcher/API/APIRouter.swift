@@ -16,5 +16,6 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRe
     let v1 = router.group("v1")
     BotRoutes(store: store).register(on: v1)
     JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
+    DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     return router
 }

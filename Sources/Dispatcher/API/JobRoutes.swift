@@ -57,14 +57,14 @@ struct JobRoutes {
     }
 
     @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let id = try jobID(context)
+        let id = try Self.jobID(context)
         guard let job = try store.job(id: id) else { throw APIError.notFound("job \(id)") }
         return try JSONResponse.make(job)
     }
 
     /// The bot's stdout and stderr of one attempt (`?attempt=N`, else the last), as text.
     @Sendable func log(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let id = try jobID(context)
+        let id = try Self.jobID(context)
         var attempt: Int?
         if let text = request.uri.queryParameters["attempt"] {
             guard let parsed = Int(text), parsed >= 1 else { throw APIError.invalid(["attempt must be a positive number"]) }
@@ -79,7 +79,7 @@ struct JobRoutes {
     }
 
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let id = try jobID(context)
+        let id = try Self.jobID(context)
         let result: CancelResult
         do {
             result = try store.cancel(jobID: id, reason: "cancelled through the API")
@@ -97,7 +97,7 @@ struct JobRoutes {
         }
     }
 
-    private func jobID(_ context: BasicRequestContext) throws -> Int64 {
+    static func jobID(_ context: BasicRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError.invalid(["job id must be a positive number"]) }
         return id

@@ -20,6 +20,14 @@ public struct JobFilter: Sendable {
     }
 }
 
+/// What a requeue of a dead job did.
+public enum RequeueResult: Sendable {
+    /// A new job, with fresh attempts, took over.
+    case requeued(JobSnapshot)
+    case notFound
+    case notDead(JobState)
+}
+
 /// What a cancel request found.
 public enum CancelResult: Sendable {
     case cancelled(JobSnapshot)
@@ -50,6 +58,48 @@ extension BotyardStore {
                 messageID: envelope.messageID, mandatory: true, createdAt: now)
             try outbox.insert(db)
             return job.snapshot()
+        }
+    }
+
+    /// Runs a dead job again as a new job with fresh attempts, under its bot's current
+    /// definition (the one it died with if the bot was removed). The dead job stays dead and
+    /// its history names the new one.
+    public func requeueDead(jobID: Int64, initiator: String, at now: Date = Date()) throws -> RequeueResult {
+        try write("requeue dead job") { db in
+            guard var dead = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
+            guard dead.state == .dead else { return .notDead(dead.state) }
+            let bot = try BotRecord.fetchOne(db, key: dead.bot)?.definition ?? dead.botSnapshot
+            var job = dead
+            job.id = nil
+            job.botSnapshot = bot
+            job.state = .pending
+            job.attempts = 0
+            job.dispatchedAttempt = 1
+            job.runID = nil
+            job.launchMethod = .manual
+            job.initiator = initiator
+            job.exitCode = nil
+            job.outputs = [:]
+            job.reason = nil
+            job.workerID = nil
+            job.host = nil
+            job.ranAs = nil
+            job.submittedAt = now
+            job.startedAt = nil
+            job.finishedAt = nil
+            job.updatedAt = now
+            try job.insert(db)
+            var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending,
+                                           attempt: 0, reason: "requeued from dead job \(jobID) by \(initiator)")
+            try history.insert(db)
+            let envelope = job.envelope(attempt: 1)
+            var outbox = OutboxRecord(
+                id: nil, jobID: job.id!, kind: .dispatch, exchange: Topology.jobsExchange,
+                routingKey: envelope.routingKey, headers: [:], body: try JSONCodec.encode(envelope),
+                messageID: envelope.messageID, mandatory: true, createdAt: now)
+            try outbox.insert(db)
+            try Self.transition(&dead, to: .dead, attempt: dead.attempts, reason: "requeued as job \(job.id!)", at: now, in: db)
+            return .requeued(job.snapshot())
         }
     }
 

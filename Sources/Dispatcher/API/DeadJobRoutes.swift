@@ -1,0 +1,48 @@
+import Hummingbird
+import Shared
+
+/// `/v1/dead`: jobs that exhausted their attempts or could never run; inspect and requeue them.
+struct DeadJobRoutes {
+    let store: BotyardStore
+    let relaySignal: WakeSignal
+
+    func register(on router: RouterGroup<BasicRequestContext>) {
+        router.get("dead", use: list)
+        router.get("dead/:id", use: show)
+        router.post("dead/:id/requeue", use: requeue)
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var filter = JobFilter(state: .dead, limit: 1000)
+        filter.bot = request.uri.queryParameters["bot"].map(String.init)
+        filter.group = request.uri.queryParameters["group"].map(String.init)
+        return try JSONResponse.make(try store.jobs(filter))
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try JobRoutes.jobID(context)
+        guard let job = try store.job(id: id), job.state == .dead else { throw APIError.notFound("dead job \(id)") }
+        return try JSONResponse.make(job)
+    }
+
+    @Sendable func requeue(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try JobRoutes.jobID(context)
+        let result: RequeueResult
+        do {
+            result = try store.requeueDead(jobID: id, initiator: "api")
+        } catch {
+            throw APIError.storeUnavailable(error)
+        }
+        switch result {
+        case .requeued(let job):
+            relaySignal.notify()
+            var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
+            response.headers[.location] = "/v1/jobs/\(job.id)"
+            return response
+        case .notFound:
+            throw APIError.notFound("job \(id)")
+        case .notDead(let state):
+            throw APIError.conflict("job \(id) is \(state.rawValue), not dead")
+        }
+    }
+}
