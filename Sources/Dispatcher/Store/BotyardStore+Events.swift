@@ -42,6 +42,13 @@ extension BotyardStore {
             return try applyStarted(event, to: &job, at: now, in: db)
         case .finished:
             return try applyFinished(event, to: &job, random: random, at: now, in: db)
+        case .returned:
+            guard event.runID == job.runID, job.state.canTransition(to: .queued) else {
+                return .ignored("return of a run that no longer counts")
+            }
+            try Self.transition(&job, to: .queued, attempt: job.attempts,
+                                reason: "handed back to the queue by \(event.workerID) at shutdown", at: now, in: db)
+            return .applied(.queued, publishes: false)
         }
     }
 

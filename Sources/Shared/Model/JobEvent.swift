@@ -9,6 +9,8 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case started
         case finished
+        /// The worker stopped the bot at shutdown and gave the job back to its queue.
+        case returned
     }
 
     public var eventID: String

@@ -35,6 +35,8 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
         case (.running, .paused), (.paused, .running): return true
         // A rerun: the broker redelivered the job after the worker running it was lost.
         case (.running, .running): return true
+        // A worker shutting down handed the job back to its queue.
+        case (.running, .queued), (.paused, .queued): return true
         case (.running, .retrying), (.paused, .retrying): return true
         case (_, .succeeded), (_, .failed), (_, .dead), (_, .cancelled): return true
         case (.pending, .rejected): return true

@@ -168,6 +168,7 @@ final class JobWorker: Service {
         if control.stopReason == .shutdown {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
             try await delivery.reject(requeue: true)
+            try? await report(.returned)
             return
         }
         try await report(.finished, outcome)
