@@ -1,7 +1,8 @@
 import Shared
 import Synchronization
 
-/// Limits how many bots run at once, and hands a freed slot to the highest-priority job waiting.
+/// Limits how many bots run at once, and hands a freed slot to the job a ``PriorityScheduler``
+/// picks: the highest priority waiting, with a reserved share for the lower ones.
 ///
 /// RabbitMQ refuses per-channel (`global`) prefetch on quorum queues (540 NOT_IMPLEMENTED, seen on
 /// 3.10) and 4.3 drops it altogether, so each priority's consumer has its own prefetch of
@@ -16,13 +17,14 @@ final class SlotGate: Sendable {
     private struct State {
         var free: Int
         var waiting: [Priority: [Waiter]] = [:]
+        var scheduler: PriorityScheduler
         var nextID = 0
     }
 
     private let state: Mutex<State>
 
-    init(slots: Int) {
-        state = Mutex(State(free: slots))
+    init(slots: Int, reservedEvery: Int = 10) {
+        state = Mutex(State(free: slots, scheduler: PriorityScheduler(reservedEvery: reservedEvery)))
     }
 
     /// Waits for a free slot. Throws `CancellationError` if the task is cancelled while waiting.
@@ -64,17 +66,15 @@ final class SlotGate: Sendable {
         }
     }
 
-    /// Frees a slot: the first waiter of the highest priority gets it.
+    /// Frees a slot: the first waiter of the priority the scheduler picks gets it.
     func release() {
         let next = state.withLock { state -> Waiter? in
-            for priority in Priority.descending {
-                if let first = state.waiting[priority]?.first {
-                    state.waiting[priority]?.removeFirst()
-                    return first
-                }
+            let waiting = Set(Priority.allCases.filter { state.waiting[$0]?.isEmpty == false })
+            guard let priority = state.scheduler.next(waiting: waiting) else {
+                state.free += 1
+                return nil
             }
-            state.free += 1
-            return nil
+            return state.waiting[priority]?.removeFirst()
         }
         next?.continuation.resume()
     }
