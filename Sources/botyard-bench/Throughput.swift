@@ -96,8 +96,8 @@ struct Throughput: AsyncParsableCommand {
             say("  run \(run): \(Int(endToEndRates.last!)) jobs/s")
         }
         rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(median(endToEndRates))) jobs/s"))
-        rows.append(("submit → bot start, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
-        rows.append(("submit → bot start, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
+        rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
+        rows.append(("submit → a worker starts it, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
 
         say("retry timing: \(retryJobs) jobs failing their first attempt, wait 1000 ms")
         let retryIDs = try await driver.submit((0..<retryJobs).map { _ in SubmitJobRequest(bot: "fails-once", group: "bench") })

@@ -15,11 +15,11 @@ struct StoreTests {
                                 bot: Self.bot)
     }
 
-    func event(_ kind: JobEvent.Kind, job: Int64, attempt: Int, run: String = "run", outcome: JobOutcome? = nil)
-        -> JobEvent
-    {
-        JobEvent(kind: kind, jobID: job, attempt: attempt, runID: run, workerID: "w1", host: "h1", account: "a1",
-                 outcome: outcome)
+    /// A report; `envelope` is the attempt of the message (a redelivery tells the bot a later one).
+    func event(_ kind: JobEvent.Kind, job: Int64, attempt: Int, envelope: Int? = nil, run: String = "run",
+               outcome: JobOutcome? = nil) -> JobEvent {
+        JobEvent(kind: kind, jobID: job, attempt: attempt, envelopeAttempt: envelope ?? attempt, runID: run,
+                 workerID: "w1", host: "h1", account: "a1", outcome: outcome)
     }
 
     /// A run of attempt `attempt` that started and ended with `outcome`.
@@ -183,14 +183,14 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
             _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "lost"), random: 0)
-            _ = try store.apply(event(.started, job: job.id, attempt: 2, run: "rerun"), random: 0)
+            _ = try store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "rerun"), random: 0)
             let stored = try #require(try store.job(id: job.id))
             #expect(stored.attempts == 2)
             #expect(stored.history?.last?.reason.contains("rerun") == true)
             let late = event(.finished, job: job.id, attempt: 1, run: "lost", outcome: Self.failure)
             #expect(try store.apply(late, random: 0) == .ignored("outcome of a run that no longer counts"))
             let success = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit code 0")
-            #expect(try store.apply(event(.finished, job: job.id, attempt: 2, run: "rerun", outcome: success), random: 0)
+            #expect(try store.apply(event(.finished, job: job.id, attempt: 2, envelope: 1, run: "rerun", outcome: success), random: 0)
                 == .applied(.succeeded, publishes: false))
         }
     }
@@ -200,8 +200,8 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)  // two attempts at most
             _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "a"), random: 0)
-            _ = try store.apply(event(.started, job: job.id, attempt: 2, run: "b"), random: 0)
-            #expect(try store.apply(event(.started, job: job.id, attempt: 3, run: "c"), random: 0)
+            _ = try store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "b"), random: 0)
+            #expect(try store.apply(event(.started, job: job.id, attempt: 3, envelope: 1, run: "c"), random: 0)
                 == .applied(.dead, publishes: true))
             let stored = try #require(try store.job(id: job.id))
             #expect(stored.state == .dead)
@@ -225,6 +225,32 @@ struct StoreTests {
         }
     }
 
+    @Test("a run handed back at shutdown does not use up an attempt")
+    func handedBack() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)  // two attempts at most
+            for run in ["a", "b"] {
+                _ = try store.apply(event(.started, job: job.id, attempt: 1, run: run), random: 0)
+                #expect(try store.apply(event(.returned, job: job.id, attempt: 1, run: run), random: 0)
+                    == .applied(.queued, publishes: false))
+            }
+            _ = try store.apply(event(.started, job: job.id, attempt: 2, run: "c"), random: 0)
+            let stored = try #require(try store.job(id: job.id))
+            #expect(stored.state == .running && stored.attempts == 1)
+        }
+    }
+
+    @Test("a second copy of the running attempt's message is not a rerun")
+    func duplicatePublish() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)
+            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
+            #expect(try store.apply(event(.started, job: job.id, attempt: 1, run: "copy"), random: 0)
+                == .ignored("second copy of the message of attempt 1"))
+            #expect(try store.job(id: job.id)?.attempts == 1)
+        }
+    }
+
     @Test("a dead job is requeued as a new job with fresh attempts; the dead one names it")
     func requeueDead() async throws {
         try await withTemporaryStore { store, _ in
@@ -241,6 +267,10 @@ struct StoreTests {
             #expect(dead.history?.last?.reason == "requeued as job \(fresh.id)")
             guard case .notDead(.pending) = try store.requeueDead(jobID: fresh.id, initiator: "operator") else {
                 Issue.record("requeued a job that is not dead")
+                return
+            }
+            guard case .alreadyRequeued(fresh.id) = try store.requeueDead(jobID: job.id, initiator: "operator") else {
+                Issue.record("requeued a dead job twice")
                 return
             }
         }

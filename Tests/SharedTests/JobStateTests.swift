@@ -32,9 +32,10 @@ struct JobStateTests {
         #expect(JobState.retrying.canTransition(to: .dead))
     }
 
-    @Test("a job cannot go back to the queue or be rejected once running")
+    @Test("a running job goes back to the queue only when its worker hands it back; never to pending or rejected")
     func noWayBack() {
-        #expect(!JobState.running.canTransition(to: .queued))
+        #expect(JobState.running.canTransition(to: .queued))
+        #expect(!JobState.retrying.canTransition(to: .queued))
         #expect(!JobState.running.canTransition(to: .pending))
         #expect(!JobState.queued.canTransition(to: .rejected))
     }

@@ -43,6 +43,8 @@ struct DeadJobRoutes {
             throw APIError.notFound("job \(id)")
         case .notDead(let state):
             throw APIError.conflict("job \(id) is \(state.rawValue), not dead")
+        case .alreadyRequeued(let newID):
+            throw APIError.conflict("job \(id) was requeued already, as job \(newID)")
         }
     }
 }

@@ -43,9 +43,11 @@ final class DeadLetterWatcher: Service {
             try await delivery.ack()
             return
         }
-        let reason = Self.reason(brokerReason: delivery.headers["x-first-death-reason"]?.stringValue)
+        // The newest death comes first in x-death; x-first-death-reason would say "expired" for
+        // any message that once waited in a retry queue.
+        let reason = Self.reason(brokerReason: delivery.headers["x-death.0.reason"]?.stringValue)
         do {
-            let result = try store.markParked(jobID: envelope.jobID, reason: reason)
+            let result = try store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
             logger.warning("job parked by the broker", metadata: ["job.id": "\(envelope.jobID)", "result": "\(result)"])
             try await delivery.ack()
         } catch let error as StoreError {

@@ -46,6 +46,9 @@ extension BotyardStore {
             guard event.runID == job.runID, job.state.canTransition(to: .queued) else {
                 return .ignored("return of a run that no longer counts")
             }
+            // Stopped by its own worker, not failed: the run does not use up an attempt.
+            job.attempts -= 1
+            job.runID = nil
             try Self.transition(&job, to: .queued, attempt: job.attempts,
                                 reason: "handed back to the queue by \(event.workerID) at shutdown", at: now, in: db)
             return .applied(.queued, publishes: false)
@@ -54,10 +57,11 @@ extension BotyardStore {
 
     /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own
     /// (delivery limit reached, message unusable): the job is dead unless it already ended.
-    func markParked(jobID: Int64, reason: String, at now: Date = Date()) throws -> EventApplication {
+    func markParked(jobID: Int64, attempt: Int, reason: String, at now: Date = Date()) throws -> EventApplication {
         try write("mark parked") { db in
             guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .ignored("unknown job \(jobID)") }
             guard !job.state.isTerminal else { return .ignored("job is already \(job.state.rawValue)") }
+            guard attempt >= job.dispatchedAttempt else { return .ignored("parked copy of superseded attempt \(attempt)") }
             job.reason = reason
             job.finishedAt = now
             try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
@@ -83,6 +87,11 @@ extension BotyardStore {
             return .ignored("superseded message of attempt \(event.envelopeAttempt); attempt \(job.dispatchedAttempt) is under way")
         }
         let place = event.account.map { "\(event.host) as \($0)" } ?? event.host
+        if job.state == .running && event.attempt == event.envelopeAttempt {
+            // A first delivery of the attempt that already runs: the outbox published it twice.
+            // Its outcome will not count (another run is current); it is not a rerun.
+            return .ignored("second copy of the message of attempt \(event.envelopeAttempt)")
+        }
         guard job.attempts < job.retryPolicy.maxAttempts else {
             // The broker redelivered the last attempt after its worker was lost: no attempt is left for it.
             let reason = "attempts exhausted (\(job.attempts) of \(job.retryPolicy.maxAttempts)); "

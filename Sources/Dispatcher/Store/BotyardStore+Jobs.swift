@@ -26,6 +26,8 @@ public enum RequeueResult: Sendable {
     case requeued(JobSnapshot)
     case notFound
     case notDead(JobState)
+    /// Requeued before, as this job.
+    case alreadyRequeued(Int64)
 }
 
 /// What a cancel request found.
@@ -68,6 +70,10 @@ extension BotyardStore {
         try write("requeue dead job") { db in
             guard var dead = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
             guard dead.state == .dead else { return .notDead(dead.state) }
+            if let earlier = try String.fetchOne(db, sql: "SELECT reason FROM job_history WHERE jobID = ? AND reason LIKE 'requeued as job %' ORDER BY id DESC LIMIT 1", arguments: [jobID]),
+               let newID = Int64(earlier.dropFirst("requeued as job ".count)) {
+                return .alreadyRequeued(newID)
+            }
             let bot = try BotRecord.fetchOne(db, key: dead.bot)?.definition ?? dead.botSnapshot
             var job = dead
             job.id = nil

@@ -92,6 +92,15 @@ extension amqp_table_t {
             case AMQP_FIELD_KIND_U64.rawValue: table[entry.key.string] = .int(Int64(clamping: value.u64))
             case AMQP_FIELD_KIND_TIMESTAMP.rawValue: table[entry.key.string] = .int(Int64(clamping: value.u64))
             case AMQP_FIELD_KIND_BOOLEAN.rawValue: table[entry.key.string] = .bool(value.boolean != 0)
+            case AMQP_FIELD_KIND_ARRAY.rawValue:
+                // Arrays of tables (like x-death) come through flattened: `x-death.0.reason`.
+                let array = value.array
+                guard array.num_entries > 0, let entries = array.entries else { continue }
+                for index in 0..<Int(array.num_entries) where UInt32(entries[index].kind) == AMQP_FIELD_KIND_TABLE.rawValue {
+                    for (key, nested) in entries[index].value.table.swiftTable {
+                        table["\(entry.key.string).\(index).\(key)"] = nested
+                    }
+                }
             default: continue
             }
         }
