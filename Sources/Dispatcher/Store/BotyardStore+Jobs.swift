@@ -49,16 +49,7 @@ extension BotyardStore {
                 launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
                 exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
                 submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now)
-            try job.insert(db)
-            var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending,
-                                           attempt: 0, reason: "submitted (\(job.launchMethod.rawValue) by \(job.initiator))")
-            try history.insert(db)
-            let envelope = job.envelope(attempt: 1)
-            var outbox = OutboxRecord(
-                id: nil, jobID: job.id!, kind: .dispatch, exchange: Topology.jobsExchange,
-                routingKey: envelope.routingKey, headers: [:], body: try JSONCodec.encode(envelope),
-                messageID: envelope.messageID, mandatory: true, createdAt: now)
-            try outbox.insert(db)
+            try Self.insertPending(&job, reason: "submitted (\(job.launchMethod.rawValue) by \(job.initiator))", at: now, in: db)
             return job.snapshot()
         }
     }
@@ -94,16 +85,7 @@ extension BotyardStore {
             job.startedAt = nil
             job.finishedAt = nil
             job.updatedAt = now
-            try job.insert(db)
-            var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending,
-                                           attempt: 0, reason: "requeued from dead job \(jobID) by \(initiator)")
-            try history.insert(db)
-            let envelope = job.envelope(attempt: 1)
-            var outbox = OutboxRecord(
-                id: nil, jobID: job.id!, kind: .dispatch, exchange: Topology.jobsExchange,
-                routingKey: envelope.routingKey, headers: [:], body: try JSONCodec.encode(envelope),
-                messageID: envelope.messageID, mandatory: true, createdAt: now)
-            try outbox.insert(db)
+            try Self.insertPending(&job, reason: "requeued from dead job \(jobID) by \(initiator)", at: now, in: db)
             try Self.transition(&dead, to: .dead, attempt: dead.attempts, reason: "requeued as job \(job.id!)", at: now, in: db)
             return .requeued(job.snapshot())
         }
@@ -170,6 +152,20 @@ extension BotyardStore {
                                     routingKey: Topology.controlRoutingKey(group: job.group), at: now, in: db)
             return .cancelled(job.snapshot())
         }
+    }
+
+    /// Stores a new job with its first history row and the outbox row of its first attempt.
+    static func insertPending(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+        try job.insert(db)
+        var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending, attempt: 0,
+                                       reason: reason)
+        try history.insert(db)
+        let envelope = job.envelope(attempt: 1)
+        var outbox = OutboxRecord(
+            id: nil, jobID: job.id!, kind: .dispatch, exchange: Topology.jobsExchange, routingKey: envelope.routingKey,
+            headers: [:], body: try JSONCodec.encode(envelope), messageID: envelope.messageID, mandatory: true,
+            createdAt: now)
+        try outbox.insert(db)
     }
 
     static func enqueueControl(_ message: ControlMessage, routingKey: String, at now: Date, in db: Database) throws {
