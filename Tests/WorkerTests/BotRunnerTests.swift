@@ -7,8 +7,12 @@ import Testing
 @testable import Worker
 
 @Suite("Bot runner")
-struct BotRunnerTests {
+final class BotRunnerTests: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-runner-\(UUID().uuidString)")
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
 
     func run(_ argv: [String], timeout: Int = 30, inputs: [String: String] = [:], workingDirectory: String? = nil,
              control: RunControl = RunControl()) async -> JobOutcome {
