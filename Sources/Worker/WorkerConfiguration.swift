@@ -20,12 +20,15 @@ public struct WorkerConfiguration: Sendable {
     public var terminationGrace: Duration
     /// On shutdown, how long running bots may go on before they are stopped and handed back.
     public var shutdownDeadline: Duration
+    /// Between two heartbeats; the dispatcher shows a worker silent for three of them as lost.
+    public var heartbeatInterval: Duration
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [String] = [],
                 maxConcurrent: Int = 20, licensedSlots: Int? = nil,
                 workDirectory: URL = URL(fileURLWithPath: "botyard-work"),
-                terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30)) {
+                terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30),
+                heartbeatInterval: Duration = .seconds(5)) {
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
@@ -36,6 +39,7 @@ public struct WorkerConfiguration: Sendable {
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
         self.shutdownDeadline = shutdownDeadline
+        self.heartbeatInterval = heartbeatInterval
     }
 
     /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.

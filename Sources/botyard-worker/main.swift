@@ -41,6 +41,9 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds running bots may go on after SIGTERM before they are handed back.")
     var shutdownDeadline: Int = 30
 
+    @Option(help: "Seconds between heartbeats.")
+    var heartbeatInterval: Int = 5
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -56,7 +59,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             amqpURL: try AMQPURL(parsing: amqpURL), group: group, workerID: workerID, host: host, accounts: accounts,
             maxConcurrent: maxConcurrent, licensedSlots: licensedSlots,
             workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
-            shutdownDeadline: .seconds(shutdownDeadline))
+            shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)))
     }
 
     func run() async throws {

@@ -9,7 +9,7 @@ struct BotyardCommand: AsyncParsableCommand {
         commandName: "botyard",
         abstract: "Botyard's command line: bots, jobs, logs.",
         subcommands: [AddBot.self, ListBots.self, Submit.self, ListJobs.self, ShowJob.self, ShowLog.self, Cancel.self,
-                      ListDead.self, Requeue.self]
+                      ListDead.self, Requeue.self, ListWorkers.self]
     )
 }
 
@@ -188,6 +188,22 @@ struct Requeue: AsyncParsableCommand {
     func run() async throws {
         let created = try await connection.client.post("/v1/dead/\(id)/requeue", Optional<String>.none, as: JobCreated.self)
         print("job \(id) requeued as job \(created.id) (\(created.state.rawValue))")
+    }
+}
+
+struct ListWorkers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "workers", abstract: "List workers and their state.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let workers = try await connection.client.get("/v1/workers", as: [WorkerStatus].self)
+        var table = Table(headers: ["WORKER", "GROUP", "HOST", "ACCOUNTS", "SLOTS", "RUNNING", "STATE", "LAST SEEN"])
+        for worker in workers {
+            table.rows.append([worker.workerID, worker.group, worker.host, worker.accounts.joined(separator: ","),
+                               "\(worker.slots)", "\(worker.running)", worker.state.rawValue, Timestamp.format(worker.lastSeen)])
+        }
+        print(table.rendered)
     }
 }
 

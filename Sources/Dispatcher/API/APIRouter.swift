@@ -13,6 +13,9 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRe
             jobs: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
             outbox: try store.outboxCount()))
     }
+    router.get("v1/workers") { _, _ in
+        try JSONResponse.make(try store.workers())
+    }
     let v1 = router.group("v1")
     BotRoutes(store: store).register(on: v1)
     JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)

@@ -53,19 +53,24 @@ final class EventConsumer: Service {
     /// Applies every report that has arrived, in one transaction, then acknowledges them.
     private func handle(_ deliveries: [AMQPDelivery]) async throws {
         var events: [JobEvent] = []
+        var heartbeats: [WorkerHeartbeat] = []
         var accepted: [AMQPDelivery] = []
         for delivery in deliveries {
             do {
-                events.append(try JSONCodec.decode(JobEvent.self, from: delivery.body))
+                if delivery.routingKey == WorkerHeartbeat.routingKey {
+                    heartbeats.append(try JSONCodec.decode(WorkerHeartbeat.self, from: delivery.body))
+                } else {
+                    events.append(try JSONCodec.decode(JobEvent.self, from: delivery.body))
+                }
                 accepted.append(delivery)
             } catch {
                 logger.error("undecodable event parked in botyard.dead", metadata: ["error": "\(error)"])
                 try await delivery.reject(requeue: false)
             }
         }
-        guard !events.isEmpty else { return }
+        guard !accepted.isEmpty else { return }
         do {
-            let results = try store.apply(events, random: { Double.random(in: 0..<1) })
+            let results = try store.apply(events, heartbeats: heartbeats, random: { Double.random(in: 0..<1) })
             for (event, result) in zip(events, results) {
                 logger.debug("event applied", metadata: [
                     "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",

@@ -21,10 +21,12 @@ extension BotyardStore {
         try apply([event], random: { random }, at: now)[0]
     }
 
-    /// Applies reports in order, in one transaction (one disk sync for the lot).
-    func apply(_ events: [JobEvent], random: () -> Double, at now: Date = Date()) throws -> [EventApplication] {
+    /// Applies reports in order, and records heartbeats, in one transaction (one disk sync for the lot).
+    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
+               at now: Date = Date()) throws -> [EventApplication] {
         try write("apply events") { db in
-            try events.map { try apply($0, random: random(), at: now, in: db) }
+            try record(heartbeats, at: now, in: db)
+            return try events.map { try apply($0, random: random(), at: now, in: db) }
         }
     }
 

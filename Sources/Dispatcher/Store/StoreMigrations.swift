@@ -71,6 +71,20 @@ enum StoreMigrations {
                 table.column("appliedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v2-workers") { db in
+            try db.create(table: "workers") { table in
+                table.primaryKey("workerID", .text)
+                table.column("group", .text).notNull()
+                table.column("host", .text).notNull()
+                table.column("accounts", .jsonText).notNull()
+                table.column("slots", .integer).notNull()
+                table.column("running", .integer).notNull()
+                table.column("intervalSeconds", .double).notNull()
+                table.column("stopping", .boolean).notNull()
+                table.column("firstSeen", .datetime).notNull()
+                table.column("lastSeen", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

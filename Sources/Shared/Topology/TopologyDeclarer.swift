@@ -15,6 +15,8 @@ public enum TopologyDeclarer {
         try await channel.declareQueue(Topology.dispatcherEventsQueue,
                                        arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 })
         try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange, routingKey: "job.*")
+        try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange,
+                                    routingKey: WorkerHeartbeat.routingKey)
     }
 
     /// The three priority queues of a runner group.

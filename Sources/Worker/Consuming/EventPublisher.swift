@@ -38,6 +38,19 @@ actor EventPublisher {
         }
     }
 
+    /// Publishes a heartbeat once, without retrying: the next one follows soon.
+    func publish(_ heartbeat: WorkerHeartbeat) async throws {
+        let message = AMQPMessage(exchange: Topology.eventsExchange, routingKey: WorkerHeartbeat.routingKey,
+                                  body: try JSONCodec.encode(heartbeat), persistent: false)
+        let current = currentChannel()
+        do {
+            try await current.value.publish(message)
+        } catch {
+            await discard(current)
+            throw error
+        }
+    }
+
     func close() async {
         if let channel { await discard(channel) }
     }

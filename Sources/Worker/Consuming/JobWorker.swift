@@ -61,6 +61,7 @@ final class JobWorker: Service {
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.obey(control) }
+            group.addTask { try await self.beat() }
             for consumer in consumers {
                 group.addTask {
                     try await withThrowingDiscardingTaskGroup { jobs in
@@ -89,6 +90,26 @@ final class JobWorker: Service {
             try? await Task.sleep(for: .milliseconds(100))
         }
         running.stopAll(.shutdown)
+    }
+
+    /// Sends heartbeats until the worker has shut down and nothing runs any more.
+    private func beat() async throws {
+        while true {
+            let stopping = !accepting.load(ordering: .sequentiallyConsistent)
+            let heartbeat = WorkerHeartbeat(
+                workerID: configuration.workerID, group: configuration.group, host: configuration.host,
+                accounts: configuration.accounts, slots: configuration.effectiveSlots, running: running.count,
+                intervalSeconds: Double(configuration.heartbeatInterval.components.seconds)
+                    + Double(configuration.heartbeatInterval.components.attoseconds) / 1e18,
+                stopping: stopping)
+            do {
+                try await events.publish(heartbeat)
+            } catch {
+                logger.debug("heartbeat not sent", metadata: ["error": "\(error)"])
+            }
+            if stopping && running.count == 0 { return }
+            try await Task.sleep(for: stopping ? .milliseconds(200) : configuration.heartbeatInterval)
+        }
     }
 
     private func obey(_ control: AMQPConsumer) async throws {

@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+import Shared
+
+/// A row of `workers`: the last heartbeat of each worker ever seen.
+struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "workers"
+
+    var workerID: String
+    var group: String
+    var host: String
+    var accounts: [String]
+    var slots: Int
+    var running: Int
+    var intervalSeconds: Double
+    var stopping: Bool
+    var firstSeen: Date
+    var lastSeen: Date
+
+    /// Lost after three missed heartbeats.
+    func status(at now: Date) -> WorkerStatus {
+        let silent = now.timeIntervalSince(lastSeen) > 3 * intervalSeconds
+        let state: WorkerStatus.State = silent ? .lost : (stopping ? .stopping : .active)
+        return WorkerStatus(workerID: workerID, group: group, host: host, accounts: accounts, slots: slots,
+                            running: running, state: state, firstSeen: firstSeen, lastSeen: lastSeen)
+    }
+}
+
+extension BotyardStore {
+    /// Records heartbeats (the dispatcher's clock stamps them, so that worker clocks do not matter).
+    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws {
+        for heartbeat in heartbeats {
+            let firstSeen = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)?.firstSeen ?? now
+            try WorkerRecord(
+                workerID: heartbeat.workerID, group: heartbeat.group, host: heartbeat.host,
+                accounts: heartbeat.accounts, slots: heartbeat.slots, running: heartbeat.running,
+                intervalSeconds: heartbeat.intervalSeconds, stopping: heartbeat.stopping, firstSeen: firstSeen,
+                lastSeen: now
+            ).save(db)
+        }
+    }
+
+    /// Every worker seen, by group and id, with its state now.
+    public func workers(at now: Date = Date()) throws -> [WorkerStatus] {
+        try read("list workers") { db in
+            try WorkerRecord.order(Column("group"), Column("workerID")).fetchAll(db).map { $0.status(at: now) }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import Shared
+import Testing
+import Worker
+
+@Suite("Worker liveness")
+struct WorkerLivenessTests {
+    @Test("a worker shows as active with its capacity, and as lost once it stops beating")
+    func activeThenLost() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let configuration = WorkerConfiguration(
+                amqpURL: fleet.url, group: "g1", workerID: "beating", host: "host-b", accounts: ["robot1", "robot2"],
+                maxConcurrent: 8, licensedSlots: 5, workDirectory: fleet.folder.appendingPathComponent("beating"),
+                heartbeatInterval: .milliseconds(300))
+            let worker = Task { try await WorkerApplication(configuration: configuration, logger: Fleet.logger).service.run() }
+            var seen: WorkerStatus?
+            try await waitUntil(timeout: .seconds(10)) {
+                seen = try await fleet.api.send(.get, "/v1/workers").decode([WorkerStatus].self).first
+                return seen?.state == .active
+            }
+            #expect(seen?.slots == 5 && seen?.accounts == ["robot1", "robot2"] && seen?.host == "host-b")
+
+            worker.cancel()  // as abrupt as a crash for the registry: no goodbye
+            _ = try? await worker.value
+            try await waitUntil(timeout: .seconds(10)) {
+                try await fleet.api.send(.get, "/v1/workers").decode([WorkerStatus].self).first?.state == .lost
+            }
+        }
+    }
+}
