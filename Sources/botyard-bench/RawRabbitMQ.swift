@@ -106,10 +106,3 @@ struct RawRabbitMQ {
         return Double(count) / (ContinuousClock.now - start).seconds
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

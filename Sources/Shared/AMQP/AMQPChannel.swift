@@ -45,10 +45,6 @@ public struct AMQPChannel: Sendable {
         }
     }
 
-    public func deleteQueue(_ name: String) async throws {
-        try await connection.perform { [number] core in try core.deleteQueue(channel: number, name: name) }
-    }
-
     /// `basic.qos`: at most `count` unacknowledged deliveries per consumer started after this
     /// call (or, with `global`, for the whole channel).
     public func setPrefetch(count: UInt16, global: Bool = false) async throws {

@@ -39,15 +39,6 @@ extension ConnectionCore {
         try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
     }
 
-    func deleteQueue(channel: amqp_channel_t, name: String) throws(AMQPError) {
-        let operation = "queue.delete \(name)"
-        try ensureChannel(channel, operation)
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        _ = amqp_queue_delete(state, channel, arena.bytes(name), 0, 0)
-        try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
-    }
-
     func setPrefetch(channel: amqp_channel_t, count: UInt16, global: Bool) throws(AMQPError) {
         let operation = "basic.qos \(count)"
         try ensureChannel(channel, operation)

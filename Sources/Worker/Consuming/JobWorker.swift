@@ -99,8 +99,7 @@ final class JobWorker: Service {
             let heartbeat = WorkerHeartbeat(
                 workerID: configuration.workerID, group: configuration.group, host: configuration.host,
                 accounts: configuration.accounts, slots: configuration.effectiveSlots, running: running.count,
-                intervalSeconds: Double(configuration.heartbeatInterval.components.seconds)
-                    + Double(configuration.heartbeatInterval.components.attoseconds) / 1e18,
+                intervalSeconds: configuration.heartbeatInterval.seconds,
                 stopping: stopping)
             do {
                 try await events.publish(heartbeat)
