@@ -9,8 +9,8 @@ public struct WorkerConfiguration: Sendable {
     /// Unique per worker process; names its control queue.
     public var workerID: String
     public var host: String
-    /// The accounts bots run under on this host.
-    public var accounts: [String]
+    /// The accounts bots run under on this host, each with its concurrency limit.
+    public var accounts: [AccountConfiguration]
     public var maxConcurrent: Int
     /// Slots the license allows; nil means no license limit.
     public var licensedSlots: Int?
@@ -22,28 +22,40 @@ public struct WorkerConfiguration: Sendable {
     public var shutdownDeadline: Duration
     /// Between two heartbeats; the dispatcher shows a worker silent for three of them as lost.
     public var heartbeatInterval: Duration
+    /// How often an account whose lease another process holds is claimed again.
+    public var leaseRetryInterval: Duration
+    /// Of every this many starts under a backlog, one goes to a lower priority (0: never).
+    public var reservedEvery: Int
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
-                host: String = ProcessInfo.processInfo.hostName, accounts: [String] = [],
+                host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
                 maxConcurrent: Int = 20, licensedSlots: Int? = nil,
                 workDirectory: URL = URL(fileURLWithPath: "botyard-work"),
                 terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30),
-                heartbeatInterval: Duration = .seconds(5)) {
+                heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
+                reservedEvery: Int = 10) {
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
         self.workerID = workerID ?? "\(host)-\(getpid())-\(UInt16.random(in: 0...UInt16.max))"
-        self.accounts = accounts.isEmpty ? [ProcessInfo.processInfo.userName] : accounts
+        self.accounts = accounts.isEmpty ? [AccountConfiguration(name: ProcessInfo.processInfo.userName)] : accounts
         self.maxConcurrent = maxConcurrent
         self.licensedSlots = licensedSlots
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
         self.shutdownDeadline = shutdownDeadline
         self.heartbeatInterval = heartbeatInterval
+        self.leaseRetryInterval = leaseRetryInterval
+        self.reservedEvery = reservedEvery
     }
 
     /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.
     public var effectiveSlots: Int { min(maxConcurrent, licensedSlots ?? maxConcurrent) }
+
+    /// Each account's limit; an account without one may use all of the worker's slots.
+    var accountLimits: [String: Int] {
+        Dictionary(uniqueKeysWithValues: accounts.map { ($0.name, min($0.limit ?? effectiveSlots, effectiveSlots)) })
+    }
 
     /// Problems that keep the worker from starting, in words.
     public var problems: [String] {
@@ -52,7 +64,14 @@ public struct WorkerConfiguration: Sendable {
         if !Names.isValid(workerID) { problems.append("worker id must be a valid name") }
         if !(1...1000).contains(maxConcurrent) { problems.append("max concurrent must be between 1 and 1000") }
         if let licensedSlots, !(1...1000).contains(licensedSlots) { problems.append("licensed slots must be between 1 and 1000") }
-        for account in accounts where !Names.isValid(account) { problems.append("account '\(account)' is not a valid name") }
+        for account in accounts {
+            if !Names.isValid(account.name) { problems.append("account '\(account.name)' is not a valid name") }
+            if let limit = account.limit, !(1...1000).contains(limit) {
+                problems.append("account \(account.name): limit must be between 1 and 1000")
+            }
+        }
+        if Set(accounts.map(\.name)).count != accounts.count { problems.append("an account is listed twice") }
+        if reservedEvery < 0 { problems.append("reserved share must be 0 (off) or more") }
         return problems
     }
 }

@@ -23,8 +23,9 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "Host name reported with each job.")
     var host: String = ProcessInfo.processInfo.hostName
 
-    @Option(parsing: .upToNextOption, help: "Accounts bots run under on this host.")
-    var accounts: [String] = []
+    @Option(parsing: .upToNextOption,
+            help: "Accounts bots run under on this host, as name or name:limit (default limit: all slots).")
+    var accounts: [AccountConfiguration] = []
 
     @Option(help: "Bots run at once at most.")
     var maxConcurrent: Int = 20
@@ -44,6 +45,12 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between heartbeats.")
     var heartbeatInterval: Int = 5
 
+    @Option(help: "Seconds between two claims of an account another worker process serves.")
+    var leaseRetryInterval: Double = 5
+
+    @Option(help: "Of every this many starts under a backlog, one goes to a lower priority (0: off).")
+    var reservedEvery: Int = 10
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -59,7 +66,8 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             amqpURL: try AMQPURL(parsing: amqpURL), group: group, workerID: workerID, host: host, accounts: accounts,
             maxConcurrent: maxConcurrent, licensedSlots: licensedSlots,
             workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
-            shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)))
+            shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
+            leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery)
     }
 
     func run() async throws {
@@ -69,3 +77,5 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
         try await WorkerApplication(configuration: try makeConfiguration(), logger: logger).run()
     }
 }
+
+extension AccountConfiguration: ExpressibleByArgument {}

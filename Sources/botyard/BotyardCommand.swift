@@ -200,10 +200,17 @@ struct ListWorkers: AsyncParsableCommand {
         let workers = try await connection.client.get("/v1/workers", as: [WorkerStatus].self)
         var table = Table(headers: ["WORKER", "GROUP", "HOST", "ACCOUNTS", "SLOTS", "RUNNING", "STATE", "LAST SEEN"])
         for worker in workers {
-            table.rows.append([worker.workerID, worker.group, worker.host, worker.accounts.joined(separator: ","),
-                               "\(worker.slots)", "\(worker.running)", worker.state.rawValue, Timestamp.format(worker.lastSeen)])
+            let accounts = worker.accounts.map(Self.describe).joined(separator: " ")
+            table.rows.append([worker.workerID, worker.group, worker.host, accounts, "\(worker.running)",
+                               worker.state.rawValue, Timestamp.format(worker.lastSeen)])
         }
         print(table.rendered)
+    }
+
+    /// `robot1:1/2+ui` (running / limit, a UI bot on it), or `robot1:standby` while another process serves it.
+    static func describe(_ account: AccountStatus) -> String {
+        guard account.served else { return "\(account.name):standby" }
+        return "\(account.name):\(account.running)/\(account.limit)\(account.uiRunning ? "+ui" : "")"
     }
 }
 

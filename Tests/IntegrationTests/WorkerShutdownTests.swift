@@ -13,7 +13,7 @@ struct WorkerShutdownTests {
             try await fleet.register(CreateBotRequest(name: "short", argv: ["/bin/sleep", "1"], timeoutSeconds: 60))
             try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300))
             let worker = WorkerApplication(configuration: WorkerConfiguration(
-                amqpURL: fleet.url, group: "g1", workerID: "leaving", host: "host-x", accounts: ["robot"],
+                amqpURL: fleet.url, group: "g1", workerID: "leaving", host: "host-x", accounts: [.init(name: "robot")],
                 workDirectory: fleet.folder.appendingPathComponent("leaving"), terminationGrace: .seconds(2),
                 shutdownDeadline: .seconds(3)), logger: Fleet.logger)
             let group = ServiceGroup(configuration: .init(services: [worker.service], logger: Fleet.logger))

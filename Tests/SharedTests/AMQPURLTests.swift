@@ -26,6 +26,12 @@ struct AMQPURLTests {
         #expect(!url.description.contains("topsecret"))
     }
 
+    @Test("the URL with its password reads back as the same URL")
+    func roundTrip() throws {
+        let url = try AMQPURL(parsing: "amqp://bot%40yard:s3cr%2Ft@broker.local:5673/prod%2Fa")
+        #expect(try AMQPURL(parsing: url.urlWithPassword) == url)
+    }
+
     @Test("other schemes and missing hosts are refused", arguments: ["http://h", "amqp://", "nonsense"])
     func refused(text: String) {
         #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }

@@ -32,7 +32,7 @@ final class DeadLetterWatcher: Service {
 
     private func handle(_ delivery: AMQPDelivery) async throws {
         // Parked by the dispatcher itself: the job is dead already.
-        guard delivery.headers[Topology.deadReasonHeader] == nil else {
+        guard delivery.headers[Topology.parkedByHeader]?.stringValue != "dispatcher" else {
             try await delivery.ack()
             return
         }
@@ -45,7 +45,8 @@ final class DeadLetterWatcher: Service {
         }
         // The newest death comes first in x-death; x-first-death-reason would say "expired" for
         // any message that once waited in a retry queue.
-        let reason = Self.reason(brokerReason: delivery.headers["x-death.0.reason"]?.stringValue)
+        let reason = delivery.headers[Topology.deadReasonHeader]?.stringValue
+            ?? Self.reason(brokerReason: delivery.headers["x-death.0.reason"]?.stringValue)
         do {
             let result = try store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
             logger.warning("job parked by the broker", metadata: ["job.id": "\(envelope.jobID)", "result": "\(result)"])

@@ -166,8 +166,8 @@ extension BotyardStore {
         let envelope = job.envelope(attempt: job.attempts)
         var outbox = OutboxRecord(
             id: nil, jobID: job.id!, kind: .dead, exchange: Topology.deadExchange, routingKey: envelope.routingKey,
-            headers: [Topology.deadReasonHeader: String(reason.prefix(1024))], body: try JSONCodec.encode(envelope),
-            messageID: "dead-\(job.id!)", mandatory: true, createdAt: now)
+            headers: [Topology.deadReasonHeader: String(reason.prefix(1024)), Topology.parkedByHeader: "dispatcher"],
+            body: try JSONCodec.encode(envelope), messageID: "dead-\(job.id!)", mandatory: true, createdAt: now)
         try outbox.insert(db)
     }
 

@@ -9,7 +9,7 @@ struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
     var workerID: String
     var group: String
     var host: String
-    var accounts: [String]
+    var accounts: [AccountStatus]
     var slots: Int
     var running: Int
     var intervalSeconds: Double

@@ -45,6 +45,14 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
+    /// The URL with its password, for handing to a child process; never log it.
+    public var urlWithPassword: String {
+        let vhost = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
+        let user = user.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? user
+        let password = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
+        return "amqp://\(user):\(password)@\(host):\(port)/\(vhost)"
+    }
+
     public var description: String {
         let vhost = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
         return "amqp://\(user)@\(host):\(port)/\(vhost)"

@@ -7,9 +7,10 @@ public struct CreateBotRequest: Codable, Sendable {
     public var needsUI: Bool?
     public var timeoutSeconds: Int?
     public var retry: RetryPolicy?
+    public var marks: [String]?
 
     public init(name: String, version: String? = nil, argv: [String], workingDirectory: String? = nil,
-                needsUI: Bool? = nil, timeoutSeconds: Int? = nil, retry: RetryPolicy? = nil) {
+                needsUI: Bool? = nil, timeoutSeconds: Int? = nil, retry: RetryPolicy? = nil, marks: [String]? = nil) {
         self.name = name
         self.version = version
         self.argv = argv
@@ -17,6 +18,7 @@ public struct CreateBotRequest: Codable, Sendable {
         self.needsUI = needsUI
         self.timeoutSeconds = timeoutSeconds
         self.retry = retry
+        self.marks = marks
     }
 
     public var definition: BotDefinition {
@@ -24,6 +26,6 @@ public struct CreateBotRequest: Codable, Sendable {
         return BotDefinition(
             name: name, version: version ?? defaults.version, argv: argv, workingDirectory: workingDirectory,
             needsUI: needsUI ?? defaults.needsUI, timeoutSeconds: timeoutSeconds ?? defaults.timeoutSeconds,
-            retry: retry ?? defaults.retry)
+            retry: retry ?? defaults.retry, marks: marks ?? defaults.marks)
     }
 }

@@ -45,6 +45,8 @@ public struct SubmitJobRequest: Codable, Sendable {
             problems.append("environment must be one of dev, staging, prod")
         }
         if let account, !Names.isValid(account) { problems.append("account must be a valid name") }
+        // Workers take launches from their group's queues; targeted launches need the robot queue.
+        if account != nil { problems.append("account targeting is not available yet: launch into a group") }
         if let inputs {
             for key in inputs.keys.sorted() where !Names.isValidVariable(key) {
                 problems.append("input key '\(key.prefix(64))' must match [A-Za-z_][A-Za-z0-9_]*")

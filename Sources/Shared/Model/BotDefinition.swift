@@ -11,6 +11,9 @@ public struct BotDefinition: Codable, Sendable, Equatable {
     public var timeoutSeconds: Int
     /// Default retry policy of the bot's jobs.
     public var retry: RetryPolicy
+    /// Mutex tags: two runs that share a mark never run on one account at once (e.g. two bots
+    /// that drive the same desktop application).
+    public var marks: [String]
 
     public init(
         name: String,
@@ -19,7 +22,8 @@ public struct BotDefinition: Codable, Sendable, Equatable {
         workingDirectory: String? = nil,
         needsUI: Bool = false,
         timeoutSeconds: Int = 3600,
-        retry: RetryPolicy = .init()
+        retry: RetryPolicy = .init(),
+        marks: [String] = []
     ) {
         self.name = name
         self.version = version
@@ -28,6 +32,7 @@ public struct BotDefinition: Codable, Sendable, Equatable {
         self.needsUI = needsUI
         self.timeoutSeconds = timeoutSeconds
         self.retry = retry
+        self.marks = marks
     }
 
     /// Problems that make this definition unusable, in words; empty when it is valid.
@@ -47,6 +52,8 @@ public struct BotDefinition: Codable, Sendable, Equatable {
             problems.append("timeoutSeconds must be between 1 and \(BotDefinition.maximumTimeoutSeconds)")
         }
         problems.append(contentsOf: retry.problems)
+        if marks.count > 16 { problems.append("a bot may carry at most 16 marks") }
+        if let mark = marks.first(where: { !Names.isValid($0) }) { problems.append("mark '\(mark)' is not a valid name") }
         return problems
     }
 

@@ -46,7 +46,9 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     }
 
     /// The routing key in `botyard.jobs` (and, kept through dead-lettering, in `botyard.retry`).
-    public var routingKey: String { Topology.jobRoutingKey(group: group, priority: priority) }
+    public var routingKey: String {
+        Topology.jobRoutingKey(group: group, priority: priority, lane: Topology.Lane(needsUI: bot.needsUI))
+    }
 
     /// The AMQP message id: unique per job and attempt, so duplicates can be told apart.
     public var messageID: String { "job-\(jobID)-\(attempt)" }

@@ -6,7 +6,7 @@ public struct WorkerHeartbeat: Codable, Sendable, Equatable {
     public var workerID: String
     public var group: String
     public var host: String
-    public var accounts: [String]
+    public var accounts: [AccountStatus]
     /// Effective slots: the smaller of max concurrent and licensed slots.
     public var slots: Int
     public var running: Int
@@ -16,7 +16,7 @@ public struct WorkerHeartbeat: Codable, Sendable, Equatable {
     public var stopping: Bool
     public var at: Date
 
-    public init(workerID: String, group: String, host: String, accounts: [String], slots: Int, running: Int,
+    public init(workerID: String, group: String, host: String, accounts: [AccountStatus], slots: Int, running: Int,
                 intervalSeconds: Double, stopping: Bool = false, at: Date = Date()) {
         self.workerID = workerID
         self.group = group
@@ -44,14 +44,14 @@ public struct WorkerStatus: Codable, Sendable, Equatable {
     public var workerID: String
     public var group: String
     public var host: String
-    public var accounts: [String]
+    public var accounts: [AccountStatus]
     public var slots: Int
     public var running: Int
     public var state: State
     public var firstSeen: Date
     public var lastSeen: Date
 
-    public init(workerID: String, group: String, host: String, accounts: [String], slots: Int, running: Int,
+    public init(workerID: String, group: String, host: String, accounts: [AccountStatus], slots: Int, running: Int,
                 state: State, firstSeen: Date, lastSeen: Date) {
         self.workerID = workerID
         self.group = group

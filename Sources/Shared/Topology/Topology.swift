@@ -1,6 +1,18 @@
 /// The names of Botyard's exchanges and queues, in one place (documented in README).
 public enum Topology {
-    /// Topic exchange for jobs; routing key `<group>.<priority>`.
+    /// Job queues come in two lanes, so that a consumer with prefetch 1 per account can take
+    /// the bots that need the account's GUI session.
+    public enum Lane: String, CaseIterable, Sendable {
+        case background
+        case ui
+
+        public init(needsUI: Bool) { self = needsUI ? .ui : .background }
+
+        var suffix: String { self == .ui ? ".ui" : "" }
+    }
+
+    /// Topic exchange for jobs; routing key `<group>.<priority>`, or `<group>.<priority>.ui` for
+    /// bots that need the account's GUI session.
     public static let jobsExchange = "botyard.jobs"
     /// Headers exchange for delayed retries; header ``retryDelayHeader`` picks the TTL queue,
     /// the routing key stays the job's own so that dead-lettering brings it back to its queue.
@@ -20,17 +32,24 @@ public enum Topology {
     public static let retryDelayHeader = "botyard-retry-delay-ms"
     /// Header set on a message parked in `botyard.dead`: why it is there.
     public static let deadReasonHeader = "botyard-dead-reason"
+    /// Header set on a message parked in `botyard.dead` by Botyard: `dispatcher` or `worker`.
+    public static let parkedByHeader = "botyard-parked-by"
 
     /// Deliveries of one message after which the broker parks it in `botyard.dead` on its own:
     /// the last guard against a message that crashes every worker that takes it.
     public static let deliveryLimit = 20
 
-    public static func jobRoutingKey(group: String, priority: Priority) -> String {
-        "\(group).\(priority.rawValue)"
+    public static func jobRoutingKey(group: String, priority: Priority, lane: Lane = .background) -> String {
+        "\(group).\(priority.rawValue)\(lane.suffix)"
     }
 
-    public static func jobQueue(group: String, priority: Priority) -> String {
-        "\(jobsExchange).\(group).\(priority.rawValue)"
+    public static func jobQueue(group: String, priority: Priority, lane: Lane = .background) -> String {
+        "\(jobsExchange).\(jobRoutingKey(group: group, priority: priority, lane: lane))"
+    }
+
+    /// The exclusive queue whose holder serves an account: the broker lets one connection hold it.
+    public static func leaseQueue(host: String, account: String) -> String {
+        "botyard.lease.\(host).\(account)"
     }
 
     public static func retryQueue(delayMilliseconds: Int) -> String {

@@ -19,18 +19,20 @@ public enum TopologyDeclarer {
                                     routingKey: WorkerHeartbeat.routingKey)
     }
 
-    /// The three priority queues of a runner group.
+    /// The job queues of a runner group: three priorities in two lanes.
     ///
     /// Quorum queues: replicated in a cluster, and their delivery limit parks a message that
     /// keeps coming back (a worker crashing on it) in `botyard.dead`. RabbitMQ 3.10 refuses
     /// `x-max-priority` on quorum queues, hence one queue per priority.
     public static func declareJobQueues(group: String, on channel: AMQPChannel) async throws {
-        for priority in Priority.allCases {
-            let queue = Topology.jobQueue(group: group, priority: priority)
-            try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
-                .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })
-            try await channel.bindQueue(queue, exchange: Topology.jobsExchange,
-                                        routingKey: Topology.jobRoutingKey(group: group, priority: priority))
+        for lane in Topology.Lane.allCases {
+            for priority in Priority.allCases {
+                let queue = Topology.jobQueue(group: group, priority: priority, lane: lane)
+                try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
+                    .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })
+                try await channel.bindQueue(queue, exchange: Topology.jobsExchange,
+                                            routingKey: Topology.jobRoutingKey(group: group, priority: priority, lane: lane))
+            }
         }
     }
 

@@ -20,6 +20,24 @@ actor EventPublisher {
     func publish(_ event: JobEvent, keepTrying: @Sendable () -> Bool) async throws {
         let message = AMQPMessage(exchange: Topology.eventsExchange, routingKey: event.routingKey,
                                   body: try JSONCodec.encode(event), messageID: event.eventID)
+        try await publish(message, keepTrying: keepTrying, context: [
+            "job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)",
+        ])
+    }
+
+    /// Copies a message that can never run to `botyard.dead`, body and routing key unchanged,
+    /// with `reason` in its headers; returns once the broker confirmed it.
+    func park(_ delivery: AMQPDelivery, reason: String, keepTrying: @Sendable () -> Bool) async throws {
+        var headers = delivery.headers
+        headers[Topology.deadReasonHeader] = .string(String(reason.prefix(1024)))
+        headers[Topology.parkedByHeader] = .string("worker")
+        let message = AMQPMessage(exchange: Topology.deadExchange, routingKey: delivery.routingKey, body: delivery.body,
+                                  messageID: delivery.messageID, contentType: nil, headers: headers)
+        try await publish(message, keepTrying: keepTrying, context: ["amqp.routing_key": "\(delivery.routingKey)"])
+    }
+
+    private func publish(_ message: AMQPMessage, keepTrying: @Sendable () -> Bool,
+                         context: Logger.Metadata) async throws {
         var delay = Duration.milliseconds(100)
         while true {
             let current = currentChannel()
@@ -29,9 +47,7 @@ actor EventPublisher {
             } catch {
                 await discard(current)
                 guard keepTrying(), !Task.isCancelled else { throw error }
-                logger.warning("cannot report event; retrying", metadata: [
-                    "job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)", "error": "\(error)",
-                ])
+                logger.warning("cannot publish; retrying", metadata: context.merging(["error": "\(error)"]) { $1 })
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }

@@ -10,6 +10,8 @@ struct BotRunner: Sendable {
     var terminationGrace: Duration
     /// Variables of the worker's own environment passed on to bots.
     var inheritedEnvironment: [String: String]
+    /// Records each running bot, for a worker that takes the account over after this one died.
+    var orphans: OrphanReaper
 
     static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "TMPDIR", "TZ", "DISPLAY"]
 
@@ -17,6 +19,7 @@ struct BotRunner: Sendable {
          environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
+        self.orphans = OrphanReaper(workDirectory: workDirectory)
         self.inheritedEnvironment = environment.filter { Self.inheritedVariables.contains($0.key) }
         if inheritedEnvironment["PATH"] == nil { inheritedEnvironment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
     }
@@ -28,7 +31,7 @@ struct BotRunner: Sendable {
 
     /// The variables a bot sees: a few of the worker's own, then Botyard's, then the inputs
     /// as `BOTYARD_INPUT_<KEY>`.
-    func environment(for envelope: JobEnvelope, attempt: Int, account: String?, directory: URL) -> [String: String] {
+    func environment(for envelope: JobEnvelope, attempt: Int, account: String, directory: URL) -> [String: String] {
         var environment = inheritedEnvironment
         environment["BOTYARD_JOB_ID"] = String(envelope.jobID)
         environment["BOTYARD_ATTEMPT"] = String(attempt)
@@ -39,7 +42,7 @@ struct BotRunner: Sendable {
         environment["BOTYARD_GROUP"] = envelope.group
         environment["BOTYARD_OUTPUT"] = directory.appendingPathComponent("outputs").path
         environment["BOTYARD_STOP_FILE"] = directory.appendingPathComponent("stop").path
-        if let account { environment["BOTYARD_ACCOUNT"] = account }
+        environment["BOTYARD_ACCOUNT"] = account
         for (key, value) in envelope.inputs {
             environment["BOTYARD_INPUT_\(key)"] = value
         }
@@ -48,7 +51,7 @@ struct BotRunner: Sendable {
 
     /// Runs the bot until it exits, its timeout passes, or `control` stops it; never throws:
     /// a bot that cannot start is an outcome too.
-    func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String?, control: RunControl,
+    func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String, control: RunControl,
              logger: Logger) async -> JobOutcome {
         let directory = runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
         let logPath = directory.appendingPathComponent("log").path
@@ -66,8 +69,11 @@ struct BotRunner: Sendable {
         } catch {
             return JobOutcome(result: .failedToStart, reason: "\(error)", durationMilliseconds: elapsed())
         }
+        orphans.record(pid: process.pid, account: account)
+        defer { orphans.forget(pid: process.pid, account: account) }
         logger.info("bot started", metadata: ["job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)",
-                                              "bot.name": "\(envelope.bot.name)", "bot.pid": "\(process.pid)"])
+                                              "bot.name": "\(envelope.bot.name)", "bot.pid": "\(process.pid)",
+                                              "bot.account": "\(account)"])
 
         let termination = await withTaskGroup(of: BotProcess.Termination?.self) { group in
             group.addTask { await process.waitForExit() }

@@ -39,7 +39,7 @@ struct Fleet: Sendable {
                     for index in 0..<workers {
                         let configuration = WorkerConfiguration(
                             amqpURL: url, group: group, workerID: "w\(index)-\(UUID().uuidString.prefix(6))",
-                            host: "host\(index)", accounts: ["robot\(index)"], maxConcurrent: slots,
+                            host: "host\(index)", accounts: [.init(name: "robot\(index)")], maxConcurrent: slots,
                             workDirectory: folder.appendingPathComponent("worker\(index)"),
                             terminationGrace: .seconds(2))
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }

@@ -1,0 +1,61 @@
+import Shared
+import Synchronization
+
+/// Makes jobs wait until the ``AdmissionLedger`` lets them start.
+///
+/// RabbitMQ bounds what each consumer holds (per-consumer prefetch), but no broker limit spans a
+/// worker's several queues: quorum queues refuse per-channel (`global`) prefetch on 3.10 and
+/// RabbitMQ 4.3 drops it. This gate keeps the sums across queues, and the account lease makes it
+/// the only one deciding for its accounts (see README, "Admission").
+final class AdmissionGate: Sendable {
+    private struct State {
+        var ledger: AdmissionLedger
+        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        var nextID = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(ledger: AdmissionLedger) {
+        state = Mutex(State(ledger: ledger))
+    }
+
+    /// Waits until `request` may start. Throws `CancellationError` if the task is cancelled while waiting.
+    /// Every successful call must be matched by one ``release(_:)``.
+    func acquire(_ request: AdmissionLedger.Request) async throws {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // Decided under the lock, so that the continuation is resumed exactly once: here,
+                // by a release, or by the cancellation handler.
+                let started = state.withLock { state -> [CheckedContinuation<Void, any Error>]? in
+                    if Task.isCancelled { return nil }
+                    state.waiters[id] = continuation
+                    return state.ledger.enqueue(id: id, request).compactMap { state.waiters.removeValue(forKey: $0) }
+                }
+                guard let started else { return continuation.resume(throwing: CancellationError()) }
+                for waiter in started { waiter.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard state.ledger.withdraw(id: id) else { return nil }
+                return state.waiters.removeValue(forKey: id)
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Ends a started request; the jobs that may start in its place go.
+    func release(_ request: AdmissionLedger.Request) {
+        let started = state.withLock { state in
+            state.ledger.finish(request).compactMap { state.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in started { waiter.resume() }
+    }
+
+    /// What runs on each account now, for heartbeats.
+    var accountLoads: [String: AdmissionLedger.AccountLoad] { state.withLock { $0.ledger.accounts } }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import Shared
+
+extension JobWorker {
+    /// Takes one delivery for `account`: parks it if it can never run, waits for admission,
+    /// runs it and settles it.
+    func handle(_ delivery: AMQPDelivery, account: String, connection: AMQPConnection, gate: AdmissionGate) async {
+        do {
+            let envelope: JobEnvelope
+            switch Self.decode(delivery) {
+            case .success(let decoded): envelope = decoded
+            case .failure(let problem):
+                try await park(delivery, reason: problem, connection: connection)
+                return
+            }
+            let request = AdmissionLedger.Request(account: account, priority: envelope.priority,
+                                                  needsUI: envelope.bot.needsUI, marks: envelope.bot.marks)
+            try await gate.acquire(request)
+            defer { gate.release(request) }
+            guard accepting.load(ordering: .sequentiallyConsistent) else {
+                try await delivery.reject(requeue: true)
+                return
+            }
+            try await run(envelope, from: delivery, account: account, connection: connection)
+        } catch {
+            // The delivery stays unacknowledged; the broker gives it to another worker when this
+            // connection closes.
+            logger.error("job delivery not settled", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A problem that keeps a job message from ever running, in words.
+    struct UnusableMessage: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func decode(_ delivery: AMQPDelivery) -> Result<JobEnvelope, UnusableMessage> {
+        let envelope: JobEnvelope
+        do {
+            envelope = try JSONCodec.decode(JobEnvelope.self, from: delivery.body)
+        } catch {
+            return .failure(UnusableMessage(description: "not a job message: \(error)"))
+        }
+        let problems = envelope.bot.problems
+        guard problems.isEmpty else {
+            return .failure(UnusableMessage(description: "bot \(envelope.bot.name) cannot run: "
+                                                + problems.joined(separator: "; ")))
+        }
+        if let target = envelope.account {
+            return .failure(UnusableMessage(description: "targets account \(target), which a group queue cannot honour"))
+        }
+        return .success(envelope)
+    }
+
+    /// Parks a message that can never run in `botyard.dead` with the reason, then acknowledges
+    /// it: never requeued in a loop, never dropped.
+    private func park(_ delivery: AMQPDelivery, reason: UnusableMessage, connection: AMQPConnection) async throws {
+        logger.error("unusable job message parked in botyard.dead", metadata: [
+            "amqp.routing_key": "\(delivery.routingKey)", "error": "\(reason)",
+        ])
+        try await events.park(delivery, reason: "parked by worker \(configuration.workerID): \(reason)",
+                              keepTrying: { connection.isOpen })
+        try await delivery.ack()
+    }
+
+    private func run(_ envelope: JobEnvelope, from delivery: AMQPDelivery, account: String,
+                     connection: AMQPConnection) async throws {
+        // A redelivery means a worker took this message and vanished: the bot hears it as the next attempt.
+        let attempt = envelope.attempt + delivery.deliveryCount
+        let runID = UUID().uuidString
+        let keepTrying: @Sendable () -> Bool = { connection.isOpen }
+        func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
+            let event = JobEvent(kind: kind, jobID: envelope.jobID, attempt: attempt, envelopeAttempt: envelope.attempt,
+                                 runID: runID, workerID: configuration.workerID, host: configuration.host,
+                                 account: account, outcome: outcome)
+            try await events.publish(event, keepTrying: keepTrying)
+        }
+
+        guard let control = running.begin(jobID: envelope.jobID, runID: runID) else {
+            try await report(.finished, JobOutcome(result: .cancelled, reason: "cancelled before it started"))
+            try await delivery.ack()
+            return
+        }
+        defer { running.end(jobID: envelope.jobID, runID: runID) }
+
+        try await report(.started)
+        let outcome = await withTaskCancellationHandler {
+            await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
+                             logger: logger)
+        } onCancel: {
+            control.stop(.shutdown)
+        }
+        if control.stopReason == .shutdown {
+            logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
+            try await delivery.reject(requeue: true)
+            try? await report(.returned)
+            return
+        }
+        try await report(.finished, outcome)
+        try await delivery.ack()
+        let runDirectory = runner.runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
+        try? FileManager.default.removeItem(at: runDirectory)
+        rmdir(runDirectory.deletingLastPathComponent().path)  // the job's folder, once its last run is gone
+        logger.info("job reported", metadata: [
+            "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "job.result": "\(outcome.result.rawValue)",
+            "bot.account": "\(account)",
+        ])
+    }
+}

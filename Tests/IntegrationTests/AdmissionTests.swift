@@ -1,0 +1,181 @@
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// Accounts, UI exclusivity, marks, leases and priorities, with real worker processes.
+@Suite("Admission across worker processes", .serialized)
+struct AdmissionTests {
+    /// Options every worker process of these tests gets.
+    static func workerOptions(host: String, accounts: [String], slots: Int = 10) -> [String] {
+        ["--group", "g1", "--host", host, "--max-concurrent", String(slots), "--lease-retry-interval", "0.3",
+         "--accounts"] + accounts
+    }
+
+    @Test("account limit 2: twenty 1-second jobs on two worker processes never run more than 2 at once, and all succeed")
+    func accountLimitAcrossProcesses() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("stamp", seconds: 1))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                for name in ["limit-a", "limit-b"] {
+                    _ = try workers.start(name, Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                }
+                var ids: [Int64] = []
+                for _ in 0..<20 { ids.append(try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))) }
+                for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(60)).state == .succeeded) }
+            }
+            let runs = bot.runs()
+            #expect(runs.count == 20)
+            #expect(StampBot.peakOverlap(runs) == 2)
+        }
+    }
+
+    @Test("UI bots never run two at once on one account, while background bots run beside them")
+    func uiExclusivity() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("ui-bot", seconds: 1, needsUI: true))
+            try await fleet.register(bot.bot("background-bot", seconds: 1))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("ui", Self.workerOptions(host: "h1", accounts: ["robot1:3"]))
+                var ids: [Int64] = []
+                for _ in 0..<4 {
+                    ids.append(try await fleet.submit(SubmitJobRequest(bot: "ui-bot", group: "g1", inputs: ["TAG": "ui"])))
+                }
+                try await fleet.waitForJob(ids[0]) { $0.state == .running }
+                for _ in 0..<4 {
+                    ids.append(try await fleet.submit(SubmitJobRequest(bot: "background-bot", group: "g1",
+                                                                       inputs: ["TAG": "bg"])))
+                }
+                for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(60)).state == .succeeded) }
+            }
+            let runs = bot.runs()
+            #expect(runs.count == 8)
+            #expect(StampBot.peakOverlap(runs) { $0.tag == "ui" } == 1)
+            let ui = runs.filter { $0.tag == "ui" }
+            let besideUI = runs.filter { run in
+                run.tag == "bg" && ui.contains { $0.start < (run.end ?? .max) && run.start < ($0.end ?? .max) }
+            }
+            #expect(!besideUI.isEmpty, "background bots ran only while no UI bot did: \(runs)")
+        }
+    }
+
+    @Test("two runs with one mark never run at once on one account; runs without it go on beside them")
+    func marks() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("sap-bot", seconds: 1, marks: ["sap"]))
+            try await fleet.register(bot.bot("other-bot", seconds: 1))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("marks", Self.workerOptions(host: "h1", accounts: ["robot1:4"]))
+                var ids: [Int64] = []
+                for index in 0..<6 {
+                    let (name, tag) = index % 2 == 0 ? ("sap-bot", "sap") : ("other-bot", "other")
+                    ids.append(try await fleet.submit(SubmitJobRequest(bot: name, group: "g1", inputs: ["TAG": tag])))
+                }
+                for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(60)).state == .succeeded) }
+            }
+            let runs = bot.runs()
+            #expect(StampBot.peakOverlap(runs) { $0.tag == "sap" } == 1)
+            #expect(StampBot.peakOverlap(runs) >= 2)
+        }
+    }
+
+    @Test("a second worker claiming a busy account is refused; it takes over when the first is killed, stops the bot left behind, and reruns the job as attempt 2")
+    func leaseRefusedThenTakenOver() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("stamp", seconds: 60, laterSeconds: 0.2))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let first = try workers.start("lease-a", Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "lease-a")?.served == true }
+                let second = try workers.start("lease-b", Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                try await waitUntil(timeout: .seconds(20)) {
+                    second.logText.contains("account robot1 on host h1 is served by another worker process")
+                }
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "lease-b")?.served == false }
+
+                let id = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))
+                let running = try await fleet.waitForJob(id) { $0.state == .running }
+                #expect(running.workerID == "lease-a")
+                try await waitUntil(timeout: .seconds(10)) { !bot.runs().isEmpty }
+                let orphan = try #require(bot.runs().first)
+
+                first.kill()
+                let job = try await fleet.waitForJob(id, timeout: .seconds(30))
+                #expect(job.state == .succeeded && job.attempts == 2 && job.workerID == "lease-b")
+                #expect(!isRunning(orphan.pid), "the bot the killed worker left behind still runs")
+                #expect(second.logText.contains("stopped bots a dead worker left running on the account"))
+                if isRunning(orphan.pid) { kill(-orphan.pid, SIGKILL) }
+            }
+        }
+    }
+
+    @Test("kill -9 of a worker in the middle of a job: the job completes on another worker as attempt 2, nothing left running")
+    func killedMidJob() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("stamp", seconds: 3, laterSeconds: 0.2))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                var byID: [String: WorkerProcess] = [:]
+                for (name, host) in [("crash-a", "h1"), ("crash-b", "h2")] {
+                    byID[name] = try workers.start(name, Self.workerOptions(host: host, accounts: ["robot1"]))
+                }
+                let id = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))
+                let running = try await fleet.waitForJob(id) { $0.state == .running }
+                let victim = try #require(running.workerID)
+                try await waitUntil(timeout: .seconds(10)) { !bot.runs().isEmpty }
+                byID[victim]?.kill()
+
+                let job = try await fleet.waitForJob(id, timeout: .seconds(30))
+                #expect(job.state == .succeeded && job.attempts == 2)
+                #expect(job.workerID != nil && job.workerID != victim)
+                #expect(try fleet.store.jobCounts()[.running, default: 0] == 0)
+                for run in bot.runs() where isRunning(run.pid) { kill(-run.pid, SIGKILL) }
+            }
+        }
+    }
+
+    @Test("with a backlog in all three priorities, the first starts after a slot frees are high, and 1 start in 10 goes to the lower ones")
+    func priorityShare() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            let go = fleet.folder.appendingPathComponent("go")
+            try await fleet.register(CreateBotRequest(
+                name: "blocker", argv: ["/bin/sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.05; done", go.path],
+                timeoutSeconds: 120))
+            try await fleet.register(bot.bot("quick", seconds: 0))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("priorities", Self.workerOptions(host: "h1", accounts: ["robot1:1"], slots: 1))
+                let blocker = try await fleet.submit(SubmitJobRequest(bot: "blocker", group: "g1"))
+                try await fleet.waitForJob(blocker) { $0.state == .running }
+                var ids: [Int64] = []
+                for (priority, count) in [(Priority.low, 10), (.normal, 10), (.high, 95)] {
+                    for _ in 0..<count {
+                        ids.append(try await fleet.submit(SubmitJobRequest(
+                            bot: "quick", group: "g1", priority: priority, inputs: ["TAG": priority.rawValue])))
+                    }
+                }
+                try await waitUntil(timeout: .seconds(30)) { try fleet.store.jobCounts()[.queued, default: 0] == ids.count }
+                FileManager.default.createFile(atPath: go.path, contents: nil)
+                for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(120)).state == .succeeded) }
+            }
+            let starts = bot.runs().map(\.tag)
+            #expect(starts.count == 115)
+            #expect(starts.prefix(9).allSatisfy { $0 == "high" })
+            let share = Dictionary(grouping: starts.prefix(100), by: { $0 }).mapValues(\.count)
+            print("priority share over the first 100 starts with a backlog in all three:",
+                  "high \(share["high", default: 0]), normal \(share["normal", default: 0]), low \(share["low", default: 0])")
+            #expect(share == ["high": 90, "normal": 5, "low": 5])
+        }
+    }
+}
+
+extension Fleet {
+    /// An account as the named worker's last heartbeat reported it.
+    func account(_ name: String, of workerID: String) async throws -> AccountStatus? {
+        try await api.send(.get, "/v1/workers").decode([WorkerStatus].self)
+            .first { $0.workerID == workerID }?.accounts.first { $0.name == name }
+    }
+}
