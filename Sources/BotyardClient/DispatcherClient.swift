@@ -39,6 +39,10 @@ public struct DispatcherClient: Sendable {
         try decode(type, from: try await send("POST", path, body: try body.map { try JSONCodec.encode($0) }))
     }
 
+    public func put<Value: Decodable>(_ path: String, _ body: some Encodable, as type: Value.Type) async throws -> Value {
+        try decode(type, from: try await send("PUT", path, body: try JSONCodec.encode(body)))
+    }
+
     public func text(_ path: String) async throws -> String {
         String(decoding: try await send("GET", path, body: nil), as: UTF8.self)
     }
@@ -58,7 +62,8 @@ public struct DispatcherClient: Sendable {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             if let body = try? JSONCodec.decode(APIErrorBody.self, from: data) {
-                throw Failure(description: "\(body.error.message) [\(body.error.code), HTTP \(status)]", status: status)
+                let job = body.error.jobID.map { ", recorded as job \($0)" } ?? ""
+                throw Failure(description: "\(body.error.message) [\(body.error.code), HTTP \(status)\(job)]", status: status)
             }
             throw Failure(description: "HTTP \(status): \(String(decoding: data, as: UTF8.self))", status: status)
         }

@@ -9,7 +9,7 @@ struct BotyardCommand: AsyncParsableCommand {
         commandName: "botyard",
         abstract: "Botyard's command line: bots, jobs, logs.",
         subcommands: [AddBot.self, ListBots.self, Submit.self, ListJobs.self, ShowJob.self, ShowLog.self, Cancel.self,
-                      ListDead.self, Requeue.self, ListWorkers.self]
+                      ListDead.self, Requeue.self, ListWorkers.self, ListGroups.self, SetGroup.self]
     )
 }
 
@@ -76,6 +76,8 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "dev, staging or prod.") var environment: String = "prod"
     @Option(name: .customLong("input"), help: "An input, KEY=VALUE (repeatable).") var inputs: [String] = []
     @Option(help: "Run under this account only.") var account: String?
+    @Option(help: "queue (wait for a slot), bounded (refused when the group's maxQueued wait) or sync (run now or refuse).")
+    var admission: AdmissionMode = .queue
     @Flag(help: "Wait until the job ends and print it.") var wait = false
 
     func run() async throws {
@@ -86,7 +88,8 @@ struct Submit: AsyncParsableCommand {
         }
         let client = try connection.client
         let request = SubmitJobRequest(bot: bot, group: group, priority: priority, environment: environment,
-                                       inputs: parsed, account: account, launchMethod: .manual, initiator: "cli")
+                                       inputs: parsed, account: account, launchMethod: .manual, initiator: "cli",
+                                       admission: admission)
         let created = try await client.post("/v1/jobs", request, as: JobCreated.self)
         guard wait else {
             print("job \(created.id) \(created.state.rawValue)")
@@ -104,6 +107,7 @@ struct Submit: AsyncParsableCommand {
 }
 
 extension Priority: ExpressibleByArgument {}
+extension AdmissionMode: ExpressibleByArgument {}
 extension JobState: ExpressibleByArgument {}
 
 struct ListJobs: AsyncParsableCommand {
@@ -211,6 +215,37 @@ struct ListWorkers: AsyncParsableCommand {
     static func describe(_ account: AccountStatus) -> String {
         guard account.served else { return "\(account.name):standby" }
         return "\(account.name):\(account.running)/\(account.limit)\(account.uiRunning ? "+ui" : "")"
+    }
+}
+
+struct ListGroups: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "groups",
+                                                    abstract: "List runner groups: waiting and running jobs, live capacity.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let groups = try await connection.client.get("/v1/groups", as: [GroupStatus].self)
+        var table = Table(headers: ["GROUP", "WAITING", "MAX QUEUED", "RUNNING", "WORKERS", "SLOTS", "UI SLOTS"])
+        for group in groups {
+            table.rows.append([group.name, "\(group.waiting)", group.maxQueued.map(String.init) ?? "-", "\(group.running)",
+                               "\(group.workers)", "\(group.slots)", "\(group.uiSlots)"])
+        }
+        print(table.rendered)
+    }
+}
+
+struct SetGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set-group", abstract: "Set a runner group's settings.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The group.") var name: String
+    @Option(help: "Jobs that may wait before bounded launches are refused (omit for no bound).") var maxQueued: Int?
+
+    func run() async throws {
+        let group = try await connection.client.put("/v1/groups/\(name)", GroupSettings(maxQueued: maxQueued),
+                                                    as: GroupStatus.self)
+        print("group \(group.name): max queued \(group.maxQueued.map(String.init) ?? "none")")
     }
 }
 

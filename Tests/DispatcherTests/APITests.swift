@@ -46,6 +46,8 @@ struct APITests {
             (#"{"bot": "echo", "group": "g1", "inputs": {"$(id)": "x"}}"#, 422, "invalid_request"),
             (#"{"bot": "echo", "group": "g1", "environment": "mars"}"#, 422, "invalid_request"),
             (#"{"bot": "echo", "group": "g1", "timeoutSeconds": 0}"#, 422, "invalid_request"),
+            (#"{"bot": "echo", "group": "g1", "admission": "later"}"#, 400, "malformed_json"),
+            (#"{"bot": "echo", "group": "g1", "account": "robot1"}"#, 422, "invalid_request"),
           ])
     func badJobs(body: String, status: Int, code: String) async throws {
         try await withRouter { client, store in
@@ -95,6 +97,21 @@ struct APITests {
             let again = try await client.send(.post, "/v1/jobs/1/cancel")
             #expect(again.status == .conflict)
             #expect(try again.errorCode() == "conflict")
+        }
+    }
+
+    @Test("group settings are validated: a bad name or bound changes nothing",
+          arguments: [
+            ("/v1/groups/g.1", #"{"maxQueued": 2}"#, 422, "invalid_request"),
+            ("/v1/groups/g1", #"{"maxQueued": -1}"#, 422, "invalid_request"),
+            ("/v1/groups/g1", #"{"maxQueued": "many"}"#, 400, "malformed_json"),
+          ])
+    func badGroups(path: String, body: String, status: Int, code: String) async throws {
+        try await withRouter { client, store in
+            let response = try await client.send(.put, path, body)
+            #expect(response.status.code == status)
+            #expect(try response.errorCode() == code)
+            #expect(try store.groups().isEmpty)
         }
     }
 }

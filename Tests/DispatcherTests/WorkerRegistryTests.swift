@@ -10,8 +10,9 @@ struct WorkerRegistryTests {
     func states() async throws {
         try await withTemporaryStore { store, _ in
             let start = Date()
-            let beat = WorkerHeartbeat(workerID: "w1", group: "g1", host: "h1", accounts: [AccountStatus(name: "robot1", limit: 2, running: 1)], slots: 8, running: 3,
-                                       intervalSeconds: 5)
+            let beat = WorkerHeartbeat(workerID: "w1", group: "g1", host: "h1",
+                                       accounts: [AccountStatus(name: "robot1", limit: 2, running: 1)], slots: 8,
+                                       running: 3, intervalSeconds: 5)
             _ = try store.apply([], heartbeats: [beat], random: { 0 }, at: start)
             let seen = try #require(try store.workers(at: start.addingTimeInterval(14)).first)
             #expect(seen.state == .active && seen.slots == 8 && seen.running == 3 && seen.accounts.map(\.name) == ["robot1"])

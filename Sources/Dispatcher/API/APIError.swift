@@ -8,6 +8,8 @@ struct APIError: Error, HTTPResponseError {
     var status: HTTPResponse.Status
     var code: String
     var message: String
+    /// The job the request was recorded as, if any.
+    var jobID: Int64?
 
     static func malformedJSON(_ detail: String) -> APIError {
         APIError(status: .badRequest, code: "malformed_json", message: "request body is not valid: \(detail)")
@@ -33,13 +35,18 @@ struct APIError: Error, HTTPResponseError {
         APIError(status: .contentTooLarge, code: "payload_too_large", message: "request body exceeds \(limit) bytes")
     }
 
+    /// A launch whose admission mode found no slot; it is recorded as a `rejected` job.
+    static func noSlotsAvailable(_ reason: String, jobID: Int64) -> APIError {
+        APIError(status: .serviceUnavailable, code: "no_slots_available", message: reason, jobID: jobID)
+    }
+
     static func storeUnavailable(_ error: any Error) -> APIError {
         APIError(status: .serviceUnavailable, code: "store_unavailable",
                  message: "the job store cannot be written right now; nothing was changed (\(error))")
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = try JSONResponse.make(APIErrorBody(code: code, message: message), status: status)
+        var response = try JSONResponse.make(APIErrorBody(code: code, message: message, jobID: jobID), status: status)
         response.headers[.contentType] = "application/json"
         return response
     }

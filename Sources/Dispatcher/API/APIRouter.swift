@@ -20,5 +20,6 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRe
     BotRoutes(store: store).register(on: v1)
     JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
+    GroupRoutes(store: store).register(on: v1)
     return router
 }

@@ -26,6 +26,7 @@ struct JobRoutes {
         } catch {
             throw APIError.storeUnavailable(error)
         }
+        if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
         relaySignal.notify()
         var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
         response.headers[.location] = "/v1/jobs/\(job.id)"

@@ -38,9 +38,11 @@ public enum CancelResult: Sendable {
 }
 
 extension BotyardStore {
-    /// Stores a new job, `pending`, with its history row and the outbox row that will publish it.
+    /// Stores a new job, `pending`, with its history row and the outbox row that will publish it;
+    /// or, when its admission mode finds no slot, `rejected` with the reason and nothing to publish.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
         try write("submit job") { db in
+            let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db)
             var job = JobRecord(
                 id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
                 environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
@@ -49,7 +51,21 @@ extension BotyardStore {
                 launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
                 exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
                 submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now)
-            try Self.insertPending(&job, reason: "submitted (\(job.launchMethod.rawValue) by \(job.initiator))", at: now, in: db)
+            let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
+            if let rejection {
+                job.state = .rejected
+                job.reason = rejection
+                job.finishedAt = now
+                try job.insert(db)
+                let steps: [(JobState?, JobState, String)] = [(nil, .pending, submitted), (.pending, .rejected, rejection)]
+                for (from, to, reason) in steps {
+                    var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: from, toState: to,
+                                                   attempt: 0, reason: reason)
+                    try history.insert(db)
+                }
+            } else {
+                try Self.insertPending(&job, reason: submitted, at: now, in: db)
+            }
             return job.snapshot()
         }
     }

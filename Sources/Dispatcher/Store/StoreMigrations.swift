@@ -85,6 +85,15 @@ enum StoreMigrations {
                 table.column("lastSeen", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v3-groups") { db in
+            try db.create(table: "groups") { table in
+                table.primaryKey("name", .text)
+                table.column("maxQueued", .integer)
+                table.column("updatedAt", .datetime).notNull()
+            }
+            // Admission counts a group's unfinished jobs on every launch.
+            try db.create(index: "jobs_group_state", on: "jobs", columns: ["group", "state"])
+        }
         return migrator
     }
 }

@@ -15,10 +15,13 @@ public struct SubmitJobRequest: Codable, Sendable {
     public var retry: RetryPolicy?
     public var launchMethod: LaunchMethod?
     public var initiator: String?
+    /// What happens when no slot is free; `queue` when left out.
+    public var admission: AdmissionMode?
 
     public init(bot: String, group: String, priority: Priority? = nil, environment: String? = nil,
                 inputs: [String: String]? = nil, account: String? = nil, timeoutSeconds: Int? = nil,
-                retry: RetryPolicy? = nil, launchMethod: LaunchMethod? = nil, initiator: String? = nil) {
+                retry: RetryPolicy? = nil, launchMethod: LaunchMethod? = nil, initiator: String? = nil,
+                admission: AdmissionMode? = nil) {
         self.bot = bot
         self.group = group
         self.priority = priority
@@ -29,6 +32,7 @@ public struct SubmitJobRequest: Codable, Sendable {
         self.retry = retry
         self.launchMethod = launchMethod
         self.initiator = initiator
+        self.admission = admission
     }
 
     public static let maximumInputBytes = 64 * 1024
@@ -189,12 +193,14 @@ public struct APIErrorBody: Codable, Sendable {
     public struct Detail: Codable, Sendable {
         public var code: String
         public var message: String
+        /// The job the request was recorded as, when it was (a launch `rejected` for want of a slot).
+        public var jobID: Int64?
     }
 
     public var error: Detail
 
-    public init(code: String, message: String) {
-        self.error = Detail(code: code, message: message)
+    public init(code: String, message: String, jobID: Int64? = nil) {
+        self.error = Detail(code: code, message: message, jobID: jobID)
     }
 }
 

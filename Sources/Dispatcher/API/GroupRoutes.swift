@@ -1,0 +1,31 @@
+import Hummingbird
+import Shared
+
+/// `/v1/groups`: runner groups with their settings, load and live capacity.
+struct GroupRoutes {
+    let store: BotyardStore
+
+    func register(on router: RouterGroup<BasicRequestContext>) {
+        router.get("groups", use: list)
+        router.put("groups/:name", use: save)
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try store.groups())
+    }
+
+    @Sendable func save(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        let settings = try await JSONResponse.decode(GroupSettings.self, from: request)
+        var problems = settings.problems
+        if !Names.isValidGroup(name) { problems.insert("group must be 1-64 letters, digits, '_' or '-'", at: 0) }
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        do {
+            try store.saveGroup(name, settings: settings)
+        } catch {
+            throw APIError.storeUnavailable(error)
+        }
+        let group = try store.groups().first { $0.name == name }
+        return try JSONResponse.make(group)
+    }
+}

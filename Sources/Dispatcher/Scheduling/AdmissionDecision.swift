@@ -1,0 +1,67 @@
+import Shared
+
+/// Decides whether a launch is taken in under its admission mode, from the group's jobs in the
+/// store and the capacity its workers' heartbeats report. Pure, so that the rules are tested alone.
+struct AdmissionDecision {
+    /// What the group's active workers can run at once, from their last heartbeats.
+    struct Capacity: Equatable {
+        var workers = 0
+        /// Per worker the smaller of its slots and its served accounts' limits, summed.
+        var slots = 0
+        /// Per worker the smaller of its slots and its served accounts (one UI bot each), summed.
+        var uiSlots = 0
+
+        init(workers: Int = 0, slots: Int = 0, uiSlots: Int = 0) {
+            self.workers = workers
+            self.slots = slots
+            self.uiSlots = uiSlots
+        }
+
+        /// The capacity of `group` from `statuses`: active workers only, served accounts only.
+        init(group: String, statuses: [WorkerStatus]) {
+            for worker in statuses where worker.group == group && worker.state == .active {
+                let served = worker.accounts.filter(\.served)
+                workers += 1
+                slots += min(worker.slots, served.reduce(0) { $0 + $1.limit })
+                uiSlots += min(worker.slots, served.count)
+            }
+        }
+    }
+
+    /// The group's jobs that hold or wait for a slot.
+    struct Load: Equatable {
+        /// Pending, queued or retrying.
+        var waiting = 0
+        /// Pending or queued: taken in, about to take a slot.
+        var starting = 0
+        var running = 0
+        /// UI jobs starting or running.
+        var uiStartingOrRunning = 0
+    }
+
+    var mode: AdmissionMode
+    var needsUI: Bool
+    var group: String
+    var maxQueued: Int?
+
+    /// Why the launch is rejected ("No slots available: …"), or nil when it is taken in.
+    func rejection(capacity: Capacity, load: Load) -> String? {
+        switch mode {
+        case .queue:
+            return nil
+        case .bounded:
+            guard let maxQueued, load.waiting >= maxQueued else { return nil }
+            return "No slots available: group \(group) has its maximum of \(maxQueued) jobs waiting"
+        case .sync:
+            guard capacity.workers > 0 else { return "No slots available: no worker of group \(group) is active" }
+            let taken = load.starting + load.running
+            guard taken < capacity.slots else {
+                return "No slots available: all \(capacity.slots) slots of group \(group) are taken"
+            }
+            if needsUI && load.uiStartingOrRunning >= capacity.uiSlots {
+                return "No slots available: every account of group \(group) runs a UI bot already"
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import Shared
+
+/// A row of `groups`: a runner group's settings.
+struct GroupRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "groups"
+
+    var name: String
+    var maxQueued: Int?
+    var updatedAt: Date
+}
+
+extension BotyardStore {
+    /// Creates or replaces a group's settings.
+    public func saveGroup(_ name: String, settings: GroupSettings, at now: Date = Date()) throws {
+        try write("save group") { db in
+            try GroupRecord(name: name, maxQueued: settings.maxQueued, updatedAt: now).save(db)
+        }
+    }
+
+    /// Groups that have settings, workers or jobs, with their load and live capacity.
+    public func groups(at now: Date = Date()) throws -> [GroupStatus] {
+        try read("list groups") { db in
+            let settings = try GroupRecord.fetchAll(db)
+            let statuses = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
+            let withJobs = try String.fetchAll(db, sql: "SELECT DISTINCT \"group\" FROM jobs")
+            let names = Set(settings.map(\.name) + statuses.map(\.group) + withJobs).sorted()
+            return try names.map { name in
+                let load = try Self.load(ofGroup: name, in: db)
+                let capacity = AdmissionDecision.Capacity(group: name, statuses: statuses)
+                return GroupStatus(name: name, maxQueued: settings.first { $0.name == name }?.maxQueued,
+                                   waiting: load.waiting, running: load.running, workers: capacity.workers,
+                                   slots: capacity.slots, uiSlots: capacity.uiSlots)
+            }
+        }
+    }
+
+    /// Why a launch is rejected under its admission mode, or nil when it is taken in; read in
+    /// the transaction that stores the launch, so that two launches never take one free slot.
+    static func admissionRejection(of request: SubmitJobRequest, bot: BotDefinition, at now: Date,
+                                   in db: Database) throws -> String? {
+        let mode = request.admission ?? .queue
+        guard mode != .queue else { return nil }
+        let decision = AdmissionDecision(
+            mode: mode, needsUI: bot.needsUI, group: request.group,
+            maxQueued: try GroupRecord.fetchOne(db, key: request.group)?.maxQueued)
+        let statuses = try WorkerRecord.filter(Column("group") == request.group).fetchAll(db).map { $0.status(at: now) }
+        return decision.rejection(capacity: AdmissionDecision.Capacity(group: request.group, statuses: statuses),
+                                  load: try load(ofGroup: request.group, in: db))
+    }
+
+    private static func load(ofGroup group: String, in db: Database) throws -> AdmissionDecision.Load {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT state, json_extract(botSnapshot, '$.needsUI') AS needsUI, COUNT(*) AS n FROM jobs
+            WHERE "group" = ? AND state IN ('pending', 'queued', 'retrying', 'running')
+            GROUP BY state, needsUI
+            """, arguments: [group])
+        var load = AdmissionDecision.Load()
+        for row in rows {
+            let count: Int = row["n"]
+            let needsUI: Bool = row["needsUI"] ?? false
+            switch JobState(rawValue: row["state"]) {
+            case .pending, .queued:
+                load.waiting += count
+                load.starting += count
+                if needsUI { load.uiStartingOrRunning += count }
+            case .retrying:
+                load.waiting += count
+            case .running:
+                load.running += count
+                if needsUI { load.uiStartingOrRunning += count }
+            default:
+                break
+            }
+        }
+        return load
+    }
+}
