@@ -43,6 +43,11 @@ public struct DispatcherClient: Sendable {
         try decode(type, from: try await send("PUT", path, body: try JSONCodec.encode(body)))
     }
 
+    /// A PUT whose answer has no body (`204 No Content`).
+    public func putNoContent(_ path: String, _ body: some Encodable) async throws {
+        _ = try await send("PUT", path, body: try JSONCodec.encode(body))
+    }
+
     public func text(_ path: String) async throws -> String {
         String(decoding: try await send("GET", path, body: nil), as: UTF8.self)
     }

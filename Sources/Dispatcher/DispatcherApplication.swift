@@ -9,6 +9,8 @@ import Shared
 public struct DispatcherApplication: Sendable {
     public let store: BotyardStore
     let relaySignal: WakeSignal
+    /// Wakes the robot queue: something happened that may let a waiting launch start.
+    let robotQueueSignal: WakeSignal
     let configuration: DispatcherConfiguration
     let logger: Logger
 
@@ -17,15 +19,19 @@ public struct DispatcherApplication: Sendable {
         self.logger = logger
         self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability)
         self.relaySignal = WakeSignal()
+        self.robotQueueSignal = WakeSignal()
     }
 
-    /// The broker-facing services: the outbox relay, the event consumer and the dead-letter watcher.
+    /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
+    /// watcher and the robot queue.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
                         batchSize: configuration.publishBatchSize, logger: logger),
-            EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal, logger: logger),
+            EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal,
+                          robotQueueSignal: robotQueueSignal, logger: logger),
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, logger: logger),
+            RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
         ]
     }
 
@@ -36,7 +42,7 @@ public struct DispatcherApplication: Sendable {
         -> some ApplicationProtocol
     {
         Application(
-            router: buildRouter(store: store, relaySignal: relaySignal),
+            router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

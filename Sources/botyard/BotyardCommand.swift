@@ -9,7 +9,8 @@ struct BotyardCommand: AsyncParsableCommand {
         commandName: "botyard",
         abstract: "Botyard's command line: bots, jobs, logs.",
         subcommands: [AddBot.self, ListBots.self, Submit.self, ListJobs.self, ShowJob.self, ShowLog.self, Cancel.self,
-                      ListDead.self, Requeue.self, ListWorkers.self, ListGroups.self, SetGroup.self]
+                      ListDead.self, Requeue.self, ListWorkers.self, ListGroups.self, SetGroup.self,
+                      ListRobotQueue.self, SetCredential.self]
     )
 }
 
@@ -75,7 +76,8 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "high, normal or low.") var priority: Priority = .normal
     @Option(help: "dev, staging or prod.") var environment: String = "prod"
     @Option(name: .customLong("input"), help: "An input, KEY=VALUE (repeatable).") var inputs: [String] = []
-    @Option(help: "Run under this account only.") var account: String?
+    @Option(help: "Run under this account only (waits in the robot queue until it can start).") var account: String?
+    @Option(help: "With --account: only on this host.") var host: String?
     @Option(help: "queue (wait for a slot), bounded (refused when the group's maxQueued wait) or sync (run now or refuse).")
     var admission: AdmissionMode = .queue
     @Flag(help: "Wait until the job ends and print it.") var wait = false
@@ -89,7 +91,7 @@ struct Submit: AsyncParsableCommand {
         let client = try connection.client
         let request = SubmitJobRequest(bot: bot, group: group, priority: priority, environment: environment,
                                        inputs: parsed, account: account, launchMethod: .manual, initiator: "cli",
-                                       admission: admission)
+                                       admission: admission, host: host)
         let created = try await client.post("/v1/jobs", request, as: JobCreated.self)
         guard wait else {
             print("job \(created.id) \(created.state.rawValue)")
@@ -246,6 +248,47 @@ struct SetGroup: AsyncParsableCommand {
         let group = try await connection.client.put("/v1/groups/\(name)", GroupSettings(maxQueued: maxQueued),
                                                     as: GroupStatus.self)
         print("group \(group.name): max queued \(group.maxQueued.map(String.init) ?? "none")")
+    }
+}
+
+struct ListRobotQueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "robot-queue",
+                                                    abstract: "List targeted launches that wait for their account.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let entries = try await connection.client.get("/v1/robot-queue", as: [RobotQueueEntry].self)
+        var table = Table(headers: ["JOB", "BOT", "VERSION", "UI", "ADDED", "LAUNCH", "INITIATOR", "HOST", "ACCOUNT",
+                                    "TRIES", "REASON"])
+        for entry in entries {
+            table.rows.append([
+                "\(entry.jobID)", entry.bot, entry.botVersion, entry.needsUI ? "yes" : "no", Timestamp.format(entry.addedAt),
+                entry.launchMethod.rawValue, entry.initiator, entry.host ?? "any", entry.account,
+                "\(entry.attempts)/\(entry.maxAttempts)", entry.reason,
+            ])
+        }
+        print(table.rendered)
+    }
+}
+
+struct SetCredential: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-credential",
+        abstract: "Store the credential UI bots use on an account; the password is read from standard input.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The host.") var host: String
+    @Argument(help: "The account.") var account: String
+    @Option(help: "The user name to log on with.") var username: String
+
+    func run() async throws {
+        guard let password = readLine(strippingNewline: true) else {
+            throw ValidationError("expected the password on standard input")
+        }
+        try await connection.client.putNoContent("/v1/credentials/\(host)/\(account)",
+                                                     AccountCredential(username: username, password: password))
+        print("credential of \(account) on \(host) stored")
     }
 }
 

@@ -11,7 +11,7 @@ import Testing
 struct APITests {
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal()))
+            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in try await body(APIClient(client: client), store) }
         }
     }
@@ -47,7 +47,9 @@ struct APITests {
             (#"{"bot": "echo", "group": "g1", "environment": "mars"}"#, 422, "invalid_request"),
             (#"{"bot": "echo", "group": "g1", "timeoutSeconds": 0}"#, 422, "invalid_request"),
             (#"{"bot": "echo", "group": "g1", "admission": "later"}"#, 400, "malformed_json"),
-            (#"{"bot": "echo", "group": "g1", "account": "robot1"}"#, 422, "invalid_request"),
+            (#"{"bot": "echo", "group": "g1", "host": "h1"}"#, 422, "invalid_request"),
+            (#"{"bot": "echo", "group": "g1", "account": "r1", "robotQueue": {"waitSeconds": 1, "maxAttempts": 0}}"#, 422,
+             "invalid_request"),
           ])
     func badJobs(body: String, status: Int, code: String) async throws {
         try await withRouter { client, store in

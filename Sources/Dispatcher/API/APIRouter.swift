@@ -2,7 +2,7 @@ import Hummingbird
 import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
-func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRequestContext> {
+func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])
@@ -21,5 +21,6 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal) -> Router<BasicRe
     JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     GroupRoutes(store: store).register(on: v1)
+    RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)
     return router
 }

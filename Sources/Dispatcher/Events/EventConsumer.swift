@@ -13,12 +13,15 @@ final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
     private let relaySignal: WakeSignal
+    private let robotQueueSignal: WakeSignal
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, relaySignal: WakeSignal, logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
+         logger: Logger) {
         self.store = store
         self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher events", logger: logger)
         self.relaySignal = relaySignal
+        self.robotQueueSignal = robotQueueSignal
         self.logger = logger
     }
 
@@ -78,6 +81,7 @@ final class EventConsumer: Service {
                 ])
             }
             relaySignal.notify()
+            robotQueueSignal.notify()
             for delivery in accepted { try await delivery.ack() }
         } catch let error as StoreError {
             // Keep the events in the broker until the store can take them.

@@ -25,8 +25,11 @@ extension BotyardStore {
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
                at now: Date = Date()) throws -> [EventApplication] {
         try write("apply events") { db in
-            try record(heartbeats, at: now, in: db)
-            return try events.map { try apply($0, random: random(), at: now, in: db) }
+            let hostsCameUp = try record(heartbeats, at: now, in: db)
+            let results = try events.map { try apply($0, random: random(), at: now, in: db) }
+            // A run that finished frees its account; a host or account that came up can take launches.
+            if hostsCameUp || events.contains(where: { $0.kind == .finished }) { try Self.markRobotQueueDue(in: db) }
+            return results
         }
     }
 
@@ -159,7 +162,7 @@ extension BotyardStore {
     }
 
     /// Makes the job dead and parks its message in `botyard.dead` with the reason.
-    private func park(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+    func park(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
         job.reason = reason
         job.finishedAt = now
         try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
@@ -173,7 +176,7 @@ extension BotyardStore {
 
     /// The next attempt goes through the TTL queue of its delay (straight back when there is no wait).
     private func enqueueRetry(of job: JobRecord, waitMilliseconds: Int, at now: Date, in db: Database) throws {
-        let envelope = job.envelope(attempt: job.dispatchedAttempt)
+        let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: try Self.credential(for: job, in: db))
         let delayed = waitMilliseconds > 0
         var outbox = OutboxRecord(
             id: nil, jobID: job.id!, kind: .retry,

@@ -39,10 +39,11 @@ public enum CancelResult: Sendable {
 
 extension BotyardStore {
     /// Stores a new job, `pending`, with its history row and the outbox row that will publish it;
-    /// or, when its admission mode finds no slot, `rejected` with the reason and nothing to publish.
+    /// or, when its admission mode finds no slot, `rejected` with the reason and nothing to
+    /// publish. A targeted launch (an account given) is dispatched to its account's queue or
+    /// waits in the robot queue.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
         try write("submit job") { db in
-            let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db)
             var job = JobRecord(
                 id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
                 environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
@@ -50,19 +51,18 @@ extension BotyardStore {
                 timeoutSeconds: request.timeoutSeconds ?? bot.timeoutSeconds,
                 launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
                 exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
-                submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now)
+                submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host)
             let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
-            if let rejection {
-                job.state = .rejected
+            if request.account != nil {
+                try job.insert(db)
+                try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
+                try placeTargeted(&job, request: request, at: now, in: db)
+            } else if let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db) {
+                try job.insert(db)
+                try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
                 job.reason = rejection
                 job.finishedAt = now
-                try job.insert(db)
-                let steps: [(JobState?, JobState, String)] = [(nil, .pending, submitted), (.pending, .rejected, rejection)]
-                for (from, to, reason) in steps {
-                    var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: from, toState: to,
-                                                   attempt: 0, reason: reason)
-                    try history.insert(db)
-                }
+                try Self.transition(&job, to: .rejected, attempt: 0, reason: rejection, at: now, in: db)
             } else {
                 try Self.insertPending(&job, reason: submitted, at: now, in: db)
             }
@@ -161,6 +161,7 @@ extension BotyardStore {
                 .filter(Column("jobID") == jobID)
                 .filter([OutboxRecord.Kind.dispatch.rawValue, OutboxRecord.Kind.retry.rawValue].contains(Column("kind")))
                 .deleteAll(db)
+            try RobotQueueRecord.deleteOne(db, key: jobID)
             job.finishedAt = now
             job.reason = reason
             try Self.transition(&job, to: .cancelled, attempt: job.attempts, reason: reason, at: now, in: db)
@@ -173,15 +174,32 @@ extension BotyardStore {
     /// Stores a new job with its first history row and the outbox row of its first attempt.
     static func insertPending(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
         try job.insert(db)
+        try recordCreation(of: job, reason: reason, at: now, in: db)
+        try enqueueDispatch(job.envelope(attempt: 1, credential: try credential(for: job, in: db)), jobID: job.id!,
+                            at: now, in: db)
+    }
+
+    /// The first history row of a job just inserted.
+    static func recordCreation(of job: JobRecord, reason: String, at now: Date, in db: Database) throws {
         var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending, attempt: 0,
                                        reason: reason)
         try history.insert(db)
-        let envelope = job.envelope(attempt: 1)
+    }
+
+    /// The outbox row that publishes a job's first attempt.
+    static func enqueueDispatch(_ envelope: JobEnvelope, jobID: Int64, at now: Date, in db: Database) throws {
         var outbox = OutboxRecord(
-            id: nil, jobID: job.id!, kind: .dispatch, exchange: Topology.jobsExchange, routingKey: envelope.routingKey,
+            id: nil, jobID: jobID, kind: .dispatch, exchange: Topology.jobsExchange, routingKey: envelope.routingKey,
             headers: [:], body: try JSONCodec.encode(envelope), messageID: envelope.messageID, mandatory: true,
             createdAt: now)
         try outbox.insert(db)
+    }
+
+    /// The credential a targeted job's bot gets: its account's on the host it was dispatched to.
+    static func credential(for job: JobRecord, in db: Database) throws -> AccountCredential? {
+        guard let account = job.account, let host = job.targetHost else { return nil }
+        return try CredentialRecord.fetchOne(db, key: ["host": host, "account": account])
+            .map { AccountCredential(username: $0.username, password: $0.password) }
     }
 
     static func enqueueControl(_ message: ControlMessage, routingKey: String, at now: Date, in db: Database) throws {

@@ -28,9 +28,18 @@ struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
 
 extension BotyardStore {
     /// Records heartbeats (the dispatcher's clock stamps them, so that worker clocks do not matter).
-    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws {
+    ///
+    /// - Returns: whether a worker became active (new, or back from lost) or began to serve an account.
+    @discardableResult
+    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws -> Bool {
+        var cameUp = false
         for heartbeat in heartbeats {
-            let firstSeen = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)?.firstSeen ?? now
+            let previous = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)
+            let firstSeen = previous?.firstSeen ?? now
+            let wasActive = previous?.status(at: now).state == .active
+            let servedBefore = Set(previous?.accounts.filter(\.served).map(\.name) ?? [])
+            let servedNow = Set(heartbeat.accounts.filter(\.served).map(\.name))
+            if !heartbeat.stopping && (!wasActive || !servedNow.isSubset(of: servedBefore)) { cameUp = true }
             try WorkerRecord(
                 workerID: heartbeat.workerID, group: heartbeat.group, host: heartbeat.host,
                 accounts: heartbeat.accounts, slots: heartbeat.slots, running: heartbeat.running,
@@ -38,6 +47,7 @@ extension BotyardStore {
                 lastSeen: now
             ).save(db)
         }
+        return cameUp
     }
 
     /// Every worker seen, by group and id, with its state now.

@@ -56,16 +56,19 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var startedAt: Date?
     var finishedAt: Date?
     var updatedAt: Date
+    /// For a targeted launch: the host asked for, then the host the robot queue dispatched it to.
+    var targetHost: String?
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 
-    /// The message that starts attempt `attempt`.
-    func envelope(attempt: Int) -> JobEnvelope {
+    /// The message that starts attempt `attempt`; a targeted launch's carries the account's credential.
+    func envelope(attempt: Int, credential: AccountCredential? = nil) -> JobEnvelope {
         JobEnvelope(jobID: id!, attempt: attempt, maxAttempts: retryPolicy.maxAttempts, bot: botSnapshot, group: group,
                     priority: priority, environment: environment, inputs: inputs, account: account,
-                    timeoutSeconds: timeoutSeconds, submittedAt: submittedAt)
+                    host: account == nil ? nil : targetHost, credential: credential, timeoutSeconds: timeoutSeconds,
+                    submittedAt: submittedAt)
     }
 
     func snapshot(history: [JobHistoryEntry]? = nil) -> JobSnapshot {

@@ -94,6 +94,33 @@ enum StoreMigrations {
             // Admission counts a group's unfinished jobs on every launch.
             try db.create(index: "jobs_group_state", on: "jobs", columns: ["group", "state"])
         }
+        migrator.registerMigration("v4-robot-queue") { db in
+            try db.alter(table: "jobs") { table in
+                table.add(column: "targetHost", .text)
+            }
+            try db.create(table: "robot_queue") { table in
+                table.primaryKey("jobID", .integer).references("jobs", onDelete: .cascade)
+                table.column("host", .text)
+                table.column("account", .text).notNull()
+                table.column("needsUI", .boolean).notNull()
+                table.column("addedAt", .datetime).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("maxAttempts", .integer).notNull()
+                table.column("waitSeconds", .integer).notNull()
+                table.column("notBefore", .datetime).notNull()
+                // An event (run finished, credentials changed, host active) came since the last try.
+                table.column("due", .boolean).notNull()
+                table.column("reason", .text).notNull()
+            }
+            try db.create(table: "credentials") { table in
+                table.column("host", .text).notNull()
+                table.column("account", .text).notNull()
+                table.column("username", .text).notNull()
+                table.column("password", .text).notNull()
+                table.column("updatedAt", .datetime).notNull()
+                table.primaryKey(["host", "account"])
+            }
+        }
         return migrator
     }
 }

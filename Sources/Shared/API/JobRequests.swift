@@ -7,8 +7,13 @@ public struct SubmitJobRequest: Codable, Sendable {
     public var priority: Priority?
     public var environment: String?
     public var inputs: [String: String]?
-    /// Run only under this account.
+    /// Run only under this account (a targeted launch: it waits in the robot queue, not in the
+    /// group's queue, until the account can start it).
     public var account: String?
+    /// With `account`: only on this host.
+    public var host: String?
+    /// With `account`: how the launch waits in the robot queue.
+    public var robotQueue: RobotQueuePolicy?
     /// Overrides the bot's timeout for this job.
     public var timeoutSeconds: Int?
     /// Overrides the bot's retry policy for this job.
@@ -21,7 +26,7 @@ public struct SubmitJobRequest: Codable, Sendable {
     public init(bot: String, group: String, priority: Priority? = nil, environment: String? = nil,
                 inputs: [String: String]? = nil, account: String? = nil, timeoutSeconds: Int? = nil,
                 retry: RetryPolicy? = nil, launchMethod: LaunchMethod? = nil, initiator: String? = nil,
-                admission: AdmissionMode? = nil) {
+                admission: AdmissionMode? = nil, host: String? = nil, robotQueue: RobotQueuePolicy? = nil) {
         self.bot = bot
         self.group = group
         self.priority = priority
@@ -33,6 +38,8 @@ public struct SubmitJobRequest: Codable, Sendable {
         self.launchMethod = launchMethod
         self.initiator = initiator
         self.admission = admission
+        self.host = host
+        self.robotQueue = robotQueue
     }
 
     public static let maximumInputBytes = 64 * 1024
@@ -49,8 +56,12 @@ public struct SubmitJobRequest: Codable, Sendable {
             problems.append("environment must be one of dev, staging, prod")
         }
         if let account, !Names.isValid(account) { problems.append("account must be a valid name") }
-        // Workers take launches from their group's queues; targeted launches need the robot queue.
-        if account != nil { problems.append("account targeting is not available yet: launch into a group") }
+        if let host, !Names.isValid(host) { problems.append("host must be a valid name") }
+        if host != nil && account == nil { problems.append("host may only be given with an account") }
+        if let robotQueue {
+            if account == nil { problems.append("robotQueue may only be given with an account") }
+            problems.append(contentsOf: robotQueue.problems)
+        }
         if let inputs {
             for key in inputs.keys.sorted() where !Names.isValidVariable(key) {
                 problems.append("input key '\(key.prefix(64))' must match [A-Za-z_][A-Za-z0-9_]*")

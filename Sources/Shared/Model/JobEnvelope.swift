@@ -13,8 +13,12 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public var priority: Priority
     public var environment: String
     public var inputs: [String: String]
-    /// Run only under this account, when set.
+    /// Run only under this account, when set (with `host`: a launch from the robot queue,
+    /// delivered through the account's own queue).
     public var account: String?
+    public var host: String?
+    /// The account's credential, for a targeted UI bot.
+    public var credential: AccountCredential?
     /// Time limit of this attempt (the job's override or the bot's default).
     public var timeoutSeconds: Int
     public var submittedAt: Date
@@ -29,6 +33,8 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         environment: String,
         inputs: [String: String],
         account: String?,
+        host: String? = nil,
+        credential: AccountCredential? = nil,
         timeoutSeconds: Int,
         submittedAt: Date
     ) {
@@ -41,13 +47,16 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.environment = environment
         self.inputs = inputs
         self.account = account
+        self.host = host
+        self.credential = credential
         self.timeoutSeconds = timeoutSeconds
         self.submittedAt = submittedAt
     }
 
     /// The routing key in `botyard.jobs` (and, kept through dead-lettering, in `botyard.retry`).
     public var routingKey: String {
-        Topology.jobRoutingKey(group: group, priority: priority, lane: Topology.Lane(needsUI: bot.needsUI))
+        if let account, let host { return Topology.accountRoutingKey(host: host, account: account) }
+        return Topology.jobRoutingKey(group: group, priority: priority, lane: Topology.Lane(needsUI: bot.needsUI))
     }
 
     /// The AMQP message id: unique per job and attempt, so duplicates can be told apart.

@@ -47,6 +47,18 @@ public enum Topology {
         "\(jobsExchange).\(jobRoutingKey(group: group, priority: priority, lane: lane))"
     }
 
+    /// Launches from the robot queue for one account on one host, in the order they were
+    /// dispatched; consumed by the worker holding the account's lease.
+    public static func accountQueue(host: String, account: String) -> String {
+        "botyard.account.\(host).\(account)"
+    }
+
+    /// Routing key of ``accountQueue(host:account:)`` in `botyard.jobs` (never a group's key:
+    /// group names hold no dots).
+    public static func accountRoutingKey(host: String, account: String) -> String {
+        "account.\(host).\(account)"
+    }
+
     /// The exclusive queue whose holder serves an account: the broker lets one connection hold it.
     public static func leaseQueue(host: String, account: String) -> String {
         "botyard.lease.\(host).\(account)"

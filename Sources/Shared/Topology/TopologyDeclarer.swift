@@ -27,13 +27,23 @@ public enum TopologyDeclarer {
     public static func declareJobQueues(group: String, on channel: AMQPChannel) async throws {
         for lane in Topology.Lane.allCases {
             for priority in Priority.allCases {
-                let queue = Topology.jobQueue(group: group, priority: priority, lane: lane)
-                try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
-                    .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })
-                try await channel.bindQueue(queue, exchange: Topology.jobsExchange,
-                                            routingKey: Topology.jobRoutingKey(group: group, priority: priority, lane: lane))
+                try await declareJobQueue(Topology.jobQueue(group: group, priority: priority, lane: lane),
+                                          routingKey: Topology.jobRoutingKey(group: group, priority: priority, lane: lane),
+                                          on: channel)
             }
         }
+    }
+
+    /// The queue of launches the robot queue dispatched to one account on one host.
+    public static func declareAccountQueue(host: String, account: String, on channel: AMQPChannel) async throws {
+        try await declareJobQueue(Topology.accountQueue(host: host, account: account),
+                                  routingKey: Topology.accountRoutingKey(host: host, account: account), on: channel)
+    }
+
+    private static func declareJobQueue(_ queue: String, routingKey: String, on channel: AMQPChannel) async throws {
+        try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
+            .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })
+        try await channel.bindQueue(queue, exchange: Topology.jobsExchange, routingKey: routingKey)
     }
 
     /// The TTL queue of one retry delay: messages wait `delayMilliseconds`, then dead-letter back

@@ -5,7 +5,8 @@ import Shared
 extension JobWorker {
     /// Serves one account for as long as the connection lives: claims its lease (standing by
     /// while another process holds it), stops what a dead predecessor left running there, then
-    /// consumes the group's six job queues on the account's behalf.
+    /// consumes the group's six job queues and the account's own queue (launches from the robot
+    /// queue) on the account's behalf.
     ///
     /// Each consumer's prefetch is what the account may run from its lane (the account's limit for
     /// background bots, 1 for UI bots) plus one look-ahead: when a slot frees, the next job of
@@ -17,7 +18,6 @@ extension JobWorker {
         var logger = logger
         logger[metadataKey: "bot.account"] = "\(account.name)"
         guard try await claimLease(of: account, on: connection, logger: logger) else { return }
-        served.withLock { _ = $0.insert(account.name) }
         let orphans = runner.orphans.reap(account: account.name)
         if !orphans.isEmpty {
             logger.warning("stopped bots a dead worker left running on the account", metadata: [
@@ -27,19 +27,27 @@ extension JobWorker {
 
         let limit = configuration.accountLimits[account.name] ?? 1
         let channel = try await connection.openChannel()
-        var accountConsumers: [AMQPConsumer] = []
+        try await TopologyDeclarer.declareAccountQueue(host: configuration.host, account: account.name, on: channel)
+        var queues: [(name: String, prefetch: Int)] = []
         for lane in Topology.Lane.allCases {
-            try await channel.setPrefetch(count: UInt16((lane == .ui ? 1 : limit) + Self.lookAhead))
             for priority in Priority.descending {
-                let queue = Topology.jobQueue(group: configuration.group, priority: priority, lane: lane)
-                let consumer = try await channel.consume(queue: queue)
-                accountConsumers.append(consumer)
-                guard consumers.add(consumer) else {
-                    for consumer in accountConsumers { try? await consumer.cancel() }
-                    return
-                }
+                queues.append((Topology.jobQueue(group: configuration.group, priority: priority, lane: lane),
+                               (lane == .ui ? 1 : limit) + Self.lookAhead))
             }
         }
+        queues.append((Topology.accountQueue(host: configuration.host, account: account.name), limit + Self.lookAhead))
+        var accountConsumers: [AMQPConsumer] = []
+        for queue in queues {
+            try await channel.setPrefetch(count: UInt16(queue.prefetch))
+            let consumer = try await channel.consume(queue: queue.name)
+            accountConsumers.append(consumer)
+            guard consumers.add(consumer) else {
+                for consumer in accountConsumers { try? await consumer.cancel() }
+                return
+            }
+        }
+        // Reported only now, so that the dispatcher sends launches to the account's queue once it exists.
+        served.withLock { _ = $0.insert(account.name) }
         logger.info("account served", metadata: ["account.limit": "\(limit)", "runner.group": "\(configuration.group)"])
 
         try await withThrowingDiscardingTaskGroup { group in

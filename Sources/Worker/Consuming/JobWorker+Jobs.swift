@@ -8,7 +8,7 @@ extension JobWorker {
     func handle(_ delivery: AMQPDelivery, account: String, connection: AMQPConnection, gate: AdmissionGate) async {
         do {
             let envelope: JobEnvelope
-            switch Self.decode(delivery) {
+            switch Self.decode(delivery, account: account, host: configuration.host) {
             case .success(let decoded): envelope = decoded
             case .failure(let problem):
                 try await park(delivery, reason: problem, connection: connection)
@@ -35,7 +35,8 @@ extension JobWorker {
         var description: String
     }
 
-    static func decode(_ delivery: AMQPDelivery) -> Result<JobEnvelope, UnusableMessage> {
+    /// The job in `delivery`, taken for `account` on `host`.
+    static func decode(_ delivery: AMQPDelivery, account: String, host: String) -> Result<JobEnvelope, UnusableMessage> {
         let envelope: JobEnvelope
         do {
             envelope = try JSONCodec.decode(JobEnvelope.self, from: delivery.body)
@@ -47,8 +48,9 @@ extension JobWorker {
             return .failure(UnusableMessage(description: "bot \(envelope.bot.name) cannot run: "
                                                 + problems.joined(separator: "; ")))
         }
-        if let target = envelope.account {
-            return .failure(UnusableMessage(description: "targets account \(target), which a group queue cannot honour"))
+        if let target = envelope.account, target != account || envelope.host != host {
+            return .failure(UnusableMessage(
+                description: "targets account \(target) on host \(envelope.host ?? "-"), delivered to \(account) on \(host)"))
         }
         return .success(envelope)
     }

@@ -43,6 +43,10 @@ struct BotRunner: Sendable {
         environment["BOTYARD_OUTPUT"] = directory.appendingPathComponent("outputs").path
         environment["BOTYARD_STOP_FILE"] = directory.appendingPathComponent("stop").path
         environment["BOTYARD_ACCOUNT"] = account
+        if let credential = envelope.credential {
+            environment["BOTYARD_CREDENTIAL_USERNAME"] = credential.username
+            environment["BOTYARD_CREDENTIAL_PASSWORD"] = credential.password
+        }
         for (key, value) in envelope.inputs {
             environment["BOTYARD_INPUT_\(key)"] = value
         }

@@ -1,0 +1,41 @@
+import Hummingbird
+import Shared
+
+/// `/v1/robot-queue` and `/v1/credentials`: targeted launches that wait, and the account
+/// credentials UI bots need.
+struct RobotQueueRoutes {
+    let store: BotyardStore
+    /// Wakes the robot queue: a credential change is one of its events.
+    let robotQueueSignal: WakeSignal
+
+    func register(on router: RouterGroup<BasicRequestContext>) {
+        router.get("robot-queue", use: list)
+        router.get("credentials", use: credentials)
+        router.put("credentials/:host/:account", use: saveCredential)
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try store.robotQueue())
+    }
+
+    @Sendable func credentials(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try store.credentials())
+    }
+
+    @Sendable func saveCredential(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let host = try context.parameters.require("host")
+        let account = try context.parameters.require("account")
+        let credential = try await JSONResponse.decode(AccountCredential.self, from: request)
+        var problems = credential.problems
+        if !Names.isValid(host) { problems.insert("host must be a valid name", at: 0) }
+        if !Names.isValid(account) { problems.insert("account must be a valid name", at: 0) }
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        do {
+            try store.saveCredential(credential, host: host, account: account)
+        } catch {
+            throw APIError.storeUnavailable(error)
+        }
+        robotQueueSignal.notify()
+        return Response(status: .noContent)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import Shared
+import TestSupport
+import Testing
+
+/// Targeted launches against a dispatcher and real worker processes: the robot queue's three
+/// events, its wait and its max attempts.
+@Suite("Robot queue with live workers", .serialized)
+struct RobotQueueTests {
+    static func target(_ bot: String, host: String = "h1", wait: Int = 0, maxAttempts: Int = 10) -> SubmitJobRequest {
+        SubmitJobRequest(bot: bot, group: "g1", account: "robot1", host: host,
+                         robotQueue: RobotQueuePolicy(waitSeconds: wait, maxAttempts: maxAttempts))
+    }
+
+    /// A bot that runs until the file `go` exists in `folder`.
+    static func hold(_ folder: URL) -> CreateBotRequest {
+        CreateBotRequest(name: "hold", argv: ["/bin/sh", "-c", "while [ ! -e \"$0\" ]; do sleep 0.05; done",
+                                              folder.appendingPathComponent("go").path], timeoutSeconds: 60)
+    }
+
+    @Test("a launch for an account at its limit waits in the robot queue and starts when the run there finishes")
+    func runFinished() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(Self.hold(fleet.folder))
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("rq", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "rq")?.served == true }
+                let holding = try await fleet.submit(Self.target("hold"))
+                try await fleet.waitForJob(holding) { $0.state == .running }
+
+                let waiting = try await fleet.submit(Self.target("quick"))
+                let entry = try #require(try await fleet.robotQueue().first)
+                #expect(entry.jobID == waiting && entry.bot == "quick" && entry.botVersion == "1" && !entry.needsUI)
+                #expect(entry.host == "h1" && entry.account == "robot1" && entry.attempts == 1)
+                #expect(entry.launchMethod == .api && entry.initiator == "api")
+                #expect(entry.reason == "account robot1 on h1 is at its limit (1 of 1 running)")
+
+                FileManager.default.createFile(atPath: fleet.folder.appendingPathComponent("go").path, contents: nil)
+                let job = try await fleet.waitForJob(waiting)
+                #expect(job.state == .succeeded && job.ranAs == "robot1" && job.host == "h1")
+                #expect(job.history?.contains { $0.reason == "dispatched to account robot1 on h1 after 2 tries in the robot queue" } == true)
+                #expect(try await fleet.robotQueue().isEmpty)
+            }
+        }
+    }
+
+    @Test("a UI launch without credentials waits until they are stored; the bot gets them, the API never shows the password")
+    func credentialsChange() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let script = #"echo "USER=$BOTYARD_CREDENTIAL_USERNAME" >> "$BOTYARD_OUTPUT"; "#
+                + #"printf %s "$BOTYARD_CREDENTIAL_PASSWORD" | wc -c | sed 's/^/PASSWORD_LENGTH=/' >> "$BOTYARD_OUTPUT""#
+            try await fleet.register(CreateBotRequest(name: "desktop", argv: ["/bin/sh", "-c", script], needsUI: true,
+                                                      timeoutSeconds: 30))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "creds")?.served == true }
+                let id = try await fleet.submit(Self.target("desktop"))
+                #expect(try await fleet.robotQueue().first?.reason == "missing credentials for account robot1 on h1")
+
+                let stored = try await fleet.api.send(.put, "/v1/credentials/h1/robot1",
+                                                      #"{"username": "svc-robot", "password": "s3cret-pw"}"#)
+                #expect(stored.status == .noContent)
+                let job = try await fleet.waitForJob(id)
+                #expect(job.state == .succeeded)
+                #expect(job.outputs == ["USER": "svc-robot", "PASSWORD_LENGTH": "9"])
+                let listed = try await fleet.api.send(.get, "/v1/credentials")
+                #expect(try listed.decode([CredentialSummary].self).map(\.username) == ["svc-robot"])
+                #expect(!String(buffer: listed.body).contains("s3cret"))
+                #expect(!String(buffer: try await fleet.api.send(.get, "/v1/jobs/\(id)").body).contains("s3cret"))
+            }
+        }
+    }
+
+    @Test("a launch for an inactive host waits until a worker on that host comes up")
+    func hostActive() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            let id = try await fleet.submit(Self.target("quick", host: "h2"))
+            #expect(try await fleet.robotQueue().first?.reason == "host h2 is not active")
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("late", AdmissionTests.workerOptions(host: "h2", accounts: ["robot1"]))
+                let job = try await fleet.waitForJob(id)
+                #expect(job.state == .succeeded && job.host == "h2")
+            }
+        }
+    }
+
+    @Test("an event before the wait is over is answered when the wait ends, and after its max attempts the launch is dead")
+    func waitAndMaxAttempts() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(Self.hold(fleet.folder))
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("patient", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "patient")?.served == true }
+                let holding = try await fleet.submit(Self.target("hold"))
+                try await fleet.waitForJob(holding) { $0.state == .running }
+
+                let clock = ContinuousClock()
+                let launched = clock.now
+                let id = try await fleet.submit(Self.target("quick", wait: 2, maxAttempts: 2))
+                // A credentials change is an event; the entry's wait is not over yet.
+                _ = try await fleet.api.send(.put, "/v1/credentials/h1/robot1", #"{"username": "u", "password": "p"}"#)
+                try await Task.sleep(for: .milliseconds(1_000))
+                #expect(try await fleet.robotQueue().first?.attempts == 1)
+
+                let job = try await fleet.waitForJob(id, timeout: .seconds(10))
+                #expect(clock.now - launched >= .seconds(2))
+                #expect(job.state == .dead)
+                #expect(job.reason == "robot queue: gave up after 2 tries; last: account robot1 on h1 is at its limit (1 of 1 running)")
+                FileManager.default.createFile(atPath: fleet.folder.appendingPathComponent("go").path, contents: nil)
+                try await fleet.waitForJob(holding)
+            }
+        }
+    }
+}
+
+extension Fleet {
+    func robotQueue() async throws -> [RobotQueueEntry] {
+        try await api.send(.get, "/v1/robot-queue").decode([RobotQueueEntry].self)
+    }
+}
