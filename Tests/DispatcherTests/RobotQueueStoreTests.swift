@@ -79,4 +79,43 @@ struct RobotQueueStoreTests {
             #expect(try store.robotQueue().isEmpty)
         }
     }
+
+    @Test("a targeted run whose runtime fails to start goes back to the robot queue, and its next run is attempt 2")
+    func runtimeFailedToStart() async throws {
+        try await withTemporaryStore { store, _ in
+            let bot = BotDefinition(name: "quick", argv: ["/nonexistent"], timeoutSeconds: 30)
+            try store.saveBot(bot)
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
+            var launch = Self.launch(wait: 0, maxAttempts: 2)
+            launch.bot = "quick"
+            let job = try store.submit(launch, bot: bot)
+            #expect(try store.robotQueue().isEmpty)
+            func event(_ kind: JobEvent.Kind, attempt: Int, run: String, outcome: JobOutcome? = nil) -> JobEvent {
+                JobEvent(kind: kind, jobID: job.id, attempt: attempt, envelopeAttempt: attempt, runID: run,
+                         workerID: "w-h1", host: "h1", account: "robot1", outcome: outcome)
+            }
+            _ = try store.apply(event(.started, attempt: 1, run: "r1"), random: 0)
+            _ = try store.apply(event(.finished, attempt: 1, run: "r1",
+                                      outcome: JobOutcome(result: .failedToStart, reason: "cannot start /nonexistent")),
+                                random: 0)
+            let entry = try #require(try store.robotQueue().first)
+            #expect(entry.reason == "runtime failed to start on h1: cannot start /nonexistent" && entry.attempts == 1)
+            #expect(try store.job(id: job.id)?.state == .pending)
+
+            // The finished run was itself an event: the next pass dispatches it again, as attempt 2.
+            #expect(try store.retryRobotQueue().dispatched == 1)
+            let outbox = try #require(try store.outbox(limit: 10).last)
+            #expect(try JSONCodec.decode(JobEnvelope.self, from: outbox.body).attempt == 2)
+
+            // It fails to start again: that was the robot queue's second and last try.
+            _ = try store.apply(event(.started, attempt: 2, run: "r2"), random: 0)
+            _ = try store.apply(event(.finished, attempt: 2, run: "r2",
+                                      outcome: JobOutcome(result: .failedToStart, reason: "cannot start /nonexistent")),
+                                random: 0)
+            let dead = try #require(try store.job(id: job.id))
+            #expect(dead.state == .dead && dead.attempts == 2)
+            #expect(dead.reason == "robot queue: gave up after 2 tries; last: runtime failed to start on h1: cannot start /nonexistent")
+            #expect(try store.robotQueue().isEmpty)
+        }
+    }
 }

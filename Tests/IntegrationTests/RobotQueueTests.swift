@@ -87,6 +87,21 @@ struct RobotQueueTests {
         }
     }
 
+    @Test("a runtime that fails to start sends the launch back to the robot queue, until its max attempts")
+    func runtimeFailedToStart() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "broken", argv: ["/nonexistent/robot-runtime"], timeoutSeconds: 30))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("broken", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "broken")?.served == true }
+                let job = try await fleet.waitForJob(try await fleet.submit(Self.target("broken", maxAttempts: 2)))
+                #expect(job.state == .dead && job.attempts == 2)
+                #expect(job.reason?.hasPrefix("robot queue: gave up after 2 tries; last: runtime failed to start on h1: cannot start /nonexistent/robot-runtime") == true)
+                #expect(job.history?.contains { $0.reason.hasPrefix("back in the robot queue: runtime failed to start") } == true)
+            }
+        }
+    }
+
     @Test("an event before the wait is over is answered when the wait ends, and after its max attempts the launch is dead")
     func waitAndMaxAttempts() async throws {
         try await Fleet.run(workers: 0) { fleet in

@@ -136,6 +136,11 @@ extension BotyardStore {
         if !outcome.outputs.isEmpty { job.outputs = outcome.outputs }
         try JobLogRecord(jobID: job.id!, attempt: attempt, log: outcome.log).save(db)
 
+        if outcome.result == .failedToStart, job.account != nil {
+            try returnToRobotQueue(&job, reason: "runtime failed to start on \(event.host): \(outcome.reason)", at: now,
+                                   in: db)
+            return .applied(job.state, publishes: job.state == .dead)
+        }
         switch AttemptVerdict.judge(outcome, attempt: attempt, policy: job.retryPolicy, random: random) {
         case .succeeded:
             job.reason = nil

@@ -51,12 +51,13 @@ extension BotyardStore {
                 timeoutSeconds: request.timeoutSeconds ?? bot.timeoutSeconds,
                 launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
                 exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
-                submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host)
+                submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host,
+                robotQueuePolicy: request.account == nil ? nil : request.robotQueue ?? RobotQueuePolicy())
             let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
             if request.account != nil {
                 try job.insert(db)
                 try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
-                try placeTargeted(&job, request: request, at: now, in: db)
+                try placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
             } else if let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db) {
                 try job.insert(db)
                 try Self.recordCreation(of: job, reason: submitted, at: now, in: db)

@@ -94,38 +94,62 @@ extension BotyardStore {
 
     enum RobotQueueOutcome { case dispatched, waiting, dead }
 
-    /// A targeted launch, just stored: dispatched now, or entered in the robot queue (or, for
+    /// A targeted launch, just stored: dispatched now, or entered in the robot queue (or, when
     /// `sync`, rejected with the reason).
-    func placeTargeted(_ job: inout JobRecord, request: SubmitJobRequest, at now: Date, in db: Database) throws {
-        let policy = request.robotQueue ?? RobotQueuePolicy()
-        var entry = RobotQueueRecord(
-            jobID: job.id!, host: request.host, account: job.account!, needsUI: job.botSnapshot.needsUI, addedAt: now,
-            attempts: 1, maxAttempts: policy.maxAttempts, waitSeconds: policy.waitSeconds, notBefore: now, due: false,
-            reason: "")
-        if request.admission == .sync {
-            if case .wait(let reason) = try Self.check(job, host: entry.host, at: now, in: db) {
-                job.reason = "No slots available: \(reason)"
-                job.finishedAt = now
-                try Self.transition(&job, to: .rejected, attempt: 0, reason: job.reason!, at: now, in: db)
-                return
-            }
+    func placeTargeted(_ job: inout JobRecord, sync: Bool, at now: Date, in db: Database) throws {
+        if sync, case .wait(let reason) = try Self.check(job, host: job.targetHost, at: now, in: db) {
+            job.reason = "No slots available: \(reason)"
+            job.finishedAt = now
+            try Self.transition(&job, to: .rejected, attempt: 0, reason: job.reason!, at: now, in: db)
+            return
         }
+        var entry = Self.newEntry(for: job, attempts: 1, at: now)
         _ = try tryToStart(&job, entry: &entry, at: now, in: db)
+    }
+
+    /// A targeted run whose runtime failed to start on its account: the launch goes back to the
+    /// robot queue (the try that dispatched it failed) instead of the retry policy.
+    func returnToRobotQueue(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+        var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1), at: now)
+        job.runID = nil
+        try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
+                            at: now, in: db)
+        if entry.attempts >= entry.maxAttempts {
+            let tries = entry.attempts == 1 ? "1 try" : "\(entry.attempts) tries"
+            try park(&job, reason: "robot queue: gave up after \(tries); last: \(reason)", at: now, in: db)
+            return
+        }
+        entry.reason = reason
+        entry.notBefore = now.addingTimeInterval(TimeInterval(entry.waitSeconds))
+        try entry.save(db)
+        job.reason = "robot queue: \(reason)"
+        try job.update(db)
+    }
+
+    private static func newEntry(for job: JobRecord, attempts: Int, at now: Date) -> RobotQueueRecord {
+        let policy = job.robotQueuePolicy ?? RobotQueuePolicy()
+        return RobotQueueRecord(
+            jobID: job.id!, host: job.targetHost, account: job.account!, needsUI: job.botSnapshot.needsUI, addedAt: now,
+            attempts: attempts, maxAttempts: policy.maxAttempts, waitSeconds: policy.waitSeconds, notBefore: now, due: false,
+            reason: "")
     }
 
     /// One try of a robot-queue entry (whose `attempts` counts this try).
     private func tryToStart(_ job: inout JobRecord, entry: inout RobotQueueRecord, at now: Date,
                             in db: Database) throws -> RobotQueueOutcome {
+        job.robotQueueTries = entry.attempts
         switch try Self.check(job, host: entry.host, at: now, in: db) {
         case .dispatch(let host):
             try RobotQueueRecord.deleteOne(db, key: entry.jobID)
             job.targetHost = host
             job.reason = nil
+            // After a runtime that failed to start, the next run is the next attempt.
+            job.dispatchedAttempt = job.attempts + 1
             let tries = entry.attempts == 1 ? "" : " after \(entry.attempts) tries in the robot queue"
             try Self.transition(&job, to: .pending, attempt: 0,
                                 reason: "dispatched to account \(entry.account) on \(host)\(tries)", at: now, in: db)
-            try Self.enqueueDispatch(job.envelope(attempt: 1, credential: try Self.credential(for: job, in: db)),
-                                     jobID: job.id!, at: now, in: db)
+            let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: try Self.credential(for: job, in: db))
+            try Self.enqueueDispatch(envelope, jobID: job.id!, at: now, in: db)
             return .dispatched
         case .wait(let reason) where entry.attempts >= entry.maxAttempts:
             try RobotQueueRecord.deleteOne(db, key: entry.jobID)

@@ -58,6 +58,10 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var updatedAt: Date
     /// For a targeted launch: the host asked for, then the host the robot queue dispatched it to.
     var targetHost: String?
+    /// For a targeted launch: how it waits in the robot queue (each time it enters it).
+    var robotQueuePolicy: RobotQueuePolicy?
+    /// Tries the robot queue made to start it, over every time it entered the queue.
+    var robotQueueTries = 0
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

@@ -97,6 +97,8 @@ enum StoreMigrations {
         migrator.registerMigration("v4-robot-queue") { db in
             try db.alter(table: "jobs") { table in
                 table.add(column: "targetHost", .text)
+                table.add(column: "robotQueuePolicy", .jsonText)
+                table.add(column: "robotQueueTries", .integer).notNull().defaults(to: 0)
             }
             try db.create(table: "robot_queue") { table in
                 table.primaryKey("jobID", .integer).references("jobs", onDelete: .cascade)
