@@ -60,7 +60,7 @@ public struct WorkerConfiguration: Sendable {
     /// Problems that keep the worker from starting, in words.
     public var problems: [String] {
         var problems: [String] = []
-        if !Names.isValidGroup(group) { problems.append("group must be 1-64 letters, digits, '_' or '-'") }
+        if !Names.isValidGroup(group) { problems.append(Names.groupRule) }
         if !Names.isValid(workerID) { problems.append("worker id must be a valid name") }
         if !(1...1000).contains(maxConcurrent) { problems.append("max concurrent must be between 1 and 1000") }
         if let licensedSlots, !(1...1000).contains(licensedSlots) { problems.append("licensed slots must be between 1 and 1000") }

@@ -40,12 +40,14 @@ struct AddBot: AsyncParsableCommand {
     @Option(help: "Milliseconds between attempts.") var waitMs: Int = 5_000
     @Option(help: "Working directory (absolute).") var workingDirectory: String?
     @Flag(help: "The bot needs the account's GUI session.") var needsUI = false
+    @Option(name: .customLong("mark"), help: "A mutex tag (repeatable): runs sharing one never run on one account at once.")
+    var marks: [String] = []
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.") var argv: [String]
 
     func run() async throws {
         let request = CreateBotRequest(
             name: name, version: version, argv: argv, workingDirectory: workingDirectory, needsUI: needsUI,
-            timeoutSeconds: timeout, retry: .fixed(maxAttempts: maxAttempts, waitMilliseconds: waitMs))
+            timeoutSeconds: timeout, retry: .fixed(maxAttempts: maxAttempts, waitMilliseconds: waitMs), marks: marks)
         let bot = try await connection.client.post("/v1/bots", request, as: BotDefinition.self)
         print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))")
     }
@@ -78,6 +80,9 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .customLong("input"), help: "An input, KEY=VALUE (repeatable).") var inputs: [String] = []
     @Option(help: "Run under this account only (waits in the robot queue until it can start).") var account: String?
     @Option(help: "With --account: only on this host.") var host: String?
+    @Option(help: "With --account: seconds between two tries in the robot queue (default 30).") var robotQueueWait: Int?
+    @Option(help: "With --account: tries in the robot queue before the launch is dead (default 10).")
+    var robotQueueMaxAttempts: Int?
     @Option(help: "queue (wait for a slot), bounded (refused when the group's maxQueued wait) or sync (run now or refuse).")
     var admission: AdmissionMode = .queue
     @Flag(help: "Wait until the job ends and print it.") var wait = false
@@ -89,9 +94,15 @@ struct Submit: AsyncParsableCommand {
             parsed[String(input[..<equals])] = String(input[input.index(after: equals)...])
         }
         let client = try connection.client
+        var robotQueue: RobotQueuePolicy?
+        if robotQueueWait != nil || robotQueueMaxAttempts != nil {
+            let defaults = RobotQueuePolicy()
+            robotQueue = RobotQueuePolicy(waitSeconds: robotQueueWait ?? defaults.waitSeconds,
+                                          maxAttempts: robotQueueMaxAttempts ?? defaults.maxAttempts)
+        }
         let request = SubmitJobRequest(bot: bot, group: group, priority: priority, environment: environment,
                                        inputs: parsed, account: account, launchMethod: .manual, initiator: "cli",
-                                       admission: admission, host: host)
+                                       admission: admission, host: host, robotQueue: robotQueue)
         let created = try await client.post("/v1/jobs", request, as: JobCreated.self)
         guard wait else {
             print("job \(created.id) \(created.state.rawValue)")
@@ -207,7 +218,7 @@ struct ListWorkers: AsyncParsableCommand {
         var table = Table(headers: ["WORKER", "GROUP", "HOST", "ACCOUNTS", "SLOTS", "RUNNING", "STATE", "LAST SEEN"])
         for worker in workers {
             let accounts = worker.accounts.map(Self.describe).joined(separator: " ")
-            table.rows.append([worker.workerID, worker.group, worker.host, accounts, "\(worker.running)",
+            table.rows.append([worker.workerID, worker.group, worker.host, accounts, "\(worker.slots)", "\(worker.running)",
                                worker.state.rawValue, Timestamp.format(worker.lastSeen)])
         }
         print(table.rendered)

@@ -94,9 +94,10 @@ struct RobotQueueTests {
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 _ = try workers.start("broken", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "broken")?.served == true }
-                let job = try await fleet.waitForJob(try await fleet.submit(Self.target("broken", maxAttempts: 2)))
-                #expect(job.state == .dead && job.attempts == 2)
-                #expect(job.reason?.hasPrefix("robot queue: gave up after 2 tries; last: runtime failed to start on h1: cannot start /nonexistent/robot-runtime") == true)
+                // More tries than the bot's 3 attempts: a runtime that never started uses none.
+                let job = try await fleet.waitForJob(try await fleet.submit(Self.target("broken", maxAttempts: 4)))
+                #expect(job.state == .dead && job.attempts == 0)
+                #expect(job.reason?.hasPrefix("robot queue: gave up after 4 tries; last: runtime failed to start on h1: cannot start /nonexistent/robot-runtime") == true)
                 #expect(job.history?.contains { $0.reason.hasPrefix("back in the robot queue: runtime failed to start") } == true)
             }
         }

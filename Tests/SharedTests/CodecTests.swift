@@ -48,4 +48,10 @@ struct CodecTests {
             #expect(error.description.contains("'bot'"))
         }
     }
+
+    @Test("a bot stored before bots had marks reads as having none")
+    func botWithoutMarks() throws {
+        let stored = #"{"name": "b", "version": "1", "argv": ["/bin/true"], "needsUI": false, "timeoutSeconds": 60, "retry": {"maxAttempts": 3, "backoff": {"kind": "fixed", "milliseconds": 0}}}"#
+        #expect(try JSONCodec.decode(BotDefinition.self, from: Data(stored.utf8)).marks == [])
+    }
 }

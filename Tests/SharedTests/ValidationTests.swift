@@ -15,10 +15,14 @@ struct ValidationTests {
         #expect(!Names.isValid(name))
     }
 
-    @Test("a group name may not hold a dot: it is one routing-key level")
+    @Test("a group name may not hold a dot (it is one routing-key level), nor be the account queues' prefix")
     func groupWithoutDot() {
         #expect(Names.isValidGroup("finance"))
         #expect(!Names.isValidGroup("fin.ance"))
+        #expect(!Names.isValidGroup("account"))
+        #expect(Topology.accountQueue(routingKey: Topology.accountRoutingKey(host: "h.example", account: "r1"))
+            == Topology.accountQueue(host: "h.example", account: "r1"))
+        #expect(Topology.accountQueue(routingKey: Topology.jobRoutingKey(group: "accounts", priority: .high)) == nil)
     }
 
     @Test("input keys must be environment variable names")

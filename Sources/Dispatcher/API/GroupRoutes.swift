@@ -18,7 +18,7 @@ struct GroupRoutes {
         let name = try context.parameters.require("name")
         let settings = try await JSONResponse.decode(GroupSettings.self, from: request)
         var problems = settings.problems
-        if !Names.isValidGroup(name) { problems.insert("group must be 1-64 letters, digits, '_' or '-'", at: 0) }
+        if !Names.isValidGroup(name) { problems.insert(Names.groupRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         do {
             try store.saveGroup(name, settings: settings)

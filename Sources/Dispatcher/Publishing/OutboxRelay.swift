@@ -96,18 +96,27 @@ final class OutboxRelay: Service {
 }
 
 /// The queues this relay has declared on its current connection, so that each group's job
-/// queues and each retry delay's TTL queue exist before a message is routed to them.
+/// queues, each account's queue and each retry delay's TTL queue exist before a message is
+/// routed to them.
 struct DeclaredTopology {
     private var groups: Set<String> = []
+    private var accountKeys: Set<String> = []
     private var retryDelays: Set<Int> = []
 
     mutating func prepare(for row: OutboxRecord, on channel: AMQPChannel) async throws {
         switch row.kind {
         case .dispatch, .retry:
-            let group = String(row.routingKey.prefix { $0 != "." })
-            if !groups.contains(group) {
-                try await TopologyDeclarer.declareJobQueues(group: group, on: channel)
-                groups.insert(group)
+            if Topology.accountQueue(routingKey: row.routingKey) != nil {
+                if !accountKeys.contains(row.routingKey) {
+                    try await TopologyDeclarer.declareAccountQueue(routingKey: row.routingKey, on: channel)
+                    accountKeys.insert(row.routingKey)
+                }
+            } else {
+                let group = String(row.routingKey.prefix { $0 != "." })
+                if !groups.contains(group) {
+                    try await TopologyDeclarer.declareJobQueues(group: group, on: channel)
+                    groups.insert(group)
+                }
             }
             if let delay = row.headers[Topology.retryDelayHeader].flatMap(Int.init), !retryDelays.contains(delay) {
                 try await TopologyDeclarer.declareRetryQueue(delayMilliseconds: delay, on: channel)
@@ -121,6 +130,7 @@ struct DeclaredTopology {
     /// Declares again next time (the queue may have been deleted behind our back).
     mutating func forget(_ row: OutboxRecord) {
         groups.remove(String(row.routingKey.prefix { $0 != "." }))
+        accountKeys.remove(row.routingKey)
         if let delay = row.headers[Topology.retryDelayHeader].flatMap(Int.init) { retryDelays.remove(delay) }
     }
 }

@@ -25,10 +25,14 @@ extension BotyardStore {
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
                at now: Date = Date()) throws -> [EventApplication] {
         try write("apply events") { db in
-            let hostsCameUp = try record(heartbeats, at: now, in: db)
+            // A host or account that came up can take launches; a run that finished frees its account.
+            for host in try record(heartbeats, at: now, in: db) {
+                try Self.markRobotQueueDue(host: host, account: nil, in: db)
+            }
             let results = try events.map { try apply($0, random: random(), at: now, in: db) }
-            // A run that finished frees its account; a host or account that came up can take launches.
-            if hostsCameUp || events.contains(where: { $0.kind == .finished }) { try Self.markRobotQueueDue(in: db) }
+            for event in events where event.kind == .finished {
+                try Self.markRobotQueueDue(host: event.host, account: event.account, in: db)
+            }
             return results
         }
     }
@@ -70,6 +74,7 @@ extension BotyardStore {
             job.reason = reason
             job.finishedAt = now
             try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
+            try Self.accountFreed(by: job, in: db)
             return .applied(.dead, publishes: false)
         }
     }

@@ -54,6 +54,7 @@ extension BotyardStore {
         let rows = try Row.fetchAll(db, sql: """
             SELECT state, json_extract(botSnapshot, '$.needsUI') AS needsUI, COUNT(*) AS n FROM jobs
             WHERE "group" = ? AND state IN ('pending', 'queued', 'retrying', 'running')
+              AND id NOT IN (SELECT jobID FROM robot_queue)
             GROUP BY state, needsUI
             """, arguments: [group])
         var load = AdmissionDecision.Load()

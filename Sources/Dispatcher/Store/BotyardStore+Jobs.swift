@@ -102,7 +102,17 @@ extension BotyardStore {
             job.startedAt = nil
             job.finishedAt = nil
             job.updatedAt = now
-            try Self.insertPending(&job, reason: "requeued from dead job \(jobID) by \(initiator)", at: now, in: db)
+            let requeued = "requeued from dead job \(jobID) by \(initiator)"
+            if job.account != nil {
+                // A targeted launch starts over in the robot queue, on the host it asked for.
+                job.dispatchHost = nil
+                job.robotQueueTries = 0
+                try job.insert(db)
+                try Self.recordCreation(of: job, reason: requeued, at: now, in: db)
+                try placeTargeted(&job, sync: false, at: now, in: db)
+            } else {
+                try Self.insertPending(&job, reason: requeued, at: now, in: db)
+            }
             try Self.transition(&dead, to: .dead, attempt: dead.attempts, reason: "requeued as job \(job.id!)", at: now, in: db)
             return .requeued(job.snapshot())
         }
@@ -166,6 +176,7 @@ extension BotyardStore {
             job.finishedAt = now
             job.reason = reason
             try Self.transition(&job, to: .cancelled, attempt: job.attempts, reason: reason, at: now, in: db)
+            try Self.accountFreed(by: job, in: db)
             try Self.enqueueControl(.init(command: .cancel, jobID: jobID),
                                     routingKey: Topology.controlRoutingKey(group: job.group), at: now, in: db)
             return .cancelled(job.snapshot())
@@ -198,7 +209,7 @@ extension BotyardStore {
 
     /// The credential a targeted job's bot gets: its account's on the host it was dispatched to.
     static func credential(for job: JobRecord, in db: Database) throws -> AccountCredential? {
-        guard let account = job.account, let host = job.targetHost else { return nil }
+        guard let account = job.account, let host = job.dispatchHost else { return nil }
         return try CredentialRecord.fetchOne(db, key: ["host": host, "account": account])
             .map { AccountCredential(username: $0.username, password: $0.password) }
     }

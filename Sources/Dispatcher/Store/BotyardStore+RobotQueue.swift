@@ -59,7 +59,7 @@ extension BotyardStore {
         try write("save credential") { db in
             try CredentialRecord(host: host, account: account, username: credential.username,
                                  password: credential.password, updatedAt: now).save(db)
-            try Self.markRobotQueueDue(in: db)
+            try Self.markRobotQueueDue(host: host, account: account, in: db)
         }
     }
 
@@ -108,10 +108,13 @@ extension BotyardStore {
     }
 
     /// A targeted run whose runtime failed to start on its account: the launch goes back to the
-    /// robot queue (the try that dispatched it failed) instead of the retry policy.
+    /// robot queue (the try that dispatched it failed) instead of the retry policy. The bot never
+    /// ran, so the run uses no attempt; its message is superseded, so a stale copy cannot start it.
     func returnToRobotQueue(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
         var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1), at: now)
         job.runID = nil
+        job.attempts -= 1
+        job.dispatchedAttempt += 1
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
         if entry.attempts >= entry.maxAttempts {
@@ -141,10 +144,8 @@ extension BotyardStore {
         switch try Self.check(job, host: entry.host, at: now, in: db) {
         case .dispatch(let host):
             try RobotQueueRecord.deleteOne(db, key: entry.jobID)
-            job.targetHost = host
+            job.dispatchHost = host
             job.reason = nil
-            // After a runtime that failed to start, the next run is the next attempt.
-            job.dispatchedAttempt = job.attempts + 1
             let tries = entry.attempts == 1 ? "" : " after \(entry.attempts) tries in the robot queue"
             try Self.transition(&job, to: .pending, attempt: 0,
                                 reason: "dispatched to account \(entry.account) on \(host)\(tries)", at: now, in: db)
@@ -173,10 +174,21 @@ extension BotyardStore {
         }
     }
 
-    /// A run finished, credentials changed or a host became active: every entry is tried again
-    /// on the next pass whose time has come.
-    static func markRobotQueueDue(in db: Database) throws {
-        try db.execute(sql: "UPDATE robot_queue SET due = 1")
+    /// A job that held an account (dispatched to it, or running there) ended without a report of
+    /// the worker: the account's robot-queue entries are due.
+    static func accountFreed(by job: JobRecord, in db: Database) throws {
+        guard let account = job.ranAs ?? job.account, let host = job.host ?? job.dispatchHost else { return }
+        try markRobotQueueDue(host: host, account: account, in: db)
+    }
+
+    /// A run finished, credentials changed or a host became active: the entries it concerns
+    /// (for `account`, any when nil; on `host` or on any host) are tried again on the next pass
+    /// whose time has come. Entries for other accounts and hosts keep their tries.
+    static func markRobotQueueDue(host: String?, account: String?, in db: Database) throws {
+        try db.execute(sql: """
+            UPDATE robot_queue SET due = 1
+            WHERE (:host IS NULL OR host IS NULL OR host = :host) AND (:account IS NULL OR account = :account)
+            """, arguments: ["host": host, "account": account])
     }
 
     private static func check(_ job: JobRecord, host: String?, at now: Date,
@@ -200,7 +212,7 @@ extension BotyardStore {
         let row = try Row.fetchOne(db, sql: """
             SELECT COUNT(*) AS jobs, COALESCE(SUM(json_extract(botSnapshot, '$.needsUI')), 0) AS uiJobs FROM jobs
             WHERE id != ? AND ((state = 'running' AND host = ? AND ranAs = ?)
-               OR (state IN ('pending', 'queued', 'retrying') AND targetHost = ? AND account = ?
+               OR (state IN ('pending', 'queued', 'retrying') AND dispatchHost = ? AND account = ?
                    AND id NOT IN (SELECT jobID FROM robot_queue)))
             """, arguments: [jobID, host, account, host, account])
         return RobotQueueCheck.AccountLoad(jobs: row?["jobs"] ?? 0, uiJobs: row?["uiJobs"] ?? 0)

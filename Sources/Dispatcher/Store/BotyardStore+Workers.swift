@@ -29,17 +29,20 @@ struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
 extension BotyardStore {
     /// Records heartbeats (the dispatcher's clock stamps them, so that worker clocks do not matter).
     ///
-    /// - Returns: whether a worker became active (new, or back from lost) or began to serve an account.
+    /// - Returns: the hosts where a worker became active (new, or back from lost) or began to
+    ///   serve an account.
     @discardableResult
-    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws -> Bool {
-        var cameUp = false
+    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws -> Set<String> {
+        var cameUp: Set<String> = []
         for heartbeat in heartbeats {
             let previous = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)
             let firstSeen = previous?.firstSeen ?? now
             let wasActive = previous?.status(at: now).state == .active
             let servedBefore = Set(previous?.accounts.filter(\.served).map(\.name) ?? [])
             let servedNow = Set(heartbeat.accounts.filter(\.served).map(\.name))
-            if !heartbeat.stopping && (!wasActive || !servedNow.isSubset(of: servedBefore)) { cameUp = true }
+            if !heartbeat.stopping && (!wasActive || !servedNow.isSubset(of: servedBefore)) {
+                cameUp.insert(heartbeat.host)
+            }
             try WorkerRecord(
                 workerID: heartbeat.workerID, group: heartbeat.group, host: heartbeat.host,
                 accounts: heartbeat.accounts, slots: heartbeat.slots, running: heartbeat.running,

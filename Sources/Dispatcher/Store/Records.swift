@@ -56,8 +56,10 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var startedAt: Date?
     var finishedAt: Date?
     var updatedAt: Date
-    /// For a targeted launch: the host asked for, then the host the robot queue dispatched it to.
+    /// For a targeted launch: the host asked for (nil: any host serving the account).
     var targetHost: String?
+    /// For a targeted launch: the host the robot queue dispatched it to last.
+    var dispatchHost: String?
     /// For a targeted launch: how it waits in the robot queue (each time it enters it).
     var robotQueuePolicy: RobotQueuePolicy?
     /// Tries the robot queue made to start it, over every time it entered the queue.
@@ -71,7 +73,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     func envelope(attempt: Int, credential: AccountCredential? = nil) -> JobEnvelope {
         JobEnvelope(jobID: id!, attempt: attempt, maxAttempts: retryPolicy.maxAttempts, bot: botSnapshot, group: group,
                     priority: priority, environment: environment, inputs: inputs, account: account,
-                    host: account == nil ? nil : targetHost, credential: credential, timeoutSeconds: timeoutSeconds,
+                    host: account == nil ? nil : dispatchHost, credential: credential, timeoutSeconds: timeoutSeconds,
                     submittedAt: submittedAt)
     }
 

@@ -95,8 +95,12 @@ enum StoreMigrations {
             try db.create(index: "jobs_group_state", on: "jobs", columns: ["group", "state"])
         }
         migrator.registerMigration("v4-robot-queue") { db in
+            // Heartbeats now report accounts with their limits and leases; the registry refills
+            // from the next heartbeat of every live worker.
+            try db.execute(sql: "DELETE FROM workers")
             try db.alter(table: "jobs") { table in
                 table.add(column: "targetHost", .text)
+                table.add(column: "dispatchHost", .text)
                 table.add(column: "robotQueuePolicy", .jsonText)
                 table.add(column: "robotQueueTries", .integer).notNull().defaults(to: 0)
             }

@@ -50,7 +50,7 @@ public struct SubmitJobRequest: Codable, Sendable {
         var problems: [String] = []
         if !Names.isValid(bot) { problems.append("bot must be a valid name") }
         if !Names.isValidGroup(group) {
-            problems.append("group must be 1-64 letters, digits, '_' or '-', starting with a letter or digit")
+            problems.append(Names.groupRule)
         }
         if let environment, !Self.environments.contains(environment) {
             problems.append("environment must be one of dev, staging, prod")

@@ -35,6 +35,20 @@ public struct BotDefinition: Codable, Sendable, Equatable {
         self.marks = marks
     }
 
+    /// Definitions stored before bots had marks read as having none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            version: try container.decode(String.self, forKey: .version),
+            argv: try container.decode([String].self, forKey: .argv),
+            workingDirectory: try container.decodeIfPresent(String.self, forKey: .workingDirectory),
+            needsUI: try container.decode(Bool.self, forKey: .needsUI),
+            timeoutSeconds: try container.decode(Int.self, forKey: .timeoutSeconds),
+            retry: try container.decode(RetryPolicy.self, forKey: .retry),
+            marks: try container.decodeIfPresent([String].self, forKey: .marks) ?? [])
+    }
+
     /// Problems that make this definition unusable, in words; empty when it is valid.
     public var problems: [String] {
         var problems: [String] = []

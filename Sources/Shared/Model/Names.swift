@@ -8,10 +8,15 @@ public enum Names {
     }
 
     /// A runner group name: like ``isValid(_:)`` but without dots, since the group is one
-    /// level of the routing key `<group>.<priority>`.
+    /// level of the routing key `<group>.<priority>`; `account` is reserved for the routing
+    /// keys of account queues.
     public static func isValidGroup(_ name: String) -> Bool {
-        isValid(name) && !name.contains(".")
+        isValid(name) && !name.contains(".") && name != "account"
     }
+
+    /// What ``isValidGroup(_:)`` asks, in words.
+    public static let groupRule = "group must be 1-64 letters, digits, '_' or '-', starting with a letter or digit, "
+        + "and not 'account'"
 
     /// An input or output key usable as an environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
     public static func isValidVariable(_ name: String) -> Bool {

@@ -50,14 +50,22 @@ public enum Topology {
     /// Launches from the robot queue for one account on one host, in the order they were
     /// dispatched; consumed by the worker holding the account's lease.
     public static func accountQueue(host: String, account: String) -> String {
-        "botyard.account.\(host).\(account)"
+        "botyard.\(accountRoutingKey(host: host, account: account))"
     }
 
-    /// Routing key of ``accountQueue(host:account:)`` in `botyard.jobs` (never a group's key:
-    /// group names hold no dots).
+    /// Routing key of ``accountQueue(host:account:)`` in `botyard.jobs`; never a group's key, since
+    /// `account` is not a valid group name.
     public static func accountRoutingKey(host: String, account: String) -> String {
-        "account.\(host).\(account)"
+        "\(accountKeyPrefix)\(host).\(account)"
     }
+
+    /// The account queue a routing key of ``accountRoutingKey(host:account:)`` goes to, or nil
+    /// for a group's key.
+    public static func accountQueue(routingKey: String) -> String? {
+        routingKey.hasPrefix(accountKeyPrefix) ? "botyard.\(routingKey)" : nil
+    }
+
+    static let accountKeyPrefix = "account."
 
     /// The exclusive queue whose holder serves an account: the broker lets one connection hold it.
     public static func leaseQueue(host: String, account: String) -> String {

@@ -40,6 +40,12 @@ public enum TopologyDeclarer {
                                   routingKey: Topology.accountRoutingKey(host: host, account: account), on: channel)
     }
 
+    /// The account queue of a routing key made by ``Topology/accountRoutingKey(host:account:)``.
+    public static func declareAccountQueue(routingKey: String, on channel: AMQPChannel) async throws {
+        guard let queue = Topology.accountQueue(routingKey: routingKey) else { return }
+        try await declareJobQueue(queue, routingKey: routingKey, on: channel)
+    }
+
     private static func declareJobQueue(_ queue: String, routingKey: String, on channel: AMQPChannel) async throws {
         try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
             .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })

@@ -25,13 +25,19 @@ actor EventPublisher {
         ])
     }
 
-    /// Copies a message that can never run to `botyard.dead`, body and routing key unchanged,
-    /// with `reason` in its headers; returns once the broker confirmed it.
+    /// Copies a message that can never run to `botyard.dead` with `reason` in its headers, its
+    /// routing key and body unchanged but for an account credential, which is removed; returns
+    /// once the broker confirmed it.
     func park(_ delivery: AMQPDelivery, reason: String, keepTrying: @Sendable () -> Bool) async throws {
+        var body = delivery.body
+        if var envelope = try? JSONCodec.decode(JobEnvelope.self, from: body), envelope.credential != nil {
+            envelope.credential = nil
+            body = try JSONCodec.encode(envelope)
+        }
         var headers = delivery.headers
         headers[Topology.deadReasonHeader] = .string(String(reason.prefix(1024)))
         headers[Topology.parkedByHeader] = .string("worker")
-        let message = AMQPMessage(exchange: Topology.deadExchange, routingKey: delivery.routingKey, body: delivery.body,
+        let message = AMQPMessage(exchange: Topology.deadExchange, routingKey: delivery.routingKey, body: body,
                                   messageID: delivery.messageID, contentType: nil, headers: headers)
         try await publish(message, keepTrying: keepTrying, context: ["amqp.routing_key": "\(delivery.routingKey)"])
     }

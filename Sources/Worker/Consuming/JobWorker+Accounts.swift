@@ -17,7 +17,9 @@ extension JobWorker {
                gate: AdmissionGate) async throws {
         var logger = logger
         logger[metadataKey: "bot.account"] = "\(account.name)"
-        guard try await claimLease(of: account, on: connection, logger: logger) else { return }
+        guard try await claimLease(of: account, on: connection, logger: logger),
+              accepting.load(ordering: .sequentiallyConsistent)
+        else { return }
         let orphans = runner.orphans.reap(account: account.name)
         if !orphans.isEmpty {
             logger.warning("stopped bots a dead worker left running on the account", metadata: [
