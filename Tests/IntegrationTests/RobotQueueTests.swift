@@ -54,7 +54,7 @@ struct RobotQueueTests {
             try await fleet.register(CreateBotRequest(name: "desktop", argv: ["/bin/sh", "-c", script], needsUI: true,
                                                       timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                let worker = try workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "creds")?.served == true }
                 let id = try await fleet.submit(Self.target("desktop"))
                 #expect(try await fleet.robotQueue().first?.reason == "missing credentials for account robot1 on h1")
@@ -69,6 +69,8 @@ struct RobotQueueTests {
                 #expect(try listed.decode([CredentialSummary].self).map(\.username) == ["svc-robot"])
                 #expect(!String(buffer: listed.body).contains("s3cret"))
                 #expect(!String(buffer: try await fleet.api.send(.get, "/v1/jobs/\(id)").body).contains("s3cret"))
+                #expect(!String(buffer: try await fleet.api.send(.get, "/v1/jobs/\(id)/log").body).contains("s3cret"))
+                #expect(!worker.logText.contains("s3cret"))
             }
         }
     }

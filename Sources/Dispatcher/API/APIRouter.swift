@@ -2,7 +2,8 @@ import Hummingbird
 import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
-func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal) -> Router<BasicRequestContext> {
+func buildRouter(store: BotyardStore, relaySignal: WakeSignal,
+                 robotQueueSignal: WakeSignal) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])

@@ -133,8 +133,8 @@ extension BotyardStore {
         let policy = job.robotQueuePolicy ?? RobotQueuePolicy()
         return RobotQueueRecord(
             jobID: job.id!, host: job.targetHost, account: job.account!, needsUI: job.botSnapshot.needsUI, addedAt: now,
-            attempts: attempts, maxAttempts: policy.maxAttempts, waitSeconds: policy.waitSeconds, notBefore: now, due: false,
-            reason: "")
+            attempts: attempts, maxAttempts: policy.maxAttempts, waitSeconds: policy.waitSeconds, notBefore: now,
+            due: false, reason: "")
     }
 
     /// One try of a robot-queue entry (whose `attempts` counts this try).
@@ -147,9 +147,10 @@ extension BotyardStore {
             job.dispatchHost = host
             job.reason = nil
             let tries = entry.attempts == 1 ? "" : " after \(entry.attempts) tries in the robot queue"
-            try Self.transition(&job, to: .pending, attempt: 0,
+            try Self.transition(&job, to: .pending, attempt: job.attempts,
                                 reason: "dispatched to account \(entry.account) on \(host)\(tries)", at: now, in: db)
-            let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: try Self.credential(for: job, in: db))
+            let credential = try Self.credential(for: job, in: db)
+            let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: credential)
             try Self.enqueueDispatch(envelope, jobID: job.id!, at: now, in: db)
             return .dispatched
         case .wait(let reason) where entry.attempts >= entry.maxAttempts:
@@ -165,8 +166,8 @@ extension BotyardStore {
             try entry.save(db)
             job.reason = "robot queue: \(reason)"
             if first {
-                try Self.transition(&job, to: .pending, attempt: 0, reason: "waiting in the robot queue: \(reason)",
-                                    at: now, in: db)
+                try Self.transition(&job, to: .pending, attempt: job.attempts,
+                                    reason: "waiting in the robot queue: \(reason)", at: now, in: db)
             } else {
                 try job.update(db)
             }
@@ -198,7 +199,9 @@ extension BotyardStore {
         var credentials: Set<String> = []
         var loads: [String: RobotQueueCheck.AccountLoad] = [:]
         for host in Set(workers.map(\.host)) {
-            if try CredentialRecord.fetchOne(db, key: ["host": host, "account": account]) != nil { credentials.insert(host) }
+            if try CredentialRecord.fetchOne(db, key: ["host": host, "account": account]) != nil {
+                credentials.insert(host)
+            }
             loads[host] = try accountLoad(host: host, account: account, excluding: job.id!, in: db)
         }
         let check = RobotQueueCheck(group: job.group, host: host, account: account, needsUI: job.botSnapshot.needsUI)

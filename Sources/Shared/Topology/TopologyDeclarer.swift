@@ -27,9 +27,9 @@ public enum TopologyDeclarer {
     public static func declareJobQueues(group: String, on channel: AMQPChannel) async throws {
         for lane in Topology.Lane.allCases {
             for priority in Priority.allCases {
+                let routingKey = Topology.jobRoutingKey(group: group, priority: priority, lane: lane)
                 try await declareJobQueue(Topology.jobQueue(group: group, priority: priority, lane: lane),
-                                          routingKey: Topology.jobRoutingKey(group: group, priority: priority, lane: lane),
-                                          on: channel)
+                                          routingKey: routingKey, on: channel)
             }
         }
     }

@@ -109,7 +109,9 @@ struct AdmissionLedger: Sendable {
             // against the reserved share.
             let priority = eligible.count > 1 ? scheduler.next(waiting: eligible) : eligible.first
             guard let priority,
-                  let index = waiting.firstIndex(where: { $0.request.priority == priority && blocker(for: $0.request) == nil })
+                  let index = waiting.firstIndex(where: {
+                      $0.request.priority == priority && blocker(for: $0.request) == nil
+                  })
             else { return started }
             let (id, request) = waiting.remove(at: index)
             start(request)

@@ -86,7 +86,8 @@ extension JobWorker {
                 if refusals == 0 { logger.warning("\(refusal); standing by") }
                 refusals += 1
                 do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.configuration.leaseRetryInterval) }
+                    let interval = configuration.leaseRetryInterval
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
                 } catch is CancellationError {
                     return false
                 }

@@ -36,7 +36,8 @@ extension JobWorker {
     }
 
     /// The job in `delivery`, taken for `account` on `host`.
-    static func decode(_ delivery: AMQPDelivery, account: String, host: String) -> Result<JobEnvelope, UnusableMessage> {
+    static func decode(_ delivery: AMQPDelivery, account: String,
+                       host: String) -> Result<JobEnvelope, UnusableMessage> {
         let envelope: JobEnvelope
         do {
             envelope = try JSONCodec.decode(JobEnvelope.self, from: delivery.body)
@@ -49,8 +50,8 @@ extension JobWorker {
                                                 + problems.joined(separator: "; ")))
         }
         if let target = envelope.account, target != account || envelope.host != host {
-            return .failure(UnusableMessage(
-                description: "targets account \(target) on host \(envelope.host ?? "-"), delivered to \(account) on \(host)"))
+            let wanted = "account \(target) on host \(envelope.host ?? "-")"
+            return .failure(UnusableMessage(description: "targets \(wanted), delivered to \(account) on \(host)"))
         }
         return .success(envelope)
     }

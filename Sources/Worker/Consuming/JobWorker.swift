@@ -26,7 +26,8 @@ final class JobWorker: Service {
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.runner = BotRunner(workDirectory: configuration.workDirectory, terminationGrace: configuration.terminationGrace)
+        self.runner = BotRunner(workDirectory: configuration.workDirectory,
+                                terminationGrace: configuration.terminationGrace)
         self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
         self.gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
                                                           accountLimits: configuration.accountLimits,
