@@ -1,0 +1,136 @@
+import ArgumentParser
+import BotyardClient
+import Foundation
+import Shared
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Submit a job.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The bot to run.") var bot: String
+    @Option(help: "Runner group.") var group: String = "default"
+    @Option(help: "high, normal or low.") var priority: Priority = .normal
+    @Option(help: "dev, staging or prod.") var environment: String = "prod"
+    @Option(name: .customLong("input"), help: "An input, KEY=VALUE (repeatable).") var inputs: [String] = []
+    @Option(help: "Run under this account only (waits in the robot queue until it can start).") var account: String?
+    @Option(help: "With --account: only on this host.") var host: String?
+    @Option(help: "With --account: seconds between two tries in the robot queue (default 30).") var robotQueueWait: Int?
+    @Option(help: "With --account: tries in the robot queue before the launch is dead (default 10).")
+    var robotQueueMaxAttempts: Int?
+    @Option(help: "queue (wait for a slot), bounded (refused when the group's maxQueued wait) or sync (run now or refuse).")
+    var admission: AdmissionMode = .queue
+    @Flag(help: "Wait until the job ends and print it.") var wait = false
+
+    func run() async throws {
+        var parsed: [String: String] = [:]
+        for input in inputs {
+            guard let equals = input.firstIndex(of: "=") else { throw ValidationError("--input \(input): expected KEY=VALUE") }
+            parsed[String(input[..<equals])] = String(input[input.index(after: equals)...])
+        }
+        let client = try connection.client
+        var robotQueue: RobotQueuePolicy?
+        if robotQueueWait != nil || robotQueueMaxAttempts != nil {
+            let defaults = RobotQueuePolicy()
+            robotQueue = RobotQueuePolicy(waitSeconds: robotQueueWait ?? defaults.waitSeconds,
+                                          maxAttempts: robotQueueMaxAttempts ?? defaults.maxAttempts)
+        }
+        let request = SubmitJobRequest(bot: bot, group: group, priority: priority, environment: environment,
+                                       inputs: parsed, account: account, launchMethod: .manual, initiator: "cli",
+                                       admission: admission, host: host, robotQueue: robotQueue)
+        let created = try await client.post("/v1/jobs", request, as: JobCreated.self)
+        guard wait else {
+            print("job \(created.id) \(created.state.rawValue)")
+            return
+        }
+        while true {
+            let job = try await client.get("/v1/jobs/\(created.id)", as: JobSnapshot.self)
+            if job.state.isTerminal {
+                print(JobsTable(jobs: [job]).rendered)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
+
+struct ListJobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List jobs, newest first.")
+
+    @OptionGroup var connection: Connection
+    @Option(help: "Only jobs in this state.") var state: JobState?
+    @Option(help: "Only jobs of this bot.") var bot: String?
+    @Option(help: "Only jobs of this group.") var group: String?
+    @Option(help: "At most this many.") var limit: Int = 50
+
+    func run() async throws {
+        var query = ["limit=\(limit)"]
+        if let state { query.append("state=\(state.rawValue)") }
+        if let bot { query.append("bot=\(bot)") }
+        if let group { query.append("group=\(group)") }
+        let jobs = try await connection.client.get("/v1/jobs?" + query.joined(separator: "&"), as: [JobSnapshot].self)
+        print(JobsTable(jobs: jobs.reversed()).rendered)
+    }
+}
+
+struct ShowJob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "job", abstract: "Show a job and its history.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+
+    func run() async throws {
+        let job = try await connection.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        print(JobsTable(jobs: [job]).rendered)
+        print()
+        var history = Table(headers: ["AT", "ATTEMPT", "FROM", "TO", "REASON"])
+        for entry in job.history ?? [] {
+            history.rows.append([Timestamp.format(entry.at), "\(entry.attempt)", entry.from?.rawValue ?? "-",
+                                 entry.to.rawValue, entry.reason])
+        }
+        print(history.rendered)
+    }
+}
+
+struct ShowLog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Print a job's bot output.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+    @Option(help: "Which attempt (default: the last).") var attempt: Int?
+
+    func run() async throws {
+        let path = "/v1/jobs/\(id)/log" + (attempt.map { "?attempt=\($0)" } ?? "")
+        print(try await connection.client.text(path), terminator: "")
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel a job that has not ended.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+
+    func run() async throws {
+        let job = try await connection.client.post("/v1/jobs/\(id)/cancel", Optional<String>.none, as: JobSnapshot.self)
+        print("job \(job.id) \(job.state.rawValue)")
+    }
+}
+
+/// The one-line-per-job view of `jobs`, `job` and `submit --wait`.
+struct JobsTable {
+    var jobs: [JobSnapshot]
+
+    var rendered: String {
+        var table = Table(headers: ["JOB", "BOT", "GROUP", "PRIORITY", "STATE", "ATTEMPTS", "EXIT", "RAN ON", "OUTPUTS / REASON"])
+        for job in jobs {
+            let place = [job.host, job.ranAs].compactMap { $0 }.joined(separator: "/")
+            let detail = job.state == .succeeded
+                ? job.outputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                : (job.reason ?? "")
+            table.rows.append([String(job.id), job.bot, job.group, job.priority.rawValue, job.state.rawValue,
+                               "\(job.attempts)/\(job.maxAttempts)", job.exitCode.map(String.init) ?? "-",
+                               place.isEmpty ? "-" : place, detail])
+        }
+        return table.rendered
+    }
+}

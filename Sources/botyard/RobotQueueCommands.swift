@@ -1,0 +1,45 @@
+import ArgumentParser
+import BotyardClient
+import Foundation
+import Shared
+
+struct ListRobotQueue: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "robot-queue",
+                                                    abstract: "List targeted launches that wait for their account.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let entries = try await connection.client.get("/v1/robot-queue", as: [RobotQueueEntry].self)
+        var table = Table(headers: ["JOB", "BOT", "VERSION", "UI", "ADDED", "LAUNCH", "INITIATOR", "HOST", "ACCOUNT",
+                                    "TRIES", "REASON"])
+        for entry in entries {
+            table.rows.append([
+                "\(entry.jobID)", entry.bot, entry.botVersion, entry.needsUI ? "yes" : "no", Timestamp.format(entry.addedAt),
+                entry.launchMethod.rawValue, entry.initiator, entry.host ?? "any", entry.account,
+                "\(entry.attempts)/\(entry.maxAttempts)", entry.reason,
+            ])
+        }
+        print(table.rendered)
+    }
+}
+
+struct SetCredential: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-credential",
+        abstract: "Store the credential UI bots use on an account; the password is read from standard input.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The host.") var host: String
+    @Argument(help: "The account.") var account: String
+    @Option(help: "The user name to log on with.") var username: String
+
+    func run() async throws {
+        guard let password = readLine(strippingNewline: true) else {
+            throw ValidationError("expected the password on standard input")
+        }
+        try await connection.client.putNoContent("/v1/credentials/\(host)/\(account)",
+                                                     AccountCredential(username: username, password: password))
+        print("credential of \(account) on \(host) stored")
+    }
+}
