@@ -30,7 +30,8 @@ public struct DispatcherApplication: Sendable {
                         batchSize: configuration.publishBatchSize, logger: logger),
             EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal,
                           robotQueueSignal: robotQueueSignal, logger: logger),
-            DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, logger: logger),
+            DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
+                              logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
         ]
     }

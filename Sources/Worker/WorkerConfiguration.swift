@@ -3,14 +3,17 @@ import Shared
 
 /// Everything a worker needs to start. Defaults suit a development machine.
 public struct WorkerConfiguration: Sendable {
+    /// The broker.
     public var amqpURL: AMQPURL
     /// The runner group whose queues this worker consumes.
     public var group: String
     /// Unique per worker process; names its control queue.
     public var workerID: String
+    /// The machine the bots run on, as launches name it (`"host"`) and jobs report it.
     public var host: String
     /// The accounts bots run under on this host, each with its concurrency limit.
     public var accounts: [AccountConfiguration]
+    /// Bots run at once at most (licence permitting: see ``effectiveSlots``).
     public var maxConcurrent: Int
     /// Slots the license allows; nil means no license limit.
     public var licensedSlots: Int?
@@ -62,16 +65,21 @@ public struct WorkerConfiguration: Sendable {
         var problems: [String] = []
         if !Names.isValidGroup(group) { problems.append(Names.groupRule) }
         if !Names.isValid(workerID) { problems.append("worker id must be a valid name") }
+        if !Names.isValid(host) { problems.append("host must be a valid name") }
         if !(1...1000).contains(maxConcurrent) { problems.append("max concurrent must be between 1 and 1000") }
         if let licensedSlots, !(1...1000).contains(licensedSlots) { problems.append("licensed slots must be between 1 and 1000") }
         for account in accounts {
-            if !Names.isValid(account.name) { problems.append("account '\(account.name)' is not a valid name") }
+            if !Names.isValidAccount(account.name) { problems.append("account '\(account.name)': \(Names.accountRule)") }
             if let limit = account.limit, !(1...1000).contains(limit) {
                 problems.append("account \(account.name): limit must be between 1 and 1000")
             }
         }
         if Set(accounts.map(\.name)).count != accounts.count { problems.append("an account is listed twice") }
         if reservedEvery < 0 { problems.append("reserved share must be 0 (off) or more") }
+        if terminationGrace < .zero { problems.append("termination grace must not be negative") }
+        if shutdownDeadline < .zero { problems.append("shutdown deadline must not be negative") }
+        if heartbeatInterval <= .zero { problems.append("heartbeat interval must be positive") }
+        if leaseRetryInterval <= .zero { problems.append("lease retry interval must be positive") }
         return problems
     }
 }

@@ -64,4 +64,17 @@ struct AdmissionDecisionTests {
         #expect(Capacity(group: "g1", statuses: statuses) == Capacity(workers: 2, slots: 3, uiSlots: 2))
         #expect(Capacity(group: "g2", statuses: statuses) == Capacity())
     }
+
+    @Test("capacity counts each account of a host once, from its newest heartbeat: a worker killed a moment ago adds nothing")
+    func capacityAfterTakeover() {
+        let now = Date()
+        func worker(_ id: String, seen: Date, served: Bool) -> WorkerStatus {
+            WorkerStatus(workerID: id, group: "g1", host: "h1",
+                         accounts: [AccountStatus(name: "robot1", limit: 2, served: served)], slots: 4, running: 0,
+                         state: .active, firstSeen: now, lastSeen: seen)
+        }
+        let statuses = [worker("killed", seen: now.addingTimeInterval(-4), served: true),
+                        worker("taker", seen: now, served: true)]
+        #expect(Capacity(group: "g1", statuses: statuses) == Capacity(workers: 2, slots: 2, uiSlots: 1))
+    }
 }

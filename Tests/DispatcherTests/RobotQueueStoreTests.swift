@@ -55,16 +55,23 @@ struct RobotQueueStoreTests {
             try store.saveBot(Self.bot)
             let job = try store.submit(Self.launch(wait: 0, maxAttempts: 2), bot: Self.bot, at: start)
             #expect(job.reason == "robot queue: host h1 is not active")
-            // A host coming up is an event for its own launches only.
+            // A host coming up is an event only for the launches of its group that ask for it (or
+            // for any host) and for an account it serves: others keep their tries.
             _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h2")], random: { 0 }, at: start)
+            var otherAccount = Self.heartbeat(host: "h1")
+            otherAccount.workerID = "w-other-account"
+            otherAccount.accounts = [AccountStatus(name: "robot9", limit: 1)]
+            var otherGroup = Self.heartbeat(host: "h1")
+            otherGroup.workerID = "w-other-group"
+            otherGroup.group = "g2"
+            _ = try store.apply([], heartbeats: [otherAccount, otherGroup], random: { 0 }, at: start)
             #expect(try store.retryRobotQueue(at: start) == RobotQueuePass())
-            var elsewhere = Self.heartbeat(host: "h1")
-            elsewhere.accounts = [AccountStatus(name: "robot9", limit: 1)]
-            _ = try store.apply([], heartbeats: [elsewhere], random: { 0 }, at: start)
+            #expect(try store.robotQueue().first?.attempts == 1)
+            _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h1")], random: { 0 }, at: start)
             #expect(try store.retryRobotQueue(at: start).dead == 1)
             let dead = try #require(try store.job(id: job.id))
             #expect(dead.state == .dead)
-            #expect(dead.reason == "robot queue: gave up after 2 tries; last: account robot1 is not served on host h1")
+            #expect(dead.reason == "robot queue: gave up after 2 tries; last: missing credentials for account robot1 on h1")
             #expect(try store.robotQueue().isEmpty)
         }
     }
@@ -159,6 +166,69 @@ struct RobotQueueStoreTests {
             }
             #expect(third.state == .pending && third.reason == nil)
             #expect(try store.robotQueue().isEmpty)
+        }
+    }
+
+    @Test("a new launch does not overtake an earlier one that an event made due: it waits behind it, using no try")
+    func keepsOrder() async throws {
+        try await withTemporaryStore { store, _ in
+            let start = Date()
+            try store.saveBot(Self.bot)
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+            let first = try store.submit(Self.launch(wait: 10), bot: Self.bot, at: start)
+            // The credentials arrive: the first launch is due, but its wait is not over yet.
+            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
+                                     at: start.addingTimeInterval(1))
+            let second = try store.submit(Self.launch(wait: 10), bot: Self.bot, at: start.addingTimeInterval(2))
+            #expect(second.state == .pending)
+            #expect(second.reason == "robot queue: behind job \(first.id), an earlier launch for account robot1 that is tried first")
+            #expect(try store.robotQueue().map(\.attempts) == [1, 0])
+            var sync = Self.launch()
+            sync.admission = .sync
+            let rejected = try store.submit(sync, bot: Self.bot, at: start.addingTimeInterval(3))
+            #expect(rejected.state == .rejected && rejected.reason?.hasPrefix("No slots available: behind job \(first.id)") == true)
+
+            // When the first one's wait is over it goes first; the second finds the account's UI taken.
+            let pass = try store.retryRobotQueue(at: start.addingTimeInterval(10))
+            #expect(pass.dispatched == 1)
+            #expect(try store.job(id: first.id)?.reason == nil)
+            let waiting = try #require(try store.robotQueue().first)
+            #expect(waiting.jobID == second.id && waiting.attempts == 1)
+            #expect(waiting.reason == "a UI bot is already running on account robot1 on h1")
+        }
+    }
+
+    @Test("a launch dispatched to a host that is lost before it starts goes back to the robot queue, its message superseded")
+    func lostHostReturnsLaunch() async throws {
+        try await withTemporaryStore { store, _ in
+            let start = Date()
+            try store.saveBot(Self.bot)
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
+                                     at: start)
+            let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
+            try store.markPublished(try store.outbox(limit: 10), at: start)
+            #expect(try store.job(id: job.id)?.state == .queued)
+            // Heartbeats every 5 s: still active after 15 s, lost after that.
+            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(14.9)) == 0)
+            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 1)
+            let back = try #require(try store.job(id: job.id))
+            #expect(back.state == .pending && back.reason == "robot queue: host h1 was lost before the launch started")
+            let entry = try #require(try store.robotQueue().first)
+            #expect(entry.attempts == 1 && abs(entry.addedAt.timeIntervalSince(job.submittedAt)) < 0.001)
+            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(17)) == 0)
+
+            // Its wait over, it is tried without another event, and waits for the host.
+            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(21)) == RobotQueuePass())
+            #expect(try store.robotQueue().first?.reason == "host h1 is not active")
+            // The host comes back: dispatched again, as a new message; the old copy does not count.
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start.addingTimeInterval(30))
+            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(30)).dispatched == 1)
+            let envelope = try JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
+            #expect(envelope.attempt == 2)
+            let stale = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "old",
+                                 workerID: "w-h1", host: "h1", account: "robot1")
+            #expect(try store.apply(stale, random: 0) == .ignored("superseded message of attempt 1; attempt 2 is under way"))
         }
     }
 }

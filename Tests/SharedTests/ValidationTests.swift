@@ -25,6 +25,22 @@ struct ValidationTests {
         #expect(Topology.accountQueue(routingKey: Topology.jobRoutingKey(group: "accounts", priority: .high)) == nil)
     }
 
+    @Test("an account name may not hold a dot: (vm1.corp, x) and (vm1, corp.x) would share one account queue and one lease")
+    func accountWithoutDot() {
+        #expect(Names.isValidAccount("robot-1"))
+        #expect(!Names.isValidAccount("corp.x"))
+        #expect(SubmitJobRequest(bot: "b", group: "g", account: "corp.x", host: "vm1").problems == [Names.accountRule])
+        #expect(SubmitJobRequest(bot: "b", group: "g", account: "x", host: "vm1.corp").problems.isEmpty)
+    }
+
+    @Test("bounded admission is for a group's queue: a launch for an account cannot ask for it")
+    func boundedWithAccount() {
+        #expect(SubmitJobRequest(bot: "b", group: "g", account: "x", admission: .bounded).problems == [
+            "admission bounded limits a group's queue; a launch for an account waits in the robot queue (use queue or sync)",
+        ])
+        #expect(SubmitJobRequest(bot: "b", group: "g", account: "x", admission: .sync).problems.isEmpty)
+    }
+
     @Test("input keys must be environment variable names")
     func inputKeys() {
         var request = SubmitJobRequest(bot: "b", group: "g", inputs: ["OK_1": "x", "bad-key": "y", "1st": "z"])

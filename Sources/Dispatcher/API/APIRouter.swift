@@ -19,7 +19,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal,
     }
     let v1 = router.group("v1")
     BotRoutes(store: store).register(on: v1)
-    JobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
+    JobRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal).register(on: v1)
     DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     GroupRoutes(store: store).register(on: v1)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)

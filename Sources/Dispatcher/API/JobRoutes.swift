@@ -6,6 +6,8 @@ struct JobRoutes {
     let store: BotyardStore
     /// Wakes the outbox relay so that a stored job is published at once.
     let relaySignal: WakeSignal
+    /// Wakes the robot queue: a cancelled launch frees its account.
+    let robotQueueSignal: WakeSignal
 
     func register(on router: RouterGroup<BasicRequestContext>) {
         router.post("jobs", use: submit)
@@ -90,6 +92,7 @@ struct JobRoutes {
         switch result {
         case .cancelled(let job):
             relaySignal.notify()
+            robotQueueSignal.notify()
             return try JSONResponse.make(job)
         case .notFound:
             throw APIError.notFound("job \(id)")

@@ -28,7 +28,7 @@ struct RobotQueueRoutes {
         let credential = try await JSONResponse.decode(AccountCredential.self, from: request)
         var problems = credential.problems
         if !Names.isValid(host) { problems.insert("host must be a valid name", at: 0) }
-        if !Names.isValid(account) { problems.insert("account must be a valid name", at: 0) }
+        if !Names.isValidAccount(account) { problems.insert(Names.accountRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         do {
             try store.saveCredential(credential, host: host, account: account)

@@ -9,10 +9,13 @@ import Shared
 final class DeadLetterWatcher: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
+    /// Wakes the robot queue: a parked launch frees its account.
+    private let robotQueueSignal: WakeSignal
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal, logger: Logger) {
         self.store = store
+        self.robotQueueSignal = robotQueueSignal
         self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher dead letters", logger: logger)
         self.logger = logger
     }
@@ -50,6 +53,7 @@ final class DeadLetterWatcher: Service {
         do {
             let result = try store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
             logger.warning("job parked by the broker", metadata: ["job.id": "\(envelope.jobID)", "result": "\(result)"])
+            robotQueueSignal.notify()
             try await delivery.ack()
         } catch let error as StoreError {
             logger.error("cannot store a parked job; will retry", metadata: ["job.id": "\(envelope.jobID)", "error": "\(error)"])

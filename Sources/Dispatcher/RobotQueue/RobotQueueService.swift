@@ -4,26 +4,38 @@ import ServiceLifecycle
 import Shared
 
 /// Tries the robot queue again whenever an event made entries due: woken by the event consumer
-/// (a run finished, a host or account came up) and by the credentials API, and by the clock
-/// when an entry that an event made due has waited out its wait.
+/// (a run finished, an account came up), by the API (credentials changed, a job cancelled) and by
+/// the clock when an entry that an event made due has waited out its wait. Every few seconds it
+/// also takes back the launches dispatched to hosts that were lost before they started.
 final class RobotQueueService: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
     private let relaySignal: WakeSignal
     private let logger: Logger
+    /// The longest sleep between passes: how late a stranded launch is noticed at most, after its
+    /// host is shown as lost.
+    private let sweepInterval: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, logger: Logger) {
+    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, sweepInterval: Duration = .seconds(5),
+         logger: Logger) {
         self.store = store
         self.signal = signal
         self.relaySignal = relaySignal
+        self.sweepInterval = sweepInterval
         self.logger = logger
     }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                var timeout = Duration.seconds(60)
+                var timeout = self.sweepInterval
                 do {
+                    let returned = try self.store.returnLaunchesOfLostHosts()
+                    if returned > 0 {
+                        self.logger.warning("launches of lost hosts back in the robot queue", metadata: [
+                            "robot_queue.returned": "\(returned)",
+                        ])
+                    }
                     let pass = try self.store.retryRobotQueue()
                     if pass.dispatched + pass.dead > 0 {
                         self.logger.info("robot queue tried", metadata: [
@@ -32,7 +44,7 @@ final class RobotQueueService: Service {
                         self.relaySignal.notify()
                     }
                     if let next = pass.nextTry {
-                        timeout = .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10))
+                        timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
                     }
                 } catch {
                     self.logger.error("cannot try the robot queue; will retry", metadata: ["error": "\(error)"])

@@ -17,10 +17,14 @@ struct AdmissionDecision {
             self.uiSlots = uiSlots
         }
 
-        /// The capacity of `group` from `statuses`: active workers only, served accounts only.
+        /// The capacity of `group` from `statuses`: active workers only, served accounts only, each
+        /// account of a host once, as its newest heartbeat says (a worker killed a moment ago still
+        /// looks active beside the one that took its accounts over).
         init(group: String, statuses: [WorkerStatus]) {
-            for worker in statuses where worker.group == group && worker.state == .active {
-                let served = worker.accounts.filter(\.served)
+            var counted: Set<String> = []
+            let active = statuses.filter { $0.group == group && $0.state == .active }
+            for worker in active.sorted(by: { $0.lastSeen > $1.lastSeen }) {
+                let served = worker.accounts.filter { $0.served && counted.insert("\(worker.host)/\($0.name)").inserted }
                 workers += 1
                 slots += min(worker.slots, served.reduce(0) { $0 + $1.limit })
                 uiSlots += min(worker.slots, served.count)
@@ -34,6 +38,7 @@ struct AdmissionDecision {
         var waiting = 0
         /// Pending or queued: taken in, about to take a slot.
         var starting = 0
+        /// Running or paused: a paused bot keeps its slot and its desktop session.
         var running = 0
         /// UI jobs starting or running.
         var uiStartingOrRunning = 0

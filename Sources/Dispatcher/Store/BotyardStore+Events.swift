@@ -25,13 +25,17 @@ extension BotyardStore {
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
                at now: Date = Date()) throws -> [EventApplication] {
         try write("apply events") { db in
-            // A host or account that came up can take launches; a run that finished frees its account.
-            for host in try record(heartbeats, at: now, in: db) {
-                try Self.markRobotQueueDue(host: host, account: nil, in: db)
+            // Accounts that came up can take launches; a run that finished frees its account.
+            for cameUp in try record(heartbeats, at: now, in: db) {
+                try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
             }
             let results = try events.map { try apply($0, random: random(), at: now, in: db) }
-            for event in events where event.kind == .finished {
-                try Self.markRobotQueueDue(host: event.host, account: event.account, in: db)
+            for (event, result) in zip(events, results) where event.kind == .finished && result != .duplicate {
+                guard let account = event.account,
+                      let group = try String.fetchOne(db, sql: "SELECT \"group\" FROM jobs WHERE id = ?",
+                                                      arguments: [event.jobID])
+                else { continue }
+                try Self.markRobotQueueDue(group: group, host: event.host, accounts: [account], in: db)
             }
             return results
         }

@@ -53,7 +53,7 @@ extension BotyardStore {
     private static func load(ofGroup group: String, in db: Database) throws -> AdmissionDecision.Load {
         let rows = try Row.fetchAll(db, sql: """
             SELECT state, json_extract(botSnapshot, '$.needsUI') AS needsUI, COUNT(*) AS n FROM jobs
-            WHERE "group" = ? AND state IN ('pending', 'queued', 'retrying', 'running')
+            WHERE "group" = ? AND state IN ('pending', 'queued', 'retrying', 'running', 'paused')
               AND id NOT IN (SELECT jobID FROM robot_queue)
             GROUP BY state, needsUI
             """, arguments: [group])
@@ -68,7 +68,7 @@ extension BotyardStore {
                 if needsUI { load.uiStartingOrRunning += count }
             case .retrying:
                 load.waiting += count
-            case .running:
+            case .running, .paused:
                 load.running += count
                 if needsUI { load.uiStartingOrRunning += count }
             default:

@@ -207,13 +207,6 @@ extension BotyardStore {
         try outbox.insert(db)
     }
 
-    /// The credential a targeted job's bot gets: its account's on the host it was dispatched to.
-    static func credential(for job: JobRecord, in db: Database) throws -> AccountCredential? {
-        guard let account = job.account, let host = job.dispatchHost else { return nil }
-        return try CredentialRecord.fetchOne(db, key: ["host": host, "account": account])
-            .map { AccountCredential(username: $0.username, password: $0.password) }
-    }
-
     static func enqueueControl(_ message: ControlMessage, routingKey: String, at now: Date, in db: Database) throws {
         var outbox = OutboxRecord(
             id: nil, jobID: message.jobID, kind: .control, exchange: Topology.controlExchange, routingKey: routingKey,

@@ -19,17 +19,6 @@ struct RobotQueueRecord: Codable, FetchableRecord, PersistableRecord {
     var reason: String
 }
 
-/// A row of `credentials`.
-struct CredentialRecord: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "credentials"
-
-    var host: String
-    var account: String
-    var username: String
-    var password: String
-    var updatedAt: Date
-}
-
 /// What one pass over the robot queue did.
 public struct RobotQueuePass: Sendable, Equatable {
     public var dispatched = 0
@@ -53,24 +42,6 @@ extension BotyardStore {
         }
     }
 
-    /// Stores an account's credential (replacing the old one); the robot queue is tried again.
-    public func saveCredential(_ credential: AccountCredential, host: String, account: String,
-                               at now: Date = Date()) throws {
-        try write("save credential") { db in
-            try CredentialRecord(host: host, account: account, username: credential.username,
-                                 password: credential.password, updatedAt: now).save(db)
-            try Self.markRobotQueueDue(host: host, account: account, in: db)
-        }
-    }
-
-    public func credentials() throws -> [CredentialSummary] {
-        try read("list credentials") { db in
-            try CredentialRecord.order(Column("host"), Column("account")).fetchAll(db).map {
-                CredentialSummary(host: $0.host, account: $0.account, username: $0.username, updatedAt: $0.updatedAt)
-            }
-        }
-    }
-
     /// Tries, in order, every entry an event made due whose wait is over: dispatches what can
     /// start now, records what gave up as `dead`, and leaves the rest waiting for the next event.
     public func retryRobotQueue(at now: Date = Date()) throws -> RobotQueuePass {
@@ -80,7 +51,6 @@ extension BotyardStore {
                 .order(Column("addedAt"), Column("jobID")).fetchAll(db)
             for var entry in due {
                 guard var job = try JobRecord.fetchOne(db, key: entry.jobID) else { continue }
-                entry.attempts += 1
                 switch try tryToStart(&job, entry: &entry, at: now, in: db) {
                 case .dispatched: pass.dispatched += 1
                 case .dead: pass.dead += 1
@@ -97,13 +67,19 @@ extension BotyardStore {
     /// A targeted launch, just stored: dispatched now, or entered in the robot queue (or, when
     /// `sync`, rejected with the reason).
     func placeTargeted(_ job: inout JobRecord, sync: Bool, at now: Date, in db: Database) throws {
-        if sync, case .wait(let reason) = try Self.check(job, host: job.targetHost, at: now, in: db) {
-            job.reason = "No slots available: \(reason)"
-            job.finishedAt = now
-            try Self.transition(&job, to: .rejected, attempt: 0, reason: job.reason!, at: now, in: db)
-            return
+        var entry = Self.newEntry(for: job, attempts: 0)
+        if sync {
+            var reason = try Self.earlierEntry(than: entry, at: now, in: db).map(Self.behind)
+            if reason == nil, case .wait(let why) = try Self.check(job, host: job.targetHost, at: now, in: db) {
+                reason = why
+            }
+            if let reason {
+                job.reason = "No slots available: \(reason)"
+                job.finishedAt = now
+                try Self.transition(&job, to: .rejected, attempt: 0, reason: job.reason!, at: now, in: db)
+                return
+            }
         }
-        var entry = Self.newEntry(for: job, attempts: 1, at: now)
         _ = try tryToStart(&job, entry: &entry, at: now, in: db)
     }
 
@@ -111,9 +87,45 @@ extension BotyardStore {
     /// robot queue (the try that dispatched it failed) instead of the retry policy. The bot never
     /// ran, so the run uses no attempt; its message is superseded, so a stale copy cannot start it.
     func returnToRobotQueue(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
-        var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1), at: now)
         job.runID = nil
         job.attempts -= 1
+        try requeueTargeted(&job, reason: reason, at: now, in: db)
+    }
+
+    /// Targeted launches dispatched to a host where no worker of their group is left (all lost)
+    /// before they started go back to the robot queue: due, so that they are tried again after
+    /// their wait, on another host serving the account if they name none. Their message is
+    /// superseded: a copy that starts when the host comes back does not count.
+    ///
+    /// - Returns: how many went back.
+    public func returnLaunchesOfLostHosts(at now: Date = Date()) throws -> Int {
+        try write("return launches of lost hosts") { db in
+            let stranded = try JobRecord.filter(sql: """
+                account IS NOT NULL AND dispatchHost IS NOT NULL AND state IN ('pending', 'queued')
+                AND id NOT IN (SELECT jobID FROM robot_queue)
+                """).fetchAll(db)
+            guard !stranded.isEmpty else { return 0 }
+            let workers = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
+            var returned = 0
+            for var job in stranded {
+                let host = job.dispatchHost!
+                let there = workers.filter { $0.group == job.group && $0.host == host }
+                guard there.allSatisfy({ $0.state == .lost }) else { continue }
+                try OutboxRecord.filter(Column("jobID") == job.id! && Column("kind") == OutboxRecord.Kind.dispatch.rawValue)
+                    .deleteAll(db)
+                try requeueTargeted(&job, reason: "host \(host) was lost before the launch started", due: true, at: now,
+                                    in: db)
+                returned += 1
+            }
+            return returned
+        }
+    }
+
+    /// A dispatched targeted launch goes back to the robot queue, its message superseded; the
+    /// try that dispatched it counts.
+    private func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
+                                 in db: Database) throws {
+        var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1))
         job.dispatchedAttempt += 1
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
@@ -123,23 +135,34 @@ extension BotyardStore {
             return
         }
         entry.reason = reason
+        entry.due = due
         entry.notBefore = now.addingTimeInterval(TimeInterval(entry.waitSeconds))
         try entry.save(db)
         job.reason = "robot queue: \(reason)"
         try job.update(db)
     }
 
-    private static func newEntry(for job: JobRecord, attempts: Int, at now: Date) -> RobotQueueRecord {
+    /// A launch keeps its place in the robot queue by the time it was submitted, also when it
+    /// comes back after a dispatch.
+    private static func newEntry(for job: JobRecord, attempts: Int) -> RobotQueueRecord {
         let policy = job.robotQueuePolicy ?? RobotQueuePolicy()
         return RobotQueueRecord(
-            jobID: job.id!, host: job.targetHost, account: job.account!, needsUI: job.botSnapshot.needsUI, addedAt: now,
-            attempts: attempts, maxAttempts: policy.maxAttempts, waitSeconds: policy.waitSeconds, notBefore: now,
-            due: false, reason: "")
+            jobID: job.id!, host: job.targetHost, account: job.account!, needsUI: job.botSnapshot.needsUI,
+            addedAt: job.submittedAt, attempts: attempts, maxAttempts: policy.maxAttempts,
+            waitSeconds: policy.waitSeconds, notBefore: job.submittedAt, due: false, reason: "")
     }
 
-    /// One try of a robot-queue entry (whose `attempts` counts this try).
+    /// One try of a robot-queue entry; `entry.attempts` counts the tries before it. A launch
+    /// added later does not overtake an earlier one that an event made due and whose wait is not
+    /// over: it waits behind it, without using a try.
     private func tryToStart(_ job: inout JobRecord, entry: inout RobotQueueRecord, at now: Date,
                             in db: Database) throws -> RobotQueueOutcome {
+        if let earlier = try Self.earlierEntry(than: entry, at: now, in: db) {
+            try wait(&job, entry: &entry, reason: Self.behind(earlier), due: true, notBefore: earlier.notBefore,
+                     at: now, in: db)
+            return .waiting
+        }
+        entry.attempts += 1
         job.robotQueueTries = entry.attempts
         switch try Self.check(job, host: entry.host, at: now, in: db) {
         case .dispatch(let host):
@@ -159,37 +182,64 @@ extension BotyardStore {
             try park(&job, reason: "robot queue: gave up after \(tries); last: \(reason)", at: now, in: db)
             return .dead
         case .wait(let reason):
-            let first = entry.reason.isEmpty
-            entry.reason = reason
-            entry.due = false
-            entry.notBefore = now.addingTimeInterval(TimeInterval(entry.waitSeconds))
-            try entry.save(db)
-            job.reason = "robot queue: \(reason)"
-            if first {
-                try Self.transition(&job, to: .pending, attempt: job.attempts,
-                                    reason: "waiting in the robot queue: \(reason)", at: now, in: db)
-            } else {
-                try job.update(db)
-            }
+            try wait(&job, entry: &entry, reason: reason, due: false,
+                     notBefore: now.addingTimeInterval(TimeInterval(entry.waitSeconds)), at: now, in: db)
             return .waiting
         }
+    }
+
+    /// Leaves (or enters) `entry` in the robot queue with the reason it cannot start.
+    private func wait(_ job: inout JobRecord, entry: inout RobotQueueRecord, reason: String, due: Bool,
+                      notBefore: Date, at now: Date, in db: Database) throws {
+        let first = entry.reason.isEmpty
+        entry.reason = reason
+        entry.due = due
+        entry.notBefore = notBefore
+        try entry.save(db)
+        job.reason = "robot queue: \(reason)"
+        if first {
+            try Self.transition(&job, to: .pending, attempt: job.attempts,
+                                reason: "waiting in the robot queue: \(reason)", at: now, in: db)
+        } else {
+            try job.update(db)
+        }
+    }
+
+    /// The earliest entry added before `entry`, for its account on a host it may take, that an
+    /// event made due but whose wait is not over: it has the first claim on what freed.
+    private static func earlierEntry(than entry: RobotQueueRecord, at now: Date,
+                                     in db: Database) throws -> RobotQueueRecord? {
+        try RobotQueueRecord.filter(sql: """
+            account = :account AND (host IS NULL OR :host IS NULL OR host = :host)
+            AND due = 1 AND notBefore > :now AND jobID != :jobID
+            AND (addedAt < :addedAt OR (addedAt = :addedAt AND jobID < :jobID))
+            """, arguments: ["account": entry.account, "host": entry.host, "now": now, "jobID": entry.jobID,
+                             "addedAt": entry.addedAt])
+            .order(Column("addedAt"), Column("jobID")).fetchOne(db)
+    }
+
+    private static func behind(_ earlier: RobotQueueRecord) -> String {
+        "behind job \(earlier.jobID), an earlier launch for account \(earlier.account) that is tried first"
     }
 
     /// A job that held an account (dispatched to it, or running there) ended without a report of
     /// the worker: the account's robot-queue entries are due.
     static func accountFreed(by job: JobRecord, in db: Database) throws {
         guard let account = job.ranAs ?? job.account, let host = job.host ?? job.dispatchHost else { return }
-        try markRobotQueueDue(host: host, account: account, in: db)
+        try markRobotQueueDue(group: job.group, host: host, accounts: [account], in: db)
     }
 
-    /// A run finished, credentials changed or a host became active: the entries it concerns
-    /// (for `account`, any when nil; on `host` or on any host) are tried again on the next pass
-    /// whose time has come. Entries for other accounts and hosts keep their tries.
-    static func markRobotQueueDue(host: String?, account: String?, in db: Database) throws {
-        try db.execute(sql: """
-            UPDATE robot_queue SET due = 1
-            WHERE (:host IS NULL OR host IS NULL OR host = :host) AND (:account IS NULL OR account = :account)
-            """, arguments: ["host": host, "account": account])
+    /// A run finished, credentials changed or a host became active: the entries it concerns are
+    /// tried again on the next pass whose time has come — those of `group` (any when nil), for one
+    /// of `accounts`, asking for `host` or for any host. Entries the event cannot help keep their
+    /// tries.
+    static func markRobotQueueDue(group: String?, host: String, accounts: Set<String>, in db: Database) throws {
+        var entries = RobotQueueRecord.filter(accounts.contains(Column("account")))
+            .filter(Column("host") == nil || Column("host") == host)
+        if let group {
+            entries = entries.filter(sql: "jobID IN (SELECT id FROM jobs WHERE \"group\" = ?)", arguments: [group])
+        }
+        try entries.updateAll(db, Column("due").set(to: true))
     }
 
     private static func check(_ job: JobRecord, host: String?, at now: Date,
@@ -199,9 +249,7 @@ extension BotyardStore {
         var credentials: Set<String> = []
         var loads: [String: RobotQueueCheck.AccountLoad] = [:]
         for host in Set(workers.map(\.host)) {
-            if try CredentialRecord.fetchOne(db, key: ["host": host, "account": account]) != nil {
-                credentials.insert(host)
-            }
+            if try hasCredential(host: host, account: account, in: db) { credentials.insert(host) }
             loads[host] = try accountLoad(host: host, account: account, excluding: job.id!, in: db)
         }
         let check = RobotQueueCheck(group: job.group, host: host, account: account, needsUI: job.botSnapshot.needsUI)
@@ -214,7 +262,7 @@ extension BotyardStore {
                                     in db: Database) throws -> RobotQueueCheck.AccountLoad {
         let row = try Row.fetchOne(db, sql: """
             SELECT COUNT(*) AS jobs, COALESCE(SUM(json_extract(botSnapshot, '$.needsUI')), 0) AS uiJobs FROM jobs
-            WHERE id != ? AND ((state = 'running' AND host = ? AND ranAs = ?)
+            WHERE id != ? AND ((state IN ('running', 'paused') AND host = ? AND ranAs = ?)
                OR (state IN ('pending', 'queued', 'retrying') AND dispatchHost = ? AND account = ?
                    AND id NOT IN (SELECT jobID FROM robot_queue)))
             """, arguments: [jobID, host, account, host, account])

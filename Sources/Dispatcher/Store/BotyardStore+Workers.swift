@@ -27,21 +27,28 @@ struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 extension BotyardStore {
+    /// Accounts a worker of `group` on `host` began to serve: a robot-queue event.
+    struct AccountsCameUp: Equatable {
+        var group: String
+        var host: String
+        var accounts: Set<String>
+    }
+
     /// Records heartbeats (the dispatcher's clock stamps them, so that worker clocks do not matter).
     ///
-    /// - Returns: the hosts where a worker became active (new, or back from lost) or began to
-    ///   serve an account.
+    /// - Returns: the accounts a worker began to serve: all it serves when it is new or back from
+    ///   lost, else those it took over since its last heartbeat.
     @discardableResult
-    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws -> Set<String> {
-        var cameUp: Set<String> = []
+    func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws -> [AccountsCameUp] {
+        var cameUp: [AccountsCameUp] = []
         for heartbeat in heartbeats {
             let previous = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)
             let firstSeen = previous?.firstSeen ?? now
             let wasActive = previous?.status(at: now).state == .active
-            let servedBefore = Set(previous?.accounts.filter(\.served).map(\.name) ?? [])
-            let servedNow = Set(heartbeat.accounts.filter(\.served).map(\.name))
-            if !heartbeat.stopping && (!wasActive || !servedNow.isSubset(of: servedBefore)) {
-                cameUp.insert(heartbeat.host)
+            let servedBefore = wasActive ? Set(previous?.accounts.filter(\.served).map(\.name) ?? []) : []
+            let newlyServed = Set(heartbeat.accounts.filter(\.served).map(\.name)).subtracting(servedBefore)
+            if !heartbeat.stopping && !newlyServed.isEmpty {
+                cameUp.append(AccountsCameUp(group: heartbeat.group, host: heartbeat.host, accounts: newlyServed))
             }
             try WorkerRecord(
                 workerID: heartbeat.workerID, group: heartbeat.group, host: heartbeat.host,

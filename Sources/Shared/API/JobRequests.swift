@@ -55,9 +55,13 @@ public struct SubmitJobRequest: Codable, Sendable {
         if let environment, !Self.environments.contains(environment) {
             problems.append("environment must be one of dev, staging, prod")
         }
-        if let account, !Names.isValid(account) { problems.append("account must be a valid name") }
+        if let account, !Names.isValidAccount(account) { problems.append(Names.accountRule) }
         if let host, !Names.isValid(host) { problems.append("host must be a valid name") }
         if host != nil && account == nil { problems.append("host may only be given with an account") }
+        if admission == .bounded && account != nil {
+            problems.append("admission bounded limits a group's queue; a launch for an account waits in the robot "
+                            + "queue (use queue or sync)")
+        }
         if let robotQueue {
             if account == nil { problems.append("robotQueue may only be given with an account") }
             problems.append(contentsOf: robotQueue.problems)

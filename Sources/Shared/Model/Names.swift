@@ -18,6 +18,16 @@ public enum Names {
     public static let groupRule = "group must be 1-64 letters, digits, '_' or '-', starting with a letter or digit, "
         + "and not 'account'"
 
+    /// An account name: like ``isValid(_:)`` but without dots, since it ends the names
+    /// `botyard.account.<host>.<account>` and `botyard.lease.<host>.<account>`, whose host may
+    /// hold dots (`vm1.corp`): without a dot in the account, no two (host, account) pairs share one.
+    public static func isValidAccount(_ name: String) -> Bool {
+        isValid(name) && !name.contains(".")
+    }
+
+    /// What ``isValidAccount(_:)`` asks, in words.
+    public static let accountRule = "account must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+
     /// An input or output key usable as an environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
     public static func isValidVariable(_ name: String) -> Bool {
         let scalars = name.unicodeScalars
