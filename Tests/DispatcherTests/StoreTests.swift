@@ -158,7 +158,7 @@ struct StoreTests {
         }
     }
 
-    @Test("a redelivered copy of an attempt that was already judged does not run the job's count again")
+    @Test("a redelivered copy of an attempt that was already judged does not run the job's count again, and is stopped")
     func supersededMessage() async throws {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
@@ -171,6 +171,11 @@ struct StoreTests {
                 return
             }
             #expect(try store.job(id: job.id)?.state == .retrying)
+            // Its bot would run the judged attempt again: its worker is told to stop that run.
+            let stop = try #require(try store.outbox(limit: 10).last)
+            #expect(stop.routingKey == Topology.controlRoutingKey(workerID: "w2"))
+            #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
+                == ControlMessage(command: .stopRun, jobID: job.id, runID: "ghost"))
             let real = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 2, runID: "real",
                                 workerID: "w1", host: "h1", account: nil)
             #expect(try store.apply(real, random: 0) == .applied(.running, publishes: false))
@@ -240,7 +245,7 @@ struct StoreTests {
         }
     }
 
-    @Test("a second copy of the running attempt's message is not a rerun")
+    @Test("a second copy of the running attempt's message is not a rerun, and is stopped")
     func duplicatePublish() async throws {
         try await withTemporaryStore { store, _ in
             let job = try submitted(store)
@@ -248,6 +253,9 @@ struct StoreTests {
             #expect(try store.apply(event(.started, job: job.id, attempt: 1, run: "copy"), random: 0)
                 == .ignored("second copy of the message of attempt 1"))
             #expect(try store.job(id: job.id)?.attempts == 1)
+            let stop = try #require(try store.outbox(limit: 10).last)
+            #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
+                == ControlMessage(command: .stopRun, jobID: job.id, runID: "copy"))
         }
     }
 

@@ -213,6 +213,39 @@ extension CorePathTests {
     }
 }
 
+extension CorePathTests {
+    @Test("a second copy of a running job's message starts a second bot: its worker is told to stop that run, and the job's own run goes on")
+    func secondCopyStopped() async throws {
+        try await Fleet.run { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("stamp", seconds: 5))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))
+            try await fleet.waitForJob(id) { $0.state == .running }
+            // What the outbox would publish twice if the dispatcher died between publishing and recording it.
+            let copy = JobEnvelope(jobID: id, attempt: 1, maxAttempts: 3, bot: try #require(try fleet.store.bot(named: "stamp")),
+                                   group: "g1", priority: .normal, environment: "prod", inputs: [:], account: nil,
+                                   timeoutSeconds: 120, submittedAt: Date())
+            let connection = try await AMQPConnection.connect(to: fleet.url, name: "duplicator", logger: Fleet.logger)
+            let channel = try await connection.openChannel()
+            try await channel.enableConfirms()
+            try await channel.publish(AMQPMessage(exchange: Topology.jobsExchange, routingKey: copy.routingKey,
+                                                  body: try JSONCodec.encode(copy), messageID: copy.messageID))
+            await connection.close()
+
+            let job = try await fleet.waitForJob(id, timeout: .seconds(30))
+            #expect(job.state == .succeeded && job.attempts == 1)
+            #expect(job.history?.contains { $0.reason.hasPrefix("a second copy of attempt 1's message started on w0-") } == true)
+            // The copy's bot was stopped at once, or never started when the stop came first.
+            let runs = bot.runs()
+            #expect(runs.first?.end != nil, "the job's own run did not finish: \(runs)")
+            #expect(runs.count <= 2)
+            for copy in runs.dropFirst() {
+                #expect(copy.end == nil && !isRunning(copy.pid), "the copy's bot was not stopped: \(copy)")
+            }
+        }
+    }
+}
+
 /// A job parked in `botyard.dead`, with the reason the dispatcher gave.
 struct ParkedJob {
     var envelope: JobEnvelope

@@ -96,14 +96,25 @@ extension BotyardStore {
             return .ignored("job was cancelled; told worker \(event.workerID) to stop it")
         }
         guard job.state.canTransition(to: .running) else { return .ignored("job is \(job.state.rawValue)") }
+        func stopThisRun(_ why: String) throws {
+            try Self.enqueueControl(.init(command: .stopRun, jobID: jobID, runID: event.runID),
+                                    routingKey: Topology.controlRoutingKey(workerID: event.workerID), at: now, in: db)
+            // No state changes; the note tells operators why a bot of this job was stopped.
+            try Self.transition(&job, to: job.state, attempt: job.attempts,
+                                reason: "\(why) started on \(event.workerID); told it to stop", at: now, in: db)
+        }
         guard event.envelopeAttempt >= job.dispatchedAttempt else {
-            // A redelivered copy of a message whose attempt was already judged (its worker's ack was lost).
+            // A redelivered copy of a message whose attempt was already judged (its worker's ack was
+            // lost), or a launch's message to a host that was lost before it started: the bot would
+            // run twice.
+            try stopThisRun("a superseded copy of attempt \(event.envelopeAttempt)'s message")
             return .ignored("superseded message of attempt \(event.envelopeAttempt); attempt \(job.dispatchedAttempt) is under way")
         }
         let place = event.account.map { "\(event.host) as \($0)" } ?? event.host
         if job.state == .running && event.attempt == event.envelopeAttempt {
             // A first delivery of the attempt that already runs: the outbox published it twice.
-            // Its outcome will not count (another run is current); it is not a rerun.
+            // Its outcome would not count (another run is current); it is not a rerun, and is stopped.
+            try stopThisRun("a second copy of attempt \(event.envelopeAttempt)'s message")
             return .ignored("second copy of the message of attempt \(event.envelopeAttempt)")
         }
         guard job.attempts < job.retryPolicy.maxAttempts else {

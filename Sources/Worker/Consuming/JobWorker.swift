@@ -123,6 +123,12 @@ final class JobWorker: Service {
                 case .cancel:
                     logger.info("cancel requested", metadata: ["job.id": "\(message.jobID)"])
                     running.cancel(jobID: message.jobID)
+                case .stopRun:
+                    guard let runID = message.runID else { break }
+                    logger.info("stop of a run whose message no longer counts", metadata: [
+                        "job.id": "\(message.jobID)", "run.id": "\(runID)",
+                    ])
+                    running.stop(jobID: message.jobID, runID: runID)
                 }
             } else {
                 logger.warning("ignored an undecodable control message")

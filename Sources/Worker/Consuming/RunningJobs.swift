@@ -44,6 +44,11 @@ final class RunningJobs: Sendable {
         for control in controls { control.stop(.cancelled) }
     }
 
+    /// Stops one run of a job, if it runs here; the job's other runs go on.
+    func stop(jobID: Int64, runID: String) {
+        state.withLock { $0.running[jobID]?[runID] }?.stop(.superseded)
+    }
+
     /// Stops every running bot (shutdown).
     func stopAll(_ reason: RunControl.StopReason) {
         for control in state.withLock({ $0.running.values.flatMap(\.values) }) { control.stop(reason) }

@@ -63,6 +63,11 @@ struct BotRunner: Sendable {
         let start = clock.now
         func elapsed() -> Int { Int((clock.now - start) / .milliseconds(1)) }
 
+        if control.stopReason != nil {
+            // Stopped between its delivery and its start (a cancel, a shutdown, a copy that no
+            // longer counts): the bot is never started.
+            return JobOutcome(result: .cancelled, reason: "stopped before the bot started", durationMilliseconds: 0)
+        }
         let process: BotProcess
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -121,6 +126,9 @@ struct BotRunner: Sendable {
         case (.shutdown, _):
             outcome.result = .cancelled
             outcome.reason = "stopped by worker shutdown"
+        case (.superseded, _):
+            outcome.result = .cancelled
+            outcome.reason = "stopped: its message no longer counts; process group terminated"
         case (nil, .exited(0)):
             outcome.reason = "exit code 0"
         case (nil, .exited(let code)):

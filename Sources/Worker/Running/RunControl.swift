@@ -6,6 +6,8 @@ final class RunControl: Sendable {
     enum StopReason: Sendable, Equatable {
         case timedOut
         case cancelled
+        /// The run's message no longer counts (the dispatcher said so); another run is the job's.
+        case superseded
         /// The worker is shutting down and hands the job back.
         case shutdown
     }
