@@ -127,4 +127,20 @@ struct AMQPConnectionTests {
             _ = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
         } throws: { ($0 as? AMQPError)?.code == .connectionFailed }
     }
+
+    @Test("a consumer whose queue is deleted ends with consumerCancelled: the broker says so, the consumer never waits forever")
+    func consumerCancelledByBroker() async throws {
+        try await TestBroker.withVirtualHost { url in
+            let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue("doomed", arguments: ["x-queue-type": "quorum"])
+            let consumer = try await channel.consume(queue: "doomed")
+            try await TestBroker.management(.delete, "api/queues/\(url.virtualHost)/doomed")
+            await #expect {
+                for try await _ in consumer {}
+            } throws: { ($0 as? AMQPError)?.code == .consumerCancelled }
+            #expect(connection.isOpen)
+            await connection.close()
+        }
+    }
 }

@@ -1,8 +1,10 @@
 /// A value in an AMQP field table (queue arguments, message headers).
-public enum AMQPFieldValue: Sendable, Equatable, Hashable {
+public indirect enum AMQPFieldValue: Sendable, Equatable, Hashable {
     case string(String)
     case int(Int64)
     case bool(Bool)
+    /// A nested table (sent only: received headers are flattened, e.g. `x-death.0.reason`).
+    case table(AMQPTable)
 }
 
 /// An AMQP field table.

@@ -45,6 +45,9 @@ final class CArena {
             case .bool(let bool):
                 entry.value.kind = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue)
                 entry.value.value.boolean = bool ? 1 : 0
+            case .table(let nested):
+                entry.value.kind = UInt8(AMQP_FIELD_KIND_TABLE.rawValue)
+                entry.value.value.table = self.table(nested)
             }
             (entries + index).initialize(to: entry)
         }

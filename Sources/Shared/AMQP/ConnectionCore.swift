@@ -58,7 +58,10 @@ final class ConnectionCore {
         }
         let arena = CArena()
         defer { withExtendedLifetime(arena) {} }
-        var properties = arena.table(["connection_name": .string(name), "product": "botyard"])
+        // consumer_cancel_notify: without it the broker drops a consumer whose queue is deleted
+        // without a word, and the consumer would wait for deliveries forever.
+        var properties = arena.table(["connection_name": .string(name), "product": "botyard",
+                                      "capabilities": .table(["consumer_cancel_notify": true])])
         let reply = botyard_amqp_login_plain(
             state, url.virtualHost, 0, 131_072, Int32(heartbeatSeconds), &properties, url.user, url.password)
         if reply.reply_type != AMQP_RESPONSE_NORMAL {

@@ -5,7 +5,7 @@ import Shared
 extension JobWorker {
     /// Takes one delivery for `account`: parks it if it can never run, waits for admission,
     /// runs it and settles it.
-    func handle(_ delivery: AMQPDelivery, account: String, connection: AMQPConnection, gate: AdmissionGate) async {
+    func handle(_ delivery: AMQPDelivery, account: String, connection: AMQPConnection) async {
         do {
             let envelope: JobEnvelope
             switch Self.decode(delivery, account: account, host: configuration.host) {
@@ -80,6 +80,12 @@ extension JobWorker {
             try await events.publish(event, keepTrying: keepTrying)
         }
 
+        guard !Task.isCancelled else {
+            // The account's channel failed (or the worker stops) between admission and start: the
+            // delivery is back in its queue already, or goes back now.
+            try? await delivery.reject(requeue: true)
+            return
+        }
         guard let control = running.begin(jobID: envelope.jobID, runID: runID) else {
             try await report(.finished, JobOutcome(result: .cancelled, reason: "cancelled before it started"))
             try await delivery.ack()
@@ -96,7 +102,8 @@ extension JobWorker {
         }
         if control.stopReason == .shutdown {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
-            try await delivery.reject(requeue: true)
+            // On a channel that failed the broker has given the delivery back already.
+            try? await delivery.reject(requeue: true)
             try? await report(.returned)
             return
         }

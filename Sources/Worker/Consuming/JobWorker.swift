@@ -22,7 +22,7 @@ final class JobWorker: Service {
     let served = Mutex<Set<String>>([])
     let events: EventPublisher
     let logger: Logger
-    private let gate: AdmissionGate
+    let gate: AdmissionGate
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -65,15 +65,28 @@ final class JobWorker: Service {
             group.addTask { try await self.obey(control) }
             group.addTask { try await self.beat() }
             for account in configuration.accounts {
-                group.addTask {
-                    try await self.serve(account: account, on: connection, consumers: consumers, gate: self.gate)
-                }
+                group.addTask { try await self.server(of: account, on: connection, consumers: consumers).run() }
             }
             group.addTask {
                 try await gracefulShutdown()
                 try await self.drain(consumers)
             }
         }
+    }
+
+    private func server(of account: AccountConfiguration, on connection: AMQPConnection,
+                        consumers: ConsumerRegistry) -> AccountServer {
+        var logger = logger
+        logger[metadataKey: "bot.account"] = "\(account.name)"
+        return AccountServer(
+            account: account, configuration: configuration, connection: connection, consumers: consumers,
+            orphans: runner.orphans,
+            isAccepting: { self.accepting.load(ordering: .sequentiallyConsistent) },
+            setServed: { isServed in
+                _ = self.served.withLock { isServed ? $0.insert(account.name).inserted : $0.remove(account.name) != nil }
+            },
+            handle: { delivery in await self.handle(delivery, account: account.name, connection: connection) },
+            logger: logger)
     }
 
     /// Shutdown: stop taking jobs, give running bots until the deadline, then stop them; their

@@ -1,0 +1,159 @@
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Serves one account of the worker's host for as long as the connection lives: claims its
+/// lease (standing by while another process holds it), stops what a dead predecessor left
+/// running there, then consumes the group's six job queues and the account's own queue
+/// (launches from the robot queue) on the account's behalf, on a channel of its own.
+///
+/// Each consumer's prefetch is what the account may run from its lane (the account's limit for
+/// background bots, 1 for UI bots) plus one look-ahead: when a slot frees, the next job of
+/// every priority is already here for the ``PriorityScheduler`` to choose from. Without it,
+/// the priority whose job just ended (and was acknowledged) would have nothing waiting at that
+/// instant and lose its turn. The ``AdmissionGate`` holds the limits across queues.
+///
+/// An account is its own failure domain: a consumer the broker cancels (its queue was deleted)
+/// is declared and consumed again while its jobs run on; a channel the broker closes hands back
+/// only this account's jobs (their deliveries went back with it) before a new channel takes over.
+/// Only a broken connection ends the worker's other accounts too.
+struct AccountServer: Sendable {
+    let account: AccountConfiguration
+    let configuration: WorkerConfiguration
+    let connection: AMQPConnection
+    /// Where consumers are registered, so that shutdown can cancel them.
+    let consumers: ConsumerRegistry
+    let orphans: OrphanReaper
+    /// False once shutdown has begun.
+    let isAccepting: @Sendable () -> Bool
+    /// Told whether the account is consumed now (reported in heartbeats).
+    let setServed: @Sendable (Bool) -> Void
+    /// Takes one delivery for the account; returns once it is settled.
+    let handle: @Sendable (AMQPDelivery) async -> Void
+    let logger: Logger
+
+    /// Jobs each consumer holds beyond what the account may run from its lane.
+    static let lookAhead = 1
+
+    func run() async throws {
+        guard try await claimLease(), isAccepting() else { return }
+        let orphaned = orphans.reap(account: account.name)
+        if !orphaned.isEmpty {
+            logger.warning("stopped bots a dead worker left running on the account", metadata: [
+                "bot.pids": "\(orphaned.map(String.init).joined(separator: ","))",
+            ])
+        }
+        while isAccepting() {
+            do {
+                try await consume()
+                return
+            } catch let error as AMQPError where connection.isOpen {
+                setServed(false)
+                logger.error("the account's channel failed; its jobs were handed back; consuming again", metadata: [
+                    "error": "\(error)",
+                ])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// The queues the account consumes, with their prefetch.
+    var queues: [(name: String, prefetch: Int)] {
+        let limit = configuration.accountLimits[account.name] ?? 1
+        var queues: [(name: String, prefetch: Int)] = []
+        for lane in Topology.Lane.allCases {
+            for priority in Priority.descending {
+                queues.append((Topology.jobQueue(group: configuration.group, priority: priority, lane: lane),
+                               (lane == .ui ? 1 : limit) + Self.lookAhead))
+            }
+        }
+        queues.append((Topology.accountQueue(host: configuration.host, account: account.name),
+                       limit + Self.lookAhead))
+        return queues
+    }
+
+    /// Consumes on a new channel until shutdown cancels the consumers (returns) or the channel
+    /// fails (throws, once this account's jobs have been handed back).
+    private func consume() async throws {
+        let channel = try await connection.openChannel()
+        var started: [(queue: String, prefetch: Int, consumer: AMQPConsumer)] = []
+        for queue in queues {
+            guard let consumer = try await subscribe(queue.name, prefetch: queue.prefetch, on: channel) else {
+                for other in started { try? await other.consumer.cancel() }
+                return
+            }
+            started.append((queue.name, queue.prefetch, consumer))
+        }
+        // Reported only now, so that the dispatcher sends launches to the account's queue once it exists.
+        setServed(true)
+        logger.info("account served", metadata: [
+            "account.limit": "\(configuration.accountLimits[account.name] ?? 1)", "runner.group": "\(configuration.group)",
+        ])
+        try await withThrowingDiscardingTaskGroup { group in
+            for (queue, prefetch, consumer) in started {
+                group.addTask {
+                    // A failure of the channel ends this group: its jobs' tasks are cancelled, which
+                    // stops their bots and hands the jobs back.
+                    try await withThrowingDiscardingTaskGroup { jobs in
+                        var consumer: AMQPConsumer? = consumer
+                        while let current = consumer {
+                            do {
+                                for try await delivery in current {
+                                    jobs.addTask { await handle(delivery) }
+                                }
+                                consumer = nil
+                            } catch let error as AMQPError where error.code == .consumerCancelled && isAccepting() {
+                                logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
+                                    "amqp.queue": "\(queue)", "error": "\(error)",
+                                ])
+                                consumer = try await subscribe(queue, prefetch: prefetch, on: channel)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Declares `queue` (it may have been deleted) and consumes it; nil once shutdown has begun.
+    private func subscribe(_ queue: String, prefetch: Int, on channel: AMQPChannel) async throws -> AMQPConsumer? {
+        if queue == Topology.accountQueue(host: configuration.host, account: account.name) {
+            try await TopologyDeclarer.declareAccountQueue(host: configuration.host, account: account.name, on: channel)
+        } else {
+            try await TopologyDeclarer.declareJobQueues(group: configuration.group, on: channel)
+        }
+        try await channel.setPrefetch(count: UInt16(prefetch))
+        let consumer = try await channel.consume(queue: queue)
+        guard consumers.add(consumer) else {
+            try? await consumer.cancel()
+            return nil
+        }
+        return consumer
+    }
+
+    /// Claims the account's lease, retrying while another process holds it; false when shutdown
+    /// came first.
+    private func claimLease() async throws -> Bool {
+        var refusals = 0
+        while isAccepting() {
+            let channel = try await connection.openChannel()
+            do {
+                try await AccountLease.claim(host: configuration.host, account: account.name, on: channel)
+                await channel.close()
+                if refusals > 0 { logger.notice("account taken over: its lease was released") }
+                return true
+            } catch let refusal as AccountLease.Refused {
+                await channel.close()
+                if refusals == 0 { logger.warning("\(refusal); standing by") }
+                refusals += 1
+                do {
+                    let interval = configuration.leaseRetryInterval
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                } catch is CancellationError {
+                    return false
+                }
+            }
+        }
+        return false
+    }
+}
