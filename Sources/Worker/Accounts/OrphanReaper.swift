@@ -8,8 +8,8 @@ import Glibc
 /// can stop what a dead predecessor left running before it starts anything there.
 ///
 /// Bots lead their own process groups, so they outlive a worker killed with SIGKILL. A record
-/// holds the bot's pid and its start time (`/proc/<pid>/stat`), so that a recycled pid is never
-/// taken for the bot.
+/// holds the bot's pid, the boot it started in and its start time in that boot, so that a
+/// recycled pid — also after a reboot — is never taken for the bot.
 struct OrphanReaper: Sendable {
     /// `<work directory>/accounts`.
     let directory: URL
@@ -19,7 +19,7 @@ struct OrphanReaper: Sendable {
     }
 
     func record(pid: pid_t, account: String) {
-        guard let started = Self.startTime(of: pid) else { return }
+        guard let started = Self.identity(of: pid) else { return }
         let folder = runsFolder(account)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: folder.appendingPathComponent(String(pid)).path,
@@ -40,7 +40,7 @@ struct OrphanReaper: Sendable {
             defer { try? FileManager.default.removeItem(at: file) }
             guard let pid = pid_t(name), pid > 1,
                   let recorded = try? String(contentsOf: file, encoding: .utf8),
-                  Self.startTime(of: pid) == recorded
+                  Self.identity(of: pid) == recorded
             else { continue }
             kill(-pid, SIGKILL)
             reaped.append(pid)
@@ -51,6 +51,17 @@ struct OrphanReaper: Sendable {
     private func runsFolder(_ account: String) -> URL {
         directory.appendingPathComponent("\(account)/running", isDirectory: true)
     }
+
+    /// What tells this process apart from any other that ever had its pid: the boot's id and
+    /// the process's start time in it.
+    static func identity(of pid: pid_t) -> String? {
+        guard let boot = bootID, let started = startTime(of: pid) else { return nil }
+        return "\(boot) \(started)"
+    }
+
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`).
+    static let bootID: String? = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))
+        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// Field 22 of `/proc/<pid>/stat`: clock ticks after boot when the process started.
     static func startTime(of pid: pid_t) -> String? {

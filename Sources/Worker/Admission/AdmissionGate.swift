@@ -58,4 +58,7 @@ final class AdmissionGate: Sendable {
 
     /// What runs on each account now, for heartbeats.
     var accountLoads: [String: AdmissionLedger.AccountLoad] { state.withLock { $0.ledger.accounts } }
+
+    /// Jobs admitted and not released yet: starting, running or settling.
+    var admitted: Int { state.withLock { $0.ledger.running } }
 }

@@ -57,7 +57,6 @@ final class JobWorker: Service {
         let control = try await channel.consume(queue: Topology.controlQueue(workerID: configuration.workerID),
                                                 exclusive: true)
         let consumers = ConsumerRegistry()
-        consumers.add(control)
         // Leases go with the connection: after a reconnect each account is claimed anew.
         defer { served.withLock { $0.removeAll() } }
 
@@ -70,6 +69,8 @@ final class JobWorker: Service {
             group.addTask {
                 try await gracefulShutdown()
                 try await self.drain(consumers)
+                // Cancels stay obeyed until every bot has stopped.
+                try? await control.cancel()
             }
         }
     }
@@ -89,18 +90,22 @@ final class JobWorker: Service {
             logger: logger)
     }
 
-    /// Shutdown: stop taking jobs, give running bots until the deadline, then stop them; their
-    /// deliveries go back to the queue for another worker.
+    /// Shutdown: stop taking jobs, give the jobs admitted so far until the deadline, then stop
+    /// them (and any that has not started its bot yet); their deliveries go back to the queue for
+    /// another worker.
     private func drain(_ consumers: ConsumerRegistry) async throws {
         logger.info("worker shutting down", metadata: ["worker.running": "\(running.count)"])
         accepting.store(false, ordering: .sequentiallyConsistent)
         for consumer in consumers.close() { try? await consumer.cancel() }
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.shutdownDeadline
-        while running.count > 0 && clock.now < deadline {
+        while gate.admitted > 0 && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(100))
         }
         running.stopAll(.shutdown)
+        while gate.admitted > 0 {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
     }
 
     /// Sends heartbeats until the worker has shut down and nothing runs any more.

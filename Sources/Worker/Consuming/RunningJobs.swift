@@ -8,6 +8,8 @@ final class RunningJobs: Sendable {
         /// Cancelled job ids, oldest first; bounded so that a long-lived worker does not grow.
         var cancelled: [Int64] = []
         var cancelledSet: Set<Int64> = []
+        /// Set by ``stopAll(_:)``: a run that begins afterwards is stopped before its bot starts.
+        var stopNewRuns: RunControl.StopReason?
     }
 
     private let state = Mutex(State())
@@ -18,6 +20,7 @@ final class RunningJobs: Sendable {
         state.withLock { state in
             guard !state.cancelledSet.contains(jobID) else { return nil }
             let control = RunControl()
+            if let reason = state.stopNewRuns { control.stop(reason) }
             state.running[jobID, default: [:]][runID] = control
             return control
         }
@@ -49,9 +52,13 @@ final class RunningJobs: Sendable {
         state.withLock { $0.running[jobID]?[runID] }?.stop(.superseded)
     }
 
-    /// Stops every running bot (shutdown).
+    /// Stops every running bot, and every run that begins from now on (shutdown).
     func stopAll(_ reason: RunControl.StopReason) {
-        for control in state.withLock({ $0.running.values.flatMap(\.values) }) { control.stop(reason) }
+        let controls = state.withLock { state in
+            state.stopNewRuns = reason
+            return state.running.values.flatMap(\.values)
+        }
+        for control in controls { control.stop(reason) }
     }
 
     var count: Int { state.withLock { $0.running.values.reduce(0) { $0 + $1.count } } }

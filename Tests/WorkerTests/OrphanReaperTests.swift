@@ -1,0 +1,50 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Worker
+
+@Suite("Orphaned bots")
+struct OrphanReaperTests {
+    /// A bot process (leading its own group) that sleeps.
+    func sleeper(in folder: URL) throws -> BotProcess {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try BotProcess.spawn(argv: ["/bin/sleep", "60"], environment: [:], workingDirectory: nil,
+                                    logPath: folder.appendingPathComponent("log-\(UUID().uuidString)").path)
+    }
+
+    func withReaper(_ body: (OrphanReaper, URL) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-reaper-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await body(OrphanReaper(workDirectory: folder), folder)
+    }
+
+    @Test("a bot recorded on an account is killed with its process group when the account is taken over")
+    func reapsRecordedBot() async throws {
+        try await withReaper { reaper, folder in
+            let bot = try sleeper(in: folder)
+            reaper.record(pid: bot.pid, account: "a")
+            #expect(reaper.reap(account: "b").isEmpty)
+            #expect(reaper.reap(account: "a") == [bot.pid])
+            #expect(await bot.waitForExit() == .signalled(SIGKILL))
+            #expect(reaper.reap(account: "a").isEmpty)
+        }
+    }
+
+    @Test("a record whose pid now belongs to another process (other start, other boot) kills nothing")
+    func recycledPidIsSpared() async throws {
+        try await withReaper { reaper, folder in
+            let other = try sleeper(in: folder)
+            let identity = try #require(OrphanReaper.identity(of: other.pid))
+            for (account, recorded) in [("a", "another-boot " + identity.split(separator: " ")[1]), ("b", identity + "0")] {
+                let folder = folder.appendingPathComponent("accounts/\(account)/running")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try Data(recorded.utf8).write(to: folder.appendingPathComponent(String(other.pid)))
+                #expect(reaper.reap(account: account).isEmpty)
+            }
+            #expect(isRunning(other.pid))
+            kill(-other.pid, SIGKILL)
+            _ = await other.waitForExit()
+        }
+    }
+}
