@@ -35,11 +35,29 @@ struct SetCredential: AsyncParsableCommand {
     @Option(help: "The user name to log on with.") var username: String
 
     func run() async throws {
-        guard let password = readLine(strippingNewline: true) else {
+        guard let password = Self.readPassword() else {
             throw ValidationError("expected the password on standard input")
         }
         try await connection.client.putNoContent("/v1/credentials/\(host)/\(account)",
                                                      AccountCredential(username: username, password: password))
         print("credential of \(account) on \(host) stored")
+    }
+}
+
+extension SetCredential {
+    /// A line from standard input; on a terminal it asks for it and does not echo what is typed.
+    static func readPassword() -> String? {
+        guard isatty(STDIN_FILENO) == 1 else { return readLine(strippingNewline: true) }
+        var saved = termios()
+        tcgetattr(STDIN_FILENO, &saved)
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        FileHandle.standardError.write(Data("password: ".utf8))
+        tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return readLine(strippingNewline: true)
     }
 }

@@ -127,6 +127,16 @@ enum StoreMigrations {
                 table.primaryKey(["host", "account"])
             }
         }
+        migrator.registerMigration("v5-account-load-indexes") { db in
+            // What holds an account (robot-queue checks run inside write transactions): unfinished
+            // jobs dispatched to it, and runs on it; and the robot queue's due entries.
+            try db.execute(sql: """
+                CREATE INDEX jobs_dispatched_to ON jobs(dispatchHost, account)
+                    WHERE state IN ('pending', 'queued', 'retrying');
+                CREATE INDEX jobs_running_on ON jobs(host, ranAs) WHERE state IN ('running', 'paused');
+                CREATE INDEX robot_queue_due ON robot_queue(due, notBefore);
+                """)
+        }
         return migrator
     }
 }
