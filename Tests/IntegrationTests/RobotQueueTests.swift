@@ -135,6 +135,40 @@ struct RobotQueueTests {
     }
 }
 
+extension RobotQueueTests {
+    @Test("waiting launches are tried in the order they were submitted, and only on an event: each starts when the run before it ends")
+    func inOrder() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(Self.hold(fleet.folder))
+            try await fleet.register(bot.bot("stamp", seconds: 0.5))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try workers.start("orderly", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "orderly")?.served == true }
+                let holding = try await fleet.submit(Self.target("hold"))
+                try await fleet.waitForJob(holding) { $0.state == .running }
+
+                var ids: [Int64] = []
+                for tag in ["first", "second", "third"] {
+                    var launch = Self.target("stamp")
+                    launch.inputs = ["TAG": tag]
+                    ids.append(try await fleet.submit(launch))
+                }
+                #expect(try await fleet.robotQueue().map(\.jobID) == ids)
+                // No event, no try, however long they wait.
+                try await Task.sleep(for: .seconds(1.5))
+                #expect(try await fleet.robotQueue().map(\.attempts) == [1, 1, 1])
+
+                FileManager.default.createFile(atPath: fleet.folder.appendingPathComponent("go").path, contents: nil)
+                for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(30)).state == .succeeded) }
+                let runs = bot.runs()
+                #expect(runs.map(\.tag) == ["first", "second", "third"])
+                #expect(StampBot.peakOverlap(runs) == 1)
+            }
+        }
+    }
+}
+
 extension Fleet {
     func robotQueue() async throws -> [RobotQueueEntry] {
         try await api.send(.get, "/v1/robot-queue").decode([RobotQueueEntry].self)
