@@ -12,22 +12,92 @@ struct AdmissionTests {
          "--accounts"] + accounts
     }
 
-    @Test("account limit 2: twenty 1-second jobs on two worker processes never run more than 2 at once, and all succeed")
+    @Test("account limit 2 across a crash: twenty 1-second jobs, two worker processes, the serving one killed mid-way; never more than 2 at once, and all succeed")
     func accountLimitAcrossProcesses() async throws {
         try await Fleet.run(workers: 0) { fleet in
             let bot = try StampBot(folder: fleet.folder)
             try await fleet.register(bot.bot("stamp", seconds: 1))
-            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+            let watch = StampBot.EndWatch(bot)
+            defer { watch.stop() }
+            let ids = try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                var byID: [String: WorkerProcess] = [:]
                 for name in ["limit-a", "limit-b"] {
-                    _ = try workers.start(name, Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                    byID[name] = try workers.start(name, Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 }
+                var holder: String?
+                try await waitUntil(timeout: .seconds(20)) {
+                    holder = try await fleet.leaseHolder(of: "robot1", among: ["limit-a", "limit-b"])
+                    return holder != nil
+                }
+                let serving = try #require(holder.flatMap { byID[$0] })
+                let standby = try #require(byID.values.first { $0 !== serving })
+                #expect(try await fleet.account("robot1", of: standby.workerID)?.served == false)
+
                 var ids: [Int64] = []
                 for _ in 0..<20 { ids.append(try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))) }
+                try await waitUntil(timeout: .seconds(60)) { bot.runs().filter { $0.end != nil }.count >= 5 }
+                // Killed just after a bot starts, so that it is still running when the standby takes over.
+                let startsSoFar = bot.runs().count
+                try await waitUntil(timeout: .seconds(10)) { bot.runs().count > startsSoFar }
+                #expect(try await fleet.account("robot1", of: standby.workerID)?.served == false)
+                watch.watchNewRuns()
+                let killedAt = StampBot.EndWatch.now()
+                serving.kill()
+
                 for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(60)).state == .succeeded) }
+                // Bots of the killed worker that never wrote an end: the standby killed them when it took over.
+                let leftBehind = bot.runs().filter { $0.start < killedAt && $0.end == nil }
+                for run in leftBehind { #expect(!isRunning(run.pid), "a bot the killed worker left behind still runs") }
+                if !leftBehind.isEmpty {
+                    #expect(Set(leftBehind.map(\.pid)).isSubset(of: Self.orphansStopped(by: standby)),
+                            "the standby's log: \(standby.logText)")
+                }
+                print("account limit across a crash: \(leftBehind.count) bot(s) left behind by \(serving.workerID),",
+                      "stopped by \(standby.workerID) when it took over")
+                return ids
             }
-            let runs = bot.runs()
-            #expect(runs.count == 20)
-            #expect(StampBot.peakOverlap(runs) == 2)
+            // A bot left behind ends when the standby killed it (see EndWatch); the others by their end stamp.
+            let runs = watch.runs()
+            #expect(Set(runs.map(\.jobID)) == Set(ids))
+            #expect(runs.allSatisfy { $0.end != nil }, "\(runs)")
+            #expect(StampBot.peakOverlap(runs) == 2, "\(runs)")
+        }
+    }
+
+    /// The bots that `worker` logged it stopped when it took over an account.
+    static func orphansStopped(by worker: WorkerProcess) -> Set<pid_t> {
+        // "… bot.pids=15242,15249 … stopped bots a dead worker left running on the account"
+        let line = worker.logText.split(separator: "\n")
+            .first { $0.contains("stopped bots a dead worker left running on the account") }
+        let pids = line?.split(separator: " ").first { $0.hasPrefix("bot.pids=") }?.dropFirst("bot.pids=".count)
+        return Set((pids ?? "").split(separator: ",").compactMap { pid_t($0) })
+    }
+
+    @Test("the broker holds each account's limits: per-consumer prefetch of limit + 1 on the group's background queues and the account's queue, 2 on the UI lane; no limit means all slots")
+    func prefetchPerAccount() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let options = Self.workerOptions(host: "h1", accounts: ["robot1:3", "robot2"], slots: 10)
+                _ = try workers.start("prefetch", options)
+                let robot1 = [
+                    "botyard.jobs.g1.high": 4, "botyard.jobs.g1.normal": 4, "botyard.jobs.g1.low": 4,
+                    "botyard.jobs.g1.high.ui": 2, "botyard.jobs.g1.normal.ui": 2, "botyard.jobs.g1.low.ui": 2,
+                    "botyard.account.h1.robot1": 4,
+                ]
+                // robot2 has no limit: all 10 slots of the worker.
+                let robot2 = [
+                    "botyard.jobs.g1.high": 11, "botyard.jobs.g1.normal": 11, "botyard.jobs.g1.low": 11,
+                    "botyard.jobs.g1.high.ui": 2, "botyard.jobs.g1.normal.ui": 2, "botyard.jobs.g1.low.ui": 2,
+                    "botyard.account.h1.robot2": 11,
+                ]
+                var seen: [[String: Int]] = []
+                try await waitUntil(timeout: .seconds(20)) {
+                    seen = try await TestBroker.prefetchByChannel(virtualHost: fleet.url.virtualHost)
+                    return seen.contains(robot1) && seen.contains(robot2)
+                }
+                #expect(seen.contains(robot1), "consumers by channel: \(seen)")
+                #expect(seen.contains(robot2), "consumers by channel: \(seen)")
+            }
         }
     }
 
@@ -116,7 +186,7 @@ struct AdmissionTests {
     func killedMidJob() async throws {
         try await Fleet.run(workers: 0) { fleet in
             let bot = try StampBot(folder: fleet.folder)
-            try await fleet.register(bot.bot("stamp", seconds: 3, laterSeconds: 0.2))
+            try await fleet.register(bot.bot("stamp", seconds: 60, laterSeconds: 0.2))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 var byID: [String: WorkerProcess] = [:]
                 for (name, host) in [("crash-a", "h1"), ("crash-b", "h2")] {
@@ -131,7 +201,10 @@ struct AdmissionTests {
                 let job = try await fleet.waitForJob(id, timeout: .seconds(30))
                 #expect(job.state == .succeeded && job.attempts == 2)
                 #expect(job.workerID != nil && job.workerID != victim)
+                #expect(bot.runs().filter { $0.jobID == id }.map(\.attempt) == [1, 2], "BOTYARD_ATTEMPT of each run")
                 #expect(try fleet.store.jobCounts()[.running, default: 0] == 0)
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.worker(victim)?.state == .lost }
+                // Nobody serves robot1 on the victim's host any more, so nothing stopped its bot (60 s).
                 for run in bot.runs() where isRunning(run.pid) { kill(-run.pid, SIGKILL) }
             }
         }
@@ -173,6 +246,21 @@ struct AdmissionTests {
 }
 
 extension Fleet {
+    /// A worker as `GET /v1/workers` shows it.
+    func worker(_ workerID: String) async throws -> WorkerStatus? {
+        try await api.send(.get, "/v1/workers").decode([WorkerStatus].self).first { $0.workerID == workerID }
+    }
+
+    /// The one of `workerIDs` that serves `account`, once every other one reports it stands by.
+    func leaseHolder(of account: String, among workerIDs: [String]) async throws -> String? {
+        var holders: [String] = []
+        for workerID in workerIDs {
+            guard let status = try await self.account(account, of: workerID) else { return nil }
+            if status.served { holders.append(workerID) }
+        }
+        return holders.count == 1 ? holders[0] : nil
+    }
+
     /// An account as the named worker's last heartbeat reported it.
     func account(_ name: String, of workerID: String) async throws -> AccountStatus? {
         try await api.send(.get, "/v1/workers").decode([WorkerStatus].self)

@@ -79,6 +79,37 @@ struct CorePathTests {
         }
     }
 
+    @Test("a dead job can be inspected with its state, reason and history; an id that is no dead job is answered 404 not_found")
+    func inspectDeadJob() async throws {
+        try await Fleet.run { fleet in
+            try await fleet.register(CreateBotRequest(name: "failing", argv: ["/bin/sh", "-c", "exit 3"],
+                                                      timeoutSeconds: 30,
+                                                      retry: .fixed(maxAttempts: 2, waitMilliseconds: 100)))
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "failing", group: "g1"))
+            #expect(try await fleet.waitForJob(id).state == .dead)
+
+            let response = try await fleet.api.send(.get, "/v1/dead/\(id)")
+            #expect(response.status == .ok)
+            let dead = try response.decode(JobSnapshot.self)
+            #expect(dead.id == id && dead.bot == "failing" && dead.state == .dead)
+            #expect(dead.attempts == 2 && dead.exitCode == 3)
+            #expect(dead.reason == "attempts exhausted (2 of 2); last: exit code 3")
+            let history = try #require(dead.history)
+            #expect(history.filter { $0.to == .running }.map(\.attempt) == [1, 2])
+            #expect(history.last?.to == .dead && history.last?.reason == dead.reason)
+
+            let succeeded = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))
+            #expect(try await fleet.waitForJob(succeeded).state == .succeeded)
+            for other: Int64 in [999_999, succeeded] {  // unknown, and not dead
+                let missing = try await fleet.api.send(.get, "/v1/dead/\(other)")
+                #expect(missing.status == .notFound)
+                let error = try missing.decode(APIErrorBody.self).error
+                #expect(error.code == "not_found" && error.message == "dead job \(other) does not exist")
+            }
+        }
+    }
+
     @Test("a bot past its timeout is killed with its whole process group and the attempt counts as failed")
     func timeout() async throws {
         try await Fleet.run { fleet in

@@ -2,11 +2,46 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
+import TestSupport
 import Testing
 import Worker
 
 @Suite("Worker shutdown")
 struct WorkerShutdownTests {
+    @Test("SIGTERM to a botyard-worker process: the short bot finishes, the long one runs until the deadline and is then stopped and handed back, and the worker exits")
+    func sigtermToWorkerProcess() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("short", seconds: 1))
+            try await fleet.register(bot.bot("long", seconds: 120))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let deadline = 3
+                let worker = try workers.start("leaving-process", AdmissionTests.workerOptions(
+                    host: "h1", accounts: ["robot1:2"]) + ["--shutdown-deadline", String(deadline)])
+                let short = try await fleet.submit(SubmitJobRequest(bot: "short", group: "g1"))
+                let long = try await fleet.submit(SubmitJobRequest(bot: "long", group: "g1"))
+                try await waitUntil(timeout: .seconds(30)) { Set(bot.runs().map(\.jobID)) == [short, long] }
+
+                let stopping = ContinuousClock.now
+                let sigtermAt = StampBot.EndWatch.now()
+                let exited = worker.stop(grace: .seconds(30))
+                let took = ContinuousClock.now - stopping
+                #expect(exited, "still running 30 s after SIGTERM")
+                // It waits for the long bot until its deadline, then gives the bot its 2 s termination grace at most.
+                #expect(took >= .seconds(deadline) && took < .seconds(deadline + 2 + 5), "exited \(took) after SIGTERM")
+
+                #expect(try await fleet.waitForJob(short).state == .succeeded)
+                let shortRun = try #require(bot.runs().first { $0.jobID == short })
+                #expect(shortRun.end.map { $0 > sigtermAt } == true, "the short bot did not run on past SIGTERM")
+                let handedBack = try await fleet.waitForJob(long) { $0.state == .queued }
+                #expect(handedBack.history?.last?.reason == "handed back to the queue by leaving-process at shutdown")
+                let longRun = try #require(bot.runs().first { $0.jobID == long })
+                #expect(longRun.end == nil, "the long bot was not stopped")
+                #expect(!isRunning(longRun.pid), "the long bot outlived its worker")
+            }
+        }
+    }
+
     @Test("on SIGTERM a worker lets short bots finish and hands the rest back when its deadline passes")
     func gracefulShutdown() async throws {
         try await Fleet.run(workers: 0) { fleet in

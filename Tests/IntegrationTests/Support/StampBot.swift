@@ -5,7 +5,8 @@ import Shared
 /// afterwards what ran at the same time, where, and in which order.
 ///
 /// argv: `/bin/sh stamp-bot.sh STAMPS SECONDS [SECONDS_ON_LATER_ATTEMPTS]`; each line is
-/// `start|end <ns> <job> <account> <attempt> <pid> <tag input>`.
+/// `start|end <ns> <job> <account> <attempt> <pid> <tag input>`. A bot killed with SIGKILL writes
+/// no end; while it lives it holds a lock that tells ``EndWatch`` when it died.
 struct StampBot: Sendable {
     let script: URL
     let stamps: URL
@@ -17,6 +18,9 @@ struct StampBot: Sendable {
         #!/bin/sh
         stamps=$1; seconds=$2
         if [ "$BOTYARD_ATTEMPT" != 1 ] && [ -n "$3" ]; then seconds=$3; fi
+        # Locked until this shell and its sleep are both gone, however they end.
+        exec 9> "$stamps.$$.lock"
+        flock 9
         line() { echo "$1 $(date +%s%N) $BOTYARD_JOB_ID $BOTYARD_ACCOUNT $BOTYARD_ATTEMPT $$ ${BOTYARD_INPUT_TAG:--}"; }
         line start >> "$stamps"
         sleep "$seconds"
@@ -30,6 +34,11 @@ struct StampBot: Sendable {
         CreateBotRequest(name: name, argv: ["/bin/sh", script.path, stamps.path, String(seconds)]
                              + (laterSeconds.map { [String($0)] } ?? []),
                          needsUI: needsUI, timeoutSeconds: 120, marks: marks)
+    }
+
+    /// The file whose lock the bot with `pid` holds for as long as any process of it lives.
+    func lock(of pid: pid_t) -> URL {
+        URL(fileURLWithPath: "\(stamps.path).\(pid).lock")
     }
 
     struct Run: Equatable, Sendable {

@@ -102,3 +102,32 @@ extension TestBroker {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension TestBroker {
+    /// A consumer as the management API lists it.
+    struct Consumer: Decodable {
+        struct Queue: Decodable { var name: String }
+        struct Channel: Decodable { var name: String }
+
+        var queue: Queue
+        var channel: Channel
+        var prefetchCount: Int
+
+        enum CodingKeys: String, CodingKey {
+            case queue
+            case channel = "channel_details"
+            case prefetchCount = "prefetch_count"
+        }
+    }
+
+    /// The consumers of a virtual host (`GET /api/consumers/<vhost>`), grouped by channel: for
+    /// each channel, the per-consumer prefetch of each queue it consumes (-1 for a queue it
+    /// consumes twice, so that no expectation matches that).
+    static func prefetchByChannel(virtualHost: String) async throws -> [[String: Int]] {
+        let listing = try await management(.get, "api/consumers/\(virtualHost)")
+        let consumers = try JSONDecoder().decode([Consumer].self, from: listing)
+        return Dictionary(grouping: consumers, by: \.channel.name).values.map { consumers in
+            Dictionary(consumers.map { ($0.queue.name, $0.prefetchCount) }, uniquingKeysWith: { _, _ in -1 })
+        }
+    }
+}

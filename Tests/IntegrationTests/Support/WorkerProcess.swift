@@ -10,7 +10,11 @@ final class WorkerProcess: @unchecked Sendable {
     let log: URL
     private let process: Process
 
-    /// Starts `botyard-worker` with the given options (URL, id, log level and heartbeat added).
+    /// Starts `botyard-worker` with the given options (URL, id, log level, heartbeat, work
+    /// directory, and a shutdown deadline of 1 s unless `options` name one, added).
+    ///
+    /// The short deadline lets a worker stop its bots and exit well before ``stop(grace:)`` would
+    /// kill it, so that stopping a worker never leaves its bots behind.
     init(url: AMQPURL, workerID: String, folder: URL, options: [String]) throws {
         self.workerID = workerID
         log = folder.appendingPathComponent("\(workerID).log")
@@ -20,7 +24,8 @@ final class WorkerProcess: @unchecked Sendable {
         process.executableURL = Self.binaries.appendingPathComponent("botyard-worker")
         process.arguments = ["--amqp-url", url.urlWithPassword, "--worker-id", workerID, "--log-level", "info",
                              "--heartbeat-interval", "1", "--termination-grace", "2",
-                             "--work-directory", folder.appendingPathComponent("work").path] + options
+                             "--work-directory", Self.workDirectory(in: folder).path]
+            + (options.contains("--shutdown-deadline") ? [] : ["--shutdown-deadline", "1"]) + options
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -38,13 +43,20 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL if it is still there after `grace`.
-    func stop(grace: Duration = .seconds(15)) {
-        guard isRunning(pid) else { return waitForExit() }
+    /// - Returns: whether it exited on its own, before `grace` was up.
+    @discardableResult
+    func stop(grace: Duration = .seconds(15)) -> Bool {
+        guard isRunning(pid) else {
+            waitForExit()
+            return true
+        }
         Foundation.kill(pid, SIGTERM)
         let deadline = ContinuousClock.now + grace
         while isRunning(pid) && ContinuousClock.now < deadline { usleep(20_000) }
-        if isRunning(pid) { Foundation.kill(pid, SIGKILL) }
+        let exited = !isRunning(pid)
+        if !exited { Foundation.kill(pid, SIGKILL) }
         waitForExit()
+        return exited
     }
 
     /// Reaps the child with `waitpid` (Foundation's own wait was seen to miss exits).
@@ -53,13 +65,19 @@ final class WorkerProcess: @unchecked Sendable {
         while waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
     }
 
+    /// Where worker processes started in `folder` keep their attempt folders (and so the
+    /// `BOTYARD_OUTPUT` of every bot they start).
+    static func workDirectory(in folder: URL) -> URL {
+        folder.appendingPathComponent("work")
+    }
+
     /// The folder of the test binary, where SwiftPM also puts the executables.
     static let binaries: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         .deletingLastPathComponent()
 }
 
 /// Runs `body` with the worker processes it starts, and stops every one of them afterwards,
-/// also when `body` throws.
+/// also when `body` throws; then kills whatever bot they left running (``LeftoverBots``).
 final class WorkerProcesses: @unchecked Sendable {
     // @unchecked: guarded by `lock`.
     private var started: [WorkerProcess] = []
@@ -80,7 +98,11 @@ final class WorkerProcesses: @unchecked Sendable {
 
     static func with<T>(url: AMQPURL, folder: URL, _ body: (WorkerProcesses) async throws -> T) async throws -> T {
         let processes = WorkerProcesses(url: url, folder: folder)
-        defer { for worker in processes.lock.withLock({ processes.started }) { worker.stop(grace: .seconds(5)) } }
+        defer {
+            for worker in processes.lock.withLock({ processes.started }) { worker.stop(grace: .seconds(10)) }
+            let leftovers = LeftoverBots.kill(under: WorkerProcess.workDirectory(in: folder))
+            if !leftovers.isEmpty { print("killed bots left running after the workers stopped: \(leftovers)") }
+        }
         return try await body(processes)
     }
 }
