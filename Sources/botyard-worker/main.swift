@@ -33,7 +33,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "Slots the license allows.")
     var licensedSlots: Int?
 
-    @Option(help: "Folder for per-attempt logs and output files.")
+    @Option(help: "Folder for per-attempt logs and output files, and the records of running bots that a worker taking an account over reads (the same for every worker of a host).")
     var workDirectory: String = "botyard-work"
 
     @Option(help: "Seconds between SIGTERM and SIGKILL when a bot is stopped.")

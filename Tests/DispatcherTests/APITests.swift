@@ -37,6 +37,23 @@ struct APITests {
         }
     }
 
+    @Test("a store that fails answers reads and writes with 503 store_unavailable in JSON, never a bare 500")
+    func storeUnavailable() async throws {
+        try await withRouter { client, store in
+            #expect(try await client.send(.post, "/v1/bots", Self.bot).status == .created)
+            let created = try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#).decode(JobCreated.self)
+            try await store.database.write { try $0.execute(sql: "DROP TABLE job_history") }
+
+            for (method, path, body) in [(HTTPRequest.Method.get, "/v1/jobs/\(created.id)", nil),
+                                         (.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#)] {
+                let response = try await client.send(method, path, body)
+                #expect(response.status == .serviceUnavailable, "\(method) \(path)")
+                let error = try response.decode(APIErrorBody.self).error
+                #expect(error.code == "store_unavailable" && error.message.contains("no such table: job_history"))
+            }
+        }
+    }
+
     @Test("bad input gets a JSON error with a stable code and stores nothing",
           arguments: [
             (#"{"bot": "echo", "group": "g1""#, 400, "malformed_json"),

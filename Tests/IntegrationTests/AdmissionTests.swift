@@ -231,7 +231,7 @@ struct AdmissionTests {
                     }
                 }
                 try await waitUntil(timeout: .seconds(30)) { try fleet.store.jobCounts()[.queued, default: 0] == ids.count }
-                FileManager.default.createFile(atPath: go.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: go.path, contents: nil)
                 for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(120)).state == .succeeded) }
             }
             let starts = bot.runs().map(\.tag)

@@ -69,7 +69,7 @@ struct CorePathTests {
             let listed = try await fleet.api.send(.get, "/v1/dead").decode([JobSnapshot].self)
             #expect(listed.map(\.id) == [id])
 
-            FileManager.default.createFile(atPath: fix, contents: nil)
+            _ = FileManager.default.createFile(atPath: fix, contents: nil)
             let response = try await fleet.api.send(.post, "/v1/dead/\(id)/requeue")
             #expect(response.status == .created)
             let fresh = try response.decode(JobCreated.self).id

@@ -16,7 +16,7 @@ struct OrphanReaperTests {
     func withReaper(_ body: (OrphanReaper, URL) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-reaper-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await body(OrphanReaper(workDirectory: folder), folder)
+        try await body(OrphanReaper(workDirectory: folder, host: "h1"), folder)
     }
 
     @Test("a bot recorded on an account is killed with its process group when the account is taken over")
@@ -37,7 +37,7 @@ struct OrphanReaperTests {
             let other = try sleeper(in: folder)
             let identity = try #require(OrphanReaper.identity(of: other.pid))
             for (account, recorded) in [("a", "another-boot " + identity.split(separator: " ")[1]), ("b", identity + "0")] {
-                let folder = folder.appendingPathComponent("accounts/\(account)/running")
+                let folder = folder.appendingPathComponent("accounts/h1/\(account)/running")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try Data(recorded.utf8).write(to: folder.appendingPathComponent(String(other.pid)))
                 #expect(reaper.reap(account: account).isEmpty)

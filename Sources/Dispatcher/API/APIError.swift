@@ -42,7 +42,7 @@ struct APIError: Error, HTTPResponseError {
 
     static func storeUnavailable(_ error: any Error) -> APIError {
         APIError(status: .serviceUnavailable, code: "store_unavailable",
-                 message: "the job store cannot be written right now; nothing was changed (\(error))")
+                 message: "the job store cannot be used right now; nothing was changed (\(error))")
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -5,6 +5,7 @@ import Shared
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal,
                  robotQueueSignal: WakeSignal) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: StoreErrorMiddleware())
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])
     }

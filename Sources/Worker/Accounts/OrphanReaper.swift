@@ -11,11 +11,12 @@ import Glibc
 /// holds the bot's pid, the boot it started in and its start time in that boot, so that a
 /// recycled pid — also after a reboot — is never taken for the bot.
 struct OrphanReaper: Sendable {
-    /// `<work directory>/accounts`.
+    /// `<work directory>/accounts/<host>`: workers that may take over each other's accounts on a
+    /// host share their work directory; the host keeps apart the accounts of two hosts that do.
     let directory: URL
 
-    init(workDirectory: URL) {
-        directory = workDirectory.appendingPathComponent("accounts", isDirectory: true)
+    init(workDirectory: URL, host: String) {
+        directory = workDirectory.appendingPathComponent("accounts/\(host)", isDirectory: true)
     }
 
     func record(pid: pid_t, account: String) {

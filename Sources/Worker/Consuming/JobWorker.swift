@@ -26,7 +26,7 @@ final class JobWorker: Service {
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.runner = BotRunner(workDirectory: configuration.workDirectory,
+        self.runner = BotRunner(workDirectory: configuration.workDirectory, host: configuration.host,
                                 terminationGrace: configuration.terminationGrace)
         self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
         self.gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,

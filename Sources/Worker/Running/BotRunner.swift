@@ -15,11 +15,11 @@ struct BotRunner: Sendable {
 
     static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "TMPDIR", "TZ", "DISPLAY"]
 
-    init(workDirectory: URL, terminationGrace: Duration,
+    init(workDirectory: URL, host: String = "local", terminationGrace: Duration,
          environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
-        self.orphans = OrphanReaper(workDirectory: workDirectory)
+        self.orphans = OrphanReaper(workDirectory: workDirectory, host: host)
         self.inheritedEnvironment = environment.filter { Self.inheritedVariables.contains($0.key) }
         if inheritedEnvironment["PATH"] == nil { inheritedEnvironment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
     }

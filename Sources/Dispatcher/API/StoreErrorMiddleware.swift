@@ -1,0 +1,14 @@
+import Hummingbird
+
+/// Answers any request that the store failed (a read as much as a write) with the JSON
+/// `503 store_unavailable` error, rather than a bare 500.
+struct StoreErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as StoreError {
+            throw APIError.storeUnavailable(error)
+        }
+    }
+}
