@@ -99,11 +99,12 @@ final class JobWorker: Service {
         for consumer in consumers.close() { try? await consumer.cancel() }
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.shutdownDeadline
-        while gate.admitted > 0 && clock.now < deadline {
+        // A broken connection cancels this task: its jobs are being handed back already.
+        while gate.admitted > 0 && clock.now < deadline && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
         }
         running.stopAll(.shutdown)
-        while gate.admitted > 0 {
+        while gate.admitted > 0 && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
