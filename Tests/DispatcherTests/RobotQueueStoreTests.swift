@@ -209,8 +209,11 @@ struct RobotQueueStoreTests {
             let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
             try store.markPublished(try store.outbox(limit: 10), at: start)
             #expect(try store.job(id: job.id)?.state == .queued)
-            // Heartbeats every 5 s: still active after 15 s, lost after that.
+            // Heartbeats every 5 s: still active after 15 s, lost after that — judged only while
+            // heartbeats come in, unlike after a dispatcher restart, when every worker looks silent.
             #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(14.9)) == 0)
+            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 0)
+            _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h2")], random: { 0 }, at: start.addingTimeInterval(16))
             #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 1)
             let back = try #require(try store.job(id: job.id))
             #expect(back.state == .pending && back.reason == "robot queue: host h1 was lost before the launch started")
@@ -229,6 +232,34 @@ struct RobotQueueStoreTests {
             let stale = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "old",
                                  workerID: "w-h1", host: "h1", account: "robot1")
             #expect(try store.apply(stale, random: 0) == .ignored("superseded message of attempt 1; attempt 2 is under way"))
+            let stop = try #require(try store.outbox(limit: 10).last)
+            #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
+                == ControlMessage(command: .stopRun, jobID: job.id, runID: "old"))
+            // Even once the job has ended, a copy that starts is stopped.
+            _ = try store.cancel(jobID: job.id, reason: "done with it")
+            let late = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "late",
+                                workerID: "w-h1", host: "h1", account: "robot1")
+            #expect(try store.apply(late, random: 0) == .ignored("job was cancelled; told worker w-h1 to stop it"))
+            let cancelled = try #require(try store.outbox(limit: 10).last)
+            #expect(cancelled.routingKey == Topology.controlRoutingKey(workerID: "w-h1"))
+        }
+    }
+
+    @Test("a launch dispatched to an account its host no longer serves goes back to the robot queue")
+    func accountNoLongerServed() async throws {
+        try await withTemporaryStore { store, _ in
+            let start = Date()
+            try store.saveBot(Self.bot)
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
+                                     at: start)
+            let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
+            // The worker restarts without the account.
+            var without = Self.heartbeat()
+            without.accounts = [AccountStatus(name: "robot9", limit: 1)]
+            _ = try store.apply([], heartbeats: [without], random: { 0 }, at: start.addingTimeInterval(1))
+            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(1)) == 1)
+            #expect(try store.job(id: job.id)?.reason == "robot queue: account robot1 is no longer served on host h1")
         }
     }
 }

@@ -245,6 +245,24 @@ struct StoreTests {
         }
     }
 
+    @Test("a copy of a finished job's message that starts is stopped: the job never runs again")
+    func copyOfFinishedJob() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try submitted(store)
+            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
+            _ = try store.apply(event(.finished, job: job.id, attempt: 1, run: "original",
+                                      outcome: JobOutcome(result: .succeeded, reason: "exit code 0")), random: 0)
+            // Its worker's ack was lost: the broker delivers the message again.
+            let again = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "again",
+                                 workerID: "w2", host: "h2", account: nil)
+            #expect(try store.apply(again, random: 0) == .ignored("job is succeeded; told worker w2 to stop the copy"))
+            let stop = try #require(try store.outbox(limit: 10).last)
+            #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
+                == ControlMessage(command: .stopRun, jobID: job.id, runID: "again"))
+            #expect(try store.job(id: job.id)?.state == .succeeded)
+        }
+    }
+
     @Test("a second copy of the running attempt's message is not a rerun, and is stopped")
     func duplicatePublish() async throws {
         try await withTemporaryStore { store, _ in

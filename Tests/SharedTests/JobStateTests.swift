@@ -32,11 +32,12 @@ struct JobStateTests {
         #expect(JobState.retrying.canTransition(to: .dead))
     }
 
-    @Test("a running job goes back to the queue only when its worker hands it back; never to pending or rejected")
+    @Test("a running job goes back to the queue only when its worker hands it back, to pending only as a targeted launch back in the robot queue; never to rejected")
     func noWayBack() {
         #expect(JobState.running.canTransition(to: .queued))
         #expect(!JobState.retrying.canTransition(to: .queued))
-        #expect(!JobState.running.canTransition(to: .pending))
+        #expect(JobState.running.canTransition(to: .pending) && JobState.queued.canTransition(to: .pending))
+        #expect(!JobState.retrying.canTransition(to: .pending))
         #expect(!JobState.queued.canTransition(to: .rejected))
     }
 }

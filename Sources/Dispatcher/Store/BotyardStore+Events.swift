@@ -31,11 +31,11 @@ extension BotyardStore {
             }
             let results = try events.map { try apply($0, random: random(), at: now, in: db) }
             for (event, result) in zip(events, results) where event.kind == .finished && result != .duplicate {
-                guard let account = event.account,
-                      let group = try String.fetchOne(db, sql: "SELECT \"group\" FROM jobs WHERE id = ?",
-                                                      arguments: [event.jobID])
+                guard let account = event.account, let job = try JobRecord.fetchOne(db, key: event.jobID),
+                      // A launch for the account that will retry keeps its place there.
+                      !(job.state == .retrying && job.account != nil)
                 else { continue }
-                try Self.markRobotQueueDue(group: group, host: event.host, accounts: [account], in: db)
+                try Self.markRobotQueueDue(group: job.group, host: event.host, accounts: [account], in: db)
             }
             return results
         }
@@ -95,7 +95,6 @@ extension BotyardStore {
             try stopIt()
             return .ignored("job was cancelled; told worker \(event.workerID) to stop it")
         }
-        guard job.state.canTransition(to: .running) else { return .ignored("job is \(job.state.rawValue)") }
         func stopThisRun(_ why: String) throws {
             try Self.enqueueControl(.init(command: .stopRun, jobID: jobID, runID: event.runID),
                                     routingKey: Topology.controlRoutingKey(workerID: event.workerID), at: now, in: db)
@@ -103,6 +102,13 @@ extension BotyardStore {
             try Self.transition(&job, to: job.state, attempt: job.attempts,
                                 reason: "\(why) started on \(event.workerID); told it to stop", at: now, in: db)
         }
+        if job.state.isTerminal {
+            // A copy of a message from before the job ended (its host was lost and it ran
+            // elsewhere, say): it must not run again.
+            try stopThisRun("a copy of attempt \(event.envelopeAttempt)'s message of this \(job.state.rawValue) job")
+            return .ignored("job is \(job.state.rawValue); told worker \(event.workerID) to stop the copy")
+        }
+        guard job.state.canTransition(to: .running) else { return .ignored("job is \(job.state.rawValue)") }
         guard event.envelopeAttempt >= job.dispatchedAttempt else {
             // A redelivered copy of a message whose attempt was already judged (its worker's ack was
             // lost), or a launch's message to a host that was lost before it started: the bot would

@@ -92,10 +92,14 @@ extension BotyardStore {
         try requeueTargeted(&job, reason: reason, at: now, in: db)
     }
 
-    /// Targeted launches dispatched to a host where no worker of their group is left (all lost)
-    /// before they started go back to the robot queue: due, so that they are tried again after
-    /// their wait, on another host serving the account if they name none. Their message is
-    /// superseded: a copy that starts when the host comes back does not count.
+    /// Targeted launches dispatched to a host that cannot start them any more — every worker of
+    /// their group there is lost, or none of them serves the account at all — before they
+    /// started go back to the robot queue: due, so that they are tried again after their wait, on
+    /// another host serving the account if they name none. Their message is superseded: a copy
+    /// that starts should the host come back is stopped.
+    ///
+    /// Judged only while heartbeats come in (some worker is active): after a dispatcher restart or
+    /// a broker outage every worker looks silent until its heartbeats are read again.
     ///
     /// - Returns: how many went back.
     public func returnLaunchesOfLostHosts(at now: Date = Date()) throws -> Int {
@@ -106,15 +110,17 @@ extension BotyardStore {
                 """).fetchAll(db)
             guard !stranded.isEmpty else { return 0 }
             let workers = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
+            guard workers.contains(where: { $0.state == .active }) else { return 0 }
             var returned = 0
             for var job in stranded {
                 let host = job.dispatchHost!
-                let there = workers.filter { $0.group == job.group && $0.host == host }
-                guard there.allSatisfy({ $0.state == .lost }) else { continue }
+                let there = workers.filter { $0.group == job.group && $0.host == host && $0.state != .lost }
+                guard !there.contains(where: { $0.accounts.contains { $0.name == job.account } }) else { continue }
                 try OutboxRecord.filter(Column("jobID") == job.id! && Column("kind") == OutboxRecord.Kind.dispatch.rawValue)
                     .deleteAll(db)
-                try requeueTargeted(&job, reason: "host \(host) was lost before the launch started", due: true, at: now,
-                                    in: db)
+                let why = there.isEmpty ? "host \(host) was lost before the launch started"
+                    : "account \(job.account!) is no longer served on host \(host)"
+                try requeueTargeted(&job, reason: why, due: true, at: now, in: db)
                 returned += 1
             }
             return returned
@@ -127,6 +133,7 @@ extension BotyardStore {
                                  in db: Database) throws {
         var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1))
         job.dispatchedAttempt += 1
+        job.dispatchHost = nil  // it holds no account while it waits
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
         if entry.attempts >= entry.maxAttempts {

@@ -83,14 +83,17 @@ public struct AMQPChannel: Sendable {
 
     /// Starts consuming `queue` with manual acknowledgement.
     ///
-    /// - Parameter exclusive: refuse other consumers of this queue while this one lives.
-    public func consume(queue: String, exclusive: Bool = false, arguments: AMQPTable = [:]) async throws
-        -> AMQPConsumer
-    {
+    /// - Parameters:
+    ///   - prefetch: this consumer's prefetch (`basic.qos` sent with the `basic.consume`, in one
+    ///     step, so that no other consumer of the channel can be set up in between).
+    ///   - exclusive: refuse other consumers of this queue while this one lives.
+    public func consume(queue: String, prefetch: UInt16? = nil, exclusive: Bool = false,
+                        arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
         let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
         let tag = try await connection.perform { [number] core in
-            try core.consume(channel: number, queue: queue, exclusive: exclusive, arguments: arguments,
-                             continuation: continuation)
+            if let prefetch { try core.setPrefetch(channel: number, count: prefetch, global: false) }
+            return try core.consume(channel: number, queue: queue, exclusive: exclusive, arguments: arguments,
+                                    continuation: continuation)
         }
         return AMQPConsumer(tag: tag, queue: queue, channel: self, deliveries: stream)
     }

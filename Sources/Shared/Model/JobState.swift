@@ -38,6 +38,9 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
         // A worker shutting down handed the job back to its queue.
         case (.running, .queued), (.paused, .queued): return true
         case (.running, .retrying), (.paused, .retrying): return true
+        // A targeted launch went back to the robot queue: its runtime failed to start on the
+        // account, or its host was lost before it started.
+        case (.running, .pending), (.queued, .pending): return true
         case (_, .succeeded), (_, .failed), (_, .dead), (_, .cancelled): return true
         case (.pending, .rejected): return true
         default: return false

@@ -76,6 +76,16 @@ struct AccountServer: Sendable {
     /// fails (throws, once this account's jobs have been handed back).
     private func consume() async throws {
         let channel = try await connection.openChannel()
+        do {
+            try await consume(on: channel)
+        } catch {
+            await channel.close()
+            throw error
+        }
+        await channel.close()  // every delivery taken on it is settled by now
+    }
+
+    private func consume(on channel: AMQPChannel) async throws {
         var started: [(queue: String, prefetch: Int, consumer: AMQPConsumer)] = []
         for queue in queues {
             guard let consumer = try await subscribe(queue.name, prefetch: queue.prefetch, on: channel) else {
@@ -102,7 +112,9 @@ struct AccountServer: Sendable {
                                     jobs.addTask { await handle(delivery) }
                                 }
                                 consumer = nil
-                            } catch let error as AMQPError where error.code == .consumerCancelled && isAccepting() {
+                            } catch let error as AMQPError where error.code == .consumerCancelled {
+                                // The jobs taken from it run on; during a drain it is not replaced.
+                                guard isAccepting() else { break }
                                 logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
                                     "amqp.queue": "\(queue)", "error": "\(error)",
                                 ])
@@ -122,8 +134,7 @@ struct AccountServer: Sendable {
         } else {
             try await TopologyDeclarer.declareJobQueues(group: configuration.group, on: channel)
         }
-        try await channel.setPrefetch(count: UInt16(prefetch))
-        let consumer = try await channel.consume(queue: queue)
+        let consumer = try await channel.consume(queue: queue, prefetch: UInt16(prefetch))
         guard consumers.add(consumer) else {
             try? await consumer.cancel()
             return nil

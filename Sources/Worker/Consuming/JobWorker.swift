@@ -104,7 +104,10 @@ final class JobWorker: Service {
             try? await Task.sleep(for: .milliseconds(100))
         }
         running.stopAll(.shutdown)
-        while gate.admitted > 0 && !Task.isCancelled {
+        // Stopped bots exit within their grace; a report that cannot get out (a blocked broker)
+        // must not hold the worker up for ever.
+        let settled = clock.now + configuration.terminationGrace + .seconds(10)
+        while gate.admitted > 0 && clock.now < settled && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
