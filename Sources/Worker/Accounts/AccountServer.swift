@@ -43,12 +43,14 @@ struct AccountServer: Sendable {
                 "bot.pids": "\(orphaned.map(String.init).joined(separator: ","))",
             ])
         }
+        var failures = 0
         while isAccepting() {
             do {
-                try await consume()
+                try await consume(declaringJobQueues: failures > 0)
                 return
             } catch let error as AMQPError where connection.isOpen {
                 setServed(false)
+                failures += 1
                 logger.error("the account's channel failed; its jobs were handed back; consuming again", metadata: [
                     "error": "\(error)",
                 ])
@@ -74,10 +76,10 @@ struct AccountServer: Sendable {
 
     /// Consumes on a new channel until shutdown cancels the consumers (returns) or the channel
     /// fails (throws, once this account's jobs have been handed back).
-    private func consume() async throws {
+    private func consume(declaringJobQueues: Bool) async throws {
         let channel = try await connection.openChannel()
         do {
-            try await consume(on: channel)
+            try await consume(on: channel, declaringJobQueues: declaringJobQueues)
         } catch {
             await channel.close()
             throw error
@@ -85,10 +87,12 @@ struct AccountServer: Sendable {
         await channel.close()  // every delivery taken on it is settled by now
     }
 
-    private func consume(on channel: AMQPChannel) async throws {
+    private func consume(on channel: AMQPChannel, declaringJobQueues: Bool) async throws {
         var started: [(queue: String, prefetch: Int, consumer: AMQPConsumer)] = []
         for queue in queues {
-            guard let consumer = try await subscribe(queue.name, prefetch: queue.prefetch, on: channel) else {
+            guard let consumer = try await subscribe(queue.name, prefetch: queue.prefetch, on: channel,
+                                                     declaringJobQueues: declaringJobQueues && started.isEmpty)
+            else {
                 for other in started { try? await other.consumer.cancel() }
                 return
             }
@@ -118,7 +122,8 @@ struct AccountServer: Sendable {
                                 logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
                                     "amqp.queue": "\(queue)", "error": "\(error)",
                                 ])
-                                consumer = try await subscribe(queue, prefetch: prefetch, on: channel)
+                                consumer = try await subscribe(queue, prefetch: prefetch, on: channel,
+                                                               declaringJobQueues: true)
                             }
                         }
                     }
@@ -127,11 +132,14 @@ struct AccountServer: Sendable {
         }
     }
 
-    /// Declares `queue` (it may have been deleted) and consumes it; nil once shutdown has begun.
-    private func subscribe(_ queue: String, prefetch: Int, on channel: AMQPChannel) async throws -> AMQPConsumer? {
+    /// Consumes `queue`; nil once shutdown has begun. The account's queue is declared first, and
+    /// the group's job queues when `declaringJobQueues` (they may have been deleted; the worker
+    /// declared them when it connected).
+    private func subscribe(_ queue: String, prefetch: Int, on channel: AMQPChannel,
+                           declaringJobQueues: Bool) async throws -> AMQPConsumer? {
         if queue == Topology.accountQueue(host: configuration.host, account: account.name) {
             try await TopologyDeclarer.declareAccountQueue(host: configuration.host, account: account.name, on: channel)
-        } else {
+        } else if declaringJobQueues {
             try await TopologyDeclarer.declareJobQueues(group: configuration.group, on: channel)
         }
         let consumer = try await channel.consume(queue: queue, prefetch: UInt16(prefetch))
