@@ -231,12 +231,7 @@ extension CorePathTests {
             let forged = JobEnvelope(jobID: id, attempt: 1, maxAttempts: 3, bot: BotDefinition(name: "quick", argv: []),
                                      group: "g1", priority: .normal, environment: "prod", inputs: [:], account: nil,
                                      timeoutSeconds: 30, submittedAt: Date())
-            let connection = try await AMQPConnection.connect(to: fleet.url, name: "forger", logger: Fleet.logger)
-            let channel = try await connection.openChannel()
-            try await channel.enableConfirms()
-            try await channel.publish(AMQPMessage(exchange: Topology.jobsExchange, routingKey: forged.routingKey,
-                                                  body: try JSONCodec.encode(forged), messageID: forged.messageID))
-            await connection.close()
+            try await publish(forged, to: fleet.url)
             let job = try await fleet.waitForJob(id, timeout: .seconds(10))
             #expect(job.state == .dead)
             #expect(job.reason?.hasSuffix("bot quick cannot run: argv must name a program") == true)
@@ -256,12 +251,7 @@ extension CorePathTests {
             let copy = JobEnvelope(jobID: id, attempt: 1, maxAttempts: 3, bot: try #require(try fleet.store.bot(named: "stamp")),
                                    group: "g1", priority: .normal, environment: "prod", inputs: [:], account: nil,
                                    timeoutSeconds: 120, submittedAt: Date())
-            let connection = try await AMQPConnection.connect(to: fleet.url, name: "duplicator", logger: Fleet.logger)
-            let channel = try await connection.openChannel()
-            try await channel.enableConfirms()
-            try await channel.publish(AMQPMessage(exchange: Topology.jobsExchange, routingKey: copy.routingKey,
-                                                  body: try JSONCodec.encode(copy), messageID: copy.messageID))
-            await connection.close()
+            try await publish(copy, to: fleet.url)
 
             let job = try await fleet.waitForJob(id, timeout: .seconds(30))
             #expect(job.state == .succeeded && job.attempts == 1)
@@ -275,6 +265,16 @@ extension CorePathTests {
             }
         }
     }
+}
+
+/// Publishes a job message of the test's making to `botyard.jobs`, confirmed, on a connection of its own.
+func publish(_ envelope: JobEnvelope, to url: AMQPURL) async throws {
+    let connection = try await AMQPConnection.connect(to: url, name: "test publisher", logger: Fleet.logger)
+    let channel = try await connection.openChannel()
+    try await channel.enableConfirms()
+    try await channel.publish(AMQPMessage(exchange: Topology.jobsExchange, routingKey: envelope.routingKey,
+                                          body: try JSONCodec.encode(envelope), messageID: envelope.messageID))
+    await connection.close()
 }
 
 /// A job parked in `botyard.dead`, with the reason the dispatcher gave.
