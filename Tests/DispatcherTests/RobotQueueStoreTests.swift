@@ -13,6 +13,20 @@ struct RobotQueueStoreTests {
                         accounts: [AccountStatus(name: "robot1", limit: 1)], slots: 4, running: 0, intervalSeconds: 5)
     }
 
+    /// A store with the UI bot, where a worker of g1 on h1 serving robot1 sent its first heartbeat at `start`.
+    func withServedAccount(_ body: (BotyardStore, Date) throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            let start = Date()
+            try store.saveBot(Self.bot)
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+            try body(store, start)
+        }
+    }
+
+    static func storeCredential(in store: BotyardStore, account: String, at time: Date = Date()) throws {
+        try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: account, at: time)
+    }
+
     static func launch(wait: Int = 10, maxAttempts: Int = 3) -> SubmitJobRequest {
         SubmitJobRequest(bot: "ui-bot", group: "g1", account: "robot1", host: "h1",
                          robotQueue: RobotQueuePolicy(waitSeconds: wait, maxAttempts: maxAttempts))
@@ -20,10 +34,7 @@ struct RobotQueueStoreTests {
 
     @Test("a launch that cannot start waits with its reason; it is tried again only after an event and its wait")
     func waitsForEventAndWait() async throws {
-        try await withTemporaryStore { store, _ in
-            let start = Date()
-            try store.saveBot(Self.bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+        try await withServedAccount { store, start in
             let job = try store.submit(Self.launch(), bot: Self.bot, at: start)
             #expect(job.state == .pending && job.reason == "robot queue: missing credentials for account robot1 on h1")
             let entry = try #require(try store.robotQueue().first)
@@ -34,8 +45,7 @@ struct RobotQueueStoreTests {
             #expect(try store.retryRobotQueue(at: start.addingTimeInterval(60)) == RobotQueuePass())
             #expect(try store.robotQueue().first?.attempts == 1)
             // An event before the wait is over: tried once the wait is over, not sooner.
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
-                                     at: start.addingTimeInterval(1))
+            try Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
             let early = try #require(try store.retryRobotQueue(at: start.addingTimeInterval(5)).nextTry)
             #expect(abs(early.timeIntervalSince(start) - 10) < 0.001)  // stored to the millisecond
             #expect(try store.robotQueue().first?.attempts == 1)
@@ -131,17 +141,12 @@ struct RobotQueueStoreTests {
 
     @Test("an event for another account leaves an entry's tries alone")
     func eventsAreScoped() async throws {
-        try await withTemporaryStore { store, _ in
-            let start = Date()
-            try store.saveBot(Self.bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+        try await withServedAccount { store, start in
             let job = try store.submit(Self.launch(wait: 0), bot: Self.bot, at: start)
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot2",
-                                     at: start)
+            try Self.storeCredential(in: store, account: "robot2", at: start)
             #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)) == RobotQueuePass())
             #expect(try store.robotQueue().first?.attempts == 1)
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
-                                     at: start)
+            try Self.storeCredential(in: store, account: "robot1", at: start)
             #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)).dispatched == 1)
             #expect(try store.job(id: job.id)?.state == .pending)
         }
@@ -159,7 +164,7 @@ struct RobotQueueStoreTests {
             }
             #expect(again.state == .dead && again.reason == "robot queue: gave up after 1 try; last: host h1 is not active")
             _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1")
+            try Self.storeCredential(in: store, account: "robot1")
             guard case .requeued(let third) = try store.requeueDead(jobID: again.id, initiator: "ops") else {
                 Issue.record("not requeued")
                 return
@@ -171,14 +176,10 @@ struct RobotQueueStoreTests {
 
     @Test("a new launch does not overtake an earlier one that an event made due: it waits behind it, using no try")
     func keepsOrder() async throws {
-        try await withTemporaryStore { store, _ in
-            let start = Date()
-            try store.saveBot(Self.bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+        try await withServedAccount { store, start in
             let first = try store.submit(Self.launch(wait: 10), bot: Self.bot, at: start)
             // The credentials arrive: the first launch is due, but its wait is not over yet.
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
-                                     at: start.addingTimeInterval(1))
+            try Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
             let second = try store.submit(Self.launch(wait: 10), bot: Self.bot, at: start.addingTimeInterval(2))
             #expect(second.state == .pending)
             #expect(second.reason == "robot queue: behind job \(first.id), an earlier launch for account robot1 that is tried first")
@@ -200,12 +201,8 @@ struct RobotQueueStoreTests {
 
     @Test("a launch dispatched to a host that is lost before it starts goes back to the robot queue, its message superseded")
     func lostHostReturnsLaunch() async throws {
-        try await withTemporaryStore { store, _ in
-            let start = Date()
-            try store.saveBot(Self.bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
-                                     at: start)
+        try await withServedAccount { store, start in
+            try Self.storeCredential(in: store, account: "robot1", at: start)
             let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
             try store.markPublished(try store.outbox(limit: 10), at: start)
             #expect(try store.job(id: job.id)?.state == .queued)
@@ -247,12 +244,8 @@ struct RobotQueueStoreTests {
 
     @Test("a launch dispatched to an account its host no longer serves goes back to the robot queue")
     func accountNoLongerServed() async throws {
-        try await withTemporaryStore { store, _ in
-            let start = Date()
-            try store.saveBot(Self.bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
-            try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: "robot1",
-                                     at: start)
+        try await withServedAccount { store, start in
+            try Self.storeCredential(in: store, account: "robot1", at: start)
             let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
             // The worker restarts without the account.
             var without = Self.heartbeat()

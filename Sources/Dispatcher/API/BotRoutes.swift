@@ -15,11 +15,7 @@ struct BotRoutes {
         let bot = try await JSONResponse.decode(CreateBotRequest.self, from: request).definition
         let problems = bot.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        do {
-            try store.saveBot(bot)
-        } catch {
-            throw APIError.storeUnavailable(error)
-        }
+        try store.saveBot(bot)
         return try JSONResponse.make(bot, status: .created)
     }
 

@@ -27,13 +27,7 @@ struct DeadJobRoutes {
 
     @Sendable func requeue(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try JobRoutes.jobID(context)
-        let result: RequeueResult
-        do {
-            result = try store.requeueDead(jobID: id, initiator: "api")
-        } catch {
-            throw APIError.storeUnavailable(error)
-        }
-        switch result {
+        switch try store.requeueDead(jobID: id, initiator: "api") {
         case .requeued(let job):
             relaySignal.notify()
             var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)

@@ -20,11 +20,7 @@ struct GroupRoutes {
         var problems = settings.problems
         if !Names.isValidGroup(name) { problems.insert(Names.groupRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        do {
-            try store.saveGroup(name, settings: settings)
-        } catch {
-            throw APIError.storeUnavailable(error)
-        }
+        try store.saveGroup(name, settings: settings)
         let group = try store.groups().first { $0.name == name }
         return try JSONResponse.make(group)
     }

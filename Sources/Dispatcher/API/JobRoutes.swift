@@ -22,12 +22,7 @@ struct JobRoutes {
         let problems = submission.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         guard let bot = try store.bot(named: submission.bot) else { throw APIError.unknownBot(submission.bot) }
-        let job: JobSnapshot
-        do {
-            job = try store.submit(submission, bot: bot)
-        } catch {
-            throw APIError.storeUnavailable(error)
-        }
+        let job = try store.submit(submission, bot: bot)
         if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
         relaySignal.notify()
         var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
@@ -83,13 +78,7 @@ struct JobRoutes {
 
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
-        let result: CancelResult
-        do {
-            result = try store.cancel(jobID: id, reason: "cancelled through the API")
-        } catch {
-            throw APIError.storeUnavailable(error)
-        }
-        switch result {
+        switch try store.cancel(jobID: id, reason: "cancelled through the API") {
         case .cancelled(let job):
             relaySignal.notify()
             robotQueueSignal.notify()

@@ -30,11 +30,7 @@ struct RobotQueueRoutes {
         if !Names.isValid(host) { problems.insert("host must be a valid name", at: 0) }
         if !Names.isValidAccount(account) { problems.insert(Names.accountRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        do {
-            try store.saveCredential(credential, host: host, account: account)
-        } catch {
-            throw APIError.storeUnavailable(error)
-        }
+        try store.saveCredential(credential, host: host, account: account)
         robotQueueSignal.notify()
         return Response(status: .noContent)
     }

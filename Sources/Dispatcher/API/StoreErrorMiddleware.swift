@@ -1,7 +1,8 @@
 import Hummingbird
 
 /// Answers any request that the store failed (a read as much as a write) with the JSON
-/// `503 store_unavailable` error, rather than a bare 500.
+/// `503 store_unavailable` error, rather than a bare 500: the one place routes' store failures
+/// are turned into an answer.
 struct StoreErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -25,19 +25,11 @@ extension BotyardStore {
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
                at now: Date = Date()) throws -> [EventApplication] {
         try write("apply events") { db in
-            // Accounts that came up can take launches; a run that finished frees its account.
+            // Accounts that came up can take launches.
             for cameUp in try record(heartbeats, at: now, in: db) {
                 try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
             }
-            let results = try events.map { try apply($0, random: random(), at: now, in: db) }
-            for (event, result) in zip(events, results) where event.kind == .finished && result != .duplicate {
-                guard let account = event.account, let job = try JobRecord.fetchOne(db, key: event.jobID),
-                      // A launch for the account that will retry keeps its place there.
-                      !(job.state == .retrying && job.account != nil)
-                else { continue }
-                try Self.markRobotQueueDue(group: job.group, host: event.host, accounts: [account], in: db)
-            }
-            return results
+            return try events.map { try apply($0, random: random(), at: now, in: db) }
         }
     }
 
@@ -54,7 +46,13 @@ extension BotyardStore {
         case .started:
             return try applyStarted(event, to: &job, at: now, in: db)
         case .finished:
-            return try applyFinished(event, to: &job, random: random, at: now, in: db)
+            let result = try applyFinished(event, to: &job, random: random, at: now, in: db)
+            // The run, counted or not, has left its account; a launch for the account that will
+            // retry keeps its place there.
+            if let account = event.account, !(job.state == .retrying && job.account != nil) {
+                try Self.markRobotQueueDue(group: job.group, host: event.host, accounts: [account], in: db)
+            }
+            return result
         case .returned:
             guard event.runID == job.runID, job.state.canTransition(to: .queued) else {
                 return .ignored("return of a run that no longer counts")

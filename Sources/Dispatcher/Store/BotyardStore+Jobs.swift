@@ -168,10 +168,7 @@ extension BotyardStore {
         try write("cancel job") { db in
             guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
             guard !job.state.isTerminal else { return .alreadyFinished(job.state) }
-            try OutboxRecord
-                .filter(Column("jobID") == jobID)
-                .filter([OutboxRecord.Kind.dispatch.rawValue, OutboxRecord.Kind.retry.rawValue].contains(Column("kind")))
-                .deleteAll(db)
+            try Self.dropUnpublished([.dispatch, .retry], ofJob: jobID, in: db)
             try RobotQueueRecord.deleteOne(db, key: jobID)
             job.finishedAt = now
             job.reason = reason

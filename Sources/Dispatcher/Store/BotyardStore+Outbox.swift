@@ -16,11 +16,17 @@ extension BotyardStore {
             for record in records {
                 try OutboxRecord.deleteOne(db, key: record.id)
                 guard record.kind == .dispatch, var job = try JobRecord.fetchOne(db, key: record.jobID),
-                      job.state == .pending, try !RobotQueueRecord.exists(db, key: record.jobID)
+                      job.state == .pending,
+                      try job.account == nil || !RobotQueueRecord.exists(db, key: record.jobID)
                 else { continue }
                 try Self.transition(&job, to: .queued, attempt: 0, reason: "confirmed by the broker", at: now, in: db)
             }
         }
+    }
+
+    /// Drops a job's messages of `kinds` that are still waiting to be published.
+    static func dropUnpublished(_ kinds: [OutboxRecord.Kind], ofJob jobID: Int64, in db: Database) throws {
+        try OutboxRecord.filter(Column("jobID") == jobID && kinds.map(\.rawValue).contains(Column("kind"))).deleteAll(db)
     }
 
     /// Number of messages waiting to be published.

@@ -45,11 +45,17 @@ extension BotyardStore {
     /// Tries, in order, every entry an event made due whose wait is over: dispatches what can
     /// start now, records what gave up as `dead`, and leaves the rest waiting for the next event.
     public func retryRobotQueue(at now: Date = Date()) throws -> RobotQueuePass {
-        try write("retry robot queue") { db in
+        let ready = RobotQueueRecord.filter(Column("due") == true && Column("notBefore") <= now)
+        // Woken by every batch of worker reports, it mostly finds nothing ready: it looks without
+        // holding up the writers first.
+        let nextTry = "SELECT MIN(notBefore) FROM robot_queue WHERE due = 1"
+        let (isReady, next) = try read("look at robot queue") { db in
+            (try !ready.isEmpty(db), try Date.fetchOne(db, sql: nextTry))
+        }
+        guard isReady else { return RobotQueuePass(nextTry: next) }
+        return try write("retry robot queue") { db in
             var pass = RobotQueuePass()
-            let due = try RobotQueueRecord.filter(Column("due") == true && Column("notBefore") <= now)
-                .order(Column("addedAt"), Column("jobID")).fetchAll(db)
-            for var entry in due {
+            for var entry in try ready.order(Column("addedAt"), Column("jobID")).fetchAll(db) {
                 guard var job = try JobRecord.fetchOne(db, key: entry.jobID) else { continue }
                 switch try tryToStart(&job, entry: &entry, at: now, in: db) {
                 case .dispatched: pass.dispatched += 1
@@ -57,7 +63,7 @@ extension BotyardStore {
                 case .waiting: break
                 }
             }
-            pass.nextTry = try Date.fetchOne(db, sql: "SELECT MIN(notBefore) FROM robot_queue WHERE due = 1")
+            pass.nextTry = try Date.fetchOne(db, sql: nextTry)
             return pass
         }
     }
@@ -103,51 +109,65 @@ extension BotyardStore {
     ///
     /// - Returns: how many went back.
     public func returnLaunchesOfLostHosts(at now: Date = Date()) throws -> Int {
-        try write("return launches of lost hosts") { db in
-            let stranded = try JobRecord.filter(sql: """
-                account IS NOT NULL AND dispatchHost IS NOT NULL AND state IN ('pending', 'queued')
-                AND id NOT IN (SELECT jobID FROM robot_queue)
-                """).fetchAll(db)
-            guard !stranded.isEmpty else { return 0 }
-            let workers = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
-            guard workers.contains(where: { $0.state == .active }) else { return 0 }
-            var returned = 0
-            for var job in stranded {
-                let host = job.dispatchHost!
-                let there = workers.filter { $0.group == job.group && $0.host == host && $0.state != .lost }
-                guard !there.contains(where: { $0.accounts.contains { $0.name == job.account } }) else { continue }
-                try OutboxRecord.filter(Column("jobID") == job.id! && Column("kind") == OutboxRecord.Kind.dispatch.rawValue)
-                    .deleteAll(db)
-                let why = there.isEmpty ? "host \(host) was lost before the launch started"
-                    : "account \(job.account!) is no longer served on host \(host)"
-                try requeueTargeted(&job, reason: why, due: true, at: now, in: db)
-                returned += 1
+        // Nearly every pass finds nothing: it looks without holding up the writers first.
+        guard try !read("find launches of lost hosts", { try Self.strandedLaunches(at: now, in: $0) }).isEmpty
+        else { return 0 }
+        return try write("return launches of lost hosts") { db in
+            let stranded = try Self.strandedLaunches(at: now, in: db)
+            for (var job, reason) in stranded {
+                try requeueTargeted(&job, reason: reason, due: true, at: now, in: db)
             }
-            return returned
+            return stranded.count
         }
     }
 
-    /// A dispatched targeted launch goes back to the robot queue, its message superseded; the
-    /// try that dispatched it counts.
+    /// The dispatched, unstarted targeted launches whose host cannot start them any more, with why.
+    private static func strandedLaunches(at now: Date, in db: Database) throws -> [(JobRecord, String)] {
+        // Worded as the index `jobs_dispatched_to` is, so that it is searched, not the whole table.
+        let dispatched = try JobRecord.filter(sql: """
+            state IN ('pending', 'queued', 'retrying') AND state != 'retrying' AND dispatchHost IS NOT NULL
+            AND account IS NOT NULL AND id NOT IN (SELECT jobID FROM robot_queue)
+            """).fetchAll(db)
+        guard !dispatched.isEmpty else { return [] }
+        let workers = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
+        guard workers.contains(where: { $0.state == .active }) else { return [] }
+        return dispatched.compactMap { job in
+            let host = job.dispatchHost!
+            let there = workers.filter { $0.group == job.group && $0.host == host && $0.state != .lost }
+            guard !there.contains(where: { $0.accounts.contains { $0.name == job.account } }) else { return nil }
+            return (job, there.isEmpty ? "host \(host) was lost before the launch started"
+                : "account \(job.account!) is no longer served on host \(host)")
+        }
+    }
+
+    /// A dispatched targeted launch goes back to the robot queue, its message superseded (and
+    /// dropped if it was not published yet); the try that dispatched it counts.
     private func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
                                  in db: Database) throws {
         var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1))
+        try Self.dropUnpublished([.dispatch], ofJob: job.id!, in: db)
         job.dispatchedAttempt += 1
         job.dispatchHost = nil  // it holds no account while it waits
+        job.reason = "robot queue: \(reason)"
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
-        if entry.attempts >= entry.maxAttempts {
-            let tries = entry.attempts == 1 ? "1 try" : "\(entry.attempts) tries"
-            try park(&job, reason: "robot queue: gave up after \(tries); last: \(reason)", at: now, in: db)
-            return
+        guard entry.attempts < entry.maxAttempts else {
+            return try giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
         }
         entry.reason = reason
         entry.due = due
         entry.notBefore = now.addingTimeInterval(TimeInterval(entry.waitSeconds))
         try entry.save(db)
-        job.reason = "robot queue: \(reason)"
-        try job.update(db)
     }
+
+    /// A launch that has used its robot queue's tries: out of it, and `dead` with the last reason.
+    private func giveUp(_ job: inout JobRecord, after tries: Int, last reason: String, at now: Date,
+                        in db: Database) throws {
+        try RobotQueueRecord.deleteOne(db, key: job.id!)
+        try park(&job, reason: "robot queue: gave up after \(Self.tries(tries)); last: \(reason)", at: now, in: db)
+    }
+
+    private static func tries(_ count: Int) -> String { count == 1 ? "1 try" : "\(count) tries" }
 
     /// A launch keeps its place in the robot queue by the time it was submitted, also when it
     /// comes back after a dispatch.
@@ -176,7 +196,7 @@ extension BotyardStore {
             try RobotQueueRecord.deleteOne(db, key: entry.jobID)
             job.dispatchHost = host
             job.reason = nil
-            let tries = entry.attempts == 1 ? "" : " after \(entry.attempts) tries in the robot queue"
+            let tries = entry.attempts == 1 ? "" : " after \(Self.tries(entry.attempts)) in the robot queue"
             try Self.transition(&job, to: .pending, attempt: job.attempts,
                                 reason: "dispatched to account \(entry.account) on \(host)\(tries)", at: now, in: db)
             let credential = try Self.credential(for: job, in: db)
@@ -184,9 +204,7 @@ extension BotyardStore {
             try Self.enqueueDispatch(envelope, jobID: job.id!, at: now, in: db)
             return .dispatched
         case .wait(let reason) where entry.attempts >= entry.maxAttempts:
-            try RobotQueueRecord.deleteOne(db, key: entry.jobID)
-            let tries = entry.attempts == 1 ? "1 try" : "\(entry.attempts) tries"
-            try park(&job, reason: "robot queue: gave up after \(tries); last: \(reason)", at: now, in: db)
+            try giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
             return .dead
         case .wait(let reason):
             try wait(&job, entry: &entry, reason: reason, due: false,

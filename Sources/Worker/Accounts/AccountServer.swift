@@ -59,9 +59,11 @@ struct AccountServer: Sendable {
         }
     }
 
+    /// Bots the account may run at once.
+    private var limit: Int { configuration.accountLimits[account.name] ?? 1 }
+
     /// The queues the account consumes, with their prefetch.
     var queues: [(name: String, prefetch: Int)] {
-        let limit = configuration.accountLimits[account.name] ?? 1
         var queues: [(name: String, prefetch: Int)] = []
         for lane in Topology.Lane.allCases {
             for priority in Priority.descending {
@@ -100,33 +102,32 @@ struct AccountServer: Sendable {
         }
         // Reported only now, so that the dispatcher sends launches to the account's queue once it exists.
         setServed(true)
-        logger.info("account served", metadata: [
-            "account.limit": "\(configuration.accountLimits[account.name] ?? 1)", "runner.group": "\(configuration.group)",
-        ])
+        logger.info("account served", metadata: ["account.limit": "\(limit)", "runner.group": "\(configuration.group)"])
+        // A failure of the channel ends this group: its jobs' tasks are cancelled, which stops
+        // their bots and hands the jobs back.
         try await withThrowingDiscardingTaskGroup { group in
             for (queue, prefetch, consumer) in started {
-                group.addTask {
-                    // A failure of the channel ends this group: its jobs' tasks are cancelled, which
-                    // stops their bots and hands the jobs back.
-                    try await withThrowingDiscardingTaskGroup { jobs in
-                        var consumer: AMQPConsumer? = consumer
-                        while let current = consumer {
-                            do {
-                                for try await delivery in current {
-                                    jobs.addTask { await handle(delivery) }
-                                }
-                                consumer = nil
-                            } catch let error as AMQPError where error.code == .consumerCancelled {
-                                // The jobs taken from it run on; during a drain it is not replaced.
-                                guard isAccepting() else { break }
-                                logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
-                                    "amqp.queue": "\(queue)", "error": "\(error)",
-                                ])
-                                consumer = try await subscribe(queue, prefetch: prefetch, on: channel,
-                                                               declaringJobQueues: true)
-                            }
-                        }
-                    }
+                group.addTask { try await serve(queue, prefetch: prefetch, from: consumer, on: channel) }
+            }
+        }
+    }
+
+    /// Takes the deliveries of one queue until its consumer is cancelled by shutdown; a consumer
+    /// the broker cancels is replaced while the jobs taken from it run on (not during a drain).
+    private func serve(_ queue: String, prefetch: Int, from first: AMQPConsumer, on channel: AMQPChannel) async throws {
+        try await withThrowingDiscardingTaskGroup { jobs in
+            var consumer: AMQPConsumer? = first
+            while let current = consumer {
+                consumer = nil
+                do {
+                    for try await delivery in current { jobs.addTask { await handle(delivery) } }
+                } catch let error as AMQPError where error.code == .consumerCancelled && isAccepting() {
+                    logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
+                        "amqp.queue": "\(queue)", "error": "\(error)",
+                    ])
+                    consumer = try await subscribe(queue, prefetch: prefetch, on: channel, declaringJobQueues: true)
+                } catch let error as AMQPError where error.code == .consumerCancelled {
+                    // Draining: the jobs taken from it run on; nothing more is taken.
                 }
             }
         }

@@ -84,7 +84,9 @@ final class JobWorker: Service {
             orphans: runner.orphans,
             isAccepting: { self.accepting.load(ordering: .sequentiallyConsistent) },
             setServed: { isServed in
-                _ = self.served.withLock { isServed ? $0.insert(account.name).inserted : $0.remove(account.name) != nil }
+                self.served.withLock { served in
+                    if isServed { served.insert(account.name) } else { served.remove(account.name) }
+                }
             },
             handle: { delivery in await self.handle(delivery, account: account.name, connection: connection) },
             logger: logger)
