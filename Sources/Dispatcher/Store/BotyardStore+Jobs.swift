@@ -168,16 +168,22 @@ extension BotyardStore {
         try write("cancel job") { db in
             guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
             guard !job.state.isTerminal else { return .alreadyFinished(job.state) }
-            try Self.dropUnpublished([.dispatch, .retry], ofJob: jobID, in: db)
-            try RobotQueueRecord.deleteOne(db, key: jobID)
-            job.finishedAt = now
-            job.reason = reason
-            try Self.transition(&job, to: .cancelled, attempt: job.attempts, reason: reason, at: now, in: db)
-            try Self.accountFreed(by: job, in: db)
-            try Self.enqueueControl(.init(command: .cancel, jobID: jobID),
-                                    routingKey: Topology.controlRoutingKey(group: job.group), at: now, in: db)
+            try Self.cancelUnfinished(&job, reason: reason, at: now, in: db)
             return .cancelled(job.snapshot())
         }
+    }
+
+    /// Cancels a job that has not finished, in `db`'s transaction (see ``cancel(jobID:reason:at:)``).
+    static func cancelUnfinished(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+        let jobID = job.id!
+        try dropUnpublished([.dispatch, .retry], ofJob: jobID, in: db)
+        try RobotQueueRecord.deleteOne(db, key: jobID)
+        job.finishedAt = now
+        job.reason = reason
+        try transition(&job, to: .cancelled, attempt: job.attempts, reason: reason, at: now, in: db)
+        try accountFreed(by: job, in: db)
+        try enqueueControl(.init(command: .cancel, jobID: jobID),
+                           routingKey: Topology.controlRoutingKey(group: job.group), at: now, in: db)
     }
 
     /// Stores a new job with its first history row and the outbox row of its first attempt.

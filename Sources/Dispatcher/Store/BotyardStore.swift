@@ -63,7 +63,8 @@ public final class BotyardStore: Sendable {
         return "\(error)"
     }
 
-    /// Records a state change of `job` with its history row.
+    /// Records a state change of `job` with its history row; a job of a pipeline or workflow run
+    /// that ends tells its run, whose decisions are carried out in the same transaction.
     static func transition(_ job: inout JobRecord, to state: JobState, attempt: Int, reason: String, at: Date,
                            in db: Database) throws {
         let from = job.state
@@ -73,5 +74,8 @@ public final class BotyardStore: Sendable {
         var history = JobHistoryRecord(id: nil, jobID: job.id!, at: at, fromState: from, toState: state,
                                        attempt: attempt, reason: reason)
         try history.insert(db)
+        if state.isTerminal && !from.isTerminal && job.flowRun != nil {
+            try flowJobEnded(job, at: at, in: db)
+        }
     }
 }

@@ -64,6 +64,12 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var robotQueuePolicy: RobotQueuePolicy?
     /// Tries the robot queue made to start it, over every time it entered the queue.
     var robotQueueTries = 0
+    /// The pipeline or workflow run that started it (`launchMethod` tells which kind).
+    var flowRun: Int64? = nil
+    /// Its step's number or node's id in that run.
+    var flowStep: String? = nil
+    /// Variables from a workflow's earlier nodes (`BOTYARD_VAR_<KEY>`).
+    var variables: [String: String]? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -74,7 +80,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
         JobEnvelope(jobID: id!, attempt: attempt, maxAttempts: retryPolicy.maxAttempts, bot: botSnapshot, group: group,
                     priority: priority, environment: environment, inputs: inputs, account: account,
                     host: account == nil ? nil : dispatchHost, credential: credential, timeoutSeconds: timeoutSeconds,
-                    submittedAt: submittedAt)
+                    submittedAt: submittedAt, variables: variables)
     }
 
     func snapshot(history: [JobHistoryEntry]? = nil) -> JobSnapshot {
@@ -83,7 +89,9 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     maxAttempts: retryPolicy.maxAttempts, timeoutSeconds: timeoutSeconds, launchMethod: launchMethod,
                     initiator: initiator, exitCode: exitCode, outputs: outputs, reason: reason, workerID: workerID,
                     host: host, ranAs: ranAs, submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt,
-                    updatedAt: updatedAt, history: history)
+                    updatedAt: updatedAt, history: history, variables: variables,
+                    flowRun: flowRun.map { FlowRunReference(kind: launchMethod == .workflow ? .workflow : .pipeline, id: $0,
+                                                            step: flowStep ?? "") })
     }
 }
 

@@ -137,6 +137,38 @@ enum StoreMigrations {
                 CREATE INDEX robot_queue_due ON robot_queue(due, notBefore);
                 """)
         }
+        migrator.registerMigration("v7-flows") { db in
+            try db.create(table: "flows") { table in
+                table.column("kind", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("definition", .jsonText).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+                table.primaryKey(["kind", "name"])
+            }
+            try db.create(table: "flow_runs") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("kind", .text).notNull()
+                table.column("name", .text).notNull()
+                // The definition as it was when the run started: replacing it does not change a run.
+                table.column("definition", .jsonText).notNull()
+                table.column("progress", .jsonText).notNull()
+                table.column("state", .text).notNull()
+                table.column("outstanding", .integer)
+                table.column("reason", .text)
+                table.column("initiator", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+                table.column("finishedAt", .datetime)
+            }
+            try db.create(index: "flow_runs_kind_name", on: "flow_runs", columns: ["kind", "name"])
+            try db.alter(table: "jobs") { table in
+                table.add(column: "flowRun", .integer).references("flow_runs")
+                table.add(column: "flowStep", .text)
+                table.add(column: "variables", .jsonText)
+            }
+            try db.execute(sql: "CREATE INDEX jobs_flow_run ON jobs(flowRun) WHERE flowRun IS NOT NULL")
+        }
         return migrator
     }
 }

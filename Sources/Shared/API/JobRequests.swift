@@ -42,7 +42,7 @@ public struct SubmitJobRequest: Codable, Sendable {
         self.robotQueue = robotQueue
     }
 
-    public static let maximumInputBytes = 64 * 1024
+    public static let maximumInputBytes = InputRules.maximumBytes
     public static let environments: Set<String> = ["dev", "staging", "prod"]
 
     /// Problems with the request on its own (the bot's existence is checked by the dispatcher).
@@ -66,14 +66,7 @@ public struct SubmitJobRequest: Codable, Sendable {
             if account == nil { problems.append("robotQueue may only be given with an account") }
             problems.append(contentsOf: robotQueue.problems)
         }
-        if let inputs {
-            for key in inputs.keys.sorted() where !Names.isValidVariable(key) {
-                problems.append("input key '\(key.prefix(64))' must match [A-Za-z_][A-Za-z0-9_]*")
-            }
-            if inputs.contains(where: { $0.value.utf8.contains(0) }) { problems.append("inputs must not contain NUL bytes") }
-            let size = inputs.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-            if size > Self.maximumInputBytes { problems.append("inputs exceed \(Self.maximumInputBytes) bytes") }
-        }
+        if let inputs { problems.append(contentsOf: InputRules.problems(inputs)) }
         if let timeoutSeconds, !(1...BotDefinition.maximumTimeoutSeconds).contains(timeoutSeconds) {
             problems.append("timeoutSeconds must be between 1 and \(BotDefinition.maximumTimeoutSeconds)")
         }
@@ -130,6 +123,10 @@ public struct JobSnapshot: Codable, Sendable {
     public var updatedAt: Date
     /// Every state change, oldest first (on `GET /v1/jobs/{id}` only).
     public var history: [JobHistoryEntry]?
+    /// Variables from a workflow's earlier nodes (`BOTYARD_VAR_<KEY>`).
+    public var variables: [String: String]?
+    /// The pipeline or workflow run that started it, and where in it.
+    public var flowRun: FlowRunReference?
 
     public init(
         id: Int64,
@@ -156,7 +153,9 @@ public struct JobSnapshot: Codable, Sendable {
         startedAt: Date?,
         finishedAt: Date?,
         updatedAt: Date,
-        history: [JobHistoryEntry]?
+        history: [JobHistoryEntry]?,
+        variables: [String: String]? = nil,
+        flowRun: FlowRunReference? = nil
     ) {
         self.id = id
         self.bot = bot
@@ -183,6 +182,22 @@ public struct JobSnapshot: Codable, Sendable {
         self.finishedAt = finishedAt
         self.updatedAt = updatedAt
         self.history = history
+        self.variables = variables
+        self.flowRun = flowRun
+    }
+}
+
+/// Where a job sits in a pipeline or workflow run.
+public struct FlowRunReference: Codable, Sendable, Equatable {
+    public var kind: FlowKind
+    public var id: Int64
+    /// The step's number or the node's id.
+    public var step: String
+
+    public init(kind: FlowKind, id: Int64, step: String) {
+        self.kind = kind
+        self.id = id
+        self.step = step
     }
 }
 

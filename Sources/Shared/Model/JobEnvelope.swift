@@ -22,6 +22,8 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     /// Time limit of this attempt (the job's override or the bot's default).
     public var timeoutSeconds: Int
     public var submittedAt: Date
+    /// Variables from a workflow's earlier nodes, seen by the bot as `BOTYARD_VAR_<KEY>`.
+    public var variables: [String: String]?
 
     public init(
         jobID: Int64,
@@ -36,7 +38,8 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         host: String? = nil,
         credential: AccountCredential? = nil,
         timeoutSeconds: Int,
-        submittedAt: Date
+        submittedAt: Date,
+        variables: [String: String]? = nil
     ) {
         self.jobID = jobID
         self.attempt = attempt
@@ -51,6 +54,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.credential = credential
         self.timeoutSeconds = timeoutSeconds
         self.submittedAt = submittedAt
+        self.variables = variables
     }
 
     /// The routing key in `botyard.jobs` (and, kept through dead-lettering, in `botyard.retry`).

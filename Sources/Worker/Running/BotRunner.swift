@@ -30,7 +30,7 @@ struct BotRunner: Sendable {
     }
 
     /// The variables a bot sees: a few of the worker's own, then Botyard's, then the inputs
-    /// as `BOTYARD_INPUT_<KEY>`.
+    /// as `BOTYARD_INPUT_<KEY>` and a workflow's variables as `BOTYARD_VAR_<KEY>`.
     func environment(for envelope: JobEnvelope, attempt: Int, account: String, directory: URL) -> [String: String] {
         var environment = inheritedEnvironment
         environment["BOTYARD_JOB_ID"] = String(envelope.jobID)
@@ -49,6 +49,9 @@ struct BotRunner: Sendable {
         }
         for (key, value) in envelope.inputs {
             environment["BOTYARD_INPUT_\(key)"] = value
+        }
+        for (key, value) in envelope.variables ?? [:] {
+            environment["BOTYARD_VAR_\(key)"] = value
         }
         return environment
     }

@@ -1,0 +1,148 @@
+import Foundation
+import Hummingbird
+import Shared
+
+/// `/v1/pipelines` and `/v1/workflows` (one instance each): definitions, their runs, and
+/// `/v1/pipeline-runs/{id}` or `/v1/workflow-runs/{id}` to read, pause, resume and cancel a run.
+struct FlowRoutes<Definition: FlowDefinition> {
+    let store: BotyardStore
+    /// Wakes the outbox relay: a run's new jobs are published at once.
+    let relaySignal: WakeSignal
+    /// Wakes the robot queue: a cancelled run frees accounts.
+    let robotQueueSignal: WakeSignal
+
+    private var kind: FlowKind { Definition.kind }
+
+    func register(on router: RouterGroup<BasicRequestContext>) {
+        let collection = kind.plural
+        router.post(RouterPath(collection), use: create)
+        router.get(RouterPath(collection), use: list)
+        router.get(RouterPath("\(collection)/:name"), use: show)
+        router.put(RouterPath("\(collection)/:name"), use: replace)
+        router.delete(RouterPath("\(collection)/:name"), use: delete)
+        router.post(RouterPath("\(collection)/:name/runs"), use: startRun)
+        router.get(RouterPath("\(collection)/:name/runs"), use: listRuns)
+        router.get(RouterPath("\(kind.rawValue)-runs/:id"), use: showRun)
+        for command in FlowCommand.allCases {
+            router.post(RouterPath("\(kind.rawValue)-runs/:id/\(command.rawValue)")) { request, context in
+                try await control(command, request: request, context: context)
+            }
+        }
+    }
+
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let definition = try await validated(request)
+        guard try store.saveFlow(definition, replace: false) == .created else {
+            throw APIError(status: .conflict, code: "already_exists",
+                           message: "a \(kind.rawValue) named '\(definition.name)' exists; PUT replaces it")
+        }
+        return try created(definition)
+    }
+
+    @Sendable func replace(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        let definition = try await validated(request)
+        guard definition.name == name else {
+            throw APIError.invalid(["the name in the body ('\(definition.name)') differs from the path's"])
+        }
+        if try store.saveFlow(definition, replace: true) == .created { return try created(definition) }
+        return try JSONResponse.make(definition)
+    }
+
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try store.flowDefinitions(Definition.self))
+    }
+
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try JSONResponse.make(try definition(named: try context.parameters.require("name")))
+    }
+
+    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard try store.deleteFlow(kind: kind, name: name) else { throw notFound(name) }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func startRun(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        let body = try await request.body.collect(upTo: JSONResponse.maximumBodyBytes)
+        var start = StartFlowRunRequest()
+        if body.readableBytes > 0 {
+            do {
+                start = try JSONCodec.decode(StartFlowRunRequest.self, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.malformedJSON(error.detail)
+            }
+        }
+        if let initiator = start.initiator, initiator.isEmpty || initiator.count > 128 {
+            throw APIError.invalid(["initiator must have 1-128 characters"])
+        }
+        guard let run = try store.startRun(of: kind, named: name, initiator: start.initiator ?? "api") else {
+            throw notFound(name)
+        }
+        relaySignal.notify()
+        var response = try JSONResponse.make(FlowRunCreated(id: run.id, state: run.state), status: .created)
+        response.headers[.location] = "/v1/\(kind.rawValue)-runs/\(run.id)"
+        return response
+    }
+
+    @Sendable func listRuns(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        let runs = try store.runs(kind, named: name)
+        if runs.isEmpty { _ = try definition(named: name) }
+        return try JSONResponse.make(runs)
+    }
+
+    @Sendable func showRun(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try runID(context)
+        guard let run = try store.run(kind, id: id) else { throw APIError.notFound("\(kind.rawValue) run \(id)") }
+        return try JSONResponse.make(run)
+    }
+
+    func control(_ command: FlowCommand, request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try runID(context)
+        switch try store.control(kind, runID: id, command) {
+        case .done(let run):
+            relaySignal.notify()
+            if command == .cancel { robotQueueSignal.notify() }
+            return try JSONResponse.make(run)
+        case .notFound:
+            throw APIError.notFound("\(kind.rawValue) run \(id)")
+        case .refused(let code, let message):
+            throw APIError(status: .conflict, code: code, message: "\(kind.rawValue) run \(id): \(message)")
+        }
+    }
+
+    /// The body as a definition whose every problem (unknown bots included) is named in one 422.
+    private func validated(_ request: Request) async throws -> Definition {
+        let definition = try await JSONResponse.decode(Definition.self, from: request)
+        let bots = Set(try store.bots().map(\.name))
+        let problems = definition.problems(botExists: bots.contains)
+        guard problems.isEmpty else {
+            throw APIError(status: .unprocessableContent, code: "invalid_\(kind.rawValue)",
+                           message: problems.joined(separator: "; "))
+        }
+        return definition
+    }
+
+    private func created(_ definition: Definition) throws -> Response {
+        var response = try JSONResponse.make(definition, status: .created)
+        response.headers[.location] = "/v1/\(kind.plural)/\(definition.name)"
+        return response
+    }
+
+    private func definition(named name: String) throws -> Definition {
+        guard let definition = try store.flowDefinition(Definition.self, named: name) else { throw notFound(name) }
+        return definition
+    }
+
+    private func notFound(_ name: String) -> APIError {
+        APIError.notFound("\(kind.rawValue) '\(name.prefix(64))'")
+    }
+
+    private func runID(_ context: BasicRequestContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw APIError.invalid(["run id must be a positive number"]) }
+        return id
+    }
+}
