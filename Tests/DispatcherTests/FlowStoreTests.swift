@@ -1,0 +1,172 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Dispatcher
+
+/// Runs driven through the store with workers' reports, no broker: each decision lands in the
+/// transaction of the job change that caused it.
+@Suite("Pipeline and workflow runs in the store")
+struct FlowStoreTests {
+    static let bots = ["read", "post", "mail"].map {
+        BotDefinition(name: $0, argv: ["/bin/true"], timeoutSeconds: 30, retry: .fixed(maxAttempts: 3, waitMilliseconds: 0))
+    }
+
+    static let pipeline = PipelineDefinition(name: "invoices", group: "g1", environment: "staging", steps: [
+        PipelineStep(bot: "read", onFailure: .retry, retries: 1),
+        PipelineStep(bot: "post", inputs: ["MODE": "fast"], onFailure: .continue),
+        PipelineStep(bot: "mail"),
+    ])
+
+    func prepared(_ store: BotyardStore) throws {
+        for bot in Self.bots { try store.saveBot(bot) }
+        #expect(try store.saveFlow(Self.pipeline, replace: false) == .created)
+    }
+
+    /// Reports a started and a finished run of `jobID`'s current attempt.
+    func finish(_ store: BotyardStore, job jobID: Int64, _ result: JobOutcome.Result,
+                outputs: [String: String] = [:]) throws {
+        let job = try #require(try store.job(id: jobID))
+        let attempt = job.attempts + 1
+        let run = "run-\(jobID)-\(attempt)"
+        func event(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) -> JobEvent {
+            JobEvent(kind: kind, jobID: jobID, attempt: attempt, runID: run, workerID: "w1", host: "h1", account: "a1",
+                     outcome: outcome)
+        }
+        _ = try store.apply(event(.started), random: 0)
+        _ = try store.apply(event(.finished, JobOutcome(result: result, exitCode: result == .succeeded ? 0 : 1,
+                                                        reason: "exit", outputs: outputs)), random: 0)
+    }
+
+    func steps(_ store: BotyardStore, _ kind: FlowKind = .pipeline, run: Int64) throws -> [FlowStepSnapshot] {
+        try #require(try store.run(kind, id: run)?.steps)
+    }
+
+    @Test("starting a run stores it with its first step's job, pending with its outbox message, as a pipeline launch")
+    func start() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops"))
+            #expect(run.state == .running && run.initiator == "ops")
+            let step = try #require(try steps(store, run: run.id).first)
+            let jobID = try #require(step.jobID)
+            let job = try #require(try store.job(id: jobID))
+            #expect(job.state == .pending && job.launchMethod == .pipeline && job.initiator == "pipeline run \(run.id)")
+            #expect(job.environment == "staging" && job.group == "g1")
+            #expect(job.maxAttempts == 2, "retry 1 replaces the bot's 3 attempts by 2")
+            #expect(job.flowRun == FlowRunReference(kind: .pipeline, id: run.id, step: "1"))
+            #expect(try store.outbox(limit: 10).map(\.jobID) == [job.id])
+            #expect(try store.startRun(of: .pipeline, named: "nope", initiator: "ops") == nil)
+        }
+    }
+
+    @Test("a step's success starts the next steps in the same transaction; the run ends after the continue job reported")
+    func advancesWithReports() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let first = try #require(try steps(store, run: run)[0].jobID)
+            try finish(store, job: first, .succeeded)
+            let started = try steps(store, run: run)
+            #expect(started.map(\.state) == [.succeeded, .running, .running])
+            #expect(try store.run(.pipeline, id: run)?.outstanding == 1)
+            let post = try #require(started[1].jobID)
+            #expect(try store.job(id: post)?.inputs == ["MODE": "fast"])
+
+            let mail = try #require(started[2].jobID)
+            try finish(store, job: mail, .succeeded)
+            #expect(try store.run(.pipeline, id: run)?.state == .running, "the continue step has not reported")
+            try finish(store, job: post, .failed)
+            try finish(store, job: post, .failed)
+            try finish(store, job: post, .failed)
+            let ended = try #require(try store.run(.pipeline, id: run))
+            #expect(ended.state == .succeeded && ended.outstanding == 0 && ended.finishedAt != nil)
+            #expect(try steps(store, run: run)[1].jobState == .dead)
+            #expect(try steps(store, run: run)[1].failureKind == .system)
+        }
+    }
+
+    @Test("a store reopened mid-run (a restarted dispatcher) continues the run without starting a step twice")
+    func survivesRestart() async throws {
+        try await withTemporaryStore { store, path in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let first = try #require(try steps(store, run: run)[0].jobID)
+            let reopened = try BotyardStore(path: path)
+            try finish(reopened, job: first, .succeeded)
+            for job in try steps(reopened, run: run).compactMap(\.jobID).dropFirst() {
+                try finish(reopened, job: job, .succeeded)
+            }
+            #expect(try reopened.run(.pipeline, id: run)?.state == .succeeded)
+            let jobs = try reopened.jobs(JobFilter()).filter { $0.flowRun?.id == run }
+            #expect(jobs.map { $0.flowRun!.step }.sorted() == ["1", "2", "3"])
+        }
+    }
+
+    @Test("cancel ends the run, cancels its running jobs with a stop order to their group, skips the rest")
+    func cancel() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let job = try #require(try steps(store, run: run)[0].jobID)
+            guard case .done(let cancelled) = try store.control(.pipeline, runID: run, .cancel) else {
+                Issue.record("cancel refused")
+                return
+            }
+            #expect(cancelled.state == .cancelled && cancelled.reason == "cancelled by api")
+            #expect(cancelled.steps?.map(\.state) == [.cancelled, .skipped, .skipped])
+            #expect(try store.job(id: job)?.state == .cancelled)
+            #expect(try store.outbox(limit: 10).map(\.kind) == [.control], "the unpublished dispatch was dropped")
+            guard case .refused(let code, _) = try store.control(.pipeline, runID: run, .pause) else {
+                Issue.record("pause of a cancelled run accepted")
+                return
+            }
+            #expect(code == "run_ended")
+        }
+    }
+
+    @Test("pause and resume answer with stable codes when the run's state does not allow them")
+    func refusals() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            guard case .refused(let code, let message) = try store.control(.pipeline, runID: run, .resume) else {
+                Issue.record("resume of a running run accepted")
+                return
+            }
+            #expect(code == "run_not_paused" && message == "cannot resume a run that is running")
+            guard case .done(let paused) = try store.control(.pipeline, runID: run, .pause) else { return }
+            #expect(paused.state == .paused)
+            let first = try #require(paused.steps?[0].jobID)
+            try finish(store, job: first, .succeeded)
+            #expect(try steps(store, run: run).map(\.state) == [.succeeded, .waiting, .waiting])
+            guard case .done(let resumed) = try store.control(.pipeline, runID: run, .resume) else { return }
+            #expect(resumed.steps?.map(\.state) == [.succeeded, .running, .running])
+            guard case .notFound = try store.control(.workflow, runID: run, .pause) else {
+                Issue.record("a pipeline run found as a workflow run")
+                return
+            }
+        }
+    }
+
+    @Test("a workflow passes a node's outputs to its successors' job messages as variables")
+    func workflowVariables() async throws {
+        try await withTemporaryStore { store, _ in
+            for bot in Self.bots { try store.saveBot(bot) }
+            let workflow = WorkflowDefinition(name: "wf", group: "g1", nodes: [
+                WorkflowNode(id: "a", bot: "read"), WorkflowNode(id: "b", bot: "post"),
+            ], edges: [WorkflowEdge(from: "a", to: "b")])
+            _ = try store.saveFlow(workflow, replace: false)
+            let run = try #require(try store.startRun(of: .workflow, named: "wf", initiator: "ops")).id
+            let a = try #require(try steps(store, .workflow, run: run)[0].jobID)
+            try finish(store, job: a, .succeeded, outputs: ["TOTAL": "42"])
+            let b = try steps(store, .workflow, run: run)[1]
+            #expect(b.variables == ["TOTAL": "42"])
+            let message = try #require(try store.outbox(limit: 10).last { $0.jobID == b.jobID })
+            #expect(try JSONCodec.decode(JobEnvelope.self, from: message.body).variables == ["TOTAL": "42"])
+            let bJob = try #require(b.jobID)
+            try finish(store, job: bJob, .succeeded)
+            #expect(try store.run(.workflow, id: run)?.state == .succeeded)
+        }
+    }
+}
