@@ -89,3 +89,47 @@ struct Fleet: Sendable {
         }
     }
 }
+
+extension Fleet {
+    /// Stores a pipeline or workflow definition through the API.
+    func define<Definition: FlowDefinition>(_ definition: Definition) async throws {
+        let response = try await api.send(.post, "/v1/\(Definition.kind.plural)",
+                                           String(decoding: try JSONCodec.encode(definition), as: UTF8.self))
+        try #require(response.status == .created, "defining \(definition.name): \(String(buffer: response.body))")
+    }
+
+    /// Starts a run of the named pipeline or workflow and returns its id.
+    func startRun(_ kind: FlowKind, _ name: String) async throws -> Int64 {
+        let response = try await api.send(.post, "/v1/\(kind.plural)/\(name)/runs")
+        try #require(response.status == .created, "starting \(name): \(String(buffer: response.body))")
+        return try response.decode(FlowRunCreated.self).id
+    }
+
+    func run(_ kind: FlowKind, _ id: Int64) async throws -> FlowRunSnapshot {
+        try await api.send(.get, "/v1/\(kind.rawValue)-runs/\(id)").decode(FlowRunSnapshot.self)
+    }
+
+    /// Sends `pause`, `resume` or `cancel` to a run and returns the answer's run.
+    @discardableResult
+    func control(_ kind: FlowKind, _ id: Int64, _ command: String) async throws -> FlowRunSnapshot {
+        let response = try await api.send(.post, "/v1/\(kind.rawValue)-runs/\(id)/\(command)")
+        try #require(response.status == .ok, "\(command) of run \(id): \(String(buffer: response.body))")
+        return try response.decode(FlowRunSnapshot.self)
+    }
+
+    /// Polls the run until `condition` holds (by default: it ended); fails the test after `timeout`.
+    @discardableResult
+    func waitForRun(_ kind: FlowKind, _ id: Int64, timeout: Duration = .seconds(30),
+                    until condition: (FlowRunSnapshot) -> Bool = { $0.state.isTerminal }) async throws -> FlowRunSnapshot {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let run = try await run(kind, id)
+            if condition(run) { return run }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("\(kind.rawValue) run \(id) still \(run.state.rawValue) after \(timeout): \(run.steps ?? [])")
+                return run
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
