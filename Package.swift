@@ -117,6 +117,7 @@ let package = Package(
             dependencies: [
                 "Dispatcher",
                 "Worker",
+                "BotyardClient",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

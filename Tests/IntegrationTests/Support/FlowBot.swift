@@ -4,7 +4,7 @@ import Shared
 /// A test bot for pipelines and workflows, steered by its inputs: `TAG` names the run in its
 /// stamps, `SECONDS` how long it works, `FAIL_ATTEMPTS` how many first attempts fail (exit 3),
 /// `OUTPUT` a `KEY=VALUE` line it writes to its outputs. It stamps `start`/`end` lines
-/// (`<what> <ns> <tag> <attempt> <pid>`) and a `vars` line with the `BOTYARD_VAR_` variables it saw.
+/// (`<what> <ns> <tag> <attempt> <pid>`) and a `var <tag> KEY=VALUE` line for each `BOTYARD_VAR_` variable it saw.
 struct FlowBot: Sendable {
     let script: URL
     let stampFile: URL
@@ -17,7 +17,7 @@ struct FlowBot: Sendable {
         stamps=$1
         line() { echo "$1 $(date +%s%N) $BOTYARD_INPUT_TAG $BOTYARD_ATTEMPT $$" >> "$stamps"; }
         line start
-        echo "vars $BOTYARD_INPUT_TAG $(env | grep '^BOTYARD_VAR_' | sort | tr '\\n' ' ')" >> "$stamps"
+        env | grep '^BOTYARD_VAR_' | sort | sed "s/^BOTYARD_VAR_/var $BOTYARD_INPUT_TAG /" >> "$stamps"
         sleep "${BOTYARD_INPUT_SECONDS:-0}" &
         wait $!
         if [ -n "$BOTYARD_INPUT_OUTPUT" ]; then echo "$BOTYARD_INPUT_OUTPUT" >> "$BOTYARD_OUTPUT"; fi
@@ -63,8 +63,9 @@ struct FlowBot: Sendable {
 
     /// The `BOTYARD_VAR_` variables the run tagged `tag` saw, as `KEY=VALUE` (prefix dropped).
     func variables(of tag: String) -> [String] {
-        lines().first { $0.count >= 2 && $0[0] == "vars" && $0[1] == tag }
-            .map { $0.dropFirst(2).map { String($0.dropFirst("BOTYARD_VAR_".count)) } } ?? []
+        let text = (try? String(contentsOf: stampFile, encoding: .utf8)) ?? ""
+        let prefix = "var \(tag) "
+        return text.split(separator: "\n").filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 
     private func lines() -> [[String]] {

@@ -1,0 +1,61 @@
+import BotyardClient
+import Foundation
+import Shared
+import TestSupport
+import Testing
+
+/// A pipeline run through a dispatcher crash.
+@Suite("Pipeline across a dispatcher crash")
+struct FlowCrashTests {
+    @Test("the dispatcher kill -9ed while parallel jobs are outstanding, then restarted: the run completes, every step started exactly once")
+    func dispatcherKilledMidRun() async throws {
+        try await TestBroker.withVirtualHost { url in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-crash-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let database = folder.appendingPathComponent("botyard.sqlite")
+            let bot = try FlowBot(folder: folder)
+            try await WorkerProcesses.with(url: url, folder: folder) { workers in
+                var dispatcher = try await DispatcherProcess(url: url, database: database, folder: folder)
+                defer { dispatcher.stop() }
+                _ = try workers.start("crash-worker", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
+                let client = dispatcher.client
+                _ = try await client.post("/v1/bots", bot.bot(), as: BotDefinition.self)
+                func step(_ tag: String, _ onFailure: PipelineStep.OnFailure, seconds: Double) -> PipelineStep {
+                    PipelineStep(bot: "flow-bot", inputs: FlowBot.inputs(tag, seconds: seconds), onFailure: onFailure)
+                }
+                _ = try await client.post("/v1/pipelines", PipelineDefinition(name: "crashy", group: "g1", steps: [
+                    step("P1", .continue, seconds: 3), step("P2", .continue, seconds: 3), step("S3", .stop, seconds: 1),
+                    step("S4", .stop, seconds: 0.5), step("P5", .continue, seconds: 0.5), step("S6", .stop, seconds: 0.2),
+                ]), as: PipelineDefinition.self)
+                let run = try await client.post("/v1/pipelines/crashy/runs", StartFlowRunRequest(initiator: "test"),
+                                                as: FlowRunCreated.self).id
+
+                // P1, P2 and S3 run; the dispatcher dies before any of them reports.
+                try await waitUntil(timeout: .seconds(30)) { Set(bot.starts().map(\.tag)) == ["P1", "P2", "S3"] }
+                let before = try await client.get("/v1/pipeline-runs/\(run)", as: FlowRunSnapshot.self)
+                #expect(before.outstanding == 2)
+                dispatcher.kill()
+                // S3 reports while no dispatcher listens; its report waits in the broker.
+                try await waitUntil(timeout: .seconds(30)) { !bot.ends("S3").isEmpty }
+                dispatcher = try await DispatcherProcess(url: url, database: database, folder: folder,
+                                                         name: "restarted")
+                let restarted = dispatcher.client
+
+                var finished: FlowRunSnapshot?
+                try await waitUntil(timeout: .seconds(60)) {
+                    let run = try await restarted.get("/v1/pipeline-runs/\(run)", as: FlowRunSnapshot.self)
+                    finished = run
+                    return run.state.isTerminal
+                }
+                let ended = try #require(finished)
+                #expect(ended.state == .succeeded)
+                #expect(ended.outstanding == 0)
+                #expect(ended.steps?.map(\.jobState) == Array(repeating: .succeeded, count: 6))
+                let starts = bot.starts().map(\.tag)
+                #expect(starts.sorted() == ["P1", "P2", "P5", "S3", "S4", "S6"], "every step started exactly once")
+                #expect(ended.steps?.allSatisfy { $0.attempts == 1 } == true)
+            }
+        }
+    }
+}
