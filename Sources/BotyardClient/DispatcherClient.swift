@@ -48,6 +48,11 @@ public struct DispatcherClient: Sendable {
         _ = try await send("PUT", path, body: try JSONCodec.encode(body))
     }
 
+    /// A DELETE whose answer has no body (`204 No Content`).
+    public func delete(_ path: String) async throws {
+        _ = try await send("DELETE", path, body: nil)
+    }
+
     public func text(_ path: String) async throws -> String {
         String(decoding: try await send("GET", path, body: nil), as: UTF8.self)
     }

@@ -18,11 +18,6 @@ public enum FlowControlResult: Sendable {
     case refused(code: String, message: String)
 }
 
-/// An operator's order to a run.
-public enum FlowCommand: String, Sendable, CaseIterable {
-    case pause, resume, cancel
-}
-
 extension BotyardStore {
     /// Stores a definition: a new one, or (with `replace`) over the one of the same name. Runs
     /// already started keep the definition they started with.

@@ -19,12 +19,15 @@ public enum FlowKind: String, Codable, Sendable, CaseIterable {
 public protocol FlowDefinition: Codable, Sendable {
     static var kind: FlowKind { get }
     var name: String { get }
+    /// The bots its steps or nodes run, in order.
+    var botNames: [String] { get }
     /// Every problem that keeps it from running, in words; `botExists` says which bots are registered.
     func problems(botExists: (String) -> Bool) -> [String]
 }
 
 extension PipelineDefinition: FlowDefinition {
     public static var kind: FlowKind { .pipeline }
+    public var botNames: [String] { steps.map(\.bot) }
 
     public func problems(botExists: (String) -> Bool) -> [String] {
         problems + steps.enumerated().compactMap { index, step in
@@ -35,4 +38,5 @@ extension PipelineDefinition: FlowDefinition {
 
 extension WorkflowDefinition: FlowDefinition {
     public static var kind: FlowKind { .workflow }
+    public var botNames: [String] { nodes.map(\.bot) }
 }

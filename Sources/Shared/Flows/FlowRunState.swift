@@ -34,3 +34,8 @@ public enum FlowStepState: String, Codable, Sendable {
         }
     }
 }
+
+/// An operator's order to a run: `POST /v1/pipeline-runs/{id}/<command>` (or `workflow-runs`).
+public enum FlowCommand: String, Codable, Sendable, CaseIterable {
+    case pause, resume, cancel
+}
