@@ -208,16 +208,22 @@ struct FlowRunView {
         var lines = ["\(run.kind.rawValue) run \(run.id) (\(run.name)): \(run.state.rawValue)"
             + (run.reason.map { " — \($0)" } ?? "")
             + (run.outstanding.map { $0 > 0 ? ", \($0) continue job(s) outstanding" : "" } ?? "")]
-        var table = Table(headers: [run.kind == .pipeline ? "STEP" : "NODE", "BOT", "STATE", "ON FAILURE", "JOB",
-                                    "JOB STATE", "ATTEMPTS", "STARTED", "FINISHED", "VARIABLES / REASON"])
+        let pipeline = run.kind == .pipeline
+        var table = Table(headers: (pipeline ? ["STEP", "BOT", "STATE", "ON FAILURE"] : ["NODE", "BOT", "STATE"])
+            + ["JOB", "JOB STATE", "ATTEMPTS", "STARTED", "FINISHED", pipeline ? "REASON" : "VARIABLES / REASON"])
         for step in run.steps ?? [] {
             let detail = step.state == .failed || step.state == .cancelled
                 ? (step.failureKind.map { "\($0.rawValue): " } ?? "") + (step.reason ?? "")
                 : (step.variables ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            table.rows.append([step.id, step.bot, step.state.rawValue, step.onFailure?.rawValue ?? "-",
-                               step.jobID.map(String.init) ?? "-", step.jobState?.rawValue ?? "-",
-                               step.attempts.map(String.init) ?? "-", step.startedAt.map(Self.time) ?? "-",
-                               step.finishedAt.map(Self.time) ?? "-", detail])
+            var row: [String] = [step.id, step.bot, step.state.rawValue]
+            if pipeline { row.append(step.onFailure?.rawValue ?? "-") }
+            row.append(step.jobID.map { String($0) } ?? "-")
+            row.append(step.jobState?.rawValue ?? "-")
+            row.append(step.attempts.map { String($0) } ?? "-")
+            row.append(step.startedAt.map(Self.time) ?? "-")
+            row.append(step.finishedAt.map(Self.time) ?? "-")
+            row.append(detail)
+            table.rows.append(row)
         }
         lines.append(table.rendered)
         return lines.joined(separator: "\n")

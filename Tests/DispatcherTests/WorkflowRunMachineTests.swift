@@ -37,6 +37,7 @@ struct WorkflowRunMachineTests {
         #expect(machine.progress.nodes["B"]?.state == .skipped)
         _ = try Self.handle(.jobEnded(at: "C", Self.ok), &machine)
         #expect(machine.progress.state == .succeeded)
+        #expect(machine.progress.exports["C"] == [:], "the failure variables reach direct successors only")
     }
 
     @Test("a skip propagates downstream, and a failure without a failure edge fails the run")

@@ -7,7 +7,8 @@ struct WorkflowProgress: Codable, Equatable, Sendable {
     var nodes: [String: FlowStepProgress]
     /// The variables each started node was given (`BOTYARD_VAR_<KEY>`), by node id.
     var variables: [String: [String: String]] = [:]
-    /// The variables each ended node passes on: what it was given, overridden by its outputs.
+    /// The variables each ended node passes on: what it was given (but the failure variables),
+    /// overridden by its outputs.
     var exports: [String: [String: String]] = [:]
     /// Why the run ended the way it did.
     var reason: String?
@@ -48,7 +49,8 @@ struct WorkflowRunMachine: FlowRunMachine {
         case .jobEnded(let id, let ending):
             guard progress.nodes[id]?.state == .running else { return [] }
             progress.nodes[id]!.record(ending)
-            progress.exports[id] = (progress.variables[id] ?? [:]).merging(ending.outputs) { _, output in output }
+            let inherited = (progress.variables[id] ?? [:]).filter { !Self.failureVariables.contains($0.key) }
+            progress.exports[id] = inherited.merging(ending.outputs) { _, output in output }
             return advance()
         case .pause:
             try FlowRunError.check(progress.state, allows: "pause", from: .running, otherwise: .notRunning)
@@ -151,9 +153,12 @@ struct WorkflowRunMachine: FlowRunMachine {
         return decisions
     }
 
+    /// Set on a node reached through an edge from a failed node; not passed further on.
+    static let failureVariables: Set<String> = ["FAILED_NODE", "FAILURE_KIND", "FAILURE_REASON"]
+
     /// What a node gets from the edges that fired into it: each predecessor's exports, taken in
     /// the order the edges are defined, a later one overriding an earlier one on the same key;
-    /// and, through an edge from a failed node, `FAILED_NODE`, `FAILURE_KIND` and `FAILURE_REASON`.
+    /// and, through an edge from a failed node, the ``failureVariables``.
     private func inheritedVariables(through edges: [WorkflowEdge]) -> [String: String] {
         var variables: [String: String] = [:]
         for edge in edges {
