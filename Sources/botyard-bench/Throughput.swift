@@ -2,6 +2,7 @@ import ArgumentParser
 import BotyardClient
 import Foundation
 import Shared
+import Synchronization
 
 /// The benchmark table: raw rabbitmq-c, the dispatch path, end to end, retry timing, memory.
 struct Throughput: AsyncParsableCommand {
@@ -14,6 +15,8 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "No-op jobs per end-to-end run.") var endToEndJobs = 1_000
     @Option(help: "Jobs run one at a time for the idle latency.") var idleJobs = 30
     @Option(help: "Jobs whose first attempt fails, for the retry timing.") var retryJobs = 20
+    @Option(help: "Steps of the pipeline whose step-to-step latency is measured.") var pipelineSteps = 11
+    @Option(help: "Runs of that pipeline with the dispatcher idle.") var pipelineRuns = 5
     @Option(help: "Runs of each throughput figure; the table shows the median.") var repeats = 3
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Slots per worker.") var slots = 8
@@ -81,7 +84,18 @@ struct Throughput: AsyncParsableCommand {
             if let started = job.startedAt { idleLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000) }
         }
 
-        say("end to end: \(repeats) × \(endToEndJobs) /bin/true jobs, \(workers) workers × \(slots) slots")
+        // The pipeline's steps run on a group and worker of their own, so that under load they
+        // wait for the dispatcher, not behind the end-to-end backlog for a slot.
+        try fleet.startWorker(workers, group: StepLatency.group, slots: 2)
+        let chain = StepLatency(driver: driver, steps: pipelineSteps)
+        try await chain.define()
+        say("step-to-step latency, idle: \(pipelineRuns) runs of a \(pipelineSteps)-step pipeline of /bin/true")
+        let idleSteps = try await chain.measure(runs: pipelineRuns)
+
+        say("end to end: \(repeats) × \(endToEndJobs) /bin/true jobs, \(workers) workers × \(slots) slots; "
+            + "the pipeline runs meanwhile")
+        let loading = Atomic<Bool>(true)
+        let loadedChain = Task { try await chain.measure(runs: 1_000) { loading.load(ordering: .relaxed) } }
         var endToEndRates: [Double] = []
         var loadedLatencies: [Double] = []
         for run in 1...repeats {
@@ -95,9 +109,14 @@ struct Throughput: AsyncParsableCommand {
             }
             say("  run \(run): \(Int(endToEndRates.last!)) jobs/s")
         }
+        loading.store(false, ordering: .relaxed)
+        let loadedSteps = try await loadedChain.value
         rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(median(endToEndRates))) jobs/s"))
         rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
         rows.append(("submit → a worker starts it, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
+        rows.append(("pipeline step → next step started, idle (p50 / p90 / p99 / max)", Self.describe(idleSteps)))
+        rows.append(("pipeline step → next step started, during the end-to-end runs (p50 / p90 / p99 / max)",
+                     Self.describe(loadedSteps)))
 
         say("retry timing: \(retryJobs) jobs failing their first attempt, wait 1000 ms")
         let retryIDs = try await driver.submit((0..<retryJobs).map { _ in SubmitJobRequest(bot: "fails-once", group: "bench") })

@@ -169,4 +169,25 @@ struct FlowStoreTests {
             #expect(try store.run(.workflow, id: run)?.state == .succeeded)
         }
     }
+
+    @Test("a dead step's job requeued by hand runs on its own; the failed run stays failed")
+    func requeuedStepJob() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let single = PipelineDefinition(name: "single", group: "g1", steps: [PipelineStep(bot: "mail")])
+            _ = try store.saveFlow(single, replace: false)
+            let run = try #require(try store.startRun(of: .pipeline, named: "single", initiator: "ops")).id
+            let job = try #require(try steps(store, run: run)[0].jobID)
+            for _ in 1...3 { try finish(store, job: job, .failed) }
+            #expect(try store.run(.pipeline, id: run)?.state == .failed)
+            guard case .requeued(let fresh) = try store.requeueDead(jobID: job, initiator: "operator") else {
+                Issue.record("not requeued")
+                return
+            }
+            #expect(fresh.flowRun == nil && fresh.launchMethod == .manual)
+            try finish(store, job: fresh.id, .succeeded)
+            #expect(try store.run(.pipeline, id: run)?.state == .failed)
+            #expect(try steps(store, run: run)[0].jobID == job)
+        }
+    }
 }

@@ -92,6 +92,9 @@ extension BotyardStore {
             job.runID = nil
             job.launchMethod = .manual
             job.initiator = initiator
+            // A step's job requeued by hand runs on its own: its run has already judged the step.
+            job.flowRun = nil
+            job.flowStep = nil
             job.exitCode = nil
             job.outputs = [:]
             job.reason = nil
