@@ -23,7 +23,7 @@ final class BotRunnerTests: Sendable {
             group: "g", priority: .normal, environment: "dev", inputs: inputs, account: nil, timeoutSeconds: timeout,
             submittedAt: Date())
         return await runner.run(envelope, attempt: 2, runID: UUID().uuidString, account: "robot1", control: control,
-                                logger: Logger(label: "test"))
+                                logger: Logger(label: "test")).outcome
     }
 
     @Test("a bot sees its job, attempt, environment and inputs, and its outputs and log come back")

@@ -25,7 +25,7 @@ struct OrphanReaperTests {
             let bot = try sleeper(in: folder)
             reaper.record(pid: bot.pid, account: "a")
             #expect(reaper.reap(account: "b").isEmpty)
-            #expect(reaper.reap(account: "a") == [bot.pid])
+            #expect(reaper.reap(account: "a") == [.init(pid: bot.pid, killed: true, cleanup: nil)])
             #expect(await bot.waitForExit() == .signalled(SIGKILL))
             #expect(reaper.reap(account: "a").isEmpty)
         }

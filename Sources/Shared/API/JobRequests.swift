@@ -120,6 +120,8 @@ public struct JobSnapshot: Codable, Sendable {
     public var outputs: [String: String]
     /// Why the job is where it is (the last failure, the cancel, the dead-lettering).
     public var reason: String?
+    /// For a job that ended `failed` or `dead`: whether the bot declared it (business) or not (system).
+    public var failureKind: FailureKind?
     public var workerID: String?
     public var host: String?
     /// The account the last attempt ran under.
@@ -156,7 +158,8 @@ public struct JobSnapshot: Codable, Sendable {
         startedAt: Date?,
         finishedAt: Date?,
         updatedAt: Date,
-        history: [JobHistoryEntry]?
+        history: [JobHistoryEntry]?,
+        failureKind: FailureKind? = nil
     ) {
         self.id = id
         self.bot = bot
@@ -183,6 +186,7 @@ public struct JobSnapshot: Codable, Sendable {
         self.finishedAt = finishedAt
         self.updatedAt = updatedAt
         self.history = history
+        self.failureKind = failureKind
     }
 }
 
