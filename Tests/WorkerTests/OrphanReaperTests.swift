@@ -47,4 +47,24 @@ struct OrphanReaperTests {
             _ = await other.waitForExit()
         }
     }
+
+    @Test("a record that owes its account a cleanup is returned with it, whether its bot still ran or not")
+    func pendingCleanupReturned() async throws {
+        try await withReaper { reaper, folder in
+            let cleanup = PendingCleanup(argv: ["/bin/true"], jobID: 4, attempt: 1, envelopeAttempt: 1, runID: "r",
+                                         bot: "ui")
+            let bot = try sleeper(in: folder)
+            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup)
+            let gone = try sleeper(in: folder)
+            reaper.record(pid: gone.pid, account: "a", cleanup: cleanup)
+            kill(-gone.pid, SIGKILL)
+            _ = await gone.waitForExit()
+            let orphans = reaper.reap(account: "a")
+            #expect(Set(orphans.map(\.pid)) == [bot.pid, gone.pid])
+            #expect(orphans.first { $0.pid == bot.pid }?.killed == true)
+            #expect(orphans.first { $0.pid == gone.pid }?.killed == false)
+            #expect(orphans.allSatisfy { $0.cleanup == cleanup })
+            _ = await bot.waitForExit()
+        }
+    }
 }
