@@ -79,6 +79,8 @@ struct AccountServer: Sendable {
     private func waitWhileHeld(_ reason: String) async throws {
         gate.hold(account: account.name)
         gate.handBack(account: account.name)
+        // The lease is this worker's: the heartbeats show the account served, with its hold.
+        setServed(true)
         logger.error("account held: it takes no jobs until an operator clears it", metadata: ["account.hold": "\(reason)"])
         while isAccepting() && holds.reason(of: account.name) != nil {
             try Task.checkCancellation()

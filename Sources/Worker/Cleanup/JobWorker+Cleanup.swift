@@ -21,7 +21,9 @@ extension JobWorker {
             let why = orphan.killed
                 ? "its worker was lost while the bot ran; the bot was killed when the account was taken over"
                 : "its worker was lost before the account's cleanup ran"
-            guard await runCleanup(cleanup, account: account, why: why) else { return }
+            // Not cut short should the connection break meanwhile (see `cleanUpIfNeeded`).
+            guard await Task(operation: { await self.runCleanup(cleanup, account: account, why: why) }).value
+            else { return }
         }
     }
 
@@ -29,7 +31,7 @@ extension JobWorker {
 
     /// Runs one cleanup and reports it; on failure the account is held (persisted) with the reason.
     /// - Returns: whether it succeeded.
-    private func runCleanup(_ cleanup: PendingCleanup, account: String, why: String) async -> Bool {
+    func runCleanup(_ cleanup: PendingCleanup, account: String, why: String) async -> Bool {
         var metadata: Logger.Metadata = ["job.id": "\(cleanup.jobID)", "job.attempt": "\(cleanup.attempt)",
                                          "bot.name": "\(cleanup.bot)", "bot.account": "\(account)"]
         logger.info("account cleanup started", metadata: metadata)

@@ -106,8 +106,13 @@ extension JobWorker {
 
         try await report(.started, nil)
         let run = await withTaskCancellationHandler {
-            await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
-                             cleanup: cleanup, logger: logger)
+            // Not cancelled with this task (a failed channel, shutdown): the stop that the cancellation asks
+            // for must run its whole sequence — stop file, grace, SIGTERM, SIGKILL — and its sleeps would end
+            // at once in a cancelled task. Awaited, so it stays structured.
+            await Task { [runner, logger] in
+                await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
+                                 cleanup: cleanup, logger: logger)
+            }.value
         } onCancel: {
             control.stop(.shutdown)
         }
