@@ -201,6 +201,44 @@ struct BotControlTests {
         }
     }
 
+    @Test("after its worker is killed, the worker taking the account over kills the bot left behind and runs its cleanup before the rerun starts")
+    func cleanupAfterWorkerCrash() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            let cleanupStamps = fleet.folder.appendingPathComponent("cleanups")
+            let cleanup = try Self.cleanupScript(in: fleet.folder, stamps: cleanupStamps, exitCode: 0)
+            try await fleet.register(bot.bot("desktop", seconds: 60, laterSeconds: 0.2, cleanup: ["/bin/sh", cleanup.path]))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"])
+                let first = try workers.start("crash-a", options)
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "crash-a")?.served == true }
+                _ = try workers.start("crash-b", options)
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "crash-b")?.served == false }
+
+                let id = try await fleet.submit(SubmitJobRequest(bot: "desktop", group: "g1"))
+                try await waitUntil(timeout: .seconds(20)) { !bot.runs().isEmpty }
+                let orphan = try #require(bot.runs().first)
+                let killedAt = StampBot.EndWatch.now()
+                first.kill()
+
+                let job = try await fleet.waitForJob(id, timeout: .seconds(30))
+                #expect(job.state == .succeeded && job.attempts == 2 && job.workerID == "crash-b")
+                #expect(!isRunning(orphan.pid), "the bot the killed worker left behind still runs")
+                let cleaned = try await fleet.waitForJob(id, timeout: .seconds(10)) { job in
+                    job.history?.contains { $0.reason.hasPrefix("cleanup after attempt 1 ran") } == true
+                }
+                #expect(cleaned.history?.contains {
+                    $0.reason == "cleanup after attempt 1 ran on account robot1 on h1: exit code 0"
+                } == true)
+                let cleanups = Self.stamps(cleanupStamps)
+                let rerun = try #require(bot.runs().first { $0.attempt == 2 })
+                print("worker killed at \(killedAt), cleanup \(cleanups), rerun started at \(rerun.start)")
+                #expect(cleanups.count == 1)
+                if let (start, end) = cleanups.first { #expect(killedAt < start && end <= rerun.start) }
+            }
+        }
+    }
+
     /// A cleanup command that notes its start and end (ns) in `stamps`, says what it does, takes half a
     /// second and exits with `exitCode`.
     static func cleanupScript(in folder: URL, stamps: URL, exitCode: Int) throws -> URL {
