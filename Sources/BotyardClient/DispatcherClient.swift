@@ -53,6 +53,21 @@ public struct DispatcherClient: Sendable {
         _ = try await send("DELETE", path, body: nil)
     }
 
+    /// Freezes a running job's bot (`POST /v1/jobs/{id}/pause`).
+    public func pause(jobID: Int64) async throws -> JobSnapshot {
+        try await post("/v1/jobs/\(jobID)/pause", Optional<String>.none, as: JobSnapshot.self)
+    }
+
+    /// Thaws a paused job's bot (`POST /v1/jobs/{id}/resume`).
+    public func resume(jobID: Int64) async throws -> JobSnapshot {
+        try await post("/v1/jobs/\(jobID)/resume", Optional<String>.none, as: JobSnapshot.self)
+    }
+
+    /// Clears the hold of an account whose cleanup failed (`POST /v1/hosts/{host}/accounts/{account}/clear-hold`).
+    public func clearHold(host: String, account: String) async throws -> HoldCleared {
+        try await post("/v1/hosts/\(host)/accounts/\(account)/clear-hold", Optional<String>.none, as: HoldCleared.self)
+    }
+
     public func text(_ path: String) async throws -> String {
         String(decoding: try await send("GET", path, body: nil), as: UTF8.self)
     }

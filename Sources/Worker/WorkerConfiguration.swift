@@ -29,6 +29,10 @@ public struct WorkerConfiguration: Sendable {
     public var leaseRetryInterval: Duration
     /// Of every this many starts under a backlog, one goes to a lower priority (0: never).
     public var reservedEvery: Int
+    /// How long an account's cleanup command may run; one that takes longer is killed and has failed.
+    public var cleanupTimeout: Duration
+    /// Each account's own cleanup command (argv), for bots that name none.
+    public var accountCleanups: [String: [String]]
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -36,7 +40,8 @@ public struct WorkerConfiguration: Sendable {
                 workDirectory: URL = URL(fileURLWithPath: "botyard-work"),
                 terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30),
                 heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
-                reservedEvery: Int = 10) {
+                reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
+                accountCleanups: [String: [String]] = [:]) {
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
@@ -50,6 +55,8 @@ public struct WorkerConfiguration: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.leaseRetryInterval = leaseRetryInterval
         self.reservedEvery = reservedEvery
+        self.cleanupTimeout = cleanupTimeout
+        self.accountCleanups = accountCleanups
     }
 
     /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.
@@ -80,6 +87,13 @@ public struct WorkerConfiguration: Sendable {
         if shutdownDeadline < .zero { problems.append("shutdown deadline must not be negative") }
         if heartbeatInterval <= .zero { problems.append("heartbeat interval must be positive") }
         if leaseRetryInterval <= .zero { problems.append("lease retry interval must be positive") }
+        if cleanupTimeout <= .zero { problems.append("cleanup timeout must be positive") }
+        for (account, argv) in accountCleanups.sorted(by: { $0.key < $1.key }) {
+            if !accounts.contains(where: { $0.name == account }) {
+                problems.append("a cleanup is given for account \(account), which is not served")
+            }
+            problems.append(contentsOf: BotDefinition.argvProblems(argv, named: "cleanup of account \(account)"))
+        }
         return problems
     }
 }

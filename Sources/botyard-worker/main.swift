@@ -51,6 +51,13 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "Of every this many starts under a backlog, one goes to a lower priority (0: off).")
     var reservedEvery: Int = 10
 
+    @Option(help: "Seconds an account's cleanup command may run before it is killed (and has failed).")
+    var cleanupTimeout: Int = 120
+
+    @Option(name: .customLong("account-cleanup"),
+            help: "An account's cleanup command, as ACCOUNT=PROGRAM (repeatable; run without arguments) for bots that name none.")
+    var accountCleanups: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -62,12 +69,20 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     }
 
     func makeConfiguration() throws -> WorkerConfiguration {
-        WorkerConfiguration(
+        var cleanups: [String: [String]] = [:]
+        for entry in accountCleanups {
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw ValidationError("--account-cleanup \(entry): expected ACCOUNT=PROGRAM")
+            }
+            cleanups[String(entry[..<equals])] = [String(entry[entry.index(after: equals)...])]
+        }
+        return WorkerConfiguration(
             amqpURL: try AMQPURL(parsing: amqpURL), group: group, workerID: workerID, host: host, accounts: accounts,
             maxConcurrent: maxConcurrent, licensedSlots: licensedSlots,
             workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
             shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
-            leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery)
+            leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
+            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups)
     }
 
     func run() async throws {

@@ -16,12 +16,18 @@ struct AddBot: AsyncParsableCommand {
     @Flag(help: "The bot needs the account's GUI session.") var needsUI = false
     @Option(name: .customLong("mark"), help: "A mutex tag (repeatable): runs sharing one never run on one account at once.")
     var marks: [String] = []
+    @Option(help: "Seconds the bot may take to finish its step after its stop file appears, before SIGTERM (default 10).")
+    var stopGrace: Int?
+    @Option(name: .customLong("cleanup"),
+            help: "The account's cleanup after a stopped or crashed run: the program, then its arguments (repeat the option for each).")
+    var cleanup: [String] = []
     @Argument(parsing: .postTerminator, help: "The program and its arguments, after --.") var argv: [String]
 
     func run() async throws {
         let request = CreateBotRequest(
             name: name, version: version, argv: argv, workingDirectory: workingDirectory, needsUI: needsUI,
-            timeoutSeconds: timeout, retry: .fixed(maxAttempts: maxAttempts, waitMilliseconds: waitMs), marks: marks)
+            timeoutSeconds: timeout, retry: .fixed(maxAttempts: maxAttempts, waitMilliseconds: waitMs), marks: marks,
+            stopGraceSeconds: stopGrace, cleanup: cleanup.isEmpty ? nil : cleanup)
         let bot = try await connection.client.post("/v1/bots", request, as: BotDefinition.self)
         print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))")
     }

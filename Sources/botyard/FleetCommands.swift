@@ -19,10 +19,26 @@ struct ListWorkers: AsyncParsableCommand {
         print(table.rendered)
     }
 
-    /// `robot1:1/2+ui` (running / limit, a UI bot on it), or `robot1:standby` while another process serves it.
+    /// `robot1:1/2+ui` (running / limit, a UI bot on it), `robot1:standby` while another process serves it,
+    /// and `[held: cleanup failed: …]` after it while its hold lasts.
     static func describe(_ account: AccountStatus) -> String {
         guard account.served else { return "\(account.name):standby" }
-        return "\(account.name):\(account.running)/\(account.limit)\(account.uiRunning ? "+ui" : "")"
+        let held = account.hold.map { " [held: \($0)]" } ?? ""
+        return "\(account.name):\(account.running)/\(account.limit)\(account.uiRunning ? "+ui" : "")\(held)"
+    }
+}
+
+struct ClearHold: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear-hold", abstract: "Let an account whose cleanup failed take jobs again.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The host.") var host: String
+    @Argument(help: "The account.") var account: String
+
+    func run() async throws {
+        let cleared = try await connection.client.clearHold(host: host, account: account)
+        print("account \(cleared.account) on \(cleared.host): hold cleared by \(cleared.workers.joined(separator: ", "))")
     }
 }
 

@@ -53,8 +53,15 @@ struct Submit: AsyncParsableCommand {
     }
 }
 
+/// `botyard jobs`: lists jobs (the default), and pauses or resumes one.
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs", abstract: "List jobs, newest first; pause or resume a running one.",
+        subcommands: [ListJobs.self, PauseJob.self, ResumeJob.self], defaultSubcommand: ListJobs.self)
+}
+
 struct ListJobs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List jobs, newest first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs, newest first.")
 
     @OptionGroup var connection: Connection
     @Option(help: "Only jobs in this state.") var state: JobState?
@@ -116,6 +123,32 @@ struct Cancel: AsyncParsableCommand {
     }
 }
 
+struct PauseJob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pause", abstract: "Freeze a running job's bot (SIGSTOP); its timeout clock stops too.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+
+    func run() async throws {
+        let job = try await connection.client.pause(jobID: id)
+        print("job \(job.id) \(job.state.rawValue)")
+    }
+}
+
+struct ResumeJob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Thaw a paused job's bot (SIGCONT).")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The job's id.") var id: Int64
+
+    func run() async throws {
+        let job = try await connection.client.resume(jobID: id)
+        print("job \(job.id) \(job.state.rawValue)")
+    }
+}
+
 /// The one-line-per-job view of `jobs`, `job` and `submit --wait`.
 struct JobsTable {
     var jobs: [JobSnapshot]
@@ -126,7 +159,7 @@ struct JobsTable {
             let place = [job.host, job.ranAs].compactMap { $0 }.joined(separator: "/")
             let detail = job.state == .succeeded
                 ? job.outputs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                : (job.reason ?? "")
+                : (job.failureKind.map { "[\($0.rawValue)] " } ?? "") + (job.reason ?? "")
             table.rows.append([String(job.id), job.bot, job.group, job.priority.rawValue, job.state.rawValue,
                                "\(job.attempts)/\(job.maxAttempts)", job.exitCode.map(String.init) ?? "-",
                                place.isEmpty ? "-" : place, detail])

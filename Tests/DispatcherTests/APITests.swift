@@ -133,4 +133,32 @@ struct APITests {
             #expect(try store.groups().isEmpty)
         }
     }
+
+    @Test("pause of a job that is not running and resume of one that is not paused answer 409 conflict; unknown jobs 404")
+    func pauseResumeErrors() async throws {
+        try await withRouter { client, store in
+            #expect(try await client.send(.post, "/v1/bots", Self.bot).status == .created)
+            let created = try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#).decode(JobCreated.self)
+            for (action, message) in [("pause", "job \(created.id) is pending; only a running job can be paused"),
+                                      ("resume", "job \(created.id) is pending; only a paused job can be resumed")] {
+                let response = try await client.send(.post, "/v1/jobs/\(created.id)/\(action)")
+                #expect(response.status == .conflict)
+                let error = try response.decode(APIErrorBody.self).error
+                #expect(error.code == "conflict" && error.message == message)
+                #expect(try await client.send(.post, "/v1/jobs/999/\(action)").status == .notFound)
+            }
+            #expect(try store.job(id: created.id)?.history?.count == 1)
+            #expect(try await client.send(.get, "/v1/jobs/\(created.id)/cleanup-log").status == .notFound)
+        }
+    }
+
+    @Test("clear-hold of an account no active worker serves is 404; of one not held, 409; bad names 422")
+    func clearHoldErrors() async throws {
+        try await withRouter { client, _ in
+            #expect(try await client.send(.post, "/v1/hosts/h1/accounts/a1/clear-hold").status == .notFound)
+            let bad = try await client.send(.post, "/v1/hosts/h1/accounts/a.b/clear-hold")
+            #expect(bad.status == .unprocessableContent)
+            #expect(try bad.errorCode() == "invalid_request")
+        }
+    }
 }

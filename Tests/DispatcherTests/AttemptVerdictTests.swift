@@ -25,4 +25,11 @@ struct AttemptVerdictTests {
         let verdict = AttemptVerdict.judge(JobOutcome(result: .failed, reason: "boom"), attempt: 3, policy: policy, random: 0)
         #expect(verdict == .dead(reason: "attempts exhausted (3 of 3); last: boom"))
     }
+
+    @Test("a business exception fails the job at once with its reason, even with attempts left")
+    func businessException() {
+        let outcome = JobOutcome(result: .businessException, reason: "invoice 17 is already paid")
+        #expect(AttemptVerdict.judge(outcome, attempt: 1, policy: policy, random: 0)
+            == .businessException(reason: "business exception: invoice 17 is already paid"))
+    }
 }

@@ -62,4 +62,12 @@ struct RobotQueueCheckTests {
         #expect(verdict(needsUI: true, workers: [Self.worker("h1")], credentials: ["h1"], loads: ["h1": Load(jobs: 1)])
             == .dispatch(host: "h1"))
     }
+
+    @Test("a launch waits while its account is held after a failed cleanup, and says why")
+    func heldAccount() {
+        let held = AccountStatus(name: "robot1", limit: 2, hold: "cleanup failed: exit code 3 (after job 4, attempt 1)")
+        #expect(verdict(workers: [Self.worker("h1", accounts: [held])]) == .wait(
+            reason: "account robot1 on h1 is held: cleanup failed: exit code 3 (after job 4, attempt 1); an operator must clear it"))
+        #expect(verdict(workers: [Self.worker("h1", accounts: [held]), Self.worker("h2")]) == .dispatch(host: "h2"))
+    }
 }

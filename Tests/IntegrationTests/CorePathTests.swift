@@ -171,7 +171,9 @@ struct CorePathTests {
     @Test("cancelling a running job stops its bot")
     func cancelRunning() async throws {
         try await Fleet.run { fleet in
-            try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300))
+            // `sleep` does not look at its stop file: after its 1 s stop grace it gets SIGTERM.
+            try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300,
+                                                      stopGraceSeconds: 1))
             let id = try await fleet.submit(SubmitJobRequest(bot: "long", group: "g1"))
             try await fleet.waitForJob(id) { $0.state == .running }
             let response = try await fleet.api.send(.post, "/v1/jobs/\(id)/cancel")

@@ -17,8 +17,9 @@ struct PipelineTests {
     }
 
     static func step(_ tag: String, _ onFailure: PipelineStep.OnFailure = .stop, retries: Int? = nil,
-                     seconds: Double = 0.2, failAttempts: Int = 0) -> PipelineStep {
-        PipelineStep(bot: "flow-bot", inputs: FlowBot.inputs(tag, seconds: seconds, failAttempts: failAttempts),
+                     seconds: Double = 0.2, failAttempts: Int = 0, business: String? = nil) -> PipelineStep {
+        PipelineStep(bot: "flow-bot",
+                     inputs: FlowBot.inputs(tag, seconds: seconds, failAttempts: failAttempts, business: business),
                      onFailure: onFailure, retries: retries)
     }
 
@@ -57,16 +58,31 @@ struct PipelineTests {
         }
     }
 
+    @Test("a business exception in a retry step is not retried: the step fails at once and stops the run, its kind shown")
+    func businessExceptionStops() async throws {
+        try await withFlowBot { fleet, bot in
+            try await fleet.define(PipelineDefinition(name: "business", group: "g1", steps: [
+                Self.step("A", .retry, retries: 2, business: "invoice 17 is already paid"), Self.step("B"),
+            ]))
+            let run = try await fleet.waitForRun(.pipeline, try await fleet.startRun(.pipeline, "business"))
+            #expect(run.state == .failed)
+            #expect(run.reason == "step 1 (flow-bot) failed (business failure): business exception: invoice 17 is already paid")
+            let step = try #require(run.steps?.first)
+            #expect(step.jobState == .failed && step.failureKind == .business && step.attempts == 1)
+            #expect(bot.starts().map(\.tag) == ["A"])
+        }
+    }
+
     @Test("three continue steps run side by side, and the run completes only after the slowest reported")
     func continueSteps() async throws {
         try await withFlowBot { fleet, bot in
             try await fleet.define(PipelineDefinition(name: "fan", group: "g1", steps: [
                 Self.step("A", .continue, seconds: 1), Self.step("B", .continue, seconds: 3, failAttempts: 1),
-                Self.step("C", .continue, seconds: 1),
+                Self.step("C", .continue, seconds: 1, business: "no open orders"),
             ]))
             let id = try await fleet.startRun(.pipeline, "fan")
             let whileSlowestRuns = try await fleet.waitForRun(.pipeline, id) { run in
-                run.steps?.filter { $0.jobState == .succeeded }.count == 2
+                run.steps?.filter { $0.jobState?.isTerminal == true }.count == 2
             }
             #expect(whileSlowestRuns.state == .running && whileSlowestRuns.outstanding == 1)
             let run = try await fleet.waitForRun(.pipeline, id)
@@ -78,6 +94,7 @@ struct PipelineTests {
             let ends = bot.ends().map(\.time)
             #expect(starts.count == 3 && starts.max()! < ends.min()!, "all three ran at once")
             #expect(run.steps?[1].jobState == .dead && run.steps?[1].failureKind == .system)
+            #expect(run.steps?[2].jobState == .failed && run.steps?[2].failureKind == .business)
         }
     }
 

@@ -27,8 +27,9 @@ struct WorkerShutdownTests {
                 let exited = worker.stop(grace: .seconds(30))
                 let took = ContinuousClock.now - stopping
                 #expect(exited, "still running 30 s after SIGTERM")
-                // It waits for the long bot until its deadline, then gives the bot its 2 s termination grace at most.
-                #expect(took >= .seconds(deadline) && took < .seconds(deadline + 2 + 5), "exited \(took) after SIGTERM")
+                // It waits for the long bot until its deadline, then gives the bot its 1 s stop grace and its 2 s
+                // termination grace at most.
+                #expect(took >= .seconds(deadline) && took < .seconds(deadline + 1 + 2 + 5), "exited \(took) after SIGTERM")
 
                 #expect(try await fleet.waitForJob(short).state == .succeeded)
                 let shortRun = try #require(bot.runs().first { $0.jobID == short })
@@ -46,7 +47,8 @@ struct WorkerShutdownTests {
     func gracefulShutdown() async throws {
         try await Fleet.run(workers: 0) { fleet in
             try await fleet.register(CreateBotRequest(name: "short", argv: ["/bin/sleep", "1"], timeoutSeconds: 60))
-            try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300))
+            try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300,
+                                                      stopGraceSeconds: 1))
             let worker = WorkerApplication(configuration: WorkerConfiguration(
                 amqpURL: fleet.url, group: "g1", workerID: "leaving", host: "host-x", accounts: [.init(name: "robot")],
                 workDirectory: fleet.folder.appendingPathComponent("leaving"), terminationGrace: .seconds(2),

@@ -6,26 +6,28 @@ import Testing
 /// Workflows run by real workers against the test broker.
 @Suite("Workflows")
 struct WorkflowTests {
-    static func node(_ id: String, seconds: Double = 0.2, failAttempts: Int = 0, output: String? = nil) -> WorkflowNode {
-        WorkflowNode(id: id, bot: "flow-bot",
-                     inputs: FlowBot.inputs(id, seconds: seconds, failAttempts: failAttempts, output: output))
+    static func node(_ id: String, seconds: Double = 0.2, failAttempts: Int = 0, output: String? = nil,
+                     business: String? = nil) -> WorkflowNode {
+        WorkflowNode(id: id, bot: "flow-bot", inputs: FlowBot.inputs(id, seconds: seconds, failAttempts: failAttempts,
+                                                                     output: output, business: business))
     }
 
-    @Test("A fails: B (on its success) is skipped, C (on its failure) runs and sees why; the handled failure lets the run succeed")
+    @Test("A fails (a business exception): B (on its success) is skipped, C (on its failure) runs and sees the kind and reason; the handled failure lets the run succeed")
     func failureBranch() async throws {
         try await Fleet.run { fleet in
             let bot = try FlowBot(folder: fleet.folder)
             try await fleet.register(bot.bot())
             try await fleet.define(WorkflowDefinition(name: "branch", group: "g1", nodes: [
-                Self.node("A", failAttempts: 1), Self.node("B"), Self.node("C"),
+                Self.node("A", business: "customer 4711 does not exist"), Self.node("B"), Self.node("C"),
             ], edges: [WorkflowEdge(from: "A", to: "B"), WorkflowEdge(from: "A", to: "C", on: .failure)]))
             let run = try await fleet.waitForRun(.workflow, try await fleet.startRun(.workflow, "branch"))
             #expect(run.state == .succeeded)
             #expect(run.steps?.map(\.state) == [.failed, .skipped, .succeeded])
+            #expect(run.steps?.first?.failureKind == .business)
             #expect(bot.starts().map(\.tag) == ["A", "C"])
             #expect(bot.variables(of: "C") == [
-                "FAILED_NODE=A", "FAILURE_KIND=system",
-                "FAILURE_REASON=attempts exhausted (1 of 1); last: exit code 3",
+                "FAILED_NODE=A", "FAILURE_KIND=business",
+                "FAILURE_REASON=business exception: customer 4711 does not exist",
             ])
         }
     }
@@ -53,7 +55,7 @@ struct WorkflowTests {
         }
     }
 
-    @Test("a failure nobody handles fails the run with its reason; what it skipped never starts")
+    @Test("a system failure nobody handles fails the run with its reason; what it skipped never starts")
     func unhandledFailure() async throws {
         try await Fleet.run { fleet in
             let bot = try FlowBot(folder: fleet.folder)

@@ -106,4 +106,29 @@ struct AdmissionLedgerTests {
         #expect(withdrewWaiter && !withdrewStarted)
         #expect(ledger.finish(Request(account: "a", priority: .normal)) == [])
     }
+
+    @Test("nothing starts on an account while its cleanup runs; its jobs start when it ends")
+    func cleanupHoldsAccount() {
+        var ledger = AdmissionLedger(slots: 10, accountLimits: ["a": 2, "b": 2])
+        ledger.beginCleanup(account: "a")
+        #expect(ledger.enqueue(id: 1, Request(account: "a", priority: .normal)) == [])
+        #expect(ledger.blocker(for: Request(account: "a", priority: .normal)) == .accountHeld(account: "a"))
+        #expect(ledger.enqueue(id: 2, Request(account: "b", priority: .normal)) == [2])
+        #expect(ledger.endCleanup(account: "a") == [1])
+    }
+
+    @Test("a held account keeps its waiting jobs until it hands them back, then refuses newcomers; released, it starts them again")
+    func heldAccount() {
+        var ledger = AdmissionLedger(slots: 10, accountLimits: ["a": 2, "b": 2])
+        ledger.hold(account: "a")
+        #expect(ledger.enqueue(id: 1, Request(account: "a", priority: .normal)) == [])
+        #expect(!ledger.refuses(Request(account: "a", priority: .normal)))
+        #expect(ledger.enqueue(id: 2, Request(account: "b", priority: .normal)) == [2])
+        #expect(ledger.handBack(account: "a") == [1])
+        #expect(ledger.waitingCount == 0)
+        #expect(ledger.refuses(Request(account: "a", priority: .normal)))
+        #expect(!ledger.refuses(Request(account: "b", priority: .normal)))
+        #expect(ledger.release(account: "a") == [])
+        #expect(ledger.enqueue(id: 3, Request(account: "a", priority: .normal)) == [3])
+    }
 }

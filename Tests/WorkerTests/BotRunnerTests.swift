@@ -16,6 +16,11 @@ final class BotRunnerTests: Sendable {
 
     func run(_ argv: [String], timeout: Int = 30, inputs: [String: String] = [:], workingDirectory: String? = nil,
              control: RunControl = RunControl()) async -> JobOutcome {
+        await report(argv, timeout: timeout, inputs: inputs, workingDirectory: workingDirectory, control: control).outcome
+    }
+
+    func report(_ argv: [String], timeout: Int = 30, inputs: [String: String] = [:], workingDirectory: String? = nil,
+                control: RunControl = RunControl(), cleanup: PendingCleanup? = nil) async -> BotRunner.Report {
         let runner = BotRunner(workDirectory: folder, terminationGrace: .seconds(2))
         let envelope = JobEnvelope(
             jobID: 7, attempt: 2, maxAttempts: 3,
@@ -23,7 +28,7 @@ final class BotRunnerTests: Sendable {
             group: "g", priority: .normal, environment: "dev", inputs: inputs, account: nil, timeoutSeconds: timeout,
             submittedAt: Date())
         return await runner.run(envelope, attempt: 2, runID: UUID().uuidString, account: "robot1", control: control,
-                                logger: Logger(label: "test"))
+                                cleanup: cleanup, logger: Logger(label: "test"))
     }
 
     @Test("a bot sees its job, attempt, environment and inputs, and its outputs and log come back")
@@ -102,6 +107,133 @@ final class BotRunnerTests: Sendable {
         #expect(result.result == .cancelled)
         #expect(result.log.contains("saw-stop"))
     }
+
+    @Test("a bot that writes BUSINESS_EXCEPTION=<reason> and exits on its own ends in a business exception with that reason, whatever its exit code")
+    func businessException() async {
+        for code in [0, 4] {
+            let outcome = await run(["/bin/sh", "-c", "echo 'BUSINESS_EXCEPTION= invoice 17 is already paid' > \"$BOTYARD_OUTPUT\"; exit \(code)"])
+            #expect(outcome.result == .businessException)
+            #expect(outcome.reason == "invoice 17 is already paid")
+            #expect(outcome.exitCode == Int32(code))
+        }
+    }
+
+    @Test("a business exception declared by a bot that was then timed out is a timeout, not a business exception")
+    func businessExceptionNeedsOwnExit() async {
+        let outcome = await run(["/bin/sh", "-c", "echo BUSINESS_EXCEPTION=x > \"$BOTYARD_OUTPUT\"; sleep 30"], timeout: 1)
+        #expect(outcome.result == .timedOut)
+    }
+
+    @Test("polite stop: on cancel the bot sees its stop file, finishes its step and exits within its grace, never sent SIGTERM")
+    func politeStop() async {
+        let control = RunControl(stopGrace: .seconds(5))
+        let script = """
+            trap 'echo got-TERM; exit 9' TERM
+            while [ ! -e "$BOTYARD_STOP_FILE" ]; do sleep 0.05; done
+            echo saw-stop-file; sleep 0.5; echo step-finished
+            """
+        async let outcome = run(["/bin/sh", "-c", script], control: control)
+        try? await Task.sleep(for: .milliseconds(500))
+        let stopped = ContinuousClock.now
+        control.stop(.cancelled)
+        let result = await outcome
+        #expect(result.result == .cancelled)
+        #expect(result.exitCode == 0 && result.signal == nil)
+        #expect(result.log == "saw-stop-file\nstep-finished\n")
+        #expect(result.reason == "cancelled while running; the bot finished on its stop request")
+        #expect(ContinuousClock.now - stopped < .seconds(3))
+    }
+
+    @Test("a paused bot uses no CPU and its timeout does not run; resumed, it finishes")
+    func pauseFreezesBot() async throws {
+        let control = RunControl()
+        let pidFile = folder.appendingPathComponent("spinner.pid").path
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Busy for about 1 s of its own CPU time.
+        let script = "echo $$ > \(pidFile); i=0; while [ $i -lt 1000000 ]; do i=$((i+1)); done; echo done"
+        let started = ContinuousClock.now
+        async let outcome = run(["/bin/sh", "-c", script], timeout: 20, control: control)
+        try await Task.sleep(for: .milliseconds(300))
+        let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(control.pause())
+        try await Task.sleep(for: .milliseconds(200))
+        let before = try #require(cpuTicks(of: pid))
+        try await Task.sleep(for: .seconds(1))
+        let after = try #require(cpuTicks(of: pid))
+        #expect(after == before, "a paused bot used CPU: \(before) → \(after) ticks")
+        #expect(control.resume())
+        let result = await outcome
+        #expect(result.result == .succeeded && result.log == "done\n")
+        #expect(ContinuousClock.now - started > .seconds(1.2))
+    }
+
+    @Test("a paused bot whose wall time passes its timeout is not timed out for the frozen time")
+    func timeoutIgnoresFrozenTime() async throws {
+        let control = RunControl()
+        async let outcome = run(["/bin/sleep", "1.5"], timeout: 2, control: control)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(control.pause())
+        try await Task.sleep(for: .seconds(2.5))
+        #expect(control.resume())
+        let result = await outcome
+        #expect(result.result == .succeeded, "\(result.reason)")
+    }
+
+    @Test("a paused bot that is cancelled is thawed, sees its stop file and finishes politely")
+    func cancelPaused() async throws {
+        let control = RunControl(stopGrace: .seconds(5))
+        async let outcome = run(["/bin/sh", "-c", "while [ ! -e \"$BOTYARD_STOP_FILE\" ]; do sleep 0.05; done; echo bye"],
+                                control: control)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(control.pause())
+        try await Task.sleep(for: .milliseconds(300))
+        control.stop(.cancelled)
+        let result = await outcome
+        #expect(result.result == .cancelled && result.exitCode == 0 && result.log == "bye\n")
+    }
+
+    @Test("a run stopped or killed owes a cleanup when the bot has one; its record stays until then")
+    func cleanupOwed() async throws {
+        let cleanup = PendingCleanup(argv: ["/bin/true"], jobID: 7, attempt: 2, envelopeAttempt: 2, runID: "r", bot: "t")
+        let timedOut = await report(["/bin/sleep", "30"], timeout: 1, cleanup: cleanup)
+        #expect(timedOut.needsCleanup)
+        let pid = try #require(timedOut.pid)
+        #expect(OrphanReaper(workDirectory: folder, host: "local").reap(account: "robot1").map(\.cleanup) == [cleanup])
+        _ = pid
+        #expect(!(await report(["/bin/sh", "-c", "exit 3"], cleanup: cleanup)).needsCleanup)
+        #expect(!(await report(["/bin/sleep", "30"], timeout: 1)).needsCleanup, "no cleanup named: none owed")
+    }
+
+    @Test("a cleanup command runs with its account and job in its environment; exit 0 succeeds, others fail, a slow one is killed")
+    func cleanupRuns() async throws {
+        let runner = BotRunner(workDirectory: folder, terminationGrace: .milliseconds(500),
+                               cleanupTimeout: .seconds(1))
+        func cleanup(_ argv: [String]) -> PendingCleanup {
+            PendingCleanup(argv: argv, jobID: 7, attempt: 2, envelopeAttempt: 2, runID: UUID().uuidString, bot: "t")
+        }
+        let ok = await runner.runCleanup(
+            cleanup(["/bin/sh", "-c", "echo \"$BOTYARD_ACCOUNT $BOTYARD_JOB_ID $BOTYARD_ATTEMPT $BOTYARD_BOT: $BOTYARD_CLEANUP_REASON\""]),
+            account: "robot1", why: "timed out")
+        #expect(ok.result == .succeeded && ok.log == "robot1 7 2 t: timed out\n")
+        let failed = await runner.runCleanup(cleanup(["/bin/sh", "-c", "echo reset failed; exit 3"]), account: "robot1",
+                                             why: "x")
+        #expect(failed.result == .failed && failed.reason == "exit code 3" && failed.log == "reset failed\n")
+        let slow = await runner.runCleanup(cleanup(["/bin/sleep", "30"]), account: "robot1", why: "x")
+        #expect(slow.result == .timedOut && slow.reason == "timed out after 1 s")
+        let missing = await runner.runCleanup(cleanup(["/nonexistent/reset"]), account: "robot1", why: "x")
+        #expect(missing.result == .failedToStart)
+    }
+}
+
+/// utime + stime of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+func cpuTicks(of pid: pid_t) -> Int? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")")
+    else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+    return user + system
 }
 
 @Suite("Output file")

@@ -25,7 +25,7 @@ struct OrphanReaperTests {
             let bot = try sleeper(in: folder)
             reaper.record(pid: bot.pid, account: "a")
             #expect(reaper.reap(account: "b").isEmpty)
-            #expect(reaper.reap(account: "a") == [bot.pid])
+            #expect(reaper.reap(account: "a") == [.init(pid: bot.pid, killed: true, cleanup: nil)])
             #expect(await bot.waitForExit() == .signalled(SIGKILL))
             #expect(reaper.reap(account: "a").isEmpty)
         }
@@ -45,6 +45,26 @@ struct OrphanReaperTests {
             #expect(isRunning(other.pid))
             kill(-other.pid, SIGKILL)
             _ = await other.waitForExit()
+        }
+    }
+
+    @Test("a record that owes its account a cleanup is returned with it, whether its bot still ran or not")
+    func pendingCleanupReturned() async throws {
+        try await withReaper { reaper, folder in
+            let cleanup = PendingCleanup(argv: ["/bin/true"], jobID: 4, attempt: 1, envelopeAttempt: 1, runID: "r",
+                                         bot: "ui")
+            let bot = try sleeper(in: folder)
+            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup)
+            let gone = try sleeper(in: folder)
+            reaper.record(pid: gone.pid, account: "a", cleanup: cleanup)
+            kill(-gone.pid, SIGKILL)
+            _ = await gone.waitForExit()
+            let orphans = reaper.reap(account: "a")
+            #expect(Set(orphans.map(\.pid)) == [bot.pid, gone.pid])
+            #expect(orphans.first { $0.pid == bot.pid }?.killed == true)
+            #expect(orphans.first { $0.pid == gone.pid }?.killed == false)
+            #expect(orphans.allSatisfy { $0.cleanup == cleanup })
+            _ = await bot.waitForExit()
         }
     }
 }

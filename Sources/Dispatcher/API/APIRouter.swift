@@ -24,6 +24,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal,
     DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     GroupRoutes(store: store).register(on: v1)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)
+    AccountRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     FlowRoutes<PipelineDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)
         .register(on: v1)
     FlowRoutes<WorkflowDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)

@@ -1,7 +1,7 @@
 import Hummingbird
 import Shared
 
-/// `/v1/jobs`: submit, read, list and cancel jobs.
+/// `/v1/jobs`: submit, read, list, cancel, pause and resume jobs.
 struct JobRoutes {
     let store: BotyardStore
     /// Wakes the outbox relay so that a stored job is published at once.
@@ -14,7 +14,10 @@ struct JobRoutes {
         router.get("jobs", use: list)
         router.get("jobs/:id", use: show)
         router.get("jobs/:id/log", use: log)
+        router.get("jobs/:id/cleanup-log", use: cleanupLog)
         router.post("jobs/:id/cancel", use: cancel)
+        router.post("jobs/:id/pause", use: pause)
+        router.post("jobs/:id/resume", use: resume)
     }
 
     @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -74,6 +77,50 @@ struct JobRoutes {
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: log)))
+    }
+
+    /// What the account's cleanup command printed after attempt `?attempt=N` (else the last one), as text.
+    @Sendable func cleanupLog(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.jobID(context)
+        var attempt: Int?
+        if let text = request.uri.queryParameters["attempt"] {
+            guard let parsed = Int(text), parsed >= 1 else { throw APIError.invalid(["attempt must be a positive number"]) }
+            attempt = parsed
+        }
+        guard try store.job(id: id) != nil else { throw APIError.notFound("job \(id)") }
+        guard let log = try store.cleanupLog(jobID: id, attempt: attempt) else {
+            throw APIError.notFound("a cleanup log of job \(id)\(attempt.map { " attempt \($0)" } ?? "")")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: log)))
+    }
+
+    /// Freezes a running job's bot; 409 unless the job is running.
+    @Sendable func pause(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.jobID(context)
+        switch try store.pause(jobID: id) {
+        case .paused(let job):
+            relaySignal.notify()
+            return try JSONResponse.make(job)
+        case .notFound:
+            throw APIError.notFound("job \(id)")
+        case .notRunning(let state):
+            throw APIError.conflict("job \(id) is \(state.rawValue); only a running job can be paused")
+        }
+    }
+
+    /// Thaws a paused job's bot; 409 unless the job is paused.
+    @Sendable func resume(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.jobID(context)
+        switch try store.resume(jobID: id) {
+        case .resumed(let job):
+            relaySignal.notify()
+            return try JSONResponse.make(job)
+        case .notFound:
+            throw APIError.notFound("job \(id)")
+        case .notPaused(let state):
+            throw APIError.conflict("job \(id) is \(state.rawValue); only a paused job can be resumed")
+        }
     }
 
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {

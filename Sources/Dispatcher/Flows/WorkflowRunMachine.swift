@@ -50,7 +50,9 @@ struct WorkflowRunMachine: FlowRunMachine {
             guard progress.nodes[id]?.state == .running else { return [] }
             progress.nodes[id]!.record(ending)
             let inherited = (progress.variables[id] ?? [:]).filter { !Self.failureVariables.contains($0.key) }
-            progress.exports[id] = inherited.merging(ending.outputs) { _, output in output }
+            // A business exception's reason travels as FAILURE_REASON, not as a variable of its own.
+            let outputs = ending.outputs.filter { $0.key != JobOutcome.businessExceptionKey }
+            progress.exports[id] = inherited.merging(outputs) { _, output in output }
             return advance()
         case .pause:
             try FlowRunError.check(progress.state, allows: "pause", from: .running, otherwise: .notRunning)

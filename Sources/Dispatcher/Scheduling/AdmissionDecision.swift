@@ -24,7 +24,10 @@ struct AdmissionDecision {
             var counted: Set<String> = []
             let active = statuses.filter { $0.group == group && $0.state == .active }
             for worker in active.sorted(by: { $0.lastSeen > $1.lastSeen }) {
-                let served = worker.accounts.filter { $0.served && counted.insert("\(worker.host)/\($0.name)").inserted }
+                // A held account (a failed cleanup) takes no jobs: no capacity.
+                let served = worker.accounts.filter {
+                    $0.served && $0.hold == nil && counted.insert("\(worker.host)/\($0.name)").inserted
+                }
                 workers += 1
                 slots += min(worker.slots, served.reduce(0) { $0 + $1.limit })
                 uiSlots += min(worker.slots, served.count)

@@ -8,6 +8,8 @@ enum AttemptVerdict: Equatable, Sendable {
     /// No attempt left: park the job in `botyard.dead`.
     case dead(reason: String)
     case cancelled(reason: String)
+    /// The bot declared a business exception: the job fails (`failed`, kind business), never retried.
+    case businessException(reason: String)
 
     /// Judges a finished attempt by its outcome and the job's retry policy.
     ///
@@ -18,6 +20,8 @@ enum AttemptVerdict: Equatable, Sendable {
             return .succeeded
         case .cancelled:
             return .cancelled(reason: outcome.reason)
+        case .businessException:
+            return .businessException(reason: "business exception: \(outcome.reason)")
         case .failed, .timedOut, .failedToStart:
             guard policy.allowsAnotherAttempt(after: attempt) else {
                 return .dead(reason: "attempts exhausted (\(attempt) of \(policy.maxAttempts)); last: \(outcome.reason)")

@@ -41,7 +41,9 @@ struct RobotQueueCheck {
         for (worker, status) in served {
             let on = "account \(account) on \(worker.host)"
             let held = load(worker.host)
-            if needsUI && !hasCredential(worker.host) {
+            if let hold = status.hold {
+                reasons.append("\(on) is held: \(hold); an operator must clear it")
+            } else if needsUI && !hasCredential(worker.host) {
                 reasons.append("missing credentials for \(on)")
             } else if needsUI && held.uiJobs > 0 {
                 reasons.append("a UI bot is already running on \(on)")

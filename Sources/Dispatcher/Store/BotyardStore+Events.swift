@@ -63,7 +63,25 @@ extension BotyardStore {
             try Self.transition(&job, to: .queued, attempt: job.attempts,
                                 reason: "handed back to the queue by \(event.workerID) at shutdown", at: now, in: db)
             return .applied(.queued, publishes: false)
+        case .cleanedUp:
+            return try applyCleanedUp(event, to: &job, at: now, in: db)
         }
+    }
+
+    /// Notes an account's cleanup after a stopped or crashed attempt in the job's history (its state does
+    /// not change) and keeps its log.
+    private func applyCleanedUp(_ event: JobEvent, to job: inout JobRecord, at now: Date,
+                                in db: Database) throws -> EventApplication {
+        guard let outcome = event.outcome else { return .ignored("cleanup event without an outcome") }
+        let attempt = max(event.attempt, 1)
+        try CleanupLogRecord(jobID: job.id!, attempt: attempt, log: outcome.log).save(db)
+        let on = "account \(event.account ?? "-") on \(event.host)"
+        let reason = outcome.result == .succeeded
+            ? "cleanup after attempt \(attempt) ran on \(on): \(outcome.reason)"
+            : "cleanup after attempt \(attempt) failed on \(on): \(outcome.reason); the account takes no jobs "
+                + "until an operator clears it"
+        try Self.transition(&job, to: job.state, attempt: job.attempts, reason: reason, at: now, in: db)
+        return .applied(job.state, publishes: false)
     }
 
     /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own
@@ -75,6 +93,7 @@ extension BotyardStore {
             guard attempt >= job.dispatchedAttempt else { return .ignored("parked copy of superseded attempt \(attempt)") }
             job.reason = reason
             job.finishedAt = now
+            job.failureKind = .system
             try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
             try Self.accountFreed(by: job, in: db)
             return .applied(.dead, publishes: false)
@@ -115,7 +134,7 @@ extension BotyardStore {
             return .ignored("superseded message of attempt \(event.envelopeAttempt); attempt \(job.dispatchedAttempt) is under way")
         }
         let place = event.account.map { "\(event.host) as \($0)" } ?? event.host
-        if job.state == .running && event.attempt == event.envelopeAttempt {
+        if (job.state == .running || job.state == .paused) && event.attempt == event.envelopeAttempt {
             // A first delivery of the attempt that already runs: the outbox published it twice.
             // Its outcome would not count (another run is current); it is not a rerun, and is stopped.
             try stopThisRun("a second copy of attempt \(event.envelopeAttempt)'s message")
@@ -135,7 +154,7 @@ extension BotyardStore {
         job.workerID = event.workerID
         job.host = event.host
         job.ranAs = event.account
-        let rerun = job.state == .running ? " (rerun: the previous worker was lost)" : ""
+        let rerun = job.state == .running || job.state == .paused ? " (rerun: the previous worker was lost)" : ""
         // The bot is told how often its message was delivered; a delivery handed back unrun counts there.
         let told = event.attempt != job.attempts ? "; the bot was told attempt \(event.attempt)" : ""
         try Self.transition(&job, to: .running, attempt: job.attempts,
@@ -177,6 +196,13 @@ extension BotyardStore {
             job.finishedAt = event.at
             try Self.transition(&job, to: .cancelled, attempt: attempt, reason: reason, at: now, in: db)
             return .applied(.cancelled, publishes: false)
+        case .businessException(let reason):
+            job.reason = reason
+            job.finishedAt = event.at
+            job.failureKind = .business
+            try Self.transition(&job, to: .failed, attempt: attempt,
+                                reason: "attempt \(attempt) ended in a \(reason); not retried", at: now, in: db)
+            return .applied(.failed, publishes: false)
         case .retry(let wait, let reason):
             job.reason = reason
             job.dispatchedAttempt = attempt + 1
@@ -194,6 +220,7 @@ extension BotyardStore {
     func park(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
         job.reason = reason
         job.finishedAt = now
+        job.failureKind = .system
         try Self.transition(&job, to: .dead, attempt: job.attempts, reason: reason, at: now, in: db)
         let envelope = job.envelope(attempt: job.attempts)
         var outbox = OutboxRecord(

@@ -98,6 +98,7 @@ extension BotyardStore {
             job.exitCode = nil
             job.outputs = [:]
             job.reason = nil
+            job.failureKind = nil
             job.workerID = nil
             job.host = nil
             job.ranAs = nil
@@ -160,6 +161,16 @@ extension BotyardStore {
     public func log(jobID: Int64, attempt: Int?) throws -> String? {
         try read("read log") { db in
             var request = JobLogRecord.filter(Column("jobID") == jobID)
+            if let attempt { request = request.filter(Column("attempt") == attempt) }
+            return try request.order(Column("attempt").desc).fetchOne(db)?.log
+        }
+    }
+
+    /// The output of the account's cleanup command after attempt `attempt` (the last one cleaned up after
+    /// when nil), or nil when none was reported.
+    public func cleanupLog(jobID: Int64, attempt: Int?) throws -> String? {
+        try read("read cleanup log") { db in
+            var request = CleanupLogRecord.filter(Column("jobID") == jobID)
             if let attempt { request = request.filter(Column("attempt") == attempt) }
             return try request.order(Column("attempt").desc).fetchOne(db)?.log
         }

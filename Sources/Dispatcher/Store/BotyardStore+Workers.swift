@@ -45,8 +45,10 @@ extension BotyardStore {
             let previous = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)
             let firstSeen = previous?.firstSeen ?? now
             let wasActive = previous?.status(at: now).state == .active
-            let servedBefore = wasActive ? Set(previous?.accounts.filter(\.served).map(\.name) ?? []) : []
-            let newlyServed = Set(heartbeat.accounts.filter(\.served).map(\.name)).subtracting(servedBefore)
+            // An account takes launches when served and not held: a hold cleared is an account coming up too.
+            let takesJobs: (AccountStatus) -> Bool = { $0.served && $0.hold == nil }
+            let servedBefore = wasActive ? Set(previous?.accounts.filter(takesJobs).map(\.name) ?? []) : []
+            let newlyServed = Set(heartbeat.accounts.filter(takesJobs).map(\.name)).subtracting(servedBefore)
             if !heartbeat.stopping && !newlyServed.isEmpty {
                 cameUp.append(AccountsCameUp(group: heartbeat.group, host: heartbeat.host, accounts: newlyServed))
             }
@@ -58,6 +60,35 @@ extension BotyardStore {
             ).save(db)
         }
         return cameUp
+    }
+
+    /// What a request to clear an account's hold found.
+    public enum ClearHoldResult: Sendable, Equatable {
+        /// The workers told to clear it.
+        case cleared(workers: [String])
+        /// No active worker of the host serves the account.
+        case notServed
+        /// The account is served and not held (by the workers' last heartbeats).
+        case notHeld
+    }
+
+    /// Tells the active workers of `host` that hold `account` (a failed cleanup) to clear the hold, through
+    /// `botyard.control`; the workers' next heartbeats show it cleared.
+    public func clearHold(host: String, account: String, at now: Date = Date()) throws -> ClearHoldResult {
+        try write("clear account hold") { db in
+            let listing = try WorkerRecord.filter(Column("host") == host).fetchAll(db)
+                .filter { $0.status(at: now).state == .active }
+                .filter { worker in worker.accounts.contains { $0.name == account } }
+            guard !listing.isEmpty else { return .notServed }
+            let holding = listing.filter { worker in worker.accounts.contains { $0.name == account && $0.hold != nil } }
+            guard !holding.isEmpty else { return .notHeld }
+            for worker in holding {
+                try Self.enqueueControl(.init(command: .clearHold, jobID: 0, account: account),
+                                        routingKey: Topology.controlRoutingKey(workerID: worker.workerID), at: now,
+                                        in: db)
+            }
+            return .cleared(workers: holding.map(\.workerID).sorted())
+        }
     }
 
     /// Every worker seen, by group and id, with its state now.

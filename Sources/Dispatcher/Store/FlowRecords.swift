@@ -70,14 +70,15 @@ struct FlowRunRecord: Codable, FetchableRecord, MutablePersistableRecord {
 }
 
 extension JobRecord {
-    /// How this ended job ended, as a run's engine sees it: `failed` is a business exception,
-    /// `dead` (attempts exhausted, parked) and `rejected` system failures.
+    /// How this ended job ended, as a run's engine sees it: a failure is of the kind the job
+    /// records (`failed` by a business exception, `dead` after its attempts: system); a `rejected`
+    /// launch is a system failure.
     var ending: JobEnding {
         switch state {
         case .succeeded: JobEnding(.succeeded, reason: reason, outputs: outputs)
-        case .failed: JobEnding(.failed(.business), reason: reason, outputs: outputs)
         case .cancelled: JobEnding(.cancelled, reason: reason, outputs: outputs)
-        default: JobEnding(.failed(.system), reason: reason, outputs: outputs)
+        case .failed: JobEnding(.failed(failureKind ?? .business), reason: reason, outputs: outputs)
+        default: JobEnding(.failed(failureKind ?? .system), reason: reason, outputs: outputs)
         }
     }
 }

@@ -64,6 +64,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var robotQueuePolicy: RobotQueuePolicy?
     /// Tries the robot queue made to start it, over every time it entered the queue.
     var robotQueueTries = 0
+    /// Set when the job ends `failed` (business) or `dead` (system).
+    var failureKind: FailureKind?
     /// The pipeline or workflow run that started it (`launchMethod` tells which kind).
     var flowRun: Int64? = nil
     /// Its step's number or node's id in that run.
@@ -89,7 +91,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     maxAttempts: retryPolicy.maxAttempts, timeoutSeconds: timeoutSeconds, launchMethod: launchMethod,
                     initiator: initiator, exitCode: exitCode, outputs: outputs, reason: reason, workerID: workerID,
                     host: host, ranAs: ranAs, submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt,
-                    updatedAt: updatedAt, history: history, variables: variables,
+                    updatedAt: updatedAt, history: history, failureKind: failureKind, variables: variables,
                     flowRun: flowRun.map { FlowRunReference(kind: launchMethod == .workflow ? .workflow : .pipeline, id: $0,
                                                             step: flowStep ?? "") })
     }
@@ -124,6 +126,15 @@ struct JobHistoryRecord: Codable, FetchableRecord, MutablePersistableRecord {
 /// A row of `job_logs`: the log tail of one attempt.
 struct JobLogRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "job_logs"
+
+    var jobID: Int64
+    var attempt: Int
+    var log: String
+}
+
+/// A row of `cleanup_logs`: what the account's cleanup command printed after one attempt.
+struct CleanupLogRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "cleanup_logs"
 
     var jobID: Int64
     var attempt: Int

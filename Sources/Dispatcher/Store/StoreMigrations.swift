@@ -137,6 +137,19 @@ enum StoreMigrations {
                 CREATE INDEX robot_queue_due ON robot_queue(due, notBefore);
                 """)
         }
+        migrator.registerMigration("v6-bot-controls") { db in
+            // Business or system, for jobs that ended failed or dead from now on.
+            try db.alter(table: "jobs") { table in
+                table.add(column: "failureKind", .text)
+            }
+            // What an account's cleanup command printed after a stopped or crashed attempt.
+            try db.create(table: "cleanup_logs") { table in
+                table.column("jobID", .integer).notNull().references("jobs", onDelete: .cascade)
+                table.column("attempt", .integer).notNull()
+                table.column("log", .text).notNull()
+                table.primaryKey(["jobID", "attempt"])
+            }
+        }
         migrator.registerMigration("v7-flows") { db in
             try db.create(table: "flows") { table in
                 table.column("kind", .text).notNull()

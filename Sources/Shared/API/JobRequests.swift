@@ -113,6 +113,8 @@ public struct JobSnapshot: Codable, Sendable {
     public var outputs: [String: String]
     /// Why the job is where it is (the last failure, the cancel, the dead-lettering).
     public var reason: String?
+    /// For a job that ended `failed` or `dead`: whether the bot declared it (business) or not (system).
+    public var failureKind: FailureKind?
     public var workerID: String?
     public var host: String?
     /// The account the last attempt ran under.
@@ -154,6 +156,7 @@ public struct JobSnapshot: Codable, Sendable {
         finishedAt: Date?,
         updatedAt: Date,
         history: [JobHistoryEntry]?,
+        failureKind: FailureKind? = nil,
         variables: [String: String]? = nil,
         flowRun: FlowRunReference? = nil
     ) {
@@ -182,6 +185,7 @@ public struct JobSnapshot: Codable, Sendable {
         self.finishedAt = finishedAt
         self.updatedAt = updatedAt
         self.history = history
+        self.failureKind = failureKind
         self.variables = variables
         self.flowRun = flowRun
     }

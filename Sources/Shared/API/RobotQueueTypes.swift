@@ -96,3 +96,17 @@ public struct CredentialSummary: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 }
+
+/// `202 Accepted` answer to `POST /v1/hosts/{host}/accounts/{account}/clear-hold`: the workers told to
+/// clear the hold; their next heartbeats show it cleared.
+public struct HoldCleared: Codable, Sendable, Equatable {
+    public var host: String
+    public var account: String
+    public var workers: [String]
+
+    public init(host: String, account: String, workers: [String]) {
+        self.host = host
+        self.account = account
+        self.workers = workers
+    }
+}

@@ -11,6 +11,9 @@ public struct JobEvent: Codable, Sendable, Equatable {
         case finished
         /// The worker stopped the bot at shutdown and gave the job back to its queue.
         case returned
+        /// The account ran the cleanup command after this run was stopped or crashed; `outcome` is the
+        /// cleanup's (its result, reason and log), not the bot's. The job's state does not change.
+        case cleanedUp
     }
 
     public var eventID: String
@@ -26,7 +29,7 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public var host: String
     public var account: String?
     public var at: Date
-    /// Present on `finished`.
+    /// Present on `finished` (the bot's) and `cleanedUp` (the cleanup's).
     public var outcome: JobOutcome?
 
     public init(

@@ -10,6 +10,9 @@ public struct JobOutcome: Codable, Sendable, Equatable {
         case failedToStart
         /// An operator cancelled the job while it ran.
         case cancelled
+        /// The bot declared a business exception (``JobOutcome/businessExceptionKey`` in its output
+        /// file) and exited on its own: the job fails without another attempt.
+        case businessException
     }
 
     public var result: Result
@@ -41,6 +44,9 @@ public struct JobOutcome: Codable, Sendable, Equatable {
         self.log = log
         self.durationMilliseconds = durationMilliseconds
     }
+
+    /// The output key with which a bot declares a business exception: `BUSINESS_EXCEPTION=<reason>`.
+    public static let businessExceptionKey = "BUSINESS_EXCEPTION"
 
     /// How much of a bot's log travels back with its outcome.
     public static let maximumLogBytes = 256 * 1024

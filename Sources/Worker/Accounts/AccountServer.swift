@@ -17,6 +17,10 @@ import Shared
 /// is declared and consumed again while its jobs run on; a channel the broker closes hands back
 /// only this account's jobs (their deliveries went back with it) before a new channel takes over.
 /// Only a broken connection ends the worker's other accounts too.
+///
+/// An account whose cleanup command failed is held (``AccountHolds``): it cancels its consumers, hands
+/// the jobs it holds as look-ahead back to their queues, lets the jobs it runs finish, and consumes
+/// again only when an operator clears the hold; the worker's other accounts go on.
 struct AccountServer: Sendable {
     let account: AccountConfiguration
     let configuration: WorkerConfiguration
@@ -24,6 +28,10 @@ struct AccountServer: Sendable {
     /// Where consumers are registered, so that shutdown can cancel them.
     let consumers: ConsumerRegistry
     let orphans: OrphanReaper
+    let holds: AccountHolds
+    let gate: AdmissionGate
+    /// Runs the cleanups that the runs of a dead predecessor owe the account (the bots are stopped already).
+    let cleanUpOrphans: @Sendable ([OrphanReaper.Orphan]) async -> Void
     /// False once shutdown has begun.
     let isAccepting: @Sendable () -> Bool
     /// Told whether the account is consumed now (reported in heartbeats).
@@ -38,16 +46,24 @@ struct AccountServer: Sendable {
     func run() async throws {
         guard try await claimLease(), isAccepting() else { return }
         let orphaned = orphans.reap(account: account.name)
-        if !orphaned.isEmpty {
+        let killed = orphaned.filter(\.killed).map(\.pid)
+        if !killed.isEmpty {
             logger.warning("stopped bots a dead worker left running on the account", metadata: [
-                "bot.pids": "\(orphaned.map(String.init).joined(separator: ","))",
+                "bot.pids": "\(killed.map(String.init).joined(separator: ","))",
             ])
         }
+        await cleanUpOrphans(orphaned)
         var failures = 0
         while isAccepting() {
+            if let reason = holds.reason(of: account.name) {
+                try await waitWhileHeld(reason)
+                continue
+            }
             do {
-                try await consume(declaringJobQueues: failures > 0)
-                return
+                switch try await consume(declaringJobQueues: failures > 0) {
+                case .shutdown: return
+                case .held: continue
+                }
             } catch let error as AMQPError where connection.isOpen {
                 setServed(false)
                 failures += 1
@@ -57,6 +73,28 @@ struct AccountServer: Sendable {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Takes no jobs until an operator clears the hold (or shutdown).
+    private func waitWhileHeld(_ reason: String) async throws {
+        gate.hold(account: account.name)
+        gate.handBack(account: account.name)
+        // The lease is this worker's: the heartbeats show the account served, with its hold.
+        setServed(true)
+        logger.error("account held: it takes no jobs until an operator clears it", metadata: ["account.hold": "\(reason)"])
+        while isAccepting() && holds.reason(of: account.name) != nil {
+            try Task.checkCancellation()
+            await holds.waitForChange(of: account.name, timeout: .seconds(1))
+        }
+        if holds.reason(of: account.name) == nil { logger.notice("account hold cleared; consuming again") }
+    }
+
+    /// Why consuming ended.
+    enum ConsumeEnd {
+        /// Shutdown cancelled the consumers.
+        case shutdown
+        /// The account was held: its consumers were cancelled and its jobs handed back or finished.
+        case held
     }
 
     /// Bots the account may run at once.
@@ -78,43 +116,79 @@ struct AccountServer: Sendable {
 
     /// Consumes on a new channel until shutdown cancels the consumers (returns) or the channel
     /// fails (throws, once this account's jobs have been handed back).
-    private func consume(declaringJobQueues: Bool) async throws {
+    private func consume(declaringJobQueues: Bool) async throws -> ConsumeEnd {
         let channel = try await connection.openChannel()
+        let end: ConsumeEnd
         do {
-            try await consume(on: channel, declaringJobQueues: declaringJobQueues)
+            end = try await consume(on: channel, declaringJobQueues: declaringJobQueues)
         } catch {
             await channel.close()
             throw error
         }
         await channel.close()  // every delivery taken on it is settled by now
+        return end
     }
 
-    private func consume(on channel: AMQPChannel, declaringJobQueues: Bool) async throws {
+    private func consume(on channel: AMQPChannel, declaringJobQueues: Bool) async throws -> ConsumeEnd {
+        // This channel's consumers, so that a hold cancels them (and only them).
+        let own = ConsumerRegistry()
         var started: [(queue: String, prefetch: Int, consumer: AMQPConsumer)] = []
         for queue in queues {
-            guard let consumer = try await subscribe(queue.name, prefetch: queue.prefetch, on: channel,
+            guard let consumer = try await subscribe(queue.name, prefetch: queue.prefetch, on: channel, own: own,
                                                      declaringJobQueues: declaringJobQueues && started.isEmpty)
             else {
                 for other in started { try? await other.consumer.cancel() }
-                return
+                return .shutdown
             }
             started.append((queue.name, queue.prefetch, consumer))
         }
         // Reported only now, so that the dispatcher sends launches to the account's queue once it exists.
         setServed(true)
         logger.info("account served", metadata: ["account.limit": "\(limit)", "runner.group": "\(configuration.group)"])
-        // A failure of the channel ends this group: its jobs' tasks are cancelled, which stops
-        // their bots and hands the jobs back.
-        try await withThrowingDiscardingTaskGroup { group in
-            for (queue, prefetch, consumer) in started {
-                group.addTask { try await serve(queue, prefetch: prefetch, from: consumer, on: channel) }
+        let consumers = started
+        return try await withThrowingTaskGroup(of: ConsumeEnd?.self) { tasks in
+            tasks.addTask {
+                // A failure of the channel ends this group: its jobs' tasks are cancelled, which stops
+                // their bots and hands the jobs back.
+                try await withThrowingDiscardingTaskGroup { group in
+                    for (queue, prefetch, consumer) in consumers {
+                        group.addTask { try await serve(queue, prefetch: prefetch, from: consumer, on: channel, own: own) }
+                    }
+                }
+                return .shutdown
             }
+            tasks.addTask {
+                while !Task.isCancelled {
+                    if holds.reason(of: account.name) != nil { return .held }
+                    await holds.waitForChange(of: account.name, timeout: .seconds(1))
+                }
+                return nil
+            }
+            var end = ConsumeEnd.shutdown
+            while let next = try await tasks.next() {
+                switch next {
+                case .held?:
+                    // Consumers first, so that the jobs handed back are not delivered here again.
+                    end = .held
+                    logger.error("account held: its consumers are cancelled and its waiting jobs handed back",
+                                 metadata: ["account.hold": "\(holds.reason(of: account.name) ?? "")"])
+                    for consumer in own.close() { try? await consumer.cancel() }
+                    gate.handBack(account: account.name)
+                case .shutdown?:
+                    tasks.cancelAll()
+                    return end
+                case nil:
+                    break
+                }
+            }
+            return end
         }
     }
 
     /// Takes the deliveries of one queue until its consumer is cancelled by shutdown; a consumer
     /// the broker cancels is replaced while the jobs taken from it run on (not during a drain).
-    private func serve(_ queue: String, prefetch: Int, from first: AMQPConsumer, on channel: AMQPChannel) async throws {
+    private func serve(_ queue: String, prefetch: Int, from first: AMQPConsumer, on channel: AMQPChannel,
+                       own: ConsumerRegistry) async throws {
         try await withThrowingDiscardingTaskGroup { jobs in
             var consumer: AMQPConsumer? = first
             while let current = consumer {
@@ -125,7 +199,8 @@ struct AccountServer: Sendable {
                     logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
                         "amqp.queue": "\(queue)", "error": "\(error)",
                     ])
-                    consumer = try await subscribe(queue, prefetch: prefetch, on: channel, declaringJobQueues: true)
+                    consumer = try await subscribe(queue, prefetch: prefetch, on: channel, own: own,
+                                                   declaringJobQueues: true)
                 } catch let error as AMQPError where error.code == .consumerCancelled {
                     // Draining: the jobs taken from it run on; nothing more is taken.
                 }
@@ -133,10 +208,10 @@ struct AccountServer: Sendable {
         }
     }
 
-    /// Consumes `queue`; nil once shutdown has begun. The account's queue is declared first, and
-    /// the group's job queues when `declaringJobQueues` (they may have been deleted; the worker
-    /// declared them when it connected).
-    private func subscribe(_ queue: String, prefetch: Int, on channel: AMQPChannel,
+    /// Consumes `queue`; nil once shutdown has begun or the account is held. The account's queue is
+    /// declared first, and the group's job queues when `declaringJobQueues` (they may have been deleted;
+    /// the worker declared them when it connected).
+    private func subscribe(_ queue: String, prefetch: Int, on channel: AMQPChannel, own: ConsumerRegistry,
                            declaringJobQueues: Bool) async throws -> AMQPConsumer? {
         if queue == Topology.accountQueue(host: configuration.host, account: account.name) {
             try await TopologyDeclarer.declareAccountQueue(host: configuration.host, account: account.name, on: channel)
@@ -144,7 +219,7 @@ struct AccountServer: Sendable {
             try await TopologyDeclarer.declareJobQueues(group: configuration.group, on: channel)
         }
         let consumer = try await channel.consume(queue: queue, prefetch: UInt16(prefetch))
-        guard consumers.add(consumer) else {
+        guard consumers.add(consumer), own.add(consumer) else {
             try? await consumer.cancel()
             return nil
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 #if canImport(Glibc)
 import Glibc
@@ -19,34 +20,50 @@ struct OrphanReaper: Sendable {
         directory = workDirectory.appendingPathComponent("accounts/\(host)", isDirectory: true)
     }
 
-    func record(pid: pid_t, account: String) {
+    /// A bot found in the records of an account that is being taken over.
+    struct Orphan: Sendable, Equatable {
+        var pid: pid_t
+        /// It still ran, and was killed with its process group.
+        var killed: Bool
+        /// The cleanup its run owes the account (its worker died before running it).
+        var cleanup: PendingCleanup?
+    }
+
+    /// Records a running bot: line 1 its identity, line 2 (if any) the cleanup its account owes should
+    /// the run be stopped or its worker die.
+    func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
         guard let started = Self.identity(of: pid) else { return }
         let folder = runsFolder(account)
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var text = started
+        if let cleanup, let json = try? JSONCodec.encode(cleanup) { text += "\n" + String(decoding: json, as: UTF8.self) }
         FileManager.default.createFile(atPath: folder.appendingPathComponent(String(pid)).path,
-                                       contents: Data(started.utf8))
+                                       contents: Data(text.utf8))
     }
 
     func forget(pid: pid_t, account: String) {
         try? FileManager.default.removeItem(at: runsFolder(account).appendingPathComponent(String(pid)))
     }
 
-    /// Kills the process groups of bots recorded on `account` that still run; returns their pids.
-    func reap(account: String) -> [pid_t] {
+    /// Kills the process groups of bots recorded on `account` that still run, and forgets every record.
+    ///
+    /// - Returns: the bots killed, and those (killed or already gone) whose run owes the account a cleanup.
+    func reap(account: String) -> [Orphan] {
         let folder = runsFolder(account)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        var reaped: [pid_t] = []
+        var reaped: [Orphan] = []
         for name in names {
             let file = folder.appendingPathComponent(name)
             defer { try? FileManager.default.removeItem(at: file) }
-            guard let pid = pid_t(name), pid > 1,
-                  let recorded = try? String(contentsOf: file, encoding: .utf8),
-                  Self.identity(of: pid) == recorded
+            guard let pid = pid_t(name), pid > 1, let recorded = try? String(contentsOf: file, encoding: .utf8)
             else { continue }
-            kill(-pid, SIGKILL)
-            reaped.append(pid)
+            let lines = recorded.split(separator: "\n", maxSplits: 1).map(String.init)
+            let cleanup = lines.count > 1 ? try? JSONCodec.decode(PendingCleanup.self, from: Data(lines[1].utf8)) : nil
+            let alive = Self.identity(of: pid) == lines.first
+            if alive { kill(-pid, SIGKILL) }
+            if alive || cleanup != nil { reaped.append(Orphan(pid: pid, killed: alive, cleanup: cleanup)) }
         }
-        return reaped
+        return reaped.sorted { $0.pid < $1.pid }
     }
 
     private func runsFolder(_ account: String) -> URL {

@@ -11,6 +11,7 @@ final class AdmissionGate: Sendable {
     private struct State {
         var ledger: AdmissionLedger
         var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+
         var nextID = 0
     }
 
@@ -20,8 +21,15 @@ final class AdmissionGate: Sendable {
         state = Mutex(State(ledger: ledger))
     }
 
-    /// Waits until `request` may start. Throws `CancellationError` if the task is cancelled while waiting.
-    /// Every successful call must be matched by one ``release(_:)``.
+    /// The account of a waiting job is held and no longer consumes: the job goes back to its queue.
+    struct AccountHeld: Error, CustomStringConvertible {
+        var account: String
+        var description: String { "account \(account) is held; its job goes back to the queue" }
+    }
+
+    /// Waits until `request` may start. Throws `CancellationError` if the task is cancelled while waiting,
+    /// ``AccountHeld`` when its account is held and hands its jobs back. Every successful call must be
+    /// matched by one ``release(_:)``.
     func acquire(_ request: AdmissionLedger.Request) async throws {
         let id = state.withLock { state -> Int in
             state.nextID += 1
@@ -31,13 +39,17 @@ final class AdmissionGate: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 // Decided under the lock, so that the continuation is resumed exactly once: here,
                 // by a release, or by the cancellation handler.
-                let started = state.withLock { state -> [CheckedContinuation<Void, any Error>]? in
-                    if Task.isCancelled { return nil }
+                let started = state.withLock { state -> Result<[CheckedContinuation<Void, any Error>], any Error> in
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if state.ledger.refuses(request) { return .failure(AccountHeld(account: request.account)) }
                     state.waiters[id] = continuation
-                    return state.ledger.enqueue(id: id, request).compactMap { state.waiters.removeValue(forKey: $0) }
+                    return .success(state.ledger.enqueue(id: id, request)
+                        .compactMap { state.waiters.removeValue(forKey: $0) })
                 }
-                guard let started else { return continuation.resume(throwing: CancellationError()) }
-                for waiter in started { waiter.resume() }
+                switch started {
+                case .failure(let error): continuation.resume(throwing: error)
+                case .success(let started): for waiter in started { waiter.resume() }
+                }
             }
         } onCancel: {
             let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
@@ -54,6 +66,42 @@ final class AdmissionGate: Sendable {
             state.ledger.finish(request).compactMap { state.waiters.removeValue(forKey: $0) }
         }
         for waiter in started { waiter.resume() }
+    }
+
+    /// A cleanup command begins on `account`: nothing new starts there until it ends.
+    func beginCleanup(account: String) {
+        state.withLock { $0.ledger.beginCleanup(account: account) }
+    }
+
+    func endCleanup(account: String) {
+        resume(state.withLock { state in
+            state.ledger.endCleanup(account: account).compactMap { state.waiters.removeValue(forKey: $0) }
+        })
+    }
+
+    /// Holds `account`: nothing starts there; its waiting jobs wait until ``handBack(account:)``.
+    func hold(account: String) {
+        state.withLock { $0.ledger.hold(account: account) }
+    }
+
+    /// The held account no longer consumes: its waiting jobs fail with ``AccountHeld`` and go back to their
+    /// queues, and so does every job of the account that arrives from now on.
+    func handBack(account: String) {
+        let withdrawn = state.withLock { state in
+            state.ledger.handBack(account: account).compactMap { state.waiters.removeValue(forKey: $0) }
+        }
+        for waiter in withdrawn { waiter.resume(throwing: AccountHeld(account: account)) }
+    }
+
+    /// Lifts the hold of `account`.
+    func release(account: String) {
+        resume(state.withLock { state in
+            state.ledger.release(account: account).compactMap { state.waiters.removeValue(forKey: $0) }
+        })
+    }
+
+    private func resume(_ waiters: [CheckedContinuation<Void, any Error>]) {
+        for waiter in waiters { waiter.resume() }
     }
 
     /// What runs on each account now, for heartbeats.

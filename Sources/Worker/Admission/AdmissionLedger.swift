@@ -30,6 +30,8 @@ struct AdmissionLedger: Sendable {
         case uiBotRunning(account: String)
         case markBusy(account: String, mark: String)
         case unknownAccount(String)
+        /// The account runs its cleanup command, or is held after one failed.
+        case accountHeld(account: String)
 
         var description: String {
             switch self {
@@ -38,6 +40,7 @@ struct AdmissionLedger: Sendable {
             case .uiBotRunning(let account): "a UI bot is already running on account \(account)"
             case .markBusy(let account, let mark): "a run with mark \(mark) is already running on account \(account)"
             case .unknownAccount(let account): "account \(account) is not served by this worker"
+            case .accountHeld(let account): "account \(account) is held (cleanup running or failed)"
             }
         }
     }
@@ -48,6 +51,19 @@ struct AdmissionLedger: Sendable {
         var running = 0
         var uiRunning = false
         var marks: [String: Int] = [:]
+        /// Cleanup commands running on the account: nothing starts there until they have ended.
+        var cleanings = 0
+        /// The account is held (a cleanup failed) until an operator clears it.
+        var hold: Hold?
+    }
+
+    /// How a held account treats jobs.
+    enum Hold: Sendable, Equatable {
+        /// Its jobs wait: the account's consumers still run, and a job handed back now would come
+        /// straight back to them.
+        case waiting
+        /// Its consumers are cancelled: waiting jobs and newcomers are handed back to their queues.
+        case handingBack
     }
 
     let slots: Int
@@ -67,6 +83,7 @@ struct AdmissionLedger: Sendable {
     /// Why `request` could not start now; nil when it could.
     func blocker(for request: Request) -> Blocker? {
         guard let load = accounts[request.account] else { return .unknownAccount(request.account) }
+        if load.cleanings > 0 || load.hold != nil { return .accountHeld(account: request.account) }
         if running >= slots { return .workerFull(slots: slots) }
         if load.running >= load.limit { return .accountAtLimit(account: request.account, limit: load.limit) }
         if request.needsUI && load.uiRunning { return .uiBotRunning(account: request.account) }
@@ -91,6 +108,44 @@ struct AdmissionLedger: Sendable {
             accounts[request.account]?.marks[mark, default: 1] -= 1
             if accounts[request.account]?.marks[mark] == 0 { accounts[request.account]?.marks[mark] = nil }
         }
+        return startEligible()
+    }
+
+    /// Whether a request must be handed back at once instead of waiting: its account is held and no
+    /// longer consumes.
+    func refuses(_ request: Request) -> Bool {
+        accounts[request.account]?.hold == .handingBack
+    }
+
+    /// A cleanup command begins on `account`: nothing new starts there until ``endCleanup(account:)``.
+    mutating func beginCleanup(account: String) {
+        accounts[account]?.cleanings += 1
+    }
+
+    /// A cleanup command has ended; returns the ids that start now.
+    mutating func endCleanup(account: String) -> [Int] {
+        if let cleanings = accounts[account]?.cleanings, cleanings > 0 { accounts[account]?.cleanings -= 1 }
+        return startEligible()
+    }
+
+    /// Holds `account`: nothing starts there; its waiting jobs wait until ``handBack(account:)``.
+    mutating func hold(account: String) {
+        if accounts[account]?.hold == nil { accounts[account]?.hold = .waiting }
+    }
+
+    /// The held account's consumers are cancelled: removes its waiting jobs and returns their ids, to be
+    /// handed back; newcomers are refused from now on (``refuses(_:)``).
+    mutating func handBack(account: String) -> [Int] {
+        guard accounts[account] != nil else { return [] }
+        accounts[account]?.hold = .handingBack
+        let withdrawn = waiting.filter { $0.request.account == account }.map(\.id)
+        waiting.removeAll { $0.request.account == account }
+        return withdrawn
+    }
+
+    /// Lifts the hold of `account`; returns the ids that start now.
+    mutating func release(account: String) -> [Int] {
+        accounts[account]?.hold = nil
         return startEligible()
     }
 

@@ -16,7 +16,13 @@ extension JobWorker {
             }
             let request = AdmissionLedger.Request(account: account, priority: envelope.priority,
                                                   needsUI: envelope.bot.needsUI, marks: envelope.bot.marks)
-            try await gate.acquire(request)
+            do {
+                try await gate.acquire(request)
+            } catch let held as AdmissionGate.AccountHeld {
+                logger.info("job handed back: \(held)", metadata: ["job.id": "\(envelope.jobID)"])
+                try await delivery.reject(requeue: true)
+                return
+            }
             defer { gate.release(request) }
             guard accepting.load(ordering: .sequentiallyConsistent) else {
                 try await delivery.reject(requeue: true)
@@ -73,7 +79,7 @@ extension JobWorker {
         let attempt = envelope.attempt + delivery.deliveryCount
         let runID = UUID().uuidString
         let keepTrying: @Sendable () -> Bool = { connection.isOpen }
-        func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
+        @Sendable func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
             let event = JobEvent(kind: kind, jobID: envelope.jobID, attempt: attempt, envelopeAttempt: envelope.attempt,
                                  runID: runID, workerID: configuration.workerID, host: configuration.host,
                                  account: account, outcome: outcome)
@@ -86,25 +92,64 @@ extension JobWorker {
             try? await delivery.reject(requeue: true)
             return
         }
-        guard let control = running.begin(jobID: envelope.jobID, runID: runID) else {
+        guard let control = running.begin(jobID: envelope.jobID, runID: runID,
+                                          stopGrace: .seconds(envelope.bot.stopGraceSeconds)) else {
             try await report(.finished, JobOutcome(result: .cancelled, reason: "cancelled before it started"))
             try await delivery.ack()
             return
         }
         defer { running.end(jobID: envelope.jobID, runID: runID) }
+        let cleanup = (envelope.bot.cleanup ?? configuration.accountCleanups[account]).map {
+            PendingCleanup(argv: $0, jobID: envelope.jobID, attempt: attempt, envelopeAttempt: envelope.attempt,
+                           runID: runID, bot: envelope.bot.name)
+        }
 
-        try await report(.started)
-        let outcome = await withTaskCancellationHandler {
-            await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
-                             logger: logger)
+        try await report(.started, nil)
+        let run = await withTaskCancellationHandler {
+            // Not cancelled with this task (a failed channel, shutdown): the stop that the cancellation asks
+            // for must run its whole sequence — stop file, grace, SIGTERM, SIGKILL — and its sleeps would end
+            // at once in a cancelled task. Awaited, so it stays structured.
+            await Task { [runner, logger] in
+                await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
+                                 cleanup: cleanup, logger: logger)
+            }.value
         } onCancel: {
             control.stop(.shutdown)
         }
+        let outcome = run.outcome
+        if run.needsCleanup {
+            // Nothing new starts on the account until its cleanup has run (this job's slot is held till then).
+            gate.beginCleanup(account: account)
+        }
+        do {
+            try await settle(delivery, run: run, control: control, envelope: envelope, attempt: attempt, runID: runID,
+                             account: account, report: report)
+        } catch {
+            await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
+            throw error
+        }
+        await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
+    }
+
+    /// Runs the account's cleanup after a stopped or killed run (``BotRunner/Report/needsCleanup``).
+    private func cleanUpIfNeeded(_ run: BotRunner.Report, cleanup: PendingCleanup?, account: String) async {
+        guard run.needsCleanup, let cleanup, let pid = run.pid else { return }
+        // Runs to its end even when the account's channel failed (this task is cancelled then): the account
+        // must be reset before it takes another job. Awaited, so the task stays structured.
+        let why = run.outcome.reason
+        await Task { await self.cleanUp(after: cleanup, pid: pid, account: account, why: why) }.value
+    }
+
+    /// Reports the run and settles its delivery: acknowledged after its outcome, or handed back at shutdown.
+    private func settle(_ delivery: AMQPDelivery, run: BotRunner.Report, control: RunControl, envelope: JobEnvelope,
+                        attempt: Int, runID: String, account: String,
+                        report: (JobEvent.Kind, JobOutcome?) async throws -> Void) async throws {
+        let outcome = run.outcome
         if control.stopReason == .shutdown {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
             // On a channel that failed the broker has given the delivery back already.
             try? await delivery.reject(requeue: true)
-            try? await report(.returned)
+            try? await report(.returned, nil)
             return
         }
         try await report(.finished, outcome)

@@ -23,11 +23,16 @@ final class JobWorker: Service {
     let events: EventPublisher
     let logger: Logger
     let gate: AdmissionGate
+    /// Accounts held after a failed cleanup, persisted in the work directory.
+    let holds: AccountHolds
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.runner = BotRunner(workDirectory: configuration.workDirectory, host: configuration.host,
-                                terminationGrace: configuration.terminationGrace)
+                                terminationGrace: configuration.terminationGrace,
+                                cleanupTimeout: configuration.cleanupTimeout)
+        self.holds = AccountHolds(workDirectory: configuration.workDirectory, host: configuration.host,
+                                  accounts: configuration.accounts.map(\.name))
         self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
         self.gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
                                                           accountLimits: configuration.accountLimits,
@@ -81,7 +86,8 @@ final class JobWorker: Service {
         logger[metadataKey: "bot.account"] = "\(account.name)"
         return AccountServer(
             account: account, configuration: configuration, connection: connection, consumers: consumers,
-            orphans: runner.orphans,
+            orphans: runner.orphans, holds: holds, gate: gate,
+            cleanUpOrphans: { orphans in await self.cleanUp(orphans, account: account.name) },
             isAccepting: { self.accepting.load(ordering: .sequentiallyConsistent) },
             setServed: { isServed in
                 self.served.withLock { served in
@@ -105,10 +111,13 @@ final class JobWorker: Service {
         while gate.admitted > 0 && clock.now < deadline && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
         }
+        // Stopped bots exit within their stop grace (a polite stop) and termination grace, then the
+        // account may run its cleanup; a report that cannot get out (a blocked broker) must not hold
+        // the worker up for ever.
+        let stopGrace = running.longestStopGrace
         running.stopAll(.shutdown)
-        // Stopped bots exit within their grace; a report that cannot get out (a blocked broker)
-        // must not hold the worker up for ever.
-        let settled = clock.now + configuration.terminationGrace + .seconds(10)
+        let settled = clock.now + stopGrace + configuration.terminationGrace + configuration.cleanupTimeout
+            + .seconds(10)
         while gate.admitted > 0 && clock.now < settled && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -123,7 +132,8 @@ final class JobWorker: Service {
             let accounts = configuration.accounts.map { account in
                 let load = loads[account.name]
                 return AccountStatus(name: account.name, limit: load?.limit ?? 0, running: load?.running ?? 0,
-                                     uiRunning: load?.uiRunning ?? false, served: served.contains(account.name))
+                                     uiRunning: load?.uiRunning ?? false, served: served.contains(account.name),
+                                     hold: holds.reason(of: account.name))
             }
             let heartbeat = WorkerHeartbeat(
                 workerID: configuration.workerID, group: configuration.group, host: configuration.host,
@@ -153,6 +163,19 @@ final class JobWorker: Service {
                         "job.id": "\(message.jobID)", "run.id": "\(runID)",
                     ])
                     running.stop(jobID: message.jobID, runID: runID)
+                case .pause:
+                    let paused = running.pause(jobID: message.jobID)
+                    logger.info("pause requested", metadata: ["job.id": "\(message.jobID)", "bot.paused": "\(paused)"])
+                case .resume:
+                    let resumed = running.resume(jobID: message.jobID)
+                    logger.info("resume requested", metadata: ["job.id": "\(message.jobID)", "bot.resumed": "\(resumed)"])
+                case .clearHold:
+                    guard let account = message.account, configuration.accounts.contains(where: { $0.name == account })
+                    else { break }
+                    if holds.clear(account) {
+                        gate.release(account: account)
+                        logger.notice("account hold cleared by an operator", metadata: ["bot.account": "\(account)"])
+                    }
                 }
             } else {
                 logger.warning("ignored an undecodable control message")

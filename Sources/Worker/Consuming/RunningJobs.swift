@@ -16,10 +16,12 @@ final class RunningJobs: Sendable {
     private static let rememberedCancels = 10_000
 
     /// Registers a run about to start; nil when its job was cancelled before it began.
-    func begin(jobID: Int64, runID: String) -> RunControl? {
+    ///
+    /// - Parameter stopGrace: how long the bot may take to finish on its own when stopped politely.
+    func begin(jobID: Int64, runID: String, stopGrace: Duration = .zero) -> RunControl? {
         state.withLock { state in
             guard !state.cancelledSet.contains(jobID) else { return nil }
-            let control = RunControl()
+            let control = RunControl(stopGrace: stopGrace)
             if let reason = state.stopNewRuns { control.stop(reason) }
             state.running[jobID, default: [:]][runID] = control
             return control
@@ -59,6 +61,25 @@ final class RunningJobs: Sendable {
             return state.running.values.flatMap(\.values)
         }
         for control in controls { control.stop(reason) }
+    }
+
+    /// Pauses every run of the job here; false when none runs.
+    func pause(jobID: Int64) -> Bool {
+        controls(of: jobID).map { $0.pause() }.contains(true)
+    }
+
+    /// Resumes every run of the job here; false when none runs.
+    func resume(jobID: Int64) -> Bool {
+        controls(of: jobID).map { $0.resume() }.contains(true)
+    }
+
+    private func controls(of jobID: Int64) -> [RunControl] {
+        state.withLock { Array($0.running[jobID]?.values ?? [:].values) }
+    }
+
+    /// The longest stop grace of the runs here: how long a shutdown waits for them at most, before SIGTERM.
+    var longestStopGrace: Duration {
+        state.withLock { $0.running.values.flatMap(\.values).map(\.stopGrace).max() ?? .zero }
     }
 
     var count: Int { state.withLock { $0.running.values.reduce(0) { $0 + $1.count } } }

@@ -12,13 +12,17 @@ struct BotRunner: Sendable {
     var inheritedEnvironment: [String: String]
     /// Records each running bot, for a worker that takes the account over after this one died.
     var orphans: OrphanReaper
+    /// How long an account's cleanup command may run before it is killed (and counts as failed).
+    var cleanupTimeout: Duration
 
     static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "TMPDIR", "TZ", "DISPLAY"]
 
     init(workDirectory: URL, host: String = "local", terminationGrace: Duration,
+         cleanupTimeout: Duration = .seconds(120),
          environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
+        self.cleanupTimeout = cleanupTimeout
         self.orphans = OrphanReaper(workDirectory: workDirectory, host: host)
         self.inheritedEnvironment = environment.filter { Self.inheritedVariables.contains($0.key) }
         if inheritedEnvironment["PATH"] == nil { inheritedEnvironment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
@@ -56,12 +60,25 @@ struct BotRunner: Sendable {
         return environment
     }
 
-    /// Runs the bot until it exits, its timeout passes, or `control` stops it; never throws:
-    /// a bot that cannot start is an outcome too.
+    /// How one run ended, and whether the account owes its cleanup for it.
+    struct Report: Sendable {
+        var outcome: JobOutcome
+        /// The run was stopped or killed (``CleanupTrigger``) and `cleanup` was given: the run's record
+        /// stays until the cleanup has run (``OrphanReaper/forget(pid:account:)``).
+        var needsCleanup = false
+        var pid: pid_t?
+    }
+
+    /// Runs the bot until it exits, its timeout passes (running time only: see ``RunControl``), or
+    /// `control` stops it; never throws: a bot that cannot start is an outcome too.
+    ///
+    /// - Parameter cleanup: what the account must run if this run is stopped or killed; recorded with
+    ///   the running bot, so that a worker taking the account over after a crash runs it as well.
     func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String, control: RunControl,
-             logger: Logger) async -> JobOutcome {
+             cleanup: PendingCleanup? = nil, logger: Logger) async -> Report {
         let directory = runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
         let logPath = directory.appendingPathComponent("log").path
+        let stopFile = directory.appendingPathComponent("stop").path
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Int { Int((clock.now - start) / .milliseconds(1)) }
@@ -69,7 +86,8 @@ struct BotRunner: Sendable {
         if control.stopReason != nil {
             // Stopped between its delivery and its start (a cancel, a shutdown, a copy that no
             // longer counts): the bot is never started.
-            return JobOutcome(result: .cancelled, reason: "stopped before the bot started", durationMilliseconds: 0)
+            return Report(outcome: JobOutcome(result: .cancelled, reason: "stopped before the bot started",
+                                              durationMilliseconds: 0))
         }
         let process: BotProcess
         do {
@@ -79,10 +97,11 @@ struct BotRunner: Sendable {
                 environment: environment(for: envelope, attempt: attempt, account: account, directory: directory),
                 workingDirectory: envelope.bot.workingDirectory, logPath: logPath)
         } catch {
-            return JobOutcome(result: .failedToStart, reason: "\(error)", durationMilliseconds: elapsed())
+            return Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)",
+                                              durationMilliseconds: elapsed()))
         }
-        orphans.record(pid: process.pid, account: account)
-        defer { orphans.forget(pid: process.pid, account: account) }
+        control.attach(process, timeout: .seconds(envelope.timeoutSeconds))
+        orphans.record(pid: process.pid, account: account, cleanup: cleanup)
         logger.info("bot started", metadata: ["job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)",
                                               "bot.name": "\(envelope.bot.name)", "bot.pid": "\(process.pid)",
                                               "bot.account": "\(account)"])
@@ -90,11 +109,21 @@ struct BotRunner: Sendable {
         let termination = await withTaskGroup(of: BotProcess.Termination?.self) { group in
             group.addTask { await process.waitForExit() }
             group.addTask {
-                guard await control.waitForStop(timeout: .seconds(envelope.timeoutSeconds)) != nil else { return nil }
-                FileManager.default.createFile(atPath: directory.appendingPathComponent("stop").path, contents: nil)
-                process.signalGroup(SIGTERM)
-                try? await Task.sleep(for: terminationGrace)
-                if !Task.isCancelled { process.signalGroup(SIGKILL) }
+                guard let reason = await control.waitForStop() else { return nil }
+                let steps = StopSequence.steps(for: reason, stopGrace: control.stopGrace,
+                                               terminationGrace: terminationGrace)
+                for step in steps {
+                    // Cancelled: the bot has exited, nothing more to do.
+                    if Task.isCancelled { break }
+                    switch step {
+                    case .createStopFile: FileManager.default.createFile(atPath: stopFile, contents: nil)
+                    case .continueGroup: process.signalGroup(SIGCONT)
+                    case .wait(let duration): try? await Task.sleep(for: duration)
+                    case .signal(let signal):
+                        control.noteTerminated()
+                        process.signalGroup(signal)
+                    }
+                }
                 return nil
             }
             var termination: BotProcess.Termination?
@@ -107,8 +136,10 @@ struct BotRunner: Sendable {
             return termination!
         }
         let stopReason = control.finish()
-        // Whatever the bot left running in its process group goes with it.
+        // Whatever the bot left running in its process group goes with it (SIGKILL ends stopped processes too).
         process.signalGroup(SIGKILL)
+        let needsCleanup = cleanup != nil && CleanupTrigger.isNeeded(stopReason: stopReason, termination: termination)
+        if !needsCleanup { orphans.forget(pid: process.pid, account: account) }
 
         let log = Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes)
         let outputs = (try? String(contentsOfFile: directory.appendingPathComponent("outputs").path, encoding: .utf8))
@@ -119,29 +150,38 @@ struct BotRunner: Sendable {
         case .exited(let code): outcome.exitCode = code
         case .signalled(let signal): outcome.signal = signal
         }
+        let how = control.wasTerminated
+            ? "process group terminated" : "the bot finished on its stop request"
         switch (stopReason, termination) {
         case (.timedOut, _):
             outcome.result = .timedOut
             outcome.reason = "timed out after \(envelope.timeoutSeconds) s; process group terminated"
         case (.cancelled, _):
             outcome.result = .cancelled
-            outcome.reason = "cancelled while running; process group terminated"
+            outcome.reason = "cancelled while running; \(how)"
         case (.shutdown, _):
             outcome.result = .cancelled
-            outcome.reason = "stopped by worker shutdown"
+            outcome.reason = "stopped by worker shutdown; \(how)"
         case (.superseded, _):
             outcome.result = .cancelled
             outcome.reason = "stopped: its message no longer counts; process group terminated"
-        case (nil, .exited(0)):
-            outcome.reason = "exit code 0"
         case (nil, .exited(let code)):
-            outcome.result = .failed
-            outcome.reason = "exit code \(code)"
+            if let declared = outputs[JobOutcome.businessExceptionKey] {
+                // The bot said so itself, and exited on its own: whatever its exit code, not a system failure.
+                let trimmed = declared.trimmingCharacters(in: .whitespaces)
+                outcome.result = .businessException
+                outcome.reason = trimmed.isEmpty ? "no reason given" : String(trimmed.prefix(1024))
+            } else if code == 0 {
+                outcome.reason = "exit code 0"
+            } else {
+                outcome.result = .failed
+                outcome.reason = "exit code \(code)"
+            }
         case (nil, .signalled(let signal)):
             outcome.result = .failed
             outcome.reason = "killed by signal \(signal)"
         }
-        return outcome
+        return Report(outcome: outcome, needsCleanup: needsCleanup, pid: process.pid)
     }
 
     /// The last `maximumBytes` of a file, as text (invalid UTF-8 repaired).

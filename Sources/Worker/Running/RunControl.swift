@@ -1,7 +1,12 @@
 import Shared
 import Synchronization
 
-/// Lets the worker stop a running bot from outside: an operator's cancel, or shutdown.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Lets the worker steer a running bot from outside: stop it (an operator's cancel, shutdown, a
+/// timeout), pause it and resume it. Its timeout counts running time only (``TimeoutBudget``).
 final class RunControl: Sendable {
     enum StopReason: Sendable, Equatable {
         case timedOut
@@ -16,18 +21,75 @@ final class RunControl: Sendable {
         var reason: StopReason?
         /// Set once the bot has exited: a stop request after that changes nothing.
         var finished = false
+        /// A pause asked for and not resumed; applied to the bot as soon as it is attached.
+        var paused = false
+        var process: BotProcess?
+        var budget: TimeoutBudget?
+        /// SIGTERM or SIGKILL was sent to the bot's group: it did not finish on its stop request alone.
+        var terminated = false
     }
 
     private let state = Mutex(State())
     private let signal = WakeSignal()
+    /// How long a politely stopped bot may take to finish on its own (its bot's `stopGraceSeconds`).
+    let stopGrace: Duration
 
-    init() {}
+    init(stopGrace: Duration = .zero) {
+        self.stopGrace = stopGrace
+    }
+
+    /// The bot has started: its timeout clock starts, frozen at once if a pause came first.
+    func attach(_ process: BotProcess, timeout: Duration, at now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            state.process = process
+            var budget = TimeoutBudget(limit: timeout, startedAt: now)
+            if state.paused && state.reason == nil {
+                budget.pause(at: now)
+                process.signalGroup(SIGSTOP)
+            }
+            state.budget = budget
+        }
+        signal.notify()
+    }
+
+    /// Freezes the bot's process group and its timeout clock; false when it is stopping or has ended.
+    @discardableResult
+    func pause() -> Bool {
+        let paused = state.withLock { state -> Bool in
+            guard state.reason == nil, !state.finished else { return false }
+            state.paused = true
+            state.budget?.pause(at: .now)
+            // Signalled under the lock, so that a pause and a resume reach the bot in the order given.
+            state.process?.signalGroup(SIGSTOP)
+            return true
+        }
+        if paused { signal.notify() }
+        return paused
+    }
+
+    /// Thaws the bot's process group and its timeout clock; false when it is stopping or has ended.
+    @discardableResult
+    func resume() -> Bool {
+        let resumed = state.withLock { state -> Bool in
+            guard state.reason == nil, !state.finished else { return false }
+            state.paused = false
+            state.budget?.resume(at: .now)
+            state.process?.signalGroup(SIGCONT)
+            return true
+        }
+        if resumed { signal.notify() }
+        return resumed
+    }
+
+    var isPaused: Bool { state.withLock { $0.paused } }
 
     /// Asks the bot to stop. The first reason given wins; a bot that already ended is not stopped.
     func stop(_ stopReason: StopReason) {
         let first = state.withLock { state -> Bool in
             guard state.reason == nil, !state.finished else { return false }
             state.reason = stopReason
+            // The stop sequence continues the group; from now on the bot is not paused.
+            state.paused = false
             return true
         }
         if first { signal.notify() }
@@ -41,16 +103,34 @@ final class RunControl: Sendable {
         }
     }
 
+    /// Notes that the stop sequence sent SIGTERM or SIGKILL.
+    func noteTerminated() {
+        state.withLock { $0.terminated = true }
+    }
+
+    /// Whether the stop sequence had to signal the bot (false: it finished on its stop request alone).
+    var wasTerminated: Bool { state.withLock { $0.terminated } }
+
     /// Why the bot was stopped; stable once ``finish()`` was called.
     var stopReason: StopReason? { state.withLock { $0.reason } }
 
-    /// Returns why the bot must stop: a ``stop(_:)`` request, or `.timedOut` after `timeout`.
-    /// Returns nil when the waiting task is cancelled (the bot ended on its own).
-    func waitForStop(timeout: Duration) async -> StopReason? {
-        await signal.wait(timeout: timeout)
-        if let stopReason { return stopReason }
-        if Task.isCancelled { return nil }
-        stop(.timedOut)
-        return stopReason
+    /// Returns why the bot must stop: a ``stop(_:)`` request, or `.timedOut` once its running time (paused
+    /// time not counted) reaches the timeout given to ``attach(_:timeout:at:)``. Returns nil when the
+    /// waiting task is cancelled (the bot ended on its own).
+    func waitForStop() async -> StopReason? {
+        while true {
+            if let stopReason { return stopReason }
+            if Task.isCancelled { return nil }
+            let remaining = state.withLock { $0.budget.map { $0.remaining(at: .now) } }
+            switch remaining {
+            case .some(.some(let left)) where left <= .zero:
+                stop(.timedOut)
+            case .some(.some(let left)):
+                await signal.wait(timeout: left)
+            case .some(.none), .none:
+                // Paused, or not attached yet: only a pause, resume, attach or stop wakes it.
+                await signal.wait(timeout: .seconds(3600))
+            }
+        }
     }
 }

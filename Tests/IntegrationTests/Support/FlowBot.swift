@@ -3,7 +3,8 @@ import Shared
 
 /// A test bot for pipelines and workflows, steered by its inputs: `TAG` names the run in its
 /// stamps, `SECONDS` how long it works, `FAIL_ATTEMPTS` how many first attempts fail (exit 3),
-/// `OUTPUT` a `KEY=VALUE` line it writes to its outputs. It stamps `start`/`end` lines
+/// `OUTPUT` a `KEY=VALUE` line it writes to its outputs, `BUSINESS` the reason of a business
+/// exception it raises (exit 1 with `BUSINESS_EXCEPTION=<reason>` in its outputs). It stamps `start`/`end` lines
 /// (`<what> <ns> <tag> <attempt> <pid>`) and a `var <tag> KEY=VALUE` line for each `BOTYARD_VAR_` variable it saw.
 struct FlowBot: Sendable {
     let script: URL
@@ -22,22 +23,25 @@ struct FlowBot: Sendable {
         wait $!
         if [ -n "$BOTYARD_INPUT_OUTPUT" ]; then echo "$BOTYARD_INPUT_OUTPUT" >> "$BOTYARD_OUTPUT"; fi
         line end
+        if [ -n "$BOTYARD_INPUT_BUSINESS" ]; then echo "BUSINESS_EXCEPTION=$BOTYARD_INPUT_BUSINESS" >> "$BOTYARD_OUTPUT"; exit 1; fi
         if [ "$BOTYARD_ATTEMPT" -le "${BOTYARD_INPUT_FAIL_ATTEMPTS:-0}" ]; then exit 3; fi
         exit 0
         """.write(to: script, atomically: true, encoding: .utf8)
     }
 
-    /// The bot's definition: one attempt unless `attempts` says more, 200 ms between them.
+    /// The bot's definition: one attempt unless `attempts` says more, 200 ms between them; 1 s
+    /// to stop politely (it does not look at its stop file).
     func bot(_ name: String = "flow-bot", attempts: Int = 1) -> CreateBotRequest {
         CreateBotRequest(name: name, argv: ["/bin/sh", script.path, stampFile.path], timeoutSeconds: 120,
-                         retry: .fixed(maxAttempts: attempts, waitMilliseconds: 200))
+                         retry: .fixed(maxAttempts: attempts, waitMilliseconds: 200), stopGraceSeconds: 1)
     }
 
     /// A step's inputs.
-    static func inputs(_ tag: String, seconds: Double = 0, failAttempts: Int = 0,
-                       output: String? = nil) -> [String: String] {
+    static func inputs(_ tag: String, seconds: Double = 0, failAttempts: Int = 0, output: String? = nil,
+                       business: String? = nil) -> [String: String] {
         var inputs = ["TAG": tag, "SECONDS": String(seconds), "FAIL_ATTEMPTS": String(failAttempts)]
         inputs["OUTPUT"] = output
+        inputs["BUSINESS"] = business
         return inputs
     }
 

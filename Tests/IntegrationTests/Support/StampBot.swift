@@ -28,12 +28,15 @@ struct StampBot: Sendable {
         """.write(to: script, atomically: true, encoding: .utf8)
     }
 
-    /// A bot definition running this script.
+    /// A bot definition running this script. It does not look at its stop file, so its stop grace is
+    /// short: a stop takes a second before SIGTERM.
     func bot(_ name: String, seconds: Double, laterSeconds: Double? = nil, needsUI: Bool = false,
-             marks: [String] = []) -> CreateBotRequest {
+             marks: [String] = [], stopGraceSeconds: Int = 1, cleanup: [String]? = nil,
+             timeoutSeconds: Int = 120, retry: RetryPolicy? = nil) -> CreateBotRequest {
         CreateBotRequest(name: name, argv: ["/bin/sh", script.path, stamps.path, String(seconds)]
                              + (laterSeconds.map { [String($0)] } ?? []),
-                         needsUI: needsUI, timeoutSeconds: 120, marks: marks)
+                         needsUI: needsUI, timeoutSeconds: timeoutSeconds, retry: retry, marks: marks,
+                         stopGraceSeconds: stopGraceSeconds, cleanup: cleanup)
     }
 
     /// The file whose lock the bot with `pid` holds for as long as any process of it lives.

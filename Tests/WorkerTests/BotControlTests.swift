@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import Worker
+
+@Suite("Timeout budget")
+struct TimeoutBudgetTests {
+    let start = ContinuousClock.now
+
+    @Test("the clock counts running time only: time spent paused is not used up")
+    func pausedTimeNotCounted() {
+        var budget = TimeoutBudget(limit: .seconds(10), startedAt: start)
+        #expect(budget.remaining(at: start + .seconds(4)) == .seconds(6))
+        budget.pause(at: start + .seconds(4))
+        #expect(budget.isPaused && budget.remaining(at: start + .seconds(100)) == nil)
+        budget.resume(at: start + .seconds(100))
+        #expect(budget.remaining(at: start + .seconds(103)) == .seconds(3))
+        #expect(budget.remaining(at: start + .seconds(106))! <= .zero)
+    }
+
+    @Test("a second pause or resume changes nothing")
+    func idempotent() {
+        var budget = TimeoutBudget(limit: .seconds(10), startedAt: start)
+        budget.pause(at: start + .seconds(2))
+        budget.pause(at: start + .seconds(5))
+        budget.resume(at: start + .seconds(7))
+        budget.resume(at: start + .seconds(9))
+        #expect(budget.used == .seconds(2))
+        #expect(budget.remaining(at: start + .seconds(9)) == .seconds(6))
+    }
+}
+
+@Suite("Stop sequence")
+struct StopSequenceTests {
+    @Test("a cancel or a shutdown creates the stop file, continues the group and gives the bot its grace before SIGTERM, then SIGKILL",
+          arguments: [RunControl.StopReason.cancelled, .shutdown])
+    func polite(reason: RunControl.StopReason) {
+        #expect(StopSequence.steps(for: reason, stopGrace: .seconds(10), terminationGrace: .seconds(2)) == [
+            .createStopFile, .continueGroup, .wait(.seconds(10)), .signal(SIGTERM), .wait(.seconds(2)),
+            .signal(SIGKILL),
+        ])
+    }
+
+    @Test("a timeout or a superseded copy is terminated at once, after the stop file",
+          arguments: [RunControl.StopReason.timedOut, .superseded])
+    func immediate(reason: RunControl.StopReason) {
+        #expect(StopSequence.steps(for: reason, stopGrace: .seconds(10), terminationGrace: .seconds(2)) == [
+            .createStopFile, .continueGroup, .signal(SIGTERM), .wait(.seconds(2)), .signal(SIGKILL),
+        ])
+    }
+
+    @Test("a grace of zero goes straight to SIGTERM")
+    func noGrace() {
+        #expect(!StopSequence.steps(for: .cancelled, stopGrace: .zero, terminationGrace: .seconds(2))
+            .contains(.wait(.zero)))
+    }
+}
+
+@Suite("Cleanup trigger")
+struct CleanupTriggerTests {
+    @Test("a run that was stopped, or killed by a signal, owes its account a cleanup")
+    func needed() {
+        for reason in [RunControl.StopReason.timedOut, .cancelled, .superseded, .shutdown] {
+            #expect(CleanupTrigger.isNeeded(stopReason: reason, termination: .exited(0)))
+        }
+        #expect(CleanupTrigger.isNeeded(stopReason: nil, termination: .signalled(SIGKILL)))
+    }
+
+    @Test("a bot that exits on its own (success, failure, business exception) owes none")
+    func notNeeded() {
+        for code: Int32 in [0, 1, 3] { #expect(!CleanupTrigger.isNeeded(stopReason: nil, termination: .exited(code))) }
+    }
+}
+
+@Suite("Account holds")
+struct AccountHoldsTests {
+    @Test("a hold is kept in the work directory: a worker started later sees it, until it is cleared")
+    func persisted() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-holds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let holds = AccountHolds(workDirectory: folder, host: "h1", accounts: ["a", "b"])
+        holds.hold("a", reason: "cleanup failed: exit code 3")
+        #expect(holds.reason(of: "a") == "cleanup failed: exit code 3" && holds.reason(of: "b") == nil)
+
+        let restarted = AccountHolds(workDirectory: folder, host: "h1", accounts: ["a", "b"])
+        #expect(restarted.all == ["a": "cleanup failed: exit code 3"])
+        #expect(restarted.clear("a"))
+        #expect(!restarted.clear("a"))
+        #expect(AccountHolds(workDirectory: folder, host: "h1", accounts: ["a"]).all.isEmpty)
+    }
+}
+
+@Suite("Run control")
+struct RunControlTests {
+    @Test("a paused run does not time out; resumed, it times out when its running time is used up")
+    func pausedRunDoesNotTimeOut() async throws {
+        let control = RunControl()
+        let process = try BotProcess.spawn(argv: ["/bin/sleep", "30"], environment: [:], workingDirectory: nil,
+                                           logPath: "/dev/null")
+        control.attach(process, timeout: .milliseconds(300))
+        #expect(control.pause())
+        let waiting = Task { await control.waitForStop() }
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(control.stopReason == nil, "timed out while paused")
+        let resumedAt = ContinuousClock.now
+        #expect(control.resume())
+        #expect(await waiting.value == .timedOut)
+        #expect(ContinuousClock.now - resumedAt < .milliseconds(700))
+        process.signalGroup(SIGKILL)
+        _ = await process.waitForExit()
+    }
+
+    @Test("a stopped run can be neither paused nor resumed")
+    func stoppedRun() {
+        let control = RunControl()
+        control.stop(.cancelled)
+        #expect(!control.pause() && !control.resume())
+    }
+}
