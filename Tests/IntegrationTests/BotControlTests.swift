@@ -11,11 +11,12 @@ struct BotControlTests {
     func pauseAndResume() async throws {
         try await Fleet.run { fleet in
             let pidFile = fleet.folder.appendingPathComponent("spinner.pid").path
-            // About 1.2 s of CPU, against a 3 s timeout; it is kept frozen for 4 s.
+            let release = fleet.folder.appendingPathComponent("spinner.release").path
+            // Spins on the CPU until the test releases it, against a 4 s timeout; it is kept frozen for 5 s.
             try await fleet.register(CreateBotRequest(
-                name: "spinner", argv: ["/bin/sh", "-c", "echo $$ > \"$0\"; i=0; while [ $i -lt 1000000 ]; do i=$((i+1)); done",
-                                        pidFile],
-                timeoutSeconds: 3, retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
+                name: "spinner", argv: ["/bin/sh", "-c", "echo $$ > \"$0\"; i=0; while [ ! -e \"$1\" ]; do i=$((i+1)); done",
+                                        pidFile, release],
+                timeoutSeconds: 4, retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
             let id = try await fleet.submit(SubmitJobRequest(bot: "spinner", group: "g1"))
             try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: pidFile) }
             let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)
@@ -34,9 +35,9 @@ struct BotControlTests {
             #expect(try paused.decode(JobSnapshot.self).state == .paused)
             try await waitUntil(timeout: .seconds(5)) { processState(of: pid) == "T" }
             let frozen = try #require(cpuTicks(of: pid))
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(for: .seconds(5))
             let stillFrozen = try #require(cpuTicks(of: pid))
-            print("paused bot \(pid): utime+stime \(busy) ticks running, \(frozen) at the pause, \(stillFrozen) 4 s later")
+            print("paused bot \(pid): utime+stime \(busy) ticks running, \(frozen) at the pause, \(stillFrozen) 5 s later")
             #expect(frozen > busy, "the bot did not run before its pause")
             #expect(stillFrozen == frozen, "a paused bot used CPU")
             #expect(try await fleet.job(id).state == .paused)
@@ -44,6 +45,8 @@ struct BotControlTests {
             let resumed = try await fleet.api.send(.post, "/v1/jobs/\(id)/resume")
             #expect(resumed.status == .ok)
             #expect(try resumed.decode(JobSnapshot.self).state == .running)
+            try await waitUntil(timeout: .seconds(5)) { processState(of: pid) != "T" }
+            FileManager.default.createFile(atPath: release, contents: nil)
             let job = try await fleet.waitForJob(id, timeout: .seconds(20))
             #expect(job.state == .succeeded && job.attempts == 1, "\(job.reason ?? "")")
             #expect(job.history?.map(\.to).suffix(3) == [.paused, .running, .succeeded])
