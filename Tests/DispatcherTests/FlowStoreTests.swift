@@ -190,4 +190,95 @@ struct FlowStoreTests {
             #expect(try steps(store, run: run)[0].jobID == job)
         }
     }
+
+    @Test("the next step's job is stored in the transaction of the report that ended the step: one fails, both roll back")
+    func oneTransaction() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let first = try #require(try steps(store, run: run)[0].jobID)
+            try await store.database.write { db in
+                try db.execute(sql: """
+                    CREATE TRIGGER no_second_step BEFORE INSERT ON jobs WHEN NEW.flowStep = '2'
+                    BEGIN SELECT RAISE(ABORT, 'disk full'); END
+                    """)
+            }
+            #expect(throws: StoreError.self) { try finish(store, job: first, .succeeded) }
+            #expect(try store.job(id: first)?.state == .running, "the job's own change rolled back too")
+            #expect(try steps(store, run: run).map(\.state) == [.running, .waiting, .waiting])
+            try await store.database.write { try $0.execute(sql: "DROP TRIGGER no_second_step") }
+            _ = try store.apply(JobEvent(kind: .finished, jobID: first, attempt: 1, runID: "run-\(first)-1",
+                                         workerID: "w1", host: "h1", account: "a1",
+                                         outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit")),
+                                random: 0)
+            #expect(try steps(store, run: run).map(\.state) == [.succeeded, .running, .running])
+        }
+    }
+
+    @Test("a run whose stored progress cannot be read ends failed; the job's own report is still recorded")
+    func brokenRun() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let first = try #require(try steps(store, run: run)[0].jobID)
+            try await store.database.write { try $0.execute(sql: "UPDATE flow_runs SET progress = '{'") }
+            try finish(store, job: first, .succeeded)
+            #expect(try store.job(id: first)?.state == .succeeded)
+            let broken = try #require(try store.runs(.pipeline).first)
+            #expect(broken.state == .failed && broken.finishedAt != nil)
+            #expect(broken.reason?.hasPrefix("the run's stored state cannot be used") == true)
+            #expect(try store.outbox(limit: 10).allSatisfy { $0.jobID == first }, "no step started")
+        }
+    }
+
+    @Test("cancel with a continue job and the blocking step running: both are cancelled, nothing is outstanding")
+    func cancelWithOutstanding() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let first = try #require(try steps(store, run: run)[0].jobID)
+            try finish(store, job: first, .succeeded)
+            let running = try steps(store, run: run).compactMap(\.jobID).dropFirst()
+            guard case .done(let cancelled) = try store.control(.pipeline, runID: run, .cancel, initiator: "ops") else {
+                Issue.record("cancel refused")
+                return
+            }
+            #expect(cancelled.state == .cancelled && cancelled.outstanding == 0)
+            #expect(cancelled.steps?.map(\.state) == [.succeeded, .cancelled, .cancelled])
+            for job in running { #expect(try store.job(id: job)?.state == .cancelled) }
+            #expect(try store.outbox(limit: 20).filter { $0.kind == .control }.count == 2)
+        }
+    }
+
+    @Test("a step whose bot was removed since the run began fails at once, as a system failure")
+    func botRemoved() async throws {
+        try await withTemporaryStore { store, _ in
+            try prepared(store)
+            let run = try #require(try store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
+            let first = try #require(try steps(store, run: run)[0].jobID)
+            try await store.database.write { try $0.execute(sql: "DELETE FROM bots WHERE name IN ('post', 'mail')") }
+            try finish(store, job: first, .succeeded)
+            let ended = try #require(try store.run(.pipeline, id: run))
+            #expect(ended.state == .failed)
+            #expect(ended.steps?.map(\.state) == [.succeeded, .failed, .failed])
+            #expect(ended.reason == "step 3 (mail) failed (system failure): no bot named 'mail' any more")
+        }
+    }
+
+    @Test("a node gets only the outputs of the attempt that counted: a failed attempt's outputs do not leak")
+    func outputsOfTheCountedAttempt() async throws {
+        try await withTemporaryStore { store, _ in
+            for bot in Self.bots { try store.saveBot(bot) }
+            let workflow = WorkflowDefinition(name: "wf", group: "g1", nodes: [
+                WorkflowNode(id: "a", bot: "read"), WorkflowNode(id: "b", bot: "post"),
+            ], edges: [WorkflowEdge(from: "a", to: "b")])
+            _ = try store.saveFlow(workflow, replace: false)
+            let run = try #require(try store.startRun(of: .workflow, named: "wf", initiator: "ops")).id
+            let a = try #require(try steps(store, .workflow, run: run)[0].jobID)
+            try finish(store, job: a, .failed, outputs: ["TOTAL": "partial"])
+            try finish(store, job: a, .succeeded)
+            #expect(try store.job(id: a)?.outputs == [:])
+            #expect(try steps(store, .workflow, run: run)[1].variables == [:])
+        }
+    }
 }

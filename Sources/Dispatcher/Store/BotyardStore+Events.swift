@@ -176,7 +176,8 @@ extension BotyardStore {
         guard event.runID == job.runID else { return .ignored("outcome of a run that no longer counts") }
         let attempt = job.attempts
         job.exitCode = outcome.exitCode
-        if !outcome.outputs.isEmpty { job.outputs = outcome.outputs }
+        // The outputs are the counted attempt's own: a later attempt that writes none leaves none.
+        job.outputs = outcome.outputs
         try JobLogRecord(jobID: job.id!, attempt: attempt, log: outcome.log).save(db)
 
         if outcome.result == .failedToStart, job.account != nil {

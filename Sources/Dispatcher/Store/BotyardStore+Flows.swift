@@ -125,12 +125,28 @@ extension BotyardStore {
         }
     }
 
-    /// Tells a job's run that the job ended (called by ``transition(_:to:attempt:reason:at:in:)``).
+    /// Tells a job's run that the job ended (called by ``transition(_:to:attempt:reason:at:in:)``),
+    /// in the job change's transaction: a database error rolls both back. A run whose stored
+    /// definition or progress cannot be used any more ends `failed` instead, so that it never
+    /// holds up the reports of other jobs applied in the same batch.
     static func flowJobEnded(_ job: JobRecord, at now: Date, in db: Database) throws {
         guard let runID = job.flowRun, let step = job.flowStep, var run = try FlowRunRecord.fetchOne(db, key: runID)
         else { return }
-        // A job's ending is never refused: the engine only records it once the run has ended.
-        _ = try drive(&run, .jobEnded(at: step, job.ending), at: now, in: db)
+        do {
+            try db.inSavepoint {
+                // A job's ending is never refused: the engine only records it once the run has ended.
+                _ = try drive(&run, .jobEnded(at: step, job.ending), at: now, in: db)
+                return .commit
+            }
+        } catch let error where !(error is DatabaseError) {
+            guard var broken = try FlowRunRecord.fetchOne(db, key: runID), !broken.state.isTerminal else { return }
+            broken.state = .failed
+            broken.reason = "the run's stored state cannot be used (\(error)); job \(job.id!) of \(broken.kind.rawValue) "
+                + "\(broken.kind == .pipeline ? "step" : "node") \(step) ended \(job.state.rawValue)"
+            broken.updatedAt = now
+            broken.finishedAt = now
+            try broken.update(db)
+        }
     }
 
     private static func begin<Machine: FlowRunMachine>(_ run: inout FlowRunRecord, as type: Machine.Type, at now: Date,
