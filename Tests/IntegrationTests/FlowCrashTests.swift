@@ -21,11 +21,16 @@ struct FlowCrashTests {
                 _ = try workers.start("crash-worker", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
                 let client = dispatcher.client
                 _ = try await client.post("/v1/bots", bot.bot(), as: BotDefinition.self)
-                func step(_ tag: String, _ onFailure: PipelineStep.OnFailure, seconds: Double) -> PipelineStep {
-                    PipelineStep(bot: "flow-bot", inputs: FlowBot.inputs(tag, seconds: seconds), onFailure: onFailure)
+                // S3 ends only once the test opens its gate, after the dispatcher died.
+                let gate = folder.appendingPathComponent("s3.gate")
+                func step(_ tag: String, _ onFailure: PipelineStep.OnFailure, seconds: Double,
+                          gate: URL? = nil) -> PipelineStep {
+                    PipelineStep(bot: "flow-bot", inputs: FlowBot.inputs(tag, seconds: seconds, gate: gate),
+                                 onFailure: onFailure)
                 }
                 _ = try await client.post("/v1/pipelines", PipelineDefinition(name: "crashy", group: "g1", steps: [
-                    step("P1", .continue, seconds: 3), step("P2", .continue, seconds: 3), step("S3", .stop, seconds: 1),
+                    step("P1", .continue, seconds: 3), step("P2", .continue, seconds: 3),
+                    step("S3", .stop, seconds: 0.2, gate: gate),
                     step("S4", .stop, seconds: 0.5), step("P5", .continue, seconds: 0.5), step("S6", .stop, seconds: 0.2),
                 ]), as: PipelineDefinition.self)
                 let run = try await client.post("/v1/pipelines/crashy/runs", StartFlowRunRequest(initiator: "test"),
@@ -37,7 +42,9 @@ struct FlowCrashTests {
                 #expect(before.outstanding == 2)
                 dispatcher.kill()
                 // S3 reports while no dispatcher listens; its report waits in the broker.
+                FileManager.default.createFile(atPath: gate.path, contents: nil)
                 try await waitUntil(timeout: .seconds(30)) { !bot.ends("S3").isEmpty }
+                let restartedAt = Date()
                 dispatcher = try await DispatcherProcess(url: url, database: database, folder: folder,
                                                          name: "restarted")
                 let restarted = dispatcher.client
@@ -55,6 +62,9 @@ struct FlowCrashTests {
                 let starts = bot.starts().map(\.tag)
                 #expect(starts.sorted() == ["P1", "P2", "P5", "S3", "S4", "S6"], "every step started exactly once")
                 #expect(ended.steps?.allSatisfy { $0.attempts == 1 } == true)
+                let s3 = try await restarted.get("/v1/jobs/\(try #require(ended.steps?[2].jobID))", as: JobSnapshot.self)
+                let applied = try #require(s3.history?.first { $0.to == .succeeded })
+                #expect(applied.at >= restartedAt, "S3's report was applied by the restarted dispatcher")
             }
         }
     }

@@ -77,8 +77,8 @@ struct PipelineTests {
     func continueSteps() async throws {
         try await withFlowBot { fleet, bot in
             try await fleet.define(PipelineDefinition(name: "fan", group: "g1", steps: [
-                Self.step("A", .continue, seconds: 1), Self.step("B", .continue, seconds: 3, failAttempts: 1),
-                Self.step("C", .continue, seconds: 1, business: "no open orders"),
+                Self.step("A", .continue, seconds: 2), Self.step("B", .continue, seconds: 4, failAttempts: 1),
+                Self.step("C", .continue, seconds: 2, business: "no open orders"),
             ]))
             let id = try await fleet.startRun(.pipeline, "fan")
             let whileSlowestRuns = try await fleet.waitForRun(.pipeline, id) { run in
@@ -116,7 +116,7 @@ struct PipelineTests {
     func pauseAndResume() async throws {
         try await withFlowBot { fleet, bot in
             try await fleet.define(PipelineDefinition(name: "holds", group: "g1", steps: [
-                Self.step("A"), Self.step("B", seconds: 1.5), Self.step("C"),
+                Self.step("A"), Self.step("B", seconds: 3), Self.step("C"),
             ]))
             let id = try await fleet.startRun(.pipeline, "holds")
             try await waitUntil(timeout: .seconds(20)) { !bot.starts("B").isEmpty }

@@ -39,7 +39,7 @@ struct WorkflowTests {
             try await fleet.register(bot.bot())
             try await fleet.define(WorkflowDefinition(name: "merge", group: "g1", nodes: [
                 Self.node("A", output: "TOTAL_EUR=1249.50"), Self.node("B", seconds: 1, output: "CHECKED_BY=B"),
-                Self.node("X", output: "CHECKED_BY=X"), Self.node("C"),
+                Self.node("X", seconds: 1.5, output: "CHECKED_BY=X"), Self.node("C"),
             ], edges: [
                 WorkflowEdge(from: "A", to: "B"), WorkflowEdge(from: "A", to: "X"),
                 WorkflowEdge(from: "B", to: "C"), WorkflowEdge(from: "X", to: "C"),

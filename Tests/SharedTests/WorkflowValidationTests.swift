@@ -14,7 +14,7 @@ struct WorkflowValidationTests {
         #expect(Self.problems([("a", "bot"), ("b", "bot"), ("c", "bot")], [("a", "b"), ("a", "c"), ("b", "c")]).isEmpty)
     }
 
-    @Test("every problem is named at once: cycle, unknown bot, dangling edge, duplicate id, unreachable node")
+    @Test("every problem is named at once: unknown bot, duplicate id, dangling edge, cycle")
     func everyProblem() {
         let problems = Self.problems(
             [("a", "bot"), ("b", "bot"), ("c", "ghost"), ("b", "bot"), ("d", "bot"), ("e", "bot")],

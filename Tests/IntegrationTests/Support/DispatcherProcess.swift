@@ -41,17 +41,16 @@ final class DispatcherProcess: @unchecked Sendable {
 
     /// `kill -9`: no goodbye, as in a crash.
     func kill() {
-        Foundation.kill(pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
+        if process.isRunning { Foundation.kill(pid, SIGKILL) }
+        process.waitUntilExit()
     }
 
-    /// SIGTERM, then SIGKILL if it is still there after 15 s.
+    /// SIGTERM, then SIGKILL if it is still there after 15 s. Only a process still running (not
+    /// yet reaped) is signalled, so a pid the system gave to another process is never hit.
     func stop() {
-        guard isRunning(pid) else { return kill() }
-        Foundation.kill(pid, SIGTERM)
+        if process.isRunning { process.terminate() }
         let deadline = ContinuousClock.now + .seconds(15)
-        while isRunning(pid) && ContinuousClock.now < deadline { usleep(20_000) }
+        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
         kill()
     }
 }

@@ -4,7 +4,8 @@ import Shared
 /// A test bot for pipelines and workflows, steered by its inputs: `TAG` names the run in its
 /// stamps, `SECONDS` how long it works, `FAIL_ATTEMPTS` how many first attempts fail (exit 3),
 /// `OUTPUT` a `KEY=VALUE` line it writes to its outputs, `BUSINESS` the reason of a business
-/// exception it raises (exit 1 with `BUSINESS_EXCEPTION=<reason>` in its outputs). It stamps `start`/`end` lines
+/// exception it raises (exit 1 with `BUSINESS_EXCEPTION=<reason>` in its outputs), `GATE` a file it
+/// waits for before it ends. It stamps `start`/`end` lines
 /// (`<what> <ns> <tag> <attempt> <pid>`) and a `var <tag> KEY=VALUE` line for each `BOTYARD_VAR_` variable it saw.
 struct FlowBot: Sendable {
     let script: URL
@@ -21,6 +22,7 @@ struct FlowBot: Sendable {
         env | grep '^BOTYARD_VAR_' | sort | sed "s/^BOTYARD_VAR_/var $BOTYARD_INPUT_TAG /" >> "$stamps"
         sleep "${BOTYARD_INPUT_SECONDS:-0}" &
         wait $!
+        while [ -n "$BOTYARD_INPUT_GATE" ] && [ ! -e "$BOTYARD_INPUT_GATE" ]; do sleep 0.05; done
         if [ -n "$BOTYARD_INPUT_OUTPUT" ]; then echo "$BOTYARD_INPUT_OUTPUT" >> "$BOTYARD_OUTPUT"; fi
         line end
         if [ -n "$BOTYARD_INPUT_BUSINESS" ]; then echo "BUSINESS_EXCEPTION=$BOTYARD_INPUT_BUSINESS" >> "$BOTYARD_OUTPUT"; exit 1; fi
@@ -38,10 +40,11 @@ struct FlowBot: Sendable {
 
     /// A step's inputs.
     static func inputs(_ tag: String, seconds: Double = 0, failAttempts: Int = 0, output: String? = nil,
-                       business: String? = nil) -> [String: String] {
+                       business: String? = nil, gate: URL? = nil) -> [String: String] {
         var inputs = ["TAG": tag, "SECONDS": String(seconds), "FAIL_ATTEMPTS": String(failAttempts)]
         inputs["OUTPUT"] = output
         inputs["BUSINESS"] = business
+        inputs["GATE"] = gate?.path
         return inputs
     }
 
