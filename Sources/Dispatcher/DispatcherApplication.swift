@@ -31,7 +31,7 @@ public struct DispatcherApplication: Sendable {
             EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal,
                           robotQueueSignal: robotQueueSignal, logger: logger),
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
-                              logger: logger),
+                              relaySignal: relaySignal, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
         ]
     }

@@ -21,7 +21,8 @@ struct StepLatency {
     }
 
     /// Runs the pipeline `runs` times, one run after the other (no new run once `keepGoing`
-    /// says no), and returns every step-to-step latency in milliseconds.
+    /// says no), and returns every step-to-step latency in milliseconds of the runs that ended
+    /// while `keepGoing` still said yes (so that a run under load has no idle steps in it).
     func measure(runs: Int, while keepGoing: @Sendable () -> Bool = { true }) async throws -> [Double] {
         var latencies: [Double] = []
         for _ in 0..<runs where keepGoing() {
@@ -32,6 +33,7 @@ struct StepLatency {
                 try await Task.sleep(for: .milliseconds(20))
                 run = try await driver.client.get("/v1/pipeline-runs/\(created.id)", as: FlowRunSnapshot.self)
             }
+            guard keepGoing() else { break }
             let steps = run.steps ?? []
             for (earlier, later) in zip(steps, steps.dropFirst()) {
                 guard let finished = earlier.finishedAt, let started = later.startedAt else { continue }

@@ -96,6 +96,7 @@ struct Throughput: AsyncParsableCommand {
             + "the pipeline runs meanwhile")
         let loading = Atomic<Bool>(true)
         let loadedChain = Task { try await chain.measure(runs: 1_000) { loading.load(ordering: .relaxed) } }
+        defer { loading.store(false, ordering: .relaxed) }
         var endToEndRates: [Double] = []
         var loadedLatencies: [Double] = []
         for run in 1...repeats {

@@ -82,6 +82,9 @@ struct FlowAPITests {
             #expect(try await client.send(.get, "/v1/workflow-runs/\(id)").status == .notFound)
             #expect(try await client.send(.get, "/v1/pipeline-runs/x").status == .unprocessableContent)
             #expect(try await client.send(.post, "/v1/pipelines/nope/runs").errorCode() == "not_found")
+            let huge = #"{"initiator": ""# + String(repeating: "x", count: 2_000_000) + #""}"#
+            #expect(try await client.send(.post, "/v1/pipelines/invoices/runs", huge).errorCode() == "payload_too_large")
+            #expect(try await client.send(.post, "/v1/pipelines/invoices/runs", "{").errorCode() == "malformed_json")
         }
     }
 
@@ -116,7 +119,7 @@ struct FlowAPITests {
              "invalid_pipeline"),
             (.post, "/v1/pipelines", #"{"name": "p", "group": "g1", "steps": [{"bot": "read", "onFailure": "panic"}]}"#,
              "malformed_json"),
-            (.put, "/v1/pipelines/q", #"{"name": "p", "group": "g1", "steps": [{"bot": "read"}]}"#, "invalid_request"),
+            (.put, "/v1/pipelines/q", #"{"name": "p", "group": "g1", "steps": [{"bot": "read"}]}"#, "invalid_pipeline"),
             (.post, "/v1/pipelines", #"{"name": "p", "group": "g1", "steps": ["#, "malformed_json"),
           ])
     func badPipelines(method: HTTPRequest.Method, path: String, body: String, code: String) async throws {

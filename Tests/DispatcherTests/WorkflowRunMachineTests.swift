@@ -105,4 +105,30 @@ struct WorkflowRunMachineTests {
         #expect(machine.progress.state == .cancelled && machine.progress.nodes["C"]?.state == .skipped)
         #expect(throws: FlowRunError.self) { try machine.handle(.resume) }
     }
+
+    @Test("a node whose variables would exceed 64 KiB fails without a job, as a system failure; its failure edge fires")
+    func variablesTooLarge() throws {
+        var machine = Self.machine(["A", "B", "C"], [.init(from: "A", to: "B"), .init(from: "B", to: "C", on: .failure)])
+        _ = try Self.handle(.start, &machine)
+        let huge = String(repeating: "x", count: WorkflowRunMachine.maximumVariableBytes)
+        let decisions = try Self.handle(.jobEnded(at: "A", JobEnding(.succeeded, outputs: ["BLOB": huge])), &machine)
+        #expect(Self.started(decisions) == ["C"])
+        #expect(machine.progress.nodes["B"]?.state == .failed && machine.progress.nodes["B"]?.jobID == nil)
+        #expect(machine.progress.nodes["B"]?.reason == "its variables take 65540 bytes, more than 65536")
+        #expect(machine.progress.variables["C"]?["FAILURE_KIND"] == "system")
+        #expect(machine.progress.variables["C"]?["BLOB"] == nil)
+    }
+
+    @Test("nodes are visited in topological order: a skip reaches the end of a long chain in one pass")
+    func topologicalOrder() throws {
+        let ids = (1...6).map { "n\($0)" }
+        // Defined backwards, so that definition order is the worst order to visit them in.
+        var machine = Self.machine(ids.reversed(), [.init(from: "n1", to: "n2", on: .failure)]
+            + (2..<6).map { WorkflowEdge(from: "n\($0)", to: "n\($0 + 1)") })
+        #expect(machine.graph.order == ids)
+        _ = try Self.handle(.start, &machine)
+        _ = try Self.handle(.jobEnded(at: "n1", Self.ok), &machine)
+        #expect(ids.dropFirst().allSatisfy { machine.progress.nodes[$0]?.state == .skipped })
+        #expect(machine.progress.state == .succeeded)
+    }
 }

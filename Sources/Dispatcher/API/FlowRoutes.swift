@@ -31,7 +31,7 @@ struct FlowRoutes<Definition: FlowDefinition> {
     }
 
     @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let definition = try await validated(request)
+        let definition = try await validated(request, name: nil)
         guard try store.saveFlow(definition, replace: false) == .created else {
             throw APIError(status: .conflict, code: "already_exists",
                            message: "a \(kind.rawValue) named '\(definition.name)' exists; PUT replaces it")
@@ -40,11 +40,7 @@ struct FlowRoutes<Definition: FlowDefinition> {
     }
 
     @Sendable func replace(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let name = try context.parameters.require("name")
-        let definition = try await validated(request)
-        guard definition.name == name else {
-            throw APIError.invalid(["the name in the body ('\(definition.name)') differs from the path's"])
-        }
+        let definition = try await validated(request, name: try context.parameters.require("name"))
         if try store.saveFlow(definition, replace: true) == .created { return try created(definition) }
         return try JSONResponse.make(definition)
     }
@@ -65,7 +61,12 @@ struct FlowRoutes<Definition: FlowDefinition> {
 
     @Sendable func startRun(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        let body = try await request.body.collect(upTo: JSONResponse.maximumBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: JSONResponse.maximumBodyBytes)
+        } catch {
+            throw APIError.payloadTooLarge(limit: JSONResponse.maximumBodyBytes)
+        }
         var start = StartFlowRunRequest()
         if body.readableBytes > 0 {
             do {
@@ -113,11 +114,15 @@ struct FlowRoutes<Definition: FlowDefinition> {
         }
     }
 
-    /// The body as a definition whose every problem (unknown bots included) is named in one 422.
-    private func validated(_ request: Request) async throws -> Definition {
+    /// The body as a definition whose every problem (unknown bots, a name other than the path's)
+    /// is named in one 422.
+    private func validated(_ request: Request, name: String?) async throws -> Definition {
         let definition = try await JSONResponse.decode(Definition.self, from: request)
         let bots = Set(try store.bots().map(\.name))
-        let problems = definition.problems(botExists: bots.contains)
+        var problems = definition.problems(botExists: bots.contains)
+        if let name, definition.name != name {
+            problems.insert("the name in the body ('\(definition.name.prefix(64))') differs from the path's", at: 0)
+        }
         guard problems.isEmpty else {
             throw APIError(status: .unprocessableContent, code: "invalid_\(kind.rawValue)",
                            message: problems.joined(separator: "; "))

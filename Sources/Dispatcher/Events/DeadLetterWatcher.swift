@@ -11,11 +11,15 @@ final class DeadLetterWatcher: Service {
     private let reconnector: Reconnector
     /// Wakes the robot queue: a parked launch frees its account.
     private let robotQueueSignal: WakeSignal
+    /// Wakes the outbox relay: a parked step's job may start its run's next step.
+    private let relaySignal: WakeSignal
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal, logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal, relaySignal: WakeSignal,
+         logger: Logger) {
         self.store = store
         self.robotQueueSignal = robotQueueSignal
+        self.relaySignal = relaySignal
         self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher dead letters", logger: logger)
         self.logger = logger
     }
@@ -54,6 +58,7 @@ final class DeadLetterWatcher: Service {
             let result = try store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
             logger.warning("job parked by the broker", metadata: ["job.id": "\(envelope.jobID)", "result": "\(result)"])
             robotQueueSignal.notify()
+            relaySignal.notify()
             try await delivery.ack()
         } catch let error as StoreError {
             logger.error("cannot store a parked job; will retry", metadata: ["job.id": "\(envelope.jobID)", "error": "\(error)"])

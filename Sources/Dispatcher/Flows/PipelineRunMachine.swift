@@ -46,7 +46,9 @@ struct PipelineRunMachine: FlowRunMachine {
             guard progress.nextStep == 0, progress.state == .running else { return [] }
             return advance()
         case .jobEnded(let position, let ending):
-            guard let index = Self.index(position), progress.steps.indices.contains(index), progress.steps[index].state == .running else { return [] }
+            guard let index = Self.index(position), progress.steps.indices.contains(index),
+                  progress.steps[index].state == .running
+            else { return [] }
             progress.steps[index].record(ending)
             if progress.blockingStep == index {
                 progress.blockingStep = nil

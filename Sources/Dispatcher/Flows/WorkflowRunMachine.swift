@@ -44,7 +44,8 @@ struct WorkflowRunMachine: FlowRunMachine {
     mutating func handle(_ event: FlowEvent) throws(FlowRunError) -> [FlowDecision] {
         switch event {
         case .start:
-            guard progress.state == .running, progress.nodes.values.allSatisfy({ $0.state == .waiting }) else { return [] }
+            let untouched = progress.nodes.values.allSatisfy { $0.state == .waiting }
+            guard progress.state == .running, untouched else { return [] }
             return advance()
         case .jobEnded(let id, let ending):
             guard progress.nodes[id]?.state == .running else { return [] }
@@ -120,7 +121,7 @@ struct WorkflowRunMachine: FlowRunMachine {
         var changed = true
         while changed {
             changed = false
-            for id in graph.nodeIDs where progress.nodes[id]!.state == .waiting {
+            for id in graph.order where progress.nodes[id]!.state == .waiting {
                 let verdicts = graph.incoming(id).map { ($0, fires($0)) }
                 guard verdicts.allSatisfy({ $0.1 != nil }) else { continue }
                 let fired = verdicts.filter { $0.1 == true }.map(\.0)
@@ -130,10 +131,20 @@ struct WorkflowRunMachine: FlowRunMachine {
                     changed = true
                 } else if progress.state == .running {
                     let variables = inheritedVariables(through: fired)
-                    progress.nodes[id]!.state = .running
                     progress.variables[id] = variables
-                    decisions.append(.start(at: id, variables: variables))
                     changed = true
+                    let size = variables.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+                    guard size <= Self.maximumVariableBytes else {
+                        // Its environment would be too large to start the bot: it fails without a job.
+                        progress.nodes[id]!.state = .failed
+                        progress.nodes[id]!.failureKind = .system
+                        progress.nodes[id]!.reason =
+                            "its variables take \(size) bytes, more than \(Self.maximumVariableBytes)"
+                        progress.exports[id] = [:]
+                        continue
+                    }
+                    progress.nodes[id]!.state = .running
+                    decisions.append(.start(at: id, variables: variables))
                 }
             }
         }
@@ -154,6 +165,9 @@ struct WorkflowRunMachine: FlowRunMachine {
         }
         return decisions
     }
+
+    /// The most a node's variables may take (keys and values), like a job's inputs.
+    static let maximumVariableBytes = InputRules.maximumBytes
 
     /// Set on a node reached through an edge from a failed node; not passed further on.
     static let failureVariables: Set<String> = ["FAILED_NODE", "FAILURE_KIND", "FAILURE_REASON"]

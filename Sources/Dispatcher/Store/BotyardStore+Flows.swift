@@ -141,8 +141,9 @@ extension BotyardStore {
         } catch let error where !(error is DatabaseError) {
             guard var broken = try FlowRunRecord.fetchOne(db, key: runID), !broken.state.isTerminal else { return }
             broken.state = .failed
-            broken.reason = "the run's stored state cannot be used (\(error)); job \(job.id!) of \(broken.kind.rawValue) "
-                + "\(broken.kind == .pipeline ? "step" : "node") \(step) ended \(job.state.rawValue)"
+            let position = "\(broken.kind == .pipeline ? "step" : "node") \(step)"
+            broken.reason = "the run's stored state cannot be used (\(error)); job \(job.id!) of "
+                + "\(broken.kind.rawValue) \(position) ended \(job.state.rawValue)"
             broken.updatedAt = now
             broken.finishedAt = now
             try broken.update(db)

@@ -92,8 +92,10 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     initiator: initiator, exitCode: exitCode, outputs: outputs, reason: reason, workerID: workerID,
                     host: host, ranAs: ranAs, submittedAt: submittedAt, startedAt: startedAt, finishedAt: finishedAt,
                     updatedAt: updatedAt, history: history, failureKind: failureKind, variables: variables,
-                    flowRun: flowRun.map { FlowRunReference(kind: launchMethod == .workflow ? .workflow : .pipeline, id: $0,
-                                                            step: flowStep ?? "") })
+                    flowRun: flowRun.map {
+                        FlowRunReference(kind: launchMethod == .workflow ? .workflow : .pipeline, id: $0,
+                                         step: flowStep ?? "")
+                    })
     }
 }
 

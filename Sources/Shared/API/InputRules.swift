@@ -9,7 +9,9 @@ public enum InputRules {
         for key in inputs.keys.sorted() where !Names.isValidVariable(key) {
             problems.append("input key '\(key.prefix(64))' must match [A-Za-z_][A-Za-z0-9_]*")
         }
-        if inputs.contains(where: { $0.value.utf8.contains(0) }) { problems.append("inputs must not contain NUL bytes") }
+        if inputs.contains(where: { $0.value.utf8.contains(0) }) {
+            problems.append("inputs must not contain NUL bytes")
+        }
         let size = inputs.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
         if size > maximumBytes { problems.append("inputs exceed \(maximumBytes) bytes") }
         return problems

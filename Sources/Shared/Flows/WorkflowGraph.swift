@@ -4,7 +4,12 @@ public struct WorkflowGraph: Sendable {
     public let nodeIDs: [String]
     /// Edges between known nodes, in definition order.
     public let edges: [WorkflowEdge]
+    private let edgesInto: [String: [WorkflowEdge]]
+    private let edgesOutOf: [String: [WorkflowEdge]]
     private let problemsFound: [String]
+    /// The nodes, each after every node with an edge into it (definition order among equals; a
+    /// cycle's nodes last, in definition order).
+    public let order: [String]
 
     public init(_ definition: WorkflowDefinition) {
         var seen: Set<String> = []
@@ -22,7 +27,8 @@ public struct WorkflowGraph: Sendable {
             let label = "edge \(index + 1) (\(edge.from.prefix(64)) → \(edge.to.prefix(64)))"
             let unknown = [edge.from, edge.to].filter { !seen.contains($0) }
             if !unknown.isEmpty {
-                problems.append("\(label) names an unknown node: \(unknown.map { "'\($0.prefix(64))'" }.joined(separator: ", "))")
+                let names = unknown.map { "'\($0.prefix(64))'" }.joined(separator: ", ")
+                problems.append("\(label) names an unknown node: \(names)")
                 continue
             }
             if !pairs.insert([edge.from, edge.to]).inserted {
@@ -33,6 +39,9 @@ public struct WorkflowGraph: Sendable {
         }
         self.nodeIDs = ids
         self.edges = edges
+        self.edgesInto = Dictionary(grouping: edges, by: \.to)
+        self.edgesOutOf = Dictionary(grouping: edges, by: \.from)
+        self.order = Self.topologicalOrder(nodes: ids, edges: edges)
         let cycles = Self.cycles(nodes: ids, edges: edges)
         problems.append(contentsOf: cycles.map { "cycle: \($0.joined(separator: " → "))" })
         if !ids.isEmpty {
@@ -55,16 +64,31 @@ public struct WorkflowGraph: Sendable {
     public var problems: [String] { problemsFound }
 
     /// Nodes without incoming edges.
-    public var roots: [String] {
-        let targets = Set(edges.map(\.to))
-        return nodeIDs.filter { !targets.contains($0) }
-    }
+    public var roots: [String] { nodeIDs.filter { edgesInto[$0] == nil } }
 
     /// The edges into `id`, in definition order.
-    public func incoming(_ id: String) -> [WorkflowEdge] { edges.filter { $0.to == id } }
+    public func incoming(_ id: String) -> [WorkflowEdge] { edgesInto[id] ?? [] }
 
     /// The edges out of `id`, in definition order.
-    public func outgoing(_ id: String) -> [WorkflowEdge] { edges.filter { $0.from == id } }
+    public func outgoing(_ id: String) -> [WorkflowEdge] { edgesOutOf[id] ?? [] }
+
+    private static func topologicalOrder(nodes: [String], edges: [WorkflowEdge]) -> [String] {
+        var waitingFor = Dictionary(uniqueKeysWithValues: nodes.map { ($0, 0) })
+        for edge in edges { waitingFor[edge.to, default: 0] += 1 }
+        let successors = Dictionary(grouping: edges, by: \.from).mapValues { $0.map(\.to) }
+        var order: [String] = []
+        var ready = nodes.filter { waitingFor[$0] == 0 }
+        while !ready.isEmpty {
+            let id = ready.removeFirst()
+            order.append(id)
+            for next in successors[id] ?? [] {
+                waitingFor[next]! -= 1
+                if waitingFor[next] == 0 { ready.append(next) }
+            }
+        }
+        let placed = Set(order)
+        return order + nodes.filter { !placed.contains($0) }
+    }
 
     private static func reachable(from roots: [String], edges: [WorkflowEdge]) -> Set<String> {
         var reached = Set(roots)
