@@ -40,7 +40,7 @@ protocol FlowRunMachine: Sendable {
     var definition: Definition { get }
     var progress: Progress { get }
     var state: FlowRunState { get }
-    /// Why the run ended as it did, or holds.
+    /// Why the run failed or was cancelled.
     var reason: String? { get }
     /// Pipelines: `continue` jobs not yet reported.
     var outstanding: Int? { get }

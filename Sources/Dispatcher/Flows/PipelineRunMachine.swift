@@ -13,7 +13,7 @@ struct PipelineProgress: Codable, Equatable, Sendable {
     var outstanding = 0
     /// The step whose failure stopped the run.
     var stoppedBy: Int?
-    /// Why the run ended, or why it holds.
+    /// Why the run failed or was cancelled.
     var reason: String?
 
     init(stepCount: Int) {
