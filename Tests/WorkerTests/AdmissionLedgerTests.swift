@@ -131,4 +131,16 @@ struct AdmissionLedgerTests {
         #expect(ledger.release(account: "a") == [])
         #expect(ledger.enqueue(id: 3, Request(account: "a", priority: .normal)) == [3])
     }
+
+    @Test("handing back an account that is not held (its hold was lifted meanwhile) does nothing")
+    func handBackWithoutHold() {
+        var ledger = AdmissionLedger(slots: 1, accountLimits: ["a": 1])
+        #expect(ledger.enqueue(id: 1, Request(account: "a", priority: .normal)) == [1])
+        #expect(ledger.enqueue(id: 2, Request(account: "a", priority: .normal)) == [])
+        ledger.hold(account: "a")
+        _ = ledger.release(account: "a")
+        #expect(ledger.handBack(account: "a") == [])
+        #expect(!ledger.refuses(Request(account: "a", priority: .normal)))
+        #expect(ledger.finish(Request(account: "a", priority: .normal)) == [2])
+    }
 }

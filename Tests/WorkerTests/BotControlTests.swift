@@ -41,12 +41,23 @@ struct StopSequenceTests {
         ])
     }
 
-    @Test("a timeout or a superseded copy is terminated at once, after the stop file",
-          arguments: [RunControl.StopReason.timedOut, .superseded])
+    @Test("a timeout, a superseded copy or a run whose delivery went back (failed channel) is terminated at once, after the stop file",
+          arguments: [RunControl.StopReason.timedOut, .superseded, .handedBack])
     func immediate(reason: RunControl.StopReason) {
         #expect(StopSequence.steps(for: reason, stopGrace: .seconds(10), terminationGrace: .seconds(2)) == [
             .createStopFile, .continueGroup, .signal(SIGTERM), .wait(.seconds(2)), .signal(SIGKILL),
         ])
+    }
+
+    @Test("only a cancel and the worker's shutdown are polite; a handed-back run is not, whatever its grace")
+    func politeReasons() {
+        #expect(StopSequence.isPolite(.cancelled) && StopSequence.isPolite(.shutdown))
+        #expect(!StopSequence.isPolite(.handedBack) && !StopSequence.isPolite(.superseded)
+            && !StopSequence.isPolite(.timedOut))
+        #expect(!StopSequence.steps(for: .handedBack, stopGrace: .seconds(3600), terminationGrace: .seconds(2))
+            .contains(.wait(.seconds(3600))))
+        #expect(RunControl.StopReason.handedBack.handsJobBack && RunControl.StopReason.shutdown.handsJobBack)
+        #expect(!RunControl.StopReason.cancelled.handsJobBack)
     }
 
     @Test("a grace of zero goes straight to SIGTERM")
@@ -60,7 +71,7 @@ struct StopSequenceTests {
 struct CleanupTriggerTests {
     @Test("a run that was stopped, or killed by a signal, owes its account a cleanup")
     func needed() {
-        for reason in [RunControl.StopReason.timedOut, .cancelled, .superseded, .shutdown] {
+        for reason in [RunControl.StopReason.timedOut, .cancelled, .superseded, .shutdown, .handedBack] {
             #expect(CleanupTrigger.isNeeded(stopReason: reason, termination: .exited(0)))
         }
         #expect(CleanupTrigger.isNeeded(stopReason: nil, termination: .signalled(SIGKILL)))
@@ -69,24 +80,6 @@ struct CleanupTriggerTests {
     @Test("a bot that exits on its own (success, failure, business exception) owes none")
     func notNeeded() {
         for code: Int32 in [0, 1, 3] { #expect(!CleanupTrigger.isNeeded(stopReason: nil, termination: .exited(code))) }
-    }
-}
-
-@Suite("Account holds")
-struct AccountHoldsTests {
-    @Test("a hold is kept in the work directory: a worker started later sees it, until it is cleared")
-    func persisted() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-holds-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let holds = AccountHolds(workDirectory: folder, host: "h1", accounts: ["a", "b"])
-        holds.hold("a", reason: "cleanup failed: exit code 3")
-        #expect(holds.reason(of: "a") == "cleanup failed: exit code 3" && holds.reason(of: "b") == nil)
-
-        let restarted = AccountHolds(workDirectory: folder, host: "h1", accounts: ["a", "b"])
-        #expect(restarted.all == ["a": "cleanup failed: exit code 3"])
-        #expect(restarted.clear("a"))
-        #expect(!restarted.clear("a"))
-        #expect(AccountHolds(workDirectory: folder, host: "h1", accounts: ["a"]).all.isEmpty)
     }
 }
 

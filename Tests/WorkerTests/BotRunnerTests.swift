@@ -144,6 +144,21 @@ final class BotRunnerTests: Sendable {
         #expect(ContinuousClock.now - stopped < .seconds(3))
     }
 
+    @Test("a run whose delivery went back (failed channel) gets no stop grace: SIGTERM at once, whatever its grace")
+    func handedBackStopsAtOnce() async {
+        let control = RunControl(stopGrace: .seconds(3600))
+        let script = "trap 'echo got-TERM; exit 9' TERM; while :; do sleep 0.05; done"
+        async let outcome = run(["/bin/sh", "-c", script], control: control)
+        try? await Task.sleep(for: .milliseconds(300))
+        let stopped = ContinuousClock.now
+        control.stop(.handedBack)
+        let result = await outcome
+        #expect(ContinuousClock.now - stopped < .seconds(3))
+        #expect(result.result == .cancelled && result.log.contains("got-TERM"), "\(result.log)")
+        #expect(result.reason == "stopped: its delivery went back to the queue (the account's channel failed); "
+            + "process group terminated")
+    }
+
     @Test("a paused bot uses no CPU and its timeout does not run; resumed, it finishes")
     func pauseFreezesBot() async throws {
         let control = RunControl()

@@ -28,8 +28,8 @@ struct AccountServer: Sendable {
     /// Where consumers are registered, so that shutdown can cancel them.
     let consumers: ConsumerRegistry
     let orphans: OrphanReaper
+    /// Holds the account in the worker's ``AdmissionGate`` too.
     let holds: AccountHolds
-    let gate: AdmissionGate
     /// Runs the cleanups that the runs of a dead predecessor owe the account (the bots are stopped already).
     let cleanUpOrphans: @Sendable ([OrphanReaper.Orphan]) async -> Void
     /// False once shutdown has begun.
@@ -55,7 +55,9 @@ struct AccountServer: Sendable {
         await cleanUpOrphans(orphaned)
         var failures = 0
         while isAccepting() {
-            if let reason = holds.reason(of: account.name) {
+            // Read from disk each time it (re)starts consuming: another worker process of the host may have
+            // held or cleared the account while this one stood by.
+            if let reason = holds.reload(account.name) {
                 try await waitWhileHeld(reason)
                 continue
             }
@@ -77,8 +79,8 @@ struct AccountServer: Sendable {
 
     /// Takes no jobs until an operator clears the hold (or shutdown).
     private func waitWhileHeld(_ reason: String) async throws {
-        gate.hold(account: account.name)
-        gate.handBack(account: account.name)
+        // Nothing is handed back when a clear came first: the loop then consumes again.
+        guard holds.handBack(account.name) != nil else { return }
         // The lease is this worker's: the heartbeats show the account served, with its hold.
         setServed(true)
         logger.error("account held: it takes no jobs until an operator clears it", metadata: ["account.hold": "\(reason)"])
@@ -168,12 +170,15 @@ struct AccountServer: Sendable {
             while let next = try await tasks.next() {
                 switch next {
                 case .held?:
-                    // Consumers first, so that the jobs handed back are not delivered here again.
+                    // Consumers first, so that the jobs handed back are not delivered here again. A clear
+                    // that comes meanwhile leaves the waiting jobs to start here (``AccountHolds/handBack(_:)``),
+                    // and the run loop consumes again.
                     end = .held
-                    logger.error("account held: its consumers are cancelled and its waiting jobs handed back",
-                                 metadata: ["account.hold": "\(holds.reason(of: account.name) ?? "")"])
                     for consumer in own.close() { try? await consumer.cancel() }
-                    gate.handBack(account: account.name)
+                    if let reason = holds.handBack(account.name) {
+                        logger.error("account held: its consumers are cancelled and its waiting jobs handed back",
+                                     metadata: ["account.hold": "\(reason)"])
+                    }
                 case .shutdown?:
                     tasks.cancelAll()
                     return end

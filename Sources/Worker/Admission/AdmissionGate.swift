@@ -85,7 +85,7 @@ final class AdmissionGate: Sendable {
     }
 
     /// The held account no longer consumes: its waiting jobs fail with ``AccountHeld`` and go back to their
-    /// queues, and so does every job of the account that arrives from now on.
+    /// queues, and so does every job of the account that arrives from now on. Nothing unless it is held.
     func handBack(account: String) {
         let withdrawn = state.withLock { state in
             state.ledger.handBack(account: account).compactMap { state.waiters.removeValue(forKey: $0) }

@@ -134,9 +134,10 @@ struct AdmissionLedger: Sendable {
     }
 
     /// The held account's consumers are cancelled: removes its waiting jobs and returns their ids, to be
-    /// handed back; newcomers are refused from now on (``refuses(_:)``).
+    /// handed back; newcomers are refused from now on (``refuses(_:)``). Does nothing unless the account is
+    /// held: a hold lifted meanwhile must not leave the account refusing jobs while it consumes again.
     mutating func handBack(account: String) -> [Int] {
-        guard accounts[account] != nil else { return [] }
+        guard accounts[account]?.hold != nil else { return [] }
         accounts[account]?.hold = .handingBack
         let withdrawn = waiting.filter { $0.request.account == account }.map(\.id)
         waiting.removeAll { $0.request.account == account }

@@ -7,8 +7,8 @@ extension JobWorker {
     /// holds the account when it fails. Nothing starts on the account meanwhile (the caller began a
     /// cleanup in the gate).
     func cleanUp(after cleanup: PendingCleanup, pid: pid_t, account: String, why: String) async {
-        let succeeded = await runCleanup(cleanup, account: account, why: why)
-        if !succeeded { gate.hold(account: account) }
+        // A failure holds the account (file and gate together) before anything is reported.
+        await runCleanup(cleanup, account: account, why: why)
         orphans.forget(pid: pid, account: account)
         gate.endCleanup(account: account)
     }
@@ -31,6 +31,7 @@ extension JobWorker {
 
     /// Runs one cleanup and reports it; on failure the account is held (persisted) with the reason.
     /// - Returns: whether it succeeded.
+    @discardableResult
     func runCleanup(_ cleanup: PendingCleanup, account: String, why: String) async -> Bool {
         var metadata: Logger.Metadata = ["job.id": "\(cleanup.jobID)", "job.attempt": "\(cleanup.attempt)",
                                          "bot.name": "\(cleanup.bot)", "bot.account": "\(account)"]

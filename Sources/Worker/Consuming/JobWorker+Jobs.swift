@@ -106,15 +106,17 @@ extension JobWorker {
 
         try await report(.started, nil)
         let run = await withTaskCancellationHandler {
-            // Not cancelled with this task (a failed channel, shutdown): the stop that the cancellation asks
-            // for must run its whole sequence — stop file, grace, SIGTERM, SIGKILL — and its sleeps would end
-            // at once in a cancelled task. Awaited, so it stays structured.
+            // Not cancelled with this task (a failed channel or connection): the stop that the cancellation
+            // asks for must run its whole sequence — stop file, SIGTERM, SIGKILL — and its sleeps would end at
+            // once in a cancelled task. Awaited, so it stays structured.
             await Task { [runner, logger] in
                 await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
                                  cleanup: cleanup, logger: logger)
             }.value
         } onCancel: {
-            control.stop(.shutdown)
+            // The delivery is back in its queue (or goes back now): another worker may run the job already,
+            // so the bot gets no stop grace.
+            control.stop(.handedBack)
         }
         let outcome = run.outcome
         if run.needsCleanup {
@@ -145,7 +147,7 @@ extension JobWorker {
                         attempt: Int, runID: String, account: String,
                         report: (JobEvent.Kind, JobOutcome?) async throws -> Void) async throws {
         let outcome = run.outcome
-        if control.stopReason == .shutdown {
+        if control.stopReason?.handsJobBack == true {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
             // On a channel that failed the broker has given the delivery back already.
             try? await delivery.reject(requeue: true)

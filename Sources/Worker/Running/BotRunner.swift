@@ -135,6 +135,7 @@ struct BotRunner: Sendable {
             }
             return termination!
         }
+        // Under the control's lock: a pause or resume from now on is refused and signals nothing.
         let stopReason = control.finish()
         // Whatever the bot left running in its process group goes with it (SIGKILL ends stopped processes too).
         process.signalGroup(SIGKILL)
@@ -165,6 +166,10 @@ struct BotRunner: Sendable {
         case (.superseded, _):
             outcome.result = .cancelled
             outcome.reason = "stopped: its message no longer counts; process group terminated"
+        case (.handedBack, _):
+            outcome.result = .cancelled
+            outcome.reason = "stopped: its delivery went back to the queue (the account's channel failed); "
+                + "process group terminated"
         case (nil, .exited(let code)):
             if let declared = outputs[JobOutcome.businessExceptionKey] {
                 // The bot said so itself, and exited on its own: whatever its exit code, not a system failure.

@@ -15,6 +15,12 @@ final class RunControl: Sendable {
         case superseded
         /// The worker is shutting down and hands the job back.
         case shutdown
+        /// The job's delivery went back to its queue already (its channel or connection failed, its task was
+        /// cancelled): another worker may run the job now, so the bot must not go on.
+        case handedBack
+
+        /// Whether the job goes back to its queue rather than being reported finished.
+        var handsJobBack: Bool { self == .shutdown || self == .handedBack }
     }
 
     private struct State {
