@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -101,6 +102,40 @@ struct RunControlTests {
         #expect(ContinuousClock.now - resumedAt < .milliseconds(700))
         process.signalGroup(SIGKILL)
         _ = await process.waitForExit()
+    }
+
+    @Test("an exited bot stays unreaped until its run is finished and its group killed: a finished run refuses pause and resume")
+    func finishedRunSignalsNothing() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-control-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let childFile = folder.appendingPathComponent("child").path
+        let control = RunControl()
+        // Leaves a child behind in its process group, and exits.
+        let process = try BotProcess.spawn(argv: ["/bin/sh", "-c", "sleep 60 & echo $! > \"$0\"", childFile],
+                                           environment: [:], workingDirectory: nil, logPath: "/dev/null")
+        control.attach(process, timeout: .seconds(30))
+        #expect(await process.waitUntilExited() == .exited(0))
+        // A zombie: its pid, the id of its group, cannot be given to another process yet.
+        #expect(Self.state(of: process.pid) == "Z")
+        let child = try #require(pid_t(try String(contentsOfFile: childFile, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(control.finish() == nil)
+        #expect(!control.pause() && !control.resume())
+        #expect(Self.state(of: child) != "T", "a pause after the end reached the group")
+        process.signalGroup(SIGKILL)
+        process.reap()
+        #expect(Self.state(of: process.pid) == nil)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!isRunning(child), "the bot's child \(child) survived")
+    }
+
+    /// The state letter of a process (`Z` zombie, `T` stopped); nil when it is gone.
+    static func state(of pid: pid_t) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
     }
 
     @Test("a stopped run can be neither paused nor resumed")

@@ -87,6 +87,17 @@ final class BotRunnerTests: Sendable {
         #expect(!isRunning(child), "the bot's child \(child) survived")
     }
 
+    @Test("a bot that exits on its own leaves nothing behind in its group, and its finished run refuses pause and resume")
+    func exitKillsGroup() async throws {
+        let control = RunControl()
+        let outcome = await run(["/bin/sh", "-c", "sleep 60 & echo CHILD=$! > \"$BOTYARD_OUTPUT\""], control: control)
+        #expect(outcome.result == .succeeded)
+        let child = try #require(outcome.outputs["CHILD"].flatMap { pid_t($0) })
+        #expect(!control.pause() && !control.resume())
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!isRunning(child), "the bot's child \(child) survived")
+    }
+
     @Test("a bot that ignores SIGTERM is killed after the grace period")
     func ignoresSigterm() async {
         let start = ContinuousClock.now

@@ -39,7 +39,8 @@ extension BotRunner {
         }
         // The cleanup's exit, and whether its timer had to stop it.
         let (termination, timedOut) = await withTaskGroup(of: (BotProcess.Termination?, Bool).self) { group in
-            group.addTask { (await process.waitForExit(), false) }
+            // Not reaped until its group is killed and the timer has ended (see ``BotRunner/run``).
+            group.addTask { (await process.waitUntilExited(), false) }
             group.addTask {
                 try? await Task.sleep(for: cleanupTimeout)
                 guard !Task.isCancelled else { return (nil, false) }
@@ -60,6 +61,7 @@ extension BotRunner {
             return (termination!, timedOut)
         }
         process.signalGroup(SIGKILL)
+        process.reap()
 
         var outcome = JobOutcome(result: .failed, reason: "",
                                  log: Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes),

@@ -107,7 +107,8 @@ struct BotRunner: Sendable {
                                               "bot.account": "\(account)"])
 
         let termination = await withTaskGroup(of: BotProcess.Termination?.self) { group in
-            group.addTask { await process.waitForExit() }
+            // Not reaped yet: until the group is killed and the stop sequence has ended, its id stays the bot's.
+            group.addTask { await process.waitUntilExited() }
             group.addTask {
                 guard let reason = await control.waitForStop() else { return nil }
                 let steps = StopSequence.steps(for: reason, stopGrace: control.stopGrace,
@@ -127,6 +128,7 @@ struct BotRunner: Sendable {
                 return nil
             }
             var termination: BotProcess.Termination?
+            // Ends once the stop sequence has ended too: it sends nothing after this.
             for await result in group {
                 if let result {
                     termination = result
@@ -139,6 +141,8 @@ struct BotRunner: Sendable {
         let stopReason = control.finish()
         // Whatever the bot left running in its process group goes with it (SIGKILL ends stopped processes too).
         process.signalGroup(SIGKILL)
+        // Only now may the group's id be reused.
+        process.reap()
         let needsCleanup = cleanup != nil && CleanupTrigger.isNeeded(stopReason: stopReason, termination: termination)
         if !needsCleanup { orphans.forget(pid: process.pid, account: account) }
 
