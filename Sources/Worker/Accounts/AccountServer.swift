@@ -30,8 +30,9 @@ struct AccountServer: Sendable {
     let orphans: OrphanReaper
     /// Holds the account in the worker's ``AdmissionGate`` too.
     let holds: AccountHolds
-    /// Runs the cleanups that the runs of a dead predecessor owe the account (the bots are stopped already).
-    let cleanUpOrphans: @Sendable ([OrphanReaper.Orphan]) async -> Void
+    /// Runs the cleanups that recorded runs owe the account (their bots are stopped already); false when one
+    /// failed and the account is held.
+    let cleanUpOrphans: @Sendable ([OrphanReaper.Orphan]) async -> Bool
     /// False once shutdown has begun.
     let isAccepting: @Sendable () -> Bool
     /// Told whether the account is consumed now (reported in heartbeats).
@@ -45,22 +46,19 @@ struct AccountServer: Sendable {
 
     func run() async throws {
         guard try await claimLease(), isAccepting() else { return }
-        let orphaned = orphans.reap(account: account.name)
-        let killed = orphaned.filter(\.killed).map(\.pid)
-        if !killed.isEmpty {
-            logger.warning("stopped bots a dead worker left running on the account", metadata: [
-                "bot.pids": "\(killed.map(String.init).joined(separator: ","))",
-            ])
-        }
-        await cleanUpOrphans(orphaned)
         var failures = 0
         while isAccepting() {
-            // Read from disk each time it (re)starts consuming: another worker process of the host may have
-            // held or cleared the account while this one stood by.
+            // Whenever it (re)starts consuming (nothing of the account runs here then): what a dead predecessor
+            // left running is stopped at once, held or not.
+            let orphaned = reapLeftovers()
+            // Read from disk: another worker process of the host may have held or cleared the account while
+            // this one stood by.
             if let reason = holds.reload(account.name) {
                 try await waitWhileHeld(reason)
                 continue
             }
+            // The cleanups owed run before any job; one that fails holds the account, the rest wait for the clear.
+            guard await cleanUpOrphans(orphaned) else { continue }
             do {
                 switch try await consume(declaringJobQueues: failures > 0) {
                 case .shutdown: return
@@ -75,6 +73,18 @@ struct AccountServer: Sendable {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Kills the bots and cleanups a dead worker left running on the account; returns the recorded runs.
+    private func reapLeftovers() -> [OrphanReaper.Orphan] {
+        let orphaned = orphans.reap(account: account.name)
+        let killed = orphaned.filter(\.killed).map(\.pid) + orphaned.compactMap(\.killedCleanup)
+        if !killed.isEmpty {
+            logger.warning("stopped bots or cleanups a dead worker left running on the account", metadata: [
+                "bot.pids": "\(killed.map(String.init).joined(separator: ","))",
+            ])
+        }
+        return orphaned
     }
 
     /// Takes no jobs until an operator clears the hold (or shutdown).

@@ -120,8 +120,9 @@ extension JobWorker {
         }
         let outcome = run.outcome
         if run.needsCleanup {
-            // Nothing new starts on the account until its cleanup has run (this job's slot is held till then).
-            gate.beginCleanup(account: account)
+            // At once, before this job's slot is released (it is held until the cleanup has run): nothing new
+            // starts on the account until its cleanup has ended.
+            gate.oweCleanup(account: account)
         }
         do {
             try await settle(delivery, run: run, control: control, envelope: envelope, attempt: attempt, runID: runID,
@@ -135,7 +136,11 @@ extension JobWorker {
 
     /// Runs the account's cleanup after a stopped or killed run (``BotRunner/Report/needsCleanup``).
     private func cleanUpIfNeeded(_ run: BotRunner.Report, cleanup: PendingCleanup?, account: String) async {
-        guard run.needsCleanup, let cleanup, let pid = run.pid else { return }
+        guard run.needsCleanup else { return }
+        guard let cleanup, let pid = run.pid else {
+            gate.endCleanup(account: account)
+            return
+        }
         // Runs to its end even when the account's channel failed (this task is cancelled then): the account
         // must be reset before it takes another job. Awaited, so the task stays structured.
         let why = run.outcome.reason
