@@ -58,6 +58,9 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             help: "An account's cleanup command, as ACCOUNT=PROGRAM (repeatable; run without arguments) for bots that name none.")
     var accountCleanups: [String] = []
 
+    @Option(help: "Seconds one run may spend paused in all before its bot is resumed (keep the bot timeout plus this under the broker's consumer_timeout).")
+    var pauseLimit: Int = 86_400
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -82,7 +85,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
             shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
-            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups)
+            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit))
     }
 
     func run() async throws {

@@ -29,6 +29,30 @@ struct TimeoutBudgetTests {
         #expect(budget.used == .seconds(2))
         #expect(budget.remaining(at: start + .seconds(9)) == .seconds(6))
     }
+
+    @Test("paused time is capped over the whole run: the pauses add up, and past the cap the bot must be resumed")
+    func pauseCap() {
+        var budget = TimeoutBudget(limit: .seconds(10), pauseLimit: .seconds(60), startedAt: start)
+        #expect(budget.pauseLeft(at: start + .seconds(1)) == nil, "running: no pause deadline")
+        budget.pause(at: start + .seconds(1))
+        #expect(budget.pauseLeft(at: start + .seconds(41)) == .seconds(20))
+        budget.resume(at: start + .seconds(41))
+        #expect(budget.pauseLeft(at: start + .seconds(50)) == nil)
+        budget.pause(at: start + .seconds(42))
+        #expect(budget.pauseLeft(at: start + .seconds(52)) == .seconds(10))
+        #expect(budget.pauseLeft(at: start + .seconds(62))! <= .zero)
+        // Running time is untouched by the pauses: 1 s + 1 s used.
+        budget.resume(at: start + .seconds(62))
+        #expect(budget.remaining(at: start + .seconds(62)) == .seconds(8))
+        #expect(budget.pausedUsed == .seconds(60))
+    }
+
+    @Test("without a cap a pause has no deadline")
+    func noPauseCap() {
+        var budget = TimeoutBudget(limit: .seconds(10), startedAt: start)
+        budget.pause(at: start)
+        #expect(budget.pauseLeft(at: start + .seconds(1_000_000)) == nil)
+    }
 }
 
 @Suite("Stop sequence")
@@ -136,6 +160,27 @@ struct RunControlTests {
               let close = stat.lastIndex(of: ")")
         else { return nil }
         return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
+    }
+
+    @Test("a bot paused past its pause limit is resumed by the worker, which says so; its timeout then runs again")
+    func pauseLimitResumes() async throws {
+        let control = RunControl()
+        let process = try BotProcess.spawn(argv: ["/bin/sleep", "30"], environment: [:], workingDirectory: nil,
+                                           logPath: "/dev/null")
+        control.attach(process, timeout: .seconds(2), pauseLimit: .milliseconds(400))
+        #expect(control.pause())
+        let told = Locked(0)
+        let pausedAt = ContinuousClock.now
+        let waiting = Task { await control.waitForStop(onPauseLimit: { told.withLock { $0 += 1 } }) }
+        while control.isPaused && ContinuousClock.now - pausedAt < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!control.isPaused)
+        #expect(ContinuousClock.now - pausedAt >= .milliseconds(400))
+        #expect(told.withLock { $0 } == 1)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(RunControlTests.state(of: process.pid) != "T", "still frozen after the pause limit")
+        #expect(await waiting.value == .timedOut)
+        process.signalGroup(SIGKILL)
+        _ = await process.waitForExit()
     }
 
     @Test("a stopped run can be neither paused nor resumed")

@@ -30,7 +30,7 @@ final class JobWorker: Service {
         self.configuration = configuration
         self.runner = BotRunner(workDirectory: configuration.workDirectory, host: configuration.host,
                                 terminationGrace: configuration.terminationGrace,
-                                cleanupTimeout: configuration.cleanupTimeout)
+                                cleanupTimeout: configuration.cleanupTimeout, pauseLimit: configuration.pauseLimit)
         self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
         let gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
                                                          accountLimits: configuration.accountLimits,
