@@ -58,7 +58,8 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             help: "An account's cleanup command, as ACCOUNT=PROGRAM (repeatable; run without arguments) for bots that name none.")
     var accountCleanups: [String] = []
 
-    @Option(help: "Seconds one run may spend paused in all before its bot is resumed (keep the bot timeout plus this under the broker's consumer_timeout).")
+    @Option(help: ArgumentHelp("Seconds one run may spend paused in all before its bot is resumed "
+                                   + "(the broker's consumer_timeout must exceed the longest bot timeout plus this)."))
     var pauseLimit: Int = 86_400
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

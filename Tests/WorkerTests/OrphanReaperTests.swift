@@ -103,7 +103,7 @@ struct OrphanReaperTests {
         }
     }
 
-    @Test("owed cleanups run oldest first; the first that fails stops them, and the ones after it stay recorded for after the clear")
+    @Test("owed cleanups run one by one; the first that fails stops them, and the ones after it stay recorded for after the clear")
     func failureKeepsRemainingCleanups() async throws {
         try await withReaper { reaper, folder in
             var pids: [pid_t] = []

@@ -78,10 +78,16 @@ struct AccountServer: Sendable {
     /// Kills the bots and cleanups a dead worker left running on the account; returns the recorded runs.
     private func reapLeftovers() -> [OrphanReaper.Orphan] {
         let orphaned = orphans.reap(account: account.name)
-        let killed = orphaned.filter(\.killed).map(\.pid) + orphaned.compactMap(\.killedCleanup)
+        let killed = orphaned.filter(\.killed).map(\.pid)
         if !killed.isEmpty {
-            logger.warning("stopped bots or cleanups a dead worker left running on the account", metadata: [
+            logger.warning("stopped bots a dead worker left running on the account", metadata: [
                 "bot.pids": "\(killed.map(String.init).joined(separator: ","))",
+            ])
+        }
+        let cleanups = orphaned.compactMap(\.killedCleanup)
+        if !cleanups.isEmpty {
+            logger.warning("stopped cleanups a dead worker left running on the account; they run again", metadata: [
+                "cleanup.pids": "\(cleanups.map(String.init).joined(separator: ","))",
             ])
         }
         return orphaned

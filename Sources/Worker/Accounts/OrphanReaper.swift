@@ -52,7 +52,8 @@ struct OrphanReaper: Sendable {
         guard let identity = Self.identity(of: pid), let recorded = try? String(contentsOf: file, encoding: .utf8)
         else { return }
         let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).prefix(2)
-        try? Data((lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)").utf8).write(to: file, options: .atomic)
+        let text = lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)"
+        try? Data(text.utf8).write(to: file, options: .atomic)
     }
 
     /// Drops the record of a run: it owes nothing (any more).

@@ -132,7 +132,9 @@ final class RunControl: Sendable {
             if let stopReason { return stopReason }
             if Task.isCancelled { return nil }
             let now = ContinuousClock.now
-            let clock = state.withLock { $0.budget.map { (running: $0.remaining(at: now), paused: $0.pauseLeft(at: now)) } }
+            let clock = state.withLock { state in
+                state.budget.map { (running: $0.remaining(at: now), paused: $0.pauseLeft(at: now)) }
+            }
             switch (clock?.running, clock?.paused) {
             case (let left?, _) where left <= .zero:
                 stop(.timedOut)
