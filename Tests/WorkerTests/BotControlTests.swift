@@ -123,7 +123,8 @@ struct RunControlTests {
         let resumedAt = ContinuousClock.now
         #expect(control.resume())
         #expect(await waiting.value == .timedOut)
-        #expect(ContinuousClock.now - resumedAt < .milliseconds(700))
+        // 300 ms of running time were left; the margin covers a 2-core machine running the whole suite at once.
+        #expect(ContinuousClock.now - resumedAt < .seconds(2))
         process.signalGroup(SIGKILL)
         _ = await process.waitForExit()
     }
