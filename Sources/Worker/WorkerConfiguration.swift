@@ -33,6 +33,9 @@ public struct WorkerConfiguration: Sendable {
     public var cleanupTimeout: Duration
     /// Each account's own cleanup command (argv), for bots that name none.
     public var accountCleanups: [String: [String]]
+    /// How long one run may spend paused in all; then its bot is resumed. The broker's `consumer_timeout`
+    /// must cover the longest bot timeout plus this (see ops/rabbitmq.conf.template).
+    public var pauseLimit: Duration
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -41,7 +44,7 @@ public struct WorkerConfiguration: Sendable {
                 terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30),
                 heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
                 reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
-                accountCleanups: [String: [String]] = [:]) {
+                accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400)) {
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
@@ -57,6 +60,7 @@ public struct WorkerConfiguration: Sendable {
         self.reservedEvery = reservedEvery
         self.cleanupTimeout = cleanupTimeout
         self.accountCleanups = accountCleanups
+        self.pauseLimit = pauseLimit
     }
 
     /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.
@@ -88,6 +92,7 @@ public struct WorkerConfiguration: Sendable {
         if heartbeatInterval <= .zero { problems.append("heartbeat interval must be positive") }
         if leaseRetryInterval <= .zero { problems.append("lease retry interval must be positive") }
         if cleanupTimeout <= .zero { problems.append("cleanup timeout must be positive") }
+        if pauseLimit <= .zero { problems.append("pause limit must be positive") }
         for (account, argv) in accountCleanups.sorted(by: { $0.key < $1.key }) {
             if !accounts.contains(where: { $0.name == account }) {
                 problems.append("a cleanup is given for account \(account), which is not served")

@@ -58,6 +58,10 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             help: "An account's cleanup command, as ACCOUNT=PROGRAM (repeatable; run without arguments) for bots that name none.")
     var accountCleanups: [String] = []
 
+    @Option(help: ArgumentHelp("Seconds one run may spend paused in all before its bot is resumed "
+                                   + "(the broker's consumer_timeout must exceed the longest bot timeout plus this)."))
+    var pauseLimit: Int = 86_400
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -82,7 +86,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
             shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
-            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups)
+            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit))
     }
 
     func run() async throws {

@@ -204,6 +204,47 @@ struct BotControlTests {
         }
     }
 
+    @Test("a standby worker of the host that takes a held account over sees its hold: it consumes nothing there until an operator clears it")
+    func standbySeesHold() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            let cleanup = try Self.cleanupScript(in: fleet.folder, stamps: fleet.folder.appendingPathComponent("cleanups"),
+                                                 exitCode: 3)
+            try await fleet.register(bot.bot("stuck", seconds: 60, cleanup: ["/bin/sh", cleanup.path],
+                                             timeoutSeconds: 1, retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
+            try await fleet.register(bot.bot("quick", seconds: 0.1))
+            let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"])
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let serving = try workers.start("hold-a", options)
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-a")?.served == true }
+                // Started before the hold exists: it read no hold file at its start.
+                _ = try workers.start("hold-b", options)
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-b")?.served == false }
+
+                let stuck = try await fleet.submit(SubmitJobRequest(bot: "stuck", group: "g1"))
+                #expect(try await fleet.waitForJob(stuck).state == .dead)
+                let reason = "cleanup failed: exit code 3 (after job \(stuck), attempt 1)"
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-a")?.hold == reason }
+                serving.kill()
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-b")?.served == true }
+                #expect(try await fleet.account("robot1", of: "hold-b")?.hold == reason)
+
+                let waiting = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))
+                try await Task.sleep(for: .seconds(3))
+                #expect(try await fleet.job(waiting).state == .queued, "the standby ran a job on the held account")
+                #expect(!bot.runs().contains { $0.jobID == waiting })
+
+                let cleared = try await fleet.api.send(.post, "/v1/hosts/h1/accounts/robot1/clear-hold")
+                #expect(cleared.status == .accepted)
+                #expect(try cleared.decode(HoldCleared.self).workers.contains("hold-b"))
+                let ran = try await fleet.waitForJob(waiting, timeout: .seconds(30))
+                #expect(ran.state == .succeeded && ran.workerID == "hold-b")
+                try await waitUntil(timeout: .seconds(15)) { try await fleet.account("robot1", of: "hold-b")?.hold == nil }
+                print("standby hold-b took robot1 over held (\(reason)); job \(waiting) ran only after the clear")
+            }
+        }
+    }
+
     @Test("after its worker is killed, the worker taking the account over kills the bot left behind and runs its cleanup before the rerun starts")
     func cleanupAfterWorkerCrash() async throws {
         try await Fleet.run(workers: 0) { fleet in

@@ -107,14 +107,61 @@ struct AdmissionLedgerTests {
         #expect(ledger.finish(Request(account: "a", priority: .normal)) == [])
     }
 
-    @Test("nothing starts on an account while its cleanup runs; its jobs start when it ends")
+    @Test("nothing starts on an account while a cleanup is owed or runs there; its jobs start when it ends")
     func cleanupHoldsAccount() {
         var ledger = AdmissionLedger(slots: 10, accountLimits: ["a": 2, "b": 2])
-        ledger.beginCleanup(account: "a")
-        #expect(ledger.enqueue(id: 1, Request(account: "a", priority: .normal)) == [])
+        let run = Request(account: "a", priority: .normal)
+        #expect(ledger.enqueue(id: 1, run) == [1])
+        // The run ends owing a cleanup, its slot still held: at once nothing more starts on a.
+        ledger.oweCleanup(account: "a")
+        #expect(ledger.enqueue(id: 2, Request(account: "a", priority: .normal)) == [])
         #expect(ledger.blocker(for: Request(account: "a", priority: .normal)) == .accountHeld(account: "a"))
-        #expect(ledger.enqueue(id: 2, Request(account: "b", priority: .normal)) == [2])
-        #expect(ledger.endCleanup(account: "a") == [1])
+        #expect(ledger.enqueue(id: 3, Request(account: "b", priority: .normal)) == [3])
+        #expect(ledger.enqueueCleanup(id: 10, account: "a") == [10])
+        #expect(ledger.accounts["a"]?.cleaning == true)
+        #expect(ledger.endCleanup(account: "a") == [2])
+        #expect(ledger.finish(run) == [])
+    }
+
+    @Test("a cleanup waits until the account runs nothing else: a bot still running beside it is never reset under")
+    func cleanupWaitsForOtherRuns() {
+        var ledger = AdmissionLedger(slots: 10, accountLimits: ["a": 3])
+        let first = Request(account: "a", priority: .normal)
+        let second = Request(account: "a", priority: .normal)
+        #expect(ledger.enqueue(id: 1, first) == [1])
+        #expect(ledger.enqueue(id: 2, second) == [2])
+        // The first run is killed and owes a cleanup; the second still runs.
+        ledger.oweCleanup(account: "a")
+        #expect(ledger.enqueue(id: 3, Request(account: "a", priority: .high)) == [], "a new job started beside the cleanup")
+        #expect(ledger.enqueueCleanup(id: 10, account: "a") == [])
+        #expect(ledger.accounts["a"]?.cleaning == false)
+        // The second run ends (no cleanup owed): the cleanup runs, then the waiting job.
+        #expect(ledger.finish(second) == [10])
+        #expect(ledger.endCleanup(account: "a") == [3])
+        #expect(ledger.finish(first) == [])
+    }
+
+    @Test("two runs that owe cleanups: their cleanups run one at a time, each once nothing else runs")
+    func cleanupsOneAtATime() {
+        var ledger = AdmissionLedger(slots: 10, accountLimits: ["a": 2, "b": 1])
+        let first = Request(account: "a", priority: .normal)
+        let second = Request(account: "a", priority: .normal)
+        #expect(ledger.enqueue(id: 1, first) == [1])
+        #expect(ledger.enqueue(id: 2, second) == [2])
+        ledger.oweCleanup(account: "a")
+        ledger.oweCleanup(account: "a")
+        // Only runs that owe cleanups are left: the first cleanup goes; the second waits for it.
+        #expect(ledger.enqueueCleanup(id: 10, account: "a") == [10])
+        #expect(ledger.enqueueCleanup(id: 11, account: "a") == [])
+        // Another account's cleanup does not wait for a's.
+        #expect(ledger.enqueue(id: 5, Request(account: "b", priority: .normal)) == [5])
+        ledger.oweCleanup(account: "b")
+        #expect(ledger.enqueueCleanup(id: 12, account: "b") == [12])
+        // The first cleanup ends; its run still holds its slot until it has settled, then the second goes.
+        #expect(ledger.endCleanup(account: "a") == [])
+        #expect(ledger.finish(first) == [11])
+        #expect(ledger.enqueue(id: 3, Request(account: "a", priority: .normal)) == [])
+        #expect(ledger.endCleanup(account: "a") == [3])
     }
 
     @Test("a held account keeps its waiting jobs until it hands them back, then refuses newcomers; released, it starts them again")
@@ -130,5 +177,17 @@ struct AdmissionLedgerTests {
         #expect(!ledger.refuses(Request(account: "b", priority: .normal)))
         #expect(ledger.release(account: "a") == [])
         #expect(ledger.enqueue(id: 3, Request(account: "a", priority: .normal)) == [3])
+    }
+
+    @Test("handing back an account that is not held (its hold was lifted meanwhile) does nothing")
+    func handBackWithoutHold() {
+        var ledger = AdmissionLedger(slots: 1, accountLimits: ["a": 1])
+        #expect(ledger.enqueue(id: 1, Request(account: "a", priority: .normal)) == [1])
+        #expect(ledger.enqueue(id: 2, Request(account: "a", priority: .normal)) == [])
+        ledger.hold(account: "a")
+        _ = ledger.release(account: "a")
+        #expect(ledger.handBack(account: "a") == [])
+        #expect(!ledger.refuses(Request(account: "a", priority: .normal)))
+        #expect(ledger.finish(Request(account: "a", priority: .normal)) == [2])
     }
 }

@@ -87,6 +87,17 @@ final class BotRunnerTests: Sendable {
         #expect(!isRunning(child), "the bot's child \(child) survived")
     }
 
+    @Test("a bot that exits on its own leaves nothing behind in its group, and its finished run refuses pause and resume")
+    func exitKillsGroup() async throws {
+        let control = RunControl()
+        let outcome = await run(["/bin/sh", "-c", "sleep 60 & echo CHILD=$! > \"$BOTYARD_OUTPUT\""], control: control)
+        #expect(outcome.result == .succeeded)
+        let child = try #require(outcome.outputs["CHILD"].flatMap { pid_t($0) })
+        #expect(!control.pause() && !control.resume())
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!isRunning(child), "the bot's child \(child) survived")
+    }
+
     @Test("a bot that ignores SIGTERM is killed after the grace period")
     func ignoresSigterm() async {
         let start = ContinuousClock.now
@@ -142,6 +153,21 @@ final class BotRunnerTests: Sendable {
         #expect(result.log == "saw-stop-file\nstep-finished\n")
         #expect(result.reason == "cancelled while running; the bot finished on its stop request")
         #expect(ContinuousClock.now - stopped < .seconds(3))
+    }
+
+    @Test("a run whose delivery went back (failed channel) gets no stop grace: SIGTERM at once, whatever its grace")
+    func handedBackStopsAtOnce() async {
+        let control = RunControl(stopGrace: .seconds(3600))
+        let script = "trap 'echo got-TERM; exit 9' TERM; while :; do sleep 0.05; done"
+        async let outcome = run(["/bin/sh", "-c", script], control: control)
+        try? await Task.sleep(for: .milliseconds(300))
+        let stopped = ContinuousClock.now
+        control.stop(.handedBack)
+        let result = await outcome
+        #expect(ContinuousClock.now - stopped < .seconds(3))
+        #expect(result.result == .cancelled && result.log.contains("got-TERM"), "\(result.log)")
+        #expect(result.reason == "stopped: its delivery went back to the queue (the account's channel failed); "
+            + "process group terminated")
     }
 
     @Test("a paused bot uses no CPU and its timeout does not run; resumed, it finishes")

@@ -67,4 +67,68 @@ struct OrphanReaperTests {
             _ = await bot.waitForExit()
         }
     }
+
+    func cleanup(_ jobID: Int64) -> PendingCleanup {
+        PendingCleanup(argv: ["/bin/true"], jobID: jobID, attempt: 1, envelopeAttempt: 1, runID: "r\(jobID)", bot: "ui")
+    }
+
+    @Test("a record that owes a cleanup is kept after the reap until its cleanup has run: a taker that dies meanwhile loses nothing")
+    func recordKeptUntilCleanup() async throws {
+        try await withReaper { reaper, folder in
+            let bot = try sleeper(in: folder)
+            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup(1))
+            #expect(reaper.reap(account: "a") == [.init(pid: bot.pid, killed: true, cleanup: cleanup(1))])
+            _ = await bot.waitForExit()
+            // The taker died before running it: the next one finds it again (the bot already gone).
+            #expect(reaper.reap(account: "a") == [.init(pid: bot.pid, killed: false, cleanup: cleanup(1))])
+            reaper.forget(pid: bot.pid, account: "a")
+            #expect(reaper.reap(account: "a").isEmpty)
+        }
+    }
+
+    @Test("a cleanup left running by a dead worker is killed with its group before the cleanup runs again")
+    func leftBehindCleanupKilled() async throws {
+        try await withReaper { reaper, folder in
+            let bot = try sleeper(in: folder)
+            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup(1))
+            kill(-bot.pid, SIGKILL)
+            _ = await bot.waitForExit()
+            let cleaner = try sleeper(in: folder)
+            reaper.recordCleanup(pid: cleaner.pid, run: bot.pid, account: "a")
+            let orphans = reaper.reap(account: "a")
+            #expect(orphans == [.init(pid: bot.pid, killed: false, cleanup: cleanup(1), killedCleanup: cleaner.pid)])
+            #expect(await cleaner.waitForExit() == .signalled(SIGKILL))
+            // Gone now: not killed again, still owed.
+            #expect(reaper.reap(account: "a").map(\.killedCleanup) == [nil])
+        }
+    }
+
+    @Test("owed cleanups run one by one; the first that fails stops them, and the ones after it stay recorded for after the clear")
+    func failureKeepsRemainingCleanups() async throws {
+        try await withReaper { reaper, folder in
+            var pids: [pid_t] = []
+            for jobID: Int64 in 1...3 {
+                let bot = try sleeper(in: folder)
+                reaper.record(pid: bot.pid, account: "a", cleanup: cleanup(jobID))
+                kill(-bot.pid, SIGKILL)
+                _ = await bot.waitForExit()
+                pids.append(bot.pid)
+            }
+            let orphans = reaper.reap(account: "a")
+            let order = orphans.compactMap(\.cleanup?.jobID)
+            let ran = Locked<[Int64]>([])
+            let failing = order[1]
+            let allRan = await reaper.runOwedCleanups(orphans, account: "a") { _, cleanup in
+                ran.withLock { $0.append(cleanup.jobID) }
+                return cleanup.jobID != failing
+            }
+            #expect(!allRan)
+            #expect(ran.withLock { $0 } == Array(order.prefix(2)))
+            // After the clear: only the one after the failure is left, and it runs.
+            let left = reaper.reap(account: "a")
+            #expect(left.compactMap(\.cleanup?.jobID) == [order[2]])
+            #expect(await reaper.runOwedCleanups(left, account: "a") { _, _ in true })
+            #expect(reaper.reap(account: "a").isEmpty)
+        }
+    }
 }

@@ -30,4 +30,11 @@ struct WorkerConfigurationTests {
         #expect(configuration.effectiveSlots == 5)
         #expect(configuration.accountLimits == ["r1": 2, "r2": 5])
     }
+
+    @Test("a run may be paused for a day by default; a pause limit must be positive")
+    func pauseLimit() {
+        #expect(WorkerConfiguration(accounts: [.init(name: "r1")]).pauseLimit == .seconds(86_400))
+        #expect(WorkerConfiguration(host: "h1", accounts: [.init(name: "r1")], pauseLimit: .zero).problems
+            == ["pause limit must be positive"])
+    }
 }

@@ -28,10 +28,11 @@ struct AccountServer: Sendable {
     /// Where consumers are registered, so that shutdown can cancel them.
     let consumers: ConsumerRegistry
     let orphans: OrphanReaper
+    /// Holds the account in the worker's ``AdmissionGate`` too.
     let holds: AccountHolds
-    let gate: AdmissionGate
-    /// Runs the cleanups that the runs of a dead predecessor owe the account (the bots are stopped already).
-    let cleanUpOrphans: @Sendable ([OrphanReaper.Orphan]) async -> Void
+    /// Runs the cleanups that recorded runs owe the account (their bots are stopped already); false when one
+    /// failed and the account is held.
+    let cleanUpOrphans: @Sendable ([OrphanReaper.Orphan]) async -> Bool
     /// False once shutdown has begun.
     let isAccepting: @Sendable () -> Bool
     /// Told whether the account is consumed now (reported in heartbeats).
@@ -45,20 +46,19 @@ struct AccountServer: Sendable {
 
     func run() async throws {
         guard try await claimLease(), isAccepting() else { return }
-        let orphaned = orphans.reap(account: account.name)
-        let killed = orphaned.filter(\.killed).map(\.pid)
-        if !killed.isEmpty {
-            logger.warning("stopped bots a dead worker left running on the account", metadata: [
-                "bot.pids": "\(killed.map(String.init).joined(separator: ","))",
-            ])
-        }
-        await cleanUpOrphans(orphaned)
         var failures = 0
         while isAccepting() {
-            if let reason = holds.reason(of: account.name) {
+            // Whenever it (re)starts consuming (nothing of the account runs here then): what a dead predecessor
+            // left running is stopped at once, held or not.
+            let orphaned = reapLeftovers()
+            // Read from disk: another worker process of the host may have held or cleared the account while
+            // this one stood by.
+            if let reason = holds.reload(account.name) {
                 try await waitWhileHeld(reason)
                 continue
             }
+            // The cleanups owed run before any job; one that fails holds the account, the rest wait for the clear.
+            guard await cleanUpOrphans(orphaned) else { continue }
             do {
                 switch try await consume(declaringJobQueues: failures > 0) {
                 case .shutdown: return
@@ -75,10 +75,28 @@ struct AccountServer: Sendable {
         }
     }
 
+    /// Kills the bots and cleanups a dead worker left running on the account; returns the recorded runs.
+    private func reapLeftovers() -> [OrphanReaper.Orphan] {
+        let orphaned = orphans.reap(account: account.name)
+        let killed = orphaned.filter(\.killed).map(\.pid)
+        if !killed.isEmpty {
+            logger.warning("stopped bots a dead worker left running on the account", metadata: [
+                "bot.pids": "\(killed.map(String.init).joined(separator: ","))",
+            ])
+        }
+        let cleanups = orphaned.compactMap(\.killedCleanup)
+        if !cleanups.isEmpty {
+            logger.warning("stopped cleanups a dead worker left running on the account; they run again", metadata: [
+                "cleanup.pids": "\(cleanups.map(String.init).joined(separator: ","))",
+            ])
+        }
+        return orphaned
+    }
+
     /// Takes no jobs until an operator clears the hold (or shutdown).
     private func waitWhileHeld(_ reason: String) async throws {
-        gate.hold(account: account.name)
-        gate.handBack(account: account.name)
+        // Nothing is handed back when a clear came first: the loop then consumes again.
+        guard holds.handBack(account.name) != nil else { return }
         // The lease is this worker's: the heartbeats show the account served, with its hold.
         setServed(true)
         logger.error("account held: it takes no jobs until an operator clears it", metadata: ["account.hold": "\(reason)"])
@@ -168,12 +186,15 @@ struct AccountServer: Sendable {
             while let next = try await tasks.next() {
                 switch next {
                 case .held?:
-                    // Consumers first, so that the jobs handed back are not delivered here again.
+                    // Consumers first, so that the jobs handed back are not delivered here again. A clear
+                    // that comes meanwhile leaves the waiting jobs to start here (``AccountHolds/handBack(_:)``),
+                    // and the run loop consumes again.
                     end = .held
-                    logger.error("account held: its consumers are cancelled and its waiting jobs handed back",
-                                 metadata: ["account.hold": "\(holds.reason(of: account.name) ?? "")"])
                     for consumer in own.close() { try? await consumer.cancel() }
-                    gate.handBack(account: account.name)
+                    if let reason = holds.handBack(account.name) {
+                        logger.error("account held: its consumers are cancelled and its waiting jobs handed back",
+                                     metadata: ["account.hold": "\(reason)"])
+                    }
                 case .shutdown?:
                     tasks.cancelAll()
                     return end

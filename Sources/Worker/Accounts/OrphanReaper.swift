@@ -10,7 +10,9 @@ import Glibc
 ///
 /// Bots lead their own process groups, so they outlive a worker killed with SIGKILL. A record
 /// holds the bot's pid, the boot it started in and its start time in that boot, so that a
-/// recycled pid — also after a reboot — is never taken for the bot.
+/// recycled pid — also after a reboot — is never taken for the bot. A run that owes its account a
+/// cleanup keeps its record until that cleanup has run, with the cleanup's own process once it runs,
+/// so that a cleanup is neither lost nor run twice at once when its worker dies during it.
 struct OrphanReaper: Sendable {
     /// `<work directory>/accounts/<host>`: workers that may take over each other's accounts on a
     /// host share their work directory; the host keeps apart the accounts of two hosts that do.
@@ -25,8 +27,10 @@ struct OrphanReaper: Sendable {
         var pid: pid_t
         /// It still ran, and was killed with its process group.
         var killed: Bool
-        /// The cleanup its run owes the account (its worker died before running it).
+        /// The cleanup its run owes the account (its worker died, or the account was held, before it ran).
         var cleanup: PendingCleanup?
+        /// The pid of that cleanup, which still ran when its worker died and was killed with its group.
+        var killedCleanup: pid_t? = nil
     }
 
     /// Records a running bot: line 1 its identity, line 2 (if any) the cleanup its account owes should
@@ -41,11 +45,25 @@ struct OrphanReaper: Sendable {
                                        contents: Data(text.utf8))
     }
 
+    /// Adds the process of the cleanup that the run recorded as `run` owes to its record: a worker taking the
+    /// account over while it runs kills it before it runs the cleanup again.
+    func recordCleanup(pid: pid_t, run: pid_t, account: String) {
+        let file = runsFolder(account).appendingPathComponent(String(run))
+        guard let identity = Self.identity(of: pid), let recorded = try? String(contentsOf: file, encoding: .utf8)
+        else { return }
+        let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).prefix(2)
+        let text = lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)"
+        try? Data(text.utf8).write(to: file, options: .atomic)
+    }
+
+    /// Drops the record of a run: it owes nothing (any more).
     func forget(pid: pid_t, account: String) {
         try? FileManager.default.removeItem(at: runsFolder(account).appendingPathComponent(String(pid)))
     }
 
-    /// Kills the process groups of bots recorded on `account` that still run, and forgets every record.
+    /// Kills the process groups of bots recorded on `account` that still run, and of cleanups recorded there
+    /// that still run; forgets the records of runs that owe no cleanup. A record that owes one stays until
+    /// ``forget(pid:account:)`` after its cleanup has run.
     ///
     /// - Returns: the bots killed, and those (killed or already gone) whose run owes the account a cleanup.
     func reap(account: String) -> [Orphan] {
@@ -54,16 +72,47 @@ struct OrphanReaper: Sendable {
         var reaped: [Orphan] = []
         for name in names {
             let file = folder.appendingPathComponent(name)
-            defer { try? FileManager.default.removeItem(at: file) }
             guard let pid = pid_t(name), pid > 1, let recorded = try? String(contentsOf: file, encoding: .utf8)
-            else { continue }
-            let lines = recorded.split(separator: "\n", maxSplits: 1).map(String.init)
+            else {
+                try? FileManager.default.removeItem(at: file)
+                continue
+            }
+            let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let cleanup = lines.count > 1 ? try? JSONCodec.decode(PendingCleanup.self, from: Data(lines[1].utf8)) : nil
             let alive = Self.identity(of: pid) == lines.first
             if alive { kill(-pid, SIGKILL) }
-            if alive || cleanup != nil { reaped.append(Orphan(pid: pid, killed: alive, cleanup: cleanup)) }
+            var killedCleanup: pid_t?
+            if lines.count > 2 {
+                let fields = lines[2].split(separator: " ", maxSplits: 2).map(String.init)
+                if fields.count == 3, fields[0] == "cleanup", let cleaner = pid_t(fields[1]), cleaner > 1,
+                   Self.identity(of: cleaner) == fields[2] {
+                    kill(-cleaner, SIGKILL)
+                    killedCleanup = cleaner
+                }
+            }
+            if cleanup == nil { try? FileManager.default.removeItem(at: file) }
+            if alive || cleanup != nil {
+                reaped.append(Orphan(pid: pid, killed: alive, cleanup: cleanup, killedCleanup: killedCleanup))
+            }
         }
         return reaped.sorted { $0.pid < $1.pid }
+    }
+
+    /// Runs the cleanups that `orphans` owe, oldest record first, and forgets each record once its own cleanup
+    /// has run. Stops at the first that fails (`run` holds the account): the records after it stay, to run
+    /// after the hold is cleared.
+    ///
+    /// - Returns: false when one failed.
+    func runOwedCleanups(_ orphans: [Orphan], account: String,
+                         run: (Orphan, PendingCleanup) async -> Bool) async -> Bool {
+        for orphan in orphans {
+            guard let cleanup = orphan.cleanup else { continue }
+            let succeeded = await run(orphan, cleanup)
+            // A failed cleanup is not run again: the account's hold stands for it until an operator clears it.
+            forget(pid: orphan.pid, account: account)
+            guard succeeded else { return false }
+        }
+        return true
     }
 
     private func runsFolder(_ account: String) -> URL {

@@ -68,9 +68,27 @@ final class AdmissionGate: Sendable {
         for waiter in started { waiter.resume() }
     }
 
-    /// A cleanup command begins on `account`: nothing new starts there until it ends.
-    func beginCleanup(account: String) {
-        state.withLock { $0.ledger.beginCleanup(account: account) }
+    /// A run has ended owing `account` its cleanup: nothing new starts there until that cleanup has ended.
+    /// Call it before the run's slot is released.
+    func oweCleanup(account: String) {
+        state.withLock { $0.ledger.oweCleanup(account: account) }
+    }
+
+    /// Waits until the cleanup owed on `account` may run: nothing but runs that owe cleanups runs there, and
+    /// no other cleanup. Not cancellable: a cleanup owed must run (or be skipped) and end with
+    /// ``endCleanup(account:)``.
+    func waitForCleanupTurn(account: String) async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        _ = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            resume(state.withLock { state in
+                state.waiters[id] = continuation
+                return state.ledger.enqueueCleanup(id: id, account: account)
+                    .compactMap { state.waiters.removeValue(forKey: $0) }
+            })
+        }
     }
 
     func endCleanup(account: String) {
@@ -85,7 +103,7 @@ final class AdmissionGate: Sendable {
     }
 
     /// The held account no longer consumes: its waiting jobs fail with ``AccountHeld`` and go back to their
-    /// queues, and so does every job of the account that arrives from now on.
+    /// queues, and so does every job of the account that arrives from now on. Nothing unless it is held.
     func handBack(account: String) {
         let withdrawn = state.withLock { state in
             state.ledger.handBack(account: account).compactMap { state.waiters.removeValue(forKey: $0) }

@@ -51,8 +51,14 @@ struct AdmissionLedger: Sendable {
         var running = 0
         var uiRunning = false
         var marks: [String: Int] = [:]
-        /// Cleanup commands running on the account: nothing starts there until they have ended.
-        var cleanings = 0
+        /// Runs that ended owing the account a cleanup that has not ended yet: nothing starts there
+        /// meanwhile. Each still holds its slot (counted in `running`) until its cleanup has run.
+        var cleanupsOwed = 0
+        /// A cleanup command runs on the account now (one at a time).
+        var cleaning = false
+
+        /// Runs whose bot may still be running: those that owe no cleanup.
+        var othersRunning: Int { running - cleanupsOwed }
         /// The account is held (a cleanup failed) until an operator clears it.
         var hold: Hold?
     }
@@ -70,6 +76,8 @@ struct AdmissionLedger: Sendable {
     private(set) var running = 0
     private(set) var accounts: [String: AccountLoad]
     private var waiting: [(id: Int, request: Request)] = []
+    /// Cleanups waiting for their turn, in arrival order.
+    private var waitingCleanups: [(id: Int, account: String)] = []
     private var scheduler: PriorityScheduler
 
     init(slots: Int, accountLimits: [String: Int], reservedEvery: Int = 10) {
@@ -83,7 +91,9 @@ struct AdmissionLedger: Sendable {
     /// Why `request` could not start now; nil when it could.
     func blocker(for request: Request) -> Blocker? {
         guard let load = accounts[request.account] else { return .unknownAccount(request.account) }
-        if load.cleanings > 0 || load.hold != nil { return .accountHeld(account: request.account) }
+        if load.cleanupsOwed > 0 || load.cleaning || load.hold != nil {
+            return .accountHeld(account: request.account)
+        }
         if running >= slots { return .workerFull(slots: slots) }
         if load.running >= load.limit { return .accountAtLimit(account: request.account, limit: load.limit) }
         if request.needsUI && load.uiRunning { return .uiBotRunning(account: request.account) }
@@ -117,14 +127,24 @@ struct AdmissionLedger: Sendable {
         accounts[request.account]?.hold == .handingBack
     }
 
-    /// A cleanup command begins on `account`: nothing new starts there until ``endCleanup(account:)``.
-    mutating func beginCleanup(account: String) {
-        accounts[account]?.cleanings += 1
+    /// A started run has ended owing `account` its cleanup: nothing new starts there from now on, until
+    /// that cleanup has ended (``endCleanup(account:)``). Called before the run's slot is released.
+    mutating func oweCleanup(account: String) {
+        accounts[account]?.cleanupsOwed += 1
     }
 
-    /// A cleanup command has ended; returns the ids that start now.
+    /// The cleanup owed on `account` asks for its turn under `id`; returns the ids that start now (jobs or
+    /// cleanups, possibly `id` itself). A cleanup starts once the account runs nothing but runs that owe
+    /// cleanups, and no other cleanup: it may reset the account's desktop under no running bot.
+    mutating func enqueueCleanup(id: Int, account: String) -> [Int] {
+        waitingCleanups.append((id, account))
+        return startEligible()
+    }
+
+    /// A cleanup command has ended (or was skipped); returns the ids that start now.
     mutating func endCleanup(account: String) -> [Int] {
-        if let cleanings = accounts[account]?.cleanings, cleanings > 0 { accounts[account]?.cleanings -= 1 }
+        if let owed = accounts[account]?.cleanupsOwed, owed > 0 { accounts[account]?.cleanupsOwed -= 1 }
+        accounts[account]?.cleaning = false
         return startEligible()
     }
 
@@ -134,9 +154,10 @@ struct AdmissionLedger: Sendable {
     }
 
     /// The held account's consumers are cancelled: removes its waiting jobs and returns their ids, to be
-    /// handed back; newcomers are refused from now on (``refuses(_:)``).
+    /// handed back; newcomers are refused from now on (``refuses(_:)``). Does nothing unless the account is
+    /// held: a hold lifted meanwhile must not leave the account refusing jobs while it consumes again.
     mutating func handBack(account: String) -> [Int] {
-        guard accounts[account] != nil else { return [] }
+        guard accounts[account]?.hold != nil else { return [] }
         accounts[account]?.hold = .handingBack
         let withdrawn = waiting.filter { $0.request.account == account }.map(\.id)
         waiting.removeAll { $0.request.account == account }
@@ -157,7 +178,7 @@ struct AdmissionLedger: Sendable {
     }
 
     private mutating func startEligible() -> [Int] {
-        var started: [Int] = []
+        var started = startCleanups()
         while true {
             let eligible = Set(waiting.filter { blocker(for: $0.request) == nil }.map(\.request.priority))
             // With a single candidate priority there is no choice to make, and no start to count
@@ -172,6 +193,23 @@ struct AdmissionLedger: Sendable {
             start(request)
             started.append(id)
         }
+    }
+
+    /// Starts the first waiting cleanup of each account whose turn it is.
+    private mutating func startCleanups() -> [Int] {
+        var started: [Int] = []
+        var index = 0
+        while index < waitingCleanups.count {
+            let (id, account) = waitingCleanups[index]
+            if let load = accounts[account], !load.cleaning, load.othersRunning <= 0 {
+                accounts[account]?.cleaning = true
+                waitingCleanups.remove(at: index)
+                started.append(id)
+            } else {
+                index += 1
+            }
+        }
+        return started
     }
 
     private mutating func start(_ request: Request) {

@@ -14,7 +14,9 @@ extension BotRunner {
     ///
     /// - Returns: the cleanup's outcome: `succeeded` on exit code 0, else `failed`, `timedOut` or
     ///   `failedToStart`, with its log.
-    func runCleanup(_ cleanup: PendingCleanup, account: String, why: String) async -> JobOutcome {
+    /// - Parameter run: the pid under which the run that owes the cleanup is recorded (``OrphanReaper``): the
+    ///   cleanup's own process is added to that record.
+    func runCleanup(_ cleanup: PendingCleanup, account: String, why: String, run: pid_t? = nil) async -> JobOutcome {
         let directory = workDirectory.appendingPathComponent(
             "cleanups/\(cleanup.jobID)-attempt-\(cleanup.attempt)-\(cleanup.runID.prefix(8))", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -37,9 +39,11 @@ extension BotRunner {
         } catch {
             return JobOutcome(result: .failedToStart, reason: "\(error)", durationMilliseconds: elapsed())
         }
+        if let run { orphans.recordCleanup(pid: process.pid, run: run, account: account) }
         // The cleanup's exit, and whether its timer had to stop it.
         let (termination, timedOut) = await withTaskGroup(of: (BotProcess.Termination?, Bool).self) { group in
-            group.addTask { (await process.waitForExit(), false) }
+            // Not reaped until its group is killed and the timer has ended (see ``BotRunner/run``).
+            group.addTask { (await process.waitUntilExited(), false) }
             group.addTask {
                 try? await Task.sleep(for: cleanupTimeout)
                 guard !Task.isCancelled else { return (nil, false) }
@@ -60,6 +64,7 @@ extension BotRunner {
             return (termination!, timedOut)
         }
         process.signalGroup(SIGKILL)
+        process.reap()
 
         var outcome = JobOutcome(result: .failed, reason: "",
                                  log: Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes),

@@ -106,20 +106,23 @@ extension JobWorker {
 
         try await report(.started, nil)
         let run = await withTaskCancellationHandler {
-            // Not cancelled with this task (a failed channel, shutdown): the stop that the cancellation asks
-            // for must run its whole sequence — stop file, grace, SIGTERM, SIGKILL — and its sleeps would end
-            // at once in a cancelled task. Awaited, so it stays structured.
+            // Not cancelled with this task (a failed channel or connection): the stop that the cancellation
+            // asks for must run its whole sequence — stop file, SIGTERM, SIGKILL — and its sleeps would end at
+            // once in a cancelled task. Awaited, so it stays structured.
             await Task { [runner, logger] in
                 await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
                                  cleanup: cleanup, logger: logger)
             }.value
         } onCancel: {
-            control.stop(.shutdown)
+            // The delivery is back in its queue (or goes back now): another worker may run the job already,
+            // so the bot gets no stop grace.
+            control.stop(.handedBack)
         }
         let outcome = run.outcome
         if run.needsCleanup {
-            // Nothing new starts on the account until its cleanup has run (this job's slot is held till then).
-            gate.beginCleanup(account: account)
+            // At once, before this job's slot is released (it is held until the cleanup has run): nothing new
+            // starts on the account until its cleanup has ended.
+            gate.oweCleanup(account: account)
         }
         do {
             try await settle(delivery, run: run, control: control, envelope: envelope, attempt: attempt, runID: runID,
@@ -133,7 +136,11 @@ extension JobWorker {
 
     /// Runs the account's cleanup after a stopped or killed run (``BotRunner/Report/needsCleanup``).
     private func cleanUpIfNeeded(_ run: BotRunner.Report, cleanup: PendingCleanup?, account: String) async {
-        guard run.needsCleanup, let cleanup, let pid = run.pid else { return }
+        guard run.needsCleanup else { return }
+        guard let cleanup, let pid = run.pid else {
+            gate.endCleanup(account: account)
+            return
+        }
         // Runs to its end even when the account's channel failed (this task is cancelled then): the account
         // must be reset before it takes another job. Awaited, so the task stays structured.
         let why = run.outcome.reason
@@ -145,7 +152,7 @@ extension JobWorker {
                         attempt: Int, runID: String, account: String,
                         report: (JobEvent.Kind, JobOutcome?) async throws -> Void) async throws {
         let outcome = run.outcome
-        if control.stopReason == .shutdown {
+        if control.stopReason?.handsJobBack == true {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
             // On a channel that failed the broker has given the delivery back already.
             try? await delivery.reject(requeue: true)

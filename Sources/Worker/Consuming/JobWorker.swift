@@ -23,20 +23,21 @@ final class JobWorker: Service {
     let events: EventPublisher
     let logger: Logger
     let gate: AdmissionGate
-    /// Accounts held after a failed cleanup, persisted in the work directory.
+    /// Accounts held after a failed cleanup, persisted in the work directory; holds them in `gate` too.
     let holds: AccountHolds
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.runner = BotRunner(workDirectory: configuration.workDirectory, host: configuration.host,
                                 terminationGrace: configuration.terminationGrace,
-                                cleanupTimeout: configuration.cleanupTimeout)
-        self.holds = AccountHolds(workDirectory: configuration.workDirectory, host: configuration.host,
-                                  accounts: configuration.accounts.map(\.name))
+                                cleanupTimeout: configuration.cleanupTimeout, pauseLimit: configuration.pauseLimit)
         self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
-        self.gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
-                                                          accountLimits: configuration.accountLimits,
-                                                          reservedEvery: configuration.reservedEvery))
+        let gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
+                                                         accountLimits: configuration.accountLimits,
+                                                         reservedEvery: configuration.reservedEvery))
+        self.gate = gate
+        self.holds = AccountHolds(workDirectory: configuration.workDirectory, host: configuration.host,
+                                  accounts: configuration.accounts.map(\.name), gate: gate)
         var logger = logger
         logger[metadataKey: "worker.id"] = "\(configuration.workerID)"
         self.logger = logger
@@ -86,7 +87,7 @@ final class JobWorker: Service {
         logger[metadataKey: "bot.account"] = "\(account.name)"
         return AccountServer(
             account: account, configuration: configuration, connection: connection, consumers: consumers,
-            orphans: runner.orphans, holds: holds, gate: gate,
+            orphans: runner.orphans, holds: holds,
             cleanUpOrphans: { orphans in await self.cleanUp(orphans, account: account.name) },
             isAccepting: { self.accepting.load(ordering: .sequentiallyConsistent) },
             setServed: { isServed in
@@ -173,7 +174,6 @@ final class JobWorker: Service {
                     guard let account = message.account, configuration.accounts.contains(where: { $0.name == account })
                     else { break }
                     if holds.clear(account) {
-                        gate.release(account: account)
                         logger.notice("account hold cleared by an operator", metadata: ["bot.account": "\(account)"])
                     }
                 }

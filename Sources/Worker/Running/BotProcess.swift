@@ -72,21 +72,36 @@ struct BotProcess: Sendable {
         _ = killpg(pid, signal)
     }
 
-    /// Waits for the bot to end. The blocking `waitpid` runs on a thread of its own, never on
-    /// Swift's cooperative pool.
-    func waitForExit() async -> Termination {
+    /// Waits for the bot to end without reaping it (`waitid` with `WNOWAIT`): the leader stays a zombie, so
+    /// its pid — the id of its process group — cannot be given to another process until ``reap()``, and
+    /// signals to the group meanwhile reach only what is left of the bot. The blocking call runs on a thread
+    /// of its own, never on Swift's cooperative pool.
+    func waitUntilExited() async -> Termination {
         await withCheckedContinuation { continuation in
             let thread = Thread { [pid] in
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                let termination: Termination = (status & 0x7f) == 0
-                    ? .exited((status >> 8) & 0xff)
-                    : .signalled(status & 0x7f)
+                var info = siginfo_t()
+                while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+                let status = info._sifields._sigchld.si_status
+                let termination: Termination = Int(info.si_code) == CLD_EXITED ? .exited(status) : .signalled(status)
                 continuation.resume(returning: termination)
             }
             thread.name = "wait \(pid)"
             thread.stackSize = 64 * 1024
             thread.start()
         }
+    }
+
+    /// Reaps the bot after ``waitUntilExited()``: from now on its pid and group id may be reused, so nothing
+    /// may signal its group any more.
+    func reap() {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// Waits for the bot to end, and reaps it.
+    func waitForExit() async -> Termination {
+        let termination = await waitUntilExited()
+        reap()
+        return termination
     }
 }

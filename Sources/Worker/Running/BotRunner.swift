@@ -14,15 +14,18 @@ struct BotRunner: Sendable {
     var orphans: OrphanReaper
     /// How long an account's cleanup command may run before it is killed (and counts as failed).
     var cleanupTimeout: Duration
+    /// How long one run may spend paused in all; then its bot is resumed.
+    var pauseLimit: Duration
 
     static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "TMPDIR", "TZ", "DISPLAY"]
 
     init(workDirectory: URL, host: String = "local", terminationGrace: Duration,
-         cleanupTimeout: Duration = .seconds(120),
+         cleanupTimeout: Duration = .seconds(120), pauseLimit: Duration = .seconds(86_400),
          environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
         self.cleanupTimeout = cleanupTimeout
+        self.pauseLimit = pauseLimit
         self.orphans = OrphanReaper(workDirectory: workDirectory, host: host)
         self.inheritedEnvironment = environment.filter { Self.inheritedVariables.contains($0.key) }
         if inheritedEnvironment["PATH"] == nil { inheritedEnvironment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
@@ -100,16 +103,23 @@ struct BotRunner: Sendable {
             return Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)",
                                               durationMilliseconds: elapsed()))
         }
-        control.attach(process, timeout: .seconds(envelope.timeoutSeconds))
+        control.attach(process, timeout: .seconds(envelope.timeoutSeconds), pauseLimit: pauseLimit)
         orphans.record(pid: process.pid, account: account, cleanup: cleanup)
         logger.info("bot started", metadata: ["job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)",
                                               "bot.name": "\(envelope.bot.name)", "bot.pid": "\(process.pid)",
                                               "bot.account": "\(account)"])
 
         let termination = await withTaskGroup(of: BotProcess.Termination?.self) { group in
-            group.addTask { await process.waitForExit() }
+            // Not reaped yet: until the group is killed and the stop sequence has ended, its id stays the bot's.
+            group.addTask { await process.waitUntilExited() }
             group.addTask {
-                guard let reason = await control.waitForStop() else { return nil }
+                let resumed = {
+                    logger.warning("bot resumed: it was paused for as long as a run may be (--pause-limit)", metadata: [
+                        "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "bot.pid": "\(process.pid)",
+                        "pause.limit_seconds": "\(Int(pauseLimit.seconds))",
+                    ])
+                }
+                guard let reason = await control.waitForStop(onPauseLimit: resumed) else { return nil }
                 let steps = StopSequence.steps(for: reason, stopGrace: control.stopGrace,
                                                terminationGrace: terminationGrace)
                 for step in steps {
@@ -127,6 +137,7 @@ struct BotRunner: Sendable {
                 return nil
             }
             var termination: BotProcess.Termination?
+            // Ends once the stop sequence has ended too: it sends nothing after this.
             for await result in group {
                 if let result {
                     termination = result
@@ -135,9 +146,12 @@ struct BotRunner: Sendable {
             }
             return termination!
         }
+        // Under the control's lock: a pause or resume from now on is refused and signals nothing.
         let stopReason = control.finish()
         // Whatever the bot left running in its process group goes with it (SIGKILL ends stopped processes too).
         process.signalGroup(SIGKILL)
+        // Only now may the group's id be reused.
+        process.reap()
         let needsCleanup = cleanup != nil && CleanupTrigger.isNeeded(stopReason: stopReason, termination: termination)
         if !needsCleanup { orphans.forget(pid: process.pid, account: account) }
 
@@ -165,6 +179,10 @@ struct BotRunner: Sendable {
         case (.superseded, _):
             outcome.result = .cancelled
             outcome.reason = "stopped: its message no longer counts; process group terminated"
+        case (.handedBack, _):
+            outcome.result = .cancelled
+            outcome.reason = "stopped: its delivery went back to the queue (the account's channel failed); "
+                + "process group terminated"
         case (nil, .exited(let code)):
             if let declared = outputs[JobOutcome.businessExceptionKey] {
                 // The bot said so itself, and exited on its own: whatever its exit code, not a system failure.

@@ -15,6 +15,12 @@ final class RunControl: Sendable {
         case superseded
         /// The worker is shutting down and hands the job back.
         case shutdown
+        /// The job's delivery went back to its queue already (its channel or connection failed, its task was
+        /// cancelled): another worker may run the job now, so the bot must not go on.
+        case handedBack
+
+        /// Whether the job goes back to its queue rather than being reported finished.
+        var handsJobBack: Bool { self == .shutdown || self == .handedBack }
     }
 
     private struct State {
@@ -39,10 +45,13 @@ final class RunControl: Sendable {
     }
 
     /// The bot has started: its timeout clock starts, frozen at once if a pause came first.
-    func attach(_ process: BotProcess, timeout: Duration, at now: ContinuousClock.Instant = .now) {
+    ///
+    /// - Parameter pauseLimit: how long the run may spend paused in all; past it the bot is resumed.
+    func attach(_ process: BotProcess, timeout: Duration, pauseLimit: Duration? = nil,
+                at now: ContinuousClock.Instant = .now) {
         state.withLock { state in
             state.process = process
-            var budget = TimeoutBudget(limit: timeout, startedAt: now)
+            var budget = TimeoutBudget(limit: timeout, pauseLimit: pauseLimit, startedAt: now)
             if state.paused && state.reason == nil {
                 budget.pause(at: now)
                 process.signalGroup(SIGSTOP)
@@ -115,22 +124,41 @@ final class RunControl: Sendable {
     var stopReason: StopReason? { state.withLock { $0.reason } }
 
     /// Returns why the bot must stop: a ``stop(_:)`` request, or `.timedOut` once its running time (paused
-    /// time not counted) reaches the timeout given to ``attach(_:timeout:at:)``. Returns nil when the
+    /// time not counted) reaches the timeout given to ``attach(_:timeout:pauseLimit:at:)``. A bot paused for
+    /// longer than its pause limit is resumed meanwhile, and `onPauseLimit` told. Returns nil when the
     /// waiting task is cancelled (the bot ended on its own).
-    func waitForStop() async -> StopReason? {
+    func waitForStop(onPauseLimit: () -> Void = {}) async -> StopReason? {
         while true {
             if let stopReason { return stopReason }
             if Task.isCancelled { return nil }
-            let remaining = state.withLock { $0.budget.map { $0.remaining(at: .now) } }
-            switch remaining {
-            case .some(.some(let left)) where left <= .zero:
+            let now = ContinuousClock.now
+            let clock = state.withLock { state in
+                state.budget.map { (running: $0.remaining(at: now), paused: $0.pauseLeft(at: now)) }
+            }
+            switch (clock?.running, clock?.paused) {
+            case (let left?, _) where left <= .zero:
                 stop(.timedOut)
-            case .some(.some(let left)):
+            case (let left?, _):
                 await signal.wait(timeout: left)
-            case .some(.none), .none:
-                // Paused, or not attached yet: only a pause, resume, attach or stop wakes it.
+            case (nil, let left?) where left <= .zero:
+                if resumeAfterPauseLimit() { onPauseLimit() }
+            case (nil, let left?):
+                await signal.wait(timeout: left)
+            case (nil, nil):
+                // Paused without a cap, or not attached yet: only a pause, resume, attach or stop wakes it.
                 await signal.wait(timeout: .seconds(3600))
             }
+        }
+    }
+
+    /// Resumes a bot whose pause limit has passed; false when it is not paused (any more).
+    private func resumeAfterPauseLimit() -> Bool {
+        state.withLock { state -> Bool in
+            guard state.paused, state.reason == nil, !state.finished else { return false }
+            state.paused = false
+            state.budget?.resume(at: .now)
+            state.process?.signalGroup(SIGCONT)
+            return true
         }
     }
 }

@@ -7,8 +7,9 @@ import Glibc
 /// Every stop first creates the bot's stop file (`BOTYARD_STOP_FILE`) and continues its process group
 /// (a bot frozen by a pause acts on nothing until it is thawed). A polite stop — an operator's or a
 /// pipeline's cancel, the worker's shutdown — then gives the bot its stop grace to finish its step and
-/// exit on its own; only then SIGTERM, and SIGKILL after the termination grace. A timeout or a copy of
-/// a run that must not go on is terminated at once (SIGTERM, then SIGKILL).
+/// exit on its own; only then SIGTERM, and SIGKILL after the termination grace. A timeout, a copy of
+/// a run that must not go on, or a run whose delivery went back to its queue (another worker may run the
+/// job already) is terminated at once (SIGTERM, then SIGKILL).
 enum StopSequence {
     enum Step: Equatable, Sendable {
         case createStopFile
@@ -30,7 +31,7 @@ enum StopSequence {
     static func isPolite(_ reason: RunControl.StopReason) -> Bool {
         switch reason {
         case .cancelled, .shutdown: true
-        case .timedOut, .superseded: false
+        case .timedOut, .superseded, .handedBack: false
         }
     }
 }
