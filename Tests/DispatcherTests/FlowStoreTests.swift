@@ -38,6 +38,16 @@ struct FlowStoreTests {
                                                         reason: "exit", outputs: outputs)), random: 0)
     }
 
+    /// Starts a run of the workflow a → b (bots read, post) and returns its id.
+    func startedWorkflow(_ store: BotyardStore) throws -> Int64 {
+        for bot in Self.bots { try store.saveBot(bot) }
+        let workflow = WorkflowDefinition(name: "wf", group: "g1", nodes: [
+            WorkflowNode(id: "a", bot: "read"), WorkflowNode(id: "b", bot: "post"),
+        ], edges: [WorkflowEdge(from: "a", to: "b")])
+        _ = try store.saveFlow(workflow, replace: false)
+        return try #require(try store.startRun(of: .workflow, named: "wf", initiator: "ops")).id
+    }
+
     func steps(_ store: BotyardStore, _ kind: FlowKind = .pipeline, run: Int64) throws -> [FlowStepSnapshot] {
         try #require(try store.run(kind, id: run)?.steps)
     }
@@ -134,7 +144,7 @@ struct FlowStoreTests {
                 Issue.record("resume of a running run accepted")
                 return
             }
-            #expect(code == "run_not_paused" && message == "cannot resume a run that is running")
+            #expect(code == "run_not_paused" && message == "a run that is running cannot be resumed")
             guard case .done(let paused) = try store.control(.pipeline, runID: run, .pause) else { return }
             #expect(paused.state == .paused)
             let first = try #require(paused.steps?[0].jobID)
@@ -152,12 +162,7 @@ struct FlowStoreTests {
     @Test("a workflow passes a node's outputs to its successors' job messages as variables")
     func workflowVariables() async throws {
         try await withTemporaryStore { store, _ in
-            for bot in Self.bots { try store.saveBot(bot) }
-            let workflow = WorkflowDefinition(name: "wf", group: "g1", nodes: [
-                WorkflowNode(id: "a", bot: "read"), WorkflowNode(id: "b", bot: "post"),
-            ], edges: [WorkflowEdge(from: "a", to: "b")])
-            _ = try store.saveFlow(workflow, replace: false)
-            let run = try #require(try store.startRun(of: .workflow, named: "wf", initiator: "ops")).id
+            let run = try startedWorkflow(store)
             let a = try #require(try steps(store, .workflow, run: run)[0].jobID)
             try finish(store, job: a, .succeeded, outputs: ["TOTAL": "42"])
             let b = try steps(store, .workflow, run: run)[1]
@@ -268,12 +273,7 @@ struct FlowStoreTests {
     @Test("a node gets only the outputs of the attempt that counted: a failed attempt's outputs do not leak")
     func outputsOfTheCountedAttempt() async throws {
         try await withTemporaryStore { store, _ in
-            for bot in Self.bots { try store.saveBot(bot) }
-            let workflow = WorkflowDefinition(name: "wf", group: "g1", nodes: [
-                WorkflowNode(id: "a", bot: "read"), WorkflowNode(id: "b", bot: "post"),
-            ], edges: [WorkflowEdge(from: "a", to: "b")])
-            _ = try store.saveFlow(workflow, replace: false)
-            let run = try #require(try store.startRun(of: .workflow, named: "wf", initiator: "ops")).id
+            let run = try startedWorkflow(store)
             let a = try #require(try steps(store, .workflow, run: run)[0].jobID)
             try finish(store, job: a, .failed, outputs: ["TOTAL": "partial"])
             try finish(store, job: a, .succeeded)

@@ -90,11 +90,11 @@ struct PipelineRunMachineTests {
         #expect(machine.progress.state == .paused)
         #expect(try machine.handle(Self.ended(1, Self.ok)) == [], "step 2 waits for resume")
         #expect(machine.progress.steps[1].state == .waiting)
-        #expect(throws: FlowRunError(code: .notRunning, message: "cannot pause a run that is paused")) {
+        #expect(throws: FlowRunError(code: .notRunning, message: "a run that is paused cannot be paused")) {
             try machine.handle(.pause)
         }
         #expect(try machine.handle(.resume) == [Self.step(2)])
-        #expect(throws: FlowRunError(code: .notPaused, message: "cannot resume a run that is running")) {
+        #expect(throws: FlowRunError(code: .notPaused, message: "a run that is running cannot be resumed")) {
             try machine.handle(.resume)
         }
     }

@@ -65,22 +65,17 @@ struct JobRoutes {
 
     /// The bot's stdout and stderr of one attempt (`?attempt=N`, else the last), as text.
     @Sendable func log(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let id = try Self.jobID(context)
-        var attempt: Int?
-        if let text = request.uri.queryParameters["attempt"] {
-            guard let parsed = Int(text), parsed >= 1 else { throw APIError.invalid(["attempt must be a positive number"]) }
-            attempt = parsed
-        }
-        guard try store.job(id: id) != nil else { throw APIError.notFound("job \(id)") }
-        guard let log = try store.log(jobID: id, attempt: attempt) else {
-            throw APIError.notFound("a log of job \(id)\(attempt.map { " attempt \($0)" } ?? "")")
-        }
-        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: log)))
+        try attemptText(request, context, what: "a log") { try store.log(jobID: $0, attempt: $1) }
     }
 
     /// What the account's cleanup command printed after attempt `?attempt=N` (else the last one), as text.
     @Sendable func cleanupLog(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        try attemptText(request, context, what: "a cleanup log") { try store.cleanupLog(jobID: $0, attempt: $1) }
+    }
+
+    /// A text kept per attempt of a job, found by `read(jobID, attempt)`; 404 when there is none.
+    private func attemptText(_ request: Request, _ context: BasicRequestContext, what: String,
+                             read: (Int64, Int?) throws -> String?) throws -> Response {
         let id = try Self.jobID(context)
         var attempt: Int?
         if let text = request.uri.queryParameters["attempt"] {
@@ -88,11 +83,11 @@ struct JobRoutes {
             attempt = parsed
         }
         guard try store.job(id: id) != nil else { throw APIError.notFound("job \(id)") }
-        guard let log = try store.cleanupLog(jobID: id, attempt: attempt) else {
-            throw APIError.notFound("a cleanup log of job \(id)\(attempt.map { " attempt \($0)" } ?? "")")
+        guard let text = try read(id, attempt) else {
+            throw APIError.notFound("\(what) of job \(id)\(attempt.map { " attempt \($0)" } ?? "")")
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: log)))
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Freezes a running job's bot; 409 unless the job is running.

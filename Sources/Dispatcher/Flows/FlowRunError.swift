@@ -14,9 +14,35 @@ struct FlowRunError: Error, Equatable, Sendable {
     var code: Code
     var message: String
 
-    static func check(_ state: FlowRunState, allows command: String, from allowed: FlowRunState,
-                      otherwise code: Code) throws(FlowRunError) {
-        if state.isTerminal { throw FlowRunError(code: .runEnded, message: "the run already ended as \(state.rawValue)") }
-        if state != allowed { throw FlowRunError(code: code, message: "cannot \(command) a run that is \(state.rawValue)") }
+    static func ended(_ state: FlowRunState) -> FlowRunError {
+        FlowRunError(code: .runEnded, message: "the run already ended as \(state.rawValue)")
+    }
+}
+
+/// An operator's pause, resume or cancel, as every kind of run takes it.
+extension FlowRunState {
+    /// `running` → `paused`.
+    mutating func pause() throws(FlowRunError) {
+        try require(.running, toBe: "paused", otherwise: .notRunning)
+        self = .paused
+    }
+
+    /// `paused` → `running`.
+    mutating func resume() throws(FlowRunError) {
+        try require(.paused, toBe: "resumed", otherwise: .notPaused)
+        self = .running
+    }
+
+    /// Any state but an ended one → `cancelled`.
+    mutating func cancel() throws(FlowRunError) {
+        if isTerminal { throw FlowRunError.ended(self) }
+        self = .cancelled
+    }
+
+    private func require(_ allowed: FlowRunState, toBe done: String, otherwise code: FlowRunError.Code)
+        throws(FlowRunError)
+    {
+        if isTerminal { throw FlowRunError.ended(self) }
+        if self != allowed { throw FlowRunError(code: code, message: "a run that is \(rawValue) cannot be \(done)") }
     }
 }

@@ -56,18 +56,13 @@ struct WorkflowRunMachine: FlowRunMachine {
             progress.exports[id] = inherited.merging(outputs) { _, output in output }
             return advance()
         case .pause:
-            try FlowRunError.check(progress.state, allows: "pause", from: .running, otherwise: .notRunning)
-            progress.state = .paused
+            try progress.state.pause()
             return []
         case .resume:
-            try FlowRunError.check(progress.state, allows: "resume", from: .paused, otherwise: .notPaused)
-            progress.state = .running
+            try progress.state.resume()
             return advance()
         case .cancel(let reason):
-            if progress.state.isTerminal {
-                throw FlowRunError(code: .runEnded, message: "the run already ended as \(progress.state.rawValue)")
-            }
-            progress.state = .cancelled
+            try progress.state.cancel()
             progress.reason = reason
             var decisions: [FlowDecision] = []
             for id in graph.nodeIDs {
