@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Shared
 import Testing
 
@@ -253,6 +254,17 @@ struct RobotQueueStoreTests {
             _ = try store.apply([], heartbeats: [without], random: { 0 }, at: start.addingTimeInterval(1))
             #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(1)) == 1)
             #expect(try store.job(id: job.id)?.reason == "robot queue: account robot1 is no longer served on host h1")
+        }
+    }
+
+    @Test("the lost-host sweep, run on every worker report, searches the dispatched-launch index, not every waiting job")
+    func sweepSearchesItsIndex() async throws {
+        try await withTemporaryStore { store, _ in
+            let plan = try await store.database.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + BotyardStore.dispatchedLaunchesSQL)
+                    .map { $0["detail"] as String }
+            }
+            #expect(plan.first == "SEARCH jobs USING INDEX jobs_dispatched_to (dispatchHost>?)", "\(plan)")
         }
     }
 }

@@ -123,11 +123,7 @@ extension BotyardStore {
 
     /// The dispatched, unstarted targeted launches whose host cannot start them any more, with why.
     private static func strandedLaunches(at now: Date, in db: Database) throws -> [(JobRecord, String)] {
-        // Worded as the index `jobs_dispatched_to` is, so that it is searched, not the whole table.
-        let dispatched = try JobRecord.filter(sql: """
-            state IN ('pending', 'queued', 'retrying') AND state != 'retrying' AND dispatchHost IS NOT NULL
-            AND account IS NOT NULL AND id NOT IN (SELECT jobID FROM robot_queue)
-            """).fetchAll(db)
+        let dispatched = try JobRecord.fetchAll(db, sql: dispatchedLaunchesSQL)
         guard !dispatched.isEmpty else { return [] }
         let workers = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
         guard workers.contains(where: { $0.state == .active }) else { return [] }
@@ -139,6 +135,16 @@ extension BotyardStore {
                 : "account \(job.account!) is no longer served on host \(host)")
         }
     }
+
+    /// Targeted launches dispatched to a host and not started. Runs on every wake of the robot
+    /// queue, so it must search the partial index `jobs_dispatched_to` (a range on `dispatchHost`);
+    /// left to itself SQLite prefers the index on `state` and reads every waiting job's row — with
+    /// thousands of jobs queued in a group, milliseconds on each worker report.
+    static let dispatchedLaunchesSQL = """
+        SELECT * FROM jobs INDEXED BY jobs_dispatched_to
+        WHERE state IN ('pending', 'queued', 'retrying') AND state != 'retrying' AND dispatchHost IS NOT NULL
+          AND account IS NOT NULL AND id NOT IN (SELECT jobID FROM robot_queue)
+        """
 
     /// A dispatched targeted launch goes back to the robot queue, its message superseded (and
     /// dropped if it was not published yet); the try that dispatched it counts.
