@@ -17,6 +17,8 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Jobs whose first attempt fails, for the retry timing.") var retryJobs = 20
     @Option(help: "Steps of the pipeline whose step-to-step latency is measured.") var pipelineSteps = 11
     @Option(help: "Runs of that pipeline with the dispatcher idle.") var pipelineRuns = 5
+    @Flag(inversion: .prefixedNo, help: "Run that pipeline during the end-to-end runs too.")
+    var pipelineUnderLoad = true
     @Option(help: "Runs of each throughput figure; the table shows the median.") var repeats = 3
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Slots per worker.") var slots = 8
@@ -92,9 +94,9 @@ struct Throughput: AsyncParsableCommand {
         say("step-to-step latency, idle: \(pipelineRuns) runs of a \(pipelineSteps)-step pipeline of /bin/true")
         let idleSteps = try await chain.measure(runs: pipelineRuns)
 
-        say("end to end: \(repeats) × \(endToEndJobs) /bin/true jobs, \(workers) workers × \(slots) slots; "
-            + "the pipeline runs meanwhile")
-        let loading = Atomic<Bool>(true)
+        say("end to end: \(repeats) × \(endToEndJobs) /bin/true jobs, \(workers) workers × \(slots) slots"
+            + (pipelineUnderLoad ? "; the pipeline runs meanwhile" : ""))
+        let loading = Atomic<Bool>(pipelineUnderLoad)
         let loadedChain = Task { try await chain.measure(runs: 1_000) { loading.load(ordering: .relaxed) } }
         defer { loading.store(false, ordering: .relaxed) }
         var endToEndRates: [Double] = []
