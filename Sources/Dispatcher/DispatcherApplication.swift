@@ -11,6 +11,8 @@ public struct DispatcherApplication: Sendable {
     let relaySignal: WakeSignal
     /// Wakes the robot queue: something happened that may let a waiting launch start.
     let robotQueueSignal: WakeSignal
+    /// Wakes the lease keeper: a claim may bring the next lease expiry closer.
+    let leaseSignal: WakeSignal
     let configuration: DispatcherConfiguration
     let logger: Logger
 
@@ -20,10 +22,11 @@ public struct DispatcherApplication: Sendable {
         self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability)
         self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
+        self.leaseSignal = WakeSignal()
     }
 
     /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
-    /// watcher and the robot queue.
+    /// watcher, the robot queue and the work items' lease keeper.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
@@ -33,6 +36,7 @@ public struct DispatcherApplication: Sendable {
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
                               relaySignal: relaySignal, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
+            LeaseKeeper(store: store, signal: leaseSignal, logger: logger),
         ]
     }
 
@@ -43,7 +47,8 @@ public struct DispatcherApplication: Sendable {
         -> some ApplicationProtocol
     {
         Application(
-            router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal),
+            router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+                                leaseSignal: leaseSignal),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

@@ -67,14 +67,8 @@ struct FlowRoutes<Definition: FlowDefinition> {
         } catch {
             throw APIError.payloadTooLarge(limit: JSONResponse.maximumBodyBytes)
         }
-        var start = StartFlowRunRequest()
-        if body.readableBytes > 0 {
-            do {
-                start = try JSONCodec.decode(StartFlowRunRequest.self, from: Data(body.readableBytesView))
-            } catch {
-                throw APIError.malformedJSON(error.detail)
-            }
-        }
+        let start = body.readableBytes == 0 ? StartFlowRunRequest()
+            : try JSONResponse.decodeBody(StartFlowRunRequest.self, from: body)
         if let initiator = start.initiator, initiator.isEmpty || initiator.count > 128 {
             throw APIError.invalid(["initiator must have 1-128 characters"])
         }

@@ -12,14 +12,20 @@ enum JSONResponse {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Reads and decodes the request body; too large → 413, not JSON or wrong shape → 400.
-    static func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
+    /// Reads and decodes the request body; larger than `limit` → 413, not JSON or wrong shape → 400.
+    static func decode<Value: Decodable>(_ type: Value.Type, from request: Request,
+                                         limit: Int = maximumBodyBytes) async throws -> Value {
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: maximumBodyBytes)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw APIError.payloadTooLarge(limit: maximumBodyBytes)
+            throw APIError.payloadTooLarge(limit: limit)
         }
+        return try decodeBody(type, from: buffer)
+    }
+
+    /// Decodes a body already read; not JSON or wrong shape → 400.
+    static func decodeBody<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         do {
             return try JSONCodec.decode(type, from: Data(buffer.readableBytesView))
         } catch {

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import Shared
 
-/// What saving a pipeline or workflow definition did.
-public enum FlowSaveResult: Sendable, Equatable {
+/// What saving a definition (pipeline, workflow, work queue) did.
+public enum DefinitionSaveResult: Sendable, Equatable {
     case created
     case replaced
     /// A create found the name taken (a replace never answers this).
@@ -22,7 +22,7 @@ extension BotyardStore {
     /// Stores a definition: a new one, or (with `replace`) over the one of the same name. Runs
     /// already started keep the definition they started with.
     public func saveFlow<Definition: FlowDefinition>(_ definition: Definition, replace: Bool,
-                                                     at now: Date = Date()) throws -> FlowSaveResult {
+                                                     at now: Date = Date()) throws -> DefinitionSaveResult {
         try write("save \(Definition.kind.rawValue)") { db in
             let existing = try FlowRecord.fetchOne(db, key: ["kind": Definition.kind.rawValue, "name": definition.name])
             if existing != nil && !replace { return .exists }

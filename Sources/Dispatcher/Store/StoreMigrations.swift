@@ -182,6 +182,51 @@ enum StoreMigrations {
             }
             try db.execute(sql: "CREATE INDEX jobs_flow_run ON jobs(flowRun) WHERE flowRun IS NOT NULL")
         }
+        migrator.registerMigration("v8-work-queues") { db in
+            try db.create(table: "work_queues") { table in
+                table.primaryKey("name", .text)
+                table.column("definition", .jsonText).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "work_items") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("queue", .text).notNull().references("work_queues", onDelete: .cascade)
+                table.column("state", .text).notNull()
+                table.column("priority", .text).notNull()
+                table.column("priorityRank", .integer).notNull()
+                table.column("reference", .text)
+                table.column("payload", .text).notNull()
+                table.column("output", .text)
+                table.column("dueAt", .datetime)
+                table.column("postponeUntil", .datetime)
+                table.column("retryNumber", .integer).notNull()
+                table.column("retryOf", .integer)
+                table.column("failureKind", .text)
+                table.column("reason", .text)
+                table.column("leaseToken", .text)
+                table.column("leaseExpiresAt", .datetime)
+                table.column("claimedByJob", .integer)
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            // Claims search a queue's new items in claim order; expiry, the leases in progress.
+            try db.execute(sql: """
+                CREATE INDEX work_items_claim ON work_items(queue, priorityRank, dueAt IS NULL, dueAt, id)
+                    WHERE state = 'new';
+                CREATE INDEX work_items_leases ON work_items(leaseExpiresAt) WHERE state = 'in-progress';
+                CREATE INDEX work_items_reference ON work_items(queue, reference) WHERE reference IS NOT NULL;
+                CREATE INDEX work_items_queue_state ON work_items(queue, state);
+                """)
+            try db.create(table: "work_item_history") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("itemID", .integer).notNull().indexed().references("work_items", onDelete: .cascade)
+                table.column("at", .datetime).notNull()
+                table.column("fromState", .text)
+                table.column("toState", .text).notNull()
+                table.column("reason", .text).notNull()
+            }
+        }
         return migrator
     }
 }

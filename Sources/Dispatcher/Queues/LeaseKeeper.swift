@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Puts work items whose lease ran out back in their queue (or abandons them) when their lease
+/// runs out — it sleeps until the next expiry, not for a fixed sweep interval. Woken by claims,
+/// which may bring the next expiry closer.
+final class LeaseKeeper: Service {
+    private let store: BotyardStore
+    private let signal: WakeSignal
+    private let logger: Logger
+    /// The longest sleep: a lease given while the keeper sleeps wakes it anyway.
+    private let longestSleep: Duration
+
+    init(store: BotyardStore, signal: WakeSignal, longestSleep: Duration = .seconds(60), logger: Logger) {
+        self.store = store
+        self.signal = signal
+        self.longestSleep = longestSleep
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                var timeout = self.longestSleep
+                do {
+                    let pass = try self.store.expireLeases()
+                    if pass.expired > 0 {
+                        self.logger.info("work item leases expired", metadata: ["items.expired": "\(pass.expired)"])
+                    }
+                    if let next = pass.next {
+                        timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
+                    }
+                } catch {
+                    self.logger.error("cannot expire leases; will retry", metadata: ["error": "\(error)"])
+                    timeout = .seconds(1)
+                }
+                await self.signal.wait(timeout: timeout)
+            }
+        }
+    }
+}

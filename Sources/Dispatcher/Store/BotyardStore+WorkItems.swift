@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import Shared
+
+/// What a claim found.
+public enum ClaimResult: Sendable {
+    case claimed(ClaimedItem)
+    /// Nothing to claim now (no new item, or only postponed ones).
+    case empty
+    case noQueue
+}
+
+/// What a bot asks of an item it holds.
+public enum ItemSettlement: Sendable {
+    case extend
+    case complete(output: JSONValue?)
+    case fail(FailureKind, reason: String)
+}
+
+/// What a settlement did.
+public enum SettleResult: Sendable {
+    case done(WorkItemSnapshot)
+    case notFound
+    /// The lease does not hold the item (any more); nothing the caller asked was done.
+    case refused(code: String, message: String)
+}
+
+/// An item with its history.
+public struct WorkItemDetail: Codable, Sendable {
+    public struct Change: Codable, Sendable, Equatable {
+        public var at: Date
+        public var from: WorkItemState?
+        public var to: WorkItemState
+        public var reason: String
+    }
+
+    public var item: WorkItemSnapshot
+    public var history: [Change]
+}
+
+extension BotyardStore {
+    /// Claims the next item of `queue` in claim order (``ClaimOrder``), postponed items left
+    /// out, for the lease duration of the queue. Leases of the queue that ran out are expired
+    /// first, so their items can be claimed again at once.
+    public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) throws -> ClaimResult {
+        try write("claim work item") { db in
+            guard let definition = try WorkQueueRecord.fetchOne(db, key: queue)?.definition else { return .noQueue }
+            try Self.expireLeases(of: queue, at: now, in: db)
+            guard var item = try WorkItemRecord.fetchOne(db, sql: """
+                SELECT * FROM work_items WHERE queue = ? AND state = 'new'
+                  AND (postponeUntil IS NULL OR postponeUntil <= ?)
+                ORDER BY \(ClaimOrder.sql) LIMIT 1
+                """, arguments: [queue, now])
+            else { return .empty }
+            let token = UUID().uuidString
+            item.lease.claim(token: token, at: now, leaseSeconds: definition.leaseSeconds)
+            item.claimedByJob = jobID
+            item.updatedAt = now
+            try item.update(db)
+            let by = jobID.map { " by job \($0)" } ?? ""
+            try Self.recordItemHistory(of: item, from: .new, reason: "claimed\(by) until \(Timestamp.format(item.leaseExpiresAt!))",
+                                       at: now, in: db)
+            return .claimed(ClaimedItem(item: item.snapshot, leaseToken: token, leaseExpiresAt: item.leaseExpiresAt!))
+        }
+    }
+
+    /// Extends, completes or fails an item under its lease `token`. A token that no longer holds
+    /// the item (expired, or superseded by a later claim) is refused and changes nothing; a
+    /// lease found expired is expired on the way.
+    public func settleItem(_ id: Int64, token: String, _ settlement: ItemSettlement,
+                           at now: Date = Date()) throws -> SettleResult {
+        try write("settle work item") { db in
+            guard var item = try WorkItemRecord.fetchOne(db, key: id),
+                  let definition = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
+            else { return .notFound }
+            try Self.expire(&item, maxRetries: definition.maxRetries, at: now, in: db)
+            let from = item.state
+            var lease = item.lease
+            let reason: String
+            do throws(WorkItemLease.Refusal) {
+                switch settlement {
+                case .extend:
+                    try lease.extend(token, at: now, leaseSeconds: definition.leaseSeconds)
+                    reason = "lease extended until \(Timestamp.format(lease.expiresAt!))"
+                case .complete(let output):
+                    try lease.complete(token, at: now)
+                    item.output = output?.text
+                    reason = "completed"
+                case .fail(let kind, let why):
+                    let outcome = try lease.fail(token, kind: kind, at: now, maxRetries: definition.maxRetries)
+                    item.failureKind = kind
+                    item.reason = why
+                    reason = outcome == .retried
+                        ? "\(kind.rawValue) failure: \(why); retry \(item.retryNumber + 1) of \(definition.maxRetries) follows"
+                        : "\(kind.rawValue) failure: \(why)"
+                }
+            } catch {
+                return .refused(code: error.code, message: error.message)
+            }
+            item.lease = lease
+            item.updatedAt = now
+            try item.update(db)
+            try Self.recordItemHistory(of: item, from: from, reason: reason, at: now, in: db)
+            if item.state == .retried { try Self.addRetry(of: item, at: now, in: db) }
+            return .done(item.snapshot)
+        }
+    }
+
+    /// Expires every lease that has run out; returns how many, and when the next one runs out.
+    public func expireLeases(at now: Date = Date()) throws -> (expired: Int, next: Date?) {
+        let due = "SELECT COUNT(*) FROM work_items WHERE state = 'in-progress' AND leaseExpiresAt <= ?"
+        let next = "SELECT MIN(leaseExpiresAt) FROM work_items WHERE state = 'in-progress'"
+        // Nearly every pass finds nothing: it looks without holding up the writers first.
+        let waiting = try read("look at leases") { db in try Int.fetchOne(db, sql: due, arguments: [now]) ?? 0 }
+        guard waiting > 0 else {
+            return (0, try read("look at leases") { db in try Date.fetchOne(db, sql: next) })
+        }
+        return try write("expire leases") { db in
+            let expired = try Self.expireLeases(of: nil, at: now, in: db)
+            return (expired, try Date.fetchOne(db, sql: next))
+        }
+    }
+
+    /// An item with its history, or nil.
+    public func item(id: Int64) throws -> WorkItemDetail? {
+        try read("read work item") { db in
+            guard let item = try WorkItemRecord.fetchOne(db, key: id) else { return nil }
+            let history = try WorkItemHistoryRecord.filter(Column("itemID") == id).order(Column("id")).fetchAll(db)
+            return WorkItemDetail(item: item.snapshot, history: history.map {
+                WorkItemDetail.Change(at: $0.at, from: $0.fromState, to: $0.toState, reason: $0.reason)
+            })
+        }
+    }
+
+    /// Expires the run-out leases of one queue (every queue when nil).
+    @discardableResult
+    private static func expireLeases(of queue: String?, at now: Date, in db: Database) throws -> Int {
+        var request = WorkItemRecord.filter(sql: "state = 'in-progress' AND leaseExpiresAt <= ?", arguments: [now])
+        if let queue { request = request.filter(WorkItemRecord.Columns.queue == queue) }
+        let items = try request.fetchAll(db)
+        var definitions: [String: WorkQueueDefinition] = [:]
+        for var item in items {
+            if definitions[item.queue] == nil {
+                definitions[item.queue] = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
+            }
+            try expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db)
+        }
+        return items.count
+    }
+
+    /// Puts an item whose lease ran out back to `new` (retry counted), or abandons it.
+    private static func expire(_ item: inout WorkItemRecord, maxRetries: Int, at now: Date, in db: Database) throws {
+        var lease = item.lease
+        guard let outcome = lease.expire(at: now, maxRetries: maxRetries) else { return }
+        item.lease = lease
+        item.claimedByJob = nil
+        item.updatedAt = now
+        try item.update(db)
+        let reason = switch outcome {
+        case .backToNew: "lease expired; back in the queue (retry \(item.retryNumber) of \(maxRetries))"
+        case .abandoned: "lease expired with no retry left (\(maxRetries) used)"
+        }
+        try recordItemHistory(of: item, from: .inProgress, reason: reason, at: now, in: db)
+    }
+
+    /// The next try of an item that failed for a system reason: a new item at the queue's end.
+    private static func addRetry(of item: WorkItemRecord, at now: Date, in db: Database) throws {
+        var retry = WorkItemRecord(
+            id: nil, queue: item.queue, state: .new, priority: item.priority, priorityRank: item.priorityRank,
+            reference: item.reference, payload: item.payload, output: nil, dueAt: item.dueAt,
+            postponeUntil: item.postponeUntil, retryNumber: item.retryNumber + 1, retryOf: item.id, failureKind: nil,
+            reason: nil, leaseToken: nil, leaseExpiresAt: nil, claimedByJob: nil, createdAt: now, updatedAt: now)
+        try retry.insert(db)
+        try recordItemHistory(of: retry, from: nil, reason: "retry \(retry.retryNumber) of item \(item.id!)", at: now, in: db)
+    }
+}
