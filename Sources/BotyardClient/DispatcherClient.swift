@@ -48,6 +48,13 @@ public struct DispatcherClient: Sendable {
         _ = try await send("PUT", path, body: try JSONCodec.encode(body))
     }
 
+    /// A POST whose answer may be `204 No Content` (nil), e.g. a claim that found nothing.
+    public func postUnlessEmpty<Value: Decodable>(_ path: String, _ body: (some Encodable)?,
+                                                  as type: Value.Type) async throws -> Value? {
+        let data = try await send("POST", path, body: try body.map { try JSONCodec.encode($0) })
+        return data.isEmpty ? nil : try decode(type, from: data)
+    }
+
     /// A DELETE whose answer has no body (`204 No Content`).
     public func delete(_ path: String) async throws {
         _ = try await send("DELETE", path, body: nil)

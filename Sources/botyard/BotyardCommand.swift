@@ -7,11 +7,11 @@ import Shared
 struct BotyardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botyard",
-        abstract: "Botyard's command line: bots, jobs, logs, dead jobs, workers, groups, the robot queue, pipelines and workflows.",
+        abstract: "Botyard's command line: bots, jobs, logs, dead jobs, workers, groups, the robot queue, pipelines, workflows and work queues.",
         subcommands: [AddBot.self, ListBots.self, Submit.self, Jobs.self, ShowJob.self, ShowLog.self, Cancel.self,
                       ListDead.self, Requeue.self, ListWorkers.self, ClearHold.self, ListGroups.self, SetGroup.self,
                       ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
-                      FlowCommands<WorkflowKind>.self]
+                      FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self]
     )
 }
 
