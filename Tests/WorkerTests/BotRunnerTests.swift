@@ -233,8 +233,11 @@ final class BotRunnerTests: Sendable {
 
     @Test("a cleanup command runs with its account and job in its environment; exit 0 succeeds, others fail, a slow one is killed")
     func cleanupRuns() async throws {
+        // A generous limit for the cleanups that end by themselves (the suite loads the machine), a short one for the slow.
         let runner = BotRunner(workDirectory: folder, terminationGrace: .milliseconds(500),
-                               cleanupTimeout: .seconds(1))
+                               cleanupTimeout: .seconds(20))
+        let impatient = BotRunner(workDirectory: folder, terminationGrace: .milliseconds(500),
+                                  cleanupTimeout: .seconds(1))
         func cleanup(_ argv: [String]) -> PendingCleanup {
             PendingCleanup(argv: argv, jobID: 7, attempt: 2, envelopeAttempt: 2, runID: UUID().uuidString, bot: "t")
         }
@@ -245,7 +248,7 @@ final class BotRunnerTests: Sendable {
         let failed = await runner.runCleanup(cleanup(["/bin/sh", "-c", "echo reset failed; exit 3"]), account: "robot1",
                                              why: "x")
         #expect(failed.result == .failed && failed.reason == "exit code 3" && failed.log == "reset failed\n")
-        let slow = await runner.runCleanup(cleanup(["/bin/sleep", "30"]), account: "robot1", why: "x")
+        let slow = await impatient.runCleanup(cleanup(["/bin/sleep", "30"]), account: "robot1", why: "x")
         #expect(slow.result == .timedOut && slow.reason == "timed out after 1 s")
         let missing = await runner.runCleanup(cleanup(["/nonexistent/reset"]), account: "robot1", why: "x")
         #expect(missing.result == .failedToStart)
