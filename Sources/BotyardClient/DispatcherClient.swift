@@ -9,10 +9,13 @@ import FoundationNetworking
 public struct DispatcherClient: Sendable {
     public let baseURL: URL
     let session: URLSession
+    /// Sent as `Authorization: Bearer …`: a bot's job token, when it calls from inside its job.
+    let bearerToken: String?
 
     /// - Parameter connections: HTTP connections kept open to the dispatcher at most.
-    public init(baseURL: URL, connections: Int = 6) {
+    public init(baseURL: URL, connections: Int = 6, bearerToken: String? = nil) {
         self.baseURL = baseURL
+        self.bearerToken = bearerToken
         let configuration = URLSessionConfiguration.default
         configuration.httpMaximumConnectionsPerHost = connections
         configuration.timeoutIntervalForRequest = 30
@@ -85,6 +88,7 @@ public struct DispatcherClient: Sendable {
         request.httpMethod = method
         request.httpBody = body
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let bearerToken { request.setValue("Bearer \(bearerToken)", forHTTPHeaderField: "Authorization") }
         let (data, response): (Data, URLResponse)
         do {
             (data, response) = try await session.data(for: request)

@@ -36,6 +36,9 @@ public struct WorkerConfiguration: Sendable {
     /// How long one run may spend paused in all; then its bot is resumed. The broker's `consumer_timeout`
     /// must cover the longest bot timeout plus this (see ops/rabbitmq.conf.template).
     public var pauseLimit: Duration
+    /// The dispatcher's API as bots reach it (`BOTYARD_URL`), to claim work items with the
+    /// `botyard` CLI; nil: bots are not told.
+    public var apiURL: String?
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -44,7 +47,8 @@ public struct WorkerConfiguration: Sendable {
                 terminationGrace: Duration = .seconds(10), shutdownDeadline: Duration = .seconds(30),
                 heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
                 reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
-                accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400)) {
+                accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400),
+                apiURL: String? = nil) {
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
@@ -61,6 +65,7 @@ public struct WorkerConfiguration: Sendable {
         self.cleanupTimeout = cleanupTimeout
         self.accountCleanups = accountCleanups
         self.pauseLimit = pauseLimit
+        self.apiURL = apiURL
     }
 
     /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.
@@ -86,6 +91,9 @@ public struct WorkerConfiguration: Sendable {
             }
         }
         if Set(accounts.map(\.name)).count != accounts.count { problems.append("an account is listed twice") }
+        if let apiURL, !(apiURL.hasPrefix("http://") || apiURL.hasPrefix("https://")) {
+            problems.append("api url must be an http(s) URL")
+        }
         if reservedEvery < 0 { problems.append("reserved share must be 0 (off) or more") }
         if terminationGrace < .zero { problems.append("termination grace must not be negative") }
         if shutdownDeadline < .zero { problems.append("shutdown deadline must not be negative") }

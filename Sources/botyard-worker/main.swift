@@ -62,6 +62,9 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
                                    + "(the broker's consumer_timeout must exceed the longest bot timeout plus this)."))
     var pauseLimit: Int = 86_400
 
+    @Option(help: "The dispatcher's HTTP API as bots reach it (given to them as BOTYARD_URL, for the botyard CLI).")
+    var apiURL: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -86,7 +89,8 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             workDirectory: URL(fileURLWithPath: workDirectory), terminationGrace: .seconds(terminationGrace),
             shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
-            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit))
+            cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit),
+            apiURL: apiURL)
     }
 
     func run() async throws {

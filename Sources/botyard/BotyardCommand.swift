@@ -25,7 +25,9 @@ struct Connection: ParsableArguments {
             guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
                 throw ValidationError("--url must be an http(s) URL")
             }
-            return DispatcherClient(baseURL: base)
+            // Inside a job, the bot's calls carry its job's token.
+            return DispatcherClient(baseURL: base,
+                                    bearerToken: ProcessInfo.processInfo.environment["BOTYARD_JOB_TOKEN"])
         }
     }
 }

@@ -119,4 +119,35 @@ struct WorkQueueAPITests {
             #expect(view.counts["successful"] == 400)
         }
     }
+
+    @Test("a bot's job token names the claiming job; another job's token cannot settle the item (403), a forged one is 401")
+    func jobTokens() async throws {
+        try await withRouter { client, store in
+            _ = try await client.send(.post, "/v1/queues", Self.queue)
+            _ = try await client.send(.post, "/v1/queues/invoices/items", #"{"reference": "INV-1"}"#)
+            _ = try await client.send(.post, "/v1/bots", #"{"name": "echo", "argv": ["/bin/echo"]}"#)
+            var tokens: [Int64: String] = [:]
+            for _ in 0..<2 {
+                let job = try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#).decode(JobCreated.self)
+                tokens[job.id] = try await store.database.read { db in
+                    try String.fetchOne(db, sql: "SELECT apiToken FROM jobs WHERE id = ?", arguments: [job.id])
+                }
+            }
+            let (first, second) = (tokens[1]!, tokens[2]!)
+            #expect(first != second)
+            func send(_ path: String, _ body: String?, token: String) async throws -> TestResponse {
+                try await client.client.execute(uri: path, method: .post, headers: [.authorization: "Bearer \(token)"],
+                                                body: body.map { ByteBuffer(string: $0) })
+            }
+            #expect(try await send("/v1/queues/invoices/claim", nil, token: "forged").errorCode() == "invalid_token")
+            #expect(try await send("/v1/queues/invoices/claim", #"{"jobID": 2}"#, token: first).errorCode() == "job_mismatch")
+            let claimed = try await send("/v1/queues/invoices/claim", nil, token: first).decode(ClaimedItem.self)
+            #expect(claimed.item.claimedByJob == 1)
+            let body = #"{"leaseToken": "\#(claimed.leaseToken)"}"#
+            let stolen = try await send("/v1/items/\(claimed.item.id)/complete", body, token: second)
+            #expect(stolen.status == .forbidden)
+            #expect(try stolen.errorCode() == "not_your_item")
+            #expect(try await send("/v1/items/\(claimed.item.id)/complete", body, token: first).status == .ok)
+        }
+    }
 }

@@ -41,13 +41,15 @@ struct WorkItemRoutes {
             }
             settlement = .fail(kind, reason: reason)
         }
-        switch try store.settleItem(id, token: body.leaseToken, settlement) {
+        switch try store.settleItem(id, token: body.leaseToken, settlement,
+                                    byJob: try JobToken.job(of: request, in: store)) {
         case .done(let item):
             return try JSONResponse.make(item)
         case .notFound:
             throw APIError.notFound("item \(id)")
         case .refused(let code, let message):
-            throw APIError(status: .conflict, code: code, message: "item \(id): \(message)")
+            throw APIError(status: code == "not_your_item" ? .forbidden : .conflict, code: code,
+                           message: "item \(id): \(message)")
         }
     }
 

@@ -118,7 +118,15 @@ struct WorkQueueRoutes {
         let body = try await request.body.collect(upTo: JSONResponse.maximumBodyBytes)
         let claim = body.readableBytes == 0 ? ClaimItemRequest()
             : try JSONResponse.decodeBody(ClaimItemRequest.self, from: body)
-        switch try store.claimItem(from: name, jobID: claim.jobID) {
+        var jobID = claim.jobID
+        if let caller = try JobToken.job(of: request, in: store) {
+            if let named = claim.jobID, named != caller {
+                throw APIError(status: .forbidden, code: "job_mismatch",
+                               message: "the token belongs to job \(caller), not job \(named)")
+            }
+            jobID = caller
+        }
+        switch try store.claimItem(from: name, jobID: jobID) {
         case .claimed(let item):
             leaseSignal.notify()
             return try JSONResponse.make(item)

@@ -95,6 +95,7 @@ extension BotyardStore {
             // A step's job requeued by hand runs on its own: its run has already judged the step.
             job.flowRun = nil
             job.flowStep = nil
+            job.apiToken = UUID().uuidString
             job.exitCode = nil
             job.outputs = [:]
             job.reason = nil

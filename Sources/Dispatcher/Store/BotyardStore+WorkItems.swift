@@ -67,12 +67,18 @@ extension BotyardStore {
     /// Extends, completes or fails an item under its lease `token`. A token that no longer holds
     /// the item (expired, or superseded by a later claim) is refused and changes nothing; a
     /// lease found expired is expired on the way.
-    public func settleItem(_ id: Int64, token: String, _ settlement: ItemSettlement,
+    ///
+    /// - Parameter job: the job calling (known by its token), if a bot calls from inside one: an
+    ///   item another job claimed is refused (`not_your_item`).
+    public func settleItem(_ id: Int64, token: String, _ settlement: ItemSettlement, byJob job: Int64? = nil,
                            at now: Date = Date()) throws -> SettleResult {
         try write("settle work item") { db in
             guard var item = try WorkItemRecord.fetchOne(db, key: id),
                   let definition = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
             else { return .notFound }
+            if let job, let holder = item.claimedByJob, holder != job {
+                return .refused(code: "not_your_item", message: "job \(holder) claimed it, not job \(job)")
+            }
             try Self.expire(&item, maxRetries: definition.maxRetries, at: now, in: db)
             let from = item.state
             var lease = item.lease
@@ -118,6 +124,13 @@ extension BotyardStore {
         return try write("expire leases") { db in
             let expired = try Self.expireLeases(of: nil, at: now, in: db)
             return (expired, try Date.fetchOne(db, sql: next))
+        }
+    }
+
+    /// The job whose API token is `token`, or nil.
+    public func jobID(forToken token: String) throws -> Int64? {
+        try read("find job by token") { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM jobs WHERE apiToken = ?", arguments: [token])
         }
     }
 

@@ -72,6 +72,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var flowStep: String? = nil
     /// Variables from a workflow's earlier nodes (`BOTYARD_VAR_<KEY>`).
     var variables: [String: String]? = nil
+    /// The job's API token, given to its bot; every new job gets its own.
+    var apiToken: String? = UUID().uuidString
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -82,7 +84,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
         JobEnvelope(jobID: id!, attempt: attempt, maxAttempts: retryPolicy.maxAttempts, bot: botSnapshot, group: group,
                     priority: priority, environment: environment, inputs: inputs, account: account,
                     host: account == nil ? nil : dispatchHost, credential: credential, timeoutSeconds: timeoutSeconds,
-                    submittedAt: submittedAt, variables: variables)
+                    submittedAt: submittedAt, variables: variables, jobToken: apiToken)
     }
 
     func snapshot(history: [JobHistoryEntry]? = nil) -> JobSnapshot {

@@ -227,6 +227,12 @@ enum StoreMigrations {
                 table.column("reason", .text).notNull()
             }
         }
+        migrator.registerMigration("v9-job-tokens") { db in
+            try db.alter(table: "jobs") { table in
+                table.add(column: "apiToken", .text)
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX jobs_api_token ON jobs(apiToken) WHERE apiToken IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -24,6 +24,9 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public var submittedAt: Date
     /// Variables from a workflow's earlier nodes, seen by the bot as `BOTYARD_VAR_<KEY>`.
     public var variables: [String: String]?
+    /// The job's own API token (`BOTYARD_JOB_TOKEN`): the dispatcher knows the job by it, e.g.
+    /// when its bot claims work items.
+    public var jobToken: String?
 
     public init(
         jobID: Int64,
@@ -39,7 +42,8 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         credential: AccountCredential? = nil,
         timeoutSeconds: Int,
         submittedAt: Date,
-        variables: [String: String]? = nil
+        variables: [String: String]? = nil,
+        jobToken: String? = nil
     ) {
         self.jobID = jobID
         self.attempt = attempt
@@ -55,6 +59,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.submittedAt = submittedAt
         self.variables = variables
+        self.jobToken = jobToken
     }
 
     /// The routing key in `botyard.jobs` (and, kept through dead-lettering, in `botyard.retry`).

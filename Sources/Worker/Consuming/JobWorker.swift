@@ -30,7 +30,8 @@ final class JobWorker: Service {
         self.configuration = configuration
         self.runner = BotRunner(workDirectory: configuration.workDirectory, host: configuration.host,
                                 terminationGrace: configuration.terminationGrace,
-                                cleanupTimeout: configuration.cleanupTimeout, pauseLimit: configuration.pauseLimit)
+                                cleanupTimeout: configuration.cleanupTimeout, pauseLimit: configuration.pauseLimit,
+                                apiURL: configuration.apiURL)
         self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
         let gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
                                                          accountLimits: configuration.accountLimits,

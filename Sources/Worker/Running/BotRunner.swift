@@ -16,12 +16,15 @@ struct BotRunner: Sendable {
     var cleanupTimeout: Duration
     /// How long one run may spend paused in all; then its bot is resumed.
     var pauseLimit: Duration
+    /// The dispatcher's API for bots (`BOTYARD_URL`), if they are told.
+    var apiURL: String?
 
     static let inheritedVariables = ["PATH", "HOME", "LANG", "LC_ALL", "USER", "LOGNAME", "TMPDIR", "TZ", "DISPLAY"]
 
     init(workDirectory: URL, host: String = "local", terminationGrace: Duration,
-         cleanupTimeout: Duration = .seconds(120), pauseLimit: Duration = .seconds(86_400),
+         cleanupTimeout: Duration = .seconds(120), pauseLimit: Duration = .seconds(86_400), apiURL: String? = nil,
          environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.apiURL = apiURL
         self.workDirectory = workDirectory
         self.terminationGrace = terminationGrace
         self.cleanupTimeout = cleanupTimeout
@@ -57,6 +60,9 @@ struct BotRunner: Sendable {
         for (key, value) in envelope.inputs {
             environment["BOTYARD_INPUT_\(key)"] = value
         }
+        // The CLI inside the bot reaches the dispatcher, and the dispatcher knows the job by its token.
+        environment["BOTYARD_URL"] = apiURL
+        environment["BOTYARD_JOB_TOKEN"] = envelope.jobToken
         for (key, value) in envelope.variables ?? [:] {
             environment["BOTYARD_VAR_\(key)"] = value
         }

@@ -41,7 +41,7 @@ struct Fleet: Sendable {
                             amqpURL: url, group: group, workerID: "w\(index)-\(UUID().uuidString.prefix(6))",
                             host: "host\(index)", accounts: [.init(name: "robot\(index)")], maxConcurrent: slots,
                             workDirectory: folder.appendingPathComponent("worker\(index)"),
-                            terminationGrace: .seconds(2))
+                            terminationGrace: .seconds(2), apiURL: client.port.map { "http://127.0.0.1:\($0)" })
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
                     try await body(Fleet(url: url, api: APIClient(client: client), store: dispatcher.store, folder: folder))
