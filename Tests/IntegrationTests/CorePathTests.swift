@@ -181,11 +181,12 @@ struct CorePathTests {
             let started = ContinuousClock.now
             // The job is cancelled at once; the worker then stops the bot and confirms it.
             #expect(try await fleet.job(id).state == .cancelled)
-            let job = try await fleet.waitForJob(id, timeout: .seconds(10)) { job in
+            // Its 1 s grace and SIGTERM, not its 120 s: the bound is loose for a machine the whole suite loads.
+            let job = try await fleet.waitForJob(id, timeout: .seconds(30)) { job in
                 job.history?.contains { $0.reason.hasPrefix("bot stopped on host0: cancelled while running") } == true
             }
             #expect(job.state == .cancelled)
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(30))
             #expect(!FileManager.default.fileExists(atPath: fleet.folder.appendingPathComponent("worker0/jobs/\(id)").path))
         }
     }

@@ -63,7 +63,8 @@ struct WorkerShutdownTests {
                 let stopping = ContinuousClock.now
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
-                #expect(ContinuousClock.now - stopping < .seconds(10))
+                // Its 3 s deadline, the long bot's 1 s grace and SIGTERM — not the bot's 120 s; loose for a loaded machine.
+                #expect(ContinuousClock.now - stopping < .seconds(30))
 
                 #expect(try await fleet.waitForJob(short).state == .succeeded)
                 let handedBack = try await fleet.waitForJob(long) { $0.state == .queued }

@@ -46,39 +46,6 @@ struct WorkItemRecord: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
-    init(queue: String, adding request: AddItemRequest, at now: Date) {
-        let priority = request.priority ?? .normal
-        self.init(id: nil, queue: queue, state: .new, priority: priority, priorityRank: ClaimOrder.rank(priority),
-                  reference: request.reference, payload: request.payload.text, output: nil, dueAt: request.dueAt,
-                  postponeUntil: request.postponeUntil, retryNumber: 0, retryOf: nil, failureKind: nil, reason: nil,
-                  leaseToken: nil, leaseExpiresAt: nil, claimedByJob: nil, createdAt: now, updatedAt: now)
-    }
-
-    init(id: Int64?, queue: String, state: WorkItemState, priority: Priority, priorityRank: Int, reference: String?,
-         payload: String, output: String?, dueAt: Date?, postponeUntil: Date?, retryNumber: Int, retryOf: Int64?,
-         failureKind: FailureKind?, reason: String?, leaseToken: String?, leaseExpiresAt: Date?,
-         claimedByJob: Int64?, createdAt: Date, updatedAt: Date) {
-        self.id = id
-        self.queue = queue
-        self.state = state
-        self.priority = priority
-        self.priorityRank = priorityRank
-        self.reference = reference
-        self.payload = payload
-        self.output = output
-        self.dueAt = dueAt
-        self.postponeUntil = postponeUntil
-        self.retryNumber = retryNumber
-        self.retryOf = retryOf
-        self.failureKind = failureKind
-        self.reason = reason
-        self.leaseToken = leaseToken
-        self.leaseExpiresAt = leaseExpiresAt
-        self.claimedByJob = claimedByJob
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
-
     /// The item's lease, as the pure rules see it.
     var lease: WorkItemLease {
         get { WorkItemLease(state: state, retryNumber: retryNumber, token: leaseToken, expiresAt: leaseExpiresAt) }
@@ -98,6 +65,17 @@ struct WorkItemRecord: Codable, FetchableRecord, MutablePersistableRecord {
             dueAt: dueAt, postponeUntil: postponeUntil, retryNumber: retryNumber, retryOf: retryOf,
             failureKind: failureKind, reason: reason, leaseExpiresAt: state == .inProgress ? leaseExpiresAt : nil,
             claimedByJob: claimedByJob, createdAt: createdAt, updatedAt: updatedAt)
+    }
+}
+
+extension WorkItemRecord {
+    /// A new item of `queue`, as a request asks for it.
+    init(queue: String, adding request: AddItemRequest, at now: Date) {
+        let priority = request.priority ?? .normal
+        self.init(id: nil, queue: queue, state: .new, priority: priority, priorityRank: ClaimOrder.rank(priority),
+                  reference: request.reference, payload: request.payload.text, output: nil, dueAt: request.dueAt,
+                  postponeUntil: request.postponeUntil, retryNumber: 0, retryOf: nil, failureKind: nil, reason: nil,
+                  leaseToken: nil, leaseExpiresAt: nil, claimedByJob: nil, createdAt: now, updatedAt: now)
     }
 }
 
