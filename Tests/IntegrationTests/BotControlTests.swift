@@ -12,11 +12,13 @@ struct BotControlTests {
         try await Fleet.run { fleet in
             let pidFile = fleet.folder.appendingPathComponent("spinner.pid").path
             let release = fleet.folder.appendingPathComponent("spinner.release").path
-            // Spins on the CPU until the test releases it, against a 4 s timeout; it is kept frozen for 5 s.
+            // Spins on the CPU until the test releases it, against a 10 s timeout; it is kept frozen for 12 s,
+            // so that it outlives its timeout in wall time only if frozen time counted. (The margins are wide:
+            // the whole suite loads the machine, and the pause travels through the dispatcher and the broker.)
             try await fleet.register(CreateBotRequest(
                 name: "spinner", argv: ["/bin/sh", "-c", "echo $$ > \"$0\"; i=0; while [ ! -e \"$1\" ]; do i=$((i+1)); done",
                                         pidFile, release],
-                timeoutSeconds: 4, retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
+                timeoutSeconds: 10, retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
             let id = try await fleet.submit(SubmitJobRequest(bot: "spinner", group: "g1"))
             try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: pidFile) }
             let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)
@@ -33,11 +35,11 @@ struct BotControlTests {
             let paused = try await fleet.api.send(.post, "/v1/jobs/\(id)/pause")
             #expect(paused.status == .ok)
             #expect(try paused.decode(JobSnapshot.self).state == .paused)
-            try await waitUntil(timeout: .seconds(5)) { processState(of: pid) == "T" }
+            try await waitUntil(timeout: .seconds(8)) { processState(of: pid) == "T" }
             let frozen = try #require(cpuTicks(of: pid))
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(12))
             let stillFrozen = try #require(cpuTicks(of: pid))
-            print("paused bot \(pid): utime+stime \(busy) ticks running, \(frozen) at the pause, \(stillFrozen) 5 s later")
+            print("paused bot \(pid): utime+stime \(busy) ticks running, \(frozen) at the pause, \(stillFrozen) 12 s later")
             #expect(frozen > busy, "the bot did not run before its pause")
             #expect(stillFrozen == frozen, "a paused bot used CPU")
             #expect(try await fleet.job(id).state == .paused)
