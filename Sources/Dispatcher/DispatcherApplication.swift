@@ -13,6 +13,7 @@ public struct DispatcherApplication: Sendable {
     let robotQueueSignal: WakeSignal
     /// Wakes the lease keeper: a claim may bring the next lease expiry closer.
     let leaseSignal: WakeSignal
+    let triggerSignal: WakeSignal
     let configuration: DispatcherConfiguration
     let logger: Logger
 
@@ -23,10 +24,11 @@ public struct DispatcherApplication: Sendable {
         self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
         self.leaseSignal = WakeSignal()
+        self.triggerSignal = WakeSignal()
     }
 
     /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
-    /// watcher, the robot queue and the work items' lease keeper.
+    /// watcher, the robot queue, the work items' lease keeper and the queue triggers' keeper.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
@@ -36,7 +38,8 @@ public struct DispatcherApplication: Sendable {
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
                               relaySignal: relaySignal, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
-            LeaseKeeper(store: store, signal: leaseSignal, logger: logger),
+            LeaseKeeper(store: store, signal: leaseSignal, relaySignal: relaySignal, logger: logger),
+            TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal, logger: logger),
         ]
     }
 
@@ -48,7 +51,7 @@ public struct DispatcherApplication: Sendable {
     {
         Application(
             router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                                leaseSignal: leaseSignal),
+                                leaseSignal: leaseSignal, triggerSignal: triggerSignal),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

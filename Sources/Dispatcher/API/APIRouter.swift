@@ -3,7 +3,8 @@ import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
-                 leaseSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
+                 leaseSignal: WakeSignal = WakeSignal(),
+                 triggerSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: StoreErrorMiddleware())
     router.get("v1/health") { _, _ in
@@ -25,8 +26,11 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     GroupRoutes(store: store).register(on: v1)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)
     AccountRoutes(store: store, relaySignal: relaySignal).register(on: v1)
-    WorkQueueRoutes(store: store, leaseSignal: leaseSignal).register(on: v1)
-    WorkItemRoutes(store: store).register(on: v1)
+    WorkQueueRoutes(store: store, leaseSignal: leaseSignal, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+                    triggerSignal: triggerSignal).register(on: v1)
+    WorkItemRoutes(store: store, relaySignal: relaySignal).register(on: v1)
+    QueueTriggerRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+                       triggerSignal: triggerSignal).register(on: v1)
     FlowRoutes<PipelineDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)
         .register(on: v1)
     FlowRoutes<WorkflowDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)

@@ -5,6 +5,8 @@ import Shared
 /// `/v1/items/{id}`: an item with its history, and what a bot that holds it under a lease does.
 struct WorkItemRoutes {
     let store: BotyardStore
+    /// Wakes the outbox relay: an item retried after a system failure may make its queue's trigger store jobs.
+    let relaySignal: WakeSignal
 
     func register(on router: RouterGroup<BasicRequestContext>) {
         router.get("items/:id", use: show)
@@ -44,6 +46,7 @@ struct WorkItemRoutes {
         switch try store.settleItem(id, token: body.leaseToken, settlement,
                                     byJob: try JobToken.job(of: request, in: store)) {
         case .done(let item):
+            if action == .fail { relaySignal.notify() }
             return try JSONResponse.make(item)
         case .notFound:
             throw APIError.notFound("item \(id)")

@@ -7,6 +7,11 @@ struct WorkQueueRoutes {
     let store: BotyardStore
     /// Wakes the lease keeper: a claim may bring its next expiry closer.
     let leaseSignal: WakeSignal
+    /// Wake the outbox relay and the robot queue (added items may make the queue's trigger
+    /// store jobs) and the trigger keeper (a postponed item may become ready before it wakes).
+    let relaySignal: WakeSignal
+    let robotQueueSignal: WakeSignal
+    let triggerSignal: WakeSignal
 
     /// A bulk add may carry thousands of items.
     static let maximumBulkBytes = 32 * 1024 * 1024
@@ -65,6 +70,7 @@ struct WorkQueueRoutes {
         }
         switch try store.addItems([item], to: name) {
         case .added(let items):
+            itemsAdded()
             var response = try JSONResponse.make(items[0], status: .created)
             response.headers[.location] = "/v1/items/\(items[0].id)"
             return response
@@ -87,6 +93,7 @@ struct WorkQueueRoutes {
         }
         switch try store.addItems(bulk.items, to: name) {
         case .added(let items):
+            itemsAdded()
             return try JSONResponse.make(BulkItemsAdded(ids: items.map(\.id)), status: .created)
         case .noQueue:
             throw notFound(name)
@@ -135,6 +142,13 @@ struct WorkQueueRoutes {
         case .noQueue:
             throw notFound(name)
         }
+    }
+
+    /// Added items evaluated the queue's trigger, which may have stored jobs.
+    private func itemsAdded() {
+        relaySignal.notify()
+        robotQueueSignal.notify()
+        triggerSignal.notify()
     }
 
     private func validated(_ request: Request, name: String?) async throws -> WorkQueueDefinition {

@@ -9,13 +9,17 @@ import Shared
 final class LeaseKeeper: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
+    /// Wakes the outbox relay: items back in a queue may have made its trigger store jobs.
+    private let relaySignal: WakeSignal
     private let logger: Logger
     /// The longest sleep: a lease given while the keeper sleeps wakes it anyway.
     private let longestSleep: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, longestSleep: Duration = .seconds(60), logger: Logger) {
+    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, longestSleep: Duration = .seconds(60),
+         logger: Logger) {
         self.store = store
         self.signal = signal
+        self.relaySignal = relaySignal
         self.longestSleep = longestSleep
         self.logger = logger
     }
@@ -27,6 +31,7 @@ final class LeaseKeeper: Service {
                 do {
                     let pass = try self.store.expireLeases()
                     if pass.expired > 0 {
+                        self.relaySignal.notify()
                         self.logger.info("work item leases expired", metadata: ["items.expired": "\(pass.expired)"])
                     }
                     if let next = pass.next {

@@ -145,7 +145,7 @@ extension BotyardStore {
             let reason = "attempts exhausted (\(job.attempts) of \(job.retryPolicy.maxAttempts)); "
                 + "last: worker lost during attempt \(job.attempts)"
             try stopIt()
-            try park(&job, reason: reason, at: now, in: db)
+            try Self.park(&job, reason: reason, at: now, in: db)
             return .applied(.dead, publishes: true)
         }
         job.attempts += 1
@@ -181,7 +181,7 @@ extension BotyardStore {
         try JobLogRecord(jobID: job.id!, attempt: attempt, log: outcome.log).save(db)
 
         if outcome.result == .failedToStart, job.account != nil {
-            try returnToRobotQueue(&job, reason: "runtime failed to start on \(event.host): \(outcome.reason)", at: now,
+            try Self.returnToRobotQueue(&job, reason: "runtime failed to start on \(event.host): \(outcome.reason)", at: now,
                                    in: db)
             return .applied(job.state, publishes: job.state == .dead)
         }
@@ -212,13 +212,13 @@ extension BotyardStore {
             try enqueueRetry(of: job, waitMilliseconds: wait, at: now, in: db)
             return .applied(.retrying, publishes: true)
         case .dead(let reason):
-            try park(&job, reason: reason, at: now, in: db)
+            try Self.park(&job, reason: reason, at: now, in: db)
             return .applied(.dead, publishes: true)
         }
     }
 
     /// Makes the job dead and parks its message in `botyard.dead` with the reason.
-    func park(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+    static func park(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
         job.reason = reason
         job.finishedAt = now
         job.failureKind = .system

@@ -57,7 +57,7 @@ extension BotyardStore {
             if request.account != nil {
                 try job.insert(db)
                 try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
-                try placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
+                try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
             } else if let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db) {
                 try job.insert(db)
                 try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
@@ -95,6 +95,7 @@ extension BotyardStore {
             // A step's job requeued by hand runs on its own: its run has already judged the step.
             job.flowRun = nil
             job.flowStep = nil
+            job.triggerQueue = nil
             job.apiToken = UUID().uuidString
             job.exitCode = nil
             job.outputs = [:]
@@ -114,7 +115,7 @@ extension BotyardStore {
                 job.robotQueueTries = 0
                 try job.insert(db)
                 try Self.recordCreation(of: job, reason: requeued, at: now, in: db)
-                try placeTargeted(&job, sync: false, at: now, in: db)
+                try Self.placeTargeted(&job, sync: false, at: now, in: db)
             } else {
                 try Self.insertPending(&job, reason: requeued, at: now, in: db)
             }

@@ -57,7 +57,7 @@ extension BotyardStore {
             var pass = RobotQueuePass()
             for var entry in try ready.order(Column("addedAt"), Column("jobID")).fetchAll(db) {
                 guard var job = try JobRecord.fetchOne(db, key: entry.jobID) else { continue }
-                switch try tryToStart(&job, entry: &entry, at: now, in: db) {
+                switch try Self.tryToStart(&job, entry: &entry, at: now, in: db) {
                 case .dispatched: pass.dispatched += 1
                 case .dead: pass.dead += 1
                 case .waiting: break
@@ -72,7 +72,7 @@ extension BotyardStore {
 
     /// A targeted launch, just stored: dispatched now, or entered in the robot queue (or, when
     /// `sync`, rejected with the reason).
-    func placeTargeted(_ job: inout JobRecord, sync: Bool, at now: Date, in db: Database) throws {
+    static func placeTargeted(_ job: inout JobRecord, sync: Bool, at now: Date, in db: Database) throws {
         var entry = Self.newEntry(for: job, attempts: 0)
         if sync {
             var reason = try Self.earlierEntry(than: entry, at: now, in: db).map(Self.behind)
@@ -86,16 +86,16 @@ extension BotyardStore {
                 return
             }
         }
-        _ = try tryToStart(&job, entry: &entry, at: now, in: db)
+        _ = try Self.tryToStart(&job, entry: &entry, at: now, in: db)
     }
 
     /// A targeted run whose runtime failed to start on its account: the launch goes back to the
     /// robot queue (the try that dispatched it failed) instead of the retry policy. The bot never
     /// ran, so the run uses no attempt; its message is superseded, so a stale copy cannot start it.
-    func returnToRobotQueue(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+    static func returnToRobotQueue(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
         job.runID = nil
         job.attempts -= 1
-        try requeueTargeted(&job, reason: reason, at: now, in: db)
+        try Self.requeueTargeted(&job, reason: reason, at: now, in: db)
     }
 
     /// Targeted launches dispatched to a host that cannot start them any more — every worker of
@@ -115,7 +115,7 @@ extension BotyardStore {
         return try write("return launches of lost hosts") { db in
             let stranded = try Self.strandedLaunches(at: now, in: db)
             for (var job, reason) in stranded {
-                try requeueTargeted(&job, reason: reason, due: true, at: now, in: db)
+                try Self.requeueTargeted(&job, reason: reason, due: true, at: now, in: db)
             }
             return stranded.count
         }
@@ -148,7 +148,7 @@ extension BotyardStore {
 
     /// A dispatched targeted launch goes back to the robot queue, its message superseded (and
     /// dropped if it was not published yet); the try that dispatched it counts.
-    private func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
+    private static func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
                                  in db: Database) throws {
         var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1))
         try Self.dropUnpublished([.dispatch], ofJob: job.id!, in: db)
@@ -158,7 +158,7 @@ extension BotyardStore {
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
         guard entry.attempts < entry.maxAttempts else {
-            return try giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
+            return try Self.giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
         }
         entry.reason = reason
         entry.due = due
@@ -167,10 +167,10 @@ extension BotyardStore {
     }
 
     /// A launch that has used its robot queue's tries: out of it, and `dead` with the last reason.
-    private func giveUp(_ job: inout JobRecord, after tries: Int, last reason: String, at now: Date,
+    private static func giveUp(_ job: inout JobRecord, after tries: Int, last reason: String, at now: Date,
                         in db: Database) throws {
         try RobotQueueRecord.deleteOne(db, key: job.id!)
-        try park(&job, reason: "robot queue: gave up after \(Self.tries(tries)); last: \(reason)", at: now, in: db)
+        try Self.park(&job, reason: "robot queue: gave up after \(Self.tries(tries)); last: \(reason)", at: now, in: db)
     }
 
     private static func tries(_ count: Int) -> String { count == 1 ? "1 try" : "\(count) tries" }
@@ -188,10 +188,10 @@ extension BotyardStore {
     /// One try of a robot-queue entry; `entry.attempts` counts the tries before it. A launch
     /// added later does not overtake an earlier one that an event made due and whose wait is not
     /// over: it waits behind it, without using a try.
-    private func tryToStart(_ job: inout JobRecord, entry: inout RobotQueueRecord, at now: Date,
+    private static func tryToStart(_ job: inout JobRecord, entry: inout RobotQueueRecord, at now: Date,
                             in db: Database) throws -> RobotQueueOutcome {
         if let earlier = try Self.earlierEntry(than: entry, at: now, in: db) {
-            try wait(&job, entry: &entry, reason: Self.behind(earlier), due: true, notBefore: earlier.notBefore,
+            try Self.wait(&job, entry: &entry, reason: Self.behind(earlier), due: true, notBefore: earlier.notBefore,
                      at: now, in: db)
             return .waiting
         }
@@ -210,17 +210,17 @@ extension BotyardStore {
             try Self.enqueueDispatch(envelope, jobID: job.id!, at: now, in: db)
             return .dispatched
         case .wait(let reason) where entry.attempts >= entry.maxAttempts:
-            try giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
+            try Self.giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
             return .dead
         case .wait(let reason):
-            try wait(&job, entry: &entry, reason: reason, due: false,
+            try Self.wait(&job, entry: &entry, reason: reason, due: false,
                      notBefore: now.addingTimeInterval(TimeInterval(entry.waitSeconds)), at: now, in: db)
             return .waiting
         }
     }
 
     /// Leaves (or enters) `entry` in the robot queue with the reason it cannot start.
-    private func wait(_ job: inout JobRecord, entry: inout RobotQueueRecord, reason: String, due: Bool,
+    private static func wait(_ job: inout JobRecord, entry: inout RobotQueueRecord, reason: String, due: Bool,
                       notBefore: Date, at now: Date, in db: Database) throws {
         let first = entry.reason.isEmpty
         entry.reason = reason

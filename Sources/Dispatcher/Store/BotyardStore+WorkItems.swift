@@ -107,12 +107,16 @@ extension BotyardStore {
             item.updatedAt = now
             try item.update(db)
             try Self.recordItemHistory(of: item, from: from, reason: reason, at: now, in: db)
-            if item.state == .retried { try Self.addRetry(of: item, at: now, in: db) }
+            if item.state == .retried {
+                try Self.addRetry(of: item, at: now, in: db)
+                try Self.fireTrigger(ofQueue: item.queue, .itemReturned, at: now, in: db)
+            }
             return .done(item.snapshot)
         }
     }
 
     /// Expires every lease that has run out; returns how many, and when the next one runs out.
+    /// The triggers of queues that got items back evaluate (`exact` ones), in the same transaction.
     public func expireLeases(at now: Date = Date()) throws -> (expired: Int, next: Date?) {
         let next = "SELECT MIN(leaseExpiresAt) FROM work_items WHERE state = 'in-progress'"
         // Nearly every pass finds nothing: one read, without holding up the writers, says so.
@@ -120,7 +124,10 @@ extension BotyardStore {
         guard let earliest, earliest <= now else { return (0, earliest) }
         return try write("expire leases") { db in
             let expired = try Self.expireLeases(of: nil, at: now, in: db)
-            return (expired, try Date.fetchOne(db, sql: next))
+            for queue in expired.returnedTo.sorted() {
+                try Self.fireTrigger(ofQueue: queue, .itemReturned, at: now, in: db)
+            }
+            return (expired.count, try Date.fetchOne(db, sql: next))
         }
     }
 
@@ -142,26 +149,35 @@ extension BotyardStore {
         }
     }
 
-    /// Expires the run-out leases of one queue (every queue when nil).
+    /// Expires the run-out leases of one queue (every queue when nil); returns how many, and the
+    /// queues that got items back. (A claim expires its queue's leases on the way and takes the
+    /// first item back itself; the lease keeper's pass tells the triggers of the others.)
     @discardableResult
-    private static func expireLeases(of queue: String?, at now: Date, in db: Database) throws -> Int {
+    private static func expireLeases(of queue: String?, at now: Date,
+                                     in db: Database) throws -> (count: Int, returnedTo: Set<String>) {
         var request = WorkItemRecord.filter(sql: "state = 'in-progress' AND leaseExpiresAt <= ?", arguments: [now])
         if let queue { request = request.filter(WorkItemRecord.Columns.queue == queue) }
         let items = try request.fetchAll(db)
         var definitions: [String: WorkQueueDefinition] = [:]
+        var returnedTo: Set<String> = []
         for var item in items {
             if definitions[item.queue] == nil {
                 definitions[item.queue] = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
             }
-            try expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db)
+            if try expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db) == .backToNew {
+                returnedTo.insert(item.queue)
+            }
         }
-        return items.count
+        return (items.count, returnedTo)
     }
 
-    /// Puts an item whose lease ran out back to `new` (retry counted), or abandons it.
-    private static func expire(_ item: inout WorkItemRecord, maxRetries: Int, at now: Date, in db: Database) throws {
+    /// Puts an item whose lease ran out back to `new` (retry counted), or abandons it; nil when
+    /// its lease holds.
+    @discardableResult
+    private static func expire(_ item: inout WorkItemRecord, maxRetries: Int, at now: Date,
+                               in db: Database) throws -> WorkItemLease.ExpiryOutcome? {
         var lease = item.lease
-        guard let outcome = lease.expire(at: now, maxRetries: maxRetries) else { return }
+        guard let outcome = lease.expire(at: now, maxRetries: maxRetries) else { return nil }
         item.lease = lease
         item.claimedByJob = nil
         item.updatedAt = now
@@ -171,6 +187,7 @@ extension BotyardStore {
         case .abandoned: "lease expired with no retry left (\(maxRetries) used)"
         }
         try recordItemHistory(of: item, from: .inProgress, reason: reason, at: now, in: db)
+        return outcome
     }
 
     /// The next try of an item that failed for a system reason: a new item at the queue's end.

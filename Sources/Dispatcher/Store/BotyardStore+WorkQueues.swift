@@ -47,7 +47,7 @@ extension BotyardStore {
     }
 
     /// Adds items to a queue in one transaction: all of them, or — when any is bad — none, with
-    /// every bad item named.
+    /// every bad item named. The queue's trigger evaluates once, in the same transaction.
     public func addItems(_ requests: [AddItemRequest], to queue: String, at now: Date = Date()) throws -> AddItemsResult {
         try write("add work items") { db in
             guard let definition = try WorkQueueRecord.fetchOne(db, key: queue)?.definition else { return .noQueue }
@@ -67,6 +67,7 @@ extension BotyardStore {
                 try Self.recordItemHistory(of: item, from: nil, reason: "added", at: now, in: db)
                 added.append(item.snapshot)
             }
+            try Self.fireTrigger(ofQueue: queue, .itemsAdded(requests.count), at: now, in: db)
             return .added(added)
         }
     }

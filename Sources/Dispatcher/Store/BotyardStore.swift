@@ -64,7 +64,8 @@ public final class BotyardStore: Sendable {
     }
 
     /// Records a state change of `job` with its history row; a job of a pipeline or workflow run
-    /// that ends tells its run, whose decisions are carried out in the same transaction.
+    /// that ends tells its run, whose decisions are carried out in the same transaction, and a
+    /// job of a queue trigger its trigger.
     static func transition(_ job: inout JobRecord, to state: JobState, attempt: Int, reason: String, at: Date,
                            in db: Database) throws {
         let from = job.state
@@ -74,8 +75,9 @@ public final class BotyardStore: Sendable {
         var history = JobHistoryRecord(id: nil, jobID: job.id!, at: at, fromState: from, toState: state,
                                        attempt: attempt, reason: reason)
         try history.insert(db)
-        if state.isTerminal && !from.isTerminal && job.flowRun != nil {
-            try flowJobEnded(job, at: at, in: db)
+        if state.isTerminal && !from.isTerminal {
+            if job.flowRun != nil { try flowJobEnded(job, at: at, in: db) }
+            if job.triggerQueue != nil { try triggerJobEnded(job, at: at, in: db) }
         }
     }
 }

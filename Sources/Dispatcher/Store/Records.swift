@@ -74,6 +74,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var variables: [String: String]? = nil
     /// The job's API token, given to its bot; every new job gets its own.
     var apiToken: String? = UUID().uuidString
+    /// The work queue whose trigger started it.
+    var triggerQueue: String? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID

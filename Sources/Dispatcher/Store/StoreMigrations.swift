@@ -233,6 +233,29 @@ enum StoreMigrations {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX jobs_api_token ON jobs(apiToken) WHERE apiToken IS NOT NULL")
         }
+        migrator.registerMigration("v11-queue-triggers") { db in
+            try db.create(table: "queue_triggers") { table in
+                table.primaryKey("queue", .text).references("work_queues", onDelete: .cascade)
+                table.column("definition", .jsonText).notNull()
+                table.column("lastEvaluation", .jsonText)
+                table.column("nextRecheckAt", .datetime).notNull()
+                // `exact` only: when the earliest postponed item of the queue becomes ready.
+                table.column("nextReadyAt", .datetime)
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.alter(table: "jobs") { table in
+                table.add(column: "triggerQueue", .text)
+            }
+            // A trigger counts its live jobs, and which of them hold an item; it counts a queue's
+            // ready and postponed items in one pass over its new items.
+            try db.execute(sql: """
+                CREATE INDEX jobs_trigger_live ON jobs(triggerQueue, state)
+                    WHERE triggerQueue IS NOT NULL AND state IN \(QueueTriggerCounts.liveStatesSQL);
+                CREATE INDEX work_items_holder ON work_items(claimedByJob) WHERE state = 'in-progress';
+                CREATE INDEX work_items_ready ON work_items(queue, postponeUntil) WHERE state = 'new';
+                """)
+        }
         return migrator
     }
 }

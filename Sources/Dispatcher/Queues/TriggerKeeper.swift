@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Evaluates queue triggers when no request does: each one's periodic recheck, and an `exact`
+/// trigger when a postponed item of its queue becomes ready. It sleeps until the next one is
+/// due; saving a trigger or adding items wakes it, as they may bring that time closer.
+final class TriggerKeeper: Service {
+    private let store: BotyardStore
+    private let signal: WakeSignal
+    /// Wakes the outbox relay when an evaluation stored jobs.
+    private let relaySignal: WakeSignal
+    private let logger: Logger
+    private let longestSleep: Duration
+
+    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, longestSleep: Duration = .seconds(60),
+         logger: Logger) {
+        self.store = store
+        self.signal = signal
+        self.relaySignal = relaySignal
+        self.longestSleep = longestSleep
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                var timeout = self.longestSleep
+                do {
+                    let pass = try self.store.evaluateDueTriggers()
+                    if pass.jobsStarted > 0 {
+                        self.relaySignal.notify()
+                        self.logger.info("queue triggers started jobs", metadata: [
+                            "triggers.evaluated": "\(pass.evaluated)", "jobs.started": "\(pass.jobsStarted)",
+                        ])
+                    }
+                    if let next = pass.next {
+                        timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
+                    }
+                } catch {
+                    self.logger.error("cannot evaluate queue triggers; will retry", metadata: ["error": "\(error)"])
+                    timeout = .seconds(1)
+                }
+                await self.signal.wait(timeout: timeout)
+            }
+        }
+    }
+}

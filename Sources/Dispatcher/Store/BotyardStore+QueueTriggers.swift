@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import Shared
+
+/// What saving a queue trigger did.
+public enum QueueTriggerSaveResult: Sendable {
+    /// Saved (`created` false: replaced the queue's trigger), and evaluated at once when enabled.
+    case saved(QueueTriggerSnapshot, created: Bool)
+    case noQueue
+    case unknownBot
+}
+
+/// What one pass over the triggers due for an evaluation did.
+public struct QueueTriggerPass: Sendable, Equatable {
+    public var evaluated: Int
+    public var jobsStarted: Int
+    /// When the next trigger is due (nil when there is none).
+    public var next: Date?
+}
+
+extension BotyardStore {
+    /// Stores the trigger of a work queue (one per queue, replacing any) and evaluates it, as
+    /// its creation calls for, in the same transaction.
+    public func saveTrigger(_ definition: QueueTriggerDefinition, at now: Date = Date()) throws -> QueueTriggerSaveResult {
+        try write("save queue trigger") { db in
+            guard try WorkQueueRecord.exists(db, key: definition.queue) else { return .noQueue }
+            guard try BotRecord.exists(db, key: definition.bot) else { return .unknownBot }
+            let existing = try QueueTriggerRecord.fetchOne(db, key: definition.queue)
+            var trigger = QueueTriggerRecord(
+                queue: definition.queue, definition: definition, lastEvaluation: existing?.lastEvaluation,
+                nextRecheckAt: now.addingTimeInterval(Double(definition.recheckMinutes * 60)), nextReadyAt: nil,
+                createdAt: existing?.createdAt ?? now, updatedAt: now)
+            try trigger.save(db)
+            try Self.evaluate(&trigger, .saved, at: now, in: db)
+            return .saved(trigger.snapshot, created: existing == nil)
+        }
+    }
+
+    public func trigger(ofQueue queue: String) throws -> QueueTriggerSnapshot? {
+        try read("read queue trigger") { db in try QueueTriggerRecord.fetchOne(db, key: queue)?.snapshot }
+    }
+
+    public func triggers() throws -> [QueueTriggerSnapshot] {
+        try read("list queue triggers") { db in
+            try QueueTriggerRecord.order(Column("queue")).fetchAll(db).map(\.snapshot)
+        }
+    }
+
+    /// Deletes a queue's trigger (its jobs run on). False when there was none.
+    public func deleteTrigger(ofQueue queue: String) throws -> Bool {
+        try write("delete queue trigger") { db in try QueueTriggerRecord.deleteOne(db, key: queue) }
+    }
+
+    /// Evaluates every trigger whose recheck is due, and every `exact` trigger whose queue has a
+    /// postponed item that became ready — in one transaction, their counts read in one pass.
+    public func evaluateDueTriggers(at now: Date = Date()) throws -> QueueTriggerPass {
+        let nextSQL = "SELECT MIN(MIN(nextRecheckAt, COALESCE(nextReadyAt, nextRecheckAt))) FROM queue_triggers"
+        // Nearly every pass finds nothing due: one read says so without holding up the writers.
+        let earliest = try read("look at queue triggers") { db in try Date.fetchOne(db, sql: nextSQL) }
+        guard let earliest, earliest <= now else { return QueueTriggerPass(evaluated: 0, jobsStarted: 0, next: earliest) }
+        return try write("evaluate due queue triggers") { db in
+            let due = try QueueTriggerRecord
+                .filter(sql: "nextRecheckAt <= ? OR nextReadyAt <= ?", arguments: [now, now]).fetchAll(db)
+            let counts = try QueueTriggerCounts.read(due.map(\.queue), at: now, in: db)
+            var started = 0
+            for var trigger in due {
+                let cause: QueueTriggerCause = trigger.nextRecheckAt <= now ? .recheck : .postponementOver
+                if cause == .recheck {
+                    trigger.nextRecheckAt = now.addingTimeInterval(Double(trigger.definition.recheckMinutes * 60))
+                }
+                started += try Self.evaluate(&trigger, cause, counts: counts, at: now, in: db)
+            }
+            return QueueTriggerPass(evaluated: due.count, jobsStarted: started, next: try Date.fetchOne(db, sql: nextSQL))
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import Shared
+
+extension BotyardStore {
+    /// Evaluates the trigger of `queue`, if it has one that `cause` concerns, in the caller's
+    /// transaction; returns how many jobs it started.
+    @discardableResult
+    static func fireTrigger(ofQueue queue: String, _ cause: QueueTriggerCause, at now: Date,
+                            in db: Database) throws -> Int {
+        guard var trigger = try QueueTriggerRecord.fetchOne(db, key: queue), trigger.concerns(cause) else { return 0 }
+        return try evaluate(&trigger, cause, at: now, in: db)
+    }
+
+    /// Tells a job's trigger that the job ended (called by ``transition(_:to:attempt:reason:at:in:)``).
+    static func triggerJobEnded(_ job: JobRecord, at now: Date, in db: Database) throws {
+        guard let queue = job.triggerQueue else { return }
+        try fireTrigger(ofQueue: queue, .jobEnded(job.id!), at: now, in: db)
+    }
+
+    /// Runs the rule on the trigger's counts, starts the jobs it asks for and records the evaluation.
+    @discardableResult
+    static func evaluate(_ trigger: inout QueueTriggerRecord, _ cause: QueueTriggerCause,
+                         counts: QueueTriggerCounts? = nil, at now: Date, in db: Database) throws -> Int {
+        let definition = trigger.definition
+        guard definition.enabled else {
+            trigger.nextReadyAt = nil
+            try trigger.update(db)
+            return 0
+        }
+        let counts = try counts ?? QueueTriggerCounts.read([trigger.queue], at: now, in: db)
+        let evaluation = QueueTriggerRule.evaluate(definition, counts[trigger.queue])
+        var started: [Int64] = []
+        var problem: String?
+        if evaluation.jobsToStart > 0 {
+            if let bot = try BotRecord.fetchOne(db, key: definition.bot)?.definition {
+                for _ in 0..<evaluation.jobsToStart {
+                    started.append(try launchJob(of: definition, bot: bot, cause: cause, at: now, in: db))
+                }
+            } else {
+                problem = "no bot named '\(definition.bot)' any more"
+            }
+        }
+        trigger.lastEvaluation = QueueTriggerReport(at: now, cause: cause.description, evaluation: evaluation,
+                                                    startedJobs: started, problem: problem)
+        trigger.nextReadyAt = definition.strategy == .exact ? counts.nextReady[trigger.queue] : nil
+        try trigger.update(db)
+        return started.count
+    }
+
+    /// Stores one job of a trigger: `pending` with its outbox row, or, under an account, in the robot queue.
+    private static func launchJob(of trigger: QueueTriggerDefinition, bot: BotDefinition, cause: QueueTriggerCause,
+                                  at now: Date, in db: Database) throws -> Int64 {
+        var job = JobRecord(
+            id: nil, bot: bot.name, botSnapshot: bot, group: trigger.group, priority: trigger.priority,
+            environment: trigger.environment, inputs: trigger.jobInputs, account: trigger.account, state: .pending,
+            attempts: 0, dispatchedAttempt: 1, runID: nil, retryPolicy: bot.retry, timeoutSeconds: bot.timeoutSeconds,
+            launchMethod: .queueTrigger, initiator: "queue trigger \(trigger.queue)", exitCode: nil, outputs: [:],
+            reason: nil, workerID: nil, host: nil, ranAs: nil, submittedAt: now, startedAt: nil, finishedAt: nil,
+            updatedAt: now, robotQueuePolicy: trigger.account == nil ? nil : RobotQueuePolicy(),
+            triggerQueue: trigger.queue)
+        let reason = "submitted by the trigger of queue \(trigger.queue) (\(cause))"
+        if trigger.account != nil {
+            try job.insert(db)
+            try recordCreation(of: job, reason: reason, at: now, in: db)
+            try placeTargeted(&job, sync: false, at: now, in: db)
+        } else {
+            try insertPending(&job, reason: reason, at: now, in: db)
+        }
+        return job.id!
+    }
+}
+
+extension QueueTriggerRecord {
+    /// Whether the trigger evaluates on `cause`: UiPath's evaluates on added items, on the
+    /// recheck and (when reassessing) on its jobs' ends; `exact` on every change of its counts.
+    func concerns(_ cause: QueueTriggerCause) -> Bool {
+        switch cause {
+        case .saved, .itemsAdded, .recheck: true
+        case .jobEnded: definition.reassessOnJobCompletion || definition.strategy == .exact
+        case .itemReturned, .postponementOver: definition.strategy == .exact
+        }
+    }
+}

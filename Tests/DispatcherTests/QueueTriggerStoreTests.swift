@@ -1,0 +1,237 @@
+import Foundation
+import GRDB
+import Shared
+import Testing
+
+@testable import Dispatcher
+
+/// Queue triggers driven through the store: each evaluation starts its jobs in the transaction
+/// of the change that caused it, and leaves a readable report.
+@Suite("Queue triggers in the store")
+struct QueueTriggerStoreTests {
+    static let t0 = Date(timeIntervalSince1970: 2_000_000_000)
+    static let bot = BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 30,
+                                   retry: .fixed(maxAttempts: 1, waitMilliseconds: 0))
+
+    static func trigger(min: Int = 1, max: Int, per: Int = 1, pendingOnly: Bool = false, reassess: Bool = true,
+                        strategy: QueueTriggerStrategy) -> QueueTriggerDefinition {
+        QueueTriggerDefinition(queue: "invoices", bot: "poster", group: "g1", minItemsToTrigger: min,
+                               maxConcurrentJobs: max, itemsPerJob: per, pendingJobsStrategy: pendingOnly,
+                               reassessOnJobCompletion: reassess, strategy: strategy)
+    }
+
+    func withTrigger(_ trigger: QueueTriggerDefinition,
+                     _ body: (BotyardStore) throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            try store.saveBot(Self.bot)
+            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices", maxRetries: 1, leaseSeconds: 60), replace: false)
+            guard case .saved = try store.saveTrigger(trigger, at: Self.t0) else {
+                Issue.record("trigger not saved")
+                return
+            }
+            try body(store)
+        }
+    }
+
+    @discardableResult
+    func add(_ store: BotyardStore, _ count: Int, postponeUntil: Date? = nil, at now: Date = t0) throws -> [Int64] {
+        let items = (0..<count).map { _ in AddItemRequest(postponeUntil: postponeUntil) }
+        guard case .added(let added) = try store.addItems(items, to: "invoices", at: now) else {
+            Issue.record("items not added")
+            return []
+        }
+        return added.map(\.id)
+    }
+
+    func triggerJobs(_ store: BotyardStore) throws -> [JobSnapshot] {
+        try store.jobs(JobFilter(limit: 1000)).filter { $0.launchMethod == .queueTrigger }.sorted { $0.id < $1.id }
+    }
+
+    func report(_ store: BotyardStore) throws -> QueueTriggerReport {
+        try #require(try store.trigger(ofQueue: "invoices")?.lastEvaluation)
+    }
+
+    func event(_ kind: JobEvent.Kind, job: Int64, _ outcome: JobOutcome? = nil, at now: Date) -> JobEvent {
+        JobEvent(kind: kind, jobID: job, attempt: 1, runID: "run-\(job)", workerID: "w1", host: "h1", account: "a1",
+                 at: now, outcome: outcome)
+    }
+
+    func start(_ store: BotyardStore, _ job: Int64, at now: Date = t0) throws {
+        _ = try store.apply(event(.started, job: job, at: now), random: 0, at: now)
+    }
+
+    func finish(_ store: BotyardStore, _ job: Int64, at now: Date = t0) throws {
+        let outcome = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit")
+        _ = try store.apply(event(.finished, job: job, outcome, at: now), random: 0, at: now)
+    }
+
+    @Test("60 items added in bulk with minimum 31, maximum 3, one job per 10 store 3 jobs with the items, in one go")
+    func bulkAddStartsThreeJobs() async throws {
+        try await withTrigger(Self.trigger(min: 31, max: 3, per: 10, strategy: .uipath)) { store in
+            let outboxBefore = try store.outboxCount()
+            try add(store, 60)
+            let jobs = try triggerJobs(store)
+            #expect(jobs.count == 3)
+            #expect(jobs.allSatisfy { $0.state == .pending && $0.initiator == "queue trigger invoices" })
+            #expect(jobs.allSatisfy { $0.inputs == ["QUEUE": "invoices"] && $0.group == "g1" && $0.bot == "poster" })
+            #expect(try store.outboxCount() == outboxBefore + 3, "each job's message is stored with it")
+            let report = try report(store)
+            #expect(report.cause == "60 items added")
+            #expect(report.evaluation.desiredJobs == 3 && report.evaluation.jobsToStart == 3)
+            #expect(report.startedJobs == jobs.map(\.id))
+        }
+    }
+
+    @Test("the last evaluation says why nothing started: below the minimum, then the maximum reached")
+    func reasonsWhenNothingStarts() async throws {
+        try await withTrigger(Self.trigger(min: 31, max: 3, per: 10, strategy: .uipath)) { store in
+            try add(store, 30)
+            #expect(try triggerJobs(store).isEmpty)
+            #expect(try report(store).evaluation.reason == "fewer ready items than minItemsToTrigger (30 < 31)")
+            try add(store, 40)
+            #expect(try triggerJobs(store).count == 3)
+            try add(store, 1)
+            #expect(try triggerJobs(store).count == 3)
+            #expect(try report(store).evaluation.reason == "maximum number of jobs reached (3 pending and running of 3)")
+        }
+    }
+
+    @Test("a trigger saved on a queue that has items evaluates at once")
+    func savingEvaluates() async throws {
+        try await withTemporaryStore { store, _ in
+            try store.saveBot(Self.bot)
+            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
+            try add(store, 5)
+            guard case .saved(let saved, created: true) = try store.saveTrigger(
+                Self.trigger(max: 2, strategy: .uipath), at: Self.t0) else {
+                Issue.record("trigger not created")
+                return
+            }
+            #expect(saved.lastEvaluation?.cause == "trigger saved")
+            #expect(saved.lastEvaluation?.startedJobs.count == 2)
+            #expect(saved.nextRecheckAt == Self.t0.addingTimeInterval(30 * 60))
+        }
+    }
+
+    @Test("a trigger needs its queue and its bot")
+    func savingNeedsQueueAndBot() async throws {
+        try await withTemporaryStore { store, _ in
+            try store.saveBot(Self.bot)
+            guard case .noQueue = try store.saveTrigger(Self.trigger(max: 1, strategy: .exact)) else {
+                Issue.record("a trigger without its queue was saved")
+                return
+            }
+            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
+            var trigger = Self.trigger(max: 1, strategy: .exact)
+            trigger.bot = "nobody"
+            guard case .unknownBot = try store.saveTrigger(trigger) else {
+                Issue.record("a trigger of an unknown bot was saved")
+                return
+            }
+        }
+    }
+
+    @Test("reassess on: a job's end evaluates again; off: UiPath waits for the next item or the recheck",
+          arguments: [true, false])
+    func reassessOnJobCompletion(reassess: Bool) async throws {
+        try await withTrigger(Self.trigger(max: 1, reassess: reassess, strategy: .uipath)) { store in
+            try add(store, 3)
+            let first = try #require(try triggerJobs(store).first)
+            try start(store, first.id)
+            try finish(store, first.id)
+            let jobs = try triggerJobs(store)
+            #expect(jobs.count == (reassess ? 2 : 1))
+            #expect(try report(store).cause == (reassess ? "job \(first.id) ended" : "3 items added"))
+        }
+    }
+
+    @Test("UiPath pending-only over-schedules on items added one by one while its jobs run unclaimed; exact does not",
+          arguments: [QueueTriggerStrategy.uipath, .exact])
+    func overScheduling(strategy: QueueTriggerStrategy) async throws {
+        try await withTrigger(Self.trigger(max: 10, pendingOnly: true, strategy: strategy)) { store in
+            for _ in 1...3 {
+                try add(store, 1)
+                for job in try triggerJobs(store) where job.state == .pending { try start(store, job.id) }
+            }
+            #expect(try triggerJobs(store).count == (strategy == .uipath ? 6 : 3))
+        }
+    }
+
+    @Test("exact: a job busy with an item does not hold back a job for a new one")
+    func exactCountsOnlyJobsHoldingNoItem() async throws {
+        try await withTrigger(Self.trigger(max: 5, strategy: .exact)) { store in
+            try add(store, 1)
+            let first = try #require(try triggerJobs(store).first)
+            try start(store, first.id)
+            guard case .claimed = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+                Issue.record("no item claimed")
+                return
+            }
+            try add(store, 1)
+            #expect(try triggerJobs(store).count == 2)
+            try add(store, 1)
+            #expect(try triggerJobs(store).count == 3, "the second job has not claimed yet: one more for the third item")
+            #expect(try report(store).evaluation.countedJobs == 1)
+        }
+    }
+
+    @Test("postponed items: exact starts a job when one becomes ready; UiPath at its periodic recheck")
+    func postponedItems() async throws {
+        for strategy in QueueTriggerStrategy.allCases {
+            try await withTrigger(Self.trigger(max: 2, strategy: strategy)) { store in
+                try add(store, 1, postponeUntil: Self.t0.addingTimeInterval(60))
+                #expect(try triggerJobs(store).isEmpty)
+                #expect(try report(store).evaluation.inputs.deferredItems == 1)
+                let ready = try store.evaluateDueTriggers(at: Self.t0.addingTimeInterval(61))
+                #expect(ready.jobsStarted == (strategy == .exact ? 1 : 0))
+                let recheck = try store.evaluateDueTriggers(at: Self.t0.addingTimeInterval(30 * 60 + 1))
+                #expect(recheck.evaluated == 1)
+                #expect(try triggerJobs(store).count == 1, "\(strategy)")
+                #expect(try report(store).cause == "periodic recheck")
+                #expect(recheck.next == Self.t0.addingTimeInterval(60 * 60 + 1), "the next recheck is 30 minutes on")
+            }
+        }
+    }
+
+    @Test("exact: an item whose lease expired brings a job at once, without waiting for the recheck")
+    func exactOnLeaseExpiry() async throws {
+        try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store in
+            try add(store, 1)
+            let first = try #require(try triggerJobs(store).first)
+            try start(store, first.id)
+            _ = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0)
+            // The bot died holding the item; its job ended, so nothing will take the item back but a new job.
+            try finish(store, first.id)
+            #expect(try triggerJobs(store).count == 1)
+            #expect(try store.expireLeases(at: Self.t0.addingTimeInterval(61)).expired == 1)
+            #expect(try triggerJobs(store).count == 2)
+            #expect(try report(store).cause == "an item came back")
+        }
+    }
+
+    @Test("a disabled trigger starts nothing; a trigger whose bot is gone says so")
+    func disabledAndBotGone() async throws {
+        var disabled = Self.trigger(max: 3, strategy: .exact)
+        disabled.enabled = false
+        try await withTrigger(disabled) { store in
+            try add(store, 5)
+            #expect(try triggerJobs(store).isEmpty)
+            #expect(try store.trigger(ofQueue: "invoices")?.lastEvaluation == nil)
+        }
+        try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store in
+            try store.database.write { try $0.execute(sql: "DELETE FROM bots") }
+            try add(store, 5)
+            #expect(try triggerJobs(store).isEmpty)
+            #expect(try report(store).problem == "no bot named 'poster' any more")
+        }
+    }
+
+    @Test("deleting the queue deletes its trigger")
+    func deletedWithQueue() async throws {
+        try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store throws in
+            #expect(try store.deleteQueue(named: "invoices"))
+            #expect(try store.trigger(ofQueue: "invoices") == nil)
+            #expect(try store.triggers().isEmpty)
+        }
+    }
+}
