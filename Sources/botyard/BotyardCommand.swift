@@ -11,7 +11,8 @@ struct BotyardCommand: AsyncParsableCommand {
         subcommands: [AddBot.self, ListBots.self, Submit.self, Jobs.self, ShowJob.self, ShowLog.self, Cancel.self,
                       ListDead.self, Requeue.self, ListWorkers.self, ClearHold.self, ListGroups.self, SetGroup.self,
                       ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
-                      FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self]
+                      FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self,
+                      QueueTriggerCommands.self]
     )
 }
 
