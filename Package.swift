@@ -81,6 +81,7 @@ let package = Package(
             name: "botyard-bench",
             dependencies: [
                 "Shared",
+                "Dispatcher",
                 "CRabbitMQ",
                 "BotyardClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

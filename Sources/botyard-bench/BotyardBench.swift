@@ -7,8 +7,8 @@ import Shared
 struct BotyardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botyard-bench",
-        abstract: "Measures Botyard next to raw rabbitmq-c (throughput), or runs a fault soak (soak).",
-        subcommands: [Throughput.self, Soak.self],
+        abstract: "Measures Botyard next to raw rabbitmq-c (throughput), times queue triggers (triggers), or runs a fault soak (soak).",
+        subcommands: [Throughput.self, Soak.self, TriggerEvaluation.self],
         defaultSubcommand: Throughput.self
     )
 }

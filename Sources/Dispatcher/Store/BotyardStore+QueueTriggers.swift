@@ -27,22 +27,29 @@ extension BotyardStore {
             guard try BotRecord.exists(db, key: definition.bot) else { return .unknownBot }
             let existing = try QueueTriggerRecord.fetchOne(db, key: definition.queue)
             var trigger = QueueTriggerRecord(
-                queue: definition.queue, definition: definition, lastEvaluation: existing?.lastEvaluation,
+                queue: definition.queue, definition: definition,
                 nextRecheckAt: now.addingTimeInterval(Double(definition.recheckMinutes * 60)), nextReadyAt: nil,
                 createdAt: existing?.createdAt ?? now, updatedAt: now)
             try trigger.save(db)
             try Self.evaluate(&trigger, .saved, at: now, in: db)
-            return .saved(trigger.snapshot, created: existing == nil)
+            return .saved(trigger.snapshot(lastEvaluation: try QueueTriggerEvaluationRow.fetch(queue: trigger.queue, in: db)),
+                          created: existing == nil)
         }
     }
 
     public func trigger(ofQueue queue: String) throws -> QueueTriggerSnapshot? {
-        try read("read queue trigger") { db in try QueueTriggerRecord.fetchOne(db, key: queue)?.snapshot }
+        try read("read queue trigger") { db in
+            try QueueTriggerRecord.fetchOne(db, key: queue)?.snapshot(
+                lastEvaluation: try QueueTriggerEvaluationRow.fetch(queue: queue, in: db))
+        }
     }
 
     public func triggers() throws -> [QueueTriggerSnapshot] {
         try read("list queue triggers") { db in
-            try QueueTriggerRecord.order(Column("queue")).fetchAll(db).map(\.snapshot)
+            let evaluations = try QueueTriggerEvaluationRow.fetchAll(in: db)
+            return try QueueTriggerRecord.order(Column("queue")).fetchAll(db).map {
+                $0.snapshot(lastEvaluation: evaluations[$0.queue])
+            }
         }
     }
 
@@ -59,16 +66,21 @@ extension BotyardStore {
         let earliest = try read("look at queue triggers") { db in try Date.fetchOne(db, sql: nextSQL) }
         guard let earliest, earliest <= now else { return QueueTriggerPass(evaluated: 0, jobsStarted: 0, next: earliest) }
         return try write("evaluate due queue triggers") { db in
-            let due = try QueueTriggerRecord
-                .filter(sql: "nextRecheckAt <= ? OR nextReadyAt <= ?", arguments: [now, now]).fetchAll(db)
-            let counts = try QueueTriggerCounts.read(due.map(\.queue), at: now, in: db)
+            let due = try Row.fetchAll(db, sql: """
+                SELECT queue, definition, nextRecheckAt, updatedAt FROM queue_triggers
+                WHERE nextRecheckAt <= ? OR nextReadyAt <= ?
+                """, arguments: [now, now])
+            let counts = try QueueTriggerCounts.read(due.map { $0["queue"] }, at: now, in: db)
             var started = 0
-            for var trigger in due {
-                let cause: QueueTriggerCause = trigger.nextRecheckAt <= now ? .recheck : .postponementOver
-                if cause == .recheck {
-                    trigger.nextRecheckAt = now.addingTimeInterval(Double(trigger.definition.recheckMinutes * 60))
-                }
-                started += try Self.evaluate(&trigger, cause, counts: counts, at: now, in: db)
+            for row in due {
+                let definition = try triggerDefinitions.definition(of: row["queue"], updatedAt: row["updatedAt"],
+                                                                   json: row["definition"])
+                var nextRecheckAt: Date = row["nextRecheckAt"]
+                let cause: QueueTriggerCause = nextRecheckAt <= now ? .recheck : .postponementOver
+                if cause == .recheck { nextRecheckAt = now.addingTimeInterval(Double(definition.recheckMinutes * 60)) }
+                let (report, nextReadyAt) = try Self.evaluate(definition, cause, counts: counts, at: now, in: db)
+                try Self.record(queue: row["queue"], report, nextReadyAt: nextReadyAt, nextRecheckAt: nextRecheckAt, in: db)
+                started += report?.startedJobs.count ?? 0
             }
             return QueueTriggerPass(evaluated: due.count, jobsStarted: started, next: try Date.fetchOne(db, sql: nextSQL))
         }

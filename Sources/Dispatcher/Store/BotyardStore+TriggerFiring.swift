@@ -18,18 +18,25 @@ extension BotyardStore {
         try fireTrigger(ofQueue: queue, .jobEnded(job.id!), at: now, in: db)
     }
 
-    /// Runs the rule on the trigger's counts, starts the jobs it asks for and records the evaluation.
+    /// Runs the rule on the trigger's counts, starts the jobs it asks for and records the
+    /// evaluation (and, when given, the next recheck) with one statement.
     @discardableResult
     static func evaluate(_ trigger: inout QueueTriggerRecord, _ cause: QueueTriggerCause,
                          counts: QueueTriggerCounts? = nil, at now: Date, in db: Database) throws -> Int {
-        let definition = trigger.definition
-        guard definition.enabled else {
-            trigger.nextReadyAt = nil
-            try trigger.update(db)
-            return 0
-        }
-        let counts = try counts ?? QueueTriggerCounts.read([trigger.queue], at: now, in: db)
-        let evaluation = QueueTriggerRule.evaluate(definition, counts[trigger.queue])
+        let (report, nextReadyAt) = try evaluate(trigger.definition, cause, counts: counts, at: now, in: db)
+        trigger.nextReadyAt = nextReadyAt
+        try record(queue: trigger.queue, report, nextReadyAt: nextReadyAt, nextRecheckAt: trigger.nextRecheckAt, in: db)
+        return report?.startedJobs.count ?? 0
+    }
+
+    /// The evaluation of an enabled trigger (nil for a disabled one, which starts nothing), with
+    /// the time its queue's earliest postponed item becomes ready when that concerns it.
+    static func evaluate(_ definition: QueueTriggerDefinition, _ cause: QueueTriggerCause,
+                         counts: QueueTriggerCounts?, at now: Date,
+                         in db: Database) throws -> (QueueTriggerReport?, nextReadyAt: Date?) {
+        guard definition.enabled else { return (nil, nil) }
+        let counts = try counts ?? QueueTriggerCounts.read([definition.queue], at: now, in: db)
+        let evaluation = QueueTriggerRule.evaluate(definition, counts[definition.queue])
         var started: [Int64] = []
         var problem: String?
         if evaluation.jobsToStart > 0 {
@@ -41,11 +48,17 @@ extension BotyardStore {
                 problem = "no bot named '\(definition.bot)' any more"
             }
         }
-        trigger.lastEvaluation = QueueTriggerReport(at: now, cause: cause.description, evaluation: evaluation,
-                                                    startedJobs: started, problem: problem)
-        trigger.nextReadyAt = definition.strategy == .exact ? counts.nextReady[trigger.queue] : nil
-        try trigger.update(db)
-        return started.count
+        let report = QueueTriggerReport(at: now, cause: cause.description, evaluation: evaluation,
+                                        startedJobs: started, problem: problem)
+        return (report, definition.strategy == .exact ? counts.nextReady[definition.queue] : nil)
+    }
+
+    /// Stores what an evaluation changed of a trigger (a nil report keeps the last one).
+    static func record(queue: String, _ report: QueueTriggerReport?, nextReadyAt: Date?, nextRecheckAt: Date,
+                       in db: Database) throws {
+        let statement = try db.cachedStatement(sql: "UPDATE queue_triggers SET nextReadyAt = ?, nextRecheckAt = ? WHERE queue = ?")
+        try statement.execute(arguments: [nextReadyAt, nextRecheckAt, queue])
+        if let report { try QueueTriggerEvaluationRow.save(report, queue: queue, in: db) }
     }
 
     /// Stores one job of a trigger: `pending` with its outbox row, or, under an account, in the robot queue.

@@ -9,6 +9,8 @@ import Shared
 /// the change sends a message, with its outbox row.
 public final class BotyardStore: Sendable {
     let database: DatabasePool
+    /// Queue triggers' definitions as last decoded: a recheck of many triggers decodes only the changed ones.
+    let triggerDefinitions = QueueTriggerDefinitionCache()
 
     /// How hard a commit waits for the disk.
     public enum Durability: String, Sendable, CaseIterable {

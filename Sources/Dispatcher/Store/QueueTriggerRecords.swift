@@ -2,28 +2,73 @@ import Foundation
 import GRDB
 import Shared
 
-/// A row of `queue_triggers`: a trigger's settings, its last evaluation and when it next looks again.
+/// A row of `queue_triggers`: a trigger's settings and when it next looks again.
 struct QueueTriggerRecord: Codable, FetchableRecord, PersistableRecord {
     static let databaseTableName = "queue_triggers"
 
     var queue: String
     var definition: QueueTriggerDefinition
-    var lastEvaluation: QueueTriggerReport?
     var nextRecheckAt: Date
     /// `exact` only: when the queue's earliest postponed item becomes ready.
     var nextReadyAt: Date?
     var createdAt: Date
     var updatedAt: Date
 
-    var snapshot: QueueTriggerSnapshot {
+    // The definition is read and written with Botyard's codec, as the recheck pass reads it directly.
+    static func databaseJSONEncoder(for column: String) -> JSONEncoder { JSONCodec.makeEncoder() }
+    static func databaseJSONDecoder(for column: String) -> JSONDecoder { JSONCodec.makeDecoder() }
+
+    func snapshot(lastEvaluation: QueueTriggerReport?) -> QueueTriggerSnapshot {
         QueueTriggerSnapshot(definition: definition, lastEvaluation: lastEvaluation, nextRecheckAt: nextRecheckAt,
                              createdAt: createdAt, updatedAt: updatedAt)
     }
+}
 
-    /// When the trigger must be evaluated next without being asked: the recheck, or (for
-    /// `exact`) a postponed item becoming ready.
-    var nextWake: Date {
-        nextReadyAt.map { min($0, nextRecheckAt) } ?? nextRecheckAt
+/// `queue_trigger_evaluations`: each trigger's last evaluation, one row per trigger.
+enum QueueTriggerEvaluationRow {
+    static let numbers = ["readyItems", "deferredItems", "pendingJobs", "runningJobs", "jobsHoldingNoItem",
+                          "desiredJobs", "countedJobs", "capacity", "jobsToStart"]
+
+    /// Stores `report` as the trigger's last evaluation (one cached statement: a recheck stores many).
+    static func save(_ report: QueueTriggerReport, queue: String, in db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO queue_trigger_evaluations
+                (queue, at, cause, strategy, \(numbers.joined(separator: ", ")), reason, startedJobs, problem)
+            VALUES (?, ?, ?, ?, \(numbers.map { _ in "?" }.joined(separator: ", ")), ?, ?, ?)
+            """)
+        let evaluation = report.evaluation
+        let inputs = evaluation.inputs
+        let values: [(any DatabaseValueConvertible)?] = [
+            queue, report.at, report.cause, evaluation.strategy.rawValue,
+            inputs.readyItems, inputs.deferredItems, inputs.pendingJobs, inputs.runningJobs, inputs.jobsHoldingNoItem,
+            evaluation.desiredJobs, evaluation.countedJobs, evaluation.capacity, evaluation.jobsToStart,
+            evaluation.reason, report.startedJobs.map(String.init).joined(separator: ","), report.problem,
+        ]
+        try statement.execute(arguments: StatementArguments(values))
+    }
+
+    static func fetch(queue: String, in db: Database) throws -> QueueTriggerReport? {
+        try Row.fetchOne(db, sql: "SELECT * FROM queue_trigger_evaluations WHERE queue = ?", arguments: [queue])
+            .map(report)
+    }
+
+    /// Every trigger's last evaluation, by queue.
+    static func fetchAll(in db: Database) throws -> [String: QueueTriggerReport] {
+        Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM queue_trigger_evaluations")
+            .map { ($0["queue"], report($0)) })
+    }
+
+    private static func report(_ row: Row) -> QueueTriggerReport {
+        let inputs = QueueTriggerInputs(readyItems: row["readyItems"], deferredItems: row["deferredItems"],
+                                        pendingJobs: row["pendingJobs"], runningJobs: row["runningJobs"],
+                                        jobsHoldingNoItem: row["jobsHoldingNoItem"])
+        let evaluation = QueueTriggerEvaluation(
+            strategy: QueueTriggerStrategy(rawValue: row["strategy"]) ?? .exact, inputs: inputs,
+            desiredJobs: row["desiredJobs"], countedJobs: row["countedJobs"], capacity: row["capacity"],
+            jobsToStart: row["jobsToStart"], reason: row["reason"])
+        let started = (row["startedJobs"] as String).split(separator: ",").compactMap { Int64($0) }
+        return QueueTriggerReport(at: row["at"], cause: row["cause"], evaluation: evaluation, startedJobs: started,
+                                  problem: row["problem"])
     }
 }
 

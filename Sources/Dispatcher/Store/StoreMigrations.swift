@@ -237,12 +237,22 @@ enum StoreMigrations {
             try db.create(table: "queue_triggers") { table in
                 table.primaryKey("queue", .text).references("work_queues", onDelete: .cascade)
                 table.column("definition", .jsonText).notNull()
-                table.column("lastEvaluation", .jsonText)
                 table.column("nextRecheckAt", .datetime).notNull()
                 // `exact` only: when the earliest postponed item of the queue becomes ready.
                 table.column("nextReadyAt", .datetime)
                 table.column("createdAt", .datetime).notNull()
                 table.column("updatedAt", .datetime).notNull()
+            }
+            // A column per number, so that a recheck of many triggers records them without JSON.
+            try db.create(table: "queue_trigger_evaluations") { table in
+                table.primaryKey("queue", .text).references("queue_triggers", onDelete: .cascade)
+                table.column("at", .datetime).notNull()
+                table.column("cause", .text).notNull()
+                table.column("strategy", .text).notNull()
+                for number in QueueTriggerEvaluationRow.numbers { table.column(number, .integer).notNull() }
+                table.column("reason", .text)
+                table.column("startedJobs", .text).notNull()
+                table.column("problem", .text)
             }
             try db.alter(table: "jobs") { table in
                 table.add(column: "triggerQueue", .text)

@@ -35,6 +35,17 @@ public struct QueueTriggerEvaluation: Codable, Sendable, Equatable {
     public var jobsToStart: Int
     /// Why it starts nothing, or fewer than the items call for.
     public var reason: String?
+
+    public init(strategy: QueueTriggerStrategy, inputs: QueueTriggerInputs, desiredJobs: Int, countedJobs: Int,
+                capacity: Int, jobsToStart: Int, reason: String?) {
+        self.strategy = strategy
+        self.inputs = inputs
+        self.desiredJobs = desiredJobs
+        self.countedJobs = countedJobs
+        self.capacity = capacity
+        self.jobsToStart = jobsToStart
+        self.reason = reason
+    }
 }
 
 /// Why a trigger was evaluated.
