@@ -23,6 +23,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
         static let group = Column(CodingKeys.group)
         static let priority = Column(CodingKeys.priority)
         static let environment = Column(CodingKeys.environment)
+        static let parentJob = Column(CodingKeys.parentJob)
     }
 
     var id: Int64?
@@ -74,6 +75,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var variables: [String: String]? = nil
     /// The job's API token, given to its bot; every new job gets its own.
     var apiToken: String? = UUID().uuidString
+    /// The job whose bot submitted this one with its token (`bot-started-by-bot`).
+    var parentJob: Int64? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -87,7 +90,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     submittedAt: submittedAt, variables: variables, jobToken: apiToken)
     }
 
-    func snapshot(history: [JobHistoryEntry]? = nil) -> JobSnapshot {
+    func snapshot(history: [JobHistoryEntry]? = nil, children: [Int64]? = nil) -> JobSnapshot {
         JobSnapshot(id: id!, bot: bot, botVersion: botSnapshot.version, group: group, priority: priority,
                     environment: environment, inputs: inputs, account: account, state: state, attempts: attempts,
                     maxAttempts: retryPolicy.maxAttempts, timeoutSeconds: timeoutSeconds, launchMethod: launchMethod,
@@ -97,7 +100,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     flowRun: flowRun.map {
                         FlowRunReference(kind: launchMethod == .workflow ? .workflow : .pipeline, id: $0,
                                          step: flowStep ?? "")
-                    })
+                    },
+                    parentJob: parentJob, children: children)
     }
 }
 

@@ -233,6 +233,13 @@ enum StoreMigrations {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX jobs_api_token ON jobs(apiToken) WHERE apiToken IS NOT NULL")
         }
+        migrator.registerMigration("v10-job-parents") { db in
+            try db.alter(table: "jobs") { table in
+                table.add(column: "parentJob", .integer).references("jobs")
+            }
+            // `GET /v1/jobs?parent=N` and a job's children: few jobs have a parent.
+            try db.execute(sql: "CREATE INDEX jobs_parent ON jobs(parentJob) WHERE parentJob IS NOT NULL")
+        }
         return migrator
     }
 }
