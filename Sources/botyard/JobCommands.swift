@@ -4,7 +4,17 @@ import Foundation
 import Shared
 
 struct Submit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Submit a job.")
+    static let configuration = CommandConfiguration(
+        abstract: "Submit a job.",
+        discussion: """
+            Run by a bot (BOTYARD_JOB_TOKEN set), the new job is the bot's child: the dispatcher records it as \
+            bot-started-by-bot by its job, and refuses it once that job has ended. With --wait, the command \
+            exits 0 when the job succeeded and \(Self.notSucceeded) when it ended any other way (failed, dead, \
+            cancelled), so a bot waiting for its child knows.
+            """)
+
+    /// The exit code of `--wait` for a job that ended without succeeding.
+    static let notSucceeded: Int32 = 4
 
     @OptionGroup var connection: Connection
     @Argument(help: "The bot to run.") var bot: String
@@ -19,7 +29,7 @@ struct Submit: AsyncParsableCommand {
     var robotQueueMaxAttempts: Int?
     @Option(help: "queue (wait for a slot), bounded (refused when the group's maxQueued wait) or sync (run now or refuse).")
     var admission: AdmissionMode = .queue
-    @Flag(help: "Wait until the job ends and print it.") var wait = false
+    @Flag(help: "Wait until the job ends and print it; exit \(Self.notSucceeded) unless it succeeded.") var wait = false
 
     func run() async throws {
         var parsed: [String: String] = [:]
@@ -46,6 +56,7 @@ struct Submit: AsyncParsableCommand {
             let job = try await client.get("/v1/jobs/\(created.id)", as: JobSnapshot.self)
             if job.state.isTerminal {
                 print(JobsTable(jobs: [job]).rendered)
+                guard job.state == .succeeded else { throw ExitCode(Self.notSucceeded) }
                 return
             }
             try await Task.sleep(for: .milliseconds(200))
@@ -67,6 +78,7 @@ struct ListJobs: AsyncParsableCommand {
     @Option(help: "Only jobs in this state.") var state: JobState?
     @Option(help: "Only jobs of this bot.") var bot: String?
     @Option(help: "Only jobs of this group.") var group: String?
+    @Option(help: "Only the jobs this job's bot started.") var parent: Int64?
     @Option(help: "At most this many.") var limit: Int = 50
 
     func run() async throws {
@@ -74,6 +86,7 @@ struct ListJobs: AsyncParsableCommand {
         if let state { query.append("state=\(state.rawValue)") }
         if let bot { query.append("bot=\(bot)") }
         if let group { query.append("group=\(group)") }
+        if let parent { query.append("parent=\(parent)") }
         let jobs = try await connection.client.get("/v1/jobs?" + query.joined(separator: "&"), as: [JobSnapshot].self)
         print(JobsTable(jobs: jobs.reversed()).rendered)
     }
@@ -88,6 +101,11 @@ struct ShowJob: AsyncParsableCommand {
     func run() async throws {
         let job = try await connection.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
         print(JobsTable(jobs: [job]).rendered)
+        print()
+        print("\(job.launchMethod.rawValue) by \(job.initiator)")
+        if let children = job.children, !children.isEmpty {
+            print("started jobs \(children.map(String.init).joined(separator: ", "))")
+        }
         print()
         var history = Table(headers: ["AT", "ATTEMPT", "FROM", "TO", "REASON"])
         for entry in job.history ?? [] {

@@ -20,12 +20,31 @@ struct JobRoutes {
         router.post("jobs/:id/resume", use: resume)
     }
 
+    /// Stores a job. One submitted with a job's token (a bot starting a bot) is recorded as started by
+    /// that job, whatever the body says; 409 `parent_ended` when that job has ended.
     @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let submission = try await JSONResponse.decode(SubmitJobRequest.self, from: request)
+        var submission = try await JSONResponse.decode(SubmitJobRequest.self, from: request)
+        let parent = try JobToken.job(of: request, in: store)
+        if let parent {
+            submission.launchMethod = .botStartedByBot
+            submission.initiator = "job \(parent)"
+        }
         let problems = submission.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         guard let bot = try store.bot(named: submission.bot) else { throw APIError.unknownBot(submission.bot) }
-        let job = try store.submit(submission, bot: bot)
+        let job: JobSnapshot
+        if let parent {
+            switch try store.submit(submission, bot: bot, startedBy: parent) {
+            case .submitted(let child):
+                job = child
+            case .parentEnded(let state):
+                throw APIError(status: .conflict, code: "parent_ended",
+                               message: "job \(parent) already ended as \(state.rawValue); a bot whose job has ended "
+                                   + "cannot start another")
+            }
+        } else {
+            job = try store.submit(submission, bot: bot)
+        }
         if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
         relaySignal.notify()
         var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
@@ -44,6 +63,10 @@ struct JobRoutes {
         }
         filter.bot = query["bot"].map(String.init)
         filter.group = query["group"].map(String.init)
+        if let parent = query["parent"] {
+            guard let parsed = Int64(parent), parsed > 0 else { throw APIError.invalid(["parent must be a job id"]) }
+            filter.parent = parsed
+        }
         if let limit = query["limit"] {
             guard let parsed = Int(limit), (1...1000).contains(parsed) else {
                 throw APIError.invalid(["limit must be between 1 and 1000"])

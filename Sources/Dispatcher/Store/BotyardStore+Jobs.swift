@@ -7,14 +7,18 @@ public struct JobFilter: Sendable {
     public var state: JobState?
     public var bot: String?
     public var group: String?
+    /// Only the jobs this job's bot started.
+    public var parent: Int64?
     public var limit: Int
     /// Skips this many of the newest matching jobs (paging).
     public var offset: Int
 
-    public init(state: JobState? = nil, bot: String? = nil, group: String? = nil, limit: Int = 100, offset: Int = 0) {
+    public init(state: JobState? = nil, bot: String? = nil, group: String? = nil, parent: Int64? = nil,
+                limit: Int = 100, offset: Int = 0) {
         self.state = state
         self.bot = bot
         self.group = group
+        self.parent = parent
         self.limit = limit
         self.offset = offset
     }
@@ -30,6 +34,13 @@ public enum RequeueResult: Sendable {
     case alreadyRequeued(Int64)
 }
 
+/// What a submission from inside a job found.
+public enum ChildSubmission: Sendable {
+    case submitted(JobSnapshot)
+    /// The job whose token was used has ended: a finished bot cannot start another.
+    case parentEnded(JobState)
+}
+
 /// What a cancel request found.
 public enum CancelResult: Sendable {
     case cancelled(JobSnapshot)
@@ -43,32 +54,50 @@ extension BotyardStore {
     /// publish. A targeted launch (an account given) is dispatched to its account's queue or
     /// waits in the robot queue.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
-        try write("submit job") { db in
-            var job = JobRecord(
-                id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
-                environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
-                state: .pending, attempts: 0, dispatchedAttempt: 1, runID: nil, retryPolicy: request.retry ?? bot.retry,
-                timeoutSeconds: request.timeoutSeconds ?? bot.timeoutSeconds,
-                launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
-                exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
-                submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host,
-                robotQueuePolicy: request.account == nil ? nil : request.robotQueue ?? RobotQueuePolicy())
-            let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
-            if request.account != nil {
-                try job.insert(db)
-                try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
-                try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
-            } else if let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db) {
-                try job.insert(db)
-                try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
-                job.reason = rejection
-                job.finishedAt = now
-                try Self.transition(&job, to: .rejected, attempt: 0, reason: rejection, at: now, in: db)
-            } else {
-                try Self.insertPending(&job, reason: submitted, at: now, in: db)
-            }
-            return job.snapshot()
+        try write("submit job") { db in try insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
+    }
+
+    /// Stores a job that the bot of job `parent` submitted (see ``submit(_:bot:at:)``), unless
+    /// `parent` has ended by then: checked in the same transaction, so an ending parent never
+    /// leaves a child behind.
+    public func submit(_ request: SubmitJobRequest, bot: BotDefinition, startedBy parent: Int64,
+                       at now: Date = Date()) throws -> ChildSubmission {
+        try write("submit child job") { db in
+            let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [parent])
+                .flatMap(JobState.init(rawValue:))
+            if let state, state.isTerminal { return .parentEnded(state) }
+            return .submitted(try insertSubmitted(request, bot: bot, parent: parent, at: now, in: db))
         }
+    }
+
+    /// Inserts a submitted job, `parent` being the job whose bot submitted it, if one did.
+    private func insertSubmitted(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date,
+                                 in db: Database) throws -> JobSnapshot {
+        var job = JobRecord(
+            id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
+            environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
+            state: .pending, attempts: 0, dispatchedAttempt: 1, runID: nil, retryPolicy: request.retry ?? bot.retry,
+            timeoutSeconds: request.timeoutSeconds ?? bot.timeoutSeconds,
+            launchMethod: request.launchMethod ?? .api, initiator: request.initiator ?? "api",
+            exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
+            submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host,
+            robotQueuePolicy: request.account == nil ? nil : request.robotQueue ?? RobotQueuePolicy(),
+            parentJob: parent)
+        let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
+        if request.account != nil {
+            try job.insert(db)
+            try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
+            try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
+        } else if let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db) {
+            try job.insert(db)
+            try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
+            job.reason = rejection
+            job.finishedAt = now
+            try Self.transition(&job, to: .rejected, attempt: 0, reason: rejection, at: now, in: db)
+        } else {
+            try Self.insertPending(&job, reason: submitted, at: now, in: db)
+        }
+        return job.snapshot()
     }
 
     /// Runs a dead job again as a new job with fresh attempts, under its bot's current
@@ -96,6 +125,8 @@ extension BotyardStore {
             job.flowRun = nil
             job.flowStep = nil
             job.triggerQueue = nil
+            // Nor is it a bot's child any more: a person started it.
+            job.parentJob = nil
             job.apiToken = UUID().uuidString
             job.exitCode = nil
             job.outputs = [:]
@@ -124,7 +155,7 @@ extension BotyardStore {
         }
     }
 
-    /// A job with its whole history, or nil.
+    /// A job with its whole history and the jobs its bot started, or nil.
     public func job(id: Int64) throws -> JobSnapshot? {
         try read("read job") { db in
             guard let job = try JobRecord.fetchOne(db, key: id) else { return nil }
@@ -132,9 +163,13 @@ extension BotyardStore {
                 .filter(JobHistoryRecord.Columns.jobID == id)
                 .order(JobHistoryRecord.Columns.id)
                 .fetchAll(db)
-            return job.snapshot(history: history.map(\.entry))
+            let children = try Int64.fetchAll(db, sql: Self.childrenSQL, arguments: [id])
+            return job.snapshot(history: history.map(\.entry), children: children)
         }
     }
+
+    /// The ids of a job's children, oldest first, from the partial index `jobs_parent`.
+    static let childrenSQL = "SELECT id FROM jobs WHERE parentJob = ? ORDER BY id"
 
     /// Jobs matching `filter`, newest first.
     public func jobs(_ filter: JobFilter) throws -> [JobSnapshot] {
@@ -143,6 +178,7 @@ extension BotyardStore {
             if let state = filter.state { request = request.filter(JobRecord.Columns.state == state.rawValue) }
             if let bot = filter.bot { request = request.filter(JobRecord.Columns.bot == bot) }
             if let group = filter.group { request = request.filter(JobRecord.Columns.group == group) }
+            if let parent = filter.parent { request = request.filter(JobRecord.Columns.parentJob == parent) }
             return try request.fetchAll(db).map { $0.snapshot() }
         }
     }

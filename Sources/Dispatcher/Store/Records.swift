@@ -23,6 +23,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
         static let group = Column(CodingKeys.group)
         static let priority = Column(CodingKeys.priority)
         static let environment = Column(CodingKeys.environment)
+        static let parentJob = Column(CodingKeys.parentJob)
     }
 
     var id: Int64?
@@ -76,6 +77,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var apiToken: String? = UUID().uuidString
     /// The work queue whose trigger started it.
     var triggerQueue: String? = nil
+    /// The job whose bot submitted this one with its token (`bot-started-by-bot`).
+    var parentJob: Int64? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -89,7 +92,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     submittedAt: submittedAt, variables: variables, jobToken: apiToken)
     }
 
-    func snapshot(history: [JobHistoryEntry]? = nil) -> JobSnapshot {
+    func snapshot(history: [JobHistoryEntry]? = nil, children: [Int64]? = nil) -> JobSnapshot {
         JobSnapshot(id: id!, bot: bot, botVersion: botSnapshot.version, group: group, priority: priority,
                     environment: environment, inputs: inputs, account: account, state: state, attempts: attempts,
                     maxAttempts: retryPolicy.maxAttempts, timeoutSeconds: timeoutSeconds, launchMethod: launchMethod,
@@ -99,7 +102,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
                     flowRun: flowRun.map {
                         FlowRunReference(kind: launchMethod == .workflow ? .workflow : .pipeline, id: $0,
                                          step: flowStep ?? "")
-                    })
+                    },
+                    parentJob: parentJob, children: children)
     }
 }
 

@@ -233,6 +233,13 @@ enum StoreMigrations {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX jobs_api_token ON jobs(apiToken) WHERE apiToken IS NOT NULL")
         }
+        migrator.registerMigration("v10-job-parents") { db in
+            try db.alter(table: "jobs") { table in
+                table.add(column: "parentJob", .integer).references("jobs")
+            }
+            // `GET /v1/jobs?parent=N` and a job's children: few jobs have a parent.
+            try db.execute(sql: "CREATE INDEX jobs_parent ON jobs(parentJob) WHERE parentJob IS NOT NULL")
+        }
         migrator.registerMigration("v11-queue-triggers") { db in
             try db.create(table: "queue_triggers") { table in
                 table.primaryKey("queue", .text).references("work_queues", onDelete: .cascade)
@@ -249,7 +256,10 @@ enum StoreMigrations {
                 table.column("at", .datetime).notNull()
                 table.column("cause", .text).notNull()
                 table.column("strategy", .text).notNull()
-                for number in QueueTriggerEvaluationRow.numbers { table.column(number, .integer).notNull() }
+                for number in ["readyItems", "deferredItems", "inProgressItems", "pendingJobs", "runningJobs",
+                               "desiredJobs", "countedJobs", "capacity", "jobsToStart"] {
+                    table.column(number, .integer).notNull()
+                }
                 table.column("reason", .text)
                 table.column("startedJobs", .text).notNull()
                 table.column("problem", .text)
@@ -257,11 +267,11 @@ enum StoreMigrations {
             try db.alter(table: "jobs") { table in
                 table.add(column: "triggerQueue", .text)
             }
-            // A trigger counts its live jobs, and which of them hold an item; it counts a queue's
-            // ready and postponed items in one pass over its new items.
+            // A trigger counts its live jobs and the items they hold; it counts a queue's ready and
+            // postponed items in one pass over its new items.
             try db.execute(sql: """
                 CREATE INDEX jobs_trigger_live ON jobs(triggerQueue, state)
-                    WHERE triggerQueue IS NOT NULL AND state IN \(QueueTriggerCounts.liveStatesSQL);
+                    WHERE triggerQueue IS NOT NULL AND state IN ('pending', 'queued', 'retrying', 'running', 'paused');
                 CREATE INDEX work_items_holder ON work_items(claimedByJob) WHERE state = 'in-progress';
                 CREATE INDEX work_items_ready ON work_items(queue, postponeUntil) WHERE state = 'new';
                 """)

@@ -129,6 +129,10 @@ public struct JobSnapshot: Codable, Sendable {
     public var variables: [String: String]?
     /// The pipeline or workflow run that started it, and where in it.
     public var flowRun: FlowRunReference?
+    /// The job whose bot started this one (`bot-started-by-bot`).
+    public var parentJob: Int64?
+    /// The jobs this job's bot started, oldest first (on `GET /v1/jobs/{id}` only).
+    public var children: [Int64]?
 
     public init(
         id: Int64,
@@ -158,7 +162,9 @@ public struct JobSnapshot: Codable, Sendable {
         history: [JobHistoryEntry]?,
         failureKind: FailureKind? = nil,
         variables: [String: String]? = nil,
-        flowRun: FlowRunReference? = nil
+        flowRun: FlowRunReference? = nil,
+        parentJob: Int64? = nil,
+        children: [Int64]? = nil
     ) {
         self.id = id
         self.bot = bot
@@ -188,6 +194,8 @@ public struct JobSnapshot: Codable, Sendable {
         self.failureKind = failureKind
         self.variables = variables
         self.flowRun = flowRun
+        self.parentJob = parentJob
+        self.children = children
     }
 }
 
