@@ -32,17 +32,22 @@ struct BotyardSim: ParsableCommand {
         }
         let chosen = scenarios.isEmpty ? TriggerScenario.catalog : scenarios.compactMap(TriggerScenario.named)
         var table = Table(headers: ReportRow.headers)
+        var stranded: [String] = []
         for scenario in chosen {
             for variant in TriggerVariant.allCases {
                 var simulator = try TriggerSimulator(scenario: scenario, variant: variant)
                 let report = simulator.run()
                 if trace { printTrace(simulator) }
                 table.rows.append(ReportRow(report).cells)
+                if report.itemsLeft > 0 {
+                    stranded.append("\(scenario.name), \(variant.label): \(report.itemsLeft) items never done")
+                }
             }
         }
         for scenario in chosen { print("\(scenario.name): \(scenario.summary)") }
         print()
         print(table.rendered)
+        for line in stranded { print(line) }
     }
 
     private func printTrace(_ simulator: TriggerSimulator) {

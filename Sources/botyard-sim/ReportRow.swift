@@ -4,7 +4,6 @@ import TriggerSimulation
 struct ReportRow {
     static let headers = [
         "scenario", "strategy", "jobs", "over-scheduled", "peak jobs", "wait mean", "wait max", "total", "robot time",
-        "left",
     ]
 
     let cells: [String]
@@ -13,7 +12,7 @@ struct ReportRow {
         cells = [
             report.scenario, report.variant.label, "\(report.jobsStarted)", "\(report.overScheduledJobs)",
             "\(report.peakLiveJobs)", Clock.format(report.meanWaitSeconds), Clock.format(report.maxWaitSeconds),
-            Clock.format(report.totalSeconds), Clock.format(report.robotSeconds), "\(report.itemsLeft)",
+            Clock.format(report.totalSeconds), Clock.format(report.robotSeconds),
         ]
     }
 }
