@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "botyard-worker", targets: ["botyard-worker"]),
         .executable(name: "botyard", targets: ["botyard"]),
         .executable(name: "botyard-bench", targets: ["botyard-bench"]),
+        .executable(name: "botyard-sim", targets: ["botyard-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -89,6 +90,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TriggerSimulation",
+            dependencies: ["Shared"]
+        ),
+        .executableTarget(
+            name: "botyard-sim",
+            dependencies: [
+                "TriggerSimulation",
+                "Shared",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
             name: "TestSupport",
             dependencies: [
                 "Shared",
@@ -100,6 +113,10 @@ let package = Package(
         .testTarget(
             name: "SharedTests",
             dependencies: ["Shared"]
+        ),
+        .testTarget(
+            name: "TriggerSimulationTests",
+            dependencies: ["TriggerSimulation", "Shared"]
         ),
         .testTarget(
             name: "DispatcherTests",
