@@ -11,11 +11,13 @@ import Shared
 ///   completes it and claims again. When no item is ready it ends and frees its robot; a job that
 ///   ends without ever getting an item was over-scheduled.
 /// - An item takes its batch's processing time, varied by its jitter (seeded: the same every run).
-/// - Claims are instant and always succeed: no failures, retries or expired leases.
+/// - Claims are instant and succeed while an item is ready — under `exact`, a job that has had items
+///   gets none of those kept for jobs still on their way to their first (as the dispatcher does).
+///   No failures, retries or expired leases.
 /// - The trigger evaluates when items are added (a bulk add once), when one of its jobs ends (if
 ///   `reassessOnJobCompletion`, and always for `exact`), when postponed items become ready (`exact`
-///   only) and every `recheckMinutes` from the start. `jobsHoldingNoItem` is the pending jobs and the
-///   running ones still starting up (between two items a job holds none only for an instant).
+///   only) and every `recheckMinutes` from the start. A running job past its start-up holds one item
+///   (between two items it holds none only for an instant).
 public struct TriggerSimulator: Sendable {
     public let scenario: TriggerScenario
     public let variant: TriggerVariant
@@ -121,6 +123,11 @@ public struct TriggerSimulator: Sendable {
     }
 
     private mutating func claimNextItem(for job: Int) {
+        let onItsWay = jobs[job].itemsDone == 0
+        if trigger.strategy == .exact && !onItsWay
+            && !QueueTriggerRule.leavesItem(readyItems: readyItems.count, jobsOnTheirWay: pendingJobs.count + jobsStartingUp) {
+            return end(job)
+        }
         guard let item = readyItems.popFirst() else { return end(job) }
         items[item].claims += 1
         items[item].claimedAt = clock
@@ -158,8 +165,8 @@ public struct TriggerSimulator: Sendable {
 
     private mutating func evaluate(because cause: QueueTriggerCause) {
         let inputs = QueueTriggerInputs(
-            readyItems: readyItems.count, deferredItems: deferredItems, pendingJobs: pendingJobs.count,
-            runningJobs: runningJobs, jobsHoldingNoItem: pendingJobs.count + jobsStartingUp)
+            readyItems: readyItems.count, deferredItems: deferredItems, inProgressItems: runningJobs - jobsStartingUp,
+            pendingJobs: pendingJobs.count, runningJobs: runningJobs)
         let evaluation = QueueTriggerRule.evaluate(trigger, inputs)
         decisions.append(TriggerDecision(time: clock, cause: cause, evaluation: evaluation))
         for _ in 0..<evaluation.jobsToStart {

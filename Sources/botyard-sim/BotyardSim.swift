@@ -55,8 +55,8 @@ struct BotyardSim: ParsableCommand {
         for decision in simulator.decisions where decision.evaluation.jobsToStart > 0 {
             let inputs = decision.evaluation.inputs
             print("  \(Clock.format(decision.time))  \(decision.cause): ready \(inputs.readyItems), "
-                + "pending \(inputs.pendingJobs), running \(inputs.runningJobs), holding none "
-                + "\(inputs.jobsHoldingNoItem) → start \(decision.evaluation.jobsToStart)")
+                + "in progress \(inputs.inProgressItems), pending \(inputs.pendingJobs), running "
+                + "\(inputs.runningJobs) → start \(decision.evaluation.jobsToStart)")
         }
     }
 }

@@ -111,8 +111,8 @@ struct TriggerReportView {
         let inputs = evaluation.inputs
         var lines = [
             "last evaluation \(Timestamp.format(report.at)) (\(report.cause)):",
-            "  ready items \(inputs.readyItems), postponed \(inputs.deferredItems); jobs pending \(inputs.pendingJobs), "
-                + "running \(inputs.runningJobs), holding no item \(inputs.jobsHoldingNoItem)",
+            "  items ready \(inputs.readyItems), postponed \(inputs.deferredItems), in the jobs' hands "
+                + "\(inputs.inProgressItems); jobs pending \(inputs.pendingJobs), running \(inputs.runningJobs)",
             "  desired \(evaluation.desiredJobs) − counted \(evaluation.countedJobs), capacity \(evaluation.capacity) "
                 + "→ start \(evaluation.jobsToStart)"
                 + (report.startedJobs.isEmpty ? "" : " (jobs \(report.startedJobs.map(String.init).joined(separator: ", ")))"),

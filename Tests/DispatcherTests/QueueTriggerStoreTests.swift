@@ -157,8 +157,8 @@ struct QueueTriggerStoreTests {
         }
     }
 
-    @Test("exact: a job busy with an item does not hold back a job for a new one")
-    func exactCountsOnlyJobsHoldingNoItem() async throws {
+    @Test("exact: a job busy with an item stands for that item; a new item gets a job of its own")
+    func exactCountsItemsInTheJobsHands() async throws {
         try await withTrigger(Self.trigger(max: 5, strategy: .exact)) { store in
             try add(store, 1)
             let first = try #require(try triggerJobs(store).first)
@@ -169,9 +169,50 @@ struct QueueTriggerStoreTests {
             }
             try add(store, 1)
             #expect(try triggerJobs(store).count == 2)
+            #expect(try report(store).evaluation.inputs.inProgressItems == 1)
             try add(store, 1)
             #expect(try triggerJobs(store).count == 3, "the second job has not claimed yet: one more for the third item")
-            #expect(try report(store).evaluation.countedJobs == 1)
+            #expect(try report(store).evaluation.countedJobs == 2)
+        }
+    }
+
+    @Test("exact keeps the item a new job was started for: a busy job finishing first, or another claimer, gets none")
+    func exactKeepsItemsForJobsOnTheirWay() async throws {
+        try await withTrigger(Self.trigger(max: 5, strategy: .exact)) { store in
+            try add(store, 1)
+            let first = try #require(try triggerJobs(store).first)
+            try start(store, first.id)
+            guard case .claimed(let held) = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+                Issue.record("the first job got no item")
+                return
+            }
+            try add(store, 1)
+            let second = try #require(try triggerJobs(store).last)
+            #expect(second.id != first.id)
+            _ = try store.settleItem(held.item.id, token: held.leaseToken, .complete(output: nil), at: Self.t0)
+            guard case .empty = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+                Issue.record("the busy job took the item the second job was started for")
+                return
+            }
+            guard case .empty = try store.claimItem(from: "invoices", at: Self.t0) else {
+                Issue.record("a claimer without a job took it")
+                return
+            }
+            guard case .claimed = try store.claimItem(from: "invoices", jobID: second.id, at: Self.t0) else {
+                Issue.record("the second job found no item")
+                return
+            }
+        }
+    }
+
+    @Test("UiPath keeps nothing: whoever claims first gets the item")
+    func uipathKeepsNothing() async throws {
+        try await withTrigger(Self.trigger(max: 5, strategy: .uipath)) { store in
+            try add(store, 1)
+            guard case .claimed = try store.claimItem(from: "invoices", at: Self.t0) else {
+                Issue.record("the item was kept")
+                return
+            }
         }
     }
 

@@ -112,7 +112,7 @@ struct QueueTriggerRuleTests {
     @Test("UiPath, pending and running jobs: items added while every job is busy wait, however much room is left")
     func pendingAndRunningUnderSchedules() {
         // Five running jobs, each busy with an item; five more items arrive in bulk.
-        let inputs = QueueTriggerInputs(readyItems: 5, runningJobs: 5, jobsHoldingNoItem: 0)
+        let inputs = QueueTriggerInputs(readyItems: 5, inProgressItems: 5, runningJobs: 5)
         let evaluation = QueueTriggerRule.evaluate(Self.trigger(min: 1, max: 10, per: 1), inputs)
         #expect(evaluation.jobsToStart == 0)
         #expect(evaluation.reason == "5 pending and running job(s) cover the 5 job(s) 5 ready items call for")
@@ -120,33 +120,50 @@ struct QueueTriggerRuleTests {
             .jobsToStart == 5)
     }
 
+    @Test("UiPath, pending jobs only: running jobs do not count against the maximum either")
+    func pendingOnlyExceedsTheMaximum() {
+        let evaluation = QueueTriggerRule.evaluate(Self.trigger(min: 1, max: 3, per: 1, pendingOnly: true),
+                                                   QueueTriggerInputs(readyItems: 3, runningJobs: 3))
+        #expect(evaluation.jobsToStart == 3, "6 live jobs under a maximum of 3")
+    }
+
     // MARK: - exact
 
     @Test("exact: jobs still on their way to an item count, so it never over-schedules where pending-only does")
-    func exactCountsJobsHoldingNoItem() {
+    func exactCountsJobsOnTheirWay() {
         let trigger = Self.trigger(min: 1, max: 10, per: 1, strategy: .exact)
         #expect(Self.jobsAfterEachItem(trigger, items: 4, .runWithoutClaiming) == [1, 2, 3, 4])
     }
 
-    @Test("exact: busy jobs do not hold back jobs for new items, within the maximum")
+    @Test("exact: a job busy with an item stands for that item, not for the new ones, within the maximum")
     func exactStartsForItemsBusyJobsCannotTake() {
         let trigger = Self.trigger(min: 1, max: 8, per: 1, strategy: .exact)
         let evaluation = QueueTriggerRule.evaluate(trigger, QueueTriggerInputs(
-            readyItems: 5, runningJobs: 5, jobsHoldingNoItem: 0))
+            readyItems: 5, inProgressItems: 5, runningJobs: 5))
+        #expect(evaluation.desiredJobs == 10)
         #expect(evaluation.jobsToStart == 3)
-        #expect(evaluation.capacity == 3)
         #expect(evaluation.reason == "maximum number of jobs allows 3 of the 5 wanted (5 pending and running of 8)")
     }
 
-    @Test("exact: the minimum and the step apply to the items nobody has claimed")
+    @Test("exact: the minimum and the step apply to the work left — ready items and those in the jobs' hands")
     func exactUsesTheSameSteps() {
         let trigger = Self.trigger(min: 31, max: 3, per: 10, strategy: .exact)
         #expect(QueueTriggerRule.evaluate(trigger, QueueTriggerInputs(readyItems: 60)).jobsToStart == 3)
         #expect(QueueTriggerRule.evaluate(trigger, QueueTriggerInputs(readyItems: 30)).jobsToStart == 0)
-        let covered = QueueTriggerRule.evaluate(trigger, QueueTriggerInputs(readyItems: 45, pendingJobs: 1,
-                                                                            runningJobs: 1, jobsHoldingNoItem: 2))
-        #expect(covered.jobsToStart == 0)
-        #expect(covered.reason == "2 job(s) holding no item yet cover the 2 job(s) 45 ready items call for")
+        // UiPath's one-by-one example: the 34th item, one job busy with one of them — still one job's worth.
+        let busy = QueueTriggerRule.evaluate(trigger, QueueTriggerInputs(readyItems: 33, inProgressItems: 1,
+                                                                         runningJobs: 1))
+        #expect(busy.jobsToStart == 0)
+        #expect(busy.reason == "1 pending and running job(s) cover the 1 job(s) 34 ready and in-progress items call for")
+        #expect(QueueTriggerRule.evaluate(trigger, QueueTriggerInputs(readyItems: 40, inProgressItems: 1,
+                                                                      runningJobs: 1)).jobsToStart == 1)
+    }
+
+    @Test("exact: with no ready item it starts nothing, however many items the jobs hold")
+    func exactNeedsAReadyItem() {
+        let evaluation = QueueTriggerRule.evaluate(Self.trigger(min: 1, max: 8, per: 1, strategy: .exact),
+                                                   QueueTriggerInputs(readyItems: 0, inProgressItems: 5, runningJobs: 2))
+        #expect(evaluation.jobsToStart == 0 && evaluation.reason == "no ready items")
     }
 
     // MARK: - Definitions

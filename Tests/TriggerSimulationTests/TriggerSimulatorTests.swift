@@ -86,12 +86,15 @@ struct TriggerSimulatorTests {
         #expect(counting.items.map(\.waitSeconds) == [0, 540])
     }
 
-    @Test("exact over-schedules when a busy job finishes before the new job has started up, and takes its item")
+    @Test("exact keeps a new job's item when a busy job finishes before it has started up; pending-only does not")
     func exactRace() throws {
         // The first job finishes at 10 min, before the job started at 9:30 for the second item is up (at 10:30).
         let scenario = Self.scenario(startup: 60, items: [.oneByOne(2, every: 570, processingSeconds: 540)])
-        let report = try Self.run(scenario, .exact).report
-        #expect(report.jobsStarted == 2 && report.overScheduledJobs == 1)
+        let exact = try Self.run(scenario, .exact)
+        #expect(exact.report.jobsStarted == 2 && exact.report.overScheduledJobs == 0)
+        #expect(exact.jobs.map(\.itemsDone) == [1, 1], "the busy job ended at 10 min; the new one took its item")
+        let pendingOnly = try Self.run(scenario, .uipathPendingOnly).report
+        #expect(pendingOnly.jobsStarted == 2 && pendingOnly.overScheduledJobs == 1)
     }
 
     @Test("postponed items: exact starts jobs when they become ready, uipath at its next recheck",
@@ -125,13 +128,17 @@ struct TriggerSimulatorTests {
         #expect(report.totalSeconds == 20 && report.robotSeconds == 20)
     }
 
-    @Test("jobs wait for a robot in the order they were started; the first ones may take all the items meanwhile")
+    @Test("jobs wait for a robot in the order they were started; under pending-only the first ones take every item meanwhile")
     func robotsAreFIFO() throws {
         let scenario = Self.scenario(robots: 2, startup: 10, items: [.bulk(4, processingSeconds: 100)], max: 4)
-        let simulator = try Self.run(scenario, .exact)
+        let pendingOnly = try Self.run(scenario, .uipathPendingOnly)
         // Jobs 1 and 2 do items 1–2, then 3–4, and end at 210; jobs 3 and 4 get the robots then and find nothing.
-        #expect(simulator.jobs.map(\.startedAt) == [0, 0, 210, 210])
-        #expect(simulator.report.overScheduledJobs == 2)
+        #expect(pendingOnly.jobs.map(\.startedAt) == [0, 0, 210, 210])
+        #expect(pendingOnly.report.overScheduledJobs == 2)
+        // exact keeps items 3–4 for jobs 3 and 4: jobs 1 and 2 end after one item each, at 110.
+        let exact = try Self.run(scenario, .exact)
+        #expect(exact.jobs.map(\.startedAt) == [0, 0, 110, 110])
+        #expect(exact.report.overScheduledJobs == 0)
     }
 
     @Test("items below the minimum stay in the queue, and the run still ends")

@@ -41,11 +41,13 @@ public struct WorkItemDetail: Codable, Sendable {
 extension BotyardStore {
     /// Claims the next item of `queue` in claim order (``ClaimOrder``), postponed items left
     /// out, for the lease duration of the queue. Leases of the queue that ran out are expired
-    /// first, so their items can be claimed again at once.
+    /// first, so their items can be claimed again at once. Under an `exact` trigger, the ready
+    /// items its new jobs were started for are kept for them.
     public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) throws -> ClaimResult {
         try write("claim work item") { db in
             guard let definition = try WorkQueueRecord.fetchOne(db, key: queue)?.definition else { return .noQueue }
             try Self.expireLeases(of: queue, at: now, in: db)
+            guard try keptForTriggerJobs(of: queue, claimer: jobID, at: now, in: db) == false else { return .empty }
             guard var item = try WorkItemRecord.fetchOne(db, sql: """
                 SELECT * FROM work_items WHERE queue = ? AND state = 'new'
                   AND (postponeUntil IS NULL OR postponeUntil <= ?)
@@ -62,6 +64,24 @@ extension BotyardStore {
                                        at: now, in: db)
             return .claimed(ClaimedItem(item: item.snapshot, leaseToken: token, leaseExpiresAt: item.leaseExpiresAt!))
         }
+    }
+
+    /// Whether the queue's `exact` trigger keeps every ready item for the jobs it started that are
+    /// still on their way to their first item, and `claimer` is not one of them.
+    private func keptForTriggerJobs(of queue: String, claimer: Int64?, at now: Date, in db: Database) throws -> Bool {
+        guard let row = try Row.fetchOne(db, sql: "SELECT definition, updatedAt FROM queue_triggers WHERE queue = ?",
+                                         arguments: [queue]) else { return false }
+        let trigger = try triggerDefinitions.definition(of: queue, updatedAt: row["updatedAt"], json: row["definition"])
+        guard trigger.strategy == .exact && trigger.enabled else { return false }
+        let onTheirWay = try Int64.fetchAll(db, sql: """
+            SELECT id FROM jobs WHERE triggerQueue = ? AND state IN \(QueueTriggerCounts.liveStatesSQL)
+              AND NOT EXISTS (SELECT 1 FROM work_items WHERE claimedByJob = jobs.id)
+            """, arguments: [queue])
+        if onTheirWay.isEmpty || claimer.map(onTheirWay.contains) == true { return false }
+        let ready = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM work_items WHERE queue = ? AND state = 'new' AND (postponeUntil IS NULL OR postponeUntil <= ?)
+            """, arguments: [queue, now]) ?? 0
+        return !QueueTriggerRule.leavesItem(readyItems: ready, jobsOnTheirWay: onTheirWay.count)
     }
 
     /// Extends, completes or fails an item under its lease `token`. A token that no longer holds

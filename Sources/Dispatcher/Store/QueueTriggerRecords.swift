@@ -26,7 +26,7 @@ struct QueueTriggerRecord: Codable, FetchableRecord, PersistableRecord {
 
 /// `queue_trigger_evaluations`: each trigger's last evaluation, one row per trigger.
 enum QueueTriggerEvaluationRow {
-    static let numbers = ["readyItems", "deferredItems", "pendingJobs", "runningJobs", "jobsHoldingNoItem",
+    static let numbers = ["readyItems", "deferredItems", "inProgressItems", "pendingJobs", "runningJobs",
                           "desiredJobs", "countedJobs", "capacity", "jobsToStart"]
 
     /// Stores `report` as the trigger's last evaluation (one cached statement: a recheck stores many).
@@ -40,7 +40,7 @@ enum QueueTriggerEvaluationRow {
         let inputs = evaluation.inputs
         let values: [(any DatabaseValueConvertible)?] = [
             queue, report.at, report.cause, evaluation.strategy.rawValue,
-            inputs.readyItems, inputs.deferredItems, inputs.pendingJobs, inputs.runningJobs, inputs.jobsHoldingNoItem,
+            inputs.readyItems, inputs.deferredItems, inputs.inProgressItems, inputs.pendingJobs, inputs.runningJobs,
             evaluation.desiredJobs, evaluation.countedJobs, evaluation.capacity, evaluation.jobsToStart,
             evaluation.reason, report.startedJobs.map(String.init).joined(separator: ","), report.problem,
         ]
@@ -60,8 +60,8 @@ enum QueueTriggerEvaluationRow {
 
     private static func report(_ row: Row) -> QueueTriggerReport {
         let inputs = QueueTriggerInputs(readyItems: row["readyItems"], deferredItems: row["deferredItems"],
-                                        pendingJobs: row["pendingJobs"], runningJobs: row["runningJobs"],
-                                        jobsHoldingNoItem: row["jobsHoldingNoItem"])
+                                        inProgressItems: row["inProgressItems"], pendingJobs: row["pendingJobs"],
+                                        runningJobs: row["runningJobs"])
         let evaluation = QueueTriggerEvaluation(
             strategy: QueueTriggerStrategy(rawValue: row["strategy"]) ?? .exact, inputs: inputs,
             desiredJobs: row["desiredJobs"], countedJobs: row["countedJobs"], capacity: row["capacity"],
@@ -101,8 +101,8 @@ struct QueueTriggerCounts {
         let running = runningStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
         for row in try Row.fetchAll(db, sql: """
             SELECT triggerQueue AS queue, state IN (\(running)) AS running, COUNT(*) AS jobs,
-                   SUM(NOT EXISTS (SELECT 1 FROM work_items
-                                   WHERE claimedByJob = jobs.id AND work_items.state = 'in-progress')) AS holdingNone
+                   SUM((SELECT COUNT(*) FROM work_items WHERE claimedByJob = jobs.id
+                          AND work_items.state = 'in-progress' AND work_items.queue = jobs.triggerQueue)) AS held
             FROM jobs WHERE triggerQueue IS NOT NULL AND state IN \(liveStatesSQL) \(jobsFilter)
             GROUP BY triggerQueue, running
             """, arguments: arguments) {
@@ -113,7 +113,7 @@ struct QueueTriggerCounts {
             } else {
                 inputs.pendingJobs = row["jobs"]
             }
-            inputs.jobsHoldingNoItem += row["holdingNone"] as Int
+            inputs.inProgressItems += row["held"] as Int
             counts.inputs[queue] = inputs
         }
         return counts

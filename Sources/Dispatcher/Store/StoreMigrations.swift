@@ -272,7 +272,7 @@ enum StoreMigrations {
             try db.execute(sql: """
                 CREATE INDEX jobs_trigger_live ON jobs(triggerQueue, state)
                     WHERE triggerQueue IS NOT NULL AND state IN ('pending', 'queued', 'retrying', 'running', 'paused');
-                CREATE INDEX work_items_holder ON work_items(claimedByJob) WHERE state = 'in-progress';
+                CREATE INDEX work_items_claimed_by ON work_items(claimedByJob) WHERE claimedByJob IS NOT NULL;
                 CREATE INDEX work_items_ready ON work_items(queue, postponeUntil) WHERE state = 'new';
                 """)
         }

@@ -4,21 +4,20 @@ public struct QueueTriggerInputs: Codable, Sendable, Equatable {
     public var readyItems: Int
     /// Items in state `new` still postponed: they never count.
     public var deferredItems: Int
+    /// Items the trigger's live jobs hold right now (claimed, not settled).
+    public var inProgressItems: Int
     /// The trigger's jobs not running yet (stored, queued, waiting for a retry or an account).
     public var pendingJobs: Int
     /// The trigger's jobs running (or paused).
     public var runningJobs: Int
-    /// The trigger's pending and running jobs that hold no item right now: on their way to claim
-    /// one (or, between two items, to claim the next).
-    public var jobsHoldingNoItem: Int
 
-    public init(readyItems: Int, deferredItems: Int = 0, pendingJobs: Int = 0, runningJobs: Int = 0,
-                jobsHoldingNoItem: Int? = nil) {
+    public init(readyItems: Int, deferredItems: Int = 0, inProgressItems: Int = 0, pendingJobs: Int = 0,
+                runningJobs: Int = 0) {
         self.readyItems = readyItems
         self.deferredItems = deferredItems
+        self.inProgressItems = inProgressItems
         self.pendingJobs = pendingJobs
         self.runningJobs = runningJobs
-        self.jobsHoldingNoItem = jobsHoldingNoItem ?? pendingJobs + runningJobs
     }
 }
 
