@@ -119,8 +119,11 @@ struct QueueTriggerTests {
                 #expect(items.count == 3 && items.allSatisfy { $0.state == .successful }, "\(queue)")
             }
             #expect(jobCounts["exact-q"] == 3 && foundNothing["exact-q", default: 0] == 0)
-            // UiPath starts 1, then 2, then 3 jobs: each new item is counted again while the jobs run unclaimed.
-            #expect(jobCounts["uipath-q"] == 6 && foundNothing["uipath-q", default: 0] == 3)
+            // UiPath starts 1, then 2, then 3 jobs: each new item is counted again while the jobs run unclaimed
+            // (and, reassessing when its first jobs end, more for items the others are about to claim).
+            let uipathJobs = jobCounts["uipath-q", default: 0]
+            #expect(uipathJobs >= 6, "1 + 2 + 3 jobs for 3 items")
+            #expect(foundNothing["uipath-q", default: 0] == uipathJobs - 3, "all but 3 found no item")
         }
     }
 }
