@@ -1,9 +1,10 @@
 #!/bin/sh
-# Posts invoices from the work queue 'invoices' until none is ready, one claim at a time, with
-# the botyard CLI (the worker gives the bot BOTYARD_URL and its job's token). An invoice without
-# a customer is a business failure: final, not retried.
+# Posts invoices from its work queue (the trigger that starts it gives QUEUE; 'invoices' otherwise)
+# until none is ready, one claim at a time, with the botyard CLI (the worker gives the bot
+# BOTYARD_URL and its job's token). An invoice without a customer is a business failure: final,
+# not retried.
 posted=0
-while claimed=$(botyard item claim invoices --format shell); do
+while claimed=$(botyard item claim "${BOTYARD_INPUT_QUEUE:-invoices}" --format shell); do
   eval "$claimed"
   case "$BOTYARD_ITEM_PAYLOAD" in
     *'"customer"'*)
