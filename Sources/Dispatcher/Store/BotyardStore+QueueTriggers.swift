@@ -72,6 +72,7 @@ extension BotyardStore {
                 """, arguments: [now, now])
             let counts = try QueueTriggerCounts.read(due.map { $0["queue"] }, at: now, in: db)
             var started = 0
+            let dates = DatabaseDates()
             for row in due {
                 let definition = try triggerDefinitions.definition(of: row["queue"], updatedAt: row["updatedAt"],
                                                                    json: row["definition"])
@@ -79,7 +80,8 @@ extension BotyardStore {
                 let cause: QueueTriggerCause = nextRecheckAt <= now ? .recheck : .postponementOver
                 if cause == .recheck { nextRecheckAt = now.addingTimeInterval(Double(definition.recheckMinutes * 60)) }
                 let (report, nextReadyAt) = try Self.evaluate(definition, cause, counts: counts, at: now, in: db)
-                try Self.record(queue: row["queue"], report, nextReadyAt: nextReadyAt, nextRecheckAt: nextRecheckAt, in: db)
+                try Self.record(queue: row["queue"], report, nextReadyAt: nextReadyAt, nextRecheckAt: nextRecheckAt,
+                                dates: dates, in: db)
                 started += report?.startedJobs.count ?? 0
             }
             return QueueTriggerPass(evaluated: due.count, jobsStarted: started, next: try Date.fetchOne(db, sql: nextSQL))

@@ -55,10 +55,10 @@ extension BotyardStore {
 
     /// Stores what an evaluation changed of a trigger (a nil report keeps the last one).
     static func record(queue: String, _ report: QueueTriggerReport?, nextReadyAt: Date?, nextRecheckAt: Date,
-                       in db: Database) throws {
+                       dates: DatabaseDates = DatabaseDates(), in db: Database) throws {
         let statement = try db.cachedStatement(sql: "UPDATE queue_triggers SET nextReadyAt = ?, nextRecheckAt = ? WHERE queue = ?")
-        try statement.execute(arguments: [nextReadyAt, nextRecheckAt, queue])
-        if let report { try QueueTriggerEvaluationRow.save(report, queue: queue, in: db) }
+        try statement.execute(arguments: [nextReadyAt.map(dates.value), dates.value(nextRecheckAt), queue])
+        if let report { try QueueTriggerEvaluationRow.save(report, queue: queue, at: dates.value(report.at), in: db) }
     }
 
     /// Stores one job of a trigger: `pending` with its outbox row, or, under an account, in the robot queue.
@@ -93,5 +93,18 @@ extension QueueTriggerRecord {
         case .jobEnded: definition.reassessOnJobCompletion || definition.strategy == .exact
         case .itemReturned, .postponementOver: definition.strategy == .exact
         }
+    }
+}
+
+/// Dates as the database stores them, each formatted once: a recheck of many triggers writes the
+/// same few dates again and again, and formatting one costs more than the rest of a row.
+final class DatabaseDates {
+    private var values: [Date: DatabaseValue] = [:]
+
+    func value(_ date: Date) -> DatabaseValue {
+        if let value = values[date] { return value }
+        let value = date.databaseValue
+        values[date] = value
+        return value
     }
 }

@@ -30,7 +30,7 @@ enum QueueTriggerEvaluationRow {
                           "desiredJobs", "countedJobs", "capacity", "jobsToStart"]
 
     /// Stores `report` as the trigger's last evaluation (one cached statement: a recheck stores many).
-    static func save(_ report: QueueTriggerReport, queue: String, in db: Database) throws {
+    static func save(_ report: QueueTriggerReport, queue: String, at: DatabaseValue, in db: Database) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO queue_trigger_evaluations
                 (queue, at, cause, strategy, \(numbers.joined(separator: ", ")), reason, startedJobs, problem)
@@ -39,7 +39,7 @@ enum QueueTriggerEvaluationRow {
         let evaluation = report.evaluation
         let inputs = evaluation.inputs
         let values: [(any DatabaseValueConvertible)?] = [
-            queue, report.at, report.cause, evaluation.strategy.rawValue,
+            queue, at, report.cause, evaluation.strategy.rawValue,
             inputs.readyItems, inputs.deferredItems, inputs.inProgressItems, inputs.pendingJobs, inputs.runningJobs,
             evaluation.desiredJobs, evaluation.countedJobs, evaluation.capacity, evaluation.jobsToStart,
             evaluation.reason, report.startedJobs.map(String.init).joined(separator: ","), report.problem,
