@@ -25,24 +25,14 @@ final class LeaseKeeper: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                var timeout = self.longestSleep
-                do {
-                    let pass = try self.store.expireLeases()
-                    if pass.expired > 0 {
-                        self.relaySignal.notify()
-                        self.logger.info("work item leases expired", metadata: ["items.expired": "\(pass.expired)"])
-                    }
-                    if let next = pass.next {
-                        timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
-                    }
-                } catch {
-                    self.logger.error("cannot expire leases; will retry", metadata: ["error": "\(error)"])
-                    timeout = .seconds(1)
-                }
-                await self.signal.wait(timeout: timeout)
+        await runTimedPasses(signal: signal, longestSleep: longestSleep, logger: logger,
+                             failure: "cannot expire leases; will retry") {
+            let pass = try self.store.expireLeases()
+            if pass.expired > 0 {
+                self.relaySignal.notify()
+                self.logger.info("work item leases expired", metadata: ["items.expired": "\(pass.expired)"])
             }
+            return pass.next
         }
     }
 }

@@ -24,26 +24,16 @@ final class TriggerKeeper: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                var timeout = self.longestSleep
-                do {
-                    let pass = try self.store.evaluateDueTriggers()
-                    if pass.jobsStarted > 0 {
-                        self.relaySignal.notify()
-                        self.logger.info("queue triggers started jobs", metadata: [
-                            "triggers.evaluated": "\(pass.evaluated)", "jobs.started": "\(pass.jobsStarted)",
-                        ])
-                    }
-                    if let next = pass.next {
-                        timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
-                    }
-                } catch {
-                    self.logger.error("cannot evaluate queue triggers; will retry", metadata: ["error": "\(error)"])
-                    timeout = .seconds(1)
-                }
-                await self.signal.wait(timeout: timeout)
+        await runTimedPasses(signal: signal, longestSleep: longestSleep, logger: logger,
+                             failure: "cannot evaluate queue triggers; will retry") {
+            let pass = try self.store.evaluateDueTriggers()
+            if pass.jobsStarted > 0 {
+                self.relaySignal.notify()
+                self.logger.info("queue triggers started jobs", metadata: [
+                    "triggers.evaluated": "\(pass.evaluated)", "jobs.started": "\(pass.jobsStarted)",
+                ])
             }
+            return pass.next
         }
     }
 }

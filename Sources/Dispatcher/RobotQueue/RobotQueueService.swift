@@ -26,32 +26,22 @@ final class RobotQueueService: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                var timeout = self.sweepInterval
-                do {
-                    let returned = try self.store.returnLaunchesOfLostHosts()
-                    if returned > 0 {
-                        self.logger.warning("launches of lost hosts back in the robot queue", metadata: [
-                            "robot_queue.returned": "\(returned)",
-                        ])
-                    }
-                    let pass = try self.store.retryRobotQueue()
-                    if pass.dispatched + pass.dead > 0 {
-                        self.logger.info("robot queue tried", metadata: [
-                            "robot_queue.dispatched": "\(pass.dispatched)", "robot_queue.dead": "\(pass.dead)",
-                        ])
-                        self.relaySignal.notify()
-                    }
-                    if let next = pass.nextTry {
-                        timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
-                    }
-                } catch {
-                    self.logger.error("cannot try the robot queue; will retry", metadata: ["error": "\(error)"])
-                    timeout = .seconds(1)
-                }
-                await self.signal.wait(timeout: timeout)
+        await runTimedPasses(signal: signal, longestSleep: sweepInterval, logger: logger,
+                             failure: "cannot try the robot queue; will retry") {
+            let returned = try self.store.returnLaunchesOfLostHosts()
+            if returned > 0 {
+                self.logger.warning("launches of lost hosts back in the robot queue", metadata: [
+                    "robot_queue.returned": "\(returned)",
+                ])
             }
+            let pass = try self.store.retryRobotQueue()
+            if pass.dispatched + pass.dead > 0 {
+                self.logger.info("robot queue tried", metadata: [
+                    "robot_queue.dispatched": "\(pass.dispatched)", "robot_queue.dead": "\(pass.dead)",
+                ])
+                self.relaySignal.notify()
+            }
+            return pass.nextTry
         }
     }
 }

@@ -1,11 +1,14 @@
-import Foundation
+/// Plain-text tables for the terminal: columns as wide as their widest cell, two spaces apart.
+public struct Table: Sendable {
+    public var headers: [String]
+    public var rows: [[String]] = []
 
-/// Plain-text tables for the terminal.
-struct Table {
-    var headers: [String]
-    var rows: [[String]] = []
+    public init(headers: [String], rows: [[String]] = []) {
+        self.headers = headers
+        self.rows = rows
+    }
 
-    var rendered: String {
+    public var rendered: String {
         let widths = headers.indices.map { column in
             ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
         }
