@@ -9,13 +9,14 @@ struct QueueTriggerTests {
     static var botyard: String { WorkerProcess.binaries.appendingPathComponent("botyard").path }
 
     /// A bot that claims and completes items of its queue (`BOTYARD_INPUT_QUEUE`) until none is
-    /// ready; `firstClaimAfter` seconds of start-up first (a bot opening its applications), and
-    /// with `oneItem` it stops after one item, saying when it found none.
-    static func bot(_ name: String, in folder: URL, firstClaimAfter: Int = 0, oneItem: Bool = false) throws -> CreateBotRequest {
+    /// ready; with `startedUpWhen`, its start-up (a bot opening its applications) lasts until that
+    /// file exists; with `oneItem` it stops after one item, saying when it found none.
+    static func bot(_ name: String, in folder: URL, startedUpWhen: URL? = nil, oneItem: Bool = false) throws
+        -> CreateBotRequest {
         let script = folder.appendingPathComponent("\(name).sh")
         try """
         #!/bin/sh
-        sleep \(firstClaimAfter)
+        \(startedUpWhen.map { "while [ ! -e '\($0.path)' ]; do sleep 0.1; done" } ?? "")
         while true; do
           claimed=$("\(botyard)" item claim "$BOTYARD_INPUT_QUEUE" --format shell) || { echo "found no item"; exit 0; }
           eval "$claimed"
@@ -42,7 +43,7 @@ struct QueueTriggerTests {
 
     /// Polls until `condition` holds for the trigger's jobs; fails the test after `timeout`.
     @discardableResult
-    static func waitForJobs(_ fleet: Fleet, of queue: String, timeout: Duration = .seconds(60),
+    static func waitForJobs(_ fleet: Fleet, of queue: String, timeout: Duration = .seconds(120),
                             until condition: ([JobSnapshot]) -> Bool) async throws -> [JobSnapshot] {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -89,7 +90,9 @@ struct QueueTriggerTests {
     @Test("items added one by one while the jobs open their applications: exact starts no job that finds no item; UiPath's pending-only setting does")
     func exactDoesNotOverSchedule() async throws {
         try await Fleet.run(slots: 10) { fleet in
-            try await fleet.register(try Self.bot("slow-starter", in: fleet.folder, firstClaimAfter: 8, oneItem: true))
+            let startedUp = fleet.folder.appendingPathComponent("started-up")
+            try await fleet.register(try Self.bot("slow-starter", in: fleet.folder, startedUpWhen: startedUp,
+                                                  oneItem: true))
             for (queue, strategy) in [("exact-q", "exact"), ("uipath-q", "uipath")] {
                 try await Self.trigger(fleet, queue: queue, """
                     {"bot": "slow-starter", "group": "g1", "minItemsToTrigger": 1, "maxConcurrentJobs": 10,
@@ -106,6 +109,8 @@ struct QueueTriggerTests {
                     try await Self.waitForJobs(fleet, of: queue) { $0.allSatisfy { $0.state == .running } }
                 }
             }
+            // The bots have opened their applications: they claim now.
+            try Data().write(to: startedUp)
             var foundNothing: [String: Int] = [:]
             var jobCounts: [String: Int] = [:]
             for queue in ["exact-q", "uipath-q"] {

@@ -31,7 +31,7 @@ struct WorkQueueTests {
 
             let jobs = [try await fleet.submit(SubmitJobRequest(bot: "loop", group: "g1")),
                         try await fleet.submit(SubmitJobRequest(bot: "loop", group: "g1"))]
-            for job in jobs { #expect(try await fleet.waitForJob(job).state == .succeeded) }
+            for job in jobs { #expect(try await fleet.waitForJob(job, timeout: .seconds(90)).state == .succeeded) }
             let done = try await fleet.api.send(.get, "/v1/queues/invoices/items?limit=100").decode([WorkItemSnapshot].self)
             #expect(done.count == 16 && done.allSatisfy { $0.state == .successful })
             #expect(done.allSatisfy { jobs.contains($0.claimedByJob ?? 0) }, "each item names the job that claimed it")
