@@ -126,7 +126,7 @@ struct WorkQueueRoutes {
             }
             jobID = caller
         }
-        switch try store.claimItem(from: name, jobID: jobID) {
+        switch try await store.claimItem(from: name, jobID: jobID) {
         case .claimed(let item):
             leaseSignal.notify()
             return try JSONResponse.make(item)

@@ -42,24 +42,35 @@ extension BotyardStore {
     /// Claims the next item of `queue` in claim order (``ClaimOrder``), postponed items left
     /// out, for the lease duration of the queue. Leases of the queue that ran out are expired
     /// first, so their items can be claimed again at once.
-    public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) throws -> ClaimResult {
-        try write("claim work item") { db in
-            guard let definition = try WorkQueueRecord.fetchOne(db, key: queue)?.definition else { return .noQueue }
+    ///
+    /// The claim path runs at the rate bots work, through the one writer: its statements are
+    /// compiled once per connection, and what needs no transaction (the token, the answer's
+    /// JSON) is done outside it.
+    public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) async throws -> ClaimResult {
+        let token = UUID().uuidString
+        let claimed: WorkItemRecord?? = try await write("claim work item") { db in
+            guard let definition = try Self.queueDefinition(named: queue, in: db) else { return nil }
             try Self.expireLeases(of: queue, at: now, in: db)
-            guard var item = try WorkItemRecord.fetchOne(db, sql: """
+            guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM work_items WHERE queue = ? AND state = 'new'
                   AND (postponeUntil IS NULL OR postponeUntil <= ?)
                 ORDER BY \(ClaimOrder.sql) LIMIT 1
-                """, arguments: [queue, now])
-            else { return .empty }
-            let token = UUID().uuidString
+                """), arguments: [queue, now])
+            else { return .some(nil) }
             item.lease.claim(token: token, at: now, leaseSeconds: definition.leaseSeconds)
             item.claimedByJob = jobID
             item.updatedAt = now
-            try item.update(db)
+            try item.updateLease(in: db)
             let by = jobID.map { " by job \($0)" } ?? ""
-            try Self.recordItemHistory(of: item, from: .new, reason: "claimed\(by) until \(Timestamp.format(item.leaseExpiresAt!))",
+            try Self.recordItemHistory(of: item, from: .new,
+                                       reason: "claimed\(by) until \(Timestamp.format(item.leaseExpiresAt!))",
                                        at: now, in: db)
+            return item
+        }
+        switch claimed {
+        case nil: return .noQueue
+        case .some(nil): return .empty
+        case .some(let item?):
             return .claimed(ClaimedItem(item: item.snapshot, leaseToken: token, leaseExpiresAt: item.leaseExpiresAt!))
         }
     }
@@ -71,10 +82,11 @@ extension BotyardStore {
     /// - Parameter job: the job calling (known by its token), if a bot calls from inside one: an
     ///   item another job claimed is refused (`not_your_item`).
     public func settleItem(_ id: Int64, token: String, _ settlement: ItemSettlement, byJob job: Int64? = nil,
-                           at now: Date = Date()) throws -> SettleResult {
-        try write("settle work item") { db in
-            guard var item = try WorkItemRecord.fetchOne(db, key: id),
-                  let definition = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
+                           at now: Date = Date()) async throws -> SettleResult {
+        let outcome: Settled = try await write("settle work item") { db in
+            guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM work_items WHERE id = ?"),
+                                                         arguments: [id]),
+                  let definition = try Self.queueDefinition(named: item.queue, in: db)
             else { return .notFound }
             if let job, let holder = item.claimedByJob, holder != job {
                 return .refused(code: "not_your_item", message: "job \(holder) claimed it, not job \(job)")
@@ -105,22 +117,34 @@ extension BotyardStore {
             }
             item.lease = lease
             item.updatedAt = now
-            try item.update(db)
+            try item.updateLease(in: db)
             try Self.recordItemHistory(of: item, from: from, reason: reason, at: now, in: db)
             if item.state == .retried { try Self.addRetry(of: item, at: now, in: db) }
-            return .done(item.snapshot)
+            return .done(item)
         }
+        switch outcome {
+        case .done(let item): return .done(item.snapshot)
+        case .notFound: return .notFound
+        case .refused(let code, let message): return .refused(code: code, message: message)
+        }
+    }
+
+    /// What a settlement's transaction did; its answer (the item's JSON) is made after it.
+    private enum Settled: Sendable {
+        case done(WorkItemRecord)
+        case notFound
+        case refused(code: String, message: String)
     }
 
     /// Expires every lease that has run out; returns how many, and when the next one runs out.
     public func expireLeases(at now: Date = Date()) throws -> (expired: Int, next: Date?) {
         let next = "SELECT MIN(leaseExpiresAt) FROM work_items WHERE state = 'in-progress'"
         // Nearly every pass finds nothing: one read, without holding up the writers, says so.
-        let earliest = try read("look at leases") { db in try Date.fetchOne(db, sql: next) }
+        let earliest = try read("look at leases") { db in try Date.fetchOne(db.cachedStatement(sql: next)) }
         guard let earliest, earliest <= now else { return (0, earliest) }
         return try write("expire leases") { db in
             let expired = try Self.expireLeases(of: nil, at: now, in: db)
-            return (expired, try Date.fetchOne(db, sql: next))
+            return (expired, try Date.fetchOne(db.cachedStatement(sql: next)))
         }
     }
 
@@ -145,13 +169,16 @@ extension BotyardStore {
     /// Expires the run-out leases of one queue (every queue when nil).
     @discardableResult
     private static func expireLeases(of queue: String?, at now: Date, in db: Database) throws -> Int {
-        var request = WorkItemRecord.filter(sql: "state = 'in-progress' AND leaseExpiresAt <= ?", arguments: [now])
-        if let queue { request = request.filter(WorkItemRecord.Columns.queue == queue) }
-        let items = try request.fetchAll(db)
+        let expired = "SELECT * FROM work_items WHERE state = 'in-progress' AND leaseExpiresAt <= ?"
+        let items = if let queue {
+            try WorkItemRecord.fetchAll(db.cachedStatement(sql: expired + " AND queue = ?"), arguments: [now, queue])
+        } else {
+            try WorkItemRecord.fetchAll(db.cachedStatement(sql: expired), arguments: [now])
+        }
         var definitions: [String: WorkQueueDefinition] = [:]
         for var item in items {
             if definitions[item.queue] == nil {
-                definitions[item.queue] = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
+                definitions[item.queue] = try queueDefinition(named: item.queue, in: db)
             }
             try expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db)
         }
@@ -165,7 +192,7 @@ extension BotyardStore {
         item.lease = lease
         item.claimedByJob = nil
         item.updatedAt = now
-        try item.update(db)
+        try item.updateLease(in: db)
         let reason = switch outcome {
         case .backToNew: "lease expired; back in the queue (retry \(item.retryNumber) of \(maxRetries))"
         case .abandoned: "lease expired with no retry left (\(maxRetries) used)"

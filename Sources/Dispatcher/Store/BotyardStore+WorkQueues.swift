@@ -121,11 +121,19 @@ extension BotyardStore {
         }
     }
 
+    /// The history row of an item's change, through a statement compiled once per connection
+    /// (claims and bulk adds write one per item).
     static func recordItemHistory(of item: WorkItemRecord, from: WorkItemState?, reason: String, at now: Date,
                                   in db: Database) throws {
-        var history = WorkItemHistoryRecord(id: nil, itemID: item.id!, at: now, fromState: from, toState: item.state,
-                                            reason: reason)
-        try history.insert(db)
+        try db.cachedStatement(sql: """
+            INSERT INTO work_item_history (itemID, at, fromState, toState, reason) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [item.id!, now, from?.rawValue, item.state.rawValue, reason])
+    }
+
+    /// A queue's definition, through a statement compiled once per connection (every claim reads it).
+    static func queueDefinition(named name: String, in db: Database) throws -> WorkQueueDefinition? {
+        try WorkQueueRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM work_queues WHERE name = ?"),
+                                     arguments: [name])?.definition
     }
 }
 

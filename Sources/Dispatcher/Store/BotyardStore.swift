@@ -55,6 +55,20 @@ public final class BotyardStore: Sendable {
         }
     }
 
+    /// A write that waits for the writer (and its commit's sync) without holding a thread of the
+    /// cooperative pool, which has one per core: while SQLite syncs a commit, the other requests'
+    /// HTTP and JSON work goes on. For the hot request paths (claims); the rest still blocks.
+    func write<Value: Sendable>(_ operation: String,
+                                _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        do {
+            return try await database.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(operation: operation, message: Self.describe(error))
+        }
+    }
+
     /// SQLite's own message, without the statement or its arguments.
     private static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError {
