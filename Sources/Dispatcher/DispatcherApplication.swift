@@ -11,8 +11,8 @@ public struct DispatcherApplication: Sendable {
     let relaySignal: WakeSignal
     /// Wakes the robot queue: something happened that may let a waiting launch start.
     let robotQueueSignal: WakeSignal
-    /// Wakes the lease keeper: a claim may bring the next lease expiry closer.
-    let leaseSignal: WakeSignal
+    /// Wakes the lease keeper for a claim whose lease runs out before its next pass.
+    let leaseAlarm: LeaseAlarm
     let configuration: DispatcherConfiguration
     let logger: Logger
 
@@ -22,7 +22,7 @@ public struct DispatcherApplication: Sendable {
         self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability)
         self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
-        self.leaseSignal = WakeSignal()
+        self.leaseAlarm = LeaseAlarm()
     }
 
     /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
@@ -36,7 +36,7 @@ public struct DispatcherApplication: Sendable {
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
                               relaySignal: relaySignal, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
-            LeaseKeeper(store: store, signal: leaseSignal, logger: logger),
+            LeaseKeeper(store: store, alarm: leaseAlarm, logger: logger),
         ]
     }
 
@@ -48,7 +48,7 @@ public struct DispatcherApplication: Sendable {
     {
         Application(
             router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                                leaseSignal: leaseSignal),
+                                leaseAlarm: leaseAlarm),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

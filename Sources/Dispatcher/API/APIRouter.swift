@@ -3,7 +3,7 @@ import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
-                 leaseSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
+                 leaseAlarm: LeaseAlarm = LeaseAlarm()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: StoreErrorMiddleware())
     router.get("v1/health") { _, _ in
@@ -25,7 +25,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     GroupRoutes(store: store).register(on: v1)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)
     AccountRoutes(store: store, relaySignal: relaySignal).register(on: v1)
-    WorkQueueRoutes(store: store, leaseSignal: leaseSignal).register(on: v1)
+    WorkQueueRoutes(store: store, leaseAlarm: leaseAlarm).register(on: v1)
     WorkItemRoutes(store: store).register(on: v1)
     FlowRoutes<PipelineDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)
         .register(on: v1)

@@ -5,8 +5,8 @@ import Shared
 /// `/v1/queues`: work queues, adding and listing their items, and claims.
 struct WorkQueueRoutes {
     let store: BotyardStore
-    /// Wakes the lease keeper: a claim may bring its next expiry closer.
-    let leaseSignal: WakeSignal
+    /// Wakes the lease keeper when a claim's lease runs out before its next pass.
+    let leaseAlarm: LeaseAlarm
 
     /// A bulk add may carry thousands of items.
     static let maximumBulkBytes = 32 * 1024 * 1024
@@ -128,7 +128,7 @@ struct WorkQueueRoutes {
         }
         switch try await store.claimItem(from: name, jobID: jobID) {
         case .claimed(let item):
-            leaseSignal.notify()
+            leaseAlarm.leaseGiven(until: item.leaseExpiresAt)
             return try JSONResponse.make(item)
         case .empty:
             return Response(status: .noContent)

@@ -4,18 +4,18 @@ import ServiceLifecycle
 import Shared
 
 /// Puts work items whose lease ran out back in their queue (or abandons them) when their lease
-/// runs out — it sleeps until the next expiry, not for a fixed sweep interval. Woken by claims,
-/// which may bring the next expiry closer.
+/// runs out — it sleeps until the next expiry, not for a fixed sweep interval. Woken by claims
+/// whose lease runs out before its next pass (``LeaseAlarm``).
 final class LeaseKeeper: Service {
     private let store: BotyardStore
-    private let signal: WakeSignal
+    private let alarm: LeaseAlarm
     private let logger: Logger
     /// The longest sleep: a lease given while the keeper sleeps wakes it anyway.
     private let longestSleep: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, longestSleep: Duration = .seconds(60), logger: Logger) {
+    init(store: BotyardStore, alarm: LeaseAlarm, longestSleep: Duration = .seconds(60), logger: Logger) {
         self.store = store
-        self.signal = signal
+        self.alarm = alarm
         self.longestSleep = longestSleep
         self.logger = logger
     }
@@ -24,6 +24,7 @@ final class LeaseKeeper: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 var timeout = self.longestSleep
+                self.alarm.passStarts()
                 do {
                     let pass = try self.store.expireLeases()
                     if pass.expired > 0 {
@@ -36,7 +37,8 @@ final class LeaseKeeper: Service {
                     self.logger.error("cannot expire leases; will retry", metadata: ["error": "\(error)"])
                     timeout = .seconds(1)
                 }
-                await self.signal.wait(timeout: timeout)
+                self.alarm.passEnds(nextPassAt: Date().addingTimeInterval(timeout.seconds))
+                await self.alarm.signal.wait(timeout: timeout)
             }
         }
     }
