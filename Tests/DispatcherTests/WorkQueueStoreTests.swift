@@ -121,6 +121,16 @@ struct WorkQueueStoreTests {
         }
     }
 
+    @Test("a replaced queue definition counts from the next claim on (the store keeps definitions decoded)")
+    func replacedDefinition() async throws {
+        try await withQueue { store in
+            _ = try add(store, [AddItemRequest(reference: "a"), AddItemRequest(reference: "b")])
+            #expect(try await claim(store)?.leaseExpiresAt == Self.t0.addingTimeInterval(60))
+            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices", leaseSeconds: 120), replace: true)
+            #expect(try await claim(store)?.leaseExpiresAt == Self.t0.addingTimeInterval(120))
+        }
+    }
+
     @Test("a bulk add is all or nothing: every bad item is named and none is added")
     func bulkAllOrNothing() async throws {
         try await withQueue(WorkQueueDefinition(name: "invoices", uniqueReferences: true)) { store in

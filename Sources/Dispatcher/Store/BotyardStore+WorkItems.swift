@@ -49,8 +49,8 @@ extension BotyardStore {
     public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) async throws -> ClaimResult {
         let token = UUID().uuidString
         let claimed: WorkItemRecord?? = try await write("claim work item") { db in
-            guard let definition = try Self.queueDefinition(named: queue, in: db) else { return nil }
-            try Self.expireLeases(of: queue, at: now, in: db)
+            guard let definition = try self.queueDefinition(named: queue, in: db) else { return nil }
+            try self.expireLeases(of: queue, at: now, in: db)
             guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM work_items WHERE queue = ? AND state = 'new'
                   AND (postponeUntil IS NULL OR postponeUntil <= ?)
@@ -84,9 +84,9 @@ extension BotyardStore {
     public func settleItem(_ id: Int64, token: String, _ settlement: ItemSettlement, byJob job: Int64? = nil,
                            at now: Date = Date()) async throws -> SettleResult {
         let outcome: Settled = try await write("settle work item") { db in
-            guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM work_items WHERE id = ?"),
-                                                         arguments: [id]),
-                  let definition = try Self.queueDefinition(named: item.queue, in: db)
+            let byID = try db.cachedStatement(sql: "SELECT * FROM work_items WHERE id = ?")
+            guard var item = try WorkItemRecord.fetchOne(byID, arguments: [id]),
+                  let definition = try self.queueDefinition(named: item.queue, in: db)
             else { return .notFound }
             if let job, let holder = item.claimedByJob, holder != job {
                 return .refused(code: "not_your_item", message: "job \(holder) claimed it, not job \(job)")
@@ -143,7 +143,7 @@ extension BotyardStore {
         let earliest = try read("look at leases") { db in try Date.fetchOne(db.cachedStatement(sql: next)) }
         guard let earliest, earliest <= now else { return (0, earliest) }
         return try write("expire leases") { db in
-            let expired = try Self.expireLeases(of: nil, at: now, in: db)
+            let expired = try self.expireLeases(of: nil, at: now, in: db)
             return (expired, try Date.fetchOne(db.cachedStatement(sql: next)))
         }
     }
@@ -168,7 +168,7 @@ extension BotyardStore {
 
     /// Expires the run-out leases of one queue (every queue when nil).
     @discardableResult
-    private static func expireLeases(of queue: String?, at now: Date, in db: Database) throws -> Int {
+    private func expireLeases(of queue: String?, at now: Date, in db: Database) throws -> Int {
         let expired = "SELECT * FROM work_items WHERE state = 'in-progress' AND leaseExpiresAt <= ?"
         let items = if let queue {
             try WorkItemRecord.fetchAll(db.cachedStatement(sql: expired + " AND queue = ?"), arguments: [now, queue])
@@ -180,7 +180,7 @@ extension BotyardStore {
             if definitions[item.queue] == nil {
                 definitions[item.queue] = try queueDefinition(named: item.queue, in: db)
             }
-            try expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db)
+            try Self.expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db)
         }
         return items.count
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import Synchronization
 
 /// The dispatcher's system of record: bots, jobs, their history and logs, and the outbox of
 /// messages still to publish. SQLite in WAL mode; one serial writer, concurrent readers.
@@ -9,6 +10,8 @@ import Shared
 /// the change sends a message, with its outbox row.
 public final class BotyardStore: Sendable {
     let database: DatabasePool
+    /// Work queue definitions as last decoded, by name, with the JSON text they came from.
+    let decodedQueues = Mutex<[String: (text: String, definition: WorkQueueDefinition)]>([:])
 
     /// How hard a commit waits for the disk.
     public enum Durability: String, Sendable, CaseIterable {
