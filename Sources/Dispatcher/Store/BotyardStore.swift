@@ -26,12 +26,14 @@ public final class BotyardStore: Sendable {
     public init(path: String, durability: Durability = .full) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
-        }
         configuration.label = "botyard"
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            // Only the writer commits. Not in `prepareDatabase`: the pool turns WAL on after that,
+            // and with it sets the writer to NORMAL, which would quietly undo FULL.
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            }
             try StoreMigrations.migrator.migrate(database)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))
