@@ -11,8 +11,9 @@ public struct DispatcherApplication: Sendable {
     let relaySignal: WakeSignal
     /// Wakes the robot queue: something happened that may let a waiting launch start.
     let robotQueueSignal: WakeSignal
-    /// Wakes the lease keeper: a claim may bring the next lease expiry closer.
-    let leaseSignal: WakeSignal
+    /// Wakes the lease keeper for a claim whose lease runs out before its next pass.
+    let leaseAlarm: LeaseAlarm
+    /// Wakes the trigger keeper: a trigger saved or items added may bring its next evaluation closer.
     let triggerSignal: WakeSignal
     let configuration: DispatcherConfiguration
     let logger: Logger
@@ -23,7 +24,7 @@ public struct DispatcherApplication: Sendable {
         self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability)
         self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
-        self.leaseSignal = WakeSignal()
+        self.leaseAlarm = LeaseAlarm()
         self.triggerSignal = WakeSignal()
     }
 
@@ -38,7 +39,7 @@ public struct DispatcherApplication: Sendable {
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
                               relaySignal: relaySignal, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
-            LeaseKeeper(store: store, signal: leaseSignal, relaySignal: relaySignal, logger: logger),
+            LeaseKeeper(store: store, alarm: leaseAlarm, relaySignal: relaySignal, logger: logger),
             TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal, logger: logger),
         ]
     }
@@ -51,7 +52,7 @@ public struct DispatcherApplication: Sendable {
     {
         Application(
             router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                                leaseSignal: leaseSignal, triggerSignal: triggerSignal),
+                                leaseAlarm: leaseAlarm, triggerSignal: triggerSignal),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

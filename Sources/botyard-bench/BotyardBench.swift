@@ -7,8 +7,9 @@ import Shared
 struct BotyardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botyard-bench",
-        abstract: "Measures Botyard next to raw rabbitmq-c (throughput), times queue triggers (triggers), or runs a fault soak (soak).",
-        subcommands: [Throughput.self, Soak.self, TriggerEvaluation.self],
+        abstract: "Measures Botyard next to raw rabbitmq-c (throughput), work-queue claims alone (claims), "
+            + "times queue triggers (triggers), or runs a fault soak (soak).",
+        subcommands: [Throughput.self, Claims.self, Soak.self, TriggerEvaluation.self],
         defaultSubcommand: Throughput.self
     )
 }
@@ -53,4 +54,12 @@ func freePort() -> Int {
 /// Prints a line at once, unbuffered, also when the output is a pipe.
 func say(_ line: String = "") {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Prints the bench's table, Markdown, as the README shows it.
+func printTable(_ rows: [(String, String)]) {
+    say()
+    say("| measurement | result |")
+    say("|---|---|")
+    for (name, value) in rows { say("| \(name) | \(value) |") }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Shared
 import Synchronization
 
-/// The benchmark table: raw rabbitmq-c, the dispatch path, end to end, retry timing, memory.
+/// The benchmark table: raw rabbitmq-c, the dispatch path, work-queue claims, end to end, retry timing, memory.
 struct Throughput: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the benchmark and print its table.")
 
@@ -19,6 +19,7 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Runs of that pipeline with the dispatcher idle.") var pipelineRuns = 5
     @Flag(inversion: .prefixedNo, help: "Run that pipeline during the end-to-end runs too.")
     var pipelineUnderLoad = true
+    @OptionGroup var claims: ClaimOptions
     @Option(help: "Runs of each throughput figure; the table shows the median.") var repeats = 3
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Slots per worker.") var slots = 8
@@ -69,6 +70,11 @@ struct Throughput: AsyncParsableCommand {
         let dispatch = median(dispatchRates)
         rows.append(("dispatch: submitted through the API until queued (stored + confirmed)",
                      "\(Int(dispatch)) jobs/s (\(String(format: "%.0f", dispatch / rawPublish * 100)) % of raw publish)"))
+
+        // Before any worker starts: the claimers and the dispatcher have the machine to themselves.
+        let claimBench = ClaimThroughput(driver: driver, port: fleet.port,
+                                         dispatcher: fleet.dispatcher!.processIdentifier, options: claims)
+        rows += try await claimBench.rows(repeats: repeats)
 
         for index in 0..<workers { try fleet.startWorker(index, group: "bench", slots: slots) }
         _ = try await driver.submit((0..<50).map { _ in SubmitJobRequest(bot: "noop", group: "bench") })
@@ -146,10 +152,7 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("peak RSS", memory.map { "\($0.0) \($0.1.map { String(format: "%.0f", $0) } ?? "?") MiB" }
             .joined(separator: ", ")))
 
-        say()
-        say("| measurement | result |")
-        say("|---|---|")
-        for (name, value) in rows { say("| \(name) | \(value) |") }
+        printTable(rows)
     }
 
     static func describe(_ milliseconds: [Double]) -> String {

@@ -21,7 +21,7 @@ struct QueueTriggerStoreTests {
     }
 
     func withTrigger(_ trigger: QueueTriggerDefinition,
-                     _ body: (BotyardStore) throws -> Void) async throws {
+                     _ body: (BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
             _ = try store.saveQueue(WorkQueueDefinition(name: "invoices", maxRetries: 1, leaseSeconds: 60), replace: false)
@@ -29,7 +29,7 @@ struct QueueTriggerStoreTests {
                 Issue.record("trigger not saved")
                 return
             }
-            try body(store)
+            try await body(store)
         }
     }
 
@@ -163,7 +163,7 @@ struct QueueTriggerStoreTests {
             try add(store, 1)
             let first = try #require(try triggerJobs(store).first)
             try start(store, first.id)
-            guard case .claimed = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+            guard case .claimed = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
                 Issue.record("no item claimed")
                 return
             }
@@ -182,23 +182,23 @@ struct QueueTriggerStoreTests {
             try add(store, 1)
             let first = try #require(try triggerJobs(store).first)
             try start(store, first.id)
-            guard case .claimed(let held) = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+            guard case .claimed(let held) = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
                 Issue.record("the first job got no item")
                 return
             }
             try add(store, 1)
             let second = try #require(try triggerJobs(store).last)
             #expect(second.id != first.id)
-            _ = try store.settleItem(held.item.id, token: held.leaseToken, .complete(output: nil), at: Self.t0)
-            guard case .empty = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+            _ = try await store.settleItem(held.item.id, token: held.leaseToken, .complete(output: nil), at: Self.t0)
+            guard case .empty = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
                 Issue.record("the busy job took the item the second job was started for")
                 return
             }
-            guard case .empty = try store.claimItem(from: "invoices", at: Self.t0) else {
+            guard case .empty = try await store.claimItem(from: "invoices", at: Self.t0) else {
                 Issue.record("a claimer without a job took it")
                 return
             }
-            guard case .claimed = try store.claimItem(from: "invoices", jobID: second.id, at: Self.t0) else {
+            guard case .claimed = try await store.claimItem(from: "invoices", jobID: second.id, at: Self.t0) else {
                 Issue.record("the second job found no item")
                 return
             }
@@ -209,7 +209,7 @@ struct QueueTriggerStoreTests {
     func uipathKeepsNothing() async throws {
         try await withTrigger(Self.trigger(max: 5, strategy: .uipath)) { store in
             try add(store, 1)
-            guard case .claimed = try store.claimItem(from: "invoices", at: Self.t0) else {
+            guard case .claimed = try await store.claimItem(from: "invoices", at: Self.t0) else {
                 Issue.record("the item was kept")
                 return
             }
@@ -240,7 +240,7 @@ struct QueueTriggerStoreTests {
             try add(store, 1)
             let first = try #require(try triggerJobs(store).first)
             try start(store, first.id)
-            _ = try store.claimItem(from: "invoices", jobID: first.id, at: Self.t0)
+            _ = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0)
             // The bot died holding the item; its job ended, so nothing will take the item back but a new job.
             try finish(store, first.id)
             #expect(try triggerJobs(store).count == 1)

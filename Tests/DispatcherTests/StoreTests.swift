@@ -31,6 +31,21 @@ struct StoreTests {
 
     static let failure = JobOutcome(result: .failed, exitCode: 7, reason: "exit code 7")
 
+    @Test("the writer commits with the durability asked for: FULL syncs every commit, NORMAL does not")
+    func durability() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (durability, level) in [(BotyardStore.Durability.full, 2), (.normal, 1)] {
+            let store = try BotyardStore(path: folder.appendingPathComponent("\(durability).sqlite").path,
+                                         durability: durability)
+            let synchronous = try await store.database.writeWithoutTransaction { db in
+                try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
+            #expect(synchronous == level, "\(durability)")
+        }
+    }
+
     @Test("a submitted job is stored pending, with its history and its outbox message")
     func submit() async throws {
         try await withTemporaryStore { store, _ in

@@ -9,10 +9,10 @@ struct WorkQueueStoreTests {
     static let t0 = Date(timeIntervalSince1970: 2_000_000_000)
 
     func withQueue(_ definition: WorkQueueDefinition = WorkQueueDefinition(name: "invoices", maxRetries: 1, leaseSeconds: 60),
-                   _ body: (BotyardStore) throws -> Void) async throws {
+                   _ body: (BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
             _ = try store.saveQueue(definition, replace: false)
-            try body(store)
+            try await body(store)
         }
     }
 
@@ -24,8 +24,8 @@ struct WorkQueueStoreTests {
         return added
     }
 
-    func claim(_ store: BotyardStore, at now: Date = t0) throws -> ClaimedItem? {
-        if case .claimed(let item) = try store.claimItem(from: "invoices", at: now) { return item }
+    func claim(_ store: BotyardStore, at now: Date = t0) async throws -> ClaimedItem? {
+        if case .claimed(let item) = try await store.claimItem(from: "invoices", at: now) { return item }
         return nil
     }
 
@@ -40,9 +40,9 @@ struct WorkQueueStoreTests {
                 AddItemRequest(reference: "high", priority: .high),
             ])
             var order: [String] = []
-            while let item = try claim(store) { order.append(item.item.reference ?? "") }
+            while let item = try await claim(store) { order.append(item.item.reference ?? "") }
             #expect(order == ["high", "due", "n1", "low"])
-            #expect(try claim(store, at: Self.t0.addingTimeInterval(30))?.item.reference == "later")
+            #expect(try await claim(store, at: Self.t0.addingTimeInterval(30))?.item.reference == "later")
         }
     }
 
@@ -50,20 +50,20 @@ struct WorkQueueStoreTests {
     func leaseExpiry() async throws {
         try await withQueue { store in
             _ = try add(store, [AddItemRequest(reference: "x")])
-            let first = try #require(try claim(store))
+            let first = try #require(try await claim(store))
             let later = Self.t0.addingTimeInterval(61)
             #expect(try store.expireLeases(at: later).expired == 1)
             let back = try #require(try store.item(id: first.item.id))
             #expect(back.item.state == .new && back.item.retryNumber == 1)
-            guard case .refused(let code, _) = try store.settleItem(first.item.id, token: first.leaseToken,
+            guard case .refused(let code, _) = try await store.settleItem(first.item.id, token: first.leaseToken,
                                                                      .complete(output: nil), at: later) else {
                 Issue.record("a late completion was accepted")
                 return
             }
             #expect(code == "lease_expired")
-            let second = try #require(try claim(store, at: later))
+            let second = try #require(try await claim(store, at: later))
             #expect(second.item.id == first.item.id && second.leaseToken != first.leaseToken)
-            guard case .refused(let superseded, _) = try store.settleItem(first.item.id, token: first.leaseToken,
+            guard case .refused(let superseded, _) = try await store.settleItem(first.item.id, token: first.leaseToken,
                                                                            .complete(output: nil), at: later) else {
                 Issue.record("the first lease's token still counts")
                 return
@@ -71,7 +71,7 @@ struct WorkQueueStoreTests {
             #expect(superseded == "lease_superseded")
             #expect(try store.item(id: first.item.id)?.item.state == .inProgress, "nothing changed")
             // The second lease runs out too: no retry is left.
-            #expect(try claim(store, at: later.addingTimeInterval(61)) == nil)
+            #expect(try await claim(store, at: later.addingTimeInterval(61)) == nil)
             #expect(try store.item(id: first.item.id)?.item.state == .abandoned)
         }
     }
@@ -80,8 +80,8 @@ struct WorkQueueStoreTests {
     func abandoned() async throws {
         try await withQueue(WorkQueueDefinition(name: "invoices", maxRetries: 0, leaseSeconds: 10)) { store in
             _ = try add(store, [AddItemRequest(reference: "x")])
-            let first = try #require(try claim(store))
-            #expect(try claim(store, at: Self.t0.addingTimeInterval(10)) == nil)
+            let first = try #require(try await claim(store))
+            #expect(try await claim(store, at: Self.t0.addingTimeInterval(10)) == nil)
             let item = try #require(try store.item(id: first.item.id))
             #expect(item.item.state == .abandoned)
             #expect(item.history.map(\.to) == [.new, .inProgress, .abandoned])
@@ -93,31 +93,41 @@ struct WorkQueueStoreTests {
         try await withQueue { store in
             _ = try add(store, [AddItemRequest(payload: .object(["n": .number(1)]), reference: "a"),
                                 AddItemRequest(reference: "b")])
-            let a = try #require(try claim(store))
-            guard case .done(let retried) = try store.settleItem(a.item.id, token: a.leaseToken,
+            let a = try #require(try await claim(store))
+            guard case .done(let retried) = try await store.settleItem(a.item.id, token: a.leaseToken,
                                                                  .fail(.system, reason: "portal down"), at: Self.t0) else {
                 Issue.record("fail refused")
                 return
             }
             #expect(retried.state == .retried && retried.failureKind == .system)
-            let b = try #require(try claim(store))
+            let b = try #require(try await claim(store))
             #expect(b.item.reference == "b")
-            let retry = try #require(try claim(store))
+            let retry = try #require(try await claim(store))
             #expect(retry.item.reference == "a" && retry.item.retryOf == a.item.id && retry.item.retryNumber == 1)
             #expect(retry.item.payload == .object(["n": .number(1)]))
-            guard case .done(let failed) = try store.settleItem(retry.item.id, token: retry.leaseToken,
+            guard case .done(let failed) = try await store.settleItem(retry.item.id, token: retry.leaseToken,
                                                                 .fail(.system, reason: "portal down"), at: Self.t0) else {
                 return
             }
             #expect(failed.state == .failed, "no retry left")
-            guard case .done(let business) = try store.settleItem(b.item.id, token: b.leaseToken,
+            guard case .done(let business) = try await store.settleItem(b.item.id, token: b.leaseToken,
                                                                   .fail(.business, reason: "paid already"), at: Self.t0) else {
                 return
             }
             #expect(business.state == .failed && business.failureKind == .business)
-            #expect(try claim(store) == nil)
+            #expect(try await claim(store) == nil)
             #expect(try store.itemCounts(in: "invoices").counts
                         == ["new": 0, "in-progress": 0, "successful": 0, "failed": 2, "abandoned": 0, "retried": 1])
+        }
+    }
+
+    @Test("a replaced queue definition counts from the next claim on (the store keeps definitions decoded)")
+    func replacedDefinition() async throws {
+        try await withQueue { store in
+            _ = try add(store, [AddItemRequest(reference: "a"), AddItemRequest(reference: "b")])
+            #expect(try await claim(store)?.leaseExpiresAt == Self.t0.addingTimeInterval(60))
+            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices", leaseSeconds: 120), replace: true)
+            #expect(try await claim(store)?.leaseExpiresAt == Self.t0.addingTimeInterval(120))
         }
     }
 

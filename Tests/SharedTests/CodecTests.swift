@@ -26,6 +26,10 @@ struct CodecTests {
         let parsed = try #require(Timestamp.parse(text))
         #expect(abs(parsed.timeIntervalSince1970 - 1_700_000_000.123) < 0.000_5)
         #expect(Timestamp.parse("2023-11-14T22:13:20Z") == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 951_868_799.999)) == "2000-02-29T23:59:59.999Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00.000Z")
     }
 
     @Test("garbage is refused with a reason, not a crash")

@@ -3,7 +3,7 @@ import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
-                 leaseSignal: WakeSignal = WakeSignal(),
+                 leaseAlarm: LeaseAlarm = LeaseAlarm(),
                  triggerSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: StoreErrorMiddleware())
@@ -26,7 +26,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     GroupRoutes(store: store).register(on: v1)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)
     AccountRoutes(store: store, relaySignal: relaySignal).register(on: v1)
-    WorkQueueRoutes(store: store, leaseSignal: leaseSignal, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+    WorkQueueRoutes(store: store, leaseAlarm: leaseAlarm, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
                     triggerSignal: triggerSignal).register(on: v1)
     WorkItemRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     QueueTriggerRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,

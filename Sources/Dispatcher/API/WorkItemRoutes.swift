@@ -43,7 +43,7 @@ struct WorkItemRoutes {
             }
             settlement = .fail(kind, reason: reason)
         }
-        switch try store.settleItem(id, token: body.leaseToken, settlement,
+        switch try await store.settleItem(id, token: body.leaseToken, settlement,
                                     byJob: try JobToken.job(of: request, in: store)) {
         case .done(let item):
             if action == .fail { relaySignal.notify() }

@@ -5,8 +5,8 @@ import Shared
 /// `/v1/queues`: work queues, adding and listing their items, and claims.
 struct WorkQueueRoutes {
     let store: BotyardStore
-    /// Wakes the lease keeper: a claim may bring its next expiry closer.
-    let leaseSignal: WakeSignal
+    /// Wakes the lease keeper when a claim's lease runs out before its next pass.
+    let leaseAlarm: LeaseAlarm
     /// Wake the outbox relay and the robot queue (added items may make the queue's trigger
     /// store jobs) and the trigger keeper (a postponed item may become ready before it wakes).
     let relaySignal: WakeSignal
@@ -133,9 +133,9 @@ struct WorkQueueRoutes {
             }
             jobID = caller
         }
-        switch try store.claimItem(from: name, jobID: jobID) {
+        switch try await store.claimItem(from: name, jobID: jobID) {
         case .claimed(let item):
-            leaseSignal.notify()
+            leaseAlarm.leaseGiven(until: item.leaseExpiresAt)
             return try JSONResponse.make(item)
         case .empty:
             return Response(status: .noContent)

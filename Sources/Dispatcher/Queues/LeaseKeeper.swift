@@ -4,29 +4,30 @@ import ServiceLifecycle
 import Shared
 
 /// Puts work items whose lease ran out back in their queue (or abandons them) when their lease
-/// runs out — it sleeps until the next expiry, not for a fixed sweep interval. Woken by claims,
-/// which may bring the next expiry closer.
+/// runs out — it sleeps until the next expiry, not for a fixed sweep interval. Woken by claims
+/// whose lease runs out before its next pass (``LeaseAlarm``).
 final class LeaseKeeper: Service {
     private let store: BotyardStore
-    private let signal: WakeSignal
+    private let alarm: LeaseAlarm
     /// Wakes the outbox relay: items back in a queue may have made its trigger store jobs.
     private let relaySignal: WakeSignal
     private let logger: Logger
     /// The longest sleep: a lease given while the keeper sleeps wakes it anyway.
     private let longestSleep: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, longestSleep: Duration = .seconds(60),
+    init(store: BotyardStore, alarm: LeaseAlarm, relaySignal: WakeSignal, longestSleep: Duration = .seconds(60),
          logger: Logger) {
         self.store = store
-        self.signal = signal
+        self.alarm = alarm
         self.relaySignal = relaySignal
         self.longestSleep = longestSleep
         self.logger = logger
     }
 
     func run() async throws {
-        await runTimedPasses(signal: signal, longestSleep: longestSleep, logger: logger,
-                             failure: "cannot expire leases; will retry") {
+        await runTimedPasses(signal: alarm.signal, longestSleep: longestSleep, logger: logger,
+                             failure: "cannot expire leases; will retry", passStarts: alarm.passStarts,
+                             sleeps: alarm.passEnds(nextPassAt:)) {
             let pass = try self.store.expireLeases()
             if pass.expired > 0 {
                 self.relaySignal.notify()

@@ -43,25 +43,36 @@ extension BotyardStore {
     /// out, for the lease duration of the queue. Leases of the queue that ran out are expired
     /// first, so their items can be claimed again at once. Under an `exact` trigger, the ready
     /// items its new jobs were started for are kept for them.
-    public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) throws -> ClaimResult {
-        try write("claim work item") { db in
-            guard let definition = try WorkQueueRecord.fetchOne(db, key: queue)?.definition else { return .noQueue }
-            try Self.expireLeases(of: queue, at: now, in: db)
-            guard try keptForTriggerJobs(of: queue, claimer: jobID, at: now, in: db) == false else { return .empty }
-            guard var item = try WorkItemRecord.fetchOne(db, sql: """
+    ///
+    /// The claim path runs at the rate bots work, through the one writer: its statements are
+    /// compiled once per connection, and what needs no transaction (the token, the answer's
+    /// JSON) is done outside it.
+    public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) async throws -> ClaimResult {
+        let token = UUID().uuidString
+        let claimed: WorkItemRecord?? = try await write("claim work item") { db in
+            guard let definition = try self.queueDefinition(named: queue, in: db) else { return nil }
+            try self.expireLeases(of: queue, at: now, in: db)
+            guard try self.keptForTriggerJobs(of: queue, claimer: jobID, at: now, in: db) == false else { return .some(nil) }
+            guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM work_items WHERE queue = ? AND state = 'new'
                   AND (postponeUntil IS NULL OR postponeUntil <= ?)
                 ORDER BY \(ClaimOrder.sql) LIMIT 1
-                """, arguments: [queue, now])
-            else { return .empty }
-            let token = UUID().uuidString
+                """), arguments: [queue, now])
+            else { return .some(nil) }
             item.lease.claim(token: token, at: now, leaseSeconds: definition.leaseSeconds)
             item.claimedByJob = jobID
             item.updatedAt = now
-            try item.update(db)
+            try item.updateLease(in: db)
             let by = jobID.map { " by job \($0)" } ?? ""
-            try Self.recordItemHistory(of: item, from: .new, reason: "claimed\(by) until \(Timestamp.format(item.leaseExpiresAt!))",
+            try Self.recordItemHistory(of: item, from: .new,
+                                       reason: "claimed\(by) until \(Timestamp.format(item.leaseExpiresAt!))",
                                        at: now, in: db)
+            return item
+        }
+        switch claimed {
+        case nil: return .noQueue
+        case .some(nil): return .empty
+        case .some(let item?):
             return .claimed(ClaimedItem(item: item.snapshot, leaseToken: token, leaseExpiresAt: item.leaseExpiresAt!))
         }
     }
@@ -69,18 +80,19 @@ extension BotyardStore {
     /// Whether the queue's `exact` trigger keeps every ready item for the jobs it started that are
     /// still on their way to their first item, and `claimer` is not one of them.
     private func keptForTriggerJobs(of queue: String, claimer: Int64?, at now: Date, in db: Database) throws -> Bool {
-        guard let row = try Row.fetchOne(db, sql: "SELECT definition, updatedAt FROM queue_triggers WHERE queue = ?",
-                                         arguments: [queue]) else { return false }
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT definition, updatedAt FROM queue_triggers WHERE queue = ?"),
+            arguments: [queue]) else { return false }
         let trigger = try triggerDefinitions.definition(of: queue, updatedAt: row["updatedAt"], json: row["definition"])
         guard trigger.strategy == .exact && trigger.enabled else { return false }
-        let onTheirWay = try Int64.fetchAll(db, sql: """
+        let onTheirWay = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM jobs WHERE triggerQueue = ? AND state IN \(QueueTriggerCounts.liveStatesSQL)
               AND NOT EXISTS (SELECT 1 FROM work_items WHERE claimedByJob = jobs.id)
-            """, arguments: [queue])
+            """), arguments: [queue])
         if onTheirWay.isEmpty || claimer.map(onTheirWay.contains) == true { return false }
-        let ready = try Int.fetchOne(db, sql: """
+        let ready = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT COUNT(*) FROM work_items WHERE queue = ? AND state = 'new' AND (postponeUntil IS NULL OR postponeUntil <= ?)
-            """, arguments: [queue, now]) ?? 0
+            """), arguments: [queue, now]) ?? 0
         return !QueueTriggerRule.leavesItem(readyItems: ready, jobsOnTheirWay: onTheirWay.count)
     }
 
@@ -91,10 +103,11 @@ extension BotyardStore {
     /// - Parameter job: the job calling (known by its token), if a bot calls from inside one: an
     ///   item another job claimed is refused (`not_your_item`).
     public func settleItem(_ id: Int64, token: String, _ settlement: ItemSettlement, byJob job: Int64? = nil,
-                           at now: Date = Date()) throws -> SettleResult {
-        try write("settle work item") { db in
-            guard var item = try WorkItemRecord.fetchOne(db, key: id),
-                  let definition = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
+                           at now: Date = Date()) async throws -> SettleResult {
+        let outcome: Settled = try await write("settle work item") { db in
+            let byID = try db.cachedStatement(sql: "SELECT * FROM work_items WHERE id = ?")
+            guard var item = try WorkItemRecord.fetchOne(byID, arguments: [id]),
+                  let definition = try self.queueDefinition(named: item.queue, in: db)
             else { return .notFound }
             if let job, let holder = item.claimedByJob, holder != job {
                 return .refused(code: "not_your_item", message: "job \(holder) claimed it, not job \(job)")
@@ -125,14 +138,26 @@ extension BotyardStore {
             }
             item.lease = lease
             item.updatedAt = now
-            try item.update(db)
+            try item.updateLease(in: db)
             try Self.recordItemHistory(of: item, from: from, reason: reason, at: now, in: db)
             if item.state == .retried {
                 try Self.addRetry(of: item, at: now, in: db)
                 try Self.fireTrigger(ofQueue: item.queue, .itemReturned, at: now, in: db)
             }
-            return .done(item.snapshot)
+            return .done(item)
         }
+        switch outcome {
+        case .done(let item): return .done(item.snapshot)
+        case .notFound: return .notFound
+        case .refused(let code, let message): return .refused(code: code, message: message)
+        }
+    }
+
+    /// What a settlement's transaction did; its answer (the item's JSON) is made after it.
+    private enum Settled: Sendable {
+        case done(WorkItemRecord)
+        case notFound
+        case refused(code: String, message: String)
     }
 
     /// Expires every lease that has run out; returns how many, and when the next one runs out.
@@ -140,14 +165,14 @@ extension BotyardStore {
     public func expireLeases(at now: Date = Date()) throws -> (expired: Int, next: Date?) {
         let next = "SELECT MIN(leaseExpiresAt) FROM work_items WHERE state = 'in-progress'"
         // Nearly every pass finds nothing: one read, without holding up the writers, says so.
-        let earliest = try read("look at leases") { db in try Date.fetchOne(db, sql: next) }
+        let earliest = try read("look at leases") { db in try Date.fetchOne(db.cachedStatement(sql: next)) }
         guard let earliest, earliest <= now else { return (0, earliest) }
         return try write("expire leases") { db in
-            let expired = try Self.expireLeases(of: nil, at: now, in: db)
+            let expired = try self.expireLeases(of: nil, at: now, in: db)
             for queue in expired.returnedTo.sorted() {
                 try Self.fireTrigger(ofQueue: queue, .itemReturned, at: now, in: db)
             }
-            return (expired.count, try Date.fetchOne(db, sql: next))
+            return (expired.count, try Date.fetchOne(db.cachedStatement(sql: next)))
         }
     }
 
@@ -173,18 +198,21 @@ extension BotyardStore {
     /// queues that got items back. (A claim expires its queue's leases on the way and takes the
     /// first item back itself; the lease keeper's pass tells the triggers of the others.)
     @discardableResult
-    private static func expireLeases(of queue: String?, at now: Date,
-                                     in db: Database) throws -> (count: Int, returnedTo: Set<String>) {
-        var request = WorkItemRecord.filter(sql: "state = 'in-progress' AND leaseExpiresAt <= ?", arguments: [now])
-        if let queue { request = request.filter(WorkItemRecord.Columns.queue == queue) }
-        let items = try request.fetchAll(db)
+    private func expireLeases(of queue: String?, at now: Date,
+                              in db: Database) throws -> (count: Int, returnedTo: Set<String>) {
+        let expired = "SELECT * FROM work_items WHERE state = 'in-progress' AND leaseExpiresAt <= ?"
+        let items = if let queue {
+            try WorkItemRecord.fetchAll(db.cachedStatement(sql: expired + " AND queue = ?"), arguments: [now, queue])
+        } else {
+            try WorkItemRecord.fetchAll(db.cachedStatement(sql: expired), arguments: [now])
+        }
         var definitions: [String: WorkQueueDefinition] = [:]
         var returnedTo: Set<String> = []
         for var item in items {
             if definitions[item.queue] == nil {
-                definitions[item.queue] = try WorkQueueRecord.fetchOne(db, key: item.queue)?.definition
+                definitions[item.queue] = try queueDefinition(named: item.queue, in: db)
             }
-            if try expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db) == .backToNew {
+            if try Self.expire(&item, maxRetries: definitions[item.queue]?.maxRetries ?? 0, at: now, in: db) == .backToNew {
                 returnedTo.insert(item.queue)
             }
         }
@@ -201,7 +229,7 @@ extension BotyardStore {
         item.lease = lease
         item.claimedByJob = nil
         item.updatedAt = now
-        try item.update(db)
+        try item.updateLease(in: db)
         let reason = switch outcome {
         case .backToNew: "lease expired; back in the queue (retry \(item.retryNumber) of \(maxRetries))"
         case .abandoned: "lease expired with no retry left (\(maxRetries) used)"

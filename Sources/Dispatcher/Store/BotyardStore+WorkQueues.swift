@@ -43,7 +43,8 @@ extension BotyardStore {
 
     /// Deletes a queue with all its items. False when there was none.
     public func deleteQueue(named name: String) throws -> Bool {
-        try write("delete work queue") { db in try WorkQueueRecord.deleteOne(db, key: name) }
+        defer { decodedQueues.withLock { _ = $0.removeValue(forKey: name) } }
+        return try write("delete work queue") { db in try WorkQueueRecord.deleteOne(db, key: name) }
     }
 
     /// Adds items to a queue in one transaction: all of them, or — when any is bad — none, with
@@ -122,11 +123,24 @@ extension BotyardStore {
         }
     }
 
+    /// The history row of an item's change, through a statement compiled once per connection
+    /// (claims and bulk adds write one per item).
     static func recordItemHistory(of item: WorkItemRecord, from: WorkItemState?, reason: String, at now: Date,
                                   in db: Database) throws {
-        var history = WorkItemHistoryRecord(id: nil, itemID: item.id!, at: now, fromState: from, toState: item.state,
-                                            reason: reason)
-        try history.insert(db)
+        try db.cachedStatement(sql: """
+            INSERT INTO work_item_history (itemID, at, fromState, toState, reason) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [item.id!, now, from?.rawValue, item.state.rawValue, reason])
+    }
+
+    /// A queue's definition. Every claim and settlement reads it: its text is decoded again only
+    /// when it differs from the text last decoded, so there is nothing to invalidate.
+    func queueDefinition(named name: String, in db: Database) throws -> WorkQueueDefinition? {
+        let statement = try db.cachedStatement(sql: "SELECT definition FROM work_queues WHERE name = ?")
+        guard let text = try String.fetchOne(statement, arguments: [name]) else { return nil }
+        if let known = decodedQueues.withLock({ $0[name] }), known.text == text { return known.definition }
+        let definition = try JSONCodec.decode(WorkQueueDefinition.self, from: Data(text.utf8))
+        decodedQueues.withLock { $0[name] = (text, definition) }
+        return definition
     }
 }
 

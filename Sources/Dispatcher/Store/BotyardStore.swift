@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import Synchronization
 
 /// The dispatcher's system of record: bots, jobs, their history and logs, and the outbox of
 /// messages still to publish. SQLite in WAL mode; one serial writer, concurrent readers.
@@ -9,6 +10,8 @@ import Shared
 /// the change sends a message, with its outbox row.
 public final class BotyardStore: Sendable {
     let database: DatabasePool
+    /// Work queue definitions as last decoded, by name, with the JSON text they came from.
+    let decodedQueues = Mutex<[String: (text: String, definition: WorkQueueDefinition)]>([:])
     /// Queue triggers' definitions as last decoded: a recheck of many triggers decodes only the changed ones.
     let triggerDefinitions = QueueTriggerDefinitionCache()
 
@@ -25,12 +28,14 @@ public final class BotyardStore: Sendable {
     public init(path: String, durability: Durability = .full) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
-        }
         configuration.label = "botyard"
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            // Only the writer commits. Not in `prepareDatabase`: the pool turns WAL on after that,
+            // and with it sets the writer to NORMAL, which would quietly undo FULL.
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            }
             try StoreMigrations.migrator.migrate(database)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))
@@ -50,6 +55,20 @@ public final class BotyardStore: Sendable {
     func write<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
         do {
             return try database.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(operation: operation, message: Self.describe(error))
+        }
+    }
+
+    /// A write that waits for the writer (and its commit's sync) without holding a thread of the
+    /// cooperative pool, which has one per core: while SQLite syncs a commit, the other requests'
+    /// HTTP and JSON work goes on. For the hot request paths (claims); the rest still blocks.
+    func write<Value: Sendable>(_ operation: String,
+                                _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        do {
+            return try await database.write(body)
         } catch let error as StoreError {
             throw error
         } catch {

@@ -79,6 +79,42 @@ extension WorkItemRecord {
     }
 }
 
+extension WorkItemRecord {
+    /// Reads a row by hand, not through `Decodable`: claims and settlements read items inside the
+    /// writer's transaction, where GRDB's generic decoding was a tenth of the dispatcher's time.
+    init(row: Row) throws {
+        func named<Value: RawRepresentable<String>>(_ column: String) throws -> Value? {
+            guard let text: String = row[column] else { return nil }
+            guard let value = Value(rawValue: text) else {
+                throw StoreError(operation: "read work item", message: "\(column) '\(text.prefix(32))' is unknown")
+            }
+            return value
+        }
+        guard let state: WorkItemState = try named("state"), let priority: Priority = try named("priority") else {
+            throw StoreError(operation: "read work item", message: "state or priority is NULL")
+        }
+        self.init(
+            id: row["id"], queue: row["queue"], state: state, priority: priority, priorityRank: row["priorityRank"],
+            reference: row["reference"], payload: row["payload"], output: row["output"], dueAt: row["dueAt"],
+            postponeUntil: row["postponeUntil"], retryNumber: row["retryNumber"], retryOf: row["retryOf"],
+            failureKind: try named("failureKind"), reason: row["reason"], leaseToken: row["leaseToken"],
+            leaseExpiresAt: row["leaseExpiresAt"], claimedByJob: row["claimedByJob"], createdAt: row["createdAt"],
+            updatedAt: row["updatedAt"])
+    }
+
+    /// Saves what claims, settlements and expiry change (state, lease, outcome) through a statement
+    /// compiled once per connection: the claim path saves an item twice, a full `update` encodes
+    /// and compiles every column each time.
+    func updateLease(in db: Database) throws {
+        try db.cachedStatement(sql: """
+            UPDATE work_items SET state = ?, retryNumber = ?, leaseToken = ?, leaseExpiresAt = ?, claimedByJob = ?,
+              output = ?, failureKind = ?, reason = ?, updatedAt = ?
+            WHERE id = ?
+            """).execute(arguments: [state.rawValue, retryNumber, leaseToken, leaseExpiresAt, claimedByJob, output,
+                                     failureKind?.rawValue, reason, updatedAt, id])
+    }
+}
+
 /// A row of `work_item_history`: one state change of an item.
 struct WorkItemHistoryRecord: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "work_item_history"
