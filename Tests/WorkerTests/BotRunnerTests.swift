@@ -152,7 +152,7 @@ final class BotRunnerTests: Sendable {
         #expect(result.exitCode == 0 && result.signal == nil)
         #expect(result.log == "saw-stop-file\nstep-finished\n")
         #expect(result.reason == "cancelled while running; the bot finished on its stop request")
-        #expect(ContinuousClock.now - stopped < .seconds(3))
+        #expect(ContinuousClock.now - stopped < .seconds(5), "within its grace")
     }
 
     @Test("a run whose delivery went back (failed channel) gets no stop grace: SIGTERM at once, whatever its grace")
@@ -164,7 +164,8 @@ final class BotRunnerTests: Sendable {
         let stopped = ContinuousClock.now
         control.stop(.handedBack)
         let result = await outcome
-        #expect(ContinuousClock.now - stopped < .seconds(3))
+        // Far below its hour of grace, with room for a machine the whole suite loads.
+        #expect(ContinuousClock.now - stopped < .seconds(30))
         #expect(result.result == .cancelled && result.log.contains("got-TERM"), "\(result.log)")
         #expect(result.reason == "stopped: its delivery went back to the queue (the account's channel failed); "
             + "process group terminated")
