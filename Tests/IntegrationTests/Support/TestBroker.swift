@@ -110,13 +110,21 @@ extension TestBroker {
         struct Channel: Decodable { var name: String }
 
         var queue: Queue
-        var channel: Channel
+        /// Nil while the broker has not filled in the channel yet (it lists `[]` then).
+        var channel: Channel?
         var prefetchCount: Int
 
         enum CodingKeys: String, CodingKey {
             case queue
             case channel = "channel_details"
             case prefetchCount = "prefetch_count"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            queue = try container.decode(Queue.self, forKey: .queue)
+            channel = try? container.decode(Channel.self, forKey: .channel)
+            prefetchCount = try container.decode(Int.self, forKey: .prefetchCount)
         }
     }
 
@@ -126,7 +134,7 @@ extension TestBroker {
     static func prefetchByChannel(virtualHost: String) async throws -> [[String: Int]] {
         let listing = try await management(.get, "api/consumers/\(virtualHost)")
         let consumers = try JSONDecoder().decode([Consumer].self, from: listing)
-        return Dictionary(grouping: consumers, by: \.channel.name).values.map { consumers in
+        return Dictionary(grouping: consumers.filter { $0.channel != nil }, by: { $0.channel!.name }).values.map { consumers in
             Dictionary(consumers.map { ($0.queue.name, $0.prefetchCount) }, uniquingKeysWith: { _, _ in -1 })
         }
     }
