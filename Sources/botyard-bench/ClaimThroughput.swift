@@ -53,9 +53,7 @@ struct ClaimThroughput {
         for number in 1...repeats {
             runs.append(try await measure())
             let run = runs.last!
-            let perItem = { (cpu: Duration) in
-                String(format: "%.0f µs", cpu.seconds * 1e6 / Double(options.claimItems))
-            }
+            let perItem = { (cpu: Duration) in String(format: "%.0f µs", microsecondsPerItem(cpu)) }
             say("  run \(number): \(Int(run.rate)) items/s, every item successful once; CPU per item: dispatcher "
                 + "\(perItem(run.dispatcherCPU)), claimers \(perItem(run.claimersCPU)); load \(loadAverage())")
         }
@@ -64,8 +62,14 @@ struct ClaimThroughput {
              "\(Int(median(runs.map(\.rate)))) items/s"),
             ("work queue: claim + complete round trip (p50 / p90 / p99 / max)",
              Throughput.describe(runs.flatMap(\.roundTrips))),
+            // CPU time moves far less than the rate with what else the shared machine runs.
+            ("work queue: CPU per item, dispatcher / claimers (median)",
+             String(format: "%.0f / %.0f µs", median(runs.map { microsecondsPerItem($0.dispatcherCPU) }),
+                    median(runs.map { microsecondsPerItem($0.claimersCPU) }))),
         ]
     }
+
+    private func microsecondsPerItem(_ cpu: Duration) -> Double { cpu.seconds * 1e6 / Double(options.claimItems) }
 
     func measure() async throws -> Run {
         let queue = "bench-claims-\(UUID().uuidString.prefix(8).lowercased())"
@@ -128,8 +132,9 @@ struct ClaimThroughput {
         }
         let missing = Set(added).subtracting(unique)
         guard missing.isEmpty, unique.count == added.count else {
+            let strangers = unique.subtracting(added).count
             throw ClaimFailure("\(queue): \(missing.count) of \(added.count) items were never completed "
-                + "(e.g. \(missing.sorted().prefix(5))), \(unique.subtracting(added).count) completed that were not added")
+                + "(e.g. \(missing.sorted().prefix(5))), \(strangers) completed that were not added")
         }
         let counts = try await driver.client.get("/v1/queues/\(queue)", as: QueueCounts.self).counts
         let others = counts.filter { $0.key != WorkItemState.successful.rawValue && $0.value != 0 }
