@@ -18,7 +18,10 @@ final class DispatcherProcess: @unchecked Sendable {
         let output = try FileHandle(forWritingTo: log)
         process = Process()
         process.executableURL = WorkerProcess.binaries.appendingPathComponent("botyard-dispatcher")
+        // Tests kill dispatchers, not machines: commits that survive a crash of the process
+        // (`normal`) keep a suite of many dispatchers from waiting on one disk's syncs.
         process.arguments = ["--amqp-url", url.urlWithPassword, "--database", database.path, "--port", "0",
+                             "--durability", "normal",
                              "--log-level", "info"]
         process.standardOutput = output
         process.standardError = output

@@ -32,7 +32,9 @@ struct Fleet: Sendable {
             let dispatcher = try DispatcherApplication(
                 configuration: DispatcherConfiguration(
                     amqpURL: url, databasePath: databasePath ?? folder.appendingPathComponent("botyard.sqlite").path,
-                    httpPort: 0),
+                    // Commits that survive a crash of the process, not of the machine: the suite runs
+                    // many dispatchers at once on one disk (StoreTests checks that `full` syncs).
+                    httpPort: 0, durability: .normal),
                 logger: logger)
             try await dispatcher.makeApplication().test(.live) { client in
                 try await withThrowingTaskGroup(of: Void.self) { workerTasks in
