@@ -267,6 +267,18 @@ struct QueueTriggerStoreTests {
         }
     }
 
+    @Test("a trigger whose stored settings cannot be read never holds up its jobs' reports")
+    func unreadableTriggerDoesNotBlockReports() async throws {
+        try await withTrigger(Self.trigger(max: 1, strategy: .exact)) { store in
+            try add(store, 1)
+            let job = try #require(try triggerJobs(store).first)
+            try await store.database.write { try $0.execute(sql: "UPDATE queue_triggers SET definition = '{'") }
+            try start(store, job.id)
+            try finish(store, job.id)
+            #expect(try store.job(id: job.id)?.state == .succeeded)
+        }
+    }
+
     @Test("deleting the queue deletes its trigger")
     func deletedWithQueue() async throws {
         try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store throws in

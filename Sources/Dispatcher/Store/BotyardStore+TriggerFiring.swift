@@ -13,9 +13,18 @@ extension BotyardStore {
     }
 
     /// Tells a job's trigger that the job ended (called by ``transition(_:to:attempt:reason:at:in:)``).
+    /// A database error rolls the job's change back with it; a trigger whose stored settings
+    /// cannot be read any more is left out, so that it never holds up the workers' reports.
     static func triggerJobEnded(_ job: JobRecord, at now: Date, in db: Database) throws {
         guard let queue = job.triggerQueue else { return }
-        try fireTrigger(ofQueue: queue, .jobEnded(job.id!), at: now, in: db)
+        do {
+            try db.inSavepoint {
+                try fireTrigger(ofQueue: queue, .jobEnded(job.id!), at: now, in: db)
+                return .commit
+            }
+        } catch let error where !(error is DatabaseError) {
+            return
+        }
     }
 
     /// Runs the rule on the trigger's counts, starts the jobs it asks for and records the
