@@ -67,15 +67,14 @@ extension BotyardStore {
         guard let earliest, earliest <= now else { return QueueTriggerPass(evaluated: 0, jobsStarted: 0, next: earliest) }
         return try write("evaluate due queue triggers") { db in
             let due = try Row.fetchAll(db, sql: """
-                SELECT queue, definition, nextRecheckAt, updatedAt FROM queue_triggers
+                SELECT queue, definition, nextRecheckAt FROM queue_triggers
                 WHERE nextRecheckAt <= ? OR nextReadyAt <= ?
                 """, arguments: [now, now])
             let counts = try QueueTriggerCounts.read(due.map { $0["queue"] }, at: now, in: db)
             var started = 0
             let dates = DatabaseDates()
             for row in due {
-                let definition = try triggerDefinitions.definition(of: row["queue"], updatedAt: row["updatedAt"],
-                                                                   json: row["definition"])
+                let definition = try triggerDefinitions.definition(of: row["queue"], json: row["definition"])
                 var nextRecheckAt: Date = row["nextRecheckAt"]
                 let cause: QueueTriggerCause = nextRecheckAt <= now ? .recheck : .postponementOver
                 if cause == .recheck { nextRecheckAt = now.addingTimeInterval(Double(definition.recheckMinutes * 60)) }

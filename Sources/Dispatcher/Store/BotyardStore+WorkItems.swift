@@ -81,9 +81,9 @@ extension BotyardStore {
     /// still on their way to their first item, and `claimer` is not one of them.
     private func keptForTriggerJobs(of queue: String, claimer: Int64?, at now: Date, in db: Database) throws -> Bool {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT definition, updatedAt FROM queue_triggers WHERE queue = ?"),
+            db.cachedStatement(sql: "SELECT definition FROM queue_triggers WHERE queue = ?"),
             arguments: [queue]) else { return false }
-        let trigger = try triggerDefinitions.definition(of: queue, updatedAt: row["updatedAt"], json: row["definition"])
+        let trigger = try triggerDefinitions.definition(of: queue, json: row["definition"])
         guard trigger.strategy == .exact && trigger.enabled else { return false }
         let onTheirWay = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM jobs WHERE triggerQueue = ? AND state IN \(QueueTriggerCounts.liveStatesSQL)

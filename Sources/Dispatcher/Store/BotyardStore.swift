@@ -12,7 +12,8 @@ public final class BotyardStore: Sendable {
     let database: DatabasePool
     /// Work queue definitions as last decoded, by name, with the JSON text they came from.
     let decodedQueues = Mutex<[String: (text: String, definition: WorkQueueDefinition)]>([:])
-    /// Queue triggers' definitions as last decoded: a recheck of many triggers decodes only the changed ones.
+    /// Queue triggers' definitions as last decoded, with their JSON text: a recheck of many triggers, and
+    /// claims under a trigger, decode only the changed ones.
     let triggerDefinitions = QueueTriggerDefinitionCache()
 
     /// How hard a commit waits for the disk.
