@@ -39,8 +39,10 @@ public struct DispatcherApplication: Sendable {
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
                               relaySignal: relaySignal, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
-            LeaseKeeper(store: store, alarm: leaseAlarm, relaySignal: relaySignal, logger: logger),
-            TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal, logger: logger),
+            LeaseKeeper(store: store, alarm: leaseAlarm, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+                        logger: logger),
+            TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+                          logger: logger),
         ]
     }
 

@@ -276,6 +276,40 @@ struct QueueTriggerStoreTests {
             try start(store, job.id)
             try finish(store, job.id)
             #expect(try store.job(id: job.id)?.state == .succeeded)
+            // Nor adds, claims, or the keepers' passes.
+            try add(store, 1)
+            guard case .claimed = try await store.claimItem(from: "invoices", at: Self.t0) else {
+                Issue.record("no claim under an unreadable trigger")
+                return
+            }
+            #expect(try store.expireLeases(at: Self.t0.addingTimeInterval(3600)).expired == 1)
+            #expect(try store.evaluateDueTriggers(at: Self.t0.addingTimeInterval(3600)).evaluated == 1)
+            #expect(try store.evaluateDueTriggers(at: Self.t0.addingTimeInterval(3601)).evaluated == 0,
+                    "not due again at once")
+        }
+    }
+
+    @Test("exact: an item back from a lease that ran out during a claim brings a job, which the item is kept for")
+    func exactOnExpiryDuringAClaim() async throws {
+        try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store in
+            try add(store, 1)
+            let first = try #require(try triggerJobs(store).first)
+            try start(store, first.id)
+            _ = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0)
+            try finish(store, first.id)
+            // An outside claimer comes after the lease ran out: the item is back, and a new job is on its way to it.
+            guard case .empty = try await store.claimItem(from: "invoices", at: Self.t0.addingTimeInterval(61)) else {
+                Issue.record("the outside claimer took the item the new job was started for")
+                return
+            }
+            let jobs = try triggerJobs(store)
+            #expect(jobs.count == 2)
+            #expect(try report(store).cause == "an item came back")
+            guard case .claimed = try await store.claimItem(from: "invoices", jobID: jobs[1].id,
+                                                            at: Self.t0.addingTimeInterval(62)) else {
+                Issue.record("the new job found no item")
+                return
+            }
         }
     }
 

@@ -9,16 +9,18 @@ import Shared
 final class TriggerKeeper: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
-    /// Wakes the outbox relay when an evaluation stored jobs.
+    /// Wake the outbox relay and the robot queue when an evaluation stored jobs.
     private let relaySignal: WakeSignal
+    private let robotQueueSignal: WakeSignal
     private let logger: Logger
     private let longestSleep: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, longestSleep: Duration = .seconds(60),
-         logger: Logger) {
+    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
+         longestSleep: Duration = .seconds(60), logger: Logger) {
         self.store = store
         self.signal = signal
         self.relaySignal = relaySignal
+        self.robotQueueSignal = robotQueueSignal
         self.longestSleep = longestSleep
         self.logger = logger
     }
@@ -29,6 +31,7 @@ final class TriggerKeeper: Service {
             let pass = try self.store.evaluateDueTriggers()
             if pass.jobsStarted > 0 {
                 self.relaySignal.notify()
+                self.robotQueueSignal.notify()
                 self.logger.info("queue triggers started jobs", metadata: [
                     "triggers.evaluated": "\(pass.evaluated)", "jobs.started": "\(pass.jobsStarted)",
                 ])

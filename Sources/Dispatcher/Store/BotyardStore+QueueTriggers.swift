@@ -74,7 +74,13 @@ extension BotyardStore {
             var started = 0
             let dates = DatabaseDates()
             for row in due {
-                let definition = try triggerDefinitions.definition(of: row["queue"], json: row["definition"])
+                guard let definition = try? triggerDefinitions.definition(of: row["queue"], json: row["definition"])
+                else {
+                    // Unreadable settings: not evaluated, and not due again at once.
+                    try Self.record(queue: row["queue"], nil, nextReadyAt: nil, nextRecheckAt: now.addingTimeInterval(
+                        Double(QueueTriggerDefinition.minimumRecheckMinutes * 60)), dates: dates, in: db)
+                    continue
+                }
                 var nextRecheckAt: Date = row["nextRecheckAt"]
                 let cause: QueueTriggerCause = nextRecheckAt <= now ? .recheck : .postponementOver
                 if cause == .recheck { nextRecheckAt = now.addingTimeInterval(Double(definition.recheckMinutes * 60)) }

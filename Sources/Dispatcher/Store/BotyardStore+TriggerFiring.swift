@@ -4,27 +4,30 @@ import Shared
 
 extension BotyardStore {
     /// Evaluates the trigger of `queue`, if it has one that `cause` concerns, in the caller's
-    /// transaction; returns how many jobs it started.
+    /// transaction; returns how many jobs it started. A database error rolls the caller's change
+    /// back with it; a trigger whose stored settings cannot be read any more is left out, so that
+    /// it never holds up the change (a report, an add, a claim, a lease keeper's pass).
     @discardableResult
     static func fireTrigger(ofQueue queue: String, _ cause: QueueTriggerCause, at now: Date,
                             in db: Database) throws -> Int {
-        guard var trigger = try QueueTriggerRecord.fetchOne(db, key: queue), trigger.concerns(cause) else { return 0 }
-        return try evaluate(&trigger, cause, at: now, in: db)
-    }
-
-    /// Tells a job's trigger that the job ended (called by ``transition(_:to:attempt:reason:at:in:)``).
-    /// A database error rolls the job's change back with it; a trigger whose stored settings
-    /// cannot be read any more is left out, so that it never holds up the workers' reports.
-    static func triggerJobEnded(_ job: JobRecord, at now: Date, in db: Database) throws {
-        guard let queue = job.triggerQueue else { return }
+        var started = 0
         do {
             try db.inSavepoint {
-                try fireTrigger(ofQueue: queue, .jobEnded(job.id!), at: now, in: db)
+                if var trigger = try QueueTriggerRecord.fetchOne(db, key: queue), trigger.concerns(cause) {
+                    started = try evaluate(&trigger, cause, at: now, in: db)
+                }
                 return .commit
             }
         } catch let error where !(error is DatabaseError) {
-            return
+            return 0
         }
+        return started
+    }
+
+    /// Tells a job's trigger that the job ended (called by ``transition(_:to:attempt:reason:at:in:)``).
+    static func triggerJobEnded(_ job: JobRecord, at now: Date, in db: Database) throws {
+        guard let queue = job.triggerQueue else { return }
+        try fireTrigger(ofQueue: queue, .jobEnded(job.id!), at: now, in: db)
     }
 
     /// Runs the rule on the trigger's counts, starts the jobs it asks for and records the

@@ -51,7 +51,9 @@ extension BotyardStore {
         let token = UUID().uuidString
         let claimed: WorkItemRecord?? = try await write("claim work item") { db in
             guard let definition = try self.queueDefinition(named: queue, in: db) else { return nil }
-            try self.expireLeases(of: queue, at: now, in: db)
+            if try !self.expireLeases(of: queue, at: now, in: db).returnedTo.isEmpty {
+                try Self.fireTrigger(ofQueue: queue, .itemReturned, at: now, in: db)
+            }
             guard try self.keptForTriggerJobs(of: queue, claimer: jobID, at: now, in: db) == false else { return .some(nil) }
             guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM work_items WHERE queue = ? AND state = 'new'
@@ -63,6 +65,10 @@ extension BotyardStore {
             item.claimedByJob = jobID
             item.updatedAt = now
             try item.updateLease(in: db)
+            if let jobID {
+                try db.cachedStatement(sql: "UPDATE jobs SET firstClaimAt = ? WHERE id = ? AND firstClaimAt IS NULL")
+                    .execute(arguments: [now, jobID])
+            }
             let by = jobID.map { " by job \($0)" } ?? ""
             try Self.recordItemHistory(of: item, from: .new,
                                        reason: "claimed\(by) until \(Timestamp.format(item.leaseExpiresAt!))",
@@ -83,11 +89,12 @@ extension BotyardStore {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT definition FROM queue_triggers WHERE queue = ?"),
             arguments: [queue]) else { return false }
-        let trigger = try triggerDefinitions.definition(of: queue, json: row["definition"])
-        guard trigger.strategy == .exact && trigger.enabled else { return false }
+        // A trigger whose settings cannot be read keeps nothing.
+        guard let trigger = try? triggerDefinitions.definition(of: queue, json: row["definition"]),
+              trigger.strategy == .exact && trigger.enabled else { return false }
         let onTheirWay = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM jobs WHERE triggerQueue = ? AND state IN \(QueueTriggerCounts.liveStatesSQL)
-              AND NOT EXISTS (SELECT 1 FROM work_items WHERE claimedByJob = jobs.id)
+              AND firstClaimAt IS NULL
             """), arguments: [queue])
         if onTheirWay.isEmpty || claimer.map(onTheirWay.contains) == true { return false }
         let ready = try Int.fetchOne(db.cachedStatement(sql: """
@@ -112,7 +119,9 @@ extension BotyardStore {
             if let job, let holder = item.claimedByJob, holder != job {
                 return .refused(code: "not_your_item", message: "job \(holder) claimed it, not job \(job)")
             }
-            try Self.expire(&item, maxRetries: definition.maxRetries, at: now, in: db)
+            if try Self.expire(&item, maxRetries: definition.maxRetries, at: now, in: db) == .backToNew {
+                try Self.fireTrigger(ofQueue: item.queue, .itemReturned, at: now, in: db)
+            }
             let from = item.state
             var lease = item.lease
             let reason: String
@@ -195,8 +204,7 @@ extension BotyardStore {
     }
 
     /// Expires the run-out leases of one queue (every queue when nil); returns how many, and the
-    /// queues that got items back. (A claim expires its queue's leases on the way and takes the
-    /// first item back itself; the lease keeper's pass tells the triggers of the others.)
+    /// queues that got items back (whose triggers the caller tells).
     @discardableResult
     private func expireLeases(of queue: String?, at now: Date,
                               in db: Database) throws -> (count: Int, returnedTo: Set<String>) {

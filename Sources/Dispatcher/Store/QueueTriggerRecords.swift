@@ -101,7 +101,7 @@ struct QueueTriggerCounts {
         let running = runningStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
         for row in try Row.fetchAll(db, sql: """
             SELECT triggerQueue AS queue, state IN (\(running)) AS running, COUNT(*) AS jobs,
-                   SUM((SELECT COUNT(*) FROM work_items WHERE claimedByJob = jobs.id
+                   SUM(EXISTS (SELECT 1 FROM work_items WHERE claimedByJob = jobs.id
                           AND work_items.state = 'in-progress' AND work_items.queue = jobs.triggerQueue)) AS held
             FROM jobs WHERE triggerQueue IS NOT NULL AND state IN \(liveStatesSQL) \(jobsFilter)
             GROUP BY triggerQueue, running

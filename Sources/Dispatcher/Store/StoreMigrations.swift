@@ -266,6 +266,8 @@ enum StoreMigrations {
             }
             try db.alter(table: "jobs") { table in
                 table.add(column: "triggerQueue", .text)
+                // When the job's bot first claimed a work item: until then it is on its way to one.
+                table.add(column: "firstClaimAt", .datetime)
             }
             // A trigger counts its live jobs and the items they hold; it counts a queue's ready and
             // postponed items in one pass over its new items.

@@ -4,7 +4,8 @@ public struct QueueTriggerInputs: Codable, Sendable, Equatable {
     public var readyItems: Int
     /// Items in state `new` still postponed: they never count.
     public var deferredItems: Int
-    /// Items the trigger's live jobs hold right now (claimed, not settled).
+    /// Items in the hands of the trigger's live jobs right now (claimed, not settled), counted
+    /// once per job: a busy job stands for one item, however many it holds.
     public var inProgressItems: Int
     /// The trigger's jobs not running yet (stored, queued, waiting for a retry or an account).
     public var pendingJobs: Int
