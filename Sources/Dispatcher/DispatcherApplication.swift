@@ -41,8 +41,8 @@ public struct DispatcherApplication: Sendable {
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
             LeaseKeeper(store: store, alarm: leaseAlarm, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
                         logger: logger),
-            TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                          logger: logger),
+            TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal,
+                          robotQueueSignal: robotQueueSignal, logger: logger),
         ]
     }
 

@@ -8,7 +8,8 @@ import Shared
 /// wakes it; a pass that fails is logged as `failure` and tried again a second later.
 /// `passStarts` is told before each pass, `sleeps` until when the loop then sleeps.
 func runTimedPasses(signal: WakeSignal, longestSleep: Duration, logger: Logger, failure: Logger.Message,
-                    passStarts: @escaping @Sendable () -> Void = {}, sleeps: @escaping @Sendable (Date) -> Void = { _ in },
+                    passStarts: @escaping @Sendable () -> Void = {},
+                    sleeps: @escaping @Sendable (Date) -> Void = { _ in },
                     _ pass: @escaping @Sendable () throws -> Date?) async {
     await cancelWhenGracefulShutdown {
         while !Task.isCancelled {

@@ -21,7 +21,8 @@ public struct QueueTriggerPass: Sendable, Equatable {
 extension BotyardStore {
     /// Stores the trigger of a work queue (one per queue, replacing any) and evaluates it, as
     /// its creation calls for, in the same transaction.
-    public func saveTrigger(_ definition: QueueTriggerDefinition, at now: Date = Date()) throws -> QueueTriggerSaveResult {
+    public func saveTrigger(_ definition: QueueTriggerDefinition,
+                            at now: Date = Date()) throws -> QueueTriggerSaveResult {
         try write("save queue trigger") { db in
             guard try WorkQueueRecord.exists(db, key: definition.queue) else { return .noQueue }
             guard try BotRecord.exists(db, key: definition.bot) else { return .unknownBot }
@@ -32,8 +33,8 @@ extension BotyardStore {
                 createdAt: existing?.createdAt ?? now, updatedAt: now)
             try trigger.save(db)
             try Self.evaluate(&trigger, .saved, at: now, in: db)
-            return .saved(trigger.snapshot(lastEvaluation: try QueueTriggerEvaluationRow.fetch(queue: trigger.queue, in: db)),
-                          created: existing == nil)
+            let evaluation = try QueueTriggerEvaluationRow.fetch(queue: trigger.queue, in: db)
+            return .saved(trigger.snapshot(lastEvaluation: evaluation), created: existing == nil)
         }
     }
 
@@ -64,7 +65,9 @@ extension BotyardStore {
         let nextSQL = "SELECT MIN(MIN(nextRecheckAt, COALESCE(nextReadyAt, nextRecheckAt))) FROM queue_triggers"
         // Nearly every pass finds nothing due: one read says so without holding up the writers.
         let earliest = try read("look at queue triggers") { db in try Date.fetchOne(db, sql: nextSQL) }
-        guard let earliest, earliest <= now else { return QueueTriggerPass(evaluated: 0, jobsStarted: 0, next: earliest) }
+        guard let earliest, earliest <= now else {
+            return QueueTriggerPass(evaluated: 0, jobsStarted: 0, next: earliest)
+        }
         return try write("evaluate due queue triggers") { db in
             let due = try Row.fetchAll(db, sql: """
                 SELECT queue, definition, nextRecheckAt FROM queue_triggers
@@ -89,7 +92,8 @@ extension BotyardStore {
                                 dates: dates, in: db)
                 started += report?.startedJobs.count ?? 0
             }
-            return QueueTriggerPass(evaluated: due.count, jobsStarted: started, next: try Date.fetchOne(db, sql: nextSQL))
+            let next = try Date.fetchOne(db, sql: nextSQL)
+            return QueueTriggerPass(evaluated: due.count, jobsStarted: started, next: next)
         }
     }
 }

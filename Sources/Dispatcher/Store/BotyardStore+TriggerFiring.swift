@@ -68,7 +68,8 @@ extension BotyardStore {
     /// Stores what an evaluation changed of a trigger (a nil report keeps the last one).
     static func record(queue: String, _ report: QueueTriggerReport?, nextReadyAt: Date?, nextRecheckAt: Date,
                        dates: DatabaseDates = DatabaseDates(), in db: Database) throws {
-        let statement = try db.cachedStatement(sql: "UPDATE queue_triggers SET nextReadyAt = ?, nextRecheckAt = ? WHERE queue = ?")
+        let statement = try db.cachedStatement(
+            sql: "UPDATE queue_triggers SET nextReadyAt = ?, nextRecheckAt = ? WHERE queue = ?")
         try statement.execute(arguments: [nextReadyAt.map(dates.value), dates.value(nextRecheckAt), queue])
         if let report { try QueueTriggerEvaluationRow.save(report, queue: queue, at: dates.value(report.at), in: db) }
     }

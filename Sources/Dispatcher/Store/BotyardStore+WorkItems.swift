@@ -54,7 +54,7 @@ extension BotyardStore {
             if try !self.expireLeases(of: queue, at: now, in: db).returnedTo.isEmpty {
                 try Self.fireTrigger(ofQueue: queue, .itemReturned, at: now, in: db)
             }
-            guard try self.keptForTriggerJobs(of: queue, claimer: jobID, at: now, in: db) == false else { return .some(nil) }
+            if try self.keptForTriggerJobs(of: queue, claimer: jobID, at: now, in: db) { return .some(nil) }
             guard var item = try WorkItemRecord.fetchOne(db.cachedStatement(sql: """
                 SELECT * FROM work_items WHERE queue = ? AND state = 'new'
                   AND (postponeUntil IS NULL OR postponeUntil <= ?)
@@ -98,7 +98,8 @@ extension BotyardStore {
             """), arguments: [queue])
         if onTheirWay.isEmpty || claimer.map(onTheirWay.contains) == true { return false }
         let ready = try Int.fetchOne(db.cachedStatement(sql: """
-            SELECT COUNT(*) FROM work_items WHERE queue = ? AND state = 'new' AND (postponeUntil IS NULL OR postponeUntil <= ?)
+            SELECT COUNT(*) FROM work_items
+            WHERE queue = ? AND state = 'new' AND (postponeUntil IS NULL OR postponeUntil <= ?)
             """), arguments: [queue, now]) ?? 0
         return !QueueTriggerRule.leavesItem(readyItems: ready, jobsOnTheirWay: onTheirWay.count)
     }
