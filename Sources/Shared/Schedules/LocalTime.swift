@@ -40,18 +40,4 @@ public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible
 }
 
 /// Encoded as its `HH:mm` text.
-extension LocalTime: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        do {
-            try self.init(parsing: try container.decode(String.self))
-        } catch let error as ScheduleError {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.reason)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-}
+extension LocalTime: TextCodable {}
