@@ -42,7 +42,7 @@ struct AdmissionTests {
                 #expect(try await fleet.account("robot1", of: standby.workerID)?.served == false)
                 watch.watchNewRuns()
                 let killedAt = StampBot.EndWatch.now()
-                serving.kill()
+                await serving.kill()
 
                 for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(60)).state == .succeeded) }
                 // Bots of the killed worker that never wrote an end: the standby killed them when it took over.
@@ -172,7 +172,7 @@ struct AdmissionTests {
                 try await waitUntil(timeout: .seconds(10)) { !bot.runs().isEmpty }
                 let orphan = try #require(bot.runs().first)
 
-                first.kill()
+                await first.kill()
                 let job = try await fleet.waitForJob(id, timeout: .seconds(30))
                 #expect(job.state == .succeeded && job.attempts == 2 && job.workerID == "lease-b")
                 #expect(!isRunning(orphan.pid), "the bot the killed worker left behind still runs")
@@ -196,7 +196,7 @@ struct AdmissionTests {
                 let running = try await fleet.waitForJob(id) { $0.state == .running }
                 let victim = try #require(running.workerID)
                 try await waitUntil(timeout: .seconds(10)) { !bot.runs().isEmpty }
-                byID[victim]?.kill()
+                await byID[victim]?.kill()
 
                 let job = try await fleet.waitForJob(id, timeout: .seconds(30))
                 #expect(job.state == .succeeded && job.attempts == 2)

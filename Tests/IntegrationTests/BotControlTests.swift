@@ -188,7 +188,7 @@ struct BotControlTests {
                 #expect(try await fleet.robotQueue().first { $0.jobID == waiting }?.reason == heldReason)
 
                 // The hold survives a restart of the worker.
-                #expect(worker.stop())
+                #expect(await worker.stop())
                 worker = try workers.start("holder-again", options)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "holder-again")?.served == true }
                 #expect(try await fleet.account("robot1", of: "holder-again")?.hold == reason)
@@ -227,7 +227,7 @@ struct BotControlTests {
                 #expect(try await fleet.waitForJob(stuck).state == .dead)
                 let reason = "cleanup failed: exit code 3 (after job \(stuck), attempt 1)"
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-a")?.hold == reason }
-                serving.kill()
+                await serving.kill()
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-b")?.served == true }
                 #expect(try await fleet.account("robot1", of: "hold-b")?.hold == reason)
 
@@ -265,7 +265,7 @@ struct BotControlTests {
                 try await waitUntil(timeout: .seconds(20)) { !bot.runs().isEmpty }
                 let orphan = try #require(bot.runs().first)
                 let killedAt = StampBot.EndWatch.now()
-                first.kill()
+                await first.kill()
 
                 let job = try await fleet.waitForJob(id, timeout: .seconds(30))
                 #expect(job.state == .succeeded && job.attempts == 2 && job.workerID == "crash-b")

@@ -204,7 +204,7 @@ struct CorePathTests {
             publisher.arguments = ["--url", fleet.url.urlWithPassword, "--exchange", Topology.jobsExchange,
                                    "--routing-key", "g1.normal", "--persistent", "--body", "\u{1}not json at all"]
             try publisher.run()
-            publisher.waitUntilExit()
+            await waitUntilGone(timeout: .seconds(30)) { !publisher.isRunning }
             try #require(publisher.terminationStatus == 0, "amqp-publish failed")
 
             try await waitUntil(timeout: .seconds(10)) { try await deadQueueDepth(fleet.url) == 1 }

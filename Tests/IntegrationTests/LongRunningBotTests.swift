@@ -10,7 +10,7 @@ import Worker
 struct LongRunningBotTests {
     @Test("the broker runs with ops/'s consumer timeout, above the longest bot timeout Botyard accepts plus the worker's default pause limit")
     func brokerConfiguration() async throws {
-        let reply = try TestBroker.rabbitmqctl(["eval", "application:get_env(rabbit, consumer_timeout)."])
+        let reply = try await TestBroker.rabbitmqctl(["eval", "application:get_env(rabbit, consumer_timeout)."])
         let milliseconds = try #require(Int(reply.trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: "{ok,", with: "").replacingOccurrences(of: "}", with: "")), "reply: \(reply)")
         let pauseLimit = Int(WorkerConfiguration().pauseLimit.seconds)

@@ -24,7 +24,7 @@ struct WorkerShutdownTests {
 
                 let stopping = ContinuousClock.now
                 let sigtermAt = StampBot.EndWatch.now()
-                let exited = worker.stop(grace: .seconds(30))
+                let exited = await worker.stop(grace: .seconds(30))
                 let took = ContinuousClock.now - stopping
                 #expect(exited, "still running 30 s after SIGTERM")
                 // It waits for the long bot until its deadline, then gives the bot its 1 s stop grace and its 2 s

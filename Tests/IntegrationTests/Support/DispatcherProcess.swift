@@ -43,17 +43,45 @@ final class DispatcherProcess: @unchecked Sendable {
     var pid: pid_t { process.processIdentifier }
 
     /// `kill -9`: no goodbye, as in a crash.
-    func kill() {
+    func kill() async {
         if process.isRunning { Foundation.kill(pid, SIGKILL) }
-        process.waitUntilExit()
+        await waitUntilGone(timeout: .seconds(3600)) { !process.isRunning }
     }
 
     /// SIGTERM, then SIGKILL if it is still there after 15 s. Only a process still running (not
     /// yet reaped) is signalled, so a pid the system gave to another process is never hit.
-    func stop() {
+    func stop() async {
         if process.isRunning { process.terminate() }
-        let deadline = ContinuousClock.now + .seconds(15)
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
-        kill()
+        await waitUntilGone(timeout: .seconds(15)) { !process.isRunning }
+        await kill()
+    }
+}
+
+/// Runs `body` with the dispatcher processes it starts, and stops those still running
+/// afterwards, also when `body` throws.
+final class DispatcherProcesses: Sendable {
+    private let started = Locked<[DispatcherProcess]>([])
+    let url: AMQPURL
+    let folder: URL
+
+    private init(url: AMQPURL, folder: URL) {
+        self.url = url
+        self.folder = folder
+    }
+
+    /// Starts a dispatcher on `database` and waits until its HTTP API answers.
+    func start(database: URL, name: String = "dispatcher") async throws -> DispatcherProcess {
+        let dispatcher = try await DispatcherProcess(url: url, database: database, folder: folder, name: name)
+        started.withLock { $0.append(dispatcher) }
+        return dispatcher
+    }
+
+    static func with<T>(url: AMQPURL, folder: URL, _ body: (DispatcherProcesses) async throws -> T) async throws -> T {
+        let processes = DispatcherProcesses(url: url, folder: folder)
+        return try await withTeardown {
+            try await body(processes)
+        } teardown: {
+            for dispatcher in processes.started.withLock({ $0 }) { await dispatcher.stop() }
+        }
     }
 }

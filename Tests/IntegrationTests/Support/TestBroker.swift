@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -74,7 +75,7 @@ enum TestBroker {
 
 extension TestBroker {
     /// Runs `rabbitmqctl` against the test broker (as ops/broker does) and returns its output.
-    static func rabbitmqctl(_ arguments: [String]) throws -> String {
+    static func rabbitmqctl(_ arguments: [String]) async throws -> String {
         guard let folder = ProcessInfo.processInfo.environment["BOTYARD_TEST_BROKER_DIR"] else {
             throw Unavailable(description: "BOTYARD_TEST_BROKER_DIR is not set: run the integration tests with ops/test")
         }
@@ -94,8 +95,11 @@ extension TestBroker {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Read on a thread of its own: the Erlang VM takes seconds to answer (see ``waitUntilGone``).
+        let data = await withCheckedContinuation { read in
+            Thread { read.resume(returning: output.fileHandleForReading.readDataToEndOfFile()) }.start()
+        }
+        await waitUntilGone(timeout: .seconds(60)) { !process.isRunning }
         guard process.terminationStatus == 0 else {
             throw Unavailable(description: "rabbitmqctl \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         }

@@ -37,32 +37,30 @@ final class WorkerProcess: @unchecked Sendable {
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     /// `kill -9`: no goodbye, as in a crash.
-    func kill() {
+    func kill() async {
         Foundation.kill(pid, SIGKILL)
-        waitForExit()
+        await waitForExit()
     }
 
     /// SIGTERM, then SIGKILL if it is still there after `grace`.
     /// - Returns: whether it exited on its own, before `grace` was up.
     @discardableResult
-    func stop(grace: Duration = .seconds(15)) -> Bool {
+    func stop(grace: Duration = .seconds(15)) async -> Bool {
         guard isRunning(pid) else {
-            waitForExit()
+            await waitForExit()
             return true
         }
         Foundation.kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while isRunning(pid) && ContinuousClock.now < deadline { usleep(20_000) }
-        let exited = !isRunning(pid)
+        let exited = await waitUntilGone(timeout: grace) { !isRunning(pid) }
         if !exited { Foundation.kill(pid, SIGKILL) }
-        waitForExit()
+        await waitForExit()
         return exited
     }
 
     /// Reaps the child with `waitpid` (Foundation's own wait was seen to miss exits).
-    private func waitForExit() {
+    private func waitForExit() async {
         var status: Int32 = 0
-        while waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
+        await waitUntilGone(timeout: .seconds(3600), poll: .milliseconds(10)) { waitpid(pid, &status, WNOHANG) != 0 }
     }
 
     /// Where worker processes started in `folder` keep their attempt folders (and so the
@@ -98,11 +96,16 @@ final class WorkerProcesses: @unchecked Sendable {
 
     static func with<T>(url: AMQPURL, folder: URL, _ body: (WorkerProcesses) async throws -> T) async throws -> T {
         let processes = WorkerProcesses(url: url, folder: folder)
-        defer {
-            for worker in processes.lock.withLock({ processes.started }) { worker.stop(grace: .seconds(10)) }
+        return try await withTeardown {
+            try await body(processes)
+        } teardown: {
+            await withTaskGroup(of: Void.self) { stopping in
+                for worker in processes.lock.withLock({ processes.started }) {
+                    stopping.addTask { await worker.stop(grace: .seconds(10)) }
+                }
+            }
             let leftovers = LeftoverBots.kill(under: WorkerProcess.workDirectory(in: folder))
             if !leftovers.isEmpty { print("killed bots left running after the workers stopped: \(leftovers)") }
         }
-        return try await body(processes)
     }
 }
