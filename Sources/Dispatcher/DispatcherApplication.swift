@@ -15,6 +15,8 @@ public struct DispatcherApplication: Sendable {
     let leaseAlarm: LeaseAlarm
     /// Wakes the trigger keeper: a trigger saved or items added may bring its next evaluation closer.
     let triggerSignal: WakeSignal
+    /// Wakes the schedule keeper: a schedule or a calendar changed, and with it the next firing.
+    let scheduleSignal: WakeSignal
     let configuration: DispatcherConfiguration
     let logger: Logger
 
@@ -26,10 +28,12 @@ public struct DispatcherApplication: Sendable {
         self.robotQueueSignal = WakeSignal()
         self.leaseAlarm = LeaseAlarm()
         self.triggerSignal = WakeSignal()
+        self.scheduleSignal = WakeSignal()
     }
 
     /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
-    /// watcher, the robot queue, the work items' lease keeper and the queue triggers' keeper.
+    /// watcher, the robot queue, the work items' lease keeper, the queue triggers' keeper and the
+    /// schedules' keeper.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
@@ -43,6 +47,9 @@ public struct DispatcherApplication: Sendable {
                         logger: logger),
             TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal,
                           robotQueueSignal: robotQueueSignal, logger: logger),
+            ScheduleKeeper(store: store, signal: scheduleSignal, relaySignal: relaySignal,
+                           robotQueueSignal: robotQueueSignal, misfireThreshold: configuration.misfireThreshold,
+                           logger: logger),
         ]
     }
 
@@ -54,7 +61,7 @@ public struct DispatcherApplication: Sendable {
     {
         Application(
             router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                                leaseAlarm: leaseAlarm, triggerSignal: triggerSignal),
+                                leaseAlarm: leaseAlarm, triggerSignal: triggerSignal, scheduleSignal: scheduleSignal),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

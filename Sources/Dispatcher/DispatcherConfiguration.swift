@@ -1,3 +1,4 @@
+import Foundation
 import Shared
 
 /// Everything the dispatcher needs to start. Defaults suit a development machine.
@@ -11,14 +12,19 @@ public struct DispatcherConfiguration: Sendable {
     /// Outbox rows published per confirm window.
     public var publishBatchSize: Int
     public var durability: BotyardStore.Durability
+    /// How late a schedule's firing may be handled and still count as on time; later, it was
+    /// missed while no dispatcher ran, and its missed-run policy applies.
+    public var misfireThreshold: TimeInterval
 
     public init(amqpURL: AMQPURL = AMQPURL(), databasePath: String = "botyard.sqlite", httpHost: String = "127.0.0.1",
-                httpPort: Int = 8080, publishBatchSize: Int = 200, durability: BotyardStore.Durability = .full) {
+                httpPort: Int = 8080, publishBatchSize: Int = 200, durability: BotyardStore.Durability = .full,
+                misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold) {
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.httpHost = httpHost
         self.httpPort = httpPort
         self.publishBatchSize = publishBatchSize
         self.durability = durability
+        self.misfireThreshold = misfireThreshold
     }
 }

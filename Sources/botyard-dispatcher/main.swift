@@ -26,6 +26,9 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
     @Option(help: "full: every commit synced to disk (survives power loss); normal: survives a dispatcher crash, faster.")
     var durability: String = "full"
 
+    @Option(help: "Seconds a schedule's firing may be late and still be on time; later, it was missed.")
+    var misfireThreshold: Double = ScheduleFiringRule.misfireThreshold
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -35,6 +38,7 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         guard BotyardStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be full or normal")
         }
+        guard misfireThreshold >= 0 else { throw ValidationError("--misfire-threshold must not be negative") }
         do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
     }
 
@@ -44,7 +48,7 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = DispatcherConfiguration(
             amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database, httpHost: host, httpPort: port,
-            durability: BotyardStore.Durability(rawValue: durability) ?? .full)
+            durability: BotyardStore.Durability(rawValue: durability) ?? .full, misfireThreshold: misfireThreshold)
         try await DispatcherApplication(configuration: configuration, logger: logger).run()
     }
 }

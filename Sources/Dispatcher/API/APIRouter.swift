@@ -4,7 +4,8 @@ import Shared
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
                  leaseAlarm: LeaseAlarm = LeaseAlarm(),
-                 triggerSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
+                 triggerSignal: WakeSignal = WakeSignal(),
+                 scheduleSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: StoreErrorMiddleware())
     router.get("v1/health") { _, _ in
@@ -31,6 +32,8 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     WorkItemRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     QueueTriggerRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
                        triggerSignal: triggerSignal).register(on: v1)
+    ScheduleRoutes(store: store, scheduleSignal: scheduleSignal).register(on: v1)
+    CalendarRoutes(store: store, scheduleSignal: scheduleSignal).register(on: v1)
     FlowRoutes<PipelineDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)
         .register(on: v1)
     FlowRoutes<WorkflowDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)

@@ -62,16 +62,22 @@ extension BotyardStore {
     public func startRun(of kind: FlowKind, named name: String, initiator: String,
                          at now: Date = Date()) throws -> FlowRunSnapshot? {
         try write("start \(kind.rawValue) run") { db in
-            guard let flow = try FlowRecord.fetchOne(db, key: ["kind": kind.rawValue, "name": name]) else { return nil }
-            var run = FlowRunRecord(id: nil, kind: kind, name: name, definition: flow.definition, progress: "",
-                                    state: .running, outstanding: nil, reason: nil, initiator: initiator,
-                                    createdAt: now, updatedAt: now, finishedAt: nil)
-            switch kind {
-            case .pipeline: try Self.begin(&run, as: PipelineRunMachine.self, at: now, in: db)
-            case .workflow: try Self.begin(&run, as: WorkflowRunMachine.self, at: now, in: db)
-            }
-            return run.snapshot()
+            try Self.startRun(of: kind, named: name, initiator: initiator, at: now, in: db)?.snapshot()
         }
+    }
+
+    /// Starts a run in the caller's transaction; nil when there is no such definition.
+    static func startRun(of kind: FlowKind, named name: String, initiator: String, at now: Date,
+                         in db: Database) throws -> FlowRunRecord? {
+        guard let flow = try FlowRecord.fetchOne(db, key: ["kind": kind.rawValue, "name": name]) else { return nil }
+        var run = FlowRunRecord(id: nil, kind: kind, name: name, definition: flow.definition, progress: "",
+                                state: .running, outstanding: nil, reason: nil, initiator: initiator,
+                                createdAt: now, updatedAt: now, finishedAt: nil)
+        switch kind {
+        case .pipeline: try begin(&run, as: PipelineRunMachine.self, at: now, in: db)
+        case .workflow: try begin(&run, as: WorkflowRunMachine.self, at: now, in: db)
+        }
+        return run
     }
 
     /// A run with each step or node and its job; nil when there is no run `id` of this kind.

@@ -54,7 +54,7 @@ extension BotyardStore {
     /// publish. A targeted launch (an account given) is dispatched to its account's queue or
     /// waits in the robot queue.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
-        try write("submit job") { db in try insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
+        try write("submit job") { db in try Self.insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
     }
 
     /// Stores a job that the bot of job `parent` submitted (see ``submit(_:bot:at:)``), unless
@@ -66,13 +66,13 @@ extension BotyardStore {
             let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [parent])
                 .flatMap(JobState.init(rawValue:))
             if let state, state.isTerminal { return .parentEnded(state) }
-            return .submitted(try insertSubmitted(request, bot: bot, parent: parent, at: now, in: db))
+            return .submitted(try Self.insertSubmitted(request, bot: bot, parent: parent, at: now, in: db))
         }
     }
 
     /// Inserts a submitted job, `parent` being the job whose bot submitted it, if one did.
-    private func insertSubmitted(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date,
-                                 in db: Database) throws -> JobSnapshot {
+    static func insertSubmitted(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date,
+                                in db: Database) throws -> JobSnapshot {
         var job = JobRecord(
             id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
             environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,

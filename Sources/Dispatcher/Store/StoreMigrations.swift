@@ -278,6 +278,40 @@ enum StoreMigrations {
                 CREATE INDEX work_items_ready ON work_items(queue, postponeUntil) WHERE state = 'new';
                 """)
         }
+        migrator.registerMigration("v13-schedules") { db in
+            try db.create(table: "calendars") { table in
+                table.primaryKey("name", .text)
+                table.column("nonWorkingDates", .jsonText).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "schedules") { table in
+                table.primaryKey("name", .text)
+                table.column("definition", .jsonText).notNull()
+                // The firing it waits for; null while paused, or when it never fires again.
+                table.column("nextFiringAt", .datetime)
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.execute(sql: "CREATE INDEX schedules_due ON schedules(nextFiringAt) WHERE nextFiringAt IS NOT NULL")
+            try db.create(table: "schedule_firings") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("schedule", .text).notNull().references("schedules", onDelete: .cascade)
+                table.column("scheduledFor", .datetime).notNull()
+                table.column("handledAt", .datetime).notNull()
+                table.column("outcome", .text).notNull()
+                table.column("reason", .text).notNull()
+                table.column("missedFirings", .integer).notNull()
+                table.column("jobID", .integer).references("jobs")
+                table.column("flowRunID", .integer).references("flow_runs")
+                table.column("p90RunSeconds", .double)
+                table.column("windowClosesAt", .datetime)
+                // A firing is claimed in the store: two dispatchers never handle it twice.
+                table.uniqueKey(["schedule", "scheduledFor"])
+            }
+            // A schedule's start decision reads its bot's latest successful runs.
+            try db.execute(sql: "CREATE INDEX jobs_bot_succeeded ON jobs(bot, id) WHERE state = 'succeeded'")
+        }
         return migrator
     }
 }

@@ -12,6 +12,8 @@ public struct ScheduleError: Error, CustomStringConvertible, Sendable, Equatable
         public static let invalidDate = Code(name: "invalidDate")
         /// Not an `HH:mm` time of day.
         public static let invalidTime = Code(name: "invalidTime")
+        /// Not an active window in words (`Mon-Fri 08:00-18:00`).
+        public static let invalidWindow = Code(name: "invalidWindow")
         /// Not a time zone identifier Foundation knows (IANA, like `Europe/Berlin`).
         public static let unknownTimeZone = Code(name: "unknownTimeZone")
     }

@@ -7,6 +7,15 @@ public enum ScheduleTarget: Sendable, Equatable {
     case pipeline(String)
     case workflow(String)
 
+    /// The pipeline or workflow it starts a run of; nil for a bot's job.
+    public var flow: (kind: FlowKind, name: String)? {
+        switch self {
+        case .bot: nil
+        case .pipeline(let name): (.pipeline, name)
+        case .workflow(let name): (.workflow, name)
+        }
+    }
+
     /// Problems with its names and the job's settings, in words (whether they exist is the
     /// dispatcher's to check).
     var problems: [String] {

@@ -22,6 +22,14 @@ public enum Weekday: Int, CaseIterable, Comparable, Sendable, CustomStringConver
 
     public static func < (lhs: Weekday, rhs: Weekday) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The day named `name`: `mon`…`sun` or the full English name, in any case.
+    public init?(name: some StringProtocol) {
+        let name = name.lowercased()
+        guard let index = Self.names.firstIndex(where: { $0.lowercased() == name || $0.prefix(3).lowercased() == name })
+        else { return nil }
+        self = Weekday.allCases[index]
+    }
+
     private static let names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 }
 
@@ -29,13 +37,12 @@ public enum Weekday: Int, CaseIterable, Comparable, Sendable, CustomStringConver
 extension Weekday: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self).lowercased()
-        guard let index = Self.names.firstIndex(where: { $0.lowercased() == text || $0.prefix(3).lowercased() == text })
-        else {
+        let text = try container.decode(String.self)
+        guard let day = Weekday(name: text) else {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "'\(text.prefix(64))' is not a day of the week (mon-sun)")
         }
-        self = Weekday.allCases[index]
+        self = day
     }
 
     public func encode(to encoder: any Encoder) throws {
