@@ -11,8 +11,8 @@ final class DispatcherProcess: @unchecked Sendable {
     let client: DispatcherClient
     private let process: Process
 
-    /// Starts the dispatcher and waits until its HTTP API answers.
-    init(url: AMQPURL, database: URL, folder: URL, name: String = "dispatcher") async throws {
+    /// Starts the dispatcher (with `options` added to its arguments) and waits until its HTTP API answers.
+    init(url: AMQPURL, database: URL, folder: URL, name: String = "dispatcher", options: [String] = []) async throws {
         log = folder.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(4)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
@@ -22,7 +22,7 @@ final class DispatcherProcess: @unchecked Sendable {
         // (`normal`) keep a suite of many dispatchers from waiting on one disk's syncs.
         process.arguments = ["--amqp-url", url.urlWithPassword, "--database", database.path, "--port", "0",
                              "--durability", "normal",
-                             "--log-level", "info"]
+                             "--log-level", "info"] + options
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -70,8 +70,9 @@ final class DispatcherProcesses: Sendable {
     }
 
     /// Starts a dispatcher on `database` and waits until its HTTP API answers.
-    func start(database: URL, name: String = "dispatcher") async throws -> DispatcherProcess {
-        let dispatcher = try await DispatcherProcess(url: url, database: database, folder: folder, name: name)
+    func start(database: URL, name: String = "dispatcher", options: [String] = []) async throws -> DispatcherProcess {
+        let dispatcher = try await DispatcherProcess(url: url, database: database, folder: folder, name: name,
+                                                     options: options)
         started.withLock { $0.append(dispatcher) }
         return dispatcher
     }
