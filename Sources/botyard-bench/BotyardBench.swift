@@ -9,7 +9,7 @@ struct BotyardBench: AsyncParsableCommand {
         commandName: "botyard-bench",
         abstract: "Measures Botyard next to raw rabbitmq-c (throughput), work-queue claims alone (claims), "
             + "times queue triggers (triggers), or runs a fault soak (soak).",
-        subcommands: [Throughput.self, Claims.self, Soak.self, TriggerEvaluation.self],
+        subcommands: [Throughput.self, Claims.self, Soak.self, TriggerEvaluation.self, FiringPrecision.self],
         defaultSubcommand: Throughput.self
     )
 }
