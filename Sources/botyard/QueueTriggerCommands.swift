@@ -30,13 +30,21 @@ struct SetTrigger: AsyncParsableCommand {
     @Option(help: "Minutes between periodic rechecks (10 or more).") var recheckMinutes = 30
     @Option(help: "exact (Botyard's) or uipath (UiPath Orchestrator's rule).") var strategy: QueueTriggerStrategy = .exact
     @Flag(help: "Save it disabled: it starts nothing until enabled.") var disabled = false
+    @Option(help: "Start jobs only in this window, in quotes: 'Mon-Fri 08:00-18:00'.") var window: String?
+    @Option(help: "IANA time zone the window is read in.") var timeZone = "UTC"
 
     func run() async throws {
+        let activeWindow: ActiveWindow?
+        do throws(ScheduleError) {
+            activeWindow = try window.map(ActiveWindow.init(parsing:))
+        } catch {
+            throw ValidationError("--window: \(error)")
+        }
         let definition = QueueTriggerDefinition(
             queue: queue, bot: bot, group: group, account: account, environment: environment, priority: priority,
             minItemsToTrigger: minItems, maxConcurrentJobs: maxJobs, itemsPerJob: itemsPerJob,
             pendingJobsStrategy: pendingOnly, reassessOnJobCompletion: !noReassess, recheckMinutes: recheckMinutes,
-            strategy: strategy, enabled: !disabled)
+            strategy: strategy, enabled: !disabled, window: activeWindow, timeZone: timeZone)
         let saved = try await connection.client.put("/v1/queues/\(queue)/trigger", definition,
                                                     as: QueueTriggerSnapshot.self)
         print("trigger of queue \(queue) saved")
@@ -83,7 +91,8 @@ struct ShowTrigger: AsyncParsableCommand {
             \(definition.enabled ? "" : ", disabled")
             min \(definition.minItemsToTrigger) items, max \(definition.maxConcurrentJobs) jobs, \
             one more per \(definition.itemsPerJob) items; recheck every \(definition.recheckMinutes) min \
-            (next \(Timestamp.format(trigger.nextRecheckAt)))
+            (next \(Timestamp.format(trigger.nextRecheckAt)))\
+            \(definition.window.map { "\nstarts jobs only in \($0) \(definition.timeZone), when the bot's p90 run fits" } ?? "")
             """)
         if let report = trigger.lastEvaluation { print(TriggerReportView(report: report).rendered) }
     }

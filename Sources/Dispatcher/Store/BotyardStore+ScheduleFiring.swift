@@ -107,16 +107,21 @@ extension BotyardStore {
         }
     }
 
+    /// How long the bot's latest successful runs took, in seconds to the millisecond, newest first.
+    static func recentRunTimes(ofBot bot: String, in db: Database) throws -> [TimeInterval] {
+        try Double.fetchAll(db, sql: """
+            SELECT ROUND((julianday(finishedAt) - julianday(startedAt)) * 86400.0, 3) FROM jobs
+            WHERE bot = ? AND state = 'succeeded' AND startedAt IS NOT NULL AND finishedAt IS NOT NULL
+            ORDER BY id DESC LIMIT ?
+            """, arguments: [bot, runsJudged])
+    }
+
     /// How long the target's latest successful runs took, in seconds to the millisecond (julianday's
     /// doubles are off by microseconds), newest first.
     private static func recentRunTimes(of target: ScheduleTarget, in db: Database) throws -> [TimeInterval] {
         switch target {
         case .bot(let job):
-            return try Double.fetchAll(db, sql: """
-                SELECT ROUND((julianday(finishedAt) - julianday(startedAt)) * 86400.0, 3) FROM jobs
-                WHERE bot = ? AND state = 'succeeded' AND startedAt IS NOT NULL AND finishedAt IS NOT NULL
-                ORDER BY id DESC LIMIT ?
-                """, arguments: [job.bot, runsJudged])
+            return try recentRunTimes(ofBot: job.bot, in: db)
         case .pipeline, .workflow:
             let (kind, name) = target.flow!
             return try Double.fetchAll(db, sql: """

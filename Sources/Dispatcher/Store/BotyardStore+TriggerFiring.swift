@@ -53,8 +53,12 @@ extension BotyardStore {
         var problem: String?
         if evaluation.jobsToStart > 0 {
             if let bot = try BotRecord.fetchOne(db, key: definition.bot)?.definition {
-                for _ in 0..<evaluation.jobsToStart {
-                    started.append(try launchJob(of: definition, bot: bot, cause: cause, at: now, in: db))
+                if let heldBack = try windowHoldsBack(definition, at: now, in: db) {
+                    problem = "not started: \(heldBack)"
+                } else {
+                    for _ in 0..<evaluation.jobsToStart {
+                        started.append(try launchJob(of: definition, bot: bot, cause: cause, at: now, in: db))
+                    }
                 }
             } else {
                 problem = "no bot named '\(definition.bot)' any more"
@@ -63,6 +67,15 @@ extension BotyardStore {
         let report = QueueTriggerReport(at: now, cause: cause.description, evaluation: evaluation,
                                         startedJobs: started, problem: problem)
         return (report, definition.strategy == .exact ? counts.nextReady[definition.queue] : nil)
+    }
+
+    /// Why the trigger's window keeps its jobs from starting now — outside it, or the bot's p90 run
+    /// time ends after it closes; nil when they may start (or it has no window).
+    private static func windowHoldsBack(_ definition: QueueTriggerDefinition, at now: Date,
+                                        in db: Database) throws -> String? {
+        guard let window = definition.window, let zone = TimeZone(identifier: definition.timeZone) else { return nil }
+        return StartDecision.decide(at: now, in: zone, window: window,
+                                    recentRunTimes: try recentRunTimes(ofBot: definition.bot, in: db)).reason
     }
 
     /// Stores what an evaluation changed of a trigger (a nil report keeps the last one).

@@ -35,12 +35,17 @@ public struct QueueTriggerDefinition: Codable, Sendable, Equatable {
     public var strategy: QueueTriggerStrategy
     /// A disabled trigger keeps its settings and starts nothing.
     public var enabled: Bool
+    /// Jobs start only inside this window, and only when the bot's p90 run time ends before it
+    /// closes (``StartDecision``); read on the clocks of `timeZone`.
+    public var window: ActiveWindow?
+    /// The IANA zone of `window`.
+    public var timeZone: String
 
     public init(queue: String, bot: String, group: String, account: String? = nil, environment: String = "prod",
                 priority: Priority = .normal, inputs: [String: String] = [:], minItemsToTrigger: Int = 1,
                 maxConcurrentJobs: Int = 1, itemsPerJob: Int = 1, pendingJobsStrategy: Bool = false,
                 reassessOnJobCompletion: Bool = true, recheckMinutes: Int = 30, strategy: QueueTriggerStrategy = .exact,
-                enabled: Bool = true) {
+                enabled: Bool = true, window: ActiveWindow? = nil, timeZone: String = "UTC") {
         self.queue = queue
         self.bot = bot
         self.group = group
@@ -56,6 +61,8 @@ public struct QueueTriggerDefinition: Codable, Sendable, Equatable {
         self.recheckMinutes = recheckMinutes
         self.strategy = strategy
         self.enabled = enabled
+        self.window = window
+        self.timeZone = timeZone
     }
 
     /// Every field but `bot` and `group` may be left out (`queue` too, when the path names it).
@@ -77,7 +84,9 @@ public struct QueueTriggerDefinition: Codable, Sendable, Equatable {
             pendingJobsStrategy: try value(.pendingJobsStrategy, defaults.pendingJobsStrategy),
             reassessOnJobCompletion: try value(.reassessOnJobCompletion, defaults.reassessOnJobCompletion),
             recheckMinutes: try value(.recheckMinutes, defaults.recheckMinutes),
-            strategy: try value(.strategy, defaults.strategy), enabled: try value(.enabled, defaults.enabled))
+            strategy: try value(.strategy, defaults.strategy), enabled: try value(.enabled, defaults.enabled),
+            window: try container.decodeIfPresent(ActiveWindow.self, forKey: .window),
+            timeZone: try value(.timeZone, defaults.timeZone))
     }
 
     public static let minimumRecheckMinutes = 10
@@ -112,6 +121,12 @@ public struct QueueTriggerDefinition: Codable, Sendable, Equatable {
         }
         if !(Self.minimumRecheckMinutes...Self.maximumRecheckMinutes).contains(recheckMinutes) {
             problems.append("recheckMinutes must be between \(Self.minimumRecheckMinutes) and \(Self.maximumRecheckMinutes)")
+        }
+        if let window { problems += window.problems.map { "window: \($0)" } }
+        do throws(ScheduleError) {
+            _ = try Schedule.timeZone(timeZone)
+        } catch {
+            problems.append(error.description)
         }
         return problems
     }
