@@ -91,9 +91,11 @@ struct ShowTrigger: AsyncParsableCommand {
             \(definition.enabled ? "" : ", disabled")
             min \(definition.minItemsToTrigger) items, max \(definition.maxConcurrentJobs) jobs, \
             one more per \(definition.itemsPerJob) items; recheck every \(definition.recheckMinutes) min \
-            (next \(Timestamp.format(trigger.nextRecheckAt)))\
-            \(definition.window.map { "\nstarts jobs only in \($0) \(definition.timeZone), when the bot's p90 run fits" } ?? "")
+            (next \(Timestamp.format(trigger.nextRecheckAt)))
             """)
+        if let window = definition.window {
+            print("starts jobs only in \(window) \(definition.timeZone), when the bot's p90 run time fits")
+        }
         if let report = trigger.lastEvaluation { print(TriggerReportView(report: report).rendered) }
     }
 }

@@ -29,7 +29,8 @@ extension BotyardStore {
         guard let earliest, earliest <= now else { return SchedulePass(handled: 0, started: 0, next: earliest) }
         return try write("fire due schedules") { db in
             var pass = SchedulePass(handled: 0, started: 0, next: nil)
-            let due = try ScheduleRecord.filter(Column("nextFiringAt") <= now).order(Column("nextFiringAt")).fetchAll(db)
+            let due = try ScheduleRecord.filter(Column("nextFiringAt") <= now).order(Column("nextFiringAt"))
+                .fetchAll(db)
             for var record in due {
                 guard let firing = try Self.fire(&record, at: now, misfireThreshold: misfireThreshold, in: db) else {
                     continue
