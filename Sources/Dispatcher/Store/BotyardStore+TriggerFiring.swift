@@ -42,7 +42,9 @@ extension BotyardStore {
     }
 
     /// The evaluation of an enabled trigger (nil for a disabled one, which starts nothing), with
-    /// the time its queue's earliest postponed item becomes ready when that concerns it.
+    /// the time its queue's earliest postponed item becomes ready when that concerns it. A launch
+    /// that its group's admission table refuses (`queue-trigger` set to `sync` or `bounded`) is not
+    /// stored: it and the rest of this evaluation's launches are left out, the reason is the report's problem.
     static func evaluate(_ definition: QueueTriggerDefinition, _ cause: QueueTriggerCause,
                          counts: QueueTriggerCounts?, at now: Date,
                          in db: Database) throws -> (QueueTriggerReport?, nextReadyAt: Date?) {
@@ -54,6 +56,13 @@ extension BotyardStore {
         if evaluation.jobsToStart > 0 {
             if let bot = try BotRecord.fetchOne(db, key: definition.bot)?.definition {
                 for _ in 0..<evaluation.jobsToStart {
+                    // Checked first: a rejected job's end would evaluate this trigger again, inside this evaluation.
+                    if definition.account == nil,
+                       let refusal = try admissionRejection(of: bot, into: definition.group, method: .queueTrigger,
+                                                            mode: nil, at: now, in: db) {
+                        problem = refusal
+                        break
+                    }
                     started.append(try launchJob(of: definition, bot: bot, cause: cause, at: now, in: db))
                 }
             } else {
