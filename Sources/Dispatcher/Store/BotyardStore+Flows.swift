@@ -168,8 +168,8 @@ extension BotyardStore {
 
     /// Feeds `event` to the run's engine and carries out its decisions: jobs to start are stored
     /// (a step whose bot is gone, or whose launch its group's admission refuses, ends at once, as a
-    /// system failure), the progress is saved, then
-    /// jobs to stop are cancelled (their endings reach a run that has already recorded the cancel).
+    /// system failure), the progress is saved, then jobs to stop are cancelled (their endings reach
+    /// a run that has already recorded the cancel).
     private static func drive<Machine: FlowRunMachine>(_ run: inout FlowRunRecord, as type: Machine.Type,
                                                        _ event: FlowEvent, at now: Date,
                                                        in db: Database) throws -> Result<Void, FlowRunError> {
