@@ -43,8 +43,10 @@ struct ClearHold: AsyncParsableCommand {
 }
 
 struct ListGroups: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "groups",
-                                                    abstract: "List runner groups: waiting and running jobs, live capacity.")
+    static let configuration = CommandConfiguration(
+        commandName: "groups",
+        abstract: "List runner groups: waiting and running jobs, live capacity, and the admission mode each launch "
+            + "method gets.")
 
     @OptionGroup var connection: Connection
 
@@ -56,19 +58,63 @@ struct ListGroups: AsyncParsableCommand {
                                "\(group.workers)", "\(group.slots)", "\(group.uiSlots)"])
         }
         print(table.rendered)
+        guard !groups.isEmpty else { return }
+        print("\nAdmission of a launch that names no mode, by launch method:")
+        print(LaunchAdmissionRows(groups).rendered)
     }
 }
 
+/// Each group's effective launch-admission table, a row per group and a column per launch method.
+struct LaunchAdmissionRows {
+    var table = Table(headers: ["GROUP"] + LaunchMethod.allCases.map { $0.rawValue.uppercased() })
+
+    init(_ groups: [GroupStatus]) {
+        for group in groups {
+            table.rows.append([group.name] + LaunchMethod.allCases.map { group.launchAdmission[$0]?.rawValue ?? "-" })
+        }
+    }
+
+    var rendered: String { table.rendered }
+}
+
 struct SetGroup: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set-group", abstract: "Set a runner group's settings.")
+    static let configuration = CommandConfiguration(
+        commandName: "set-group", abstract: "Set a runner group's settings.",
+        discussion: """
+            Replaces all of the group's settings: one left out goes back to its default (no --max-queued: no bound; \
+            a launch method without --admission: Kofax's mode, schedule, queue-trigger, pipeline and workflow queue, \
+            api and bot-started-by-bot bounded, manual sync).
+            """)
 
     @OptionGroup var connection: Connection
     @Argument(help: "The group.") var name: String
-    @Option(help: "Jobs that may wait before bounded launches are refused (omit for no bound).") var maxQueued: Int?
+    @Option(help: "Jobs that may wait before bounded launches that find no slot are refused (omit for no bound).")
+    var maxQueued: Int?
+    @Option(name: .customLong("admission"),
+            help: ArgumentHelp("The admission mode of launches by one launch method that name none (repeatable), "
+                               + "e.g. manual=queue or api=sync.", valueName: "method=mode"))
+    var admission: [String] = []
+
+    func validate() throws {
+        _ = try launchAdmission()
+    }
 
     func run() async throws {
-        let group = try await connection.client.put("/v1/groups/\(name)", GroupSettings(maxQueued: maxQueued),
-                                                    as: GroupStatus.self)
+        let settings = GroupSettings(maxQueued: maxQueued, launchAdmission: try launchAdmission())
+        let group = try await connection.client.put("/v1/groups/\(name)", settings, as: GroupStatus.self)
         print("group \(group.name): max queued \(group.maxQueued.map(String.init) ?? "none")")
+        print(LaunchAdmissionRows([group]).rendered)
+    }
+
+    private func launchAdmission() throws -> LaunchAdmissionTable {
+        var table = LaunchAdmissionTable()
+        for entry in admission {
+            do {
+                try table.set(entry)
+            } catch {
+                throw ValidationError("--admission \(entry): \(error.reason)")
+            }
+        }
+        return table
     }
 }

@@ -10,7 +10,9 @@ struct Submit: AsyncParsableCommand {
             Run by a bot (BOTYARD_JOB_TOKEN set), the new job is the bot's child: the dispatcher records it as \
             bot-started-by-bot by its job, and refuses it once that job has ended. With --wait, the command \
             exits 0 when the job succeeded and \(Self.notSucceeded) when it ended any other way (failed, dead, \
-            cancelled), so a bot waiting for its child knows.
+            cancelled), so a bot waiting for its child knows. Without --admission, the group's launch-admission \
+            table picks the mode: by default a manual launch is sync ("No slots available" at once when no slot \
+            is free) and a bot's child bounded (see botyard groups).
             """)
 
     /// The exit code of `--wait` for a job that ended without succeeding.
@@ -27,8 +29,11 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "With --account: seconds between two tries in the robot queue (default 30).") var robotQueueWait: Int?
     @Option(help: "With --account: tries in the robot queue before the launch is dead (default 10).")
     var robotQueueMaxAttempts: Int?
-    @Option(help: "queue (wait for a slot), bounded (refused when the group's maxQueued wait) or sync (run now or refuse).")
-    var admission: AdmissionMode = .queue
+    @Option(help: """
+        queue (wait for a slot), bounded (refused when no slot is free and the group's maxQueued wait) or sync \
+        (run now or refuse); left out, the group's mode for manual launches (sync unless set otherwise).
+        """)
+    var admission: AdmissionMode?
     @Flag(help: "Wait until the job ends and print it; exit \(Self.notSucceeded) unless it succeeded.") var wait = false
 
     func run() async throws {

@@ -119,11 +119,15 @@ struct APITests {
         }
     }
 
-    @Test("group settings are validated: a bad name or bound changes nothing",
+    @Test("group settings are validated: a bad name, bound or launch-admission entry changes nothing",
           arguments: [
             ("/v1/groups/g.1", #"{"maxQueued": 2}"#, 422, "invalid_request"),
             ("/v1/groups/g1", #"{"maxQueued": -1}"#, 422, "invalid_request"),
             ("/v1/groups/g1", #"{"maxQueued": "many"}"#, 400, "malformed_json"),
+            ("/v1/groups/g1", #"{"launchAdmission": {"cron": "queue"}}"#, 422, "invalid_request"),
+            ("/v1/groups/g1", #"{"launchAdmission": {"manual": "later"}}"#, 422, "invalid_request"),
+            ("/v1/groups/g1", #"{"launchAdmission": {"manual": 1}}"#, 400, "malformed_json"),
+            ("/v1/groups/g1", #"{"launchAdmission": ["manual"]}"#, 400, "malformed_json"),
           ])
     func badGroups(path: String, body: String, status: Int, code: String) async throws {
         try await withRouter { client, store in
@@ -131,6 +135,47 @@ struct APITests {
             #expect(response.status.code == status)
             #expect(try response.errorCode() == code)
             #expect(try store.groups().isEmpty)
+        }
+    }
+
+    @Test("PUT /v1/groups/{name} replaces every setting, the launch-admission table too; GET shows it in full")
+    func launchAdmissionTable() async throws {
+        try await withRouter { client, _ in
+            let set = try await client.send(.put, "/v1/groups/g1",
+                                            #"{"maxQueued": 0, "launchAdmission": {"manual": "queue", "api": "sync"}}"#)
+            #expect(set.status == .ok)
+            let group = try set.decode(GroupStatus.self)
+            #expect(group.maxQueued == 0)
+            #expect(group.launchAdmission == LaunchAdmissionTable([.manual: .queue, .api: .sync]).effective)
+            let listed = try await client.send(.get, "/v1/groups").decode([GroupStatus].self)
+            #expect(listed == [group])
+
+            // A PUT without the table (or without maxQueued) puts it back to its default.
+            let reset = try await client.send(.put, "/v1/groups/g1", #"{"maxQueued": 5}"#).decode(GroupStatus.self)
+            #expect(reset.maxQueued == 5 && reset.launchAdmission == LaunchAdmissionTable().effective)
+
+            let bad = try await client.send(.put, "/v1/groups/g1", #"{"launchAdmission": {"api": "later"}}"#)
+            #expect(bad.status == .unprocessableContent)
+            let message = try bad.decode(APIErrorBody.self).error.message
+            #expect(message == "invalid value at 'launchAdmission.api': unknown admission mode 'later' for api; one of "
+                    + "queue, bounded, sync")
+        }
+    }
+
+    @Test("a launch naming no mode gets its method's entry: manual is a 503 at once; a named mode wins")
+    func launchMethodPicksMode() async throws {
+        try await withRouter { client, store in
+            #expect(try await client.send(.post, "/v1/bots", Self.bot).status == .created)
+            let body = #"{"bot": "echo", "group": "g1", "launchMethod": "manual"}"#
+            let manual = try await client.send(.post, "/v1/jobs", body)
+            #expect(manual.status == .serviceUnavailable)
+            let error = try manual.decode(APIErrorBody.self).error
+            #expect(error.code == "no_slots_available")
+            #expect(error.message == "No slots available: no worker of group g1 is active")
+            #expect(try store.job(id: try #require(error.jobID))?.state == .rejected)
+            let named = #"{"bot": "echo", "group": "g1", "launchMethod": "manual", "admission": "queue"}"#
+            #expect(try await client.send(.post, "/v1/jobs", named).status == .created)
+            #expect(try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#).status == .created)
         }
     }
 

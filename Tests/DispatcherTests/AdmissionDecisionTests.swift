@@ -18,12 +18,36 @@ struct AdmissionDecisionTests {
         #expect(decision(.queue).rejection(capacity: Capacity(), load: Load(waiting: 1_000)) == nil)
     }
 
-    @Test("bounded refuses once the group has maxQueued jobs waiting, and not before")
-    func bounded() {
-        let bounded = decision(.bounded, maxQueued: 2)
-        #expect(bounded.rejection(capacity: Capacity(), load: Load(waiting: 1)) == nil)
-        #expect(bounded.rejection(capacity: Capacity(), load: Load(waiting: 2))
-            == "No slots available: group g1 has its maximum of 2 jobs waiting")
+    @Test("bounded takes a launch in while a slot is free, even with maxQueued 0")
+    func boundedWithFreeSlot() {
+        let idle = Capacity(workers: 1, slots: 2, uiSlots: 1)
+        #expect(decision(.bounded, maxQueued: 0).rejection(capacity: idle, load: Load()) == nil)
+        #expect(decision(.bounded, maxQueued: 0).rejection(capacity: idle, load: Load(waiting: 1, starting: 1)) == nil)
+    }
+
+    @Test("bounded with no slot free waits while fewer than maxQueued jobs wait")
+    func boundedWaits() {
+        let full = Capacity(workers: 1, slots: 1, uiSlots: 1)
+        #expect(decision(.bounded, maxQueued: 2).rejection(capacity: full, load: Load(waiting: 1, running: 1)) == nil)
+        #expect(decision(.bounded, maxQueued: 2).rejection(capacity: Capacity(), load: Load(waiting: 1)) == nil)
+    }
+
+    @Test("bounded refuses when no slot is free and the group already has its maxQueued jobs waiting, saying both")
+    func boundedRefuses() {
+        let full = Capacity(workers: 1, slots: 1, uiSlots: 1)
+        #expect(decision(.bounded, maxQueued: 2).rejection(capacity: full, load: Load(waiting: 2, running: 1))
+            == "No slots available: all 1 slots of group g1 are taken, and the group has its maximum of 2 jobs waiting")
+        #expect(decision(.bounded, maxQueued: 0).rejection(capacity: Capacity(), load: Load())
+            == "No slots available: no worker of group g1 is active, and the group has its maximum of 0 jobs waiting")
+        let uiBusy = Capacity(workers: 1, slots: 4, uiSlots: 1)
+        #expect(decision(.bounded, needsUI: true, maxQueued: 0)
+            .rejection(capacity: uiBusy, load: Load(running: 1, uiStartingOrRunning: 1))
+            == "No slots available: every account of group g1 runs a UI bot already, and the group has its maximum "
+            + "of 0 jobs waiting")
+    }
+
+    @Test("bounded without a maxQueued always waits")
+    func boundedUnbounded() {
         #expect(decision(.bounded).rejection(capacity: Capacity(), load: Load(waiting: 1_000)) == nil)
     }
 

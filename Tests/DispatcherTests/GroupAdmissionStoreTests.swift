@@ -8,7 +8,7 @@ import Testing
 struct GroupAdmissionStoreTests {
     static let bot = BotDefinition(name: "echo", argv: ["/bin/echo"], timeoutSeconds: 30)
 
-    @Test("a bounded launch over the group's maxQueued is stored as rejected with its reason, and nothing is published")
+    @Test("a bounded launch with no slot free over the group's maxQueued is stored rejected, nothing published")
     func boundedRejected() async throws {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
@@ -18,12 +18,14 @@ struct GroupAdmissionStoreTests {
             let outbox = try store.outboxCount()
             let refused = try store.submit(bounded, bot: Self.bot)
             #expect(refused.state == .rejected)
-            #expect(refused.reason == "No slots available: group g1 has its maximum of 1 jobs waiting")
+            #expect(refused.reason == "No slots available: no worker of group g1 is active, and the group has its "
+                + "maximum of 1 jobs waiting")
             #expect(try store.outboxCount() == outbox)
             let history = try #require(try store.job(id: refused.id)?.history)
             #expect(history.map(\.to) == [JobState.pending, .rejected])
             // Other groups and other modes are not bounded by g1's setting.
-            #expect(try store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.bot).state == .pending)
+            #expect(try store.submit(SubmitJobRequest(bot: "echo", group: "g1", admission: .queue), bot: Self.bot)
+                .state == .pending)
             #expect(try store.submit(SubmitJobRequest(bot: "echo", group: "g2", admission: .bounded), bot: Self.bot)
                 .state == .pending)
             let group = try #require(try store.groups().first { $0.name == "g1" })

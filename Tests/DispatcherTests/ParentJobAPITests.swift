@@ -54,7 +54,9 @@ struct ParentJobAPITests {
     func noToken() async throws {
         try await withRouter { client, _ in
             _ = try await client.send(.post, "/v1/bots", #"{"name": "echo", "argv": ["/bin/echo"]}"#)
-            let body = #"{"bot": "echo", "group": "g1", "launchMethod": "manual", "initiator": "cli"}"#
+            // A manual launch is sync by default, and no worker serves g1: it names queue to be taken in.
+            let body = #"{"bot": "echo", "group": "g1", "launchMethod": "manual", "initiator": "cli", "#
+                + #""admission": "queue"}"#
             let id = try await client.send(.post, "/v1/jobs", body).decode(JobCreated.self).id
             let job = try await client.send(.get, "/v1/jobs/\(id)").decode(JobSnapshot.self)
             #expect(job.launchMethod == .manual && job.initiator == "cli")

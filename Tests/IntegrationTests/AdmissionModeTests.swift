@@ -39,7 +39,7 @@ struct AdmissionModeTests {
         }
     }
 
-    @Test("bounded answers No slots available once the group has maxQueued jobs waiting, and takes launches again when it drains")
+    @Test("bounded with no worker answers No slots available at maxQueued waiting, and takes launches when it drains")
     func bounded() async throws {
         try await Fleet.run(workers: 0) { fleet in
             try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
@@ -50,7 +50,8 @@ struct AdmissionModeTests {
             #expect(try await fleet.launch("quick", .bounded).status == .created)
             let over = try await fleet.launch("quick", .bounded)
             #expect(over.status == .serviceUnavailable && over.code == "no_slots_available")
-            #expect(over.message == "No slots available: group g1 has its maximum of 2 jobs waiting")
+            #expect(over.message == "No slots available: no worker of group g1 is active, and the group has its maximum "
+                    + "of 2 jobs waiting")
             #expect(try await fleet.launch("quick", .queue).status == .created)
 
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
@@ -71,8 +72,9 @@ struct LaunchAnswer {
 }
 
 extension Fleet {
-    func launch(_ bot: String, _ admission: AdmissionMode) async throws -> LaunchAnswer {
-        let request = SubmitJobRequest(bot: bot, group: "g1", admission: admission)
+    /// Launches `bot` in g1 through the API; with no `admission`, g1's table picks it by `method`.
+    func launch(_ bot: String, _ admission: AdmissionMode?, method: LaunchMethod? = nil) async throws -> LaunchAnswer {
+        let request = SubmitJobRequest(bot: bot, group: "g1", launchMethod: method, admission: admission)
         let response = try await api.send(.post, "/v1/jobs", String(decoding: try JSONCodec.encode(request), as: UTF8.self))
         if response.status == .created {
             return LaunchAnswer(status: response.status, jobID: try response.decode(JobCreated.self).id)

@@ -1,7 +1,8 @@
 import Hummingbird
 import Shared
 
-/// `/v1/groups`: runner groups with their settings, load and live capacity.
+/// `/v1/groups`: runner groups with their settings (`maxQueued`, the launch-admission table),
+/// load and live capacity.
 struct GroupRoutes {
     let store: BotyardStore
 
@@ -14,6 +15,8 @@ struct GroupRoutes {
         try JSONResponse.make(try store.groups())
     }
 
+    /// Replaces all of a group's settings (one left out goes back to its default) and answers
+    /// with the group as `GET /v1/groups` shows it; 422 for a bad name, bound or table entry.
     @Sendable func save(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let settings = try await JSONResponse.decode(GroupSettings.self, from: request)

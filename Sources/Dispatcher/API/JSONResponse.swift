@@ -12,7 +12,7 @@ enum JSONResponse {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Reads and decodes the request body; larger than `limit` → 413, not JSON or wrong shape → 400.
+    /// Reads and decodes the request body; larger than `limit` → 413, else as ``decodeBody(_:from:)``.
     static func decode<Value: Decodable>(_ type: Value.Type, from request: Request,
                                          limit: Int = maximumBodyBytes) async throws -> Value {
         let buffer: ByteBuffer
@@ -24,12 +24,13 @@ enum JSONResponse {
         return try decodeBody(type, from: buffer)
     }
 
-    /// Decodes a body already read; not JSON or wrong shape → 400.
+    /// Decodes a body already read; not JSON or wrong shape → 400, a value its type refuses
+    /// (``RefusedValue``, an unknown launch method) → 422.
     static func decodeBody<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         do {
             return try JSONCodec.decode(type, from: Data(buffer.readableBytesView))
         } catch {
-            throw APIError.malformedJSON(error.detail)
+            throw error.refused ? APIError.invalid([error.detail]) : APIError.malformedJSON(error.detail)
         }
     }
 }

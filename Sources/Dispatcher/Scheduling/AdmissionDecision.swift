@@ -52,24 +52,31 @@ struct AdmissionDecision {
     var group: String
     var maxQueued: Int?
 
-    /// Why the launch is rejected ("No slots available: …"), or nil when it is taken in.
+    /// Why the launch is rejected ("No slots available: …"), or nil when it is taken in. `sync`
+    /// needs a free slot; `bounded` refuses only with no slot free and `maxQueued` jobs waiting.
     func rejection(capacity: Capacity, load: Load) -> String? {
         switch mode {
         case .queue:
             return nil
         case .bounded:
-            guard let maxQueued, load.waiting >= maxQueued else { return nil }
-            return "No slots available: group \(group) has its maximum of \(maxQueued) jobs waiting"
+            guard let maxQueued, load.waiting >= maxQueued, let busy = noFreeSlot(capacity: capacity, load: load)
+            else { return nil }
+            return "No slots available: \(busy), and the group has its maximum of \(maxQueued) jobs waiting"
         case .sync:
-            guard capacity.workers > 0 else { return "No slots available: no worker of group \(group) is active" }
-            let taken = load.starting + load.running
-            guard taken < capacity.slots else {
-                return "No slots available: all \(capacity.slots) slots of group \(group) are taken"
-            }
-            if needsUI && load.uiStartingOrRunning >= capacity.uiSlots {
-                return "No slots available: every account of group \(group) runs a UI bot already"
-            }
-            return nil
+            return noFreeSlot(capacity: capacity, load: load).map { "No slots available: \($0)" }
         }
+    }
+
+    /// Why no slot is free now for this launch, or nil when one is: the jobs taken in and running
+    /// against the slots the group's workers report (and, for a UI bot, an account without one).
+    private func noFreeSlot(capacity: Capacity, load: Load) -> String? {
+        guard capacity.workers > 0 else { return "no worker of group \(group) is active" }
+        guard load.starting + load.running < capacity.slots else {
+            return "all \(capacity.slots) slots of group \(group) are taken"
+        }
+        if needsUI && load.uiStartingOrRunning >= capacity.uiSlots {
+            return "every account of group \(group) runs a UI bot already"
+        }
+        return nil
     }
 }

@@ -173,8 +173,9 @@ extension BotyardStore {
     }
 
     /// Feeds `event` to the run's engine and carries out its decisions: jobs to start are stored
-    /// (a step whose bot is gone ends at once, as a system failure), the progress is saved, then
-    /// jobs to stop are cancelled (their endings reach a run that has already recorded the cancel).
+    /// (a step whose bot is gone, or whose launch its group's admission refuses, ends at once, as a
+    /// system failure), the progress is saved, then jobs to stop are cancelled (their endings reach
+    /// a run that has already recorded the cancel).
     private static func drive<Machine: FlowRunMachine>(_ run: inout FlowRunRecord, as type: Machine.Type,
                                                        _ event: FlowEvent, at now: Date,
                                                        in db: Database) throws -> Result<Void, FlowRunError> {
@@ -192,11 +193,14 @@ extension BotyardStore {
                 switch decision {
                 case .start(let step, let variables):
                     let launch = machine.launch(at: step, variables: variables)
-                    if let jobID = try launchJob(launch, run: run, step: step, at: now, in: db) {
-                        machine.attach(jobID: jobID, at: step)
-                    } else {
+                    guard let job = try launchJob(launch, run: run, step: step, at: now, in: db) else {
                         events.append(.jobEnded(at: step, .notStarted("no bot named '\(launch.bot)' any more")))
+                        continue
                     }
+                    machine.attach(jobID: job.id!, at: step)
+                    // Refused by its group's admission: it ended as it was stored, and this run is its only
+                    // listener (``flowJobEnded(_:at:in:)`` would read the progress not yet saved).
+                    if job.state == .rejected { events.append(.jobEnded(at: step, job.ending)) }
                 case .cancelJob(let jobID):
                     cancels.append(jobID)
                 }
@@ -212,9 +216,10 @@ extension BotyardStore {
         return .success(())
     }
 
-    /// Stores the job of a step or node, `pending` with its outbox row; nil when its bot no longer exists.
+    /// Stores the job of a step or node: `pending` with its outbox row, or `rejected` when its
+    /// group's admission table refuses a `pipeline` or `workflow` launch; nil when its bot no longer exists.
     private static func launchJob(_ launch: FlowLaunch, run: FlowRunRecord, step: String, at now: Date,
-                                  in db: Database) throws -> Int64? {
+                                  in db: Database) throws -> JobRecord? {
         guard let bot = try BotRecord.fetchOne(db, key: launch.bot)?.definition else { return nil }
         var retry = bot.retry
         if let attempts = launch.maxAttempts { retry.maxAttempts = attempts }
@@ -227,8 +232,13 @@ extension BotyardStore {
             outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil, submittedAt: now, startedAt: nil,
             finishedAt: nil, updatedAt: now, flowRun: run.id, flowStep: step,
             variables: launch.variables.isEmpty ? nil : launch.variables)
-        try insertPending(&job, reason: "submitted by \(run.kind.rawValue) run \(run.id!) (\(run.name)), \(position)",
-                          at: now, in: db)
-        return job.id
+        let submitted = "submitted by \(run.kind.rawValue) run \(run.id!) (\(run.name)), \(position)"
+        if let rejection = try admissionRejection(of: bot, into: launch.group, method: job.launchMethod, mode: nil,
+                                                  at: now, in: db) {
+            try insertRejected(&job, reason: submitted, rejection: rejection, at: now, in: db)
+        } else {
+            try insertPending(&job, reason: submitted, at: now, in: db)
+        }
+        return job
     }
 }

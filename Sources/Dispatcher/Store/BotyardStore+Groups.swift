@@ -8,14 +8,17 @@ struct GroupRecord: Codable, FetchableRecord, PersistableRecord {
 
     var name: String
     var maxQueued: Int?
+    /// The group's own entries only (JSON), so that a method it never set follows the defaults.
+    var launchAdmission: LaunchAdmissionTable
     var updatedAt: Date
 }
 
 extension BotyardStore {
-    /// Creates or replaces a group's settings.
+    /// Creates or replaces a group's settings, all of them.
     public func saveGroup(_ name: String, settings: GroupSettings, at now: Date = Date()) throws {
         try write("save group") { db in
-            try GroupRecord(name: name, maxQueued: settings.maxQueued, updatedAt: now).save(db)
+            try GroupRecord(name: name, maxQueued: settings.maxQueued, launchAdmission: settings.launchAdmission,
+                            updatedAt: now).save(db)
         }
     }
 
@@ -29,25 +32,27 @@ extension BotyardStore {
             return try names.map { name in
                 let load = try Self.load(ofGroup: name, in: db)
                 let capacity = AdmissionDecision.Capacity(group: name, statuses: statuses)
-                return GroupStatus(name: name, maxQueued: settings.first { $0.name == name }?.maxQueued,
+                let record = settings.first { $0.name == name }
+                return GroupStatus(name: name, maxQueued: record?.maxQueued,
+                                   launchAdmission: (record?.launchAdmission ?? LaunchAdmissionTable()).effective,
                                    waiting: load.waiting, running: load.running, workers: capacity.workers,
                                    slots: capacity.slots, uiSlots: capacity.uiSlots)
             }
         }
     }
 
-    /// Why a launch is rejected under its admission mode, or nil when it is taken in; read in
-    /// the transaction that stores the launch, so that two launches never take one free slot.
-    static func admissionRejection(of request: SubmitJobRequest, bot: BotDefinition, at now: Date,
-                                   in db: Database) throws -> String? {
-        let mode = request.admission ?? .queue
+    /// Why a launch of `bot` into `group` is rejected under its admission mode, or nil when it is
+    /// taken in; `mode` nil: the group's ``LaunchAdmissionTable`` picks it by `method`. Read in the
+    /// transaction that stores the launch, so that two launches never take one free slot.
+    static func admissionRejection(of bot: BotDefinition, into group: String, method: LaunchMethod,
+                                   mode: AdmissionMode?, at now: Date, in db: Database) throws -> String? {
+        let settings = try GroupRecord.fetchOne(db, key: group)
+        let mode = mode ?? (settings?.launchAdmission ?? LaunchAdmissionTable()).mode(for: method)
         guard mode != .queue else { return nil }
-        let decision = AdmissionDecision(
-            mode: mode, needsUI: bot.needsUI, group: request.group,
-            maxQueued: try GroupRecord.fetchOne(db, key: request.group)?.maxQueued)
-        let statuses = try WorkerRecord.filter(Column("group") == request.group).fetchAll(db).map { $0.status(at: now) }
-        return decision.rejection(capacity: AdmissionDecision.Capacity(group: request.group, statuses: statuses),
-                                  load: try load(ofGroup: request.group, in: db))
+        let decision = AdmissionDecision(mode: mode, needsUI: bot.needsUI, group: group, maxQueued: settings?.maxQueued)
+        let statuses = try WorkerRecord.filter(Column("group") == group).fetchAll(db).map { $0.status(at: now) }
+        return decision.rejection(capacity: AdmissionDecision.Capacity(group: group, statuses: statuses),
+                                  load: try load(ofGroup: group, in: db))
     }
 
     private static func load(ofGroup group: String, in db: Database) throws -> AdmissionDecision.Load {

@@ -50,9 +50,9 @@ public enum CancelResult: Sendable {
 
 extension BotyardStore {
     /// Stores a new job, `pending`, with its history row and the outbox row that will publish it;
-    /// or, when its admission mode finds no slot, `rejected` with the reason and nothing to
-    /// publish. A targeted launch (an account given) is dispatched to its account's queue or
-    /// waits in the robot queue.
+    /// or, when its admission mode (named, else the group's entry for its launch method) finds no
+    /// slot, `rejected` with the reason and nothing to publish. A targeted launch (an account
+    /// given) is dispatched to its account's queue or waits in the robot queue.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
         try write("submit job") { db in try Self.insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
     }
@@ -88,12 +88,9 @@ extension BotyardStore {
             try job.insert(db)
             try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
             try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
-        } else if let rejection = try Self.admissionRejection(of: request, bot: bot, at: now, in: db) {
-            try job.insert(db)
-            try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
-            job.reason = rejection
-            job.finishedAt = now
-            try Self.transition(&job, to: .rejected, attempt: 0, reason: rejection, at: now, in: db)
+        } else if let rejection = try Self.admissionRejection(of: bot, into: request.group, method: job.launchMethod,
+                                                              mode: request.admission, at: now, in: db) {
+            try Self.insertRejected(&job, reason: submitted, rejection: rejection, at: now, in: db)
         } else {
             try Self.insertPending(&job, reason: submitted, at: now, in: db)
         }
@@ -244,6 +241,24 @@ extension BotyardStore {
         try recordCreation(of: job, reason: reason, at: now, in: db)
         try enqueueDispatch(job.envelope(attempt: 1, credential: try credential(for: job, in: db)), jobID: job.id!,
                             at: now, in: db)
+    }
+
+    /// Stores a new job refused by its admission mode: created `pending`, then `rejected` with
+    /// `rejection`, with nothing to publish. Its end is not announced to a run or trigger: the
+    /// launcher learns it from `job.state` in the same transaction (a run being driven has not
+    /// stored its progress yet).
+    static func insertRejected(_ job: inout JobRecord, reason: String, rejection: String, at now: Date,
+                               in db: Database) throws {
+        try job.insert(db)
+        try recordCreation(of: job, reason: reason, at: now, in: db)
+        job.state = .rejected
+        job.reason = rejection
+        job.finishedAt = now
+        job.updatedAt = now
+        try job.update(db)
+        var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: .pending, toState: .rejected,
+                                       attempt: 0, reason: rejection)
+        try history.insert(db)
     }
 
     /// The first history row of a job just inserted.

@@ -42,7 +42,9 @@ extension BotyardStore {
     }
 
     /// The evaluation of an enabled trigger (nil for a disabled one, which starts nothing), with
-    /// the time its queue's earliest postponed item becomes ready when that concerns it.
+    /// the time its queue's earliest postponed item becomes ready when that concerns it. A launch
+    /// that its group's admission table refuses (`queue-trigger` set to `sync` or `bounded`) is not
+    /// stored: it and the rest of this evaluation's launches are left out, the reason is the report's problem.
     static func evaluate(_ definition: QueueTriggerDefinition, _ cause: QueueTriggerCause,
                          counts: QueueTriggerCounts?, at now: Date,
                          in db: Database) throws -> (QueueTriggerReport?, nextReadyAt: Date?) {
@@ -52,21 +54,33 @@ extension BotyardStore {
         var started: [Int64] = []
         var problem: String?
         if evaluation.jobsToStart > 0 {
-            if let bot = try BotRecord.fetchOne(db, key: definition.bot)?.definition {
-                if let heldBack = try windowHoldsBack(definition, at: now, in: db) {
-                    problem = "not started: \(heldBack)"
-                } else {
-                    for _ in 0..<evaluation.jobsToStart {
-                        started.append(try launchJob(of: definition, bot: bot, cause: cause, at: now, in: db))
-                    }
-                }
-            } else {
-                problem = "no bot named '\(definition.bot)' any more"
-            }
+            (started, problem) = try launchJobs(evaluation.jobsToStart, of: definition, cause: cause, at: now, in: db)
         }
         let report = QueueTriggerReport(at: now, cause: cause.description, evaluation: evaluation,
                                         startedJobs: started, problem: problem)
         return (report, definition.strategy == .exact ? counts.nextReady[definition.queue] : nil)
+    }
+
+    /// Starts `count` jobs of the trigger, unless its bot is gone or its window holds them back,
+    /// stopping at the first launch its group's admission refuses; returns the jobs started and
+    /// why not all were.
+    private static func launchJobs(_ count: Int, of definition: QueueTriggerDefinition, cause: QueueTriggerCause,
+                                   at now: Date, in db: Database) throws -> (started: [Int64], problem: String?) {
+        guard let bot = try BotRecord.fetchOne(db, key: definition.bot)?.definition else {
+            return ([], "no bot named '\(definition.bot)' any more")
+        }
+        if let heldBack = try windowHoldsBack(definition, at: now, in: db) { return ([], "not started: \(heldBack)") }
+        var started: [Int64] = []
+        for _ in 0..<count {
+            // Checked first: a rejected job's end would evaluate this trigger again, inside this evaluation.
+            if definition.account == nil,
+               let refusal = try admissionRejection(of: bot, into: definition.group, method: .queueTrigger, mode: nil,
+                                                    at: now, in: db) {
+                return (started, refusal)
+            }
+            started.append(try launchJob(of: definition, bot: bot, cause: cause, at: now, in: db))
+        }
+        return (started, nil)
     }
 
     /// Why the trigger's window keeps its jobs from starting now — outside it, or the bot's p90 run

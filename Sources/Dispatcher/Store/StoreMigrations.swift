@@ -278,6 +278,12 @@ enum StoreMigrations {
                 CREATE INDEX work_items_ready ON work_items(queue, postponeUntil) WHERE state = 'new';
                 """)
         }
+        migrator.registerMigration("v12-group-launch-admission") { db in
+            // A group's own entries of its launch-admission table; `{}`: Kofax's defaults.
+            try db.alter(table: "groups") { table in
+                table.add(column: "launchAdmission", .jsonText).notNull().defaults(to: "{}")
+            }
+        }
         migrator.registerMigration("v13-schedules") { db in
             try db.create(table: "calendars") { table in
                 table.primaryKey("name", .text)

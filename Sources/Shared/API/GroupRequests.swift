@@ -1,21 +1,22 @@
-/// How a launch is taken in when no slot is free (Kofax's modes).
-public enum AdmissionMode: String, Codable, Sendable, CaseIterable {
-    /// Wait in the group's queue until a slot frees (the default).
-    case queue
-    /// Wait, unless the group already has its `maxQueued` jobs waiting: then `rejected`.
-    case bounded
-    /// Run now or not at all: `rejected` unless the group's workers have a slot free now.
-    case sync
-}
-
-/// `PUT /v1/groups/{name}`: a runner group's settings.
+/// `PUT /v1/groups/{name}`: a runner group's settings, all of them (a setting left out goes back
+/// to its default).
 public struct GroupSettings: Codable, Sendable, Equatable {
     /// Jobs that may wait in the group (pending, queued or retrying) before `bounded` launches
-    /// are rejected; nil: no bound.
+    /// that find no slot free are rejected; nil: no bound.
     public var maxQueued: Int?
+    /// The admission mode of a launch that names none, by its launch method.
+    public var launchAdmission: LaunchAdmissionTable
 
-    public init(maxQueued: Int? = nil) {
+    public init(maxQueued: Int? = nil, launchAdmission: LaunchAdmissionTable = LaunchAdmissionTable()) {
         self.maxQueued = maxQueued
+        self.launchAdmission = launchAdmission
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        maxQueued = try container.decodeIfPresent(Int.self, forKey: .maxQueued)
+        launchAdmission = try container.decodeIfPresent(LaunchAdmissionTable.self, forKey: .launchAdmission)
+            ?? LaunchAdmissionTable()
     }
 
     public var problems: [String] {
@@ -28,6 +29,8 @@ public struct GroupSettings: Codable, Sendable, Equatable {
 public struct GroupStatus: Codable, Sendable, Equatable {
     public var name: String
     public var maxQueued: Int?
+    /// Every launch method with the admission mode the group gives it when the launch names none.
+    public var launchAdmission: [LaunchMethod: AdmissionMode]
     /// Jobs waiting: pending, queued or retrying.
     public var waiting: Int
     public var running: Int
@@ -37,9 +40,11 @@ public struct GroupStatus: Codable, Sendable, Equatable {
     /// Accounts that can take a UI bot (one each).
     public var uiSlots: Int
 
-    public init(name: String, maxQueued: Int?, waiting: Int, running: Int, workers: Int, slots: Int, uiSlots: Int) {
+    public init(name: String, maxQueued: Int?, launchAdmission: [LaunchMethod: AdmissionMode], waiting: Int,
+                running: Int, workers: Int, slots: Int, uiSlots: Int) {
         self.name = name
         self.maxQueued = maxQueued
+        self.launchAdmission = launchAdmission
         self.waiting = waiting
         self.running = running
         self.workers = workers

@@ -18,9 +18,11 @@ public struct SubmitJobRequest: Codable, Sendable {
     public var timeoutSeconds: Int?
     /// Overrides the bot's retry policy for this job.
     public var retry: RetryPolicy?
+    /// How the job came to be; `api` when left out.
     public var launchMethod: LaunchMethod?
     public var initiator: String?
-    /// What happens when no slot is free; `queue` when left out.
+    /// What happens when no slot is free; when left out, the group's ``LaunchAdmissionTable``
+    /// picks it by launch method (a launch for an account then waits in the robot queue).
     public var admission: AdmissionMode?
 
     public init(bot: String, group: String, priority: Priority? = nil, environment: String? = nil,
@@ -77,8 +79,9 @@ public struct SubmitJobRequest: Codable, Sendable {
 }
 
 /// How a job came to be.
-public enum LaunchMethod: String, Codable, Sendable {
-    case manual, api, schedule, queueTrigger = "queue-trigger", pipeline, workflow, botStartedByBot = "bot-started-by-bot"
+public enum LaunchMethod: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable {
+    case manual, api, schedule, queueTrigger = "queue-trigger", pipeline, workflow
+    case botStartedByBot = "bot-started-by-bot"
 }
 
 /// `201 Created` answer to `POST /v1/jobs`.

@@ -11,7 +11,7 @@ public enum JSONCodec {
         do {
             return try makeDecoder().decode(type, from: data)
         } catch let error as DecodingError {
-            throw CodecError(type: String(describing: type), detail: describe(error))
+            throw CodecError(type: String(describing: type), detail: describe(error), refused: error.refusedValue)
         } catch {
             throw CodecError(type: String(describing: type), detail: "\(error)")
         }
@@ -66,10 +66,13 @@ public struct CodecError: Error, CustomStringConvertible, Sendable {
     /// The type that was expected.
     public var type: String
     public var detail: String
+    /// Well-formed, but a type refused a value (a ``RefusedValue``): an API's 422, not its 400.
+    public var refused: Bool
 
-    public init(type: String, detail: String) {
+    public init(type: String, detail: String, refused: Bool = false) {
         self.type = type
         self.detail = detail
+        self.refused = refused
     }
 
     public var description: String { "cannot decode \(type): \(detail)" }

@@ -8,7 +8,9 @@ public struct QueueTriggerReport: Codable, Sendable, Equatable {
     public var cause: String
     public var evaluation: QueueTriggerEvaluation
     public var startedJobs: [Int64]
-    /// Why the jobs the rule asked for were not started: the trigger's bot is gone, or its window holds them back.
+    /// Why the jobs the rule asked for were not all started: the trigger's bot is gone, its window
+    /// holds them back, or its group's launch-admission entry for `queue-trigger` refused one
+    /// ("No slots available: …").
     public var problem: String?
 
     public init(at: Date, cause: String, evaluation: QueueTriggerEvaluation, startedJobs: [Int64],
