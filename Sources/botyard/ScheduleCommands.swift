@@ -163,8 +163,7 @@ struct ScheduleView {
     static func target(_ target: ScheduleTarget) -> String {
         switch target {
         case .bot(let job): "bot \(job.bot) on \(job.group)"
-        case .pipeline(let name): "pipeline \(name)"
-        case .workflow(let name): "workflow \(name)"
+        case .flow(let kind, let name): "\(kind.rawValue) \(name)"
         }
     }
 

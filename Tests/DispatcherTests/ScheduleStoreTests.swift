@@ -165,15 +165,7 @@ struct ScheduleStoreTests {
 
     @Test("a schedule of a pipeline starts a run, and its history names the run")
     func pipelineTarget() async throws {
-        try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
-            _ = try store.saveFlow(PipelineDefinition(name: "month-end", group: "g1",
-                                                      steps: [PipelineStep(bot: "reporter")]), replace: false)
-            let definition = ScheduleDefinition(name: "monthly", target: .pipeline("month-end"), cron: "0 7 1 * *",
-                                                timeZone: "Europe/Berlin")
-            guard case .saved = try store.saveSchedule(definition, at: Self.at("2026-11-30 12:00")) else {
-                throw Unexpected.result("not saved")
-            }
+        try await withPipelineSchedule("monthly", cron: "0 7 1 * *", savedAt: Self.at("2026-11-30 12:00")) { store in
             #expect(try store.fireDueSchedules(at: Self.at("2026-12-01 07:00")).started == 1)
             let firing = try #require(try history(store, "monthly").first)
             let runID = try #require(firing.pipelineRunID)
@@ -219,17 +211,27 @@ struct ScheduleStoreTests {
 
     @Test("a firing whose pipeline was deleted since records that it could not start anything")
     func pipelineGone() async throws {
-        try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
-            _ = try store.saveFlow(PipelineDefinition(name: "month-end", group: "g1",
-                                                      steps: [PipelineStep(bot: "reporter")]), replace: false)
-            let definition = ScheduleDefinition(name: "daily", target: .pipeline("month-end"), cron: "0 7 * * *",
-                                                timeZone: "Europe/Berlin")
-            guard case .saved = try store.saveSchedule(definition, at: Self.t0) else { throw Unexpected.result("") }
+        try await withPipelineSchedule("daily", cron: "0 7 * * *", savedAt: Self.t0) { store in
             #expect(try store.deleteFlow(kind: .pipeline, name: "month-end"))
             #expect(try store.fireDueSchedules(at: Self.at("2026-12-01 07:00")).started == 0)
             let firing = try #require(try history(store, "daily").first)
             #expect(firing.outcome == .failed && firing.reason == "on time; no pipeline named 'month-end' any more")
+        }
+    }
+
+    /// A store with the one-step pipeline `month-end` and a schedule `name` of it, saved at `savedAt`.
+    func withPipelineSchedule(_ name: String, cron: String, savedAt: Date,
+                              _ body: (BotyardStore) async throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            try store.saveBot(Self.bot)
+            _ = try store.saveFlow(PipelineDefinition(name: "month-end", group: "g1",
+                                                      steps: [PipelineStep(bot: "reporter")]), replace: false)
+            let definition = ScheduleDefinition(name: name, target: .pipeline("month-end"), cron: cron,
+                                                timeZone: "Europe/Berlin")
+            guard case .saved = try store.saveSchedule(definition, at: savedAt) else {
+                throw Unexpected.result("not saved")
+            }
+            try await body(store)
         }
     }
 

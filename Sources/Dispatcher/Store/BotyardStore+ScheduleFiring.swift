@@ -96,8 +96,7 @@ extension BotyardStore {
             } else {
                 row.outcome = .started
             }
-        case .pipeline, .workflow:
-            let (kind, name) = definition.target.flow!
+        case .flow(let kind, let name):
             guard let run = try startRun(of: kind, named: name, initiator: initiator, at: now, in: db) else {
                 row.outcome = .failed
                 row.reason += "; no \(kind.rawValue) named '\(name)' any more"
@@ -123,8 +122,7 @@ extension BotyardStore {
         switch target {
         case .bot(let job):
             return try recentRunTimes(ofBot: job.bot, in: db)
-        case .pipeline, .workflow:
-            let (kind, name) = target.flow!
+        case .flow(let kind, let name):
             return try Double.fetchAll(db, sql: """
                 SELECT ROUND((julianday(finishedAt) - julianday(createdAt)) * 86400.0, 3) FROM flow_runs
                 WHERE kind = ? AND name = ? AND state = 'succeeded' AND finishedAt IS NOT NULL

@@ -101,8 +101,7 @@ extension BotyardStore {
         switch definition.target {
         case .bot(let job):
             if try !BotRecord.exists(db, key: job.bot) { problems.append("no bot named '\(job.bot)'") }
-        case .pipeline, .workflow:
-            let (kind, name) = definition.target.flow!
+        case .flow(let kind, let name):
             if try !FlowRecord.exists(db, key: ["kind": kind.rawValue, "name": name]) {
                 problems.append("no \(kind.rawValue) named '\(name)'")
             }

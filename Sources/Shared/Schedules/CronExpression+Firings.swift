@@ -27,8 +27,7 @@ extension CronExpression {
                 date = date.firstOfNextMonth
                 continue
             }
-            if matches(date), !isSkipped(date),
-               let firing = firings(on: ZonedDay(date, in: zone)).first(where: { $0 > instant }) {
+            if matches(date), !isSkipped(date), let firing = firstFiring(on: ZonedDay(date, in: zone), after: instant) {
                 return firing
             }
             date = date.adding(days: 1)
@@ -36,11 +35,29 @@ extension CronExpression {
         return nil
     }
 
+    /// The first instant after `instant` the expression fires at on `day` (whose date it matches).
+    ///
+    /// On a day whose offset does not change, wall-clock order is time order: whole hours that end
+    /// before `instant` are passed over, so a search costs at most 24 + 60 instants, not a day's 1,440.
+    func firstFiring(on day: ZonedDay, after instant: Date) -> Date? {
+        guard !day.changesOffset else { return firings(on: day).first { $0 > instant } }
+        let minuteValues = minutes.values
+        guard let lastMinute = minuteValues.last else { return nil }
+        for hour in hours.values where day.firstInstant(at: hour * 60 + lastMinute) > instant {
+            for minute in minuteValues {
+                let firing = day.firstInstant(at: hour * 60 + minute)
+                if firing > instant { return firing }
+            }
+        }
+        return nil
+    }
+
     /// The instants the expression fires at on `day` (whose date it matches), ascending.
     func firings(on day: ZonedDay) -> [Date] {
         var firings: [Date] = []
+        let minuteValues = minutes.values
         for hour in hours.values {
-            for minute in minutes.values {
+            for minute in minuteValues {
                 if followsElapsedTime {
                     firings += day.instants(at: hour * 60 + minute)
                 } else {

@@ -4,25 +4,18 @@
 /// `priority` and `inputs` for the job), `{"pipeline": "month-end"}` or `{"workflow": "onboarding"}`.
 public enum ScheduleTarget: Sendable, Equatable {
     case bot(ScheduledJob)
-    case pipeline(String)
-    case workflow(String)
+    /// A run of the pipeline or workflow of that name.
+    case flow(FlowKind, name: String)
 
-    /// The pipeline or workflow it starts a run of; nil for a bot's job.
-    public var flow: (kind: FlowKind, name: String)? {
-        switch self {
-        case .bot: nil
-        case .pipeline(let name): (.pipeline, name)
-        case .workflow(let name): (.workflow, name)
-        }
-    }
+    public static func pipeline(_ name: String) -> ScheduleTarget { .flow(.pipeline, name: name) }
+    public static func workflow(_ name: String) -> ScheduleTarget { .flow(.workflow, name: name) }
 
     /// Problems with its names and the job's settings, in words (whether they exist is the
     /// dispatcher's to check).
     var problems: [String] {
         switch self {
         case .bot(let job): job.problems
-        case .pipeline(let name): Names.isValid(name) ? [] : ["pipeline must be a valid name"]
-        case .workflow(let name): Names.isValid(name) ? [] : ["workflow must be a valid name"]
+        case .flow(let kind, let name): Names.isValid(name) ? [] : ["\(kind.rawValue) must be a valid name"]
         }
     }
 }
@@ -85,7 +78,7 @@ extension ScheduleTarget: Codable {
                         + "has its own"))
             }
             let name = try container.decode(String.self, forKey: named[0])
-            self = named[0] == .pipeline ? .pipeline(name) : .workflow(name)
+            self = .flow(named[0] == .pipeline ? .pipeline : .workflow, name: name)
         }
     }
 
@@ -98,10 +91,8 @@ extension ScheduleTarget: Codable {
             try container.encode(job.environment, forKey: .environment)
             try container.encode(job.priority, forKey: .priority)
             try container.encode(job.inputs, forKey: .inputs)
-        case .pipeline(let name):
-            try container.encode(name, forKey: .pipeline)
-        case .workflow(let name):
-            try container.encode(name, forKey: .workflow)
+        case .flow(let kind, let name):
+            try container.encode(name, forKey: kind == .pipeline ? .pipeline : .workflow)
         }
     }
 }

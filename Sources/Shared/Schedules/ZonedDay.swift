@@ -42,6 +42,9 @@ struct ZonedDay {
     /// The first instant the clocks show `minuteOfDay` on this date; for a time they skip, the
     /// first instant after the gap (02:30 on a spring-forward day in Berlin → 03:00 summer time).
     func firstInstant(at minuteOfDay: Int) -> Date {
+        guard changesOffset else {
+            return startInUTC.addingTimeInterval(Double(minuteOfDay) * 60 - Double(offsetBefore))
+        }
         if let first = instants(at: minuteOfDay).first { return first }
         // In the gap the clocks jump forward: the wall-clock time read with the new offset is
         // before the change, read with the old one after it. The change is between.
