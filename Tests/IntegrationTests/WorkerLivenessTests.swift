@@ -14,7 +14,8 @@ struct WorkerLivenessTests {
                 heartbeatInterval: .milliseconds(300))
             let worker = Task { try await WorkerApplication(configuration: configuration, logger: Fleet.logger).service.run() }
             var seen: WorkerStatus?
-            try await waitUntil(timeout: .seconds(10)) {
+            // Its first heartbeat comes once every account consumes: seconds on a loaded 2-core machine.
+            try await waitUntil(timeout: .seconds(30)) {
                 seen = try await fleet.api.send(.get, "/v1/workers").decode([WorkerStatus].self).first
                 return seen?.state == .active && seen?.accounts.allSatisfy(\.served) == true
             }
