@@ -12,6 +12,7 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Messages per raw rabbitmq-c run.") var rawMessages = 20_000
     @Option(help: "Bytes per raw message.") var messageSize = 256
     @Option(help: "Jobs per dispatch-path run.") var dispatchJobs = 2_000
+    @Option(help: "Jobs per batch dispatch run, sent as batches of 1,000.") var batchJobs = 10_000
     @Option(help: "No-op jobs per end-to-end run.") var endToEndJobs = 1_000
     @Option(help: "Jobs run one at a time for the idle latency.") var idleJobs = 30
     @Option(help: "Jobs whose first attempt fails, for the retry timing.") var retryJobs = 20
@@ -70,6 +71,22 @@ struct Throughput: AsyncParsableCommand {
         let dispatch = median(dispatchRates)
         rows.append(("dispatch: submitted through the API until queued (stored + confirmed)",
                      "\(Int(dispatch)) jobs/s (\(String(format: "%.0f", dispatch / rawPublish * 100)) % of raw publish)"))
+
+        say("dispatch path, batches: \(repeats) × \(batchJobs) jobs through POST /v1/jobs/batch, 1,000 a request, "
+            + "until queued (no workers)")
+        var batchRates: [Double] = []
+        for run in 1...repeats {
+            let queuedBefore = try await driver.stats().count(.queued)
+            let requests = (0..<batchJobs).map { _ in SubmitJobRequest(bot: "noop", group: "batched\(run)") }
+            let start = ContinuousClock.now
+            _ = try await driver.submitBatches(requests, size: 1_000)
+            try await driver.waitFor(timeout: .seconds(120)) { $0.count(.queued) >= queuedBefore + batchJobs }
+            batchRates.append(Double(batchJobs) / (ContinuousClock.now - start).seconds)
+            say("  run \(run): \(Int(batchRates.last!)) jobs/s")
+        }
+        let batched = median(batchRates)
+        rows.append(("dispatch: batches of 1,000 through the API until queued",
+                     "\(Int(batched)) jobs/s (\(String(format: "%.0f", batched / rawPublish * 100)) % of raw publish)"))
 
         // Before any worker starts: the claimers and the dispatcher have the machine to themselves.
         let claimBench = ClaimThroughput(driver: driver, port: fleet.port,

@@ -11,6 +11,7 @@ struct JobRoutes {
 
     func register(on router: RouterGroup<BasicRequestContext>) {
         router.post("jobs", use: submit)
+        router.post("jobs/batch", use: submitBatch)
         router.get("jobs", use: list)
         router.get("jobs/:id", use: show)
         router.get("jobs/:id/log", use: log)
@@ -51,6 +52,30 @@ struct JobRoutes {
         response.headers[.location] = "/v1/jobs/\(job.id)"
         return response
     }
+
+    /// Stores up to ``SubmitJobBatchRequest/maximumJobs`` jobs in one transaction, all or none:
+    /// 422 naming every bad entry by its index. Each job is admitted as a single launch would be;
+    /// one its admission mode refuses is stored `rejected`, as the answer's list shows.
+    @Sendable func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard try JobToken.job(of: request, in: store) == nil else {
+            throw APIError.invalid(["a bot starts its jobs one at a time (POST /v1/jobs), not in a batch"])
+        }
+        let batch = try await JSONResponse.decode(SubmitJobBatchRequest.self, from: request,
+                                                  limit: Self.maximumBatchBytes)
+        let problems = batch.problems
+        guard problems.isEmpty else { throw APIError.invalid(problems) }
+        switch try store.submitBatch(batch.jobs) {
+        case .submitted(let jobs):
+            relaySignal.notify()
+            return try JSONResponse.make(JobBatchCreated(jobs: jobs.map { JobCreated(id: $0.id, state: $0.state) }),
+                                         status: .created)
+        case .unknownBots(let problems):
+            throw APIError.invalid(problems)
+        }
+    }
+
+    /// A batch's body may be larger than a single request's: 1,000 jobs with their inputs.
+    static let maximumBatchBytes = 16 << 20
 
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
