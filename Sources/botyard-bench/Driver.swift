@@ -52,7 +52,8 @@ struct Driver: Sendable {
             var next = 0
             func send(_ index: Int) {
                 group.addTask {
-                    (index, try await client.post("/v1/jobs/batch", batches[index], as: JobBatchCreated.self).jobs.map(\.id))
+                    let created = try await client.post("/v1/jobs/batch", batches[index], as: JobBatchCreated.self)
+                    return (index, created.jobs.map(\.id))
                 }
             }
             while next < min(concurrency, batches.count) {

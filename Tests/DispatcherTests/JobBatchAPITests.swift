@@ -48,7 +48,8 @@ struct JobBatchAPITests {
             let invalid = try await client.send(.post, "/v1/jobs/batch", try Self.batch(jobs))
             #expect(invalid.status == .unprocessableContent)
             let message = try invalid.decode(APIErrorBody.self).error.message
-            #expect(message.contains("jobs[1]: ") && message.contains("jobs[2]: environment must be one of dev, staging, prod"))
+            #expect(message.contains("jobs[1]: "))
+            #expect(message.contains("jobs[2]: environment must be one of dev, staging, prod"))
             #expect(!message.contains("jobs[0]"))
 
             let unknown = [SubmitJobRequest(bot: "echo", group: "g1"), SubmitJobRequest(bot: "ghost", group: "g1")]

@@ -219,6 +219,29 @@ struct ScheduleStoreTests {
         }
     }
 
+    @Test("a schedule whose stored zone can no longer be read is paused with a failed firing; the others still fire")
+    func unreadableZone() async throws {
+        try await withSchedule { store, _ in
+            guard case .saved = try store.saveSchedule(Self.daily("evening", cron: "0 7 * * *"), at: Self.t0) else {
+                throw Unexpected.result("not saved")
+            }
+            try store.database.write { db in
+                try db.execute(sql: """
+                    UPDATE schedules SET definition = json_set(definition, '$.timeZone', 'Nowhere/Gone')
+                    WHERE name = 'morning'
+                    """)
+            }
+            let pass = try store.fireDueSchedules(at: Self.at("2026-12-01 07:00"))
+            #expect(pass.handled == 2 && pass.started == 1)
+            let failed = try #require(try history(store).first)
+            #expect(failed.outcome == .failed)
+            #expect(failed.reason == "cannot read its schedule any more (unknown time zone 'Nowhere/Gone'); "
+                + "paused until it is saved again")
+            #expect(try store.fireDueSchedules(at: Self.at("2026-12-02 07:00")).handled == 1)
+            #expect(try history(store, "evening").map(\.outcome) == [.started, .started])
+        }
+    }
+
     /// A store with the one-step pipeline `month-end` and a schedule `name` of it, saved at `savedAt`.
     func withPipelineSchedule(_ name: String, cron: String, savedAt: Date,
                               _ body: (BotyardStore) async throws -> Void) async throws {

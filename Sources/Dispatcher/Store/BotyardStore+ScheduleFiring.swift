@@ -32,9 +32,13 @@ extension BotyardStore {
             let due = try ScheduleRecord.filter(Column("nextFiringAt") <= now).order(Column("nextFiringAt"))
                 .fetchAll(db)
             for var record in due {
-                guard let firing = try Self.fire(&record, at: now, misfireThreshold: misfireThreshold, in: db) else {
-                    continue
+                let handled: ScheduleFiringRecord?
+                do {
+                    handled = try Self.fire(&record, at: now, misfireThreshold: misfireThreshold, in: db)
+                } catch let error as ScheduleError {
+                    handled = try Self.pause(&record, because: error, at: now, in: db)
                 }
+                guard let firing = handled else { continue }
                 pass.handled += 1
                 if firing.outcome == .started { pass.started += 1 }
             }
@@ -70,6 +74,22 @@ extension BotyardStore {
         }
         try row.insert(db)
         record.nextFiringAt = firing.next
+        try record.update(db)
+        return row
+    }
+
+    /// Pauses a schedule whose stored cron or zone can no longer be read (a zone the system's time
+    /// zone database dropped), with a failed firing that says why, so that it never holds up the others.
+    private static func pause(_ record: inout ScheduleRecord, because error: ScheduleError, at now: Date,
+                              in db: Database) throws -> ScheduleFiringRecord {
+        var row = ScheduleFiringRecord(
+            id: nil, schedule: record.name, scheduledFor: record.nextFiringAt ?? now, handledAt: now, outcome: .failed,
+            reason: "cannot read its schedule any more (\(error)); paused until it is saved again", missedFirings: 0,
+            jobID: nil, flowRunID: nil, p90RunSeconds: nil, windowClosesAt: nil)
+        try row.insert(db)
+        record.definition.enabled = false
+        record.nextFiringAt = nil
+        record.updatedAt = now
         try record.update(db)
         return row
     }

@@ -83,13 +83,21 @@ extension BotyardStore {
         return try Schedule(definition, calendar: calendar?.calendar)
     }
 
+    /// The API's view; a schedule paused because its stored cron or zone can no longer be read
+    /// shows no next firings, and its history says why.
     static func snapshot(of record: ScheduleRecord, at now: Date, in db: Database) throws -> ScheduleSnapshot {
-        let schedule = try schedule(of: record.definition, in: db)
-        let next = record.nextFiringAt.map { first in
-            [first] + schedule.nextFirings(count: ScheduleSnapshot.shownFirings - 1, after: first)
-        } ?? []
+        var next: [ZonedInstant] = []
+        if let first = record.nextFiringAt {
+            do {
+                let schedule = try schedule(of: record.definition, in: db)
+                next = ([first] + schedule.nextFirings(count: ScheduleSnapshot.shownFirings - 1, after: first))
+                    .map { ZonedInstant($0, in: schedule.timeZone) }
+            } catch is ScheduleError {
+                // Paused at its next firing, which the history explains.
+            }
+        }
         return ScheduleSnapshot(
-            definition: record.definition, nextFirings: next.map { ZonedInstant($0, in: schedule.timeZone) },
+            definition: record.definition, nextFirings: next,
             lastFiring: try ScheduleFiringRecord.history(of: record.name, limit: 1, in: db).first,
             createdAt: record.createdAt, updatedAt: record.updatedAt)
     }
