@@ -34,12 +34,7 @@ struct SetTrigger: AsyncParsableCommand {
     @Option(help: "IANA time zone the window is read in.") var timeZone = "UTC"
 
     func run() async throws {
-        let activeWindow: ActiveWindow?
-        do throws(ScheduleError) {
-            activeWindow = try window.map(ActiveWindow.init(parsing:))
-        } catch {
-            throw ValidationError("--window: \(error)")
-        }
+        let activeWindow = try ActiveWindow(option: window)
         let definition = QueueTriggerDefinition(
             queue: queue, bot: bot, group: group, account: account, environment: environment, priority: priority,
             minItemsToTrigger: minItems, maxConcurrentJobs: maxJobs, itemsPerJob: itemsPerJob,

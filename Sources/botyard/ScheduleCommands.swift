@@ -5,6 +5,18 @@ import Shared
 
 extension MissedRunPolicy: ExpressibleByArgument {}
 
+extension ActiveWindow {
+    /// The window a `--window` option gives (`'Mon-Fri 08:00-18:00'`); nil when it was left out.
+    init?(option text: String?) throws(ValidationError) {
+        guard let text else { return nil }
+        do throws(ScheduleError) {
+            try self.init(parsing: text)
+        } catch {
+            throw ValidationError("--window: \(error)")
+        }
+    }
+}
+
 struct ScheduleCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule", abstract: "Schedules: start a bot, a pipeline or a workflow on the clock.",
@@ -48,12 +60,7 @@ struct SetSchedule: AsyncParsableCommand {
         } else {
             target = pipeline.map(ScheduleTarget.pipeline) ?? .workflow(workflow ?? "")
         }
-        let activeWindow: ActiveWindow?
-        do throws(ScheduleError) {
-            activeWindow = try window.map(ActiveWindow.init(parsing:))
-        } catch {
-            throw ValidationError("--window: \(error)")
-        }
+        let activeWindow = try ActiveWindow(option: window)
         let definition = ScheduleDefinition(name: name, target: target, cron: cron, timeZone: timeZone,
                                             calendar: calendar, window: activeWindow, missedRunPolicy: missedRuns,
                                             enabled: !paused)

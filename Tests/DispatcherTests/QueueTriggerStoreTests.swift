@@ -60,6 +60,19 @@ struct QueueTriggerStoreTests {
         _ = try store.apply(event(.started, job: job, at: now), random: 0, at: now)
     }
 
+    /// One item added: the trigger's first job starts and claims it.
+    func firstJobClaimsTheOneItem(_ store: BotyardStore) async throws -> JobSnapshot {
+        try add(store, 1)
+        let first = try #require(try triggerJobs(store).first)
+        try start(store, first.id)
+        guard case .claimed = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0) else {
+            throw ClaimFailed()
+        }
+        return first
+    }
+
+    struct ClaimFailed: Error {}
+
     func finish(_ store: BotyardStore, _ job: Int64, at now: Date = t0) throws {
         let outcome = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit")
         _ = try store.apply(event(.finished, job: job, outcome, at: now), random: 0, at: now)
@@ -237,10 +250,7 @@ struct QueueTriggerStoreTests {
     @Test("exact: an item whose lease expired brings a job at once, without waiting for the recheck")
     func exactOnLeaseExpiry() async throws {
         try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store in
-            try add(store, 1)
-            let first = try #require(try triggerJobs(store).first)
-            try start(store, first.id)
-            _ = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0)
+            let first = try await firstJobClaimsTheOneItem(store)
             // The bot died holding the item; its job ended, so nothing will take the item back but a new job.
             try finish(store, first.id)
             #expect(try triggerJobs(store).count == 1)
@@ -292,10 +302,7 @@ struct QueueTriggerStoreTests {
     @Test("exact: an item back from a lease that ran out during a claim brings a job, which the item is kept for")
     func exactOnExpiryDuringAClaim() async throws {
         try await withTrigger(Self.trigger(max: 3, strategy: .exact)) { store in
-            try add(store, 1)
-            let first = try #require(try triggerJobs(store).first)
-            try start(store, first.id)
-            _ = try await store.claimItem(from: "invoices", jobID: first.id, at: Self.t0)
+            let first = try await firstJobClaimsTheOneItem(store)
             try finish(store, first.id)
             // An outside claimer comes after the lease ran out: the item is back, and a new job is on its way to it.
             guard case .empty = try await store.claimItem(from: "invoices", at: Self.t0.addingTimeInterval(61)) else {

@@ -56,4 +56,18 @@ struct QueueTriggerWindowTests {
             #expect(inTime.startedJobs.count == 2)
         }
     }
+
+    @Test("a trigger whose stored zone can no longer be read starts no job, rather than ignore its window")
+    func unreadableZone() async throws {
+        try await withWindowedTrigger { store in
+            try store.database.write { db in
+                try db.execute(sql: """
+                    UPDATE queue_triggers SET definition = json_set(definition, '$.timeZone', 'Nowhere/Gone')
+                    """)
+            }
+            let report = try #require(try add(store, at: "2026-12-01 10:00"))
+            #expect(report.startedJobs.isEmpty)
+            #expect(report.problem == "not started: unknown time zone 'Nowhere/Gone'")
+        }
+    }
 }

@@ -87,7 +87,15 @@ extension BotyardStore {
     /// time ends after it closes; nil when they may start (or it has no window).
     private static func windowHoldsBack(_ definition: QueueTriggerDefinition, at now: Date,
                                         in db: Database) throws -> String? {
-        guard let window = definition.window, let zone = TimeZone(identifier: definition.timeZone) else { return nil }
+        guard let window = definition.window else { return nil }
+        // Checked when saved; a zone the system's time zone database dropped since holds the jobs
+        // back, rather than letting them start outside the window.
+        let zone: TimeZone
+        do throws(ScheduleError) {
+            zone = try Schedule.timeZone(definition.timeZone)
+        } catch {
+            return error.description
+        }
         return StartDecision.decide(at: now, in: zone, window: window,
                                     recentRunTimes: try recentRunTimes(ofBot: definition.bot, in: db)).reason
     }

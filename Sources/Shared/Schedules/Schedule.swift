@@ -31,6 +31,16 @@ public struct Schedule: Sendable {
         CronExpression.firings(count: count, after: instant) { nextFiring(after: $0) }
     }
 
+    /// Why `identifier` names no zone Foundation knows, in words; empty when it names one.
+    public static func timeZoneProblems(_ identifier: String) -> [String] {
+        do throws(ScheduleError) {
+            _ = try timeZone(identifier)
+            return []
+        } catch {
+            return [error.description]
+        }
+    }
+
     /// The zone with an IANA identifier (`Europe/Berlin`, `UTC`), as Foundation knows it.
     /// - Throws: ``ScheduleError/Code/unknownTimeZone`` naming the identifier.
     public static func timeZone(_ identifier: String) throws(ScheduleError) -> TimeZone {

@@ -63,11 +63,7 @@ public struct ScheduleDefinition: Codable, Sendable, Equatable {
                 problems.append("cron: \(error)")
             }
         }
-        do throws(ScheduleError) {
-            _ = try Schedule.timeZone(timeZone)
-        } catch {
-            problems.append(error.description)
-        }
+        problems += Schedule.timeZoneProblems(timeZone)
         if let calendar, !Names.isValid(calendar) { problems.append("calendar must be a valid name") }
         if let window { problems += window.problems.map { "window: \($0)" } }
         return problems

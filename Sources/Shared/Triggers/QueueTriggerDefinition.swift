@@ -123,11 +123,7 @@ public struct QueueTriggerDefinition: Codable, Sendable, Equatable {
             problems.append("recheckMinutes must be between \(Self.minimumRecheckMinutes) and \(Self.maximumRecheckMinutes)")
         }
         if let window { problems += window.problems.map { "window: \($0)" } }
-        do throws(ScheduleError) {
-            _ = try Schedule.timeZone(timeZone)
-        } catch {
-            problems.append(error.description)
-        }
+        problems += Schedule.timeZoneProblems(timeZone)
         return problems
     }
 }
