@@ -51,6 +51,14 @@ struct AdmissionDecisionTests {
         #expect(decision(.bounded).rejection(capacity: Capacity(), load: Load(waiting: 1_000)) == nil)
     }
 
+    @Test("only sync, and bounded with a maxQueued, can refuse: the others need no look at the group's load")
+    func whoCanRefuse() {
+        #expect(!decision(.queue).canRefuse)
+        #expect(!decision(.bounded).canRefuse)
+        #expect(decision(.bounded, maxQueued: 10).canRefuse)
+        #expect(decision(.sync).canRefuse)
+    }
+
     @Test("sync runs now or not at all: taken-in and running jobs against the slots workers report")
     func sync() {
         let capacity = Capacity(workers: 1, slots: 2, uiSlots: 1)

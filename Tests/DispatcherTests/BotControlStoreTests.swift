@@ -9,10 +9,10 @@ struct BotControlStoreTests {
     static let bot = BotDefinition(name: "echo", argv: ["/bin/echo", "hi"], timeoutSeconds: 30,
                                    retry: .fixed(maxAttempts: 3, waitMilliseconds: 0))
 
-    func running(_ store: BotyardStore, run: String = "run-1") throws -> Int64 {
+    func running(_ store: BotyardStore, run: String = "run-1") async throws -> Int64 {
         try store.saveBot(Self.bot)
-        let job = try store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.bot)
-        try store.markPublished(try store.outbox(limit: 10))
+        let job = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.bot)
+        try await store.markPublished(try store.outbox(limit: 10))
         _ = try store.apply(event(.started, job: job.id, run: run), random: 0)
         return job.id
     }
@@ -23,20 +23,20 @@ struct BotControlStoreTests {
                  outcome: outcome)
     }
 
-    func controls(_ store: BotyardStore) throws -> [(ControlMessage, String)] {
-        try store.outbox(limit: 100).filter { $0.kind == .control }
+    func controls(_ store: BotyardStore) async throws -> [(ControlMessage, String)] {
+        try await store.outbox(limit: 100).filter { $0.kind == .control }
             .map { (try JSONCodec.decode(ControlMessage.self, from: $0.body), $0.routingKey) }
     }
 
     @Test("pause: running → paused with a history row and a pause order to the job's worker; resume: back to running")
     func pauseAndResume() async throws {
         try await withTemporaryStore { store, _ in
-            let id = try running(store)
+            let id = try await running(store)
             guard case .paused(let paused) = try store.pause(jobID: id) else { Issue.record("not paused"); return }
             #expect(paused.state == .paused)
             guard case .resumed(let resumed) = try store.resume(jobID: id) else { Issue.record("not resumed"); return }
             #expect(resumed.state == .running)
-            let orders = try controls(store)
+            let orders = try await controls(store)
             #expect(orders.map(\.0.command) == [.pause, .resume])
             #expect(orders.allSatisfy { $0.0.jobID == id && $0.1 == "worker.w1" })
             let history = try #require(try store.job(id: id)?.history)
@@ -48,12 +48,12 @@ struct BotControlStoreTests {
     @Test("pause of a job that is not running, resume of one that is not paused: refused, nothing changed")
     func badRequests() async throws {
         try await withTemporaryStore { store, _ in
-            let id = try running(store)
+            let id = try await running(store)
             guard case .notPaused(.running) = try store.resume(jobID: id) else { Issue.record("resumed a running job"); return }
             _ = try store.apply(event(.finished, job: id, outcome: JobOutcome(result: .succeeded, reason: "ok")), random: 0)
             guard case .notRunning(.succeeded) = try store.pause(jobID: id) else { Issue.record("paused a finished job"); return }
             guard case .notFound = try store.pause(jobID: 999) else { Issue.record("paused an unknown job"); return }
-            #expect(try controls(store).isEmpty)
+            await #expect(try controls(store).isEmpty)
             #expect(try store.job(id: id)?.history?.last?.to == .succeeded)
         }
     }
@@ -61,7 +61,7 @@ struct BotControlStoreTests {
     @Test("a paused job's bot that ends is judged like a running one's")
     func pausedJobFinishes() async throws {
         try await withTemporaryStore { store, _ in
-            let id = try running(store)
+            let id = try await running(store)
             _ = try store.pause(jobID: id)
             let outcome = JobOutcome(result: .succeeded, reason: "exit code 0")
             #expect(try store.apply(event(.finished, job: id, outcome: outcome), random: 0) == .applied(.succeeded, publishes: false))
@@ -71,21 +71,21 @@ struct BotControlStoreTests {
     @Test("a business exception ends the job failed, kind business, with its reason, and publishes no retry")
     func businessException() async throws {
         try await withTemporaryStore { store, _ in
-            let id = try running(store)
+            let id = try await running(store)
             let outcome = JobOutcome(result: .businessException, exitCode: 0, reason: "invoice 17 is already paid",
                                      outputs: ["BUSINESS_EXCEPTION": "invoice 17 is already paid"])
             #expect(try store.apply(event(.finished, job: id, outcome: outcome), random: 0) == .applied(.failed, publishes: false))
             let job = try #require(try store.job(id: id))
             #expect(job.state == .failed && job.failureKind == .business)
             #expect(job.reason == "business exception: invoice 17 is already paid")
-            #expect(try store.outbox(limit: 10).isEmpty)
+            await #expect(try store.outbox(limit: 10).isEmpty)
         }
     }
 
     @Test("attempts exhausted by system failures: dead, kind system")
     func systemFailure() async throws {
         try await withTemporaryStore { store, _ in
-            let id = try running(store)
+            let id = try await running(store)
             for attempt in 1...3 {
                 let run = "run-\(attempt)"
                 if attempt > 1 { _ = try store.apply(event(.started, job: id, attempt: attempt, run: run), random: 0) }
@@ -100,7 +100,7 @@ struct BotControlStoreTests {
     @Test("a cleanup report adds a history row (state unchanged) and keeps its log; applied once")
     func cleanedUp() async throws {
         try await withTemporaryStore { store, _ in
-            let id = try running(store)
+            let id = try await running(store)
             _ = try store.apply(event(.finished, job: id, outcome: JobOutcome(result: .cancelled, reason: "cancelled")), random: 0)
             let report = event(.cleanedUp, job: id, outcome: JobOutcome(result: .failed, exitCode: 3, reason: "exit code 3",
                                                                          log: "reset failed\n"))
@@ -129,7 +129,7 @@ struct BotControlStoreTests {
             #expect(try store.clearHold(host: "h1", account: "a1") == .notHeld)
             try beat("w1", hold: "cleanup failed: exit code 3")
             #expect(try store.clearHold(host: "h1", account: "a1") == .cleared(workers: ["w1"]))
-            let orders = try controls(store)
+            let orders = try await controls(store)
             #expect(orders.count == 1 && orders[0].0 == ControlMessage(command: .clearHold, jobID: 0, account: "a1"))
             #expect(orders[0].1 == "worker.w1")
         }

@@ -65,7 +65,7 @@ struct FlowStoreTests {
             #expect(job.environment == "staging" && job.group == "g1")
             #expect(job.maxAttempts == 2, "retry 1 replaces the bot's 3 attempts by 2")
             #expect(job.flowRun == FlowRunReference(kind: .pipeline, id: run.id, step: "1"))
-            #expect(try store.outbox(limit: 10).map(\.jobID) == [job.id])
+            await #expect(try store.outbox(limit: 10).map(\.jobID) == [job.id])
             #expect(try store.startRun(of: .pipeline, named: "nope", initiator: "ops") == nil)
         }
     }
@@ -126,7 +126,7 @@ struct FlowStoreTests {
             #expect(cancelled.state == .cancelled && cancelled.reason == "cancelled by api")
             #expect(cancelled.steps?.map(\.state) == [.cancelled, .skipped, .skipped])
             #expect(try store.job(id: job)?.state == .cancelled)
-            #expect(try store.outbox(limit: 10).map(\.kind) == [.control], "the unpublished dispatch was dropped")
+            await #expect(try store.outbox(limit: 10).map(\.kind) == [.control], "the unpublished dispatch was dropped")
             guard case .refused(let code, _) = try store.control(.pipeline, runID: run, .pause) else {
                 Issue.record("pause of a cancelled run accepted")
                 return
@@ -167,7 +167,7 @@ struct FlowStoreTests {
             try finish(store, job: a, .succeeded, outputs: ["TOTAL": "42"])
             let b = try steps(store, .workflow, run: run)[1]
             #expect(b.variables == ["TOTAL": "42"])
-            let message = try #require(try store.outbox(limit: 10).last { $0.jobID == b.jobID })
+            let message = try await #require(try store.outbox(limit: 10).last { $0.jobID == b.jobID })
             #expect(try JSONCodec.decode(JobEnvelope.self, from: message.body).variables == ["TOTAL": "42"])
             let bJob = try #require(b.jobID)
             try finish(store, job: bJob, .succeeded)
@@ -232,7 +232,7 @@ struct FlowStoreTests {
             let broken = try #require(try store.runs(.pipeline).first)
             #expect(broken.state == .failed && broken.finishedAt != nil)
             #expect(broken.reason?.hasPrefix("the run's stored state cannot be used") == true)
-            #expect(try store.outbox(limit: 10).allSatisfy { $0.jobID == first }, "no step started")
+            await #expect(try store.outbox(limit: 10).allSatisfy { $0.jobID == first }, "no step started")
         }
     }
 
@@ -251,7 +251,7 @@ struct FlowStoreTests {
             #expect(cancelled.state == .cancelled && cancelled.outstanding == 0)
             #expect(cancelled.steps?.map(\.state) == [.succeeded, .cancelled, .cancelled])
             for job in running { #expect(try store.job(id: job)?.state == .cancelled) }
-            #expect(try store.outbox(limit: 20).filter { $0.kind == .control }.count == 2)
+            await #expect(try store.outbox(limit: 20).filter { $0.kind == .control }.count == 2)
         }
     }
 

@@ -14,9 +14,9 @@ struct GroupAdmissionStoreTests {
             try store.saveBot(Self.bot)
             try store.saveGroup("g1", settings: GroupSettings(maxQueued: 1))
             let bounded = SubmitJobRequest(bot: "echo", group: "g1", admission: .bounded)
-            #expect(try store.submit(bounded, bot: Self.bot).state == .pending)
+            #expect(try await store.submit(bounded, bot: Self.bot).state == .pending)
             let outbox = try store.outboxCount()
-            let refused = try store.submit(bounded, bot: Self.bot)
+            let refused = try await store.submit(bounded, bot: Self.bot)
             #expect(refused.state == .rejected)
             #expect(refused.reason == "No slots available: no worker of group g1 is active, and the group has its "
                 + "maximum of 1 jobs waiting")
@@ -24,9 +24,9 @@ struct GroupAdmissionStoreTests {
             let history = try #require(try store.job(id: refused.id)?.history)
             #expect(history.map(\.to) == [JobState.pending, .rejected])
             // Other groups and other modes are not bounded by g1's setting.
-            #expect(try store.submit(SubmitJobRequest(bot: "echo", group: "g1", admission: .queue), bot: Self.bot)
+            #expect(try await store.submit(SubmitJobRequest(bot: "echo", group: "g1", admission: .queue), bot: Self.bot)
                 .state == .pending)
-            #expect(try store.submit(SubmitJobRequest(bot: "echo", group: "g2", admission: .bounded), bot: Self.bot)
+            #expect(try await store.submit(SubmitJobRequest(bot: "echo", group: "g2", admission: .bounded), bot: Self.bot)
                 .state == .pending)
             let group = try #require(try store.groups().first { $0.name == "g1" })
             #expect(group.waiting == 2 && group.maxQueued == 1)
@@ -38,14 +38,14 @@ struct GroupAdmissionStoreTests {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
             let sync = SubmitJobRequest(bot: "echo", group: "g1", admission: .sync)
-            #expect(try store.submit(sync, bot: Self.bot).reason == "No slots available: no worker of group g1 is active")
+            #expect(try await store.submit(sync, bot: Self.bot).reason == "No slots available: no worker of group g1 is active")
             let beat = WorkerHeartbeat(workerID: "w1", group: "g1", host: "h1",
                                        accounts: [AccountStatus(name: "robot1", limit: 2)], slots: 8, running: 0,
                                        intervalSeconds: 5)
             _ = try store.apply([], heartbeats: [beat], random: { 0 })
-            #expect(try store.submit(sync, bot: Self.bot).state == .pending)
-            #expect(try store.submit(sync, bot: Self.bot).state == .pending)
-            #expect(try store.submit(sync, bot: Self.bot).reason == "No slots available: all 2 slots of group g1 are taken")
+            #expect(try await store.submit(sync, bot: Self.bot).state == .pending)
+            #expect(try await store.submit(sync, bot: Self.bot).state == .pending)
+            #expect(try await store.submit(sync, bot: Self.bot).reason == "No slots available: all 2 slots of group g1 are taken")
         }
     }
 }

@@ -14,8 +14,8 @@ struct LaunchAdmissionStoreTests {
     static let idle = "No slots available: no worker of group g1 is active"
 
     func launch(_ store: BotyardStore, _ method: LaunchMethod?, admission: AdmissionMode? = nil,
-                account: String? = nil) throws -> JobSnapshot {
-        try store.submit(SubmitJobRequest(bot: "echo", group: "g1", account: account, launchMethod: method,
+                account: String? = nil) async throws -> JobSnapshot {
+        try await store.submit(SubmitJobRequest(bot: "echo", group: "g1", account: account, launchMethod: method,
                                           admission: admission), bot: Self.bot)
     }
 
@@ -52,14 +52,14 @@ struct LaunchAdmissionStoreTests {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
             for method in [LaunchMethod.schedule, .queueTrigger, .pipeline, .workflow, .api, .botStartedByBot, nil] {
-                #expect(try launch(store, method).state == .pending, "\(method?.rawValue ?? "none")")
+                await #expect(try launch(store, method).state == .pending, "\(method?.rawValue ?? "none")")
             }
-            let manual = try launch(store, .manual)
+            let manual = try await launch(store, .manual)
             #expect(manual.state == .rejected && manual.reason == Self.idle && manual.launchMethod == .manual)
             #expect(try store.job(id: manual.id)?.history?.map(\.to) == [JobState.pending, .rejected])
             // A launch may still name its mode.
-            #expect(try launch(store, .manual, admission: .queue).state == .pending)
-            #expect(try launch(store, .schedule, admission: .sync).reason == Self.idle)
+            await #expect(try launch(store, .manual, admission: .queue).state == .pending)
+            await #expect(try launch(store, .schedule, admission: .sync).reason == Self.idle)
         }
     }
 
@@ -68,12 +68,12 @@ struct LaunchAdmissionStoreTests {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
             try store.saveGroup("g1", settings: GroupSettings(maxQueued: 1))
-            #expect(try launch(store, nil).state == .pending)
-            let over = try launch(store, .api)
+            await #expect(try launch(store, nil).state == .pending)
+            let over = try await launch(store, .api)
             #expect(over.state == .rejected)
             #expect(over.reason == Self.idle + ", and the group has its maximum of 1 jobs waiting")
-            #expect(try launch(store, nil).state == .rejected)
-            #expect(try launch(store, .schedule).state == .pending)
+            await #expect(try launch(store, nil).state == .rejected)
+            await #expect(try launch(store, .schedule).state == .pending)
         }
     }
 
@@ -83,8 +83,8 @@ struct LaunchAdmissionStoreTests {
             try store.saveBot(Self.bot)
             try store.saveGroup("g1", settings: GroupSettings(maxQueued: 0))
             try heartbeat(store, slots: 1)
-            #expect(try launch(store, .api).state == .pending)
-            #expect(try launch(store, .api).reason == "No slots available: all 1 slots of group g1 are taken, and the "
+            await #expect(try launch(store, .api).state == .pending)
+            await #expect(try launch(store, .api).reason == "No slots available: all 1 slots of group g1 are taken, and the "
                 + "group has its maximum of 0 jobs waiting")
         }
     }
@@ -94,9 +94,9 @@ struct LaunchAdmissionStoreTests {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
             try store.saveGroup("g1", settings: GroupSettings(maxQueued: 0))
-            let parent = try launch(store, .schedule)
+            let parent = try await launch(store, .schedule)
             let request = SubmitJobRequest(bot: "echo", group: "g1", launchMethod: .botStartedByBot)
-            guard case .submitted(let child) = try store.submit(request, bot: Self.bot, startedBy: parent.id) else {
+            guard case .submitted(let child) = try await store.submit(request, bot: Self.bot, startedBy: parent.id) else {
                 Issue.record("the child was not submitted")
                 return
             }
@@ -111,10 +111,10 @@ struct LaunchAdmissionStoreTests {
             try store.saveBot(Self.bot)
             let table = LaunchAdmissionTable([.manual: .queue, .schedule: .sync])
             try store.saveGroup("g1", settings: GroupSettings(launchAdmission: table))
-            #expect(try launch(store, .manual).state == .pending)
-            #expect(try launch(store, .schedule).reason == Self.idle)
+            await #expect(try launch(store, .manual).state == .pending)
+            await #expect(try launch(store, .schedule).reason == Self.idle)
             let other = SubmitJobRequest(bot: "echo", group: "g2", launchMethod: .manual)
-            let refused = try store.submit(other, bot: Self.bot)
+            let refused = try await store.submit(other, bot: Self.bot)
             #expect(refused.reason == "No slots available: no worker of group g2 is active")
         }
     }
@@ -123,7 +123,7 @@ struct LaunchAdmissionStoreTests {
     func targetedLaunch() async throws {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
-            let job = try launch(store, .manual, account: "robot1")
+            let job = try await launch(store, .manual, account: "robot1")
             #expect(job.state == .pending)
             #expect(try store.robotQueue().map(\.jobID) == [job.id])
         }

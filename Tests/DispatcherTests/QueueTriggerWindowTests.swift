@@ -45,7 +45,7 @@ struct QueueTriggerWindowTests {
     func p90PastClosing() async throws {
         try await withWindowedTrigger { store in
             for (index, minutes) in [40.0, 45, 50].enumerated() {
-                try ScheduleStoreTests().runBot(store, from: ScheduleStoreTests.at("2026-11-2\(index + 1) 09:00"),
+                try await ScheduleStoreTests().runBot(store, from: ScheduleStoreTests.at("2026-11-2\(index + 1) 09:00"),
                                                 minutes: minutes)
             }
             let late = try #require(try add(store, at: "2026-12-01 17:30"))

@@ -15,12 +15,12 @@ struct RobotQueueStoreTests {
     }
 
     /// A store with the UI bot, where a worker of g1 on h1 serving robot1 sent its first heartbeat at `start`.
-    func withServedAccount(_ body: (BotyardStore, Date) throws -> Void) async throws {
+    func withServedAccount(_ body: (BotyardStore, Date) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
             let start = Date()
             try store.saveBot(Self.bot)
             _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
-            try body(store, start)
+            try await body(store, start)
         }
     }
 
@@ -36,7 +36,7 @@ struct RobotQueueStoreTests {
     @Test("a launch that cannot start waits with its reason; it is tried again only after an event and its wait")
     func waitsForEventAndWait() async throws {
         try await withServedAccount { store, start in
-            let job = try store.submit(Self.launch(), bot: Self.bot, at: start)
+            let job = try await store.submit(Self.launch(), bot: Self.bot, at: start)
             #expect(job.state == .pending && job.reason == "robot queue: missing credentials for account robot1 on h1")
             let entry = try #require(try store.robotQueue().first)
             #expect(entry.attempts == 1 && entry.reason == "missing credentials for account robot1 on h1")
@@ -64,7 +64,7 @@ struct RobotQueueStoreTests {
         try await withTemporaryStore { store, _ in
             let start = Date()
             try store.saveBot(Self.bot)
-            let job = try store.submit(Self.launch(wait: 0, maxAttempts: 2), bot: Self.bot, at: start)
+            let job = try await store.submit(Self.launch(wait: 0, maxAttempts: 2), bot: Self.bot, at: start)
             #expect(job.reason == "robot queue: host h1 is not active")
             // A host coming up is an event only for the launches of its group that ask for it (or
             // for any host) and for an account it serves: others keep their tries.
@@ -93,11 +93,11 @@ struct RobotQueueStoreTests {
             try store.saveBot(Self.bot)
             var sync = Self.launch()
             sync.admission = .sync
-            let rejected = try store.submit(sync, bot: Self.bot)
+            let rejected = try await store.submit(sync, bot: Self.bot)
             #expect(rejected.state == .rejected && rejected.reason == "No slots available: host h1 is not active")
             #expect(try store.robotQueue().isEmpty)
 
-            let waiting = try store.submit(Self.launch(), bot: Self.bot)
+            let waiting = try await store.submit(Self.launch(), bot: Self.bot)
             #expect(try store.robotQueue().count == 1)
             _ = try store.cancel(jobID: waiting.id, reason: "not needed")
             #expect(try store.robotQueue().isEmpty)
@@ -112,11 +112,11 @@ struct RobotQueueStoreTests {
             _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
             var launch = Self.launch(wait: 0, maxAttempts: 4)
             launch.bot = "quick"
-            let job = try store.submit(launch, bot: bot)
+            let job = try await store.submit(launch, bot: bot)
             for attempt in 1...4 {
-                let envelope = try JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
+                let envelope = try await JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
                 #expect(envelope.attempt == attempt && envelope.host == "h1")
-                try store.markPublished(try store.outbox(limit: 10))
+                try await store.markPublished(try store.outbox(limit: 10))
                 func event(_ kind: JobEvent.Kind, outcome: JobOutcome? = nil) -> JobEvent {
                     JobEvent(kind: kind, jobID: job.id, attempt: attempt, envelopeAttempt: attempt, runID: "r\(attempt)",
                              workerID: "w-h1", host: "h1", account: "robot1", outcome: outcome)
@@ -143,7 +143,7 @@ struct RobotQueueStoreTests {
     @Test("an event for another account leaves an entry's tries alone")
     func eventsAreScoped() async throws {
         try await withServedAccount { store, start in
-            let job = try store.submit(Self.launch(wait: 0), bot: Self.bot, at: start)
+            let job = try await store.submit(Self.launch(wait: 0), bot: Self.bot, at: start)
             try Self.storeCredential(in: store, account: "robot2", at: start)
             #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)) == RobotQueuePass())
             #expect(try store.robotQueue().first?.attempts == 1)
@@ -157,7 +157,7 @@ struct RobotQueueStoreTests {
     func requeueTargeted() async throws {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
-            let job = try store.submit(Self.launch(maxAttempts: 1), bot: Self.bot)
+            let job = try await store.submit(Self.launch(maxAttempts: 1), bot: Self.bot)
             #expect(try store.job(id: job.id)?.state == .dead)
             guard case .requeued(let again) = try store.requeueDead(jobID: job.id, initiator: "ops") else {
                 Issue.record("not requeued")
@@ -178,16 +178,16 @@ struct RobotQueueStoreTests {
     @Test("a new launch does not overtake an earlier one that an event made due: it waits behind it, using no try")
     func keepsOrder() async throws {
         try await withServedAccount { store, start in
-            let first = try store.submit(Self.launch(wait: 10), bot: Self.bot, at: start)
+            let first = try await store.submit(Self.launch(wait: 10), bot: Self.bot, at: start)
             // The credentials arrive: the first launch is due, but its wait is not over yet.
             try Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
-            let second = try store.submit(Self.launch(wait: 10), bot: Self.bot, at: start.addingTimeInterval(2))
+            let second = try await store.submit(Self.launch(wait: 10), bot: Self.bot, at: start.addingTimeInterval(2))
             #expect(second.state == .pending)
             #expect(second.reason == "robot queue: behind job \(first.id), an earlier launch for account robot1 that is tried first")
             #expect(try store.robotQueue().map(\.attempts) == [1, 0])
             var sync = Self.launch()
             sync.admission = .sync
-            let rejected = try store.submit(sync, bot: Self.bot, at: start.addingTimeInterval(3))
+            let rejected = try await store.submit(sync, bot: Self.bot, at: start.addingTimeInterval(3))
             #expect(rejected.state == .rejected && rejected.reason?.hasPrefix("No slots available: behind job \(first.id)") == true)
 
             // When the first one's wait is over it goes first; the second finds the account's UI taken.
@@ -204,8 +204,8 @@ struct RobotQueueStoreTests {
     func lostHostReturnsLaunch() async throws {
         try await withServedAccount { store, start in
             try Self.storeCredential(in: store, account: "robot1", at: start)
-            let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
-            try store.markPublished(try store.outbox(limit: 10), at: start)
+            let job = try await store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
+            try await store.markPublished(try store.outbox(limit: 10), at: start)
             #expect(try store.job(id: job.id)?.state == .queued)
             // Heartbeats every 5 s: still active after 15 s, lost after that — judged only while
             // heartbeats come in, unlike after a dispatcher restart, when every worker looks silent.
@@ -225,12 +225,12 @@ struct RobotQueueStoreTests {
             // The host comes back: dispatched again, as a new message; the old copy does not count.
             _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start.addingTimeInterval(30))
             #expect(try store.retryRobotQueue(at: start.addingTimeInterval(30)).dispatched == 1)
-            let envelope = try JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
+            let envelope = try await JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
             #expect(envelope.attempt == 2)
             let stale = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "old",
                                  workerID: "w-h1", host: "h1", account: "robot1")
             #expect(try store.apply(stale, random: 0) == .ignored("superseded message of attempt 1; attempt 2 is under way"))
-            let stop = try #require(try store.outbox(limit: 10).last)
+            let stop = try await #require(try store.outbox(limit: 10).last)
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "old"))
             // Even once the job has ended, a copy that starts is stopped.
@@ -238,7 +238,7 @@ struct RobotQueueStoreTests {
             let late = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "late",
                                 workerID: "w-h1", host: "h1", account: "robot1")
             #expect(try store.apply(late, random: 0) == .ignored("job was cancelled; told worker w-h1 to stop it"))
-            let cancelled = try #require(try store.outbox(limit: 10).last)
+            let cancelled = try await #require(try store.outbox(limit: 10).last)
             #expect(cancelled.routingKey == Topology.controlRoutingKey(workerID: "w-h1"))
         }
     }
@@ -247,7 +247,7 @@ struct RobotQueueStoreTests {
     func accountNoLongerServed() async throws {
         try await withServedAccount { store, start in
             try Self.storeCredential(in: store, account: "robot1", at: start)
-            let job = try store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
+            let job = try await store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
             // The worker restarts without the account.
             var without = Self.heartbeat()
             without.accounts = [AccountStatus(name: "robot9", limit: 1)]

@@ -126,7 +126,7 @@ struct ScheduleStoreTests {
         try await withSchedule(Self.daily(cron: "30 17 * * *", window: window)) { store, _ in
             // Three runs of the bot took 40, 45 and 50 minutes.
             for (index, minutes) in [40.0, 45, 50].enumerated() {
-                try runBot(store, from: Self.at("2026-11-2\(index + 1) 09:00"), minutes: minutes)
+                try await runBot(store, from: Self.at("2026-11-2\(index + 1) 09:00"), minutes: minutes)
             }
             #expect(try store.fireDueSchedules(at: Self.at("2026-12-01 17:30")).started == 0)
             let firing = try #require(try history(store).first)
@@ -259,8 +259,8 @@ struct ScheduleStoreTests {
     }
 
     /// Runs the bot once through the store's own paths: submitted, started and succeeded `minutes` later.
-    func runBot(_ store: BotyardStore, from start: Date, minutes: Double) throws {
-        let job = try store.submit(SubmitJobRequest(bot: "reporter", group: "g1"), bot: Self.bot, at: start)
+    func runBot(_ store: BotyardStore, from start: Date, minutes: Double) async throws {
+        let job = try await store.submit(SubmitJobRequest(bot: "reporter", group: "g1"), bot: Self.bot, at: start)
         func event(_ kind: JobEvent.Kind, _ outcome: JobOutcome?, at now: Date) -> JobEvent {
             JobEvent(kind: kind, jobID: job.id, attempt: 1, runID: "run-\(job.id)", workerID: "w1", host: "h1",
                      account: "a1", at: now, outcome: outcome)

@@ -9,9 +9,9 @@ struct StoreTests {
     static let bot = BotDefinition(name: "echo", argv: ["/bin/echo", "hi"], timeoutSeconds: 30,
                                    retry: .fixed(maxAttempts: 2, waitMilliseconds: 1_500))
 
-    func submitted(_ store: BotyardStore) throws -> JobSnapshot {
+    func submitted(_ store: BotyardStore) async throws -> JobSnapshot {
         try store.saveBot(Self.bot)
-        return try store.submit(SubmitJobRequest(bot: "echo", group: "g1", priority: .high, inputs: ["X": "1"]),
+        return try await store.submit(SubmitJobRequest(bot: "echo", group: "g1", priority: .high, inputs: ["X": "1"]),
                                 bot: Self.bot)
     }
 
@@ -49,9 +49,9 @@ struct StoreTests {
     @Test("a submitted job is stored pending, with its history and its outbox message")
     func submit() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             #expect(job.state == .pending)
-            let outbox = try store.outbox(limit: 10)
+            let outbox = try await store.outbox(limit: 10)
             #expect(outbox.count == 1)
             #expect(outbox[0].kind == .dispatch)
             #expect(outbox[0].routingKey == "g1.high")
@@ -64,8 +64,8 @@ struct StoreTests {
     @Test("the broker's confirm makes a pending job queued and empties the outbox")
     func confirm() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
-            try store.markPublished(try store.outbox(limit: 10))
+            let job = try await submitted(store)
+            try await store.markPublished(try store.outbox(limit: 10))
             #expect(try store.job(id: job.id)?.state == .queued)
             #expect(try store.outboxCount() == 0)
         }
@@ -74,10 +74,10 @@ struct StoreTests {
     @Test("a confirm that arrives after the worker's start does not move the job back")
     func lateConfirm() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
-            let outbox = try store.outbox(limit: 10)
+            let job = try await submitted(store)
+            let outbox = try await store.outbox(limit: 10)
             _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
-            try store.markPublished(outbox)
+            try await store.markPublished(outbox)
             #expect(try store.job(id: job.id)?.state == .running)
         }
     }
@@ -85,22 +85,22 @@ struct StoreTests {
     @Test("an event applied twice changes the job once")
     func idempotentEvents() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
             let finished = event(.finished, job: job.id, attempt: 1, outcome: Self.failure)
             #expect(try store.apply(finished, random: 0) == .applied(.retrying, publishes: true))
             #expect(try store.apply(finished, random: 0) == .duplicate)
-            #expect(try store.outbox(limit: 10).filter { $0.kind == .retry }.count == 1)
+            await #expect(try store.outbox(limit: 10).filter { $0.kind == .retry }.count == 1)
         }
     }
 
     @Test("a failed attempt schedules the next one through the retry exchange with its wait")
     func retryScheduled() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
-            try store.markPublished(try store.outbox(limit: 10))
+            let job = try await submitted(store)
+            try await store.markPublished(try store.outbox(limit: 10))
             _ = try run(store, job: job.id, attempt: 1, JobOutcome(result: .timedOut, reason: "timed out"))
-            let retry = try #require(try store.outbox(limit: 10).first)
+            let retry = try await #require(try store.outbox(limit: 10).first)
             #expect(retry.exchange == Topology.retryExchange)
             #expect(retry.routingKey == "g1.high")
             #expect(retry.headers[Topology.retryDelayHeader] == "1500")
@@ -114,7 +114,7 @@ struct StoreTests {
     @Test("the last failed attempt makes the job dead and parks it in botyard.dead")
     func exhausted() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             for attempt in 1...2 {
                 _ = try run(store, job: job.id, attempt: attempt, Self.failure)
             }
@@ -122,7 +122,7 @@ struct StoreTests {
             #expect(stored.state == .dead)
             #expect(stored.attempts == 2)
             #expect(stored.reason == "attempts exhausted (2 of 2); last: exit code 7")
-            let dead = try store.outbox(limit: 10).filter { $0.kind == .dead }
+            let dead = try await store.outbox(limit: 10).filter { $0.kind == .dead }
             #expect(dead.count == 1)
             #expect(dead[0].exchange == Topology.deadExchange)
             #expect(dead[0].headers[Topology.deadReasonHeader] == stored.reason)
@@ -133,7 +133,7 @@ struct StoreTests {
     @Test("outputs, exit code and log of a success are kept")
     func success() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try run(store, job: job.id, attempt: 1, JobOutcome(
                 result: .succeeded, exitCode: 0, reason: "exit code 0", outputs: ["TOTAL": "12"], log: "hello\n"))
             let stored = try #require(try store.job(id: job.id))
@@ -146,13 +146,13 @@ struct StoreTests {
     @Test("cancelling a waiting job drops its unpublished message and tells the group's workers")
     func cancel() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             guard case .cancelled(let cancelled) = try store.cancel(jobID: job.id, reason: "operator") else {
                 Issue.record("not cancelled")
                 return
             }
             #expect(cancelled.state == .cancelled)
-            let outbox = try store.outbox(limit: 10)
+            let outbox = try await store.outbox(limit: 10)
             #expect(outbox.map(\.kind) == [.control])
             #expect(outbox[0].routingKey == "group.g1")
             guard case .alreadyFinished(.cancelled) = try store.cancel(jobID: job.id, reason: "again") else {
@@ -165,10 +165,10 @@ struct StoreTests {
     @Test("a worker that starts a cancelled job is told to stop it")
     func startAfterCancel() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try store.cancel(jobID: job.id, reason: "operator")
             _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
-            #expect(try store.outbox(limit: 10).map(\.routingKey).contains("worker.w1"))
+            await #expect(try store.outbox(limit: 10).map(\.routingKey).contains("worker.w1"))
             #expect(try store.job(id: job.id)?.state == .cancelled)
         }
     }
@@ -176,7 +176,7 @@ struct StoreTests {
     @Test("a redelivered copy of an attempt that was already judged does not run the job's count again, and is stopped")
     func supersededMessage() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try run(store, job: job.id, attempt: 1, Self.failure)
             // The worker's ack of attempt 1 was lost: the broker redelivers its message.
             let ghost = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "ghost",
@@ -187,7 +187,7 @@ struct StoreTests {
             }
             #expect(try store.job(id: job.id)?.state == .retrying)
             // Its bot would run the judged attempt again: its worker is told to stop that run.
-            let stop = try #require(try store.outbox(limit: 10).last)
+            let stop = try await #require(try store.outbox(limit: 10).last)
             #expect(stop.routingKey == Topology.controlRoutingKey(workerID: "w2"))
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "ghost"))
@@ -201,7 +201,7 @@ struct StoreTests {
     @Test("after a rerun, only the outcome of the run that started last counts")
     func rerunOutcome() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "lost"), random: 0)
             _ = try store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "rerun"), random: 0)
             let stored = try #require(try store.job(id: job.id))
@@ -218,7 +218,7 @@ struct StoreTests {
     @Test("a rerun past the last attempt makes the job dead and stops the bot")
     func rerunPastLastAttempt() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)  // two attempts at most
+            let job = try await submitted(store)  // two attempts at most
             _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "a"), random: 0)
             _ = try store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "b"), random: 0)
             #expect(try store.apply(event(.started, job: job.id, attempt: 3, envelope: 1, run: "c"), random: 0)
@@ -226,7 +226,7 @@ struct StoreTests {
             let stored = try #require(try store.job(id: job.id))
             #expect(stored.state == .dead)
             #expect(stored.reason == "attempts exhausted (2 of 2); last: worker lost during attempt 2")
-            #expect(try store.outbox(limit: 10).map(\.kind).contains(.control))
+            await #expect(try store.outbox(limit: 10).map(\.kind).contains(.control))
         }
     }
 
@@ -234,13 +234,13 @@ struct StoreTests {
     func jobOverrides() async throws {
         try await withTemporaryStore { store, _ in
             try store.saveBot(Self.bot)
-            let job = try store.submit(SubmitJobRequest(bot: "echo", group: "g1", timeoutSeconds: 5,
+            let job = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1", timeoutSeconds: 5,
                                                         retry: .fixed(maxAttempts: 4, waitMilliseconds: 300)), bot: Self.bot)
             #expect(job.maxAttempts == 4 && job.timeoutSeconds == 5)
-            let envelope = try JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 1).first).body)
+            let envelope = try await JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 1).first).body)
             #expect(envelope.timeoutSeconds == 5 && envelope.maxAttempts == 4)
             _ = try run(store, job: job.id, attempt: 1, Self.failure)
-            let retry = try #require(try store.outbox(limit: 10).first { $0.kind == .retry })
+            let retry = try await #require(try store.outbox(limit: 10).first { $0.kind == .retry })
             #expect(retry.headers[Topology.retryDelayHeader] == "300")
         }
     }
@@ -248,7 +248,7 @@ struct StoreTests {
     @Test("a run handed back at shutdown does not use up an attempt")
     func handedBack() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)  // two attempts at most
+            let job = try await submitted(store)  // two attempts at most
             for run in ["a", "b"] {
                 _ = try store.apply(event(.started, job: job.id, attempt: 1, run: run), random: 0)
                 #expect(try store.apply(event(.returned, job: job.id, attempt: 1, run: run), random: 0)
@@ -263,7 +263,7 @@ struct StoreTests {
     @Test("a copy of a finished job's message that starts is stopped: the job never runs again")
     func copyOfFinishedJob() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
             _ = try store.apply(event(.finished, job: job.id, attempt: 1, run: "original",
                                       outcome: JobOutcome(result: .succeeded, reason: "exit code 0")), random: 0)
@@ -271,7 +271,7 @@ struct StoreTests {
             let again = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "again",
                                  workerID: "w2", host: "h2", account: nil)
             #expect(try store.apply(again, random: 0) == .ignored("job is succeeded; told worker w2 to stop the copy"))
-            let stop = try #require(try store.outbox(limit: 10).last)
+            let stop = try await #require(try store.outbox(limit: 10).last)
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "again"))
             #expect(try store.job(id: job.id)?.state == .succeeded)
@@ -281,12 +281,12 @@ struct StoreTests {
     @Test("a second copy of the running attempt's message is not a rerun, and is stopped")
     func duplicatePublish() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
             #expect(try store.apply(event(.started, job: job.id, attempt: 1, run: "copy"), random: 0)
                 == .ignored("second copy of the message of attempt 1"))
             #expect(try store.job(id: job.id)?.attempts == 1)
-            let stop = try #require(try store.outbox(limit: 10).last)
+            let stop = try await #require(try store.outbox(limit: 10).last)
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "copy"))
         }
@@ -295,14 +295,14 @@ struct StoreTests {
     @Test("a dead job is requeued as a new job with fresh attempts; the dead one names it")
     func requeueDead() async throws {
         try await withTemporaryStore { store, _ in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             for attempt in 1...2 { _ = try run(store, job: job.id, attempt: attempt, Self.failure) }
             guard case .requeued(let fresh) = try store.requeueDead(jobID: job.id, initiator: "operator") else {
                 Issue.record("not requeued")
                 return
             }
             #expect(fresh.id != job.id && fresh.state == .pending && fresh.attempts == 0 && fresh.inputs == ["X": "1"])
-            #expect(try store.outbox(limit: 10).filter { $0.kind == .dispatch && $0.jobID == fresh.id }.count == 1)
+            await #expect(try store.outbox(limit: 10).filter { $0.kind == .dispatch && $0.jobID == fresh.id }.count == 1)
             let dead = try #require(try store.job(id: job.id))
             #expect(dead.state == .dead)
             #expect(dead.history?.last?.reason == "requeued as job \(fresh.id)")
@@ -320,7 +320,7 @@ struct StoreTests {
     @Test("the store survives being opened again, and keeps what was committed")
     func reopen() async throws {
         try await withTemporaryStore { store, path in
-            let job = try submitted(store)
+            let job = try await submitted(store)
             let reopened = try BotyardStore(path: path)
             #expect(try reopened.job(id: job.id)?.state == .pending)
             #expect(try reopened.outboxCount() == 1)

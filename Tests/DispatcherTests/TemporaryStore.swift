@@ -2,12 +2,19 @@ import Foundation
 
 @testable import Dispatcher
 
-/// A store in a fresh temporary folder, removed when the test ends.
-func withTemporaryStore<Value>(_ body: (BotyardStore, String) async throws -> Value) async throws -> Value {
+/// A fresh temporary folder, removed when the test ends.
+func withTemporaryFolder<Value>(_ body: (URL) async throws -> Value) async throws -> Value {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let path = folder.appendingPathComponent("botyard.sqlite").path
-    // `normal`: commits survive a crash of the process; the suite's stores need no disk syncs.
-    return try await body(try BotyardStore(path: path, durability: .normal), path)
+    return try await body(folder)
+}
+
+/// A store in a fresh temporary folder, removed when the test ends.
+func withTemporaryStore<Value>(_ body: (BotyardStore, String) async throws -> Value) async throws -> Value {
+    try await withTemporaryFolder { folder in
+        let path = folder.appendingPathComponent("botyard.sqlite").path
+        // `normal`: commits survive a crash of the process; the suite's stores need no disk syncs.
+        return try await body(try BotyardStore(path: path, durability: .normal), path)
+    }
 }

@@ -139,7 +139,7 @@ struct CorePathTests {
         let bot = BotDefinition(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30)
         let crashed = try BotyardStore(path: path)
         try crashed.saveBot(bot)
-        let stored = try crashed.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
+        let stored = try await crashed.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
         #expect(try crashed.outboxCount() == 1)
 
         try await Fleet.run(databasePath: path) { fleet in

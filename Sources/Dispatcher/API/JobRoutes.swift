@@ -35,7 +35,7 @@ struct JobRoutes {
         guard let bot = try store.bot(named: submission.bot) else { throw APIError.unknownBot(submission.bot) }
         let job: JobSnapshot
         if let parent {
-            switch try store.submit(submission, bot: bot, startedBy: parent) {
+            switch try await store.submit(submission, bot: bot, startedBy: parent) {
             case .submitted(let child):
                 job = child
             case .parentEnded(let state):
@@ -44,7 +44,7 @@ struct JobRoutes {
                                    + "cannot start another")
             }
         } else {
-            job = try store.submit(submission, bot: bot)
+            job = try await store.submit(submission, bot: bot)
         }
         if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
         relaySignal.notify()
@@ -64,7 +64,7 @@ struct JobRoutes {
                                                   limit: Self.maximumBatchBytes)
         let problems = batch.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        switch try store.submitBatch(batch.jobs) {
+        switch try await store.submitBatch(batch.jobs) {
         case .submitted(let jobs):
             relaySignal.notify()
             return try JSONResponse.make(JobBatchCreated(jobs: jobs.map { JobCreated(id: $0.id, state: $0.state) }),

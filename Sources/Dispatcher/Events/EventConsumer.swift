@@ -73,7 +73,7 @@ final class EventConsumer: Service {
         }
         guard !accepted.isEmpty else { return }
         do {
-            let results = try store.apply(events, heartbeats: heartbeats, random: { Double.random(in: 0..<1) })
+            let results = try await store.apply(events, heartbeats: heartbeats)
             for (event, result) in zip(events, results) {
                 logger.debug("event applied", metadata: [
                     "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",

@@ -15,26 +15,24 @@ final class OutboxRelay: Service {
     private let reconnector: Reconnector
     private let signal: WakeSignal
     private let batchSize: Int
+    private let window: Int
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, signal: WakeSignal, batchSize: Int, logger: Logger) {
+    /// - Parameters:
+    ///   - batchSize: rows read and published together, as one confirm window.
+    ///   - window: batches waiting for their confirms at once; the next batch goes out meanwhile.
+    init(store: BotyardStore, amqpURL: AMQPURL, signal: WakeSignal, batchSize: Int, window: Int = 4, logger: Logger) {
         self.store = store
         self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher publish", logger: logger)
         self.signal = signal
         self.batchSize = batchSize
+        self.window = window
         self.logger = logger
     }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.reconnector.run { connection in
-                var channel = try await Self.openChannel(on: connection)
-                var topology = DeclaredTopology()
-                while !Task.isCancelled {
-                    let published = try await self.publishBatch(on: &channel, topology: &topology)
-                    if published == 0 { await self.signal.wait(timeout: .seconds(1)) }
-                }
-            }
+            await self.reconnector.run { connection in try await self.relay(on: connection) }
         }
     }
 
@@ -45,17 +43,56 @@ final class OutboxRelay: Service {
         return channel
     }
 
-    /// Publishes one batch; returns how many rows it published (0 when the outbox was empty, or
-    /// nothing could go out).
-    private func publishBatch(on channel: inout AMQPChannel, topology: inout DeclaredTopology) async throws -> Int {
-        let rows: [OutboxRecord]
+    /// Publishes the outbox in batches, keeping up to `window` of them waiting for their confirms
+    /// (a sliding window, not stop-and-wait): the rows after the last one sent are read and sent
+    /// while earlier batches are confirmed and deleted. A row that did not go out (refused
+    /// declaration, nack, or a failed delete) makes the relay start over from the oldest row
+    /// once nothing is in flight, after a pause.
+    private func relay(on connection: AMQPConnection) async throws {
+        var channel = try await Self.openChannel(on: connection)
+        var topology = DeclaredTopology()
+        var inFlight: [(rows: [OutboxRecord], batch: PublishedBatch)] = []
+        var cursor: Int64 = 0
+        var startOver = false
+        while !Task.isCancelled {
+            if inFlight.count < window && !startOver {
+                let rows = await unsent(after: cursor)
+                if let last = rows.last?.id {
+                    cursor = last
+                    let ready = try await prepare(rows, channel: &channel, topology: &topology)
+                    if ready.count < rows.count { startOver = true }
+                    inFlight.append((ready, channel.send(ready.map(\.message))))
+                    continue
+                }
+            }
+            if !inFlight.isEmpty {
+                let (rows, batch) = inFlight.removeFirst()
+                if try await settle(rows, batch, topology: &topology) < rows.count { startOver = true }
+            } else if startOver {
+                startOver = false
+                cursor = 0
+                try await Task.sleep(for: .milliseconds(500))
+            } else {
+                await signal.wait(timeout: .seconds(1))
+                // Now and then from the oldest row, in case one was left behind.
+                cursor = 0
+            }
+        }
+    }
+
+    /// Up to `batchSize` rows after `cursor`, oldest first; none when the store cannot be read.
+    private func unsent(after cursor: Int64) async -> [OutboxRecord] {
         do {
-            rows = try store.outbox(limit: batchSize)
+            return try await store.outbox(after: cursor, limit: batchSize)
         } catch {
             logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
-            return 0
+            return []
         }
-        guard !rows.isEmpty else { return 0 }
+    }
+
+    /// The rows whose queues exist (declared now if this connection has not declared them yet).
+    private func prepare(_ rows: [OutboxRecord], channel: inout AMQPChannel,
+                         topology: inout DeclaredTopology) async throws -> [OutboxRecord] {
         var ready: [OutboxRecord] = []
         for row in rows {
             do {
@@ -70,9 +107,14 @@ final class OutboxRelay: Service {
                 channel = try await Self.openChannel(on: channel.connection)
             }
         }
-        let results = try await channel.publish(ready.map(\.message))
+        return ready
+    }
+
+    /// Waits for a batch's confirms and deletes the confirmed rows; returns how many it deleted.
+    private func settle(_ rows: [OutboxRecord], _ batch: PublishedBatch,
+                        topology: inout DeclaredTopology) async throws -> Int {
         var confirmed: [OutboxRecord] = []
-        for (row, result) in zip(ready, results) {
+        for (row, result) in zip(rows, try await batch.results()) {
             switch result {
             case .success:
                 confirmed.append(row)
@@ -84,13 +126,13 @@ final class OutboxRelay: Service {
             }
         }
         do {
-            try store.markPublished(confirmed)
+            try await store.markPublished(confirmed)
         } catch {
             // Published but still in the outbox: it goes out again, and the copy is a duplicate
             // that the message id identifies. Better than losing it.
             logger.error("cannot mark messages published", metadata: ["error": "\(error)"])
+            return 0
         }
-        if confirmed.count < rows.count { try await Task.sleep(for: .milliseconds(500)) }
         return confirmed.count
     }
 }

@@ -52,6 +52,16 @@ struct AdmissionDecision {
     var group: String
     var maxQueued: Int?
 
+    /// Whether this launch can be refused at all: when not (`queue`, or `bounded` without a
+    /// `maxQueued`), neither the group's load nor its capacity needs to be read.
+    var canRefuse: Bool {
+        switch mode {
+        case .queue: false
+        case .bounded: maxQueued != nil
+        case .sync: true
+        }
+    }
+
     /// Why the launch is rejected ("No slots available: …"), or nil when it is taken in. `sync`
     /// needs a free slot; `bounded` refuses only with no slot free and `maxQueued` jobs waiting.
     func rejection(capacity: Capacity, load: Load) -> String? {

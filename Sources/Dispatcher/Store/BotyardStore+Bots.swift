@@ -12,7 +12,11 @@ extension BotyardStore {
     }
 
     public func bot(named name: String) throws -> BotDefinition? {
-        try read("read bot") { db in try BotRecord.fetchOne(db, key: name)?.definition }
+        try read("read bot") { db in
+            let statement = try db.cachedStatement(sql: "SELECT definition FROM bots WHERE name = ?")
+            guard let json = try String.fetchOne(statement, arguments: [name]) else { return nil }
+            return try botDefinitions.definition(named: name, json: json)
+        }
     }
 
     public func bots() throws -> [BotDefinition] {

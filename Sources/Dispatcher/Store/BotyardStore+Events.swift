@@ -24,13 +24,27 @@ extension BotyardStore {
     /// Applies reports in order, and records heartbeats, in one transaction (one disk sync for the lot).
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
                at now: Date = Date()) throws -> [EventApplication] {
-        try write("apply events") { db in
-            // Accounts that came up can take launches.
-            for cameUp in try record(heartbeats, at: now, in: db) {
-                try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
-            }
-            return try events.map { try apply($0, random: random(), at: now, in: db) }
+        let randoms = events.map { _ in random() }
+        return try write("apply events") { db in try apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db) }
+    }
+
+    /// ``apply(_:heartbeats:random:at:)`` for the event consumer: its transaction is shared with
+    /// the other writes waiting at the same moment, and no thread of the cooperative pool waits for it.
+    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat],
+               at now: Date = Date()) async throws -> [EventApplication] {
+        let randoms = events.map { _ in Double.random(in: 0..<1) }
+        return try await write("apply events") { db in
+            try self.apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
         }
+    }
+
+    private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double], at now: Date,
+                       in db: Database) throws -> [EventApplication] {
+        // Accounts that came up can take launches.
+        for cameUp in try record(heartbeats, at: now, in: db) {
+            try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
+        }
+        return try zip(events, randoms).map { try apply($0, random: $1, at: now, in: db) }
     }
 
     private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database) throws -> EventApplication {

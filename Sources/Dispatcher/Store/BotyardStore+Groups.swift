@@ -48,8 +48,8 @@ extension BotyardStore {
                                    mode: AdmissionMode?, at now: Date, in db: Database) throws -> String? {
         let settings = try GroupRecord.fetchOne(db, key: group)
         let mode = mode ?? (settings?.launchAdmission ?? LaunchAdmissionTable()).mode(for: method)
-        guard mode != .queue else { return nil }
         let decision = AdmissionDecision(mode: mode, needsUI: bot.needsUI, group: group, maxQueued: settings?.maxQueued)
+        guard decision.canRefuse else { return nil }
         let statuses = try WorkerRecord.filter(Column("group") == group).fetchAll(db).map { $0.status(at: now) }
         return decision.rejection(capacity: AdmissionDecision.Capacity(group: group, statuses: statuses),
                                   load: try load(ofGroup: group, in: db))

@@ -13,8 +13,8 @@ public enum JobBatchResult: Sendable {
 extension BotyardStore {
     /// Stores every job of a batch in one transaction — each as ``submit(_:bot:at:)`` would, with
     /// its history and outbox rows — or none of them when an entry names an unknown bot.
-    public func submitBatch(_ requests: [SubmitJobRequest], at now: Date = Date()) throws -> JobBatchResult {
-        try write("submit job batch") { db in
+    public func submitBatch(_ requests: [SubmitJobRequest], at now: Date = Date()) async throws -> JobBatchResult {
+        try await write("submit job batch") { db in
             var bots: [String: BotDefinition] = [:]
             for name in Set(requests.map(\.bot)) {
                 if let bot = try BotRecord.fetchOne(db, key: name)?.definition { bots[name] = bot }

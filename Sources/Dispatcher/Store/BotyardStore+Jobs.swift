@@ -53,16 +53,20 @@ extension BotyardStore {
     /// or, when its admission mode (named, else the group's entry for its launch method) finds no
     /// slot, `rejected` with the reason and nothing to publish. A targeted launch (an account
     /// given) is dispatched to its account's queue or waits in the robot queue.
-    public func submit(_ request: SubmitJobRequest, bot: BotDefinition, at now: Date = Date()) throws -> JobSnapshot {
-        try write("submit job") { db in try Self.insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
+    ///
+    /// Concurrent submissions share a transaction (``GroupCommitWriter``); this returns once the
+    /// job is durable.
+    public func submit(_ request: SubmitJobRequest, bot: BotDefinition,
+                       at now: Date = Date()) async throws -> JobSnapshot {
+        try await write("submit job") { db in try Self.insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
     }
 
     /// Stores a job that the bot of job `parent` submitted (see ``submit(_:bot:at:)``), unless
     /// `parent` has ended by then: checked in the same transaction, so an ending parent never
     /// leaves a child behind.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, startedBy parent: Int64,
-                       at now: Date = Date()) throws -> ChildSubmission {
-        try write("submit child job") { db in
+                       at now: Date = Date()) async throws -> ChildSubmission {
+        try await write("submit child job") { db in
             let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [parent])
                 .flatMap(JobState.init(rawValue:))
             if let state, state.isTerminal { return .parentEnded(state) }

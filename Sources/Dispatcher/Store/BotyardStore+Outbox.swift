@@ -3,25 +3,41 @@ import GRDB
 import Shared
 
 extension BotyardStore {
-    /// The oldest messages still waiting to be published.
-    func outbox(limit: Int) throws -> [OutboxRecord] {
-        try read("read outbox") { db in try OutboxRecord.order(Column("id")).limit(limit).fetchAll(db) }
+    /// The oldest messages still waiting to be published, after row `cursor`.
+    func outbox(after cursor: Int64 = 0, limit: Int) async throws -> [OutboxRecord] {
+        try await read("read outbox") { db in
+            try OutboxRecord.filter(Column("id") > cursor).order(Column("id")).limit(limit).fetchAll(db)
+        }
     }
 
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to
-    /// `queued` (unless a worker already reported it started, or it went back to the robot queue).
-    func markPublished(_ records: [OutboxRecord], at now: Date = Date()) throws {
+    /// `queued` (unless a worker already reported it started, or it went back to the robot queue),
+    /// with its history row. Set-based: one statement for the rows, one for the jobs, whatever the batch's size.
+    func markPublished(_ records: [OutboxRecord], at now: Date = Date()) async throws {
         guard !records.isEmpty else { return }
-        try write("mark published") { db in
-            for record in records {
-                try OutboxRecord.deleteOne(db, key: record.id)
-                guard record.kind == .dispatch, var job = try JobRecord.fetchOne(db, key: record.jobID),
-                      job.state == .pending,
-                      try job.account == nil || !RobotQueueRecord.exists(db, key: record.jobID)
-                else { continue }
-                try Self.transition(&job, to: .queued, attempt: 0, reason: "confirmed by the broker", at: now, in: db)
-            }
+        let rowIDs = records.compactMap(\.id)
+        let dispatched = records.filter { $0.kind == .dispatch }.map(\.jobID)
+        try await write("mark published") { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(Self.placeholders(rowIDs.count)))",
+                           arguments: StatementArguments(rowIDs))
+            guard !dispatched.isEmpty else { return }
+            let queued = try Int64.fetchAll(db, sql: """
+                UPDATE jobs SET state = 'queued', updatedAt = ?
+                WHERE id IN (\(Self.placeholders(dispatched.count))) AND state = 'pending'
+                  AND (account IS NULL OR NOT EXISTS (SELECT 1 FROM robot_queue WHERE robot_queue.jobID = jobs.id))
+                RETURNING id
+                """, arguments: StatementArguments([now.databaseValue] + dispatched.map(\.databaseValue)))
+            let history = try db.cachedStatement(sql: """
+                INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
+                VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
+                """)
+            for jobID in queued { try history.execute(arguments: [jobID, now]) }
         }
+    }
+
+    /// `?, ?, …`: `count` placeholders for an `IN (…)` list.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
     /// Drops a job's messages of `kinds` that are still waiting to be published.

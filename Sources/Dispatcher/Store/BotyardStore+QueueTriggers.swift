@@ -77,7 +77,7 @@ extension BotyardStore {
             var started = 0
             let dates = DatabaseDates()
             for row in due {
-                guard let definition = try? triggerDefinitions.definition(of: row["queue"], json: row["definition"])
+                guard let definition = try? triggerDefinitions.definition(named: row["queue"], json: row["definition"])
                 else {
                     // Unreadable settings: not evaluated, and not due again at once.
                     try Self.record(queue: row["queue"], nil, nextReadyAt: nil, nextRecheckAt: now.addingTimeInterval(

@@ -90,7 +90,7 @@ extension BotyardStore {
             db.cachedStatement(sql: "SELECT definition FROM queue_triggers WHERE queue = ?"),
             arguments: [queue]) else { return false }
         // A trigger whose settings cannot be read keeps nothing.
-        guard let trigger = try? triggerDefinitions.definition(of: queue, json: row["definition"]),
+        guard let trigger = try? triggerDefinitions.definition(named: queue, json: row["definition"]),
               trigger.strategy == .exact && trigger.enabled else { return false }
         let onTheirWay = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM jobs WHERE triggerQueue = ? AND state IN \(QueueTriggerCounts.liveStatesSQL)

@@ -43,7 +43,7 @@ extension BotyardStore {
 
     /// Deletes a queue with all its items. False when there was none.
     public func deleteQueue(named name: String) throws -> Bool {
-        defer { decodedQueues.withLock { _ = $0.removeValue(forKey: name) } }
+        defer { queueDefinitions.forget(name) }
         return try write("delete work queue") { db in try WorkQueueRecord.deleteOne(db, key: name) }
     }
 
@@ -137,10 +137,7 @@ extension BotyardStore {
     func queueDefinition(named name: String, in db: Database) throws -> WorkQueueDefinition? {
         let statement = try db.cachedStatement(sql: "SELECT definition FROM work_queues WHERE name = ?")
         guard let text = try String.fetchOne(statement, arguments: [name]) else { return nil }
-        if let known = decodedQueues.withLock({ $0[name] }), known.text == text { return known.definition }
-        let definition = try JSONCodec.decode(WorkQueueDefinition.self, from: Data(text.utf8))
-        decodedQueues.withLock { $0[name] = (text, definition) }
-        return definition
+        return try queueDefinitions.definition(named: name, json: text)
     }
 }
 

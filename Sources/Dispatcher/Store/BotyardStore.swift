@@ -10,11 +10,15 @@ import Synchronization
 /// the change sends a message, with its outbox row.
 public final class BotyardStore: Sendable {
     let database: DatabasePool
-    /// Work queue definitions as last decoded, by name, with the JSON text they came from.
-    let decodedQueues = Mutex<[String: (text: String, definition: WorkQueueDefinition)]>([:])
-    /// Queue triggers' definitions as last decoded, with their JSON text: a recheck of many triggers, and
-    /// claims under a trigger, decode only the changed ones.
-    let triggerDefinitions = QueueTriggerDefinitionCache()
+    /// The hot request paths' writes, coalesced into shared transactions.
+    let groupCommit: GroupCommitWriter
+    /// Bots as last decoded: a submission decodes its bot again only after a change.
+    let botDefinitions = DecodedDefinitions<BotDefinition>()
+    /// Work queues as last decoded: claims and settlements decode only changed ones.
+    let queueDefinitions = DecodedDefinitions<WorkQueueDefinition>()
+    /// Queue triggers as last decoded: a recheck of many triggers, and claims under a trigger,
+    /// decode only the changed ones.
+    let triggerDefinitions = DecodedDefinitions<QueueTriggerDefinition>()
 
     /// How hard a commit waits for the disk.
     public enum Durability: String, Sendable, CaseIterable {
@@ -38,6 +42,7 @@ public final class BotyardStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             }
             try StoreMigrations.migrator.migrate(database)
+            groupCommit = GroupCommitWriter(database: database)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))
         }
@@ -46,6 +51,18 @@ public final class BotyardStore: Sendable {
     func read<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
         do {
             return try database.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(operation: operation, message: Self.describe(error))
+        }
+    }
+
+    /// A read on one of the pool's reader connections that holds no thread of the cooperative pool.
+    func read<Value: Sendable>(_ operation: String,
+                               _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        do {
+            return try await database.read(body)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -63,13 +80,14 @@ public final class BotyardStore: Sendable {
         }
     }
 
-    /// A write that waits for the writer (and its commit's sync) without holding a thread of the
-    /// cooperative pool, which has one per core: while SQLite syncs a commit, the other requests'
-    /// HTTP and JSON work goes on. For the hot request paths (claims); the rest still blocks.
+    /// A write that shares its transaction, and its commit's sync, with the others waiting at the
+    /// same moment (``GroupCommitWriter``), without holding a thread of the cooperative pool: while
+    /// SQLite syncs a commit, the other requests' HTTP and JSON work goes on. For the hot request
+    /// paths (submissions, claims, the relay's and the event consumer's writes); the rest still blocks.
     func write<Value: Sendable>(_ operation: String,
                                 _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         do {
-            return try await database.write(body)
+            return try await groupCommit.write(body)
         } catch let error as StoreError {
             throw error
         } catch {

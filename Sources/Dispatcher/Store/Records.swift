@@ -10,6 +10,10 @@ struct BotRecord: Codable, FetchableRecord, PersistableRecord {
     var definition: BotDefinition
     var createdAt: Date
     var updatedAt: Date
+
+    // The definition's JSON is read back by ``DecodedDefinitions`` with the same codec.
+    static func databaseJSONEncoder(for column: String) -> JSONEncoder { JSONCodec.makeEncoder() }
+    static func databaseJSONDecoder(for column: String) -> JSONDecoder { JSONCodec.makeDecoder() }
 }
 
 /// A row of `jobs`.

@@ -1,5 +1,17 @@
 import Foundation
 
+/// Messages sent by ``AMQPChannel/send(_:)``, waiting for the broker's confirms.
+public struct PublishedBatch: Sendable {
+    let fates: AsyncThrowingStream<[Result<Void, AMQPError>], any Error>
+
+    /// Waits for every message's fate, in the order sent.
+    /// - Throws: the connection's or channel's error when it ended first.
+    public func results() async throws -> [Result<Void, AMQPError>] {
+        for try await results in fates { return results }
+        throw AMQPError(.connectionClosed, operation: "publish", message: "no confirms before the connection ended")
+    }
+}
+
 /// A channel on an ``AMQPConnection``. A cheap handle: copies refer to the same channel.
 ///
 /// When the broker closes the channel (e.g. a `406 PRECONDITION_FAILED` on a declare), the
@@ -68,17 +80,33 @@ public struct AMQPChannel: Sendable {
 
     /// Publishes messages as one confirm window and returns each one's fate, in order.
     public func publish(_ messages: [AMQPMessage]) async throws -> [Result<Void, AMQPError>] {
-        guard !messages.isEmpty else { return [] }
-        return try await connection.performDeferred { [number] core, continuation in
+        try await send(messages).results()
+    }
+
+    /// Publishes messages as one confirm window without waiting for the broker: they go out
+    /// after everything this connection was given before, so that batches sent one after
+    /// another keep their order while several of them wait for their confirms at once.
+    public func send(_ messages: [AMQPMessage]) -> PublishedBatch {
+        let (fates, continuation) = AsyncThrowingStream<[Result<Void, AMQPError>], any Error>.makeStream()
+        guard !messages.isEmpty else {
+            continuation.yield([])
+            continuation.finish()
+            return PublishedBatch(fates: fates)
+        }
+        connection.submit(run: { [number] core in
             var results = [Result<Void, AMQPError>?](repeating: nil, count: messages.count)
             var remaining = messages.count
             core.publish(channel: number, messages: messages) { index, result in
                 guard results[index] == nil else { return }
                 results[index] = result
                 remaining -= 1
-                if remaining == 0 { continuation.resume(returning: results.map { $0! }) }
+                if remaining == 0 {
+                    continuation.yield(results.map { $0! })
+                    continuation.finish()
+                }
             }
-        }
+        }, fail: { continuation.finish(throwing: $0) })
+        return PublishedBatch(fates: fates)
     }
 
     /// Starts consuming `queue` with manual acknowledgement.

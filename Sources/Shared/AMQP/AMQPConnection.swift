@@ -88,16 +88,9 @@ public final class AMQPConnection: Sendable {
         }
     }
 
-    /// Submits `start` to the connection's thread, which resumes the continuation it is given
-    /// later (e.g. when confirms arrive).
-    func performDeferred<Value: Sendable>(
-        _ start: @escaping @Sendable (ConnectionCore, CheckedContinuation<Value, any Error>) -> Void
-    ) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            mailbox.submit(Mailbox.Command(
-                run: { core in start(core, continuation) },
-                fail: { error in continuation.resume(throwing: error) }
-            ))
-        }
+    /// Runs `run` on the connection's thread without waiting for it; `fail` instead when the
+    /// connection has ended.
+    func submit(run: @escaping @Sendable (ConnectionCore) -> Void, fail: @escaping @Sendable (AMQPError) -> Void) {
+        mailbox.submit(Mailbox.Command(run: run, fail: fail))
     }
 }

@@ -1,0 +1,23 @@
+import Foundation
+import Shared
+import Synchronization
+
+/// Definitions stored as JSON (bots, work queues, queue triggers) as last decoded, by name, each
+/// kept with the text it came from: a hot path reads the text and decodes it again only when it
+/// changed, so a change made by any connection is seen at once.
+final class DecodedDefinitions<Definition: Decodable & Sendable>: Sendable {
+    private let entries = Mutex<[String: (json: String, definition: Definition)]>([:])
+
+    /// The definition stored as `json` under `name`.
+    func definition(named name: String, json: String) throws -> Definition {
+        if let entry = entries.withLock({ $0[name] }), entry.json == json { return entry.definition }
+        let definition = try JSONCodec.decode(Definition.self, from: Data(json.utf8))
+        entries.withLock { $0[name] = (json, definition) }
+        return definition
+    }
+
+    /// Forgets `name`'s definition (it was deleted).
+    func forget(_ name: String) {
+        entries.withLock { _ = $0.removeValue(forKey: name) }
+    }
+}

@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import GRDB
+import Testing
+@testable import Dispatcher
+
+@Suite("Group commit: concurrent writes share one transaction")
+struct GroupCommitWriterTests {
+    /// A scratch database with a table of rows and one row that others may reference, and a count of commits.
+    struct Scratch {
+        let pool: DatabasePool
+        let writer: GroupCommitWriter
+        let commits = CommitCounter()
+
+        init(folder: URL) throws {
+            pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path)
+            try pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE parents (id INTEGER PRIMARY KEY);
+                    CREATE TABLE rows (id INTEGER PRIMARY KEY, parent INTEGER
+                      REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
+                    INSERT INTO parents (id) VALUES (1);
+                    """)
+            }
+            pool.add(transactionObserver: commits)
+            writer = GroupCommitWriter(database: pool)
+        }
+
+        func rowIDs() throws -> [Int64] { try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM rows ORDER BY id") } }
+
+        /// Runs `body` while the writer queue is held, once `count` writes wait behind it.
+        func withWriterHeld(until count: Int, _ body: @escaping @Sendable () async throws -> Void) async throws {
+            let gate = DispatchSemaphore(value: 0)
+            pool.asyncWriteWithoutTransaction { _ in gate.wait() }
+            let done = Task { try await body() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while writer.waitingCount < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            gate.signal()
+            try await done.value
+        }
+    }
+
+    final class CommitCounter: TransactionObserver, @unchecked Sendable {
+        // @unchecked: touched only on the writer queue, and read after the writes it counts were answered.
+        var count = 0
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+        func databaseDidChange(with event: DatabaseEvent) {}
+        func databaseDidCommit(_ db: Database) { count += 1 }
+        func databaseDidRollback(_ db: Database) {}
+    }
+
+    @Test("100 writes waiting at the same moment commit in one transaction, and each caller gets its own answer")
+    func concurrentWritesShareACommit() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder)
+            let before = scratch.commits.count
+            try await scratch.withWriterHeld(until: 100) {
+                let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+                    for id in 1...100 {
+                        group.addTask {
+                            try await scratch.writer.write { db in
+                                try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id])
+                                return db.lastInsertedRowID
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(ids.sorted() == Array(1...100))
+            }
+            #expect(scratch.commits.count - before == 1)
+            #expect(try scratch.rowIDs() == Array(1...100))
+        }
+    }
+
+    @Test("a write that throws rolls back its own changes only; the others of its transaction commit")
+    func failingWriteRollsBackAlone() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder)
+            try await scratch.withWriterHeld(until: 3) {
+                let first = Task { try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (1)") } }
+                let refused = Task {
+                    try await scratch.writer.write { db in
+                        try db.execute(sql: "INSERT INTO rows (id) VALUES (2)")
+                        throw Refused()
+                    }
+                }
+                let third = Task { try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") } }
+                try await first.value
+                await #expect(throws: Refused.self) { try await refused.value }
+                try await third.value
+            }
+            #expect(try scratch.rowIDs() == [1, 3])
+        }
+    }
+
+    @Test("a commit that fails answers every write of its transaction with the error, and keeps none of them")
+    func failedCommitFailsEveryWrite() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder)
+            try await scratch.withWriterHeld(until: 2) {
+                // The deferred foreign key is checked at COMMIT: the second write breaks the whole transaction.
+                let good = Task {
+                    try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id, parent) VALUES (1, 1)") }
+                }
+                let orphan = Task {
+                    try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id, parent) VALUES (2, 99)") }
+                }
+                await #expect(throws: DatabaseError.self) { try await good.value }
+                await #expect(throws: DatabaseError.self) { try await orphan.value }
+            }
+            #expect(try scratch.rowIDs() == [])
+            // The writer goes on with the next transaction.
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (7)") }
+            #expect(try scratch.rowIDs() == [7])
+        }
+    }
+}
