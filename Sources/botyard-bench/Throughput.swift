@@ -25,6 +25,9 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Slots per worker.") var slots = 8
     @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
+    @Option(help: "Python of a virtual environment with Celery: the same end-to-end work runs on Celery too.")
+    var celeryPython: String?
+    @Option(help: "Celery's bench driver (ops/celery/drive.py).") var celeryDriver = "ops/celery/drive.py"
 
     func run() async throws {
         let url = try AMQPURL(parsing: broker.amqpURL)
@@ -137,7 +140,8 @@ struct Throughput: AsyncParsableCommand {
         }
         loading.store(false, ordering: .relaxed)
         let loadedSteps = try await loadedChain.value
-        rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(median(endToEndRates))) jobs/s"))
+        let endToEnd = median(endToEndRates)
+        rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(endToEnd)) jobs/s"))
         rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
         rows.append(("submit → a worker starts it, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
         rows.append(("pipeline step → next step started, idle (p50 / p90 / p99 / max)", Self.describe(idleSteps)))
@@ -169,7 +173,27 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("peak RSS", memory.map { "\($0.0) \($0.1.map { String(format: "%.0f", $0) } ?? "?") MiB" }
             .joined(separator: ", ")))
 
+        if let celeryPython {
+            fleet.stopAll()
+            rows += try compareWithCelery(python: celeryPython, botyardRate: endToEnd, botyardLatencies: loadedLatencies)
+        }
         printTable(rows)
+    }
+
+    /// Celery's rows: the same end-to-end work with the same slots on the same broker, and the ratios.
+    func compareWithCelery(python: String, botyardRate: Double, botyardLatencies: [Double]) throws -> [(String, String)] {
+        say("Celery: \(repeats) × \(endToEndJobs) tasks running /bin/true, prefork × \(workers * slots), acks late")
+        let celery = try CeleryComparison(python: python, driver: celeryDriver)
+            .run(amqpURL: broker.amqpURL, tasks: endToEndJobs, concurrency: workers * slots, repeats: repeats)
+        let latencies = Percentiles(botyardLatencies)
+        return [
+            ("Celery end to end: submit → succeeded, prefork × \(workers * slots)",
+             String(format: "%.0f tasks/s; Botyard ÷ Celery = %.2f", celery.tasksPerSecond,
+                    botyardRate / celery.tasksPerSecond)),
+            ("Celery submit → a worker starts it, under load (p50 / p99)",
+             String(format: "%.1f / %.1f ms (n=%d); Botyard's p99 ÷ Celery's = %.2f", celery.startP50, celery.startP99,
+                    celery.tasks, latencies.value(99) / celery.startP99)),
+        ]
     }
 
     static func describe(_ milliseconds: [Double]) -> String {
