@@ -98,7 +98,7 @@ struct ClaimThroughput {
         return try await withThrowingTaskGroup(of: Tally.self) { group in
             for _ in 0..<options.claimers {
                 group.addTask {
-                    try await Self.onThread {
+                    try await onThread {
                         let line = try client.makeLine(port: port, baseURL: baseURL)
                         var tally = Tally()
                         while true {
@@ -112,15 +112,6 @@ struct ClaimThroughput {
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
-        }
-    }
-
-    /// Runs blocking `body` on a thread of its own, never on one of the cooperative pool's.
-    private static func onThread<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws
-        -> Value
-    {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 

@@ -41,36 +41,6 @@ struct Driver: Sendable {
         }
     }
 
-    /// Submits `requests` as batches of `size` (`POST /v1/jobs/batch`), `concurrency` batches in
-    /// flight; returns the ids in order.
-    func submitBatches(_ requests: [SubmitJobRequest], size: Int, concurrency: Int = 2) async throws -> [Int64] {
-        let batches = stride(from: 0, to: requests.count, by: size).map {
-            SubmitJobBatchRequest(jobs: Array(requests[$0..<min($0 + size, requests.count)]))
-        }
-        var ids: [[Int64]] = Array(repeating: [], count: batches.count)
-        try await withThrowingTaskGroup(of: (Int, [Int64]).self) { group in
-            var next = 0
-            func send(_ index: Int) {
-                group.addTask {
-                    let created = try await client.post("/v1/jobs/batch", batches[index], as: JobBatchCreated.self)
-                    return (index, created.jobs.map(\.id))
-                }
-            }
-            while next < min(concurrency, batches.count) {
-                send(next)
-                next += 1
-            }
-            while let (index, batch) = try await group.next() {
-                ids[index] = batch
-                if next < batches.count {
-                    send(next)
-                    next += 1
-                }
-            }
-        }
-        return ids.flatMap { $0 }
-    }
-
     func stats() async throws -> DispatcherStats {
         try await client.get("/v1/stats", as: DispatcherStats.self)
     }

@@ -125,3 +125,10 @@ final class HTTPConnection {
         return nil
     }
 }
+
+/// Runs blocking `body` on a thread of its own, never on one of the cooperative pool's.
+func onThread<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -60,36 +60,37 @@ struct Throughput: AsyncParsableCommand {
             name: "fails-once", argv: ["/bin/sh", "-c", "test \"$BOTYARD_ATTEMPT\" -ge 2"], timeoutSeconds: 60,
             retry: .fixed(maxAttempts: 2, waitMilliseconds: 1_000)))
 
-        say("dispatch path: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs until queued (no workers)")
-        var dispatchRates: [Double] = []
+        let submitter = SocketSubmitter(port: fleet.port)
+        let dispatcherPID = fleet.dispatcher!.processIdentifier
+        say("dispatch path: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections, until queued "
+            + "(no workers)")
+        var dispatchRuns: [DispatchRun] = []
         for run in 1...repeats {
-            let queuedBefore = try await driver.stats().count(.queued)
-            let requests = (0..<dispatchJobs).map { _ in SubmitJobRequest(bot: "noop", group: "parked\(run)") }
-            let start = ContinuousClock.now
-            _ = try await driver.submit(requests)
-            try await driver.waitFor(timeout: .seconds(120)) { $0.count(.queued) >= queuedBefore + dispatchJobs }
-            dispatchRates.append(Double(dispatchJobs) / (ContinuousClock.now - start).seconds)
-            say("  run \(run): \(Int(dispatchRates.last!)) jobs/s")
+            let bodies = try SocketSubmitter.encode((0..<dispatchJobs).map { _ in
+                SubmitJobRequest(bot: "noop", group: "parked\(run)")
+            })
+            dispatchRuns.append(try await measureDispatch(jobs: dispatchJobs, driver: driver, dispatcher: dispatcherPID) {
+                _ = try await submitter.submit(bodies)
+            })
+            say("  run \(run): \(dispatchRuns.last!)")
         }
-        let dispatch = median(dispatchRates)
         rows.append(("dispatch: submitted through the API until queued (stored + confirmed)",
-                     "\(Int(dispatch)) jobs/s (\(String(format: "%.0f", dispatch / rawPublish * 100)) % of raw publish)"))
+                     DispatchRun.describe(dispatchRuns, rawPublish: rawPublish)))
 
         say("dispatch path, batches: \(repeats) × \(batchJobs) jobs through POST /v1/jobs/batch, 1,000 a request, "
-            + "until queued (no workers)")
-        var batchRates: [Double] = []
+            + "2 connections, until queued (no workers)")
+        var batchRuns: [DispatchRun] = []
         for run in 1...repeats {
-            let queuedBefore = try await driver.stats().count(.queued)
-            let requests = (0..<batchJobs).map { _ in SubmitJobRequest(bot: "noop", group: "batched\(run)") }
-            let start = ContinuousClock.now
-            _ = try await driver.submitBatches(requests, size: 1_000)
-            try await driver.waitFor(timeout: .seconds(120)) { $0.count(.queued) >= queuedBefore + batchJobs }
-            batchRates.append(Double(batchJobs) / (ContinuousClock.now - start).seconds)
-            say("  run \(run): \(Int(batchRates.last!)) jobs/s")
+            let bodies = try SocketSubmitter.encodeBatches((0..<batchJobs).map { _ in
+                SubmitJobRequest(bot: "noop", group: "batched\(run)")
+            }, size: 1_000)
+            batchRuns.append(try await measureDispatch(jobs: batchJobs, driver: driver, dispatcher: dispatcherPID) {
+                _ = try await submitter.submit(bodies, connections: 2, path: "/v1/jobs/batch")
+            })
+            say("  run \(run): \(batchRuns.last!)")
         }
-        let batched = median(batchRates)
         rows.append(("dispatch: batches of 1,000 through the API until queued",
-                     "\(Int(batched)) jobs/s (\(String(format: "%.0f", batched / rawPublish * 100)) % of raw publish)"))
+                     DispatchRun.describe(batchRuns, rawPublish: rawPublish)))
 
         // Before any worker starts: the claimers and the dispatcher have the machine to themselves.
         let claimBench = ClaimThroughput(driver: driver, port: fleet.port,
@@ -129,8 +130,11 @@ struct Throughput: AsyncParsableCommand {
         var loadedLatencies: [Double] = []
         for run in 1...repeats {
             let succeededBefore = try await driver.stats().count(.succeeded)
+            let bodies = try SocketSubmitter.encode((0..<endToEndJobs).map { _ in
+                SubmitJobRequest(bot: "noop", group: "bench")
+            })
             let start = ContinuousClock.now
-            let ids = try await driver.submit((0..<endToEndJobs).map { _ in SubmitJobRequest(bot: "noop", group: "bench") })
+            let ids = try await submitter.submit(bodies)
             try await driver.waitFor(timeout: .seconds(300)) { $0.count(.succeeded) >= succeededBefore + endToEndJobs }
             endToEndRates.append(Double(endToEndJobs) / (ContinuousClock.now - start).seconds)
             for job in try await driver.allJobs(ids: ids) {
@@ -196,9 +200,40 @@ struct Throughput: AsyncParsableCommand {
         ]
     }
 
+    /// Times `submit` from its start until the dispatcher counts `jobs` more jobs `queued`, with
+    /// the dispatcher's CPU time over the same span.
+    func measureDispatch(jobs: Int, driver: Driver, dispatcher: Int32,
+                         _ submit: () async throws -> Void) async throws -> DispatchRun {
+        let queuedBefore = try await driver.stats().count(.queued)
+        let cpuBefore = CPUTime.of(process: dispatcher)
+        let start = ContinuousClock.now
+        try await submit()
+        try await driver.waitFor(timeout: .seconds(120)) { $0.count(.queued) >= queuedBefore + jobs }
+        let elapsed = ContinuousClock.now - start
+        return DispatchRun(rate: Double(jobs) / elapsed.seconds,
+                           cpuPerJob: (CPUTime.of(process: dispatcher) - cpuBefore).seconds * 1e6 / Double(jobs))
+    }
+
     static func describe(_ milliseconds: [Double]) -> String {
         let p = Percentiles(milliseconds)
         return String(format: "%.1f / %.1f / %.1f / %.1f ms (n=%d)", p.value(50), p.value(90), p.value(99), p.max,
                       milliseconds.count)
+    }
+}
+
+/// One dispatch measurement: jobs/s until queued, and the dispatcher's CPU per job.
+struct DispatchRun: CustomStringConvertible {
+    var rate: Double
+    /// Microseconds.
+    var cpuPerJob: Double
+
+    var description: String { String(format: "%.0f jobs/s, dispatcher CPU %.0f µs per job; load %@", rate, cpuPerJob,
+                                     loadAverage()) }
+
+    /// The table's cell: the median rate, its share of raw publish, and the median CPU per job.
+    static func describe(_ runs: [DispatchRun], rawPublish: Double) -> String {
+        let rate = median(runs.map(\.rate))
+        return String(format: "%.0f jobs/s (%.0f %% of raw publish); dispatcher CPU %.0f µs per job", rate,
+                      rate / rawPublish * 100, median(runs.map(\.cpuPerJob)))
     }
 }

@@ -21,3 +21,14 @@ final class DecodedDefinitions<Definition: Decodable & Sendable>: Sendable {
         entries.withLock { _ = $0.removeValue(forKey: name) }
     }
 }
+
+extension DecodedDefinitions where Definition: Encodable & Equatable {
+    /// `definition` as JSON: the text it was last read or written as, when it is the same
+    /// definition; encoded (and kept) otherwise.
+    func json(of definition: Definition, named name: String) throws -> String {
+        if let entry = entries.withLock({ $0[name] }), entry.definition == definition { return entry.json }
+        let json = String(decoding: try JSONCodec.encode(definition), as: UTF8.self)
+        entries.withLock { $0[name] = (json, definition) }
+        return json
+    }
+}
