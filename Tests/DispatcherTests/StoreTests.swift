@@ -61,6 +61,21 @@ struct StoreTests {
         }
     }
 
+    @Test("an untargeted job's first message is stored as a reference to the job, and read built from its row")
+    func firstDispatchReferencesTheJob() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try await submitted(store)
+            let stored = try await store.database.read { db in
+                try Data.fetchOne(db, sql: "SELECT body FROM outbox WHERE jobID = ?", arguments: [job.id])
+            }
+            #expect(stored?.isEmpty == true)
+            let row = try #require(try await store.outbox(limit: 10).first)
+            let envelope = try JSONCodec.decode(JobEnvelope.self, from: row.body)
+            #expect(envelope.bot == Self.bot && envelope.group == "g1" && envelope.priority == .high)
+            #expect(envelope.jobToken != nil && row.messageID == envelope.messageID && row.routingKey == envelope.routingKey)
+        }
+    }
+
     @Test("the broker's confirm makes a pending job queued and empties the outbox")
     func confirm() async throws {
         try await withTemporaryStore { store, _ in

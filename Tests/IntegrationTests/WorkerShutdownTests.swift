@@ -12,10 +12,12 @@ struct WorkerShutdownTests {
     func sigtermToWorkerProcess() async throws {
         try await Fleet.run(workers: 0) { fleet in
             let bot = try StampBot(folder: fleet.folder)
-            try await fleet.register(bot.bot("short", seconds: 1))
+            // The short bot outlasts the moment both have started by seconds, even on a loaded machine,
+            // and ends well before the deadline.
+            try await fleet.register(bot.bot("short", seconds: 3))
             try await fleet.register(bot.bot("long", seconds: 120))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let deadline = 3
+                let deadline = 6
                 let worker = try workers.start("leaving-process", AdmissionTests.workerOptions(
                     host: "h1", accounts: ["robot1:2"]) + ["--shutdown-deadline", String(deadline)])
                 let short = try await fleet.submit(SubmitJobRequest(bot: "short", group: "g1"))

@@ -53,7 +53,7 @@ extension BotyardStore {
         if seen { return .duplicate }
         try db.execute(sql: "INSERT INTO applied_events (eventID, appliedAt) VALUES (?, ?)",
                        arguments: [event.eventID, now])
-        guard var job = try JobRecord.fetchOne(db, key: event.jobID) else {
+        guard var job = try JobRecord.fetch(id: event.jobID, in: db) else {
             return .ignored("unknown job \(event.jobID)")
         }
         switch event.kind {
@@ -102,7 +102,7 @@ extension BotyardStore {
     /// (delivery limit reached, message unusable): the job is dead unless it already ended.
     func markParked(jobID: Int64, attempt: Int, reason: String, at now: Date = Date()) throws -> EventApplication {
         try write("mark parked") { db in
-            guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .ignored("unknown job \(jobID)") }
+            guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .ignored("unknown job \(jobID)") }
             guard !job.state.isTerminal else { return .ignored("job is already \(job.state.rawValue)") }
             guard attempt >= job.dispatchedAttempt else { return .ignored("parked copy of superseded attempt \(attempt)") }
             job.reason = reason

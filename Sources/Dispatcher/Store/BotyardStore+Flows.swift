@@ -209,7 +209,7 @@ extension BotyardStore {
         try run.record(machine, at: now)
         try run.update(db)
         for jobID in cancels {
-            guard var job = try JobRecord.fetchOne(db, key: jobID), !job.state.isTerminal else { continue }
+            guard var job = try JobRecord.fetch(id: jobID, in: db), !job.state.isTerminal else { continue }
             try cancelUnfinished(&job, reason: run.reason ?? "its \(run.kind.rawValue) run was cancelled", at: now,
                                  in: db)
         }

@@ -58,7 +58,8 @@ extension BotyardStore {
     /// job is durable.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition,
                        at now: Date = Date()) async throws -> JobSnapshot {
-        try await write("submit job") { db in try Self.insertSubmitted(request, bot: bot, parent: nil, at: now, in: db) }
+        let job = try PreparedJob(Self.newJob(request, bot: bot, parent: nil, at: now), at: now)
+        return try await write("submit job") { db in try Self.insertSubmitted(job, request: request, in: db) }
     }
 
     /// Stores a job that the bot of job `parent` submitted (see ``submit(_:bot:at:)``), unless
@@ -66,18 +67,25 @@ extension BotyardStore {
     /// leaves a child behind.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, startedBy parent: Int64,
                        at now: Date = Date()) async throws -> ChildSubmission {
-        try await write("submit child job") { db in
+        let job = try PreparedJob(Self.newJob(request, bot: bot, parent: parent, at: now), at: now)
+        return try await write("submit child job") { db in
             let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [parent])
                 .flatMap(JobState.init(rawValue:))
             if let state, state.isTerminal { return .parentEnded(state) }
-            return .submitted(try Self.insertSubmitted(request, bot: bot, parent: parent, at: now, in: db))
+            return .submitted(try Self.insertSubmitted(job, request: request, in: db))
         }
     }
 
     /// Inserts a submitted job, `parent` being the job whose bot submitted it, if one did.
     static func insertSubmitted(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date,
                                 in db: Database) throws -> JobSnapshot {
-        var job = JobRecord(
+        try insertSubmitted(PreparedJob(newJob(request, bot: bot, parent: parent, at: now), at: now), request: request,
+                            in: db)
+    }
+
+    /// The new job `request` asks for, not stored yet.
+    static func newJob(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date) -> JobRecord {
+        JobRecord(
             id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
             environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
             state: .pending, attempts: 0, dispatchedAttempt: 1, runID: nil, retryPolicy: request.retry ?? bot.retry,
@@ -87,16 +95,22 @@ extension BotyardStore {
             submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host,
             robotQueuePolicy: request.account == nil ? nil : request.robotQueue ?? RobotQueuePolicy(),
             parentJob: parent)
+    }
+
+    /// Inserts a submitted job whose row was prepared, outside the transaction where the caller could.
+    static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest, in db: Database) throws -> JobSnapshot {
+        var job = prepared.record
+        let now = prepared.now
         let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
         if request.account != nil {
-            try job.insert(db)
-            try Self.recordCreation(of: job, reason: submitted, at: now, in: db)
+            job = try Self.insertNew(prepared, reason: submitted, in: db)
             try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
-        } else if let rejection = try Self.admissionRejection(of: bot, into: request.group, method: job.launchMethod,
-                                                              mode: request.admission, at: now, in: db) {
+        } else if let rejection = try Self.admissionRejection(of: job.botSnapshot, into: request.group,
+                                                              method: job.launchMethod, mode: request.admission,
+                                                              at: now, in: db) {
             try Self.insertRejected(&job, reason: submitted, rejection: rejection, at: now, in: db)
         } else {
-            try Self.insertPending(&job, reason: submitted, at: now, in: db)
+            job = try Self.insertPending(prepared, reason: submitted, in: db)
         }
         return job.snapshot()
     }
@@ -106,7 +120,7 @@ extension BotyardStore {
     /// its history names the new one.
     public func requeueDead(jobID: Int64, initiator: String, at now: Date = Date()) throws -> RequeueResult {
         try write("requeue dead job") { db in
-            guard var dead = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
+            guard var dead = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard dead.state == .dead else { return .notDead(dead.state) }
             if let earlier = try String.fetchOne(db, sql: "SELECT reason FROM job_history WHERE jobID = ? AND reason LIKE 'requeued as job %' ORDER BY id DESC LIMIT 1", arguments: [jobID]),
                let newID = Int64(earlier.dropFirst("requeued as job ".count)) {
@@ -145,8 +159,7 @@ extension BotyardStore {
                 // A targeted launch starts over in the robot queue, on the host it asked for.
                 job.dispatchHost = nil
                 job.robotQueueTries = 0
-                try job.insert(db)
-                try Self.recordCreation(of: job, reason: requeued, at: now, in: db)
+                try Self.insertNew(&job, reason: requeued, at: now, in: db)
                 try Self.placeTargeted(&job, sync: false, at: now, in: db)
             } else {
                 try Self.insertPending(&job, reason: requeued, at: now, in: db)
@@ -159,7 +172,7 @@ extension BotyardStore {
     /// A job with its whole history and the jobs its bot started, or nil.
     public func job(id: Int64) throws -> JobSnapshot? {
         try read("read job") { db in
-            guard let job = try JobRecord.fetchOne(db, key: id) else { return nil }
+            guard let job = try JobRecord.fetch(id: id, in: db) else { return nil }
             let history = try JobHistoryRecord
                 .filter(JobHistoryRecord.Columns.jobID == id)
                 .order(JobHistoryRecord.Columns.id)
@@ -219,7 +232,7 @@ extension BotyardStore {
     /// workers of its group to stop it or never start it.
     public func cancel(jobID: Int64, reason: String, at now: Date = Date()) throws -> CancelResult {
         try write("cancel job") { db in
-            guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
+            guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard !job.state.isTerminal else { return .alreadyFinished(job.state) }
             try Self.cancelUnfinished(&job, reason: reason, at: now, in: db)
             return .cancelled(job.snapshot())
@@ -241,10 +254,19 @@ extension BotyardStore {
 
     /// Stores a new job with its first history row and the outbox row of its first attempt.
     static func insertPending(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
-        try job.insert(db)
-        try recordCreation(of: job, reason: reason, at: now, in: db)
-        try enqueueDispatch(job.envelope(attempt: 1, credential: try credential(for: job, in: db)), jobID: job.id!,
-                            at: now, in: db)
+        job = try insertPending(PreparedJob(job, at: now), reason: reason, in: db)
+    }
+
+    /// ``insertPending(_:reason:at:in:)`` for a prepared row; returns the job with its id.
+    static func insertPending(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
+        let job = try insertNew(prepared, reason: reason, in: db)
+        if job.account == nil {
+            try enqueueFirstDispatch(of: job, at: prepared.at, in: db)
+        } else {
+            try enqueueDispatch(job.envelope(attempt: 1, credential: try credential(for: job, in: db)), jobID: job.id!,
+                                at: prepared.now, in: db)
+        }
+        return job
     }
 
     /// Stores a new job refused by its admission mode: created `pending`, then `rejected` with
@@ -253,23 +275,49 @@ extension BotyardStore {
     /// stored its progress yet).
     static func insertRejected(_ job: inout JobRecord, reason: String, rejection: String, at now: Date,
                                in db: Database) throws {
-        try job.insert(db)
-        try recordCreation(of: job, reason: reason, at: now, in: db)
+        try insertNew(&job, reason: reason, at: now, in: db)
         job.state = .rejected
         job.reason = rejection
         job.finishedAt = now
         job.updatedAt = now
-        try job.update(db)
-        var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: .pending, toState: .rejected,
-                                       attempt: 0, reason: rejection)
-        try history.insert(db)
+        try job.updateRow(in: db)
+        try insertHistory(jobID: job.id!, at: now.databaseValue, from: .pending, to: .rejected, attempt: 0,
+                          reason: rejection, in: db)
     }
 
-    /// The first history row of a job just inserted.
-    static func recordCreation(of job: JobRecord, reason: String, at now: Date, in db: Database) throws {
-        var history = JobHistoryRecord(id: nil, jobID: job.id!, at: now, fromState: nil, toState: .pending, attempt: 0,
-                                       reason: reason)
-        try history.insert(db)
+    /// Inserts a new job with its first history row, and sets its id.
+    static func insertNew(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
+        job = try insertNew(PreparedJob(job, at: now), reason: reason, in: db)
+    }
+
+    /// Inserts a prepared job with its first history row; returns it with its id. The statements
+    /// are compiled once per connection and only bind the prepared values.
+    static func insertNew(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
+        try db.cachedStatement(sql: JobRecord.insertSQL).execute(arguments: StatementArguments(prepared.values))
+        var job = prepared.record
+        job.id = db.lastInsertedRowID
+        try insertHistory(jobID: job.id!, at: prepared.at, from: nil, to: .pending, attempt: 0, reason: reason, in: db)
+        return job
+    }
+
+    /// A row of a job's history.
+    static func insertHistory(jobID: Int64, at: DatabaseValue, from: JobState?, to: JobState, attempt: Int,
+                              reason: String, in db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason) VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [jobID, at, from?.rawValue, to.rawValue, attempt, reason])
+    }
+
+    /// The outbox row of an untargeted job's first attempt. It carries no copy of the job: that
+    /// message is a function of the job's row alone (no credential, no host), which does not
+    /// change after the job's creation, so the body is built from the row when the relay reads
+    /// the outbox (``outbox(after:limit:)``), on a reader connection instead of the one writer.
+    static func enqueueFirstDispatch(of job: JobRecord, at: DatabaseValue, in db: Database) throws {
+        let envelope = job.envelope(attempt: 1)
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (jobID, kind, exchange, routingKey, headers, body, messageID, mandatory, createdAt)
+            VALUES (?, 'dispatch', ?, ?, '{}', x'', ?, 1, ?)
+            """).execute(arguments: [job.id!, Topology.jobsExchange, envelope.routingKey, envelope.messageID, at])
     }
 
     /// The outbox row that publishes a job's first attempt.

@@ -3,10 +3,22 @@ import GRDB
 import Shared
 
 extension BotyardStore {
-    /// The oldest messages still waiting to be published, after row `cursor`.
+    /// The oldest messages still waiting to be published, after row `cursor`. The first
+    /// dispatch of an untargeted job is stored without a body (``enqueueFirstDispatch(of:at:in:)``):
+    /// it is built here from the job's row, on a reader connection.
     func outbox(after cursor: Int64 = 0, limit: Int) async throws -> [OutboxRecord] {
         try await read("read outbox") { db in
-            try OutboxRecord.filter(Column("id") > cursor).order(Column("id")).limit(limit).fetchAll(db)
+            var rows = try OutboxRecord.filter(Column("id") > cursor).order(Column("id")).limit(limit).fetchAll(db)
+            let unbuilt = rows.indices.filter { rows[$0].kind == .dispatch && rows[$0].body.isEmpty }
+            guard !unbuilt.isEmpty else { return rows }
+            let jobs = try JobRecord.fetchAll(db, keys: unbuilt.map { rows[$0].jobID })
+            let byID = Dictionary(jobs.map { ($0.id!, $0) }, uniquingKeysWith: { first, _ in first })
+            for index in unbuilt {
+                guard let job = byID[rows[index].jobID] else { continue }
+                rows[index].body = try JSONCodec.encode(job.envelope(attempt: 1))
+            }
+            // Jobs are never deleted; were one gone, its message would have nothing to start.
+            return rows.filter { !($0.kind == .dispatch && $0.body.isEmpty) }
         }
     }
 

@@ -25,7 +25,7 @@ extension BotyardStore {
         -> PauseResult
     {
         try write("pause job") { db in
-            guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
+            guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard job.state == .running else { return .notRunning(job.state) }
             try Self.transition(&job, to: .paused, attempt: job.attempts, reason: reason, at: now, in: db)
             try Self.enqueueControl(.init(command: .pause, jobID: jobID), routingKey: Self.controlRoutingKey(of: job),
@@ -40,7 +40,7 @@ extension BotyardStore {
         -> ResumeResult
     {
         try write("resume job") { db in
-            guard var job = try JobRecord.fetchOne(db, key: jobID) else { return .notFound }
+            guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard job.state == .paused else { return .notPaused(job.state) }
             try Self.transition(&job, to: .running, attempt: job.attempts, reason: reason, at: now, in: db)
             try Self.enqueueControl(.init(command: .resume, jobID: jobID), routingKey: Self.controlRoutingKey(of: job),

@@ -32,7 +32,7 @@ extension BotyardStore {
     public func robotQueue() throws -> [RobotQueueEntry] {
         try read("list robot queue") { db in
             try RobotQueueRecord.order(Column("addedAt"), Column("jobID")).fetchAll(db).compactMap { entry in
-                guard let job = try JobRecord.fetchOne(db, key: entry.jobID) else { return nil }
+                guard let job = try JobRecord.fetch(id: entry.jobID, in: db) else { return nil }
                 return RobotQueueEntry(
                     jobID: entry.jobID, bot: job.bot, botVersion: job.botSnapshot.version, needsUI: entry.needsUI,
                     addedAt: entry.addedAt, launchMethod: job.launchMethod, initiator: job.initiator, host: entry.host,
@@ -56,7 +56,7 @@ extension BotyardStore {
         return try write("retry robot queue") { db in
             var pass = RobotQueuePass()
             for var entry in try ready.order(Column("addedAt"), Column("jobID")).fetchAll(db) {
-                guard var job = try JobRecord.fetchOne(db, key: entry.jobID) else { continue }
+                guard var job = try JobRecord.fetch(id: entry.jobID, in: db) else { continue }
                 switch try Self.tryToStart(&job, entry: &entry, at: now, in: db) {
                 case .dispatched: pass.dispatched += 1
                 case .dead: pass.dead += 1
@@ -232,7 +232,7 @@ extension BotyardStore {
             try Self.transition(&job, to: .pending, attempt: job.attempts,
                                 reason: "waiting in the robot queue: \(reason)", at: now, in: db)
         } else {
-            try job.update(db)
+            try job.updateRow(in: db)
         }
     }
 

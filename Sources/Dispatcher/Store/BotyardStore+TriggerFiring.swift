@@ -122,8 +122,7 @@ extension BotyardStore {
             triggerQueue: trigger.queue)
         let reason = "submitted by the trigger of queue \(trigger.queue) (\(cause))"
         if trigger.account != nil {
-            try job.insert(db)
-            try recordCreation(of: job, reason: reason, at: now, in: db)
+            try insertNew(&job, reason: reason, at: now, in: db)
             try placeTargeted(&job, sync: false, at: now, in: db)
         } else {
             try insertPending(&job, reason: reason, at: now, in: db)

@@ -111,10 +111,9 @@ public final class BotyardStore: Sendable {
         let from = job.state
         job.state = state
         job.updatedAt = at
-        try job.update(db)
-        var history = JobHistoryRecord(id: nil, jobID: job.id!, at: at, fromState: from, toState: state,
-                                       attempt: attempt, reason: reason)
-        try history.insert(db)
+        try job.updateRow(in: db)
+        try insertHistory(jobID: job.id!, at: at.databaseValue, from: from, to: state, attempt: attempt, reason: reason,
+                          in: db)
         if state.isTerminal && !from.isTerminal {
             if job.flowRun != nil { try flowJobEnded(job, at: at, in: db) }
             if job.triggerQueue != nil { try triggerJobEnded(job, at: at, in: db) }

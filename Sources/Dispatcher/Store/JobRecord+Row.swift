@@ -10,44 +10,83 @@ extension JobRecord {
     /// Bot snapshots as last written or read, by bot name.
     static let botSnapshots = DecodedDefinitions<BotDefinition>()
 
+    /// The columns a job row is written with, `id` aside, in the order of ``databaseValues()``.
+    static let writtenColumns = [
+        "bot", "botSnapshot", "group", "priority", "environment", "inputs", "account", "state", "attempts",
+        "dispatchedAttempt", "runID", "retryPolicy", "timeoutSeconds", "launchMethod", "initiator", "exitCode", "outputs",
+        "reason", "workerID", "host", "ranAs", "submittedAt", "startedAt", "finishedAt", "updatedAt", "targetHost",
+        "dispatchHost", "robotQueuePolicy", "robotQueueTries", "failureKind", "flowRun", "flowStep", "variables",
+        "apiToken", "triggerQueue", "parentJob",
+    ]
+
+    /// The INSERT of a new job, `id` left to SQLite.
+    static let insertSQL = """
+        INSERT INTO jobs (\(writtenColumns.map { "\"\($0)\"" }.joined(separator: ", ")))
+        VALUES (\(writtenColumns.map { _ in "?" }.joined(separator: ", ")))
+        """
+
+    /// The row's values (JSON text for nested values, dates as the database stores them), in
+    /// the order of ``writtenColumns``.
+    func databaseValues() throws -> [DatabaseValue] {
+        [
+            bot.databaseValue,
+            try Self.botSnapshots.json(of: botSnapshot, named: bot).databaseValue,
+            group.databaseValue,
+            priority.rawValue.databaseValue,
+            environment.databaseValue,
+            try Self.json(inputs).databaseValue,
+            account.databaseValue,
+            state.rawValue.databaseValue,
+            attempts.databaseValue,
+            dispatchedAttempt.databaseValue,
+            runID.databaseValue,
+            try Self.json(retryPolicy).databaseValue,
+            timeoutSeconds.databaseValue,
+            launchMethod.rawValue.databaseValue,
+            initiator.databaseValue,
+            exitCode.databaseValue,
+            try Self.json(outputs).databaseValue,
+            reason.databaseValue,
+            workerID.databaseValue,
+            host.databaseValue,
+            ranAs.databaseValue,
+            submittedAt.databaseValue,
+            startedAt.databaseValue,
+            finishedAt.databaseValue,
+            updatedAt.databaseValue,
+            targetHost.databaseValue,
+            dispatchHost.databaseValue,
+            try robotQueuePolicy.map(Self.json).databaseValue,
+            robotQueueTries.databaseValue,
+            failureKind?.rawValue.databaseValue ?? .null,
+            flowRun.databaseValue,
+            flowStep.databaseValue,
+            try variables.map(Self.json).databaseValue,
+            apiToken.databaseValue,
+            triggerQueue.databaseValue,
+            parentJob.databaseValue,
+        ]
+    }
+
+    /// The UPDATE of every written column of a job.
+    static let updateSQL = """
+        UPDATE jobs SET \(writtenColumns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?
+        """
+
+    /// The job with `id`, through a statement compiled once per connection.
+    static func fetch(id: Int64, in db: Database) throws -> JobRecord? {
+        try JobRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id])
+    }
+
+    /// Writes the row's columns back, through a statement compiled once per connection.
+    func updateRow(in db: Database) throws {
+        try db.cachedStatement(sql: Self.updateSQL)
+            .execute(arguments: StatementArguments(try databaseValues() + [id.databaseValue]))
+    }
+
     func encode(to container: inout PersistenceContainer) throws {
         container["id"] = id
-        container["bot"] = bot
-        container["botSnapshot"] = try Self.botSnapshots.json(of: botSnapshot, named: bot)
-        container["group"] = group
-        container["priority"] = priority.rawValue
-        container["environment"] = environment
-        container["inputs"] = try Self.json(inputs)
-        container["account"] = account
-        container["state"] = state.rawValue
-        container["attempts"] = attempts
-        container["dispatchedAttempt"] = dispatchedAttempt
-        container["runID"] = runID
-        container["retryPolicy"] = try Self.json(retryPolicy)
-        container["timeoutSeconds"] = timeoutSeconds
-        container["launchMethod"] = launchMethod.rawValue
-        container["initiator"] = initiator
-        container["exitCode"] = exitCode
-        container["outputs"] = try Self.json(outputs)
-        container["reason"] = reason
-        container["workerID"] = workerID
-        container["host"] = host
-        container["ranAs"] = ranAs
-        container["submittedAt"] = submittedAt
-        container["startedAt"] = startedAt
-        container["finishedAt"] = finishedAt
-        container["updatedAt"] = updatedAt
-        container["targetHost"] = targetHost
-        container["dispatchHost"] = dispatchHost
-        container["robotQueuePolicy"] = try robotQueuePolicy.map(Self.json)
-        container["robotQueueTries"] = robotQueueTries
-        container["failureKind"] = failureKind?.rawValue
-        container["flowRun"] = flowRun
-        container["flowStep"] = flowStep
-        container["variables"] = try variables.map(Self.json)
-        container["apiToken"] = apiToken
-        container["triggerQueue"] = triggerQueue
-        container["parentJob"] = parentJob
+        for (column, value) in zip(Self.writtenColumns, try databaseValues()) { container[column] = value }
     }
 
     init(row: Row) throws {
