@@ -34,6 +34,11 @@ public final class BotyardStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "botyard"
+        configuration.prepareDatabase { db in
+            // Savepoints (one per write in a shared transaction) and sorts keep their temporary
+            // journals in memory: on disk, each would open and delete a file.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
         do {
             database = try DatabasePool(path: path, configuration: configuration)
             // Only the writer commits. Not in `prepareDatabase`: the pool turns WAL on after that,

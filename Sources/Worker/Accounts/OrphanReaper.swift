@@ -35,14 +35,25 @@ struct OrphanReaper: Sendable {
 
     /// Records a running bot: line 1 its identity, line 2 (if any) the cleanup its account owes should
     /// the run be stopped or its worker die.
+    ///
+    /// A record has to outlive its worker's process, not the machine (no bot survives a power loss
+    /// either): it is written in place with one `write`, not synced to disk through a temporary
+    /// file as `FileManager.createFile` does, which cost a bot's start more than the spawn.
     func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
         guard let started = Self.identity(of: pid) else { return }
         let folder = runsFolder(account)
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var text = started
         if let cleanup, let json = try? JSONCodec.encode(cleanup) { text += "\n" + String(decoding: json, as: UTF8.self) }
-        FileManager.default.createFile(atPath: folder.appendingPathComponent(String(pid)).path,
-                                       contents: Data(text.utf8))
+        let path = folder.appendingPathComponent(String(pid)).path
+        var descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor < 0 && errno == ENOENT {
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
     /// Adds the process of the cleanup that the run recorded as `run` owes to its record: a worker taking the
