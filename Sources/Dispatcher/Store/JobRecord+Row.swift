@@ -68,9 +68,17 @@ extension JobRecord {
         ]
     }
 
-    /// The UPDATE of every written column of a job.
+    /// The columns a job's life changes: state, attempts, the run, its outcome, where it ran. The
+    /// others (the bot's snapshot, inputs, retry policy, who launched it…) are fixed when the job
+    /// is stored (a requeued job is a new row), so an update leaves them, and their JSON, alone.
+    static let lifecycleColumns = [
+        "state", "attempts", "dispatchedAttempt", "runID", "exitCode", "outputs", "reason", "workerID", "host", "ranAs",
+        "startedAt", "finishedAt", "updatedAt", "dispatchHost", "robotQueueTries", "failureKind",
+    ]
+
+    /// The UPDATE of a job's ``lifecycleColumns``.
     static let updateSQL = """
-        UPDATE jobs SET \(writtenColumns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?
+        UPDATE jobs SET \(lifecycleColumns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?
         """
 
     /// The job with `id`, through a statement compiled once per connection.
@@ -78,10 +86,16 @@ extension JobRecord {
         try JobRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id])
     }
 
-    /// Writes the row's columns back, through a statement compiled once per connection.
+    /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection.
     func updateRow(in db: Database) throws {
-        try db.cachedStatement(sql: Self.updateSQL)
-            .execute(arguments: StatementArguments(try databaseValues() + [id.databaseValue]))
+        let values: [DatabaseValue] = [
+            state.rawValue.databaseValue, attempts.databaseValue, dispatchedAttempt.databaseValue, runID.databaseValue,
+            exitCode.databaseValue, try Self.json(outputs).databaseValue, reason.databaseValue, workerID.databaseValue,
+            host.databaseValue, ranAs.databaseValue, startedAt.databaseValue, finishedAt.databaseValue,
+            updatedAt.databaseValue, dispatchHost.databaseValue, robotQueueTries.databaseValue,
+            failureKind?.rawValue.databaseValue ?? .null, id.databaseValue,
+        ]
+        try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values))
     }
 
     func encode(to container: inout PersistenceContainer) throws {
@@ -131,6 +145,11 @@ extension JobRecord {
 
     private static func json(_ value: some Encodable) throws -> String {
         String(decoding: try JSONCodec.encode(value), as: UTF8.self)
+    }
+
+    /// Most jobs have no inputs or outputs.
+    private static func json(_ value: [String: String]) throws -> String {
+        value.isEmpty ? "{}" : String(decoding: try JSONCodec.encode(value), as: UTF8.self)
     }
 
     private static func decode<Value: Decodable>(_ row: Row, _ column: String) throws -> Value {
