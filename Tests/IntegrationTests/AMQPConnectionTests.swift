@@ -47,6 +47,36 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("batches sent without waiting for their confirms arrive in the order sent, each with its own fates")
+    func batchesInFlight() async throws {
+        try await withChannel { connection, channel in
+            try await channel.declareQueue("q", arguments: ["x-queue-type": "quorum"])
+            try await channel.enableConfirms()
+            let batches = (0..<3).map { batch in
+                channel.send((0..<100).map {
+                    AMQPMessage(exchange: "", routingKey: "q", body: Data(), headers: ["n": .int(Int64(batch * 100 + $0))])
+                })
+            }
+            for batch in batches {
+                let fates = try await batch.results()
+                #expect(fates.count == 100 && fates.allSatisfy { (try? $0.get()) != nil })
+            }
+            let consuming = try await connection.openChannel()
+            var seen: [Int64] = []
+            for try await delivery in try await consuming.consume(queue: "q", prefetch: 300) {
+                seen.append(delivery.headers["n"]?.intValue ?? -1)
+                if seen.count == 300 {
+                    // One ack settles every delivery before it.
+                    try await delivery.ack(multiple: true)
+                    break
+                }
+            }
+            #expect(seen == (0..<300).map(Int64.init))
+            await consuming.close()
+            #expect(try await channel.inspectQueue("q").messageCount == 0)
+        }
+    }
+
     @Test("a mandatory publish that matches no queue is an error, not a silent loss")
     func unroutable() async throws {
         try await withChannel { _, channel in

@@ -7,8 +7,8 @@ import Synchronization
 /// Applies the workers' reports from `botyard.events.dispatcher` to the store.
 ///
 /// Reports are applied in batches (all that have arrived, one transaction for the lot) and
-/// acknowledged only after that transaction committed, so a dispatcher crash makes the broker
-/// deliver them again; the store applies each event id once.
+/// acknowledged with one `basic.ack` only after that transaction committed, so a dispatcher crash
+/// makes the broker deliver them again; the store applies each event id once.
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -82,7 +82,8 @@ final class EventConsumer: Service {
             }
             relaySignal.notify()
             robotQueueSignal.notify()
-            for delivery in accepted { try await delivery.ack() }
+            // One `basic.ack` for the batch: its deliveries are the channel's oldest unsettled ones.
+            try await accepted.last?.ack(multiple: true)
         } catch let error as StoreError {
             // Keep the events in the broker until the store can take them.
             logger.error("cannot store events; will retry", metadata: ["error": "\(error)"])

@@ -18,9 +18,11 @@ public struct AMQPDelivery: Sendable {
         headers["x-delivery-count"]?.intValue.map(Int.init) ?? (redelivered ? 1 : 0)
     }
 
-    public func ack() async throws {
+    /// Acknowledges the message; with `multiple`, every earlier delivery of its channel not
+    /// acknowledged or rejected yet too (one `basic.ack` for a batch).
+    public func ack(multiple: Bool = false) async throws {
         try await connection.perform { [channel, deliveryTag] core in
-            try core.acknowledge(channel: channel, deliveryTag: deliveryTag)
+            try core.acknowledge(channel: channel, deliveryTag: deliveryTag, multiple: multiple)
         }
     }
 

@@ -81,9 +81,9 @@ extension ConnectionCore {
         try check(amqp_get_rpc_reply(state), operation: "basic.cancel \(tag)", channel: channel)
     }
 
-    func acknowledge(channel: amqp_channel_t, deliveryTag: UInt64) throws(AMQPError) {
+    func acknowledge(channel: amqp_channel_t, deliveryTag: UInt64, multiple: Bool = false) throws(AMQPError) {
         try ensureChannel(channel, "basic.ack")
-        let status = amqp_basic_ack(state, channel, deliveryTag, 0)
+        let status = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
         try checkStatus(status, operation: "basic.ack")
     }
 

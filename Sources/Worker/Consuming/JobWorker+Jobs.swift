@@ -104,7 +104,11 @@ extension JobWorker {
                            runID: runID, bot: envelope.bot.name)
         }
 
-        try await report(.started, nil)
+        // The bot starts while its `started` report waits for the broker's confirm: the report is
+        // confirmed before `finished` goes out (same channel, in order), and the delivery is acked
+        // only after that. A report that cannot go out ends the run like a lost worker: the delivery
+        // goes back and the job runs again as its next attempt.
+        async let started: Void = report(.started, nil)
         let run = await withTaskCancellationHandler {
             // Not cancelled with this task (a failed channel or connection): the stop that the cancellation
             // asks for must run its whole sequence — stop file, SIGTERM, SIGKILL — and its sleeps would end at
@@ -125,6 +129,7 @@ extension JobWorker {
             gate.oweCleanup(account: account)
         }
         do {
+            try await started
             try await settle(delivery, run: run, control: control, envelope: envelope, attempt: attempt, runID: runID,
                              account: account, report: report)
         } catch {
