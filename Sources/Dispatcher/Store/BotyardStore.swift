@@ -54,35 +54,17 @@ public final class BotyardStore: Sendable {
     }
 
     func read<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
-        do {
-            return try database.read(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, message: Self.describe(error))
-        }
+        try Self.naming(operation) { try database.read(body) }
     }
 
     /// A read on one of the pool's reader connections that holds no thread of the cooperative pool.
     func read<Value: Sendable>(_ operation: String,
                                _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
-        do {
-            return try await database.read(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, message: Self.describe(error))
-        }
+        try await Self.naming(operation) { try await database.read(body) }
     }
 
     func write<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
-        do {
-            return try database.write(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, message: Self.describe(error))
-        }
+        try Self.naming(operation) { try database.write(body) }
     }
 
     /// A write that shares its transaction, and its commit's sync, with the others waiting at the
@@ -91,12 +73,27 @@ public final class BotyardStore: Sendable {
     /// paths (submissions, claims, the relay's and the event consumer's writes); the rest still blocks.
     func write<Value: Sendable>(_ operation: String,
                                 _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        try await Self.naming(operation) { try await groupCommit.write(body) }
+    }
+
+    /// Runs `body`; a failure other than a ``StoreError`` becomes one naming `operation`.
+    private static func naming<Value>(_ operation: String, _ body: () throws -> Value) throws -> Value {
         do {
-            return try await groupCommit.write(body)
+            return try body()
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(operation: operation, message: Self.describe(error))
+            throw StoreError(operation: operation, message: describe(error))
+        }
+    }
+
+    private static func naming<Value>(_ operation: String, _ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(operation: operation, message: describe(error))
         }
     }
 
