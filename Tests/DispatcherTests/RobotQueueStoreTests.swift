@@ -257,6 +257,19 @@ struct RobotQueueStoreTests {
         }
     }
 
+    @Test("marking an account's launches due, on every finished report, looks jobs up by key, never lists a group's jobs")
+    func markingDueSearchesJobsByKey() async throws {
+        try await withTemporaryStore { store, _ in
+            let plan = try await store.database.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + BotyardStore.markDueSQL(accounts: 2, byGroup: true),
+                                 arguments: ["robot1", "robot2", "h1", "g1"])
+                    .map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.hasPrefix("SEARCH jobs USING INTEGER PRIMARY KEY") }, "\(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN jobs") || $0.contains("jobs USING INDEX") }, "\(plan)")
+        }
+    }
+
     @Test("the lost-host sweep, run on every worker report, searches the dispatched-launch index, not every waiting job")
     func sweepSearchesItsIndex() async throws {
         try await withTemporaryStore { store, _ in

@@ -25,7 +25,9 @@ extension BotyardStore {
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
                at now: Date = Date()) throws -> [EventApplication] {
         let randoms = events.map { _ in random() }
-        return try write("apply events") { db in try apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db) }
+        return try write("apply events") { db in
+            try apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
+        }
     }
 
     /// ``apply(_:heartbeats:random:at:)`` for the event consumer: its transaction is shared with
@@ -48,11 +50,10 @@ extension BotyardStore {
     }
 
     private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database) throws -> EventApplication {
-        let seen = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM applied_events WHERE eventID = ?)",
-                                     arguments: [event.eventID]) ?? false
-        if seen { return .duplicate }
-        try db.execute(sql: "INSERT INTO applied_events (eventID, appliedAt) VALUES (?, ?)",
-                       arguments: [event.eventID, now])
+        // Once only: an event id already recorded inserts nothing.
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt) VALUES (?, ?)")
+            .execute(arguments: [event.eventID, now.storedValue])
+        if db.changesCount == 0 { return .duplicate }
         guard var job = try JobRecord.fetch(id: event.jobID, in: db) else {
             return .ignored("unknown job \(event.jobID)")
         }

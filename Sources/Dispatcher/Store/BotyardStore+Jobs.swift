@@ -98,7 +98,8 @@ extension BotyardStore {
     }
 
     /// Inserts a submitted job whose row was prepared, outside the transaction where the caller could.
-    static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest, in db: Database) throws -> JobSnapshot {
+    static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest,
+                                in db: Database) throws -> JobSnapshot {
         var job = prepared.record
         let now = prepared.now
         let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
@@ -281,7 +282,7 @@ extension BotyardStore {
         job.finishedAt = now
         job.updatedAt = now
         try job.updateRow(in: db)
-        try insertHistory(jobID: job.id!, at: now.databaseValue, from: .pending, to: .rejected, attempt: 0,
+        try insertHistory(jobID: job.id!, at: now.storedValue, from: .pending, to: .rejected, attempt: 0,
                           reason: rejection, in: db)
     }
 

@@ -38,12 +38,13 @@ extension BotyardStore {
                 WHERE id IN (\(Self.placeholders(dispatched.count))) AND state = 'pending'
                   AND (account IS NULL OR NOT EXISTS (SELECT 1 FROM robot_queue WHERE robot_queue.jobID = jobs.id))
                 RETURNING id
-                """, arguments: StatementArguments([now.databaseValue] + dispatched.map(\.databaseValue)))
+                """, arguments: StatementArguments([now.storedValue] + dispatched.map(\.databaseValue)))
             let history = try db.cachedStatement(sql: """
                 INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
                 VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
                 """)
-            for jobID in queued { try history.execute(arguments: [jobID, now]) }
+            let at = now.storedValue
+            for jobID in queued { try history.execute(arguments: [jobID, at]) }
         }
     }
 

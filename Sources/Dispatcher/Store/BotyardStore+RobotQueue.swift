@@ -265,12 +265,21 @@ extension BotyardStore {
     /// of `accounts`, asking for `host` or for any host. Entries the event cannot help keep their
     /// tries.
     static func markRobotQueueDue(group: String?, host: String, accounts: Set<String>, in db: Database) throws {
-        var entries = RobotQueueRecord.filter(accounts.contains(Column("account")))
-            .filter(Column("host") == nil || Column("host") == host)
-        if let group {
-            entries = entries.filter(sql: "jobID IN (SELECT id FROM jobs WHERE \"group\" = ?)", arguments: [group])
-        }
-        try entries.updateAll(db, Column("due").set(to: true))
+        guard !accounts.isEmpty else { return }
+        let arguments: [any DatabaseValueConvertible] = accounts.sorted() + [host] + (group.map { [$0] } ?? [])
+        try db.execute(sql: markDueSQL(accounts: accounts.count, byGroup: group != nil),
+                       arguments: StatementArguments(arguments))
+    }
+
+    /// Marks due the launches waiting for some accounts on a host; with `byGroup`, only those of a
+    /// group, checked per launch by its job's key: run on every finished report, it must not list
+    /// the group's jobs, which grow with the store.
+    static func markDueSQL(accounts: Int, byGroup: Bool) -> String {
+        """
+        UPDATE robot_queue SET due = 1
+        WHERE account IN (\(placeholders(accounts))) AND (host IS NULL OR host = ?)
+        \(byGroup ? "AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = robot_queue.jobID AND jobs.\"group\" = ?)" : "")
+        """
     }
 
     private static func check(_ job: JobRecord, host: String?, at now: Date,

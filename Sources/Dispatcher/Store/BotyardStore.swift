@@ -114,7 +114,7 @@ public final class BotyardStore: Sendable {
         job.state = state
         job.updatedAt = at
         try job.updateRow(in: db)
-        try insertHistory(jobID: job.id!, at: at.databaseValue, from: from, to: state, attempt: attempt, reason: reason,
+        try insertHistory(jobID: job.id!, at: at.storedValue, from: from, to: state, attempt: attempt, reason: reason,
                           in: db)
         if state.isTerminal && !from.isTerminal {
             if job.flowRun != nil { try flowJobEnded(job, at: at, in: db) }

@@ -50,10 +50,10 @@ extension JobRecord {
             workerID.databaseValue,
             host.databaseValue,
             ranAs.databaseValue,
-            submittedAt.databaseValue,
-            startedAt.databaseValue,
-            finishedAt.databaseValue,
-            updatedAt.databaseValue,
+            submittedAt.storedValue,
+            startedAt?.storedValue ?? .null,
+            finishedAt?.storedValue ?? .null,
+            updatedAt.storedValue,
             targetHost.databaseValue,
             dispatchHost.databaseValue,
             try robotQueuePolicy.map(Self.json).databaseValue,
@@ -92,7 +92,7 @@ extension JobRecord {
             state.rawValue.databaseValue, attempts.databaseValue, dispatchedAttempt.databaseValue, runID.databaseValue,
             exitCode.databaseValue, try Self.json(outputs).databaseValue, reason.databaseValue, workerID.databaseValue,
             host.databaseValue, ranAs.databaseValue, startedAt.databaseValue, finishedAt.databaseValue,
-            updatedAt.databaseValue, dispatchHost.databaseValue, robotQueueTries.databaseValue,
+            updatedAt.storedValue, dispatchHost.databaseValue, robotQueueTries.databaseValue,
             failureKind?.rawValue.databaseValue ?? .null, id.databaseValue,
         ]
         try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values))

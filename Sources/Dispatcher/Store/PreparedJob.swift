@@ -17,6 +17,6 @@ struct PreparedJob: Sendable {
         self.record = record
         self.values = try record.databaseValues()
         self.now = now
-        self.at = now.databaseValue
+        self.at = now.storedValue
     }
 }
