@@ -4,7 +4,8 @@ import Synchronization
 
 /// Submits jobs for the dispatch and end-to-end measurements: keep-alive HTTP/1.1 connections
 /// (``HTTPConnection``), each on a thread of its own, taking the next request from a shared
-/// counter. Bodies are encoded before the clock starts. As for the claim measurement, the lean
+/// counter. Bodies are encoded (``Endpoint/bodies(_:)``) before the clock starts. As for the
+/// claim measurement, the lean
 /// client keeps the bench's own CPU from crowding the dispatcher on two cores (URLSession costs
 /// about ten times as much per request).
 struct SocketSubmitter: Sendable {
@@ -14,21 +15,44 @@ struct SocketSubmitter: Sendable {
         var description: String
     }
 
-    /// Encodes `requests` for ``submit(_:connections:)``.
-    static func encode(_ requests: [SubmitJobRequest]) throws -> [[UInt8]] {
-        try requests.map { Array(try JSONCodec.encode($0)) }
-    }
+    /// Where submissions go: one job a request, or batches of them.
+    enum Endpoint: Sendable {
+        case single
+        case batches(of: Int)
 
-    /// Encodes `requests` as batches of `size` for ``submit(_:connections:path:)`` to `/v1/jobs/batch`.
-    static func encodeBatches(_ requests: [SubmitJobRequest], size: Int) throws -> [[UInt8]] {
-        try stride(from: 0, to: requests.count, by: size).map {
-            Array(try JSONCodec.encode(SubmitJobBatchRequest(jobs: Array(requests[$0..<min($0 + size, requests.count)]))))
+        var path: String {
+            switch self {
+            case .single: "/v1/jobs"
+            case .batches: "/v1/jobs/batch"
+            }
+        }
+
+        /// The request bodies for `requests`.
+        func bodies(_ requests: [SubmitJobRequest]) throws -> [[UInt8]] {
+            switch self {
+            case .single:
+                try requests.map { Array(try JSONCodec.encode($0)) }
+            case .batches(let size):
+                try stride(from: 0, to: requests.count, by: size).map {
+                    let batch = SubmitJobBatchRequest(jobs: Array(requests[$0..<min($0 + size, requests.count)]))
+                    return Array(try JSONCodec.encode(batch))
+                }
+            }
+        }
+
+        /// The ids an answer names.
+        func ids(in body: [UInt8]) throws -> [Int64] {
+            switch self {
+            case .single: [try JSONDecoder().decode(JobCreated.self, from: Data(body)).id]
+            case .batches: try JSONDecoder().decode(JobBatchCreated.self, from: Data(body)).jobs.map(\.id)
+            }
         }
     }
 
-    /// POSTs every body to `path` over `connections` connections; returns the ids the answers
-    /// name, in the order of the bodies.
-    func submit(_ bodies: [[UInt8]], connections: Int = 32, path: String = "/v1/jobs") async throws -> [Int64] {
+    /// POSTs every body (made by ``Endpoint/bodies(_:)``) to `endpoint` over `connections`
+    /// connections; returns the ids the answers name, in the order of the bodies.
+    func submit(_ bodies: [[UInt8]], to endpoint: Endpoint = .single, connections: Int = 32) async throws -> [Int64] {
+        let path = endpoint.path
         let next = NextIndex()
         let answers = try await withThrowingTaskGroup(of: [(Int, [Int64])].self) { group in
             for _ in 0..<min(connections, bodies.count) {
@@ -44,7 +68,7 @@ struct SocketSubmitter: Sendable {
                                 throw Failure(description: "POST \(path): HTTP \(answer.status): "
                                     + String(decoding: answer.body.prefix(300), as: UTF8.self))
                             }
-                            answered.append((index, try Self.ids(in: answer.body)))
+                            answered.append((index, try endpoint.ids(in: answer.body)))
                         }
                     }
                 }
@@ -52,13 +76,6 @@ struct SocketSubmitter: Sendable {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         return answers.sorted { $0.0 < $1.0 }.flatMap(\.1)
-    }
-
-    /// The ids of a `JobCreated` or a `JobBatchCreated` answer.
-    private static func ids(in body: [UInt8]) throws -> [Int64] {
-        let data = Data(body)
-        if let batch = try? JSONDecoder().decode(JobBatchCreated.self, from: data) { return batch.jobs.map(\.id) }
-        return [try JSONDecoder().decode(JobCreated.self, from: data).id]
     }
 }
 

@@ -61,36 +61,19 @@ struct Throughput: AsyncParsableCommand {
             retry: .fixed(maxAttempts: 2, waitMilliseconds: 1_000)))
 
         let submitter = SocketSubmitter(port: fleet.port)
-        let dispatcherPID = fleet.dispatcher!.processIdentifier
+        let dispatch = DispatchMeasurement(driver: driver, submitter: submitter,
+                                           dispatcher: fleet.dispatcher!.processIdentifier)
         say("dispatch path: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections, until queued "
             + "(no workers)")
-        var dispatchRuns: [DispatchRun] = []
-        for run in 1...repeats {
-            let bodies = try SocketSubmitter.encode((0..<dispatchJobs).map { _ in
-                SubmitJobRequest(bot: "noop", group: "parked\(run)")
-            })
-            dispatchRuns.append(try await measureDispatch(jobs: dispatchJobs, driver: driver, dispatcher: dispatcherPID) {
-                _ = try await submitter.submit(bodies)
-            })
-            say("  run \(run): \(dispatchRuns.last!)")
-        }
         rows.append(("dispatch: submitted through the API until queued (stored + confirmed)",
-                     DispatchRun.describe(dispatchRuns, rawPublish: rawPublish)))
-
+                     DispatchRun.describe(try await dispatch.runs(repeats, of: dispatchJobs, group: "parked"),
+                                          rawPublish: rawPublish)))
         say("dispatch path, batches: \(repeats) × \(batchJobs) jobs through POST /v1/jobs/batch, 1,000 a request, "
             + "2 connections, until queued (no workers)")
-        var batchRuns: [DispatchRun] = []
-        for run in 1...repeats {
-            let bodies = try SocketSubmitter.encodeBatches((0..<batchJobs).map { _ in
-                SubmitJobRequest(bot: "noop", group: "batched\(run)")
-            }, size: 1_000)
-            batchRuns.append(try await measureDispatch(jobs: batchJobs, driver: driver, dispatcher: dispatcherPID) {
-                _ = try await submitter.submit(bodies, connections: 2, path: "/v1/jobs/batch")
-            })
-            say("  run \(run): \(batchRuns.last!)")
-        }
         rows.append(("dispatch: batches of 1,000 through the API until queued",
-                     DispatchRun.describe(batchRuns, rawPublish: rawPublish)))
+                     DispatchRun.describe(try await dispatch.runs(repeats, of: batchJobs, group: "batched",
+                                                                  to: .batches(of: 1_000), connections: 2),
+                                          rawPublish: rawPublish)))
 
         // Before any worker starts: the claimers and the dispatcher have the machine to themselves.
         let claimBench = ClaimThroughput(driver: driver, port: fleet.port,
@@ -130,7 +113,7 @@ struct Throughput: AsyncParsableCommand {
         var loadedLatencies: [Double] = []
         for run in 1...repeats {
             let succeededBefore = try await driver.stats().count(.succeeded)
-            let bodies = try SocketSubmitter.encode((0..<endToEndJobs).map { _ in
+            let bodies = try SocketSubmitter.Endpoint.single.bodies((0..<endToEndJobs).map { _ in
                 SubmitJobRequest(bot: "noop", group: "bench")
             })
             let start = ContinuousClock.now
@@ -200,40 +183,9 @@ struct Throughput: AsyncParsableCommand {
         ]
     }
 
-    /// Times `submit` from its start until the dispatcher counts `jobs` more jobs `queued`, with
-    /// the dispatcher's CPU time over the same span.
-    func measureDispatch(jobs: Int, driver: Driver, dispatcher: Int32,
-                         _ submit: () async throws -> Void) async throws -> DispatchRun {
-        let queuedBefore = try await driver.stats().count(.queued)
-        let cpuBefore = CPUTime.of(process: dispatcher)
-        let start = ContinuousClock.now
-        try await submit()
-        try await driver.waitFor(timeout: .seconds(120)) { $0.count(.queued) >= queuedBefore + jobs }
-        let elapsed = ContinuousClock.now - start
-        return DispatchRun(rate: Double(jobs) / elapsed.seconds,
-                           cpuPerJob: (CPUTime.of(process: dispatcher) - cpuBefore).seconds * 1e6 / Double(jobs))
-    }
-
     static func describe(_ milliseconds: [Double]) -> String {
         let p = Percentiles(milliseconds)
         return String(format: "%.1f / %.1f / %.1f / %.1f ms (n=%d)", p.value(50), p.value(90), p.value(99), p.max,
                       milliseconds.count)
-    }
-}
-
-/// One dispatch measurement: jobs/s until queued, and the dispatcher's CPU per job.
-struct DispatchRun: CustomStringConvertible {
-    var rate: Double
-    /// Microseconds.
-    var cpuPerJob: Double
-
-    var description: String { String(format: "%.0f jobs/s, dispatcher CPU %.0f µs per job; load %@", rate, cpuPerJob,
-                                     loadAverage()) }
-
-    /// The table's cell: the median rate, its share of raw publish, and the median CPU per job.
-    static func describe(_ runs: [DispatchRun], rawPublish: Double) -> String {
-        let rate = median(runs.map(\.rate))
-        return String(format: "%.0f jobs/s (%.0f %% of raw publish); dispatcher CPU %.0f µs per job", rate,
-                      rate / rawPublish * 100, median(runs.map(\.cpuPerJob)))
     }
 }

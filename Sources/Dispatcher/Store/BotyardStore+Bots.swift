@@ -15,7 +15,8 @@ extension BotyardStore {
         try read("read bot") { db in
             let statement = try db.cachedStatement(sql: "SELECT definition FROM bots WHERE name = ?")
             guard let json = try String.fetchOne(statement, arguments: [name]) else { return nil }
-            return try botDefinitions.definition(named: name, json: json)
+            // The same text as the snapshot of the jobs submitted since: decoded once per change.
+            return try JobRecord.botSnapshots.definition(named: name, json: json)
         }
     }
 

@@ -12,8 +12,6 @@ public final class BotyardStore: Sendable {
     let database: DatabasePool
     /// The hot request paths' writes, coalesced into shared transactions.
     let groupCommit: GroupCommitWriter
-    /// Bots as last decoded: a submission decodes its bot again only after a change.
-    let botDefinitions = DecodedDefinitions<BotDefinition>()
     /// Work queues as last decoded: claims and settlements decode only changed ones.
     let queueDefinitions = DecodedDefinitions<WorkQueueDefinition>()
     /// Queue triggers as last decoded: a recheck of many triggers, and claims under a trigger,

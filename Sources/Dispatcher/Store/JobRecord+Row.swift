@@ -7,17 +7,27 @@ import Shared
 /// was the largest part of the store's one writer's time. Nested values are JSON text, as that
 /// route wrote them; the bot's snapshot is encoded and decoded once per change of the bot.
 extension JobRecord {
-    /// Bot snapshots as last written or read, by bot name.
+    /// Bot definitions as last written or read (in a job's snapshot or the bot's own row), by bot name.
     static let botSnapshots = DecodedDefinitions<BotDefinition>()
 
-    /// The columns a job row is written with, `id` aside, in the order of ``databaseValues()``.
-    static let writtenColumns = [
-        "bot", "botSnapshot", "group", "priority", "environment", "inputs", "account", "state", "attempts",
-        "dispatchedAttempt", "runID", "retryPolicy", "timeoutSeconds", "launchMethod", "initiator", "exitCode", "outputs",
-        "reason", "workerID", "host", "ranAs", "submittedAt", "startedAt", "finishedAt", "updatedAt", "targetHost",
-        "dispatchHost", "robotQueuePolicy", "robotQueueTries", "failureKind", "flowRun", "flowStep", "variables",
-        "apiToken", "triggerQueue", "parentJob",
+    /// The columns fixed when the job is stored: its bot's snapshot, inputs, retry policy, who
+    /// launched it… (a requeued job is a new row). In the order of ``identityValues()``.
+    static let identityColumns = [
+        "bot", "botSnapshot", "group", "priority", "environment", "inputs", "account", "retryPolicy", "timeoutSeconds",
+        "launchMethod", "initiator", "submittedAt", "targetHost", "robotQueuePolicy", "flowRun", "flowStep",
+        "variables", "apiToken", "triggerQueue", "parentJob",
     ]
+
+    /// The columns a job's life changes: state, attempts, the run, its outcome, where it ran. An
+    /// update writes these only, and leaves the others and their JSON alone. In the order of
+    /// ``lifecycleValues()``.
+    static let lifecycleColumns = [
+        "state", "attempts", "dispatchedAttempt", "runID", "exitCode", "outputs", "reason", "workerID", "host", "ranAs",
+        "startedAt", "finishedAt", "updatedAt", "dispatchHost", "robotQueueTries", "failureKind",
+    ]
+
+    /// Every column a row is written with, `id` aside, in the order of ``databaseValues()``.
+    static let writtenColumns = identityColumns + lifecycleColumns
 
     /// The INSERT of a new job, `id` left to SQLite.
     static let insertSQL = """
@@ -25,61 +35,38 @@ extension JobRecord {
         VALUES (\(writtenColumns.map { _ in "?" }.joined(separator: ", ")))
         """
 
-    /// The row's values (JSON text for nested values, dates as the database stores them), in
-    /// the order of ``writtenColumns``.
-    func databaseValues() throws -> [DatabaseValue] {
-        [
-            bot.databaseValue,
-            try Self.botSnapshots.json(of: botSnapshot, named: bot).databaseValue,
-            group.databaseValue,
-            priority.rawValue.databaseValue,
-            environment.databaseValue,
-            try Self.json(inputs).databaseValue,
-            account.databaseValue,
-            state.rawValue.databaseValue,
-            attempts.databaseValue,
-            dispatchedAttempt.databaseValue,
-            runID.databaseValue,
-            try Self.json(retryPolicy).databaseValue,
-            timeoutSeconds.databaseValue,
-            launchMethod.rawValue.databaseValue,
-            initiator.databaseValue,
-            exitCode.databaseValue,
-            try Self.json(outputs).databaseValue,
-            reason.databaseValue,
-            workerID.databaseValue,
-            host.databaseValue,
-            ranAs.databaseValue,
-            submittedAt.storedValue,
-            startedAt?.storedValue ?? .null,
-            finishedAt?.storedValue ?? .null,
-            updatedAt.storedValue,
-            targetHost.databaseValue,
-            dispatchHost.databaseValue,
-            try robotQueuePolicy.map(Self.json).databaseValue,
-            robotQueueTries.databaseValue,
-            failureKind?.rawValue.databaseValue ?? .null,
-            flowRun.databaseValue,
-            flowStep.databaseValue,
-            try variables.map(Self.json).databaseValue,
-            apiToken.databaseValue,
-            triggerQueue.databaseValue,
-            parentJob.databaseValue,
-        ]
-    }
-
-    /// The columns a job's life changes: state, attempts, the run, its outcome, where it ran. The
-    /// others (the bot's snapshot, inputs, retry policy, who launched it…) are fixed when the job
-    /// is stored (a requeued job is a new row), so an update leaves them, and their JSON, alone.
-    static let lifecycleColumns = [
-        "state", "attempts", "dispatchedAttempt", "runID", "exitCode", "outputs", "reason", "workerID", "host", "ranAs",
-        "startedAt", "finishedAt", "updatedAt", "dispatchHost", "robotQueueTries", "failureKind",
-    ]
-
     /// The UPDATE of a job's ``lifecycleColumns``.
     static let updateSQL = """
         UPDATE jobs SET \(lifecycleColumns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE id = ?
         """
+
+    /// The row's values (JSON text for nested values, dates as the database stores them), in
+    /// the order of ``writtenColumns``.
+    func databaseValues() throws -> [DatabaseValue] {
+        try identityValues() + lifecycleValues()
+    }
+
+    private func identityValues() throws -> [DatabaseValue] {
+        [
+            bot.databaseValue, try Self.botSnapshots.json(of: botSnapshot, named: bot).databaseValue,
+            group.databaseValue, priority.rawValue.databaseValue, environment.databaseValue,
+            try Self.json(inputs).databaseValue, account.databaseValue, try Self.json(retryPolicy).databaseValue,
+            timeoutSeconds.databaseValue, launchMethod.rawValue.databaseValue, initiator.databaseValue,
+            submittedAt.storedValue, targetHost.databaseValue, try robotQueuePolicy.map(Self.json).databaseValue,
+            flowRun.databaseValue, flowStep.databaseValue, try variables.map(Self.json).databaseValue,
+            apiToken.databaseValue, triggerQueue.databaseValue, parentJob.databaseValue,
+        ]
+    }
+
+    private func lifecycleValues() throws -> [DatabaseValue] {
+        [
+            state.rawValue.databaseValue, attempts.databaseValue, dispatchedAttempt.databaseValue, runID.databaseValue,
+            exitCode.databaseValue, try Self.json(outputs).databaseValue, reason.databaseValue, workerID.databaseValue,
+            host.databaseValue, ranAs.databaseValue, startedAt?.storedValue ?? .null, finishedAt?.storedValue ?? .null,
+            updatedAt.storedValue, dispatchHost.databaseValue, robotQueueTries.databaseValue,
+            failureKind?.rawValue.databaseValue ?? .null,
+        ]
+    }
 
     /// The job with `id`, through a statement compiled once per connection.
     static func fetch(id: Int64, in db: Database) throws -> JobRecord? {
@@ -88,14 +75,8 @@ extension JobRecord {
 
     /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection.
     func updateRow(in db: Database) throws {
-        let values: [DatabaseValue] = [
-            state.rawValue.databaseValue, attempts.databaseValue, dispatchedAttempt.databaseValue, runID.databaseValue,
-            exitCode.databaseValue, try Self.json(outputs).databaseValue, reason.databaseValue, workerID.databaseValue,
-            host.databaseValue, ranAs.databaseValue, startedAt.databaseValue, finishedAt.databaseValue,
-            updatedAt.storedValue, dispatchHost.databaseValue, robotQueueTries.databaseValue,
-            failureKind?.rawValue.databaseValue ?? .null, id.databaseValue,
-        ]
-        try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(values))
+        try db.cachedStatement(sql: Self.updateSQL)
+            .execute(arguments: StatementArguments(try lifecycleValues() + [id.databaseValue]))
     }
 
     func encode(to container: inout PersistenceContainer) throws {

@@ -84,7 +84,14 @@ public struct CodecError: Error, CustomStringConvertible, Sendable {
 /// a `Date`, which turns .123 into .122 on a round trip.
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), separator: UInt8(ascii: "T"),
+               suffix: UInt8(ascii: "Z"))
+    }
+
+    /// `milliseconds` since 1970 in UTC as `YYYY-MM-DD<separator>HH:MM:SS.fff`, then `suffix` if
+    /// given: the ISO-8601 text above, or (with a space and no suffix) the one SQLite's date
+    /// functions and GRDB use.
+    public static func format(milliseconds: Int64, separator: UInt8, suffix: UInt8?) -> String {
         var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
         var fraction = Int(milliseconds % 1000)
         if fraction < 0 {
@@ -95,15 +102,16 @@ public enum Timestamp {
         gmtime_r(&seconds, &parts)
         let year = Int(parts.tm_year) + 1900
         guard (0...9999).contains(year) else {
-            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, Int(parts.tm_mon) + 1,
-                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+            return String(format: "%04d-%02d-%02d%@%02d:%02d:%02d.%03d%@", year, Int(parts.tm_mon) + 1,
+                          Int(parts.tm_mday), String(UnicodeScalar(separator)), Int(parts.tm_hour), Int(parts.tm_min),
+                          Int(parts.tm_sec), fraction, suffix.map { String(UnicodeScalar($0)) } ?? "")
         }
         // Digits by hand: `String(format:)` was a measurable part of a work-item claim's cost.
-        let fields: [(value: Int, digits: Int, then: UInt8)] = [
+        let fields: [(value: Int, digits: Int, then: UInt8?)] = [
             (year, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")),
-            (Int(parts.tm_mday), 2, UInt8(ascii: "T")), (Int(parts.tm_hour), 2, UInt8(ascii: ":")),
+            (Int(parts.tm_mday), 2, separator), (Int(parts.tm_hour), 2, UInt8(ascii: ":")),
             (Int(parts.tm_min), 2, UInt8(ascii: ":")), (Int(parts.tm_sec), 2, UInt8(ascii: ".")),
-            (fraction, 3, UInt8(ascii: "Z")),
+            (fraction, 3, suffix),
         ]
         return String(unsafeUninitializedCapacity: 24) { buffer in
             var end = 0
@@ -113,8 +121,11 @@ public enum Timestamp {
                     buffer[end + place] = UInt8(ascii: "0") + UInt8(value % 10)
                     value /= 10
                 }
-                buffer[end + field.digits] = field.then
-                end += field.digits + 1
+                end += field.digits
+                if let then = field.then {
+                    buffer[end] = then
+                    end += 1
+                }
             }
             return end
         }
