@@ -73,13 +73,13 @@ extension BotyardStore {
     /// A targeted launch, just stored: dispatched now, or entered in the robot queue (or, when
     /// `sync`, rejected with the reason).
     static func placeTargeted(_ job: inout JobRecord, sync: Bool, at now: Date, in db: Database) throws {
-        var entry = Self.newEntry(for: job, attempts: 0)
+        var entry = RobotQueueRules.entry(for: job, tries: 0)
         if sync {
-            var reason = try Self.earlierEntry(than: entry, at: now, in: db).map(Self.behind)
-            if reason == nil, case .wait(let why) = try Self.check(job, host: job.targetHost, at: now, in: db) {
-                reason = why
+            let earlier = try Self.earlierEntry(than: entry, at: now, in: db)
+            let refusal = try RobotQueueRules.refusal(behind: earlier) {
+                try Self.check(job, host: job.targetHost, at: now, in: db)
             }
-            if let reason {
+            if let reason = refusal {
                 job.reason = "No slots available: \(reason)"
                 job.finishedAt = now
                 try Self.transition(&job, to: .rejected, attempt: 0, reason: job.reason!, at: now, in: db)
@@ -87,15 +87,6 @@ extension BotyardStore {
             }
         }
         _ = try Self.tryToStart(&job, entry: &entry, at: now, in: db)
-    }
-
-    /// A targeted run whose runtime failed to start on its account: the launch goes back to the
-    /// robot queue (the try that dispatched it failed) instead of the retry policy. The bot never
-    /// ran, so the run uses no attempt; its message is superseded, so a stale copy cannot start it.
-    static func returnToRobotQueue(_ job: inout JobRecord, reason: String, at now: Date, in db: Database) throws {
-        job.runID = nil
-        job.attempts -= 1
-        try Self.requeueTargeted(&job, reason: reason, at: now, in: db)
     }
 
     /// Targeted launches dispatched to a host that cannot start them any more — every worker of
@@ -147,92 +138,64 @@ extension BotyardStore {
         """
 
     /// A dispatched targeted launch goes back to the robot queue, its message superseded (and
-    /// dropped if it was not published yet); the try that dispatched it counts.
-    private static func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
-                                 in db: Database) throws {
-        var entry = Self.newEntry(for: job, attempts: max(job.robotQueueTries, 1))
+    /// dropped if it was not published yet), so that a stale copy cannot start it.
+    static func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
+                                in db: Database) throws {
+        var entry = RobotQueueRules.entry(for: job, tries: max(job.robotQueueTries, 1))
         try Self.dropUnpublished([.dispatch], ofJob: job.id!, in: db)
         job.dispatchedAttempt += 1
         job.dispatchHost = nil  // it holds no account while it waits
         job.reason = "robot queue: \(reason)"
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
-        guard entry.attempts < entry.maxAttempts else {
-            return try Self.giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
+        // Its history has the line already; it is not in the robot queue yet, so giving up removes nothing.
+        if case .giveUp(let reason) = RobotQueueRules.comeBack(&entry, reason: reason, due: due, at: now) {
+            try Self.park(&job, reason: reason, at: now, in: db)
+        } else {
+            try entry.save(db)
         }
-        entry.reason = reason
-        entry.due = due
-        entry.notBefore = now.addingTimeInterval(TimeInterval(entry.waitSeconds))
-        try entry.save(db)
     }
 
-    /// A launch that has used its robot queue's tries: out of it, and `dead` with the last reason.
-    private static func giveUp(_ job: inout JobRecord, after tries: Int, last reason: String, at now: Date,
-                        in db: Database) throws {
-        try RobotQueueRecord.deleteOne(db, key: job.id!)
-        try Self.park(&job, reason: "robot queue: gave up after \(Self.tries(tries)); last: \(reason)", at: now, in: db)
-    }
-
-    private static func tries(_ count: Int) -> String { count == 1 ? "1 try" : "\(count) tries" }
-
-    /// A launch keeps its place in the robot queue by the time it was submitted, also when it
-    /// comes back after a dispatch.
-    private static func newEntry(for job: JobRecord, attempts: Int) -> RobotQueueRecord {
-        let policy = job.robotQueuePolicy ?? RobotQueuePolicy()
-        return RobotQueueRecord(
-            jobID: job.id!, host: job.targetHost, account: job.account!, needsUI: job.botSnapshot.needsUI,
-            addedAt: job.submittedAt, attempts: attempts, maxAttempts: policy.maxAttempts,
-            waitSeconds: policy.waitSeconds, notBefore: job.submittedAt, due: false, reason: "")
-    }
-
-    /// One try of a robot-queue entry; `entry.attempts` counts the tries before it. A launch
-    /// added later does not overtake an earlier one that an event made due and whose wait is not
-    /// over: it waits behind it, without using a try.
+    /// One try of a robot-queue entry (``RobotQueueRules/tryToStart(_:behind:verdict:at:)``), written.
     private static func tryToStart(_ job: inout JobRecord, entry: inout RobotQueueRecord, at now: Date,
-                            in db: Database) throws -> RobotQueueOutcome {
-        if let earlier = try Self.earlierEntry(than: entry, at: now, in: db) {
-            try Self.wait(&job, entry: &entry, reason: Self.behind(earlier), due: true, notBefore: earlier.notBefore,
-                     at: now, in: db)
-            return .waiting
-        }
-        entry.attempts += 1
+                                   in db: Database) throws -> RobotQueueOutcome {
+        let earlier = try Self.earlierEntry(than: entry, at: now, in: db)
+        let (launch, host) = (job, entry.host)
+        let step = try RobotQueueRules.tryToStart(&entry, behind: earlier, verdict: {
+            try Self.check(launch, host: host, at: now, in: db)
+        }, at: now)
         job.robotQueueTries = entry.attempts
-        switch try Self.check(job, host: entry.host, at: now, in: db) {
-        case .dispatch(let host):
+        return try Self.record(step, of: &job, entry: entry, at: now, in: db)
+    }
+
+    /// Writes what a try (or a launch's coming back) led to: the entry, the job and its history,
+    /// and the dispatch message or the parked one.
+    private static func record(_ step: RobotQueueRules.Step, of job: inout JobRecord, entry: RobotQueueRecord,
+                               at now: Date, in db: Database) throws -> RobotQueueOutcome {
+        switch step {
+        case .dispatch(let host, let note):
             try RobotQueueRecord.deleteOne(db, key: entry.jobID)
             job.dispatchHost = host
             job.reason = nil
-            let tries = entry.attempts == 1 ? "" : " after \(Self.tries(entry.attempts)) in the robot queue"
-            try Self.transition(&job, to: .pending, attempt: job.attempts,
-                                reason: "dispatched to account \(entry.account) on \(host)\(tries)", at: now, in: db)
+            try Self.transition(&job, to: .pending, attempt: job.attempts, reason: note, at: now, in: db)
             let credential = try Self.credential(for: job, in: db)
             let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: credential)
             try Self.enqueueDispatch(envelope, jobID: job.id!, at: now, in: db)
             return .dispatched
-        case .wait(let reason) where entry.attempts >= entry.maxAttempts:
-            try Self.giveUp(&job, after: entry.attempts, last: reason, at: now, in: db)
-            return .dead
-        case .wait(let reason):
-            try Self.wait(&job, entry: &entry, reason: reason, due: false,
-                     notBefore: now.addingTimeInterval(TimeInterval(entry.waitSeconds)), at: now, in: db)
+        case .wait(let reason, let entering):
+            try entry.save(db)
+            job.reason = "robot queue: \(reason)"
+            if entering {
+                try Self.transition(&job, to: .pending, attempt: job.attempts,
+                                    reason: "waiting in the robot queue: \(reason)", at: now, in: db)
+            } else {
+                try job.updateRow(in: db)
+            }
             return .waiting
-        }
-    }
-
-    /// Leaves (or enters) `entry` in the robot queue with the reason it cannot start.
-    private static func wait(_ job: inout JobRecord, entry: inout RobotQueueRecord, reason: String, due: Bool,
-                      notBefore: Date, at now: Date, in db: Database) throws {
-        let first = entry.reason.isEmpty
-        entry.reason = reason
-        entry.due = due
-        entry.notBefore = notBefore
-        try entry.save(db)
-        job.reason = "robot queue: \(reason)"
-        if first {
-            try Self.transition(&job, to: .pending, attempt: job.attempts,
-                                reason: "waiting in the robot queue: \(reason)", at: now, in: db)
-        } else {
-            try job.updateRow(in: db)
+        case .giveUp(let reason):
+            try RobotQueueRecord.deleteOne(db, key: job.id!)
+            try Self.park(&job, reason: reason, at: now, in: db)
+            return .dead
         }
     }
 
@@ -247,10 +210,6 @@ extension BotyardStore {
             """, arguments: ["account": entry.account, "host": entry.host, "now": now, "jobID": entry.jobID,
                              "addedAt": entry.addedAt])
             .order(Column("addedAt"), Column("jobID")).fetchOne(db)
-    }
-
-    private static func behind(_ earlier: RobotQueueRecord) -> String {
-        "behind job \(earlier.jobID), an earlier launch for account \(earlier.account) that is tried first"
     }
 
     /// A job that held an account (dispatched to it, or running there) ended without a report of

@@ -114,9 +114,12 @@ public final class BotyardStore: Sendable {
         try job.updateRow(in: db)
         try insertHistory(jobID: job.id!, at: at.storedValue, from: from, to: state, attempt: attempt, reason: reason,
                           in: db)
-        if state.isTerminal && !from.isTerminal {
-            if job.flowRun != nil { try flowJobEnded(job, at: at, in: db) }
-            if job.triggerQueue != nil { try triggerJobEnded(job, at: at, in: db) }
-        }
+        if state.isTerminal && !from.isTerminal { try ended(job, at: at, in: db) }
+    }
+
+    /// A job has just ended: its flow run takes its next step, its queue trigger evaluates.
+    static func ended(_ job: JobRecord, at now: Date, in db: Database) throws {
+        if job.flowRun != nil { try flowJobEnded(job, at: now, in: db) }
+        if job.triggerQueue != nil { try triggerJobEnded(job, at: now, in: db) }
     }
 }
