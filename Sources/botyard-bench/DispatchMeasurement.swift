@@ -38,10 +38,11 @@ struct DispatchRun: CustomStringConvertible {
     var description: String { String(format: "%.0f jobs/s, dispatcher CPU %.0f µs per job; load %@", rate, cpuPerJob,
                                      loadAverage()) }
 
-    /// The table's cell: the median rate, its share of raw publish, and the median CPU per job.
-    static func describe(_ runs: [DispatchRun], rawPublish: Double) -> String {
+    /// The table's cell: the median rate, its share of raw publish when given, and the median CPU per job.
+    static func describe(_ runs: [DispatchRun], rawPublish: Double? = nil) -> String {
         let rate = median(runs.map(\.rate))
-        return String(format: "%.0f jobs/s (%.0f %% of raw publish); dispatcher CPU %.0f µs per job", rate,
-                      rate / rawPublish * 100, median(runs.map(\.cpuPerJob)))
+        let share = rawPublish.map { String(format: " (%.0f %% of raw publish)", rate / $0 * 100) } ?? ""
+        return String(format: "%.0f jobs/s%@; dispatcher CPU %.0f µs per job", rate, share,
+                      median(runs.map(\.cpuPerJob)))
     }
 }

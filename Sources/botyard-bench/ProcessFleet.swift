@@ -44,6 +44,15 @@ final class ProcessFleet {
         }
     }
 
+    /// SIGTERM: the dispatcher finishes what it was doing and closes its store.
+    func stopDispatcher() {
+        if let dispatcher {
+            dispatcher.terminate()
+            Self.waitForExit(dispatcher)
+        }
+        dispatcher = nil
+    }
+
     func killDispatcher() {
         if let dispatcher {
             kill(dispatcher.processIdentifier, SIGKILL)

@@ -56,12 +56,7 @@ extension BotyardStore {
     }
 
     private static func load(ofGroup group: String, in db: Database) throws -> AdmissionDecision.Load {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT state, json_extract(botSnapshot, '$.needsUI') AS needsUI, COUNT(*) AS n FROM jobs
-            WHERE "group" = ? AND state IN ('pending', 'queued', 'retrying', 'running', 'paused')
-              AND id NOT IN (SELECT jobID FROM robot_queue)
-            GROUP BY state, needsUI
-            """, arguments: [group])
+        let rows = try Row.fetchAll(db.cachedStatement(sql: groupLoadSQL), arguments: [group])
         var load = AdmissionDecision.Load()
         for row in rows {
             let count: Int = row["n"]
@@ -82,4 +77,13 @@ extension BotyardStore {
         }
         return load
     }
+
+    /// A group's live jobs (those in the robot queue hold nothing yet) by state and kind of bot:
+    /// it reads the live jobs only, through `jobs_group_state`, however many have ended.
+    static let groupLoadSQL = """
+        SELECT state, json_extract(botSnapshot, '$.needsUI') AS needsUI, COUNT(*) AS n FROM jobs
+        WHERE "group" = ? AND state IN ('pending', 'queued', 'retrying', 'running', 'paused')
+          AND id NOT IN (SELECT jobID FROM robot_queue)
+        GROUP BY state, needsUI
+        """
 }

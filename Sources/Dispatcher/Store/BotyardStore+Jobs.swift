@@ -201,14 +201,16 @@ extension BotyardStore {
     /// Counts of jobs by state.
     public func jobCounts() throws -> [JobState: Int] {
         try read("count jobs") { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
             var counts: [JobState: Int] = [:]
-            for row in rows {
-                if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
+            for row in try Row.fetchAll(db, sql: Self.jobCountsSQL) {
+                if let state = JobState(rawValue: row["state"]) { counts[state] = row["jobs"] }
             }
             return counts
         }
     }
+
+    /// Counts of jobs by state, kept by the store's triggers (a state with no job left is not listed).
+    static let jobCountsSQL = "SELECT state, jobs FROM job_state_counts WHERE jobs > 0"
 
     /// The log of one attempt (the last one when `attempt` is nil), or nil when none was reported.
     public func log(jobID: Int64, attempt: Int?) throws -> String? {

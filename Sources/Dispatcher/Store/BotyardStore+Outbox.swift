@@ -33,12 +33,8 @@ extension BotyardStore {
             try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(Self.placeholders(rowIDs.count)))",
                            arguments: StatementArguments(rowIDs))
             guard !dispatched.isEmpty else { return }
-            let queued = try Int64.fetchAll(db, sql: """
-                UPDATE jobs SET state = 'queued', updatedAt = ?
-                WHERE id IN (\(Self.placeholders(dispatched.count))) AND state = 'pending'
-                  AND (account IS NULL OR NOT EXISTS (SELECT 1 FROM robot_queue WHERE robot_queue.jobID = jobs.id))
-                RETURNING id
-                """, arguments: StatementArguments([now.storedValue] + dispatched.map(\.databaseValue)))
+            let queued = try Int64.fetchAll(db, sql: Self.markQueuedSQL(jobs: dispatched.count),
+                                            arguments: StatementArguments([now.storedValue] + dispatched.map(\.databaseValue)))
             let history = try db.cachedStatement(sql: """
                 INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
                 VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
@@ -46,6 +42,16 @@ extension BotyardStore {
             let at = now.storedValue
             for jobID in queued { try history.execute(arguments: [jobID, at]) }
         }
+    }
+
+    /// Moves the pending jobs among `jobs` ids whose first dispatch was confirmed to `queued`, by key.
+    static func markQueuedSQL(jobs: Int) -> String {
+        """
+        UPDATE jobs SET state = 'queued', updatedAt = ?
+        WHERE id IN (\(placeholders(jobs))) AND state = 'pending'
+          AND (account IS NULL OR NOT EXISTS (SELECT 1 FROM robot_queue WHERE robot_queue.jobID = jobs.id))
+        RETURNING id
+        """
     }
 
     /// `?, ?, …`: `count` placeholders for an `IN (…)` list.

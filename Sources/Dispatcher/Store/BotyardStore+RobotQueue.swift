@@ -259,12 +259,17 @@ extension BotyardStore {
     /// Jobs that hold `account` on `host`: running there, or dispatched to it and not started.
     private static func accountLoad(host: String, account: String, excluding jobID: Int64,
                                     in db: Database) throws -> RobotQueueCheck.AccountLoad {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS jobs, COALESCE(SUM(json_extract(botSnapshot, '$.needsUI')), 0) AS uiJobs FROM jobs
-            WHERE id != ? AND ((state IN ('running', 'paused') AND host = ? AND ranAs = ?)
-               OR (state IN ('pending', 'queued', 'retrying') AND dispatchHost = ? AND account = ?
-                   AND id NOT IN (SELECT jobID FROM robot_queue)))
-            """, arguments: [jobID, host, account, host, account])
+        let row = try Row.fetchOne(db.cachedStatement(sql: accountLoadSQL),
+                                   arguments: [jobID, host, account, host, account])
         return RobotQueueCheck.AccountLoad(jobs: row?["jobs"] ?? 0, uiJobs: row?["uiJobs"] ?? 0)
     }
+
+    /// What holds an account on a host, read through `jobs_running_on` and `jobs_dispatched_to`
+    /// (one search each), never over the jobs that ended.
+    static let accountLoadSQL = """
+        SELECT COUNT(*) AS jobs, COALESCE(SUM(json_extract(botSnapshot, '$.needsUI')), 0) AS uiJobs FROM jobs
+        WHERE id != ? AND ((state IN ('running', 'paused') AND host = ? AND ranAs = ?)
+           OR (state IN ('pending', 'queued', 'retrying') AND dispatchHost = ? AND account = ?
+               AND id NOT IN (SELECT jobID FROM robot_queue)))
+        """
 }

@@ -129,12 +129,15 @@ extension BotyardStore {
 
     /// How long the bot's latest successful runs took, in seconds to the millisecond, newest first.
     static func recentRunTimes(ofBot bot: String, in db: Database) throws -> [TimeInterval] {
-        try Double.fetchAll(db, sql: """
-            SELECT ROUND((julianday(finishedAt) - julianday(startedAt)) * 86400.0, 3) FROM jobs
-            WHERE bot = ? AND state = 'succeeded' AND startedAt IS NOT NULL AND finishedAt IS NOT NULL
-            ORDER BY id DESC LIMIT ?
-            """, arguments: [bot, runsJudged])
+        try Double.fetchAll(db, sql: recentRunTimesSQL, arguments: [bot, runsJudged])
     }
+
+    /// Read through `jobs_bot_succeeded`, newest first: as many rows as it judges, whatever the store holds.
+    static let recentRunTimesSQL = """
+        SELECT ROUND((julianday(finishedAt) - julianday(startedAt)) * 86400.0, 3) FROM jobs
+        WHERE bot = ? AND state = 'succeeded' AND startedAt IS NOT NULL AND finishedAt IS NOT NULL
+        ORDER BY id DESC LIMIT ?
+        """
 
     /// How long the target's latest successful runs took, in seconds to the millisecond (julianday's
     /// doubles are off by microseconds), newest first.

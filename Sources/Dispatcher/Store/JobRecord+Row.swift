@@ -70,8 +70,10 @@ extension JobRecord {
 
     /// The job with `id`, through a statement compiled once per connection.
     static func fetch(id: Int64, in db: Database) throws -> JobRecord? {
-        try JobRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id])
+        try JobRecord.fetchOne(db.cachedStatement(sql: fetchByIDSQL), arguments: [id])
     }
+
+    static let fetchByIDSQL = "SELECT * FROM jobs WHERE id = ?"
 
     /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection.
     func updateRow(in db: Database) throws {

@@ -318,6 +318,27 @@ enum StoreMigrations {
             // A schedule's start decision reads its bot's latest successful runs.
             try db.execute(sql: "CREATE INDEX jobs_bot_succeeded ON jobs(bot, id) WHERE state = 'succeeded'")
         }
+        migrator.registerMigration("v14-job-state-counts") { db in
+            // How many jobs are in each state, kept by triggers on every insert, change of state and
+            // delete: `GET /v1/stats` (polled by consoles and the bench) reads a handful of rows
+            // instead of counting a store of millions.
+            try db.execute(sql: """
+                CREATE TABLE job_state_counts (state TEXT PRIMARY KEY, jobs INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO job_state_counts SELECT state, COUNT(*) FROM jobs GROUP BY state;
+                CREATE TRIGGER jobs_count_inserted AFTER INSERT ON jobs BEGIN
+                    INSERT INTO job_state_counts VALUES (NEW.state, 1)
+                        ON CONFLICT (state) DO UPDATE SET jobs = jobs + 1;
+                END;
+                CREATE TRIGGER jobs_count_moved AFTER UPDATE OF state ON jobs WHEN OLD.state != NEW.state BEGIN
+                    UPDATE job_state_counts SET jobs = jobs - 1 WHERE state = OLD.state;
+                    INSERT INTO job_state_counts VALUES (NEW.state, 1)
+                        ON CONFLICT (state) DO UPDATE SET jobs = jobs + 1;
+                END;
+                CREATE TRIGGER jobs_count_deleted AFTER DELETE ON jobs BEGIN
+                    UPDATE job_state_counts SET jobs = jobs - 1 WHERE state = OLD.state;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,56 @@
+import ArgumentParser
+import BotyardClient
+import Foundation
+import Shared
+
+/// `botyard-bench growth`: the single-submit dispatch rate on an empty store, then on the same
+/// store with a million finished jobs added (the dispatcher stopped meanwhile), in one run.
+struct StoreGrowth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "growth", abstract: "Measure dispatch with an empty store and with many finished jobs in it.")
+
+    @OptionGroup var broker: BrokerOptions
+    @Option(help: "Finished jobs added to the store.") var finishedJobs = 1_000_000
+    @Option(help: "Jobs per dispatch run.") var dispatchJobs = 2_000
+    @Option(help: "Runs of each figure; the table shows the median.") var repeats = 3
+    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
+
+    func run() async throws {
+        let fleet = try broker.makeFleet()
+        fleet.durability = durability
+        defer { fleet.stopAll() }
+        say("dispatch path, empty store: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections")
+        let empty = try await measure(on: fleet, group: "empty", register: true)
+
+        fleet.stopDispatcher()
+        let path = fleet.folder.appendingPathComponent("botyard.sqlite").path
+        say("adding \(finishedJobs) finished jobs (history, applied reports, logs) to the store")
+        let start = ContinuousClock.now
+        try FinishedJobFiller(path: path).fill(finishedJobs, like: 1)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        say(String(format: "  %.0f s; the store is %.0f MiB", (ContinuousClock.now - start).seconds,
+                   Double(size) / 1_048_576))
+
+        say("dispatch path, \(finishedJobs) finished jobs in the store")
+        let filled = try await measure(on: fleet, group: "filled", register: false)
+        let ratio = median(filled.map(\.rate)) / median(empty.map(\.rate))
+        printTable([
+            ("dispatch: single POST, 32 connections, empty store", DispatchRun.describe(empty)),
+            ("dispatch: the same with \(finishedJobs) finished jobs in the store", DispatchRun.describe(filled)),
+            ("with those jobs / empty", String(format: "%.2f ×", ratio)),
+        ])
+    }
+
+    private func measure(on fleet: ProcessFleet, group: String, register: Bool) async throws -> [DispatchRun] {
+        try fleet.startDispatcher()
+        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 32))
+        try await driver.waitUntilHealthy()
+        if register {
+            try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,
+                                                       retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
+        }
+        let dispatch = DispatchMeasurement(driver: driver, submitter: SocketSubmitter(port: fleet.port),
+                                           dispatcher: fleet.dispatcher!.processIdentifier)
+        return try await dispatch.runs(repeats, of: dispatchJobs, group: group)
+    }
+}

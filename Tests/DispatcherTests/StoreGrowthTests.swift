@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import Shared
+import Testing
+
+@testable import Dispatcher
+
+/// The store's hot paths cost the same with a million finished jobs as with none: each query
+/// that runs per submission, per report or per poll searches an index.
+@Suite("Store growth")
+struct StoreGrowthTests {
+    /// Tables that grow with every job; a hot query may search them, never scan them.
+    static let growing = ["jobs", "job_history", "job_logs", "cleanup_logs", "applied_events", "work_items",
+                          "work_item_history", "flow_runs", "schedule_firings"]
+
+    struct HotQuery: Sendable, CustomTestStringConvertible {
+        var name: String
+        var sql: String
+        var arguments: StatementArguments = []
+        var testDescription: String { name }
+    }
+
+    static let hotQueries: [HotQuery] = [
+        HotQuery(name: "a job by id (every report)", sql: JobRecord.fetchByIDSQL, arguments: [1]),
+        HotQuery(name: "once-only mark of a report",
+                 sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt) VALUES (?, ?)", arguments: ["e", "t"]),
+        HotQuery(name: "a group's load (a refusable launch)", sql: BotyardStore.groupLoadSQL, arguments: ["g1"]),
+        HotQuery(name: "an account's load on a host (a robot-queue try)", sql: BotyardStore.accountLoadSQL,
+                 arguments: [1, "h1", "robot1", "h1", "robot1"]),
+        HotQuery(name: "launches made due by a finished run", sql: BotyardStore.markDueSQL(accounts: 1, byGroup: true),
+                 arguments: ["robot1", "h1", "g1"]),
+        HotQuery(name: "dispatched launches (the lost-host sweep)", sql: BotyardStore.dispatchedLaunchesSQL),
+        HotQuery(name: "job counts (GET /v1/stats)", sql: BotyardStore.jobCountsSQL),
+        HotQuery(name: "a job's children", sql: BotyardStore.childrenSQL, arguments: [1]),
+        HotQuery(name: "a job by its bot's token (every call of a bot)", sql: BotyardStore.jobByTokenSQL,
+                 arguments: ["token"]),
+        HotQuery(name: "a bot's recent run times (a schedule's firing)", sql: BotyardStore.recentRunTimesSQL,
+                 arguments: ["bot", 10]),
+        HotQuery(name: "published first dispatches made queued (the relay)",
+                 sql: BotyardStore.markQueuedSQL(jobs: 2), arguments: ["t", 1, 2]),
+    ]
+
+    @Test("a hot query searches an index, never scans a table that grows with every job", arguments: hotQueries)
+    func hotQuerySearches(_ query: HotQuery) async throws {
+        try await withTemporaryStore { store, _ in
+            let plan = try await store.database.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query.sql, arguments: query.arguments)
+                    .map { $0["detail"] as String }
+            }
+            let scans = plan.filter { detail in Self.growing.contains { detail.hasPrefix("SCAN \($0)") } }
+            #expect(scans.isEmpty, "\(plan)")
+        }
+    }
+
+    @Test("the job counts kept by the store's triggers equal a count of the jobs through every change of state")
+    func countsFollowEveryChange() async throws {
+        try await withTemporaryStore { store, _ in
+            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"], retry: .fixed(maxAttempts: 2, waitMilliseconds: 0))
+            try store.saveBot(bot)
+            var ids: [Int64] = []
+            for _ in 0..<6 { ids.append(try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id) }
+            try await store.markPublished(try await store.outbox(limit: 10))
+            func report(_ kind: JobEvent.Kind, _ id: Int64, _ result: JobOutcome.Result? = nil) throws {
+                let outcome = result.map { JobOutcome(result: $0, reason: "done") }
+                _ = try store.apply(JobEvent(kind: kind, jobID: id, attempt: 1, runID: "run-\(id)", workerID: "w1",
+                                             host: "h1", account: nil, outcome: outcome), random: 0)
+            }
+            for id in ids.prefix(4) { try report(.started, id) }
+            try report(.finished, ids[0], .succeeded)
+            try report(.finished, ids[1], .failed)
+            try report(.finished, ids[2], .businessException)
+            _ = try store.cancel(jobID: ids[5], reason: "not needed")
+            let counted = try await store.database.read { db in
+                try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+                    .reduce(into: [JobState: Int]()) { $0[JobState(rawValue: $1["state"])!] = $1["n"] }
+            }
+            #expect(try store.jobCounts() == counted)
+            #expect(counted == [.succeeded: 1, .retrying: 1, .failed: 1, .running: 1, .queued: 1, .cancelled: 1])
+        }
+    }
+}
