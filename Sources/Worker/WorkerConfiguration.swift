@@ -39,6 +39,9 @@ public struct WorkerConfiguration: Sendable {
     /// The dispatcher's API as bots reach it (`BOTYARD_URL`), to claim work items with the
     /// `botyard` CLI; nil: bots are not told.
     public var apiURL: String?
+    /// Where the worker writes, when it stops, how long jobs spent in each ``JobStage`` (JSON of
+    /// ``LatencyHistogram``s); nil: not written.
+    public var stageTimingsPath: URL?
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -48,7 +51,7 @@ public struct WorkerConfiguration: Sendable {
                 heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
                 reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
                 accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400),
-                apiURL: String? = nil) {
+                apiURL: String? = nil, stageTimingsPath: URL? = nil) {
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
@@ -66,6 +69,7 @@ public struct WorkerConfiguration: Sendable {
         self.accountCleanups = accountCleanups
         self.pauseLimit = pauseLimit
         self.apiURL = apiURL
+        self.stageTimingsPath = stageTimingsPath
     }
 
     /// Bots this worker runs at once: the smaller of `maxConcurrent` and `licensedSlots`.

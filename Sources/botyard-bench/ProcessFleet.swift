@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// Dispatcher and worker processes started from the release build next to this program.
 final class ProcessFleet {
@@ -32,8 +33,25 @@ final class ProcessFleet {
             "--amqp-url", amqpURL, "--group", group, "--worker-id", "bench-\(index)", "--host", "host-\(index)",
             "--accounts", "robot\(index)", "--max-concurrent", String(slots),
             "--work-directory", folder.appendingPathComponent("worker-\(index)").path, "--log-level", "warning",
-            "--termination-grace", "2",
+            "--termination-grace", "2", "--stage-timings", stageTimingsFile(of: index).path,
         ], log: "worker-\(index).log")
+    }
+
+    private func stageTimingsFile(of index: Int) -> URL {
+        folder.appendingPathComponent("stages-\(index).json")
+    }
+
+    /// How long jobs spent in each stage, over every worker started so far that has stopped
+    /// (a worker writes its figures when it stops).
+    func stageTimings() throws -> [JobStage: LatencyHistogram] {
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { $0.lastPathComponent.hasPrefix("stages-") }
+        var merged: [JobStage: LatencyHistogram] = [:]
+        for file in files {
+            let stages = try JSONDecoder().decode([JobStage: LatencyHistogram].self, from: Data(contentsOf: file))
+            for (stage, histogram) in stages { merged[stage, default: LatencyHistogram()].merge(histogram) }
+        }
+        return merged
     }
 
     /// `kill -9`: no chance to clean up, as in a crash.

@@ -160,8 +160,15 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("peak RSS", memory.map { "\($0.0) \($0.1.map { String(format: "%.0f", $0) } ?? "?") MiB" }
             .joined(separator: ", ")))
 
+        // Each worker writes where its jobs' time went when it stops.
+        fleet.stopAll()
+        let stages = try fleet.stageTimings()
+        for stage in JobStage.allCases {
+            rows.append(("worker stage \(stage.title), every job of the bench (p50 / p99 / max)",
+                         Self.describe(stages[stage] ?? LatencyHistogram())))
+        }
+
         if let celeryPython {
-            fleet.stopAll()
             rows += try compareWithCelery(python: celeryPython, botyardRate: endToEnd, botyardLatencies: loadedLatencies)
         }
         printTable(rows)
@@ -181,6 +188,12 @@ struct Throughput: AsyncParsableCommand {
              String(format: "%.1f / %.1f ms (n=%d); Botyard's p99 ÷ Celery's = %.2f", celery.startP50, celery.startP99,
                     celery.tasks, latencies.value(99) / celery.startP99)),
         ]
+    }
+
+    static func describe(_ histogram: LatencyHistogram) -> String {
+        func milliseconds(_ duration: Duration?) -> Double { (duration?.seconds ?? .nan) * 1000 }
+        return String(format: "%.2f / %.2f / %.2f ms (n=%d)", milliseconds(histogram.percentile(0.5)),
+                      milliseconds(histogram.percentile(0.99)), milliseconds(histogram.percentile(1)), histogram.count)
     }
 
     static func describe(_ milliseconds: [Double]) -> String {

@@ -65,6 +65,9 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "The dispatcher's HTTP API as bots reach it (given to them as BOTYARD_URL, for the botyard CLI).")
     var apiURL: String?
 
+    @Option(help: "File the worker writes, when it stops, with how long jobs spent in each stage (JSON).")
+    var stageTimings: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -90,7 +93,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
             cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit),
-            apiURL: apiURL)
+            apiURL: apiURL, stageTimingsPath: stageTimings.map { URL(fileURLWithPath: $0) })
     }
 
     func run() async throws {

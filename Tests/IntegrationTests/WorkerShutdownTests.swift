@@ -8,6 +8,27 @@ import Worker
 
 @Suite("Worker shutdown")
 struct WorkerShutdownTests {
+    @Test("a stopping worker writes where its jobs' time went: every stage of every job, the bot's own run time under exited")
+    func stageTimingsWrittenAtStop() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "nap", argv: ["/bin/sleep", "0.3"], timeoutSeconds: 30))
+            let file = fleet.folder.appendingPathComponent("stages.json")
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let worker = try workers.start("timed", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"])
+                    + ["--stage-timings", file.path])
+                var ids: [Int64] = []
+                for _ in 0..<4 { ids.append(try await fleet.submit(SubmitJobRequest(bot: "nap", group: "g1"))) }
+                for id in ids { #expect(try await fleet.waitForJob(id).state == .succeeded) }
+                #expect(await worker.stop())
+            }
+            let stages = try JSONDecoder().decode([JobStage: LatencyHistogram].self, from: Data(contentsOf: file))
+            for stage in JobStage.allCases { #expect(stages[stage]?.count == 4, "\(stage)") }
+            let run = try #require(stages[.exited]?.percentile(0.5))
+            #expect(run >= .milliseconds(300) && run < .seconds(5), "\(run)")
+            #expect(try #require(stages[.acked]?.percentile(1)) < .seconds(5))
+        }
+    }
+
     @Test("SIGTERM to a botyard-worker process: the short bot finishes, the long one runs until the deadline and is then stopped and handed back, and the worker exits")
     func sigtermToWorkerProcess() async throws {
         try await Fleet.run(workers: 0) { fleet in

@@ -6,6 +6,7 @@ extension JobWorker {
     /// Takes one delivery for `account`: parks it if it can never run, waits for admission,
     /// runs it and settles it.
     func handle(_ delivery: AMQPDelivery, account: String, connection: AMQPConnection) async {
+        var clock = stages.clock()
         do {
             let envelope: JobEnvelope
             switch Self.decode(delivery, account: account, host: configuration.host) {
@@ -28,7 +29,8 @@ extension JobWorker {
                 try await delivery.reject(requeue: true)
                 return
             }
-            try await run(envelope, from: delivery, account: account, connection: connection)
+            clock.reached(.admitted)
+            try await run(envelope, from: delivery, account: account, connection: connection, clock: &clock)
         } catch {
             // The delivery stays unacknowledged; the broker gives it to another worker when this
             // connection closes.
@@ -74,7 +76,7 @@ extension JobWorker {
     }
 
     private func run(_ envelope: JobEnvelope, from delivery: AMQPDelivery, account: String,
-                     connection: AMQPConnection) async throws {
+                     connection: AMQPConnection, clock: inout StageTimings.Clock) async throws {
         // A redelivery means a worker took this message and vanished: the bot hears it as the next attempt.
         let attempt = envelope.attempt + delivery.deliveryCount
         let runID = UUID().uuidString
@@ -122,7 +124,10 @@ extension JobWorker {
             // so the bot gets no stop grace.
             control.stop(.handedBack)
         }
-        let outcome = run.outcome
+        if let spawnedAt = run.spawnedAt {
+            clock.reached(.spawned, at: spawnedAt)
+            clock.reached(.exited)
+        }
         if run.needsCleanup {
             // At once, before this job's slot is released (it is held until the cleanup has run): nothing new
             // starts on the account until its cleanup has ended.
@@ -131,7 +136,7 @@ extension JobWorker {
         do {
             try await started
             try await settle(delivery, run: run, control: control, envelope: envelope, attempt: attempt, runID: runID,
-                             account: account, report: report)
+                             account: account, report: report, clock: &clock)
         } catch {
             await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
             throw error
@@ -155,7 +160,8 @@ extension JobWorker {
     /// Reports the run and settles its delivery: acknowledged after its outcome, or handed back at shutdown.
     private func settle(_ delivery: AMQPDelivery, run: BotRunner.Report, control: RunControl, envelope: JobEnvelope,
                         attempt: Int, runID: String, account: String,
-                        report: (JobEvent.Kind, JobOutcome?) async throws -> Void) async throws {
+                        report: (JobEvent.Kind, JobOutcome?) async throws -> Void,
+                        clock: inout StageTimings.Clock) async throws {
         let outcome = run.outcome
         if control.stopReason?.handsJobBack == true {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
@@ -165,7 +171,9 @@ extension JobWorker {
             return
         }
         try await report(.finished, outcome)
+        clock.reached(.reported)
         try await delivery.ack()
+        clock.reached(.acked)
         let runDirectory = runner.runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
         try? FileManager.default.removeItem(at: runDirectory)
         rmdir(runDirectory.deletingLastPathComponent().path)  // the job's folder, once its last run is gone

@@ -25,6 +25,8 @@ final class JobWorker: Service {
     let gate: AdmissionGate
     /// Accounts held after a failed cleanup, persisted in the work directory; holds them in `gate` too.
     let holds: AccountHolds
+    /// How long jobs spend in each stage here (``WorkerConfiguration/stageTimingsPath``).
+    let stages = StageTimings()
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -51,6 +53,11 @@ final class JobWorker: Service {
             try await self.serve(on: connection)
         }
         await events.close()
+        if let path = configuration.stageTimingsPath {
+            do { try stages.write(to: path) } catch {
+                logger.error("stage timings not written", metadata: ["path": "\(path.path)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Consumes until the connection breaks or shutdown; returns once every job taken on this

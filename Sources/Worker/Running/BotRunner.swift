@@ -76,6 +76,8 @@ struct BotRunner: Sendable {
         /// stays until the cleanup has run (``OrphanReaper/forget(pid:account:)``).
         var needsCleanup = false
         var pid: pid_t?
+        /// When the bot's process was spawned; nil when it never was.
+        var spawnedAt: ContinuousClock.Instant?
     }
 
     /// Runs the bot until it exits, its timeout passes (running time only: see ``RunControl``), or
@@ -109,6 +111,7 @@ struct BotRunner: Sendable {
             return Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)",
                                               durationMilliseconds: elapsed()))
         }
+        let spawnedAt = ContinuousClock.now
         control.attach(process, timeout: .seconds(envelope.timeoutSeconds), pauseLimit: pauseLimit)
         orphans.record(pid: process.pid, account: account, cleanup: cleanup)
         logger.info("bot started", metadata: ["job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)",
@@ -205,7 +208,7 @@ struct BotRunner: Sendable {
             outcome.result = .failed
             outcome.reason = "killed by signal \(signal)"
         }
-        return Report(outcome: outcome, needsCleanup: needsCleanup, pid: process.pid)
+        return Report(outcome: outcome, needsCleanup: needsCleanup, pid: process.pid, spawnedAt: spawnedAt)
     }
 
     /// The last `maximumBytes` of a file, as text (invalid UTF-8 repaired).
