@@ -28,10 +28,12 @@ final class ProcessFleet {
         ], log: "dispatcher.log")
     }
 
-    func startWorker(_ index: Int, group: String, slots: Int) throws {
+    /// Starts worker `index` serving `accounts` (`NAME` or `NAME:LIMIT`; default: one account, `robot<index>`).
+    func startWorker(_ index: Int, group: String, slots: Int, accounts: [String]? = nil) throws {
         workers[index] = try launch("botyard-worker", [
             "--amqp-url", amqpURL, "--group", group, "--worker-id", "bench-\(index)", "--host", "host-\(index)",
-            "--accounts", "robot\(index)", "--max-concurrent", String(slots),
+            "--max-concurrent", String(slots), "--accounts",
+        ] + (accounts ?? ["robot\(index)"]) + [
             "--work-directory", folder.appendingPathComponent("worker-\(index)").path, "--log-level", "warning",
             "--termination-grace", "2", "--stage-timings", stageTimingsFile(of: index).path,
         ], log: "worker-\(index).log")
@@ -112,8 +114,12 @@ final class ProcessFleet {
 
     /// Peak resident memory (VmHWM) of a process, in MiB.
     static func peakMemoryMiB(_ process: Process?) -> Double? {
-        guard let process,
-              let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+        process.flatMap { peakMemoryMiB(pid: $0.processIdentifier) }
+    }
+
+    /// Peak resident memory (VmHWM) of any process, in MiB.
+    static func peakMemoryMiB(pid: Int32) -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
         else { return nil }

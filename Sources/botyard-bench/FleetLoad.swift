@@ -1,0 +1,95 @@
+import ArgumentParser
+import BotyardClient
+import Foundation
+import Shared
+
+/// `botyard-bench fleet`: a steady load as a big fleet makes it — many accounts over several
+/// worker processes, jobs arriving at a fixed rate, heartbeats on — and what each process spends
+/// on it: CPU per job and as a share of a core, and memory.
+struct FleetLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet", abstract: "Measure CPU per job and memory of every process under a steady fleet load.")
+
+    @OptionGroup var broker: BrokerOptions
+    @Option(help: "Worker processes.") var workers = 10
+    @Option(help: "Accounts per worker, one bot at a time each.") var accountsPerWorker = 100
+    @Option(help: "Jobs submitted per second, evenly spaced.") var rate = 16.7
+    @Option(help: "Seconds each bot runs.") var botSeconds = 5
+    @Option(help: "Seconds of load before the measurement starts.") var warmUp = 20
+    @Option(help: "Seconds measured.") var seconds = 60
+    @Option(help: "The broker's pid file, to measure its CPU too.") var brokerPidFile: String?
+    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
+
+    func run() async throws {
+        let fleet = try broker.makeFleet()
+        fleet.durability = durability
+        defer { fleet.stopAll() }
+        try fleet.startDispatcher()
+        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 8))
+        try await driver.waitUntilHealthy()
+        try await driver.register(CreateBotRequest(name: "robot-task", argv: ["/bin/sleep", String(botSeconds)],
+                                                   timeoutSeconds: botSeconds + 60,
+                                                   retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
+        let accounts = workers * accountsPerWorker
+        say("fleet: \(accounts) accounts on \(workers) workers, \(rate) jobs/s of \(botSeconds) s bots; "
+            + "\(warmUp) s warm-up, \(seconds) s measured")
+        for index in 0..<workers {
+            let names = (0..<accountsPerWorker).map { "robot\(index * accountsPerWorker + $0):1" }
+            try fleet.startWorker(index, group: "fleet", slots: accountsPerWorker, accounts: names)
+        }
+        // Every account served (its lease claimed, its consumers up) before the clock starts.
+        let ready = ContinuousClock.now + .seconds(180)
+        while try await driver.client.get("/v1/workers", as: [WorkerStatus].self).filter({ $0.state == .active })
+            .reduce(0, { $0 + $1.accounts.filter(\.served).count }) < accounts {
+            guard ContinuousClock.now < ready else { throw ValidationError("the workers did not serve every account") }
+            try await Task.sleep(for: .seconds(1))
+        }
+        let processes = [("dispatcher", fleet.dispatcher!.processIdentifier)]
+            + fleet.workers.sorted { $0.key < $1.key }.map { ("worker \($0.key)", $0.value.processIdentifier) }
+            + (try brokerPID().map { [("broker", $0)] } ?? [])
+
+        let interval = Duration.seconds(1 / rate)
+        let total = Int(rate * Double(warmUp + seconds))
+        let measuredFrom = Int(rate * Double(warmUp))
+        var cpuAtStart: [Duration] = []
+        var ids: [Int64] = []
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Int64.self) { submissions in
+            for index in 0..<total {
+                try await Task.sleep(until: start + interval * index, clock: .continuous)
+                if index == measuredFrom { cpuAtStart = processes.map { CPUTime.of(process: $0.1) } }
+                submissions.addTask {
+                    try await driver.submit([SubmitJobRequest(bot: "robot-task", group: "fleet")], concurrency: 1)[0]
+                }
+            }
+            for try await id in submissions { ids.append(id) }
+        }
+        let cpuUsed = zip(processes, cpuAtStart).map { CPUTime.of(process: $0.0.1) - $0.1 }
+        let memory = processes.map { ProcessFleet.peakMemoryMiB(pid: $0.1) }
+        let measuredJobs = total - measuredFrom
+
+        say("waiting for the last jobs to end")
+        try await driver.waitFor(timeout: .seconds(Int64(botSeconds) * 4 + 120)) {
+            $0.count(.succeeded) >= total
+        }
+        let jobs = try await driver.allJobs(ids: ids)
+        let latencies = jobs.compactMap { job in job.startedAt.map { $0.timeIntervalSince(job.submittedAt) * 1000 } }
+
+        var rows: [(String, String)] = []
+        let window = Duration.seconds(seconds)
+        for ((name, _), (used, peak)) in zip(processes, zip(cpuUsed, memory)) {
+            rows.append(("fleet: \(name)", String(
+                format: "%.2f ms CPU per job, %.1f %% of a core; peak RSS %@", used.seconds * 1000 / Double(measuredJobs),
+                used.seconds / window.seconds * 100, peak.map { String(format: "%.0f MiB", $0) } ?? "?")))
+        }
+        rows.append(("fleet: submit → a worker starts it (p50 / p90 / p99 / max)", Throughput.describe(latencies)))
+        rows.append(("fleet: jobs", "\(total) submitted (\(measuredJobs) in the measured \(seconds) s), "
+            + "\(jobs.filter { $0.state == .succeeded }.count) succeeded"))
+        printTable(rows)
+    }
+
+    private func brokerPID() throws -> Int32? {
+        guard let brokerPidFile else { return nil }
+        return Int32(try String(contentsOfFile: brokerPidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
