@@ -74,16 +74,14 @@ struct BotProcess: Sendable {
 
     /// Waits for the bot to end without reaping it (`waitid` with `WNOWAIT`): the leader stays a zombie, so
     /// its pid — the id of its process group — cannot be given to another process until ``reap()``, and
-    /// signals to the group meanwhile reach only what is left of the bot. The blocking call runs on a thread
-    /// of its own, never on Swift's cooperative pool.
+    /// signals to the group meanwhile reach only what is left of the bot. The worker's one
+    /// ``ChildExitWatcher`` waits for it; on a kernel without pidfds a thread of its own does. Never on
+    /// Swift's cooperative pool.
     func waitUntilExited() async -> Termination {
-        await withCheckedContinuation { continuation in
+        if let termination = await ChildExitWatcher.shared.waitUntilExited(pid) { return termination }
+        return await withCheckedContinuation { continuation in
             let thread = Thread { [pid] in
-                var info = siginfo_t()
-                while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
-                let status = info._sifields._sigchld.si_status
-                let termination: Termination = Int(info.si_code) == CLD_EXITED ? .exited(status) : .signalled(status)
-                continuation.resume(returning: termination)
+                continuation.resume(returning: ChildExitWatcher.exitStatus(of: pid))
             }
             thread.name = "wait \(pid)"
             thread.stackSize = 64 * 1024

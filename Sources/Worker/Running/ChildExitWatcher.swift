@@ -1,0 +1,77 @@
+import CSpawn
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Waits for the exits of every bot of the worker on one thread: each child's pidfd joins an
+/// epoll set, and the thread resumes whoever waits for a child once its pidfd turns readable.
+/// A worker running a thousand bots holds one waiting thread, not a thousand.
+///
+/// Like ``BotProcess/waitUntilExited()`` it never reaps: the exited bot stays a zombie, so its
+/// pid (its process group's id) is not reused until the bot is reaped on purpose.
+final class ChildExitWatcher: Sendable {
+    /// The worker's watcher; its thread starts with the first child watched.
+    static let shared = ChildExitWatcher()
+
+    private let epoll: Int32
+    private let waiting = Mutex<[Int32: (pid: pid_t, resume: CheckedContinuation<BotProcess.Termination, Never>)]>([:])
+    private let started = Mutex(false)
+
+    private init() {
+        epoll = botyard_epoll_create()
+    }
+
+    /// Waits until `pid`, a child of this process, has exited, without reaping it; nil when the
+    /// kernel offers no pidfd (the caller waits some other way).
+    func waitUntilExited(_ pid: pid_t) async -> BotProcess.Termination? {
+        guard epoll >= 0 else { return nil }
+        let descriptor = botyard_pidfd_open(pid)
+        guard descriptor >= 0 else { return nil }
+        startIfNeeded()
+        return await withCheckedContinuation { continuation in
+            waiting.withLock { $0[descriptor] = (pid, continuation) }
+            if botyard_epoll_watch_once(epoll, descriptor) != 0 {
+                // Cannot be watched (out of memory for the set): wait for this one child on the spot.
+                waiting.withLock { _ = $0.removeValue(forKey: descriptor) }
+                close(descriptor)
+                continuation.resume(returning: Self.exitStatus(of: pid))
+            }
+        }
+    }
+
+    private func startIfNeeded() {
+        let first = started.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        let thread = Thread { [self] in watch() }
+        thread.name = "bot exits"
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+
+    private func watch() {
+        var ready = [Int32](repeating: -1, count: 64)
+        while true {
+            let count = botyard_epoll_wait_ready(epoll, &ready, Int32(ready.count))
+            guard count >= 0 else { continue }
+            for descriptor in ready.prefix(Int(count)) {
+                guard let child = waiting.withLock({ $0.removeValue(forKey: descriptor) }) else { continue }
+                close(descriptor)
+                child.resume.resume(returning: Self.exitStatus(of: child.pid))
+            }
+        }
+    }
+
+    /// How `pid` ended, once it has (blocking until then), leaving it unreaped.
+    static func exitStatus(of pid: pid_t) -> BotProcess.Termination {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        let status = info._sifields._sigchld.si_status
+        return Int(info.si_code) == CLD_EXITED ? .exited(status) : .signalled(status)
+    }
+}
