@@ -52,6 +52,21 @@ struct StoreGrowthTests {
         }
     }
 
+    @Test("every connection keeps the upper levels of a large store's indexes in memory: a 16 MiB cache, the file mapped")
+    func connectionsCacheAndMap() async throws {
+        try await withTemporaryStore { store, _ in
+            let read = try await store.database.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA mmap_size"))
+            }
+            let written = try await store.database.write { db in
+                (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA mmap_size"))
+            }
+            for (cache, mapped) in [read, written] {
+                #expect(cache == -16_384 && mapped == 1 << 30)
+            }
+        }
+    }
+
     @Test("the job counts kept by the store's triggers equal a count of the jobs through every change of state")
     func countsFollowEveryChange() async throws {
         try await withTemporaryStore { store, _ in
