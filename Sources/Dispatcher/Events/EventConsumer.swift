@@ -73,15 +73,17 @@ final class EventConsumer: Service {
         }
         guard !accepted.isEmpty else { return }
         do {
-            let results = try await store.apply(events, heartbeats: heartbeats)
-            for (event, result) in zip(events, results) {
+            let applied = try await store.apply(events, heartbeats: heartbeats)
+            for (event, result) in zip(events, applied.results) {
                 logger.debug("event applied", metadata: [
                     "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
                     "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
                 ])
             }
-            relaySignal.notify()
-            robotQueueSignal.notify()
+            // Woken only when there is something for them: under a steady load most batches are
+            // one report, and each needless wake cost a read of the outbox or the robot queue.
+            if applied.addedMessages { relaySignal.notify() }
+            if applied.madeLaunchesDue { robotQueueSignal.notify() }
             // One `basic.ack` for the batch: its deliveries are the channel's oldest unsettled ones.
             try await accepted.last?.ack(multiple: true)
         } catch let error as StoreError {

@@ -26,28 +26,52 @@ extension BotyardStore {
                at now: Date = Date()) throws -> [EventApplication] {
         let randoms = events.map { _ in random() }
         return try write("apply events") { db in
-            try apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
+            try apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db).results
         }
     }
 
     /// ``apply(_:heartbeats:random:at:)`` for the event consumer: its transaction is shared with
     /// the other writes waiting at the same moment, and no thread of the cooperative pool waits for it.
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat],
-               at now: Date = Date()) async throws -> [EventApplication] {
+               at now: Date = Date()) async throws -> AppliedEvents {
         let randoms = events.map { _ in Double.random(in: 0..<1) }
         return try await write("apply events") { db in
             try self.apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
         }
     }
 
+    /// What a batch of reports did, and which of the dispatcher's services it gives work.
+    struct AppliedEvents: Sendable {
+        var results: [EventApplication]
+        /// Messages were added to the outbox (a retry, a parked job, an order to a worker, a flow's next job).
+        var addedMessages: Bool
+        /// Launches waiting in the robot queue were made due (an account freed or come up).
+        var madeLaunchesDue: Bool
+    }
+
     private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double], at now: Date,
-                       in db: Database) throws -> [EventApplication] {
+                       in db: Database) throws -> AppliedEvents {
+        let before = try Self.serviceWork(in: db)
         // Accounts that came up can take launches.
         for cameUp in try record(heartbeats, at: now, in: db) {
             try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
         }
-        return try zip(events, randoms).map { try apply($0, random: $1, at: now, in: db) }
+        let results = try zip(events, randoms).map { try apply($0, random: $1, at: now, in: db) }
+        let after = try Self.serviceWork(in: db)
+        return AppliedEvents(results: results, addedMessages: after.lastMessage > before.lastMessage,
+                             madeLaunchesDue: after.dueLaunches > before.dueLaunches)
     }
+
+    /// The newest outbox row and the launches due in the robot queue, both read through an index:
+    /// compared before and after a batch, they tell whether the relay or the robot queue has work.
+    private static func serviceWork(in db: Database) throws -> (lastMessage: Int64, dueLaunches: Int) {
+        let row = try Row.fetchOne(db.cachedStatement(sql: serviceWorkSQL))!
+        return (row[0] ?? 0, row[1] ?? 0)
+    }
+
+    static let serviceWorkSQL = """
+        SELECT (SELECT MAX(id) FROM outbox), (SELECT COUNT(*) FROM robot_queue WHERE due = 1)
+        """
 
     private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database) throws -> EventApplication {
         // Once only: an event id already recorded inserts nothing.
