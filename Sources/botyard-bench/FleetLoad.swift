@@ -17,6 +17,7 @@ struct FleetLoad: AsyncParsableCommand {
     @Option(help: "Seconds each bot runs.") var botSeconds = 5
     @Option(help: "Seconds of load before the measurement starts.") var warmUp = 20
     @Option(help: "Seconds measured.") var seconds = 60
+    @Option(help: "Seconds measured with the fleet idle (heartbeats only) before the load.") var idleSeconds = 15
     @Option(help: "The broker's pid file, to measure its CPU too.") var brokerPidFile: String?
     @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
@@ -48,6 +49,14 @@ struct FleetLoad: AsyncParsableCommand {
             + fleet.workers.sorted { $0.key < $1.key }.map { ("worker \($0.key)", $0.value.processIdentifier) }
             + (try brokerPID().map { [("broker", $0)] } ?? [])
 
+        say("idle fleet: \(idleSeconds) s of heartbeats only")
+        let idleStart = processes.map { CPUTime.of(process: $0.1) }
+        try await Task.sleep(for: .seconds(idleSeconds))
+        let idleShare = zip(processes, idleStart).map {
+            (CPUTime.of(process: $0.0.1) - $0.1).seconds / Double(idleSeconds)
+        }
+
+        say("load: \(rate) jobs/s")
         let interval = Duration.seconds(1 / rate)
         let total = Int(rate * Double(warmUp + seconds))
         let measuredFrom = Int(rate * Double(warmUp))
@@ -77,10 +86,15 @@ struct FleetLoad: AsyncParsableCommand {
 
         var rows: [(String, String)] = []
         let window = Duration.seconds(seconds)
-        for ((name, _), (used, peak)) in zip(processes, zip(cpuUsed, memory)) {
+        for (index, (name, _)) in processes.enumerated() {
+            let used = cpuUsed[index].seconds
+            // What the jobs cost beyond what the idle fleet costs anyway (heartbeats, timers).
+            let beyondIdle = max(0, used - idleShare[index] * window.seconds)
             rows.append(("fleet: \(name)", String(
-                format: "%.2f ms CPU per job, %.1f %% of a core; peak RSS %@", used.seconds * 1000 / Double(measuredJobs),
-                used.seconds / window.seconds * 100, peak.map { String(format: "%.0f MiB", $0) } ?? "?")))
+                format: "%.2f ms CPU per job (%.2f beyond idle), %.1f %% of a core (idle %.1f %%); peak RSS %@",
+                used * 1000 / Double(measuredJobs), beyondIdle * 1000 / Double(measuredJobs),
+                used / window.seconds * 100, idleShare[index] * 100,
+                memory[index].map { String(format: "%.0f MiB", $0) } ?? "?")))
         }
         rows.append(("fleet: submit → a worker starts it (p50 / p90 / p99 / max)", Throughput.describe(latencies)))
         rows.append(("fleet: jobs", "\(total) submitted (\(measuredJobs) in the measured \(seconds) s), "
