@@ -16,9 +16,7 @@ struct Claims: AsyncParsableCommand {
         let fleet = try broker.makeFleet()
         fleet.durability = durability
         defer { fleet.stopAll() }
-        try fleet.startDispatcher()
-        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 8))
-        try await driver.waitUntilHealthy()
+        let driver = try await fleet.startDispatcher(connections: 8)
         let claimBench = ClaimThroughput(driver: driver, port: fleet.port,
                                          dispatcher: fleet.dispatcher!.processIdentifier, options: claims)
         var rows = try await claimBench.rows(repeats: repeats)

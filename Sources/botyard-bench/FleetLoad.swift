@@ -25,9 +25,7 @@ struct FleetLoad: AsyncParsableCommand {
         let fleet = try broker.makeFleet()
         fleet.durability = durability
         defer { fleet.stopAll() }
-        try fleet.startDispatcher()
-        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 8))
-        try await driver.waitUntilHealthy()
+        let driver = try await fleet.startDispatcher(connections: 8)
         try await driver.register(CreateBotRequest(name: "robot-task", argv: ["/bin/sleep", String(botSeconds)],
                                                    timeoutSeconds: botSeconds + 60,
                                                    retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))

@@ -1,3 +1,4 @@
+import BotyardClient
 import Foundation
 import Shared
 
@@ -62,6 +63,14 @@ final class ProcessFleet {
             kill(process.processIdentifier, SIGKILL)
             Self.waitForExit(process)
         }
+    }
+
+    /// Starts the dispatcher and returns a driver for it once it answers, with `connections` to it.
+    func startDispatcher(connections: Int) async throws -> Driver {
+        try startDispatcher()
+        let driver = Driver(client: DispatcherClient(baseURL: baseURL, connections: connections))
+        try await driver.waitUntilHealthy()
+        return driver
     }
 
     /// SIGTERM: the dispatcher finishes what it was doing and closes its store.

@@ -42,9 +42,7 @@ struct StoreGrowth: AsyncParsableCommand {
     }
 
     private func measure(on fleet: ProcessFleet, group: String, register: Bool) async throws -> [DispatchRun] {
-        try fleet.startDispatcher()
-        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 32))
-        try await driver.waitUntilHealthy()
+        let driver = try await fleet.startDispatcher(connections: 32)
         if register {
             try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,
                                                        retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))

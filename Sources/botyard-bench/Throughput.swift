@@ -51,9 +51,7 @@ struct Throughput: AsyncParsableCommand {
         let fleet = try broker.makeFleet()
         fleet.durability = durability
         defer { fleet.stopAll() }
-        try fleet.startDispatcher()
-        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 32))
-        try await driver.waitUntilHealthy()
+        let driver = try await fleet.startDispatcher(connections: 32)
         try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,
                                                    retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
         try await driver.register(CreateBotRequest(
