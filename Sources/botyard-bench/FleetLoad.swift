@@ -21,6 +21,11 @@ struct FleetLoad: AsyncParsableCommand {
     @Option(help: "The broker's pid file, to measure its CPU too.") var brokerPidFile: String?
     @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
+    func validate() throws {
+        guard workers > 0, accountsPerWorker > 0, rate > 0, botSeconds >= 0, warmUp >= 0, seconds > 0, idleSeconds > 0
+        else { throw ValidationError("workers, accounts, rate and the measured seconds must be positive") }
+    }
+
     func run() async throws {
         let fleet = try broker.makeFleet()
         fleet.durability = durability

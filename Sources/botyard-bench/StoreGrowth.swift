@@ -15,6 +15,12 @@ struct StoreGrowth: AsyncParsableCommand {
     @Option(help: "Runs of each figure; the table shows the median.") var repeats = 3
     @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
+    func validate() throws {
+        guard finishedJobs > 0, dispatchJobs > 0, repeats > 0 else {
+            throw ValidationError("--finished-jobs, --dispatch-jobs and --repeats must be positive")
+        }
+    }
+
     func run() async throws {
         let fleet = try broker.makeFleet()
         fleet.durability = durability

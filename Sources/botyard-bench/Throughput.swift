@@ -109,6 +109,7 @@ struct Throughput: AsyncParsableCommand {
         defer { loading.store(false, ordering: .relaxed) }
         var endToEndRates: [Double] = []
         var loadedLatencies: [Double] = []
+        var beyondQueueing: [Double] = []
         for run in 1...repeats {
             let succeededBefore = try await driver.stats().count(.succeeded)
             let bodies = try SocketSubmitter.Endpoint.single.bodies((0..<endToEndJobs).map { _ in
@@ -118,9 +119,11 @@ struct Throughput: AsyncParsableCommand {
             let ids = try await submitter.submit(bodies)
             try await driver.waitFor(timeout: .seconds(300)) { $0.count(.succeeded) >= succeededBefore + endToEndJobs }
             endToEndRates.append(Double(endToEndJobs) / (ContinuousClock.now - start).seconds)
-            for job in try await driver.allJobs(ids: ids) {
+            let ran = try await driver.allJobs(ids: ids)
+            for job in ran {
                 if let started = job.startedAt { loadedLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000) }
             }
+            beyondQueueing += SlotWait.beyondQueueing(ran, slots: slots)
             say("  run \(run): \(Int(endToEndRates.last!)) jobs/s")
         }
         loading.store(false, ordering: .relaxed)
@@ -129,6 +132,8 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(endToEnd)) jobs/s"))
         rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
         rows.append(("submit → a worker starts it, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
+        rows.append(("the same beyond the wait its worker's slots force (p50 / p90 / p99 / max)",
+                     Self.describe(beyondQueueing)))
         rows.append(("pipeline step → next step started, idle (p50 / p90 / p99 / max)", Self.describe(idleSteps)))
         rows.append(("pipeline step → next step started, during the end-to-end runs (p50 / p90 / p99 / max)",
                      Self.describe(loadedSteps)))
