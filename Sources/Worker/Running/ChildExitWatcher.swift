@@ -42,6 +42,9 @@ final class ChildExitWatcher: Sendable {
         }
     }
 
+    /// Children being waited for now.
+    var waitingCount: Int { waiting.withLock { $0.count } }
+
     private func startIfNeeded() {
         let first = started.withLock { started in
             defer { started = true }
