@@ -61,7 +61,11 @@ final class ChildExitWatcher: Sendable {
         var ready = [Int32](repeating: -1, count: 64)
         while true {
             let count = botyard_epoll_wait_ready(epoll, &ready, Int32(ready.count))
-            guard count >= 0 else { continue }
+            guard count >= 0 else {
+                // Not expected (the set is valid for the process's life); never a busy loop.
+                usleep(10_000)
+                continue
+            }
             for descriptor in ready.prefix(Int(count)) {
                 guard let child = waiting.withLock({ $0.removeValue(forKey: descriptor) }) else { continue }
                 close(descriptor)
