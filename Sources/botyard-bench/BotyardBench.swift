@@ -10,7 +10,8 @@ struct BotyardBench: AsyncParsableCommand {
         abstract: "Measures Botyard next to raw rabbitmq-c (throughput), work-queue claims alone (claims), "
             + "dispatch with a million finished jobs in the store (growth), a steady fleet's CPU per job (fleet), "
             + "times queue triggers (triggers), or runs a fault soak (soak).",
-        subcommands: [Throughput.self, Claims.self, StoreGrowth.self, FleetLoad.self, Soak.self, TriggerEvaluation.self, FiringPrecision.self],
+        subcommands: [Throughput.self, Claims.self, StoreGrowth.self, FleetLoad.self, Soak.self, TriggerEvaluation.self,
+                      FiringPrecision.self],
         defaultSubcommand: Throughput.self
     )
 }

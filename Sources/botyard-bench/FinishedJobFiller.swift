@@ -27,7 +27,8 @@ struct FinishedJobFiller {
             for (from, to, attempt, reason) in Self.history {
                 try db.execute(sql: """
                     INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
-                    SELECT id, submittedAt, \(from.map { "'\($0)'" } ?? "NULL"), '\(to)', \(attempt), '\(reason)' \(added)
+                    SELECT id, submittedAt, \(from.map { "'\($0)'" } ?? "NULL"), '\(to)', \(attempt), '\(reason)'
+                    \(added)
                     """)
             }
             for _ in 0..<2 {

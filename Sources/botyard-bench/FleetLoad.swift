@@ -107,6 +107,7 @@ struct FleetLoad: AsyncParsableCommand {
 
     private func brokerPID() throws -> Int32? {
         guard let brokerPidFile else { return nil }
-        return Int32(try String(contentsOfFile: brokerPidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        let text = try String(contentsOfFile: brokerPidFile, encoding: .utf8)
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

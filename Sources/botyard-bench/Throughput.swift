@@ -121,7 +121,8 @@ struct Throughput: AsyncParsableCommand {
             endToEndRates.append(Double(endToEndJobs) / (ContinuousClock.now - start).seconds)
             let ran = try await driver.allJobs(ids: ids)
             for job in ran {
-                if let started = job.startedAt { loadedLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000) }
+                guard let started = job.startedAt else { continue }
+                loadedLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000)
             }
             beyondQueueing += SlotWait.beyondQueueing(ran, slots: slots)
             say("  run \(run): \(Int(endToEndRates.last!)) jobs/s")

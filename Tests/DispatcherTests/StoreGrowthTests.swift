@@ -52,7 +52,7 @@ struct StoreGrowthTests {
         }
     }
 
-    @Test("every connection keeps the upper levels of a large store's indexes in memory: a 16 MiB cache, the file mapped")
+    @Test("every connection keeps a large store's index pages at hand: a 16 MiB cache, the file mapped")
     func connectionsCacheAndMap() async throws {
         try await withTemporaryStore { store, _ in
             let read = try await store.database.read { db in
@@ -70,10 +70,13 @@ struct StoreGrowthTests {
     @Test("the job counts kept by the store's triggers equal a count of the jobs through every change of state")
     func countsFollowEveryChange() async throws {
         try await withTemporaryStore { store, _ in
-            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"], retry: .fixed(maxAttempts: 2, waitMilliseconds: 0))
+            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"],
+                                    retry: .fixed(maxAttempts: 2, waitMilliseconds: 0))
             try store.saveBot(bot)
             var ids: [Int64] = []
-            for _ in 0..<6 { ids.append(try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id) }
+            for _ in 0..<6 {
+                ids.append(try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id)
+            }
             try await store.markPublished(try await store.outbox(limit: 10))
             func report(_ kind: JobEvent.Kind, _ id: Int64, _ result: JobOutcome.Result? = nil) throws {
                 let outcome = result.map { JobOutcome(result: $0, reason: "done") }

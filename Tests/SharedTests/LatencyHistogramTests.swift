@@ -19,7 +19,8 @@ struct LatencyHistogramTests {
         for fraction in [0.5, 0.9, 0.99] {
             let truth = exact[Int((fraction * Double(exact.count)).rounded(.up)) - 1]
             let estimate = histogram.percentile(fraction)!.seconds * 1e6
-            #expect(estimate >= truth * (1 - 1e-9) && estimate <= truth * 1.0906, "p\(fraction * 100): \(estimate) vs \(truth)")
+            #expect(estimate >= truth * (1 - 1e-9) && estimate <= truth * 1.0906,
+                    "p\(fraction * 100): \(estimate) vs \(truth)")
         }
         // The longest, through a Duration of attoseconds and back.
         #expect(abs(histogram.percentile(1)!.seconds * 1e6 - exact.last!) < 1e-6)

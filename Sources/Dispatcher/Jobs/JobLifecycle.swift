@@ -114,8 +114,8 @@ extension JobLifecycle.Decision {
         if job.state == .cancelled {
             // The worker confirms that the bot of a cancelled job has stopped: worth a line in its history.
             effects.append(.keepLog(attempt: max(job.attempts, 1), log: outcome.log))
-            return move(to: .cancelled, attempt: job.attempts, reason: "bot stopped on \(event.host): \(outcome.reason)",
-                        at: now)
+            return move(to: .cancelled, attempt: job.attempts,
+                        reason: "bot stopped on \(event.host): \(outcome.reason)", at: now)
         }
         guard !job.state.isTerminal else { return ignore("job is already \(job.state.rawValue)") }
         guard event.runID == job.runID else { return ignore("outcome of a run that no longer counts") }

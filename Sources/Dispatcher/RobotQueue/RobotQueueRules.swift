@@ -61,7 +61,8 @@ enum RobotQueueRules {
     /// or gives up when that was its last try.
     static func comeBack(_ entry: inout RobotQueueRecord, reason: String, due: Bool, at now: Date) -> Step {
         guard entry.attempts < entry.maxAttempts else { return giveUp(after: entry.attempts, last: reason) }
-        return wait(&entry, reason: reason, due: due, notBefore: now.addingTimeInterval(TimeInterval(entry.waitSeconds)))
+        return wait(&entry, reason: reason, due: due,
+                    notBefore: now.addingTimeInterval(TimeInterval(entry.waitSeconds)))
     }
 
     /// Why a launch waits behind an earlier one.

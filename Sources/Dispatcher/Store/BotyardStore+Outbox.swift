@@ -33,8 +33,8 @@ extension BotyardStore {
             try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(Self.placeholders(rowIDs.count)))",
                            arguments: StatementArguments(rowIDs))
             guard !dispatched.isEmpty else { return }
-            let queued = try Int64.fetchAll(db, sql: Self.markQueuedSQL(jobs: dispatched.count),
-                                            arguments: StatementArguments([now.storedValue] + dispatched.map(\.databaseValue)))
+            let arguments = StatementArguments([now.storedValue] + dispatched.map(\.databaseValue))
+            let queued = try Int64.fetchAll(db, sql: Self.markQueuedSQL(jobs: dispatched.count), arguments: arguments)
             let history = try db.cachedStatement(sql: """
                 INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
                 VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
