@@ -26,8 +26,9 @@ public struct LatencyHistogram: Codable, Sendable, Equatable {
         maxMicroseconds = max(maxMicroseconds, microseconds)
     }
 
+    /// Adds `other`'s counts (a histogram read from a file of another size adds what both have).
     public mutating func merge(_ other: LatencyHistogram) {
-        for index in counts.indices { counts[index] += other.counts[index] }
+        for (index, count) in other.counts.prefix(counts.count).enumerated() { counts[index] += count }
         maxMicroseconds = max(maxMicroseconds, other.maxMicroseconds)
     }
 
