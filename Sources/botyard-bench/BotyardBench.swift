@@ -16,13 +16,17 @@ struct BotyardBench: AsyncParsableCommand {
     )
 }
 
-/// Where the broker is; ops/bench and ops/soak start one and pass it on.
+/// Where the broker is (ops/bench and ops/soak start one and pass it on), and how the dispatcher the
+/// bench starts keeps its store.
 struct BrokerOptions: ParsableArguments {
     @Option(help: "Broker URL (or BOTYARD_AMQP_URL).")
     var amqpURL: String = ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? ""
 
     @Option(help: "Folder for the database and logs.")
     var folder: String = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-bench").path
+
+    @Option(help: "The dispatcher's --durability (full or normal).")
+    var durability = "full"
 
     func validate() throws {
         do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
@@ -32,7 +36,9 @@ struct BrokerOptions: ParsableArguments {
         let folder = URL(fileURLWithPath: folder)
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return ProcessFleet(folder: folder, amqpURL: amqpURL, port: freePort())
+        let fleet = ProcessFleet(folder: folder, amqpURL: amqpURL, port: freePort())
+        fleet.durability = durability
+        return fleet
     }
 }
 

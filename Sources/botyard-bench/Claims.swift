@@ -10,11 +10,9 @@ struct Claims: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var claims: ClaimOptions
     @Option(help: "Runs; the table shows the median rate.") var repeats = 3
-    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
     func run() async throws {
         let fleet = try broker.makeFleet()
-        fleet.durability = durability
         defer { fleet.stopAll() }
         let driver = try await fleet.startDispatcher(connections: 8)
         let claimBench = ClaimThroughput(driver: driver, port: fleet.port,

@@ -19,7 +19,6 @@ struct FleetLoad: AsyncParsableCommand {
     @Option(help: "Seconds measured.") var seconds = 60
     @Option(help: "Seconds measured with the fleet idle (heartbeats only) before the load.") var idleSeconds = 15
     @Option(help: "The broker's pid file, to measure its CPU too.") var brokerPidFile: String?
-    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
     func validate() throws {
         guard workers > 0, accountsPerWorker > 0, rate > 0, botSeconds >= 0, warmUp >= 0, seconds > 0, idleSeconds > 0
@@ -28,7 +27,6 @@ struct FleetLoad: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try broker.makeFleet()
-        fleet.durability = durability
         defer { fleet.stopAll() }
         let driver = try await fleet.startDispatcher(connections: 8)
         try await driver.register(CreateBotRequest(name: "robot-task", argv: ["/bin/sleep", String(botSeconds)],

@@ -13,7 +13,6 @@ struct StoreGrowth: AsyncParsableCommand {
     @Option(help: "Finished jobs added to the store.") var finishedJobs = 1_000_000
     @Option(help: "Jobs per dispatch run.") var dispatchJobs = 2_000
     @Option(help: "Runs of each figure; the table shows the median.") var repeats = 3
-    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
 
     func validate() throws {
         guard finishedJobs > 0, dispatchJobs > 0, repeats > 0 else {
@@ -23,7 +22,6 @@ struct StoreGrowth: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try broker.makeFleet()
-        fleet.durability = durability
         defer { fleet.stopAll() }
         say("dispatch path, empty store: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections")
         let empty = try await measure(on: fleet, group: "empty", register: true)

@@ -24,7 +24,6 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Runs of each throughput figure; the table shows the median.") var repeats = 3
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Slots per worker.") var slots = 8
-    @Option(help: "The dispatcher's --durability (full or normal).") var durability = "full"
     @Option(help: "Python of a virtual environment with Celery: the same end-to-end work runs on Celery too.")
     var celeryPython: String?
     @Option(help: "Celery's bench driver (ops/celery/drive.py).") var celeryDriver = "ops/celery/drive.py"
@@ -49,7 +48,6 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("raw rabbitmq-c consume + ack, prefetch 100", "\(Int(median(consumeRates))) msg/s"))
 
         let fleet = try broker.makeFleet()
-        fleet.durability = durability
         defer { fleet.stopAll() }
         let driver = try await fleet.startDispatcher(connections: 32)
         try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,

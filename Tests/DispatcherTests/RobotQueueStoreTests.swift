@@ -33,6 +33,35 @@ struct RobotQueueStoreTests {
                          robotQueue: RobotQueuePolicy(waitSeconds: wait, maxAttempts: maxAttempts))
     }
 
+    @Test("a batch of reports says whether it gave the relay messages and the robot queue due launches")
+    func appliedBatchNamesItsWork() async throws {
+        try await withServedAccount { store, start in
+            func due() async throws -> [Bool] {
+                try await store.database.read { db in try Bool.fetchAll(db, sql: "SELECT due FROM robot_queue") }
+            }
+            let waiting = try await store.submit(Self.launch(), bot: Self.bot, at: start)
+            #expect(waiting.state == .pending)
+            #expect(try await due() == [false])
+            let retried = BotDefinition(name: "flaky", argv: ["/bin/false"], timeoutSeconds: 30,
+                                        retry: .fixed(maxAttempts: 2, waitMilliseconds: 0))
+            try store.saveBot(retried)
+            let job = try await store.submit(SubmitJobRequest(bot: "flaky", group: "g1"), bot: retried, at: start)
+            func report(_ kind: JobEvent.Kind, account: String?, _ outcome: JobOutcome? = nil) -> JobEvent {
+                JobEvent(kind: kind, jobID: job.id, attempt: 1, runID: "run-1", workerID: "w-h1", host: "h1",
+                         account: account, outcome: outcome)
+            }
+
+            let started = try await store.apply([report(.started, account: nil)], heartbeats: [])
+            #expect(!started.addedMessages && !started.madeLaunchesDue)
+            // It ran as robot1: its end frees the account the waiting launch asks for, and it is retried.
+            let failed = JobOutcome(result: .failed, exitCode: 1, reason: "exit code 1")
+            let finished = try await store.apply([report(.finished, account: "robot1", failed)], heartbeats: [])
+            #expect(finished.results == [.applied(.retrying, publishes: true)])
+            #expect(finished.addedMessages && finished.madeLaunchesDue)
+            #expect(try await due() == [true])
+        }
+    }
+
     @Test("a launch that cannot start waits with its reason; it is tried again only after an event and its wait")
     func waitsForEventAndWait() async throws {
         try await withServedAccount { store, start in

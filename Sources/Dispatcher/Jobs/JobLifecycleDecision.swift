@@ -18,7 +18,9 @@ extension JobLifecycle {
             self.job = job
         }
 
-        /// Whether the job's row changes (every change of a field comes with a line of history).
+        /// Whether the store writes the job's row with the history: every change of a field comes
+        /// with a line of history, but for a launch returned to the robot queue, whose row the
+        /// robot queue writes with its own line.
         var changesJob: Bool { !history.isEmpty }
 
         /// Whether the job's message goes out again: retried, or parked in `botyard.dead`.

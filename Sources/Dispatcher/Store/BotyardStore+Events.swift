@@ -83,8 +83,10 @@ extension BotyardStore {
         }
         let decision = JobLifecycle.apply(event, to: job, random: random, at: now)
         let stored = try Self.record(decision, from: job.state, at: now, in: db)
-        return decision.ignored.map(EventApplication.ignored) ?? .applied(
-            stored.state, publishes: decision.publishesJob || stored.state == .dead && job.state != .dead)
+        // A launch the robot queue gave up on is parked there, its message with it.
+        let parkedByRobotQueue = stored.state == .dead && job.state != .dead
+        return decision.ignored.map(EventApplication.ignored)
+            ?? .applied(stored.state, publishes: decision.publishesJob || parkedByRobotQueue)
     }
 
     /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own

@@ -127,6 +127,8 @@ extension JobWorker {
         if let spawnedAt = run.spawnedAt {
             clock.reached(.spawned, at: spawnedAt)
             clock.reached(.exited)
+        } else {
+            clock.stop()
         }
         if run.needsCleanup {
             // At once, before this job's slot is released (it is held until the cleanup has run): nothing new

@@ -9,7 +9,7 @@ final class StageTimings: Sendable {
 
     /// Times one job's stages, each from the one before, starting when its delivery arrived.
     struct Clock {
-        private var last = ContinuousClock.now
+        private var last: ContinuousClock.Instant? = .now
         private let timings: StageTimings
 
         init(timings: StageTimings) {
@@ -23,8 +23,14 @@ final class StageTimings: Sendable {
 
         /// `stage` was reached at `instant`.
         mutating func reached(_ stage: JobStage, at instant: ContinuousClock.Instant) {
+            guard let last else { return }
             timings.record(stage, instant - last)
-            last = instant
+            self.last = instant
+        }
+
+        /// The job skipped a stage (its bot never started): its later stages are not timed.
+        mutating func stop() {
+            last = nil
         }
     }
 

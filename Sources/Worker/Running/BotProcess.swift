@@ -79,14 +79,7 @@ struct BotProcess: Sendable {
     /// Swift's cooperative pool.
     func waitUntilExited() async -> Termination {
         if let termination = await ChildExitWatcher.shared.waitUntilExited(pid) { return termination }
-        return await withCheckedContinuation { continuation in
-            let thread = Thread { [pid] in
-                continuation.resume(returning: ChildExitWatcher.exitStatus(of: pid))
-            }
-            thread.name = "wait \(pid)"
-            thread.stackSize = 64 * 1024
-            thread.start()
-        }
+        return await withCheckedContinuation { ChildExitWatcher.waitOnThread(pid, $0) }
     }
 
     /// Reaps the bot after ``waitUntilExited()``: from now on its pid and group id may be reused, so nothing

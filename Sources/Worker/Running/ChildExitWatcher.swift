@@ -13,15 +13,19 @@ import Glibc
 /// Like ``BotProcess/waitUntilExited()`` it never reaps: the exited bot stays a zombie, so its
 /// pid (its process group's id) is not reused until the bot is reaped on purpose.
 final class ChildExitWatcher: Sendable {
-    /// The worker's watcher; its thread starts with the first child watched.
+    /// The worker's watcher, made (and its thread started) when the first child is waited for.
     static let shared = ChildExitWatcher()
 
     private let epoll: Int32
     private let waiting = Mutex<[Int32: (pid: pid_t, resume: CheckedContinuation<BotProcess.Termination, Never>)]>([:])
-    private let started = Mutex(false)
 
     private init() {
         epoll = botyard_epoll_create()
+        guard epoll >= 0 else { return }
+        let thread = Thread { [self] in watch() }
+        thread.name = "bot exits"
+        thread.stackSize = 256 * 1024
+        thread.start()
     }
 
     /// Waits until `pid`, a child of this process, has exited, without reaping it; nil when the
@@ -30,32 +34,27 @@ final class ChildExitWatcher: Sendable {
         guard epoll >= 0 else { return nil }
         let descriptor = botyard_pidfd_open(pid)
         guard descriptor >= 0 else { return nil }
-        startIfNeeded()
         return await withCheckedContinuation { continuation in
             waiting.withLock { $0[descriptor] = (pid, continuation) }
             if botyard_epoll_watch_once(epoll, descriptor) != 0 {
-                // Cannot be watched (out of memory for the set): wait for this one child on the spot.
+                // Cannot be watched (out of memory for the set): a thread of its own waits for this child.
                 waiting.withLock { _ = $0.removeValue(forKey: descriptor) }
                 close(descriptor)
-                continuation.resume(returning: Self.exitStatus(of: pid))
+                Self.waitOnThread(pid, continuation)
             }
         }
     }
 
-    /// Children being waited for now.
-    var waitingCount: Int { waiting.withLock { $0.count } }
-
-    private func startIfNeeded() {
-        let first = started.withLock { started in
-            defer { started = true }
-            return !started
-        }
-        guard first else { return }
-        let thread = Thread { [self] in watch() }
-        thread.name = "bot exits"
-        thread.stackSize = 256 * 1024
+    /// Waits for `pid` on a thread of its own, never on Swift's cooperative pool, and resumes `continuation`.
+    static func waitOnThread(_ pid: pid_t, _ continuation: CheckedContinuation<BotProcess.Termination, Never>) {
+        let thread = Thread { continuation.resume(returning: exitStatus(of: pid)) }
+        thread.name = "wait \(pid)"
+        thread.stackSize = 64 * 1024
         thread.start()
     }
+
+    /// Children being waited for now.
+    var waitingCount: Int { waiting.withLock { $0.count } }
 
     private func watch() {
         var ready = [Int32](repeating: -1, count: 64)
