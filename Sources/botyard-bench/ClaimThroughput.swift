@@ -72,7 +72,7 @@ struct ClaimThroughput {
     private func microsecondsPerItem(_ cpu: Duration) -> Double { cpu.seconds * 1e6 / Double(options.claimItems) }
 
     func measure() async throws -> Run {
-        let queue = "bench-claims-\(UUID().uuidString.prefix(8).lowercased())"
+        let queue = "bench-claims-\(UUID.random().uuidString.prefix(8).lowercased())"
         _ = try await driver.client.post("/v1/queues", WorkQueueDefinition(name: queue), as: WorkQueueDefinition.self)
         var added: [Int64] = []
         for start in stride(from: 0, to: options.claimItems, by: BulkAddItemsRequest.maximumItems) {

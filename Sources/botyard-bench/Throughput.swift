@@ -36,7 +36,7 @@ struct Throughput: AsyncParsableCommand {
         var consumeRates: [Double] = []
         for run in 1...repeats {
             let raw = try RawRabbitMQ(url: url)
-            let queue = "bench.raw.\(UUID().uuidString.prefix(8))"
+            let queue = "bench.raw.\(UUID.random().uuidString.prefix(8))"
             try raw.declareQuorumQueue(queue)
             publishRates.append(try raw.publish(queue: queue, count: rawMessages, size: messageSize, window: 100))
             consumeRates.append(try raw.consume(queue: queue, count: rawMessages, prefetch: 100))

@@ -36,6 +36,9 @@ struct StoreGrowthTests {
                  arguments: ["token"]),
         HotQuery(name: "a bot's recent run times (a schedule's firing)", sql: BotyardStore.recentRunTimesSQL,
                  arguments: ["bot", 10]),
+        HotQuery(name: "the outbox's next rows with their jobs (the relay)", sql: BotyardStore.outboxSQL,
+                 arguments: [0, 100]),
+        HotQuery(name: "a group's settings (a refusable launch)", sql: GroupRecord.byNameSQL, arguments: ["g1"]),
         HotQuery(name: "published first dispatches made queued (the relay)",
                  sql: BotyardStore.markQueuedSQL(jobs: 2), arguments: ["t", 1, 2]),
     ]
@@ -52,17 +55,19 @@ struct StoreGrowthTests {
         }
     }
 
-    @Test("every connection keeps a large store's index pages at hand: a 16 MiB cache, the file mapped")
-    func connectionsCacheAndMap() async throws {
+    @Test("""
+        every connection keeps a large store's index pages at hand (a 16 MiB cache, the file mapped) \
+        and lets a large savepoint's journal spill to a file (SQLite's default temp_store)
+        """)
+    func connectionsCacheMapAndSpill() async throws {
         try await withTemporaryStore { store, _ in
-            let read = try await store.database.read { db in
-                (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA mmap_size"))
+            @Sendable func settings(_ db: Database) throws -> [Int?] {
+                try ["cache_size", "mmap_size", "temp_store"].map { try Int.fetchOne(db, sql: "PRAGMA \($0)") }
             }
-            let written = try await store.database.write { db in
-                (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA mmap_size"))
-            }
-            for (cache, mapped) in [read, written] {
-                #expect(cache == -16_384 && mapped == 1 << 30)
+            let read = try await store.database.read(settings)
+            let written = try await store.database.write(settings)
+            for connection in [read, written] {
+                #expect(connection == [-16_384, 1 << 30, 0])
             }
         }
     }

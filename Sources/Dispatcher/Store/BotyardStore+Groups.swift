@@ -11,6 +11,9 @@ struct GroupRecord: Codable, FetchableRecord, PersistableRecord {
     /// The group's own entries only (JSON), so that a method it never set follows the defaults.
     var launchAdmission: LaunchAdmissionTable
     var updatedAt: Date
+
+    /// A group's settings by name, compiled once per connection: every refusable launch reads them.
+    static let byNameSQL = "SELECT * FROM groups WHERE name = ?"
 }
 
 extension BotyardStore {
@@ -46,7 +49,7 @@ extension BotyardStore {
     /// transaction that stores the launch, so that two launches never take one free slot.
     static func admissionRejection(of bot: BotDefinition, into group: String, method: LaunchMethod,
                                    mode: AdmissionMode?, at now: Date, in db: Database) throws -> String? {
-        let settings = try GroupRecord.fetchOne(db, key: group)
+        let settings = try GroupRecord.fetchOne(db.cachedStatement(sql: GroupRecord.byNameSQL), arguments: [group])
         let mode = mode ?? (settings?.launchAdmission ?? LaunchAdmissionTable()).mode(for: method)
         let decision = AdmissionDecision(mode: mode, needsUI: bot.needsUI, group: group, maxQueued: settings?.maxQueued)
         guard decision.canRefuse else { return nil }

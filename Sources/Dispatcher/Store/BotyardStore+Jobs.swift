@@ -143,7 +143,7 @@ extension BotyardStore {
             job.triggerQueue = nil
             // Nor is it a bot's child any more: a person started it.
             job.parentJob = nil
-            job.apiToken = UUID().uuidString
+            job.apiToken = UUID.random().uuidString
             job.exitCode = nil
             job.outputs = [:]
             job.reason = nil
@@ -335,7 +335,7 @@ extension BotyardStore {
     static func enqueueControl(_ message: ControlMessage, routingKey: String, at now: Date, in db: Database) throws {
         var outbox = OutboxRecord(
             id: nil, jobID: message.jobID, kind: .control, exchange: Topology.controlExchange, routingKey: routingKey,
-            headers: [:], body: try JSONCodec.encode(message), messageID: "control-\(message.jobID)-\(UUID().uuidString)",
+            headers: [:], body: try JSONCodec.encode(message), messageID: "control-\(message.jobID)-\(UUID.random().uuidString)",
             mandatory: false, createdAt: now)
         try outbox.insert(db)
     }

@@ -5,21 +5,38 @@ import Shared
 extension BotyardStore {
     /// The oldest messages still waiting to be published, after row `cursor`. The first
     /// dispatch of an untargeted job is stored without a body (``enqueueFirstDispatch(of:at:in:)``):
-    /// it is built here from the job's row, on a reader connection.
+    /// it is built here from the job's row, read in the same statement, on a reader connection.
     func outbox(after cursor: Int64 = 0, limit: Int) async throws -> [OutboxRecord] {
         try await read("read outbox") { db in
-            var rows = try OutboxRecord.filter(Column("id") > cursor).order(Column("id")).limit(limit).fetchAll(db)
-            let unbuilt = rows.indices.filter { rows[$0].kind == .dispatch && rows[$0].body.isEmpty }
-            guard !unbuilt.isEmpty else { return rows }
-            let jobs = try JobRecord.fetchAll(db, keys: unbuilt.map { rows[$0].jobID })
-            let byID = Dictionary(jobs.map { ($0.id!, $0) }, uniquingKeysWith: { first, _ in first })
-            for index in unbuilt {
-                guard let job = byID[rows[index].jobID] else { continue }
-                rows[index].body = try JSONCodec.encode(job.envelope(attempt: 1))
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.outboxSQL), arguments: [cursor, limit],
+                                           adapter: try Self.outboxAdapter(in: db))
+            var records: [OutboxRecord] = []
+            while let row = try rows.next() {
+                var record = try OutboxRecord(row: row)
+                if record.kind == .dispatch && record.body.isEmpty {
+                    // Jobs are never deleted; were one gone, its message would have nothing to start.
+                    guard let jobRow = row.scopes["job"], jobRow["id"] != nil else { continue }
+                    record.body = try JSONCodec.encode(try JobRecord(row: jobRow).envelope(attempt: 1))
+                }
+                records.append(record)
             }
-            // Jobs are never deleted; were one gone, its message would have nothing to start.
-            return rows.filter { !($0.kind == .dispatch && $0.body.isEmpty) }
+            return records
         }
+    }
+
+    /// The outbox's rows after a cursor, oldest first, each joined with its job when its body is
+    /// to be built from the job's row: one statement, compiled once per connection.
+    static let outboxSQL = """
+        SELECT outbox.*, jobs.* FROM outbox
+        LEFT JOIN jobs ON jobs.id = outbox.jobID AND outbox.kind = 'dispatch' AND length(outbox.body) = 0
+        WHERE outbox.id > ? ORDER BY outbox.id LIMIT ?
+        """
+
+    /// Splits a row of ``outboxSQL``: the outbox's columns, then the job's as the scope `job`.
+    private static func outboxAdapter(in db: Database) throws -> some RowAdapter {
+        let outboxColumns = try db.columns(in: OutboxRecord.databaseTableName).count
+        return ScopeAdapter(base: RangeRowAdapter(0..<outboxColumns),
+                            scopes: ["job": SuffixRowAdapter(fromIndex: outboxColumns)])
     }
 
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to

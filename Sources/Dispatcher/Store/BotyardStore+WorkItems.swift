@@ -48,7 +48,7 @@ extension BotyardStore {
     /// compiled once per connection, and what needs no transaction (the token, the answer's
     /// JSON) is done outside it.
     public func claimItem(from queue: String, jobID: Int64? = nil, at now: Date = Date()) async throws -> ClaimResult {
-        let token = UUID().uuidString
+        let token = UUID.random().uuidString
         let claimed: WorkItemRecord?? = try await write("claim work item") { db in
             guard let definition = try self.queueDefinition(named: queue, in: db) else { return nil }
             if try !self.expireLeases(of: queue, at: now, in: db).returnedTo.isEmpty {

@@ -17,6 +17,9 @@ struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
     var firstSeen: Date
     var lastSeen: Date
 
+    /// A worker's row by id, compiled once per connection: every heartbeat reads it.
+    static let byIDSQL = "SELECT * FROM workers WHERE workerID = ?"
+
     /// Lost after three missed heartbeats.
     func status(at now: Date) -> WorkerStatus {
         let silent = now.timeIntervalSince(lastSeen) > 3 * intervalSeconds
@@ -42,7 +45,8 @@ extension BotyardStore {
     func record(_ heartbeats: [WorkerHeartbeat], at now: Date = Date(), in db: Database) throws -> [AccountsCameUp] {
         var cameUp: [AccountsCameUp] = []
         for heartbeat in heartbeats {
-            let previous = try WorkerRecord.fetchOne(db, key: heartbeat.workerID)
+            let previous = try WorkerRecord.fetchOne(db.cachedStatement(sql: WorkerRecord.byIDSQL),
+                                                     arguments: [heartbeat.workerID])
             let firstSeen = previous?.firstSeen ?? now
             let wasActive = previous?.status(at: now).state == .active
             // An account takes launches when served and not held: a hold cleared is an account coming up too.

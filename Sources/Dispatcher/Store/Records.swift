@@ -78,7 +78,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// Variables from a workflow's earlier nodes (`BOTYARD_VAR_<KEY>`).
     var variables: [String: String]? = nil
     /// The job's API token, given to its bot; every new job gets its own.
-    var apiToken: String? = UUID().uuidString
+    var apiToken: String? = UUID.random().uuidString
     /// The work queue whose trigger started it.
     var triggerQueue: String? = nil
     /// The job whose bot submitted this one with its token (`bot-started-by-bot`).
@@ -186,5 +186,26 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var message: AMQPMessage {
         AMQPMessage(exchange: exchange, routingKey: routingKey, body: body, messageID: messageID,
                     headers: headers.mapValues { .string($0) }, mandatory: mandatory)
+    }
+}
+
+extension OutboxRecord {
+    /// Read column by column: the relay reads every row, and most carry no headers.
+    init(row: Row) throws {
+        id = row["id"]
+        jobID = row["jobID"]
+        let kind: String = row["kind"]
+        guard let known = Kind(rawValue: kind) else {
+            throw DatabaseError(message: "outbox row \(id ?? 0) has an unknown kind: \(kind)")
+        }
+        self.kind = known
+        exchange = row["exchange"]
+        routingKey = row["routingKey"]
+        let headers: String = row["headers"]
+        self.headers = headers == "{}" ? [:] : try JSONCodec.decode([String: String].self, from: Data(headers.utf8))
+        body = row["body"]
+        messageID = row["messageID"]
+        mandatory = row["mandatory"]
+        createdAt = row["createdAt"]
     }
 }

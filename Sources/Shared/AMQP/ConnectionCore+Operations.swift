@@ -137,7 +137,7 @@ extension ConnectionCore {
                 var properties = amqp_basic_properties_t()
                 var flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
                 properties.delivery_mode = message.persistent ? 2 : 1
-                let messageID = message.messageID ?? (message.mandatory ? UUID().uuidString : nil)
+                let messageID = message.messageID ?? (message.mandatory ? UUID.random().uuidString : nil)
                 if let messageID {
                     flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG)
                     properties.message_id = arena.bytes(messageID)

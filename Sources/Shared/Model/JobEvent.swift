@@ -33,7 +33,7 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public var outcome: JobOutcome?
 
     public init(
-        eventID: String = UUID().uuidString,
+        eventID: String = UUID.random().uuidString,
         kind: Kind,
         jobID: Int64,
         attempt: Int,

@@ -79,7 +79,7 @@ extension JobWorker {
                      connection: AMQPConnection, clock: inout StageTimings.Clock) async throws {
         // A redelivery means a worker took this message and vanished: the bot hears it as the next attempt.
         let attempt = envelope.attempt + delivery.deliveryCount
-        let runID = UUID().uuidString
+        let runID = UUID.random().uuidString
         let keepTrying: @Sendable () -> Bool = { connection.isOpen }
         @Sendable func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
             let event = JobEvent(kind: kind, jobID: envelope.jobID, attempt: attempt, envelopeAttempt: envelope.attempt,
