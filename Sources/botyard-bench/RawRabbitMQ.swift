@@ -91,18 +91,55 @@ struct RawRabbitMQ {
     /// Consumes `count` messages with a prefetch of `prefetch`, acknowledging each; returns
     /// messages per second.
     func consume(queue: String, count: Int, prefetch: UInt16) throws -> Double {
+        try startConsuming(queue, prefetch: prefetch)
+        let start = ContinuousClock.now
+        for _ in 0..<count { try receiveAndAck() }
+        return Double(count) / (ContinuousClock.now - start).seconds
+    }
+
+    /// The broker's own floor for a job's start: `count` persistent messages published one at a
+    /// time with confirms, each once the one before was delivered to `consumer` (a connection
+    /// of its own) and confirmed; returns each publish → delivery in milliseconds.
+    func deliveryLatencies(queue: String, count: Int, size: Int, consumer: RawRabbitMQ) throws -> [Double] {
+        amqp_confirm_select(state, 1)
+        try check(amqp_get_rpc_reply(state), "confirm.select")
+        try consumer.startConsuming(queue, prefetch: 1)
+        let body = [UInt8](repeating: 0x61, count: size)
+        let routingKey = bytes(queue)
+        var properties = amqp_basic_properties_t()
+        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
+        properties.delivery_mode = 2
+        return try body.withUnsafeBytes { raw in
+            let message = amqp_bytes_t(len: size, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            return try (0..<count).map { _ in
+                let start = ContinuousClock.now
+                guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
+                    throw Failure(description: "basic.publish failed")
+                }
+                try consumer.receiveAndAck()
+                let delivered = ContinuousClock.now - start
+                var frame = amqp_frame_t()
+                guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue,
+                      frame.frame_type == AMQP_FRAME_METHOD, frame.payload.method.id == 0x003C_0050
+                else { throw Failure(description: "expected basic.ack") }
+                amqp_maybe_release_buffers(state)
+                return delivered.seconds * 1000
+            }
+        }
+    }
+
+    private func startConsuming(_ queue: String, prefetch: UInt16) throws {
         amqp_basic_qos(state, 1, 0, prefetch, 0)
         try check(amqp_get_rpc_reply(state), "basic.qos")
         amqp_basic_consume(state, 1, bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
         try check(amqp_get_rpc_reply(state), "basic.consume")
-        let start = ContinuousClock.now
-        for _ in 0..<count {
-            amqp_maybe_release_buffers(state)
-            var envelope = amqp_envelope_t()
-            try check(amqp_consume_message(state, &envelope, nil, 0), "consume")
-            guard amqp_basic_ack(state, 1, envelope.delivery_tag, 0) == 0 else { throw Failure(description: "basic.ack failed") }
-            amqp_destroy_envelope(&envelope)
-        }
-        return Double(count) / (ContinuousClock.now - start).seconds
+    }
+
+    private func receiveAndAck() throws {
+        amqp_maybe_release_buffers(state)
+        var envelope = amqp_envelope_t()
+        try check(amqp_consume_message(state, &envelope, nil, 0), "consume")
+        guard amqp_basic_ack(state, 1, envelope.delivery_tag, 0) == 0 else { throw Failure(description: "basic.ack failed") }
+        amqp_destroy_envelope(&envelope)
     }
 }

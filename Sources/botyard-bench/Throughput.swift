@@ -46,6 +46,7 @@ struct Throughput: AsyncParsableCommand {
         let rawPublish = median(publishRates)
         rows.append(("raw rabbitmq-c publish, confirm window 100", "\(Int(rawPublish)) msg/s"))
         rows.append(("raw rabbitmq-c consume + ack, prefetch 100", "\(Int(median(consumeRates))) msg/s"))
+        let rawDelivery = try measureRawDelivery(url: url)
 
         let fleet = try broker.makeFleet()
         defer { fleet.stopAll() }
@@ -129,6 +130,8 @@ struct Throughput: AsyncParsableCommand {
         let loadedSteps = try await loadedChain.value
         let endToEnd = median(endToEndRates)
         rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(endToEnd)) jobs/s"))
+        rows.append(("raw rabbitmq-c: publish → delivered, one message at a time (p50 / p90 / p99 / max)",
+                     Self.describe(rawDelivery)))
         rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
         rows.append(("submit → a worker starts it, under load (p50 / p90 / p99 / max)", Self.describe(loadedLatencies)))
         rows.append(("the same beyond the wait its worker's slots force (p50 / p90 / p99 / max)",
@@ -190,6 +193,21 @@ struct Throughput: AsyncParsableCommand {
              String(format: "%.1f / %.1f ms (n=%d); Botyard's p99 ÷ Celery's = %.2f", celery.startP50, celery.startP99,
                     celery.tasks, latencies.value(99) / celery.startP99)),
         ]
+    }
+
+    /// The broker's floor under the idle submit → start: as many persistent messages as idle
+    /// jobs, each published once the one before was delivered, on a quorum queue.
+    private func measureRawDelivery(url: AMQPURL) throws -> [Double] {
+        say("raw rabbitmq-c: \(idleJobs) messages one at a time, publish → delivered")
+        let publisher = try RawRabbitMQ(url: url)
+        let consumer = try RawRabbitMQ(url: url)
+        defer {
+            consumer.close()
+            publisher.close()
+        }
+        let queue = "bench.raw.latency.\(UUID.random().uuidString.prefix(8))"
+        try publisher.declareQuorumQueue(queue)
+        return try publisher.deliveryLatencies(queue: queue, count: idleJobs, size: messageSize, consumer: consumer)
     }
 
     static func describe(_ histogram: LatencyHistogram) -> String {
