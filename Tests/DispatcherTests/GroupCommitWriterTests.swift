@@ -95,6 +95,22 @@ struct GroupCommitWriterTests {
         }
     }
 
+    @Test("a write alone in its transaction that throws keeps none of its changes, and its caller gets its error")
+    func loneFailingWriteRollsBack() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder)
+            await #expect(throws: Refused.self) {
+                try await scratch.writer.write { db in
+                    try db.execute(sql: "INSERT INTO rows (id) VALUES (1)")
+                    throw Refused()
+                }
+            }
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (2)") }
+            #expect(try scratch.rowIDs() == [2])
+        }
+    }
+
     @Test("a commit that fails answers every write of its transaction with the error, and keeps none of them")
     func failedCommitFailsEveryWrite() async throws {
         try await withTemporaryFolder { folder in

@@ -7,16 +7,18 @@ import Synchronization
 /// one, each in a savepoint of its own: N concurrent requests cost one commit, and one sync of
 /// the disk at `full` durability, instead of N. A caller resumes only after the transaction that
 /// holds its write has committed, so an answer never names a change that a crash could lose; a
-/// write that throws rolls back its own savepoint and leaves the others in the batch alone.
+/// write that throws rolls back its own savepoint and leaves the others in the batch alone. A
+/// write alone in its transaction needs no savepoint: when it throws, the transaction rolls back.
 ///
 /// The transactions run on the database's writer queue, not on a thread of the cooperative
 /// pool, and take turns there with the store's other writes.
 final class GroupCommitWriter: Sendable {
     /// A write waiting for its transaction.
     private struct PendingWrite: Sendable {
-        /// Runs the write in its savepoint and returns how to answer its caller once the
-        /// transaction's fate (nil: committed, else the error) is known.
-        let perform: @Sendable (Database) -> @Sendable ((any Error)?) -> Void
+        /// Runs the write (in a savepoint of its own unless it is `alone` in the transaction);
+        /// returns whether it threw, and how to answer its caller once the transaction's fate
+        /// (nil: committed or rolled back for this write alone, else the error) is known.
+        let perform: @Sendable (_ db: Database, _ alone: Bool) -> (threw: Bool, answer: @Sendable ((any Error)?) -> Void)
         /// Answers the caller when the transaction failed before the write ran.
         let abandon: @Sendable (any Error) -> Void
     }
@@ -43,8 +45,9 @@ final class GroupCommitWriter: Sendable {
     func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
             enqueue(PendingWrite(
-                perform: { db in
+                perform: { db, alone in
                     let result = Result(catching: { () throws -> Value in
+                        if alone { return try body(db) }
                         var value: Value?
                         try db.inSavepoint {
                             value = try body(db)
@@ -52,9 +55,10 @@ final class GroupCommitWriter: Sendable {
                         }
                         return value!
                     })
-                    return { failure in
+                    let threw = if case .failure = result { true } else { false }
+                    return (threw, { failure in
                         if let failure { continuation.resume(throwing: failure) } else { continuation.resume(with: result) }
-                    }
+                    })
                 },
                 abandon: { continuation.resume(throwing: $0) }))
         }
@@ -93,11 +97,14 @@ final class GroupCommitWriter: Sendable {
         var answers: [@Sendable ((any Error)?) -> Void] = []
         do {
             try db.inTransaction(.immediate) {
+                let alone = batch.count == 1
                 for write in batch {
                     // A write whose failure made SQLite roll the whole transaction back leaves
                     // nothing for the rest to join: they fail with the commit.
                     guard db.isInsideTransaction else { throw Abandoned() }
-                    answers.append(write.perform(db))
+                    let (threw, answer) = write.perform(db, alone)
+                    answers.append(answer)
+                    if alone && threw { return .rollback }
                 }
                 return .commit
             }
