@@ -13,7 +13,10 @@ struct PreparedJob: Sendable {
     /// `now` as the database stores it.
     let at: DatabaseValue
 
+    /// Gives a job without a token its own.
     init(_ record: JobRecord, at now: Date) throws {
+        var record = record
+        if record.apiToken == nil { record.apiToken = UUID.random().uuidString }
         self.record = record
         self.values = try record.databaseValues()
         self.now = now

@@ -77,8 +77,9 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var flowStep: String? = nil
     /// Variables from a workflow's earlier nodes (`BOTYARD_VAR_<KEY>`).
     var variables: [String: String]? = nil
-    /// The job's API token, given to its bot; every new job gets its own.
-    var apiToken: String? = UUID.random().uuidString
+    /// The job's API token, given to its bot; every new job gets its own when it is stored
+    /// (``PreparedJob``), not in this default: every row read would draw one for nothing.
+    var apiToken: String? = nil
     /// The work queue whose trigger started it.
     var triggerQueue: String? = nil
     /// The job whose bot submitted this one with its token (`bot-started-by-bot`).
