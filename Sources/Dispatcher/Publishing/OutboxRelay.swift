@@ -45,18 +45,21 @@ final class OutboxRelay: Service {
 
     /// Publishes the outbox in batches, keeping up to `window` of them waiting for their confirms
     /// (a sliding window, not stop-and-wait): the rows after the last one sent are read and sent
-    /// while earlier batches are confirmed and deleted. A row that did not go out (refused
-    /// declaration, nack, or a failed delete) makes the relay start over from the oldest row
-    /// once nothing is in flight, after a pause.
+    /// while earlier batches are confirmed and deleted. A read that found less than a batch
+    /// drained the outbox: the next waits for news of a commit that added rows. A row that did not
+    /// go out (refused declaration, nack, or a failed delete) makes the relay start over from the
+    /// oldest row once nothing is in flight, after a pause.
     private func relay(on connection: AMQPConnection) async throws {
         var channel = try await Self.openChannel(on: connection)
         var topology = DeclaredTopology()
         var inFlight: [(rows: [OutboxRecord], batch: PublishedBatch)] = []
         var cursor: Int64 = 0
         var startOver = false
+        var drained = false
         while !Task.isCancelled {
-            if inFlight.count < window && !startOver {
+            if inFlight.count < window && !startOver && (!drained || signal.takeNotification()) {
                 let rows = await unsent(after: cursor)
+                drained = rows.count < batchSize
                 if let last = rows.last?.id {
                     cursor = last
                     let ready = try await prepare(rows, channel: &channel, topology: &topology)
@@ -71,11 +74,13 @@ final class OutboxRelay: Service {
             } else if startOver {
                 startOver = false
                 cursor = 0
+                drained = false
                 try await Task.sleep(for: .milliseconds(500))
             } else {
                 await signal.wait(timeout: .seconds(1))
                 // Now and then from the oldest row, in case one was left behind.
                 cursor = 0
+                drained = false
             }
         }
     }

@@ -28,6 +28,15 @@ public final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
+    /// Takes a ``notify()`` that came while nobody waited: whether there was one since the last
+    /// wait or take. Never waits.
+    public func takeNotification() -> Bool {
+        state.withLock { state in
+            defer { state.pending = false }
+            return state.pending
+        }
+    }
+
     /// Returns after a ``notify()``, after `timeout`, or on cancellation, whichever comes first.
     public func wait(timeout: Duration) async {
         let id: Int? = state.withLock { state in

@@ -1,0 +1,35 @@
+import Shared
+import Testing
+
+@Suite("Wake signal")
+struct WakeSignalTests {
+    @Test("a notification nobody waited for is taken once, by a take or by the next wait")
+    func notificationRememberedOnce() async {
+        let signal = WakeSignal()
+        #expect(!signal.takeNotification())
+        signal.notify()
+        signal.notify()
+        #expect(signal.takeNotification())
+        #expect(!signal.takeNotification())
+
+        signal.notify()
+        let clock = ContinuousClock()
+        let waited = await clock.measure { await signal.wait(timeout: .seconds(30)) }
+        #expect(waited < .seconds(10))
+        #expect(!signal.takeNotification())
+    }
+
+    @Test("a wait ends at its timeout without a notification, and at once with one")
+    func waitEnds() async {
+        let signal = WakeSignal()
+        let clock = ContinuousClock()
+        let timedOut = await clock.measure { await signal.wait(timeout: .milliseconds(50)) }
+        #expect(timedOut >= .milliseconds(50))
+        let woken = Task { await clock.measure { await signal.wait(timeout: .seconds(30)) } }
+        repeat {
+            signal.notify()
+            await Task.yield()
+        } while signal.takeNotification()  // taken back: the wait had not begun yet
+        #expect(await woken.value < .seconds(10))
+    }
+}
