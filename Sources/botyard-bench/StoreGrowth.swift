@@ -3,8 +3,9 @@ import BotyardClient
 import Foundation
 import Shared
 
-/// `botyard-bench growth`: the single-submit dispatch rate on an empty store, then on the same
-/// store with a million finished jobs added (the dispatcher stopped meanwhile), in one run.
+/// `botyard-bench growth`: the dispatch rates (single submissions, and batches of 1,000) on an
+/// empty store, then on the same store with a million finished jobs added (the dispatcher stopped
+/// meanwhile), in one run.
 struct StoreGrowth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "growth", abstract: "Measure dispatch with an empty store and with many finished jobs in it.")
@@ -12,18 +13,20 @@ struct StoreGrowth: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @Option(help: "Finished jobs added to the store.") var finishedJobs = 1_000_000
     @Option(help: "Jobs per dispatch run.") var dispatchJobs = 2_000
+    @Option(help: "Jobs per batch dispatch run, sent as batches of 1,000.") var batchJobs = 10_000
     @Option(help: "Runs of each figure; the table shows the median.") var repeats = 3
 
     func validate() throws {
-        guard finishedJobs > 0, dispatchJobs > 0, repeats > 0 else {
-            throw ValidationError("--finished-jobs, --dispatch-jobs and --repeats must be positive")
+        guard finishedJobs > 0, dispatchJobs > 0, batchJobs > 0, repeats > 0 else {
+            throw ValidationError("--finished-jobs, --dispatch-jobs, --batch-jobs and --repeats must be positive")
         }
     }
 
     func run() async throws {
         let fleet = try broker.makeFleet()
         defer { fleet.stopAll() }
-        say("dispatch path, empty store: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections")
+        say("dispatch path, empty store: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections, "
+            + "and \(repeats) × \(batchJobs) in batches of 1,000")
         let empty = try await measure(on: fleet, group: "empty", register: true)
 
         fleet.stopDispatcher()
@@ -37,15 +40,26 @@ struct StoreGrowth: AsyncParsableCommand {
 
         say("dispatch path, \(finishedJobs) finished jobs in the store")
         let filled = try await measure(on: fleet, group: "filled", register: false)
-        let ratio = median(filled.map(\.rate)) / median(empty.map(\.rate))
+        func ratio(_ path: KeyPath<Measured, [DispatchRun]>) -> String {
+            String(format: "%.2f ×", median(filled[keyPath: path].map(\.rate)) / median(empty[keyPath: path].map(\.rate)))
+        }
         printTable([
-            ("dispatch: single POST, 32 connections, empty store", DispatchRun.describe(empty)),
-            ("dispatch: the same with \(finishedJobs) finished jobs in the store", DispatchRun.describe(filled)),
-            ("with those jobs / empty", String(format: "%.2f ×", ratio)),
+            ("dispatch: single POST, 32 connections, empty store", DispatchRun.describe(empty.single)),
+            ("dispatch: the same with \(finishedJobs) finished jobs in the store", DispatchRun.describe(filled.single)),
+            ("with those jobs / empty", ratio(\.single)),
+            ("dispatch: batches of 1,000, 2 connections, empty store", DispatchRun.describe(empty.batches)),
+            ("dispatch: the same with \(finishedJobs) finished jobs in the store", DispatchRun.describe(filled.batches)),
+            ("with those jobs / empty", ratio(\.batches)),
         ])
     }
 
-    private func measure(on fleet: ProcessFleet, group: String, register: Bool) async throws -> [DispatchRun] {
+    /// The runs of one store's measurement.
+    private struct Measured {
+        var single: [DispatchRun]
+        var batches: [DispatchRun]
+    }
+
+    private func measure(on fleet: ProcessFleet, group: String, register: Bool) async throws -> Measured {
         let driver = try await fleet.startDispatcher(connections: 32)
         if register {
             try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,
@@ -53,6 +67,9 @@ struct StoreGrowth: AsyncParsableCommand {
         }
         let dispatch = DispatchMeasurement(driver: driver, submitter: SocketSubmitter(port: fleet.port),
                                            dispatcher: fleet.dispatcher!.processIdentifier)
-        return try await dispatch.runs(repeats, of: dispatchJobs, group: group)
+        return Measured(
+            single: try await dispatch.runs(repeats, of: dispatchJobs, group: group),
+            batches: try await dispatch.runs(repeats, of: batchJobs, group: "\(group)-batched", to: .batches(of: 1_000),
+                                             connections: 2))
     }
 }
