@@ -139,7 +139,9 @@ struct RawRabbitMQ {
         amqp_maybe_release_buffers(state)
         var envelope = amqp_envelope_t()
         try check(amqp_consume_message(state, &envelope, nil, 0), "consume")
-        guard amqp_basic_ack(state, 1, envelope.delivery_tag, 0) == 0 else { throw Failure(description: "basic.ack failed") }
+        guard amqp_basic_ack(state, 1, envelope.delivery_tag, 0) == 0 else {
+            throw Failure(description: "basic.ack failed")
+        }
         amqp_destroy_envelope(&envelope)
     }
 }

@@ -40,15 +40,17 @@ struct StoreGrowth: AsyncParsableCommand {
 
         say("dispatch path, \(finishedJobs) finished jobs in the store")
         let filled = try await measure(on: fleet, group: "filled", register: false)
-        func ratio(_ path: KeyPath<Measured, [DispatchRun]>) -> String {
-            String(format: "%.2f ×", median(filled[keyPath: path].map(\.rate)) / median(empty[keyPath: path].map(\.rate)))
+        func ratio(_ runs: KeyPath<Measured, [DispatchRun]>) -> String {
+            let rate = { (measured: Measured) in median(measured[keyPath: runs].map(\.rate)) }
+            return String(format: "%.2f ×", rate(filled) / rate(empty))
         }
+        let withJobs = "the same with \(finishedJobs) finished jobs in the store"
         printTable([
             ("dispatch: single POST, 32 connections, empty store", DispatchRun.describe(empty.single)),
-            ("dispatch: the same with \(finishedJobs) finished jobs in the store", DispatchRun.describe(filled.single)),
+            ("dispatch: \(withJobs)", DispatchRun.describe(filled.single)),
             ("with those jobs / empty", ratio(\.single)),
             ("dispatch: batches of 1,000, 2 connections, empty store", DispatchRun.describe(empty.batches)),
-            ("dispatch: the same with \(finishedJobs) finished jobs in the store", DispatchRun.describe(filled.batches)),
+            ("dispatch: \(withJobs)", DispatchRun.describe(filled.batches)),
             ("with those jobs / empty", ratio(\.batches)),
         ])
     }

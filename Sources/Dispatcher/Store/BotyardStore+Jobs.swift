@@ -335,8 +335,8 @@ extension BotyardStore {
     static func enqueueControl(_ message: ControlMessage, routingKey: String, at now: Date, in db: Database) throws {
         var outbox = OutboxRecord(
             id: nil, jobID: message.jobID, kind: .control, exchange: Topology.controlExchange, routingKey: routingKey,
-            headers: [:], body: try JSONCodec.encode(message), messageID: "control-\(message.jobID)-\(UUID.random().uuidString)",
-            mandatory: false, createdAt: now)
+            headers: [:], body: try JSONCodec.encode(message),
+            messageID: "control-\(message.jobID)-\(UUID.random().uuidString)", mandatory: false, createdAt: now)
         try outbox.insert(db)
     }
 }

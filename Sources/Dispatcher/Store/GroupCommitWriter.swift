@@ -18,7 +18,8 @@ final class GroupCommitWriter: Sendable {
         /// Runs the write (in a savepoint of its own unless it is `alone` in the transaction);
         /// returns whether it threw, and how to answer its caller once the transaction's fate
         /// (nil: committed or rolled back for this write alone, else the error) is known.
-        let perform: @Sendable (_ db: Database, _ alone: Bool) -> (threw: Bool, answer: @Sendable ((any Error)?) -> Void)
+        let perform: @Sendable (_ db: Database, _ alone: Bool) -> (threw: Bool, answer: Answer)
+        typealias Answer = @Sendable ((any Error)?) -> Void
         /// Answers the caller when the transaction failed before the write ran.
         let abandon: @Sendable (any Error) -> Void
     }
@@ -94,7 +95,7 @@ final class GroupCommitWriter: Sendable {
     }
 
     private func commit(_ batch: [PendingWrite], in db: Database) {
-        var answers: [@Sendable ((any Error)?) -> Void] = []
+        var answers: [PendingWrite.Answer] = []
         do {
             try db.inTransaction(.immediate) {
                 let alone = batch.count == 1
