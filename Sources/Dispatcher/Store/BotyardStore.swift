@@ -40,9 +40,9 @@ public final class BotyardStore: Sendable {
         configuration.prepareDatabase { db in
             // `temp_store` stays SQLite's default: a statement journal is kept in memory up to
             // 64 KiB and spills to a file beyond. Kept in memory whatever its size (`MEMORY`), the
-            // journal of a large savepoint (a batch of 1,000 jobs in a store of many) is a list
-            // of 1 KiB chunks that SQLite walks from its head at the end of every statement:
-            // 44 % of the dispatcher's CPU in a batch submission.
+            // journal of a large savepoint (batches of 1,000 jobs sharing a transaction) is a list
+            // of 1 KiB chunks that SQLite walks from its head at the end of every statement (44 %
+            // of the dispatcher's CPU in a profile of batch submissions).
             // The indexes' upper levels of a store of millions of jobs stay in each connection's
             // cache (SQLite's default is 2 MiB), and pages it misses are read through a mapping of
             // the file instead of a system call each.
