@@ -54,38 +54,20 @@ struct RawRabbitMQ {
     /// Publishes `count` persistent messages of `size` bytes in confirm windows of `window`;
     /// returns messages per second.
     func publish(queue: String, count: Int, size: Int, window: Int) throws -> Double {
-        amqp_confirm_select(state, 1)
-        try check(amqp_get_rpc_reply(state), "confirm.select")
-        let body = [UInt8](repeating: 0x61, count: size)
-        let routingKey = bytes(queue)
-        var properties = amqp_basic_properties_t()
-        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
-        properties.delivery_mode = 2
-        let start = ContinuousClock.now
-        var published: UInt64 = 0
-        var confirmed: UInt64 = 0
-        try body.withUnsafeBytes { raw in
-            let message = amqp_bytes_t(len: size, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+        try publishing(to: queue, size: size) { publishOne in
+            let start = ContinuousClock.now
+            var published: UInt64 = 0
+            var confirmed: UInt64 = 0
             while published < UInt64(count) {
-                let batch = min(window, count - Int(published))
-                for _ in 0..<batch {
-                    guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
-                        throw Failure(description: "basic.publish failed")
-                    }
+                for _ in 0..<min(window, count - Int(published)) {
+                    try publishOne()
                     published += 1
                 }
-                while confirmed < published {
-                    var frame = amqp_frame_t()
-                    guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue,
-                          frame.frame_type == AMQP_FRAME_METHOD, frame.payload.method.id == 0x003C_0050
-                    else { throw Failure(description: "expected basic.ack") }
-                    let ack = frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
-                    confirmed = ack.delivery_tag
-                }
+                while confirmed < published { confirmed = try nextConfirm() }
                 amqp_maybe_release_buffers(state)
             }
+            return Double(count) / (ContinuousClock.now - start).seconds
         }
-        return Double(count) / (ContinuousClock.now - start).seconds
     }
 
     /// Consumes `count` messages with a prefetch of `prefetch`, acknowledging each; returns
@@ -101,31 +83,48 @@ struct RawRabbitMQ {
     /// time with confirms, each once the one before was delivered to `consumer` (a connection
     /// of its own) and confirmed; returns each publish → delivery in milliseconds.
     func deliveryLatencies(queue: String, count: Int, size: Int, consumer: RawRabbitMQ) throws -> [Double] {
-        amqp_confirm_select(state, 1)
-        try check(amqp_get_rpc_reply(state), "confirm.select")
         try consumer.startConsuming(queue, prefetch: 1)
-        let body = [UInt8](repeating: 0x61, count: size)
-        let routingKey = bytes(queue)
-        var properties = amqp_basic_properties_t()
-        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
-        properties.delivery_mode = 2
-        return try body.withUnsafeBytes { raw in
-            let message = amqp_bytes_t(len: size, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
-            return try (0..<count).map { _ in
+        return try publishing(to: queue, size: size) { publishOne in
+            try (0..<count).map { _ in
                 let start = ContinuousClock.now
-                guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
-                    throw Failure(description: "basic.publish failed")
-                }
+                try publishOne()
                 try consumer.receiveAndAck()
                 let delivered = ContinuousClock.now - start
-                var frame = amqp_frame_t()
-                guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue,
-                      frame.frame_type == AMQP_FRAME_METHOD, frame.payload.method.id == 0x003C_0050
-                else { throw Failure(description: "expected basic.ack") }
+                _ = try nextConfirm()
                 amqp_maybe_release_buffers(state)
                 return delivered.seconds * 1000
             }
         }
+    }
+
+    /// Puts channel 1 in confirm mode and runs `body` with a function that publishes one persistent
+    /// `size`-byte message to `queue`.
+    private func publishing<Result>(to queue: String, size: Int,
+                                    _ body: (_ publishOne: () throws -> Void) throws -> Result) throws -> Result {
+        amqp_confirm_select(state, 1)
+        try check(amqp_get_rpc_reply(state), "confirm.select")
+        let bytes = [UInt8](repeating: 0x61, count: size)
+        let routingKey = self.bytes(queue)
+        var properties = amqp_basic_properties_t()
+        properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
+        properties.delivery_mode = 2
+        return try bytes.withUnsafeBytes { raw in
+            let message = amqp_bytes_t(len: size, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            return try body {
+                guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
+                    throw Failure(description: "basic.publish failed")
+                }
+            }
+        }
+    }
+
+    /// Waits for the broker's next `basic.ack`; returns the delivery tag it confirms (with all before it).
+    private func nextConfirm() throws -> UInt64 {
+        var frame = amqp_frame_t()
+        guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue,
+              frame.frame_type == AMQP_FRAME_METHOD, frame.payload.method.id == 0x003C_0050
+        else { throw Failure(description: "expected basic.ack") }
+        return frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee.delivery_tag
     }
 
     private func startConsuming(_ queue: String, prefetch: UInt16) throws {
