@@ -1,4 +1,5 @@
 import Shared
+import Synchronization
 import Testing
 
 @Suite("Wake signal")
@@ -32,4 +33,27 @@ struct WakeSignalTests {
         } while signal.takeNotification()  // taken back: the wait had not begun yet
         #expect(await woken.value < .seconds(10))
     }
+
+    @Test("a notification ends every wait, however many tasks wait at once")
+    func everyWaiterWakes() async throws {
+        let signal = WakeSignal()
+        let ended = EndedWaits()
+        for _ in 0..<3 {
+            Task {
+                await signal.wait(timeout: .seconds(60))
+                ended.count.add(1, ordering: .relaxed)
+            }
+        }
+        // A wait that has not begun yet when a notification comes waits for the next one.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ended.count.load(ordering: .relaxed) < 3 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            signal.notify()
+        }
+        #expect(ended.count.load(ordering: .relaxed) == 3)
+    }
+}
+
+private final class EndedWaits: Sendable {
+    let count = Atomic<Int>(0)
 }

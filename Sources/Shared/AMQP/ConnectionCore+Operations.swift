@@ -133,7 +133,6 @@ extension ConnectionCore {
                 }
                 let arena = CArena()
                 defer { withExtendedLifetime(arena) {} }
-        defer { withExtendedLifetime(arena) {} }
                 var properties = amqp_basic_properties_t()
                 var flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
                 properties.delivery_mode = message.persistent ? 2 : 1

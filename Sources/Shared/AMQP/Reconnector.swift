@@ -3,7 +3,7 @@ import ServiceLifecycle
 
 /// Keeps a piece of work connected: opens a connection, runs the work on it, and when the
 /// connection breaks (a broker restart, a network fault) waits and starts over, with capped
-/// exponential backoff, until the task is cancelled.
+/// exponential backoff and jitter (``ReconnectBackoff``), until the task is cancelled.
 public struct Reconnector: Sendable {
     public var url: AMQPURL
     public var connectionName: String
@@ -23,12 +23,13 @@ public struct Reconnector: Sendable {
     /// Runs `work` with a connected ``AMQPConnection`` until cancelled or shut down gracefully.
     /// The connection is closed when `work` returns or throws.
     public func run(_ work: (AMQPConnection) async throws -> Void) async {
-        var delay = initialDelay
+        var backoff = ReconnectBackoff(initial: initialDelay, maximum: maximumDelay)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let delay: Duration
             do {
                 let connection = try await AMQPConnection.connect(to: url, name: connectionName, logger: logger)
                 logger.info("connected to broker", metadata: ["amqp.url": "\(url)", "amqp.connection": "\(connectionName)"])
-                delay = initialDelay
+                backoff.reset()
                 do {
                     try await work(connection)
                 } catch {
@@ -36,14 +37,15 @@ public struct Reconnector: Sendable {
                     throw error
                 }
                 await connection.close()
+                delay = backoff.nextDelay()
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                delay = backoff.nextDelay()
                 logger.warning("broker connection lost; reconnecting", metadata: [
                     "amqp.connection": "\(connectionName)", "error": "\(error)", "retry.delay": "\(delay)",
                 ])
             }
             try? await Task.sleep(for: delay)
-            delay = min(delay * 2, maximumDelay)
         }
     }
 }

@@ -1,14 +1,17 @@
 import Synchronization
 
-/// Wakes one waiting task early; a wake with nobody waiting is remembered once.
+/// Wakes every waiting task early; a wake with nobody waiting is remembered once.
 ///
-/// The outbox relay waits on it between polls so that a new job is published at once.
+/// The outbox relay waits on it between polls so that a new job is published at once. Any number
+/// of tasks may wait at the same time: a ``notify()`` ends all their waits.
 public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
-        var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
-        /// A wait whose timeout or cancellation fired before its waiter was registered.
-        var expired: Int?
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Waits that began but have not registered their waiter yet.
+        var registering: Set<Int> = []
+        /// Waits of `registering` that a notification, their timeout or cancellation ended already.
+        var released: Set<Int> = []
         var nextID = 0
     }
 
@@ -17,15 +20,16 @@ public final class WakeSignal: Sendable {
     public init() {}
 
     public func notify() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.waiters.isEmpty || !state.registering.isEmpty else {
                 state.pending = true
-                return nil
+                return []
             }
-            state.waiter = nil
-            return waiter.continuation
+            state.released.formUnion(state.registering)
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Takes a ``notify()`` that came while nobody waited: whether there was one since the last
@@ -45,43 +49,37 @@ public final class WakeSignal: Sendable {
                 return nil
             }
             state.nextID += 1
+            state.registering.insert(state.nextID)
             return state.nextID
         }
         guard let id else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                self.expire(id)
+                self.release(id)
             }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state -> Bool in
-                        if state.pending || state.expired == id {
-                            state.pending = false
-                            state.expired = nil
-                            return true
-                        }
-                        state.waiter = (id, continuation)
+                        state.registering.remove(id)
+                        if state.released.remove(id) != nil { return true }
+                        state.waiters[id] = continuation
                         return false
                     }
                     if resumeNow { continuation.resume() }
                 }
             } onCancel: {
-                self.expire(id)
+                self.release(id)
             }
             group.cancelAll()
         }
     }
 
-    /// Ends wait `id`: resumes its waiter, or marks it expired if it has not registered yet.
-    private func expire(_ id: Int) {
+    /// Ends wait `id`: resumes its waiter, or marks it released if it has not registered yet.
+    private func release(_ id: Int) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter, waiter.id == id else {
-                if id == state.nextID { state.expired = id }
-                return nil
-            }
-            state.waiter = nil
-            return waiter.continuation
+            if state.registering.contains(id) { state.released.insert(id) }
+            return state.waiters.removeValue(forKey: id)
         }
         waiter?.resume()
     }
