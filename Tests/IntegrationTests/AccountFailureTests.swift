@@ -45,4 +45,37 @@ struct AccountFailureTests {
             }
         }
     }
+
+    @Test("a lease claim the broker refuses for another reason than a holder (no permission to declare it) fails that account alone: the others serve on one unbroken connection, and the account is claimed once the way is clear")
+    func leaseClaimFailure() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            try await fleet.register(bot.bot("stamp", seconds: 0))
+            // Everything but the lease of robot2 may be declared.
+            let lease = #"botyard\\.lease\\.h1\\.robot2"#
+            try await TestBroker.management(.put, "api/permissions/\(fleet.url.virtualHost)/guest",
+                                            body: #"{"configure":"^(?!"# + lease + #"$).*","write":".*","read":".*"}"#)
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let worker = try workers.start("domains", AdmissionTests.workerOptions(host: "h1",
+                                                                                      accounts: ["robot1:1", "robot2:1"]))
+                try await waitUntil(timeout: .seconds(20)) {
+                    worker.logText.contains("the broker refused the account's lease claim; trying again")
+                }
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "domains")?.served == true }
+                let first = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1", account: "robot1", host: "h1"))
+                #expect(try await fleet.waitForJob(first, timeout: .seconds(30)).state == .succeeded)
+                #expect(worker.logText.contains("ACCESS_REFUSED"))
+                #expect(try await fleet.account("robot2", of: "domains")?.served != true)
+
+                try await TestBroker.management(.put, "api/permissions/\(fleet.url.virtualHost)/guest",
+                                                body: #"{"configure":".*","write":".*","read":".*"}"#)
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot2", of: "domains")?.served == true }
+                let second = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1", account: "robot2", host: "h1"))
+                #expect(try await fleet.waitForJob(second, timeout: .seconds(30)).state == .succeeded)
+                // One connection throughout: the refused claims never tore it down.
+                #expect(!worker.logText.contains("broker connection lost"))
+                #expect(worker.logText.components(separatedBy: "connected to broker").count == 2)
+            }
+        }
+    }
 }

@@ -249,25 +249,39 @@ struct AccountServer: Sendable {
 
     /// Claims the account's lease, retrying while another process holds it; false when shutdown
     /// came first.
+    ///
+    /// A claim the broker refuses for another reason (a queue of the lease's name declared with other
+    /// properties, a permission missing) is this account's failure alone: it is logged and tried again
+    /// at the same interval while the worker's other accounts go on. Only a broken connection escapes.
     private func claimLease() async throws -> Bool {
         var refusals = 0
+        var failures = 0
         while isAccepting() {
             let channel = try await connection.openChannel()
             do {
                 try await AccountLease.claim(host: configuration.host, account: account.name, on: channel)
                 await channel.close()
                 if refusals > 0 { logger.notice("account taken over: its lease was released") }
+                if failures > 0 { logger.notice("account's lease claimed after failed claims") }
                 return true
             } catch let refusal as AccountLease.Refused {
                 await channel.close()
                 if refusals == 0 { logger.warning("\(refusal); standing by") }
                 refusals += 1
-                do {
-                    let interval = configuration.leaseRetryInterval
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-                } catch is CancellationError {
-                    return false
+            } catch let error as AMQPError where connection.isOpen {
+                await channel.close()
+                if failures == 0 {
+                    logger.error("the broker refused the account's lease claim; trying again", metadata: [
+                        "error": "\(error)", "retry.interval": "\(configuration.leaseRetryInterval)",
+                    ])
                 }
+                failures += 1
+            }
+            do {
+                let interval = configuration.leaseRetryInterval
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch is CancellationError {
+                return false
             }
         }
         return false
