@@ -17,8 +17,11 @@ public struct PublishedBatch: Sendable {
 /// When the broker closes the channel (e.g. a `406 PRECONDITION_FAILED` on a declare), the
 /// close is answered at once and every later call throws `channelClosed`: open a new channel.
 public struct AMQPChannel: Sendable {
-    public let number: UInt16
+    let id: ChannelID
     public let connection: AMQPConnection
+
+    /// The channel's number on its connection (reused by later channels once this one closed).
+    public var number: UInt16 { id.number }
 
     public enum ExchangeType: String, Sendable {
         case direct, fanout, topic, headers
@@ -26,48 +29,48 @@ public struct AMQPChannel: Sendable {
 
     public func declareExchange(_ name: String, type: ExchangeType, durable: Bool = true,
                                 arguments: AMQPTable = [:]) async throws {
-        try await connection.perform { [number] core in
-            try core.declareExchange(channel: number, name: name, type: type.rawValue, durable: durable,
-                                     arguments: arguments)
+        try await connection.call { [id] core, completion in
+            core.declareExchange(channel: id, name: name, type: type.rawValue, durable: durable, arguments: arguments,
+                                 completion: completion)
         }
     }
 
     @discardableResult
     public func declareQueue(_ name: String, durable: Bool = true, exclusive: Bool = false,
                              autoDelete: Bool = false, arguments: AMQPTable = [:]) async throws -> AMQPQueueStatus {
-        try await connection.perform { [number] core in
-            try core.declareQueue(channel: number, name: name, passive: false, durable: durable, exclusive: exclusive,
-                                  autoDelete: autoDelete, arguments: arguments)
+        try await connection.call { [id] core, completion in
+            core.declareQueue(channel: id, name: name, passive: false, durable: durable, exclusive: exclusive,
+                              autoDelete: autoDelete, arguments: arguments, completion: completion)
         }
     }
 
     /// The queue's message and consumer counts; throws `channelClosed` with reply 404 when it does not exist.
     public func inspectQueue(_ name: String) async throws -> AMQPQueueStatus {
-        try await connection.perform { [number] core in
-            try core.declareQueue(channel: number, name: name, passive: true, durable: false, exclusive: false,
-                                  autoDelete: false, arguments: [:])
+        try await connection.call { [id] core, completion in
+            core.declareQueue(channel: id, name: name, passive: true, durable: false, exclusive: false,
+                              autoDelete: false, arguments: [:], completion: completion)
         }
     }
 
     public func bindQueue(_ queue: String, exchange: String, routingKey: String,
                           arguments: AMQPTable = [:]) async throws {
-        try await connection.perform { [number] core in
-            try core.bindQueue(channel: number, queue: queue, exchange: exchange, routingKey: routingKey,
-                               arguments: arguments)
+        try await connection.call { [id] core, completion in
+            core.bindQueue(channel: id, queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments,
+                           completion: completion)
         }
     }
 
     /// `basic.qos`: at most `count` unacknowledged deliveries per consumer started after this
     /// call (or, with `global`, for the whole channel).
     public func setPrefetch(count: UInt16, global: Bool = false) async throws {
-        try await connection.perform { [number] core in
-            try core.setPrefetch(channel: number, count: count, global: global)
+        try await connection.call { [id] core, completion in
+            core.setPrefetch(channel: id, count: count, global: global, completion: completion)
         }
     }
 
     /// Puts the channel in confirm mode; required before ``publish(_:)``.
     public func enableConfirms() async throws {
-        try await connection.perform { [number] core in try core.enableConfirms(channel: number) }
+        try await connection.call { [id] core, completion in core.enableConfirms(channel: id, completion: completion) }
     }
 
     /// Publishes one message and returns once the broker has confirmed it.
@@ -93,10 +96,10 @@ public struct AMQPChannel: Sendable {
             continuation.finish()
             return PublishedBatch(fates: fates)
         }
-        connection.submit(run: { [number] core in
+        connection.submit(run: { [id] core in
             var results = [Result<Void, AMQPError>?](repeating: nil, count: messages.count)
             var remaining = messages.count
-            core.publish(channel: number, messages: messages) { index, result in
+            core.publish(channel: id, messages: messages) { index, result in
                 guard results[index] == nil else { return }
                 results[index] = result
                 remaining -= 1
@@ -118,22 +121,26 @@ public struct AMQPChannel: Sendable {
     public func consume(queue: String, prefetch: UInt16? = nil, exclusive: Bool = false,
                         arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
         let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
-        let tag = try await connection.perform { [number] core in
-            if let prefetch { try core.setPrefetch(channel: number, count: prefetch, global: false) }
-            return try core.consume(channel: number, queue: queue, exclusive: exclusive, arguments: arguments,
-                                    continuation: continuation)
+        let tag = try await connection.call { [id] core, completion in
+            // Both in the channel's line at once; a qos the broker refuses closes the channel, failing the consume.
+            if let prefetch { core.setPrefetch(channel: id, count: prefetch, global: false, completion: { _ in }) }
+            core.consume(channel: id, queue: queue, exclusive: exclusive, arguments: arguments,
+                         continuation: continuation, completion: completion)
         }
         return AMQPConsumer(tag: tag, queue: queue, channel: self, deliveries: stream)
     }
 
     /// Fetches one message (`basic.get`, unacknowledged), or nil when the queue is empty.
     public func get(queue: String) async throws -> AMQPDelivery? {
-        try await connection.perform { [number, connection] core in
-            try core.get(channel: number, queue: queue, connection: connection)
+        try await connection.call { [id, connection] core, completion in
+            core.get(channel: id, queue: queue, connection: connection, completion: completion)
         }
     }
 
+    /// Closes the channel; returns once the broker confirmed (or the connection ended).
     public func close() async {
-        _ = try? await connection.perform { [number] core in core.closeChannel(number) }
+        _ = try? await connection.call { [id] core, completion in
+            core.closeChannel(id) { completion(.success(())) }
+        }
     }
 }

@@ -59,8 +59,8 @@ public final class AMQPConnection: Sendable {
 
     /// Opens a new channel on this connection.
     public func openChannel() async throws -> AMQPChannel {
-        let number = try await perform { core in try core.openChannel() }
-        return AMQPChannel(number: number, connection: self)
+        let channel = try await call { core, completion in core.openChannel(completion: completion) }
+        return AMQPChannel(id: channel, connection: self)
     }
 
     /// Closes the connection; waiting publishes and consumers end with `connectionClosed`.
@@ -83,6 +83,19 @@ public final class AMQPConnection: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             mailbox.submit(Mailbox.Command(
                 run: { core in continuation.resume(with: Result { try body(core) }) },
+                fail: { error in continuation.resume(throwing: error) }
+            ))
+        }
+    }
+
+    /// Starts `body` on the connection's thread and suspends until it completes (the broker's
+    /// reply to a method, typically), while the thread goes on with other work.
+    func call<Value: Sendable>(
+        _ body: @escaping @Sendable (ConnectionCore, @escaping (Result<Value, AMQPError>) -> Void) -> Void
+    ) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            mailbox.submit(Mailbox.Command(
+                run: { core in body(core) { continuation.resume(with: $0) } },
                 fail: { error in continuation.resume(throwing: error) }
             ))
         }

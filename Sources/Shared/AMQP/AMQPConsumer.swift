@@ -16,8 +16,8 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// Stops deliveries (`basic.cancel`); unacknowledged ones stay with this channel until acked.
     public func cancel() async throws {
-        try await channel.connection.perform { [channel, tag] core in
-            try core.cancelConsumer(channel: channel.number, tag: tag)
+        try await channel.connection.call { [channel, tag] core, completion in
+            core.cancelConsumer(channel: channel.id, tag: tag, completion: completion)
         }
     }
 }

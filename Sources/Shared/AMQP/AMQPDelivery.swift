@@ -10,7 +10,7 @@ public struct AMQPDelivery: Sendable {
     public let redelivered: Bool
     public let messageID: String?
     public let headers: AMQPTable
-    let channel: UInt16
+    let channel: ChannelID
     let connection: AMQPConnection
 
     /// How often a quorum queue has delivered this message before (`x-delivery-count`).

@@ -34,6 +34,8 @@ extension ConnectionCore {
 
     private func deliver(_ envelope: amqp_envelope_t) {
         let tag = envelope.consumer_tag.string
+        // A delivery on a channel being closed goes back to its queue with the close.
+        guard let channelState = channels[envelope.channel], !channelState.isClosing else { return }
         guard let connection, let continuation = consumers[tag] else {
             // A delivery that crossed our basic.cancel: give it back to the queue.
             _ = amqp_basic_reject(state, envelope.channel, envelope.delivery_tag, 1)
@@ -49,7 +51,7 @@ extension ConnectionCore {
             redelivered: envelope.redelivered != 0,
             messageID: flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0 ? properties.message_id.string : nil,
             headers: flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0 ? properties.headers.swiftTable : [:],
-            channel: envelope.channel,
+            channel: ChannelID(number: envelope.channel, generation: channelState.generation),
             connection: connection
         )
         continuation.yield(delivery)
@@ -58,6 +60,9 @@ extension ConnectionCore {
     private func handle(_ frame: amqp_frame_t) {
         guard frame.frame_type == AMQP_FRAME_METHOD else { return }
         let method = frame.payload.method
+        if takeReply(method, channel: frame.channel) { return }
+        // Until its close-ok, a channel this client is closing hears nothing but the broker's own close.
+        if frame.channel != 0 && !isOpen(frame.channel) && method.id != AMQPMethod.channelClose { return }
         switch method.id {
         case AMQPMethod.basicAck:
             let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee

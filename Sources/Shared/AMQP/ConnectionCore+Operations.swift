@@ -1,134 +1,147 @@
 import CRabbitMQ
 import Foundation
 
-/// The AMQP methods ``AMQPChannel`` offers, run on the connection's thread.
+/// The AMQP methods ``AMQPChannel`` offers, run on the connection's thread. Synchronous methods
+/// complete through ``PendingCall``s: their completion runs when the broker has answered.
 extension ConnectionCore {
-    func declareExchange(channel: amqp_channel_t, name: String, type: String, durable: Bool,
-                         arguments: AMQPTable) throws(AMQPError) {
-        let operation = "exchange.declare \(name)"
-        try ensureChannel(channel, operation)
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        _ = amqp_exchange_declare(state, channel, arena.bytes(name), arena.bytes(type), 0, durable ? 1 : 0, 0, 0,
-                                  arena.table(arguments))
-        try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
+    func declareExchange(channel: ChannelID, name: String, type: String, durable: Bool, arguments: AMQPTable,
+                         completion: @escaping (Result<Void, AMQPError>) -> Void) {
+        call(on: channel, "exchange.declare \(name)", method: AMQPMethod.exchangeDeclare,
+             replies: [AMQPMethod.exchangeDeclareOK],
+             encode: { arena in
+                 amqp_exchange_declare_t(ticket: 0, exchange: arena.bytes(name), type: arena.bytes(type), passive: 0,
+                                         durable: durable ? 1 : 0, auto_delete: 0, internal: 0, nowait: 0,
+                                         arguments: arena.table(arguments))
+             },
+             reply: { _, _ in }, completion: completion)
     }
 
-    func declareQueue(channel: amqp_channel_t, name: String, passive: Bool, durable: Bool, exclusive: Bool,
-                      autoDelete: Bool, arguments: AMQPTable) throws(AMQPError) -> AMQPQueueStatus {
-        let operation = "queue.declare \(name)"
-        try ensureChannel(channel, operation)
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        let ok = amqp_queue_declare(state, channel, arena.bytes(name), passive ? 1 : 0, durable ? 1 : 0,
-                                    exclusive ? 1 : 0, autoDelete ? 1 : 0, arena.table(arguments))
-        try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
-        guard let ok else { throw AMQPError(.libraryError, operation: operation, message: "no declare-ok") }
-        return AMQPQueueStatus(name: ok.pointee.queue.string, messageCount: Int(ok.pointee.message_count),
-                               consumerCount: Int(ok.pointee.consumer_count))
+    func declareQueue(channel: ChannelID, name: String, passive: Bool, durable: Bool, exclusive: Bool,
+                      autoDelete: Bool, arguments: AMQPTable,
+                      completion: @escaping (Result<AMQPQueueStatus, AMQPError>) -> Void) {
+        call(on: channel, "queue.declare \(name)", method: AMQPMethod.queueDeclare,
+             replies: [AMQPMethod.queueDeclareOK],
+             encode: { arena in
+                 amqp_queue_declare_t(ticket: 0, queue: arena.bytes(name), passive: passive ? 1 : 0,
+                                      durable: durable ? 1 : 0, exclusive: exclusive ? 1 : 0,
+                                      auto_delete: autoDelete ? 1 : 0, nowait: 0, arguments: arena.table(arguments))
+             },
+             reply: { _, method in
+                 let ok = method.decoded.assumingMemoryBound(to: amqp_queue_declare_ok_t.self).pointee
+                 return AMQPQueueStatus(name: ok.queue.string, messageCount: Int(ok.message_count),
+                                        consumerCount: Int(ok.consumer_count))
+             },
+             completion: completion)
     }
 
-    func bindQueue(channel: amqp_channel_t, queue: String, exchange: String, routingKey: String,
-                   arguments: AMQPTable) throws(AMQPError) {
-        let operation = "queue.bind \(queue) to \(exchange) with '\(routingKey)'"
-        try ensureChannel(channel, operation)
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        _ = amqp_queue_bind(state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey),
-                            arena.table(arguments))
-        try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
+    func bindQueue(channel: ChannelID, queue: String, exchange: String, routingKey: String, arguments: AMQPTable,
+                   completion: @escaping (Result<Void, AMQPError>) -> Void) {
+        call(on: channel, "queue.bind \(queue) to \(exchange) with '\(routingKey)'", method: AMQPMethod.queueBind,
+             replies: [AMQPMethod.queueBindOK],
+             encode: { arena in
+                 amqp_queue_bind_t(ticket: 0, queue: arena.bytes(queue), exchange: arena.bytes(exchange),
+                                   routing_key: arena.bytes(routingKey), nowait: 0, arguments: arena.table(arguments))
+             },
+             reply: { _, _ in }, completion: completion)
     }
 
-    func setPrefetch(channel: amqp_channel_t, count: UInt16, global: Bool) throws(AMQPError) {
-        let operation = "basic.qos \(count)"
-        try ensureChannel(channel, operation)
-        _ = amqp_basic_qos(state, channel, 0, count, global ? 1 : 0)
-        try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
+    func setPrefetch(channel: ChannelID, count: UInt16, global: Bool,
+                     completion: @escaping (Result<Void, AMQPError>) -> Void) {
+        call(on: channel, "basic.qos \(count)", method: AMQPMethod.basicQos, replies: [AMQPMethod.basicQosOK],
+             encode: { _ in amqp_basic_qos_t(prefetch_size: 0, prefetch_count: count, global: global ? 1 : 0) },
+             reply: { _, _ in }, completion: completion)
     }
 
-    func enableConfirms(channel: amqp_channel_t) throws(AMQPError) {
-        try ensureChannel(channel, "confirm.select")
-        _ = amqp_confirm_select(state, channel)
-        try check(amqp_get_rpc_reply(state), operation: "confirm.select", channel: channel)
-        updateChannel(channel) { $0.nextPublishTag = 1 }
+    func enableConfirms(channel: ChannelID, completion: @escaping (Result<Void, AMQPError>) -> Void) {
+        call(on: channel, "confirm.select", method: AMQPMethod.confirmSelect, replies: [AMQPMethod.confirmSelectOK],
+             encode: { _ in amqp_confirm_select_t(nowait: 0) },
+             reply: { core, _ in core.updateChannel(channel.number) { $0.nextPublishTag = 1 } },
+             completion: completion)
     }
 
-    /// Starts a consumer whose deliveries go to `continuation`; returns the broker's consumer tag.
-    func consume(channel: amqp_channel_t, queue: String, exclusive: Bool, arguments: AMQPTable,
-                 continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) throws(AMQPError) -> String {
-        let operation = "basic.consume \(queue)"
-        try ensureChannel(channel, operation)
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        let ok = amqp_basic_consume(state, channel, arena.bytes(queue), amqp_empty_bytes, 0, 0, exclusive ? 1 : 0,
-                                    arena.table(arguments))
-        try check(amqp_get_rpc_reply(state), operation: operation, channel: channel)
-        guard let ok else { throw AMQPError(.libraryError, operation: operation, message: "no consume-ok") }
-        let tag = ok.pointee.consumer_tag.string
-        consumers[tag] = continuation
-        updateChannel(channel) { $0.consumerTags.insert(tag) }
-        return tag
+    /// Starts a consumer whose deliveries go to `continuation`; completes with the broker's consumer tag.
+    func consume(channel: ChannelID, queue: String, exclusive: Bool, arguments: AMQPTable,
+                 continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation,
+                 completion: @escaping (Result<String, AMQPError>) -> Void) {
+        call(on: channel, "basic.consume \(queue)", method: AMQPMethod.basicConsume,
+             replies: [AMQPMethod.basicConsumeOK],
+             encode: { arena in
+                 amqp_basic_consume_t(ticket: 0, queue: arena.bytes(queue), consumer_tag: amqp_empty_bytes, no_local: 0,
+                                      no_ack: 0, exclusive: exclusive ? 1 : 0, nowait: 0, arguments: arena.table(arguments))
+             },
+             reply: { core, method in
+                 // Registered before the next frame is read: the broker sends deliveries only after consume-ok.
+                 let tag = method.decoded.assumingMemoryBound(to: amqp_basic_consume_ok_t.self).pointee.consumer_tag.string
+                 core.consumers[tag] = continuation
+                 core.updateChannel(channel.number) { $0.consumerTags.insert(tag) }
+                 return tag
+             },
+             completion: completion)
     }
 
-    func cancelConsumer(channel: amqp_channel_t, tag: String) throws(AMQPError) {
-        guard let continuation = consumers.removeValue(forKey: tag) else { return }
-        updateChannel(channel) { $0.consumerTags.remove(tag) }
+    /// Ends the consumer's deliveries at once and cancels it at the broker.
+    func cancelConsumer(channel: ChannelID, tag: String, completion: @escaping (Result<Void, AMQPError>) -> Void) {
+        guard let continuation = consumers.removeValue(forKey: tag) else { return completion(.success(())) }
+        updateChannel(channel.number) { $0.consumerTags.remove(tag) }
         continuation.finish()
-        try ensureChannel(channel, "basic.cancel")
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        _ = amqp_basic_cancel(state, channel, arena.bytes(tag))
-        try check(amqp_get_rpc_reply(state), operation: "basic.cancel \(tag)", channel: channel)
+        call(on: channel, "basic.cancel \(tag)", method: AMQPMethod.basicCancel, replies: [AMQPMethod.basicCancelOK],
+             encode: { arena in amqp_basic_cancel_t(consumer_tag: arena.bytes(tag), nowait: 0) },
+             reply: { _, _ in }, completion: completion)
     }
 
-    func acknowledge(channel: amqp_channel_t, deliveryTag: UInt64, multiple: Bool = false) throws(AMQPError) {
+    func acknowledge(channel: ChannelID, deliveryTag: UInt64, multiple: Bool = false) throws(AMQPError) {
         try ensureChannel(channel, "basic.ack")
-        let status = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
+        let status = amqp_basic_ack(state, channel.number, deliveryTag, multiple ? 1 : 0)
         try checkStatus(status, operation: "basic.ack")
     }
 
-    func reject(channel: amqp_channel_t, deliveryTag: UInt64, requeue: Bool) throws(AMQPError) {
+    func reject(channel: ChannelID, deliveryTag: UInt64, requeue: Bool) throws(AMQPError) {
         try ensureChannel(channel, "basic.reject")
-        let status = amqp_basic_reject(state, channel, deliveryTag, requeue ? 1 : 0)
+        let status = amqp_basic_reject(state, channel.number, deliveryTag, requeue ? 1 : 0)
         try checkStatus(status, operation: "basic.reject")
     }
 
-    /// Fetches one message with `basic.get`, or nil when the queue is empty.
-    func get(channel: amqp_channel_t, queue: String, connection: AMQPConnection) throws(AMQPError) -> AMQPDelivery? {
+    /// Fetches one message with `basic.get`; completes with nil when the queue is empty.
+    func get(channel: ChannelID, queue: String, connection: AMQPConnection,
+             completion: @escaping (Result<AMQPDelivery?, AMQPError>) -> Void) {
         let operation = "basic.get \(queue)"
-        try ensureChannel(channel, operation)
-        let arena = CArena()
-        defer { withExtendedLifetime(arena) {} }
-        let reply = amqp_basic_get(state, channel, arena.bytes(queue), 0)
-        try check(reply, operation: operation, channel: channel)
-        guard reply.reply.id == 0x003C_0047 /* basic.get-ok */ else { return nil }
-        let getOK = reply.reply.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
-        var message = amqp_message_t()
-        let read = amqp_read_message(state, channel, &message, 0)
-        try check(read, operation: operation, channel: channel)
-        defer { amqp_destroy_message(&message) }
-        let flags = message.properties._flags
-        return AMQPDelivery(
-            body: message.body.data,
-            exchange: getOK.exchange.string,
-            routingKey: getOK.routing_key.string,
-            deliveryTag: getOK.delivery_tag,
-            redelivered: getOK.redelivered != 0,
-            messageID: flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0 ? message.properties.message_id.string : nil,
-            headers: flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0 ? message.properties.headers.swiftTable : [:],
-            channel: channel,
-            connection: connection
-        )
+        call(on: channel, operation, method: AMQPMethod.basicGet,
+             replies: [AMQPMethod.basicGetOK, AMQPMethod.basicGetEmpty],
+             encode: { arena in amqp_basic_get_t(ticket: 0, queue: arena.bytes(queue), no_ack: 0) },
+             reply: { core, method throws(AMQPError) -> AMQPDelivery? in
+                 guard method.id == AMQPMethod.basicGetOK else { return nil }
+                 let getOK = method.decoded.assumingMemoryBound(to: amqp_basic_get_ok_t.self).pointee
+                 // The content frames follow the get-ok at once.
+                 var message = amqp_message_t()
+                 try core.check(amqp_read_message(core.state, channel.number, &message, 0), operation: operation,
+                                channel: channel.number)
+                 defer { amqp_destroy_message(&message) }
+                 let flags = message.properties._flags
+                 return AMQPDelivery(
+                     body: message.body.data,
+                     exchange: getOK.exchange.string,
+                     routingKey: getOK.routing_key.string,
+                     deliveryTag: getOK.delivery_tag,
+                     redelivered: getOK.redelivered != 0,
+                     messageID: flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0
+                         ? message.properties.message_id.string : nil,
+                     headers: flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0
+                         ? message.properties.headers.swiftTable : [:],
+                     channel: channel,
+                     connection: connection
+                 )
+             },
+             completion: completion)
     }
 
     /// Publishes each message; `completion` runs once per message when the broker confirmed,
     /// refused or returned it (or the channel went away).
-    func publish(channel: amqp_channel_t, messages: [AMQPMessage],
+    func publish(channel: ChannelID, messages: [AMQPMessage],
                  completion: @escaping (Int, Result<Void, AMQPError>) -> Void) {
         for (index, message) in messages.enumerated() {
             do throws(AMQPError) {
                 try ensureChannel(channel, "basic.publish")
-                guard let tag = channels[channel]?.nextPublishTag else {
+                guard let tag = channels[channel.number]?.nextPublishTag else {
                     throw AMQPError(.libraryError, operation: "basic.publish", message: "channel is not in confirm mode")
                 }
                 let arena = CArena()
@@ -150,11 +163,11 @@ extension ConnectionCore {
                     properties.headers = arena.table(message.headers)
                 }
                 properties._flags = flags
-                let status = amqp_basic_publish(state, channel, arena.bytes(message.exchange),
+                let status = amqp_basic_publish(state, channel.number, arena.bytes(message.exchange),
                                                 arena.bytes(message.routingKey), message.mandatory ? 1 : 0, 0,
                                                 &properties, arena.bytes(message.body))
                 try checkStatus(status, operation: "basic.publish to \(message.exchange)")
-                updateChannel(channel) { channelState in
+                updateChannel(channel.number) { channelState in
                     channelState.nextPublishTag = tag + 1
                     channelState.pendingPublishes[tag] = PendingPublish(
                         messageID: messageID, returnReason: nil, completion: { completion(index, $0) })

@@ -8,7 +8,8 @@ import Logging
 /// lives on one dedicated OS thread (never Swift's cooperative pool) and is only reached through
 /// ``Mailbox`` commands. The thread loops: run queued commands, read whatever frames arrived,
 /// then `poll` the socket and the mailbox. Every pass through the library also sends due
-/// heartbeats and notices missed ones.
+/// heartbeats and notices missed ones. The thread never waits for the broker's reply to a
+/// method (``PendingCall``): one channel's slow declare does not hold up another's acks.
 final class ConnectionCore {
     let state: amqp_connection_state_t
     let logger: Logger
@@ -21,6 +22,11 @@ final class ConnectionCore {
     }
 
     struct ChannelState {
+        let generation: UInt64
+        /// `channel.close` was sent; the number is taken until the broker's `close-ok`.
+        var isClosing = false
+        /// Synchronous methods: the first one is sent and waits for its reply, the rest their turn.
+        var calls: [PendingCall] = []
         /// Next delivery tag a publish gets, once the channel is in confirm mode.
         var nextPublishTag: UInt64?
         var pendingPublishes: [UInt64: PendingPublish] = [:]
@@ -28,6 +34,7 @@ final class ConnectionCore {
     }
 
     private(set) var channels: [amqp_channel_t: ChannelState] = [:]
+    private var channelOpenings: UInt64 = 0
     var consumers: [String: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation] = [:]
     /// Handed to deliveries so that they can be acknowledged from anywhere.
     var connection: AMQPConnection?
@@ -71,7 +78,8 @@ final class ConnectionCore {
             throw AMQPError(.connectionFailed, operation: error.operation, replyCode: error.replyCode,
                             message: error.message)
         }
-        var rpcTimeout = timeval(tv_sec: 30, tv_usec: 0)
+        // Only the few calls that still wait (the message after a basic.get-ok, closing) use it.
+        var rpcTimeout = timeval(tv_sec: Int(replyTimeout.components.seconds), tv_usec: 0)
         amqp_set_rpc_timeout(state, &rpcTimeout)
         return core
     }
@@ -80,7 +88,13 @@ final class ConnectionCore {
     func run(mailbox: Mailbox, heartbeatSeconds: Int) {
         let socketDescriptor = amqp_get_sockfd(state)
         let pollMilliseconds = Int32(max(100, min(1000, heartbeatSeconds * 250)))
+        var nextDeadlineCheck = ContinuousClock.now
         while failure == nil {
+            let now = ContinuousClock.now
+            if now >= nextDeadlineCheck {
+                failOverdueCalls(now: now)
+                nextDeadlineCheck = now + .milliseconds(100)
+            }
             for command in mailbox.drain() {
                 if let failure {
                     command.fail(failure)
@@ -131,23 +145,52 @@ final class ConnectionCore {
 
     // MARK: Channels
 
-    func openChannel() throws(AMQPError) -> amqp_channel_t {
-        try ensureOpen("channel.open")
+    /// Opens the lowest free channel number; `completion` gets it once the broker confirmed.
+    func openChannel(completion: @escaping (Result<ChannelID, AMQPError>) -> Void) {
+        do throws(AMQPError) {
+            try ensureOpen("channel.open")
+        } catch {
+            return completion(.failure(error))
+        }
         var number: amqp_channel_t = 1
         while channels[number] != nil { number += 1 }
-        _ = amqp_channel_open(state, number)
-        try check(amqp_get_rpc_reply(state), operation: "channel.open", channel: number)
-        channels[number] = ChannelState()
-        return number
+        channelOpenings += 1
+        let channel = ChannelID(number: number, generation: channelOpenings)
+        channels[number] = ChannelState(generation: channel.generation)
+        enqueue(PendingCall(
+            operation: "channel.open", replies: [AMQPMethod.channelOpenOK],
+            send: { core, number in
+                var open = amqp_channel_open_t(out_of_band: amqp_empty_bytes)
+                return amqp_send_method(core.state, number, AMQPMethod.channelOpen, &open)
+            },
+            complete: { _, result in completion(result.map { _ in channel }) }), on: number)
     }
 
-    func closeChannel(_ channel: amqp_channel_t) {
-        guard failure == nil, channels[channel] != nil else { return }
-        let reply = amqp_channel_close(state, channel, AMQP_REPLY_SUCCESS)
-        dropChannel(channel, reason: AMQPError(.channelClosed, operation: "channel.close", message: "closed by this client"))
-        if reply.reply_type != AMQP_RESPONSE_NORMAL {
-            _ = error(from: reply, operation: "channel.close", channel: channel)
+    /// Closes the channel: what waits on it ends at once, and `completion` runs when the broker
+    /// confirmed (the number is free again then).
+    func closeChannel(_ channel: ChannelID, completion: @escaping () -> Void) {
+        guard failure == nil, let channelState = channels[channel.number], channelState.generation == channel.generation,
+              !channelState.isClosing
+        else { return completion() }
+        dropWaiters(of: channel.number, reason: AMQPError(.channelClosed, operation: "channel.close",
+                                                         message: "closed by this client"))
+        updateChannel(channel.number) { channelState in
+            channelState.isClosing = true
+            // Sent at once, even while a method waits for its reply: whatever the broker still answers
+            // before its close-ok is dropped.
+            channelState.calls = [PendingCall(
+                operation: "channel.close", replies: [AMQPMethod.channelCloseOK],
+                send: { core, number in
+                    var close = amqp_channel_close_t(reply_code: UInt16(AMQP_REPLY_SUCCESS), reply_text: amqp_empty_bytes,
+                                                     class_id: 0, method_id: 0)
+                    return amqp_send_method(core.state, number, AMQPMethod.channelClose, &close)
+                },
+                complete: { core, _ in
+                    core.channels.removeValue(forKey: channel.number)
+                    completion()
+                })]
         }
+        sendFirstCall(of: channel.number)
     }
 
     func ensureOpen(_ operation: String) throws(AMQPError) {
@@ -156,11 +199,19 @@ final class ConnectionCore {
         }
     }
 
-    func ensureChannel(_ channel: amqp_channel_t, _ operation: String) throws(AMQPError) {
+    /// Throws unless `channel` is open: this very opening of its number, not closing.
+    func ensureChannel(_ channel: ChannelID, _ operation: String) throws(AMQPError) {
         try ensureOpen(operation)
-        guard channels[channel] != nil else {
-            throw AMQPError(.channelClosed, operation: operation, message: "channel \(channel) is closed")
+        guard let channelState = channels[channel.number], channelState.generation == channel.generation,
+              !channelState.isClosing
+        else {
+            throw AMQPError(.channelClosed, operation: operation, message: "\(channel) is closed")
         }
+    }
+
+    /// Whether frames on channel `number` are for an open channel (not one this client is closing).
+    func isOpen(_ number: amqp_channel_t) -> Bool {
+        channels[number].map { !$0.isClosing } ?? false
     }
 
     func updateChannel(_ channel: amqp_channel_t, _ update: (inout ChannelState) -> Void) {
@@ -169,13 +220,31 @@ final class ConnectionCore {
         channels[channel] = channelState
     }
 
+    /// Forgets the channel; everything that waited on it learns `reason`.
     private func dropChannel(_ channel: amqp_channel_t, reason: AMQPError) {
+        dropWaiters(of: channel, reason: reason)
+        // What is left is the close this client sent, if any.
         guard let channelState = channels.removeValue(forKey: channel) else { return }
+        for call in channelState.calls { call.complete(self, .failure(reason)) }
+    }
+
+    /// Ends the channel's unconfirmed publishes, its consumers and (unless it is closing) its calls
+    /// with `reason`.
+    private func dropWaiters(of channel: amqp_channel_t, reason: AMQPError) {
+        guard let channelState = channels[channel] else { return }
+        updateChannel(channel) { channelState in
+            channelState.pendingPublishes = [:]
+            channelState.consumerTags = []
+            if !channelState.isClosing { channelState.calls = [] }
+        }
         for pending in channelState.pendingPublishes.sorted(by: { $0.key < $1.key }) {
             pending.value.completion(.failure(reason))
         }
         for tag in channelState.consumerTags {
             consumers.removeValue(forKey: tag)?.finish(throwing: reason)
+        }
+        if !channelState.isClosing {
+            for call in channelState.calls { call.complete(self, .failure(reason)) }
         }
     }
 
