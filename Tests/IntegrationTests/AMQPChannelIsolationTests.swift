@@ -74,6 +74,29 @@ struct AMQPChannelIsolationTests {
         }
     }
 
+    @Test("a method the broker never answers ends the connection at the reply timeout, with an error that says so")
+    func unansweredMethodEndsConnection() async throws {
+        try await TestBroker.withVirtualHost { url in
+            let proxy = try FrameDelayProxy(to: url)
+            defer { proxy.stop() }
+            let connection = try await AMQPConnection.connect(to: proxy.url, name: "test", replyTimeout: .seconds(1),
+                                                              logger: logger)
+            let channel = try await connection.openChannel()
+            proxy.delay(channel: channel.number, by: .seconds(60))
+            let clock = ContinuousClock()
+            let start = clock.now
+            await #expect {
+                try await channel.declareQueue("never-answered")
+            } throws: { error in
+                let error = error as? AMQPError
+                return error?.code == .connectionClosed && error?.message.contains("did not answer") == true
+            }
+            #expect(start.duration(to: clock.now) < .seconds(5))
+            let reason = await connection.waitUntilClosed()
+            #expect(reason.operation == "queue.declare never-answered")
+        }
+    }
+
     private func firstDelivery(of consumer: AMQPConsumer) async throws -> AMQPDelivery {
         var deliveries = consumer.makeAsyncIterator()
         guard let delivery = try await deliveries.next() else {

@@ -26,11 +26,14 @@ public final class AMQPConnection: Sendable {
     /// - Parameters:
     ///   - heartbeatSeconds: the heartbeat asked of the broker; a connection that hears nothing for
     ///     twice this long is declared dead by both sides.
+    ///   - replyTimeout: how long the broker may take to answer a method (a declare, a consume…);
+    ///     past it the connection is declared broken and ends.
     /// - Throws: ``AMQPError`` with code `connectionFailed`.
     public static func connect(
         to url: AMQPURL,
         name: String,
         heartbeatSeconds: Int = 30,
+        replyTimeout: Duration = .seconds(30),
         logger: Logger
     ) async throws -> AMQPConnection {
         let mailbox = Mailbox()
@@ -40,7 +43,7 @@ public final class AMQPConnection: Sendable {
                 let core: ConnectionCore
                 do throws(AMQPError) {
                     core = try ConnectionCore.connect(to: url, name: name, heartbeatSeconds: heartbeatSeconds,
-                                                      logger: logger)
+                                                      replyTimeout: replyTimeout, logger: logger)
                 } catch {
                     mailbox.close(reason: error)
                     continuation.resume(throwing: error)

@@ -13,6 +13,8 @@ import Logging
 final class ConnectionCore {
     let state: amqp_connection_state_t
     let logger: Logger
+    /// How long the broker may take to answer a method before the connection is declared broken.
+    let replyTimeout: Duration
     private(set) var failure: AMQPError?
 
     struct PendingPublish {
@@ -39,19 +41,20 @@ final class ConnectionCore {
     /// Handed to deliveries so that they can be acknowledged from anywhere.
     var connection: AMQPConnection?
 
-    private init(state: amqp_connection_state_t, logger: Logger) {
+    private init(state: amqp_connection_state_t, replyTimeout: Duration, logger: Logger) {
         self.state = state
+        self.replyTimeout = replyTimeout
         self.logger = logger
     }
 
     /// Opens the TCP connection and logs in. Runs on the connection's thread.
-    static func connect(to url: AMQPURL, name: String, heartbeatSeconds: Int, logger: Logger) throws(AMQPError)
-        -> ConnectionCore
+    static func connect(to url: AMQPURL, name: String, heartbeatSeconds: Int, replyTimeout: Duration,
+                        logger: Logger) throws(AMQPError) -> ConnectionCore
     {
         guard let state = amqp_new_connection() else {
             throw AMQPError(.connectionFailed, operation: "connect", message: "amqp_new_connection failed")
         }
-        let core = ConnectionCore(state: state, logger: logger)
+        let core = ConnectionCore(state: state, replyTimeout: replyTimeout, logger: logger)
         guard let socket = amqp_tcp_socket_new(state) else {
             amqp_destroy_connection(state)
             throw AMQPError(.connectionFailed, operation: "connect", message: "amqp_tcp_socket_new failed")
@@ -79,7 +82,8 @@ final class ConnectionCore {
                             message: error.message)
         }
         // Only the few calls that still wait (the message after a basic.get-ok, closing) use it.
-        var rpcTimeout = timeval(tv_sec: Int(replyTimeout.components.seconds), tv_usec: 0)
+        var rpcTimeout = timeval(tv_sec: Int(replyTimeout.components.seconds),
+                                 tv_usec: Int(replyTimeout.components.attoseconds / 1_000_000_000_000))
         amqp_set_rpc_timeout(state, &rpcTimeout)
         return core
     }

@@ -20,9 +20,6 @@ struct PendingCall {
 }
 
 extension ConnectionCore {
-    /// How long the broker may take to answer a method before the connection is declared broken.
-    static let replyTimeout = Duration.seconds(30)
-
     /// Queues a synchronous method on `channel`; `reply` turns the broker's answer into the call's
     /// value. `completion` runs once, on the connection's thread.
     func call<Method, Value>(
@@ -67,7 +64,7 @@ extension ConnectionCore {
             return fail(AMQPError(.connectionClosed, operation: call.operation,
                                   message: String(cString: amqp_error_string2(status))))
         }
-        updateChannel(number) { $0.calls[0].deadline = .now + Self.replyTimeout }
+        updateChannel(number) { $0.calls[0].deadline = .now + replyTimeout }
     }
 
     /// Completes the channel's waiting call when `method` answers it; false when it answers none.
@@ -87,7 +84,7 @@ extension ConnectionCore {
         for (number, channelState) in channels {
             guard let call = channelState.calls.first, let deadline = call.deadline, deadline < now else { continue }
             return fail(AMQPError(.connectionClosed, operation: call.operation,
-                                  message: "the broker did not answer on channel \(number) within \(Self.replyTimeout)"))
+                                  message: "the broker did not answer on channel \(number) within \(replyTimeout)"))
         }
     }
 }
