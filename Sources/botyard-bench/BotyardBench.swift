@@ -19,8 +19,14 @@ struct BotyardBench: AsyncParsableCommand {
 /// Where the broker is (ops/bench and ops/soak start one and pass it on), and how the dispatcher the
 /// bench starts keeps its store.
 struct BrokerOptions: ParsableArguments {
-    @Option(help: "Broker URL (or BOTYARD_AMQP_URL).")
-    var amqpURL: String = ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? ""
+    // Environment variables are defaults read at run time, never shown by --help: the URL holds a password.
+    @Option(name: .customLong("amqp-url"),
+            help: "Broker URL, amqp://user:password@host:port/vhost (default: $BOTYARD_AMQP_URL). The environment variable keeps the password out of the process list.")
+    var amqpURLOption: String?
+
+    var amqpURL: String {
+        amqpURLOption ?? ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? ""
+    }
 
     @Option(help: "Folder for the database and logs.")
     var folder: String = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-bench").path

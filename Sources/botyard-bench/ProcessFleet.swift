@@ -24,7 +24,7 @@ final class ProcessFleet {
 
     func startDispatcher() throws {
         dispatcher = try launch("botyard-dispatcher", [
-            "--amqp-url", amqpURL, "--database", folder.appendingPathComponent("botyard.sqlite").path,
+            "--database", folder.appendingPathComponent("botyard.sqlite").path,
             "--port", String(port), "--log-level", "warning", "--durability", durability,
         ], log: "dispatcher.log")
     }
@@ -32,7 +32,7 @@ final class ProcessFleet {
     /// Starts worker `index` serving `accounts` (`NAME` or `NAME:LIMIT`; default: one account, `robot<index>`).
     func startWorker(_ index: Int, group: String, slots: Int, accounts: [String]? = nil) throws {
         workers[index] = try launch("botyard-worker", [
-            "--amqp-url", amqpURL, "--group", group, "--worker-id", "bench-\(index)", "--host", "host-\(index)",
+            "--group", group, "--worker-id", "bench-\(index)", "--host", "host-\(index)",
             "--max-concurrent", String(slots), "--accounts",
         ] + (accounts ?? ["robot\(index)"]) + [
             "--work-directory", folder.appendingPathComponent("worker-\(index)").path, "--log-level", "warning",
@@ -139,6 +139,8 @@ final class ProcessFleet {
         let process = Process()
         process.executableURL = binaries.appendingPathComponent(name)
         process.arguments = arguments
+        // In the environment: a command line (and the password in it) is visible to every user of the host.
+        process.environment = ProcessInfo.processInfo.environment.merging(["BOTYARD_AMQP_URL": amqpURL]) { $1 }
         FileManager.default.createFile(atPath: folder.appendingPathComponent(log).path, contents: nil)
         let handle = try FileHandle(forWritingTo: folder.appendingPathComponent(log))
         handle.seekToEndOfFile()

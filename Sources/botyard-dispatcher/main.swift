@@ -11,17 +11,27 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         abstract: "Stores jobs in SQLite, publishes them to RabbitMQ and serves the HTTP API."
     )
 
-    @Option(help: "Broker URL (or BOTYARD_AMQP_URL).")
-    var amqpURL: String = ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+    // Environment variables are defaults read at run time, never shown by --help: the URL holds a password.
+    @Option(name: .customLong("amqp-url"),
+            help: "Broker URL, amqp://user:password@host:port/vhost (default: $BOTYARD_AMQP_URL, else a local broker as guest). The environment variable keeps the password out of the process list.")
+    var amqpURLOption: String?
 
-    @Option(help: "SQLite database file.")
-    var database: String = ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite"
+    var amqpURL: String {
+        amqpURLOption ?? ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+    }
+
+    @Option(name: .customLong("database"), help: "SQLite database file (default: $BOTYARD_DATABASE, else botyard.sqlite).")
+    var databaseOption: String?
+
+    var database: String { databaseOption ?? ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite" }
 
     @Option(help: "HTTP listen address.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "HTTP port (0 picks a free one).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["BOTYARD_HTTP_PORT"] ?? "") ?? 8080
+    @Option(name: .customLong("port"), help: "HTTP port, 0 picks a free one (default: $BOTYARD_HTTP_PORT, else 8080).")
+    var portOption: Int?
+
+    var port: Int { portOption ?? Int(ProcessInfo.processInfo.environment["BOTYARD_HTTP_PORT"] ?? "") ?? 8080 }
 
     @Option(help: "full: every commit synced to disk (survives power loss); normal: survives a dispatcher crash, faster.")
     var durability: String = "full"

@@ -11,8 +11,14 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
         abstract: "Consumes a runner group's job queues and runs the bots as child processes."
     )
 
-    @Option(help: "Broker URL (or BOTYARD_AMQP_URL).")
-    var amqpURL: String = ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+    // Environment variables are defaults read at run time, never shown by --help: the URL holds a password.
+    @Option(name: .customLong("amqp-url"),
+            help: "Broker URL, amqp://user:password@host:port/vhost (default: $BOTYARD_AMQP_URL, else a local broker as guest). The environment variable keeps the password out of the process list.")
+    var amqpURLOption: String?
+
+    var amqpURL: String {
+        amqpURLOption ?? ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
+    }
 
     @Option(help: "Runner group to serve.")
     var group: String = "default"

@@ -18,8 +18,10 @@ struct BotyardCommand: AsyncParsableCommand {
 
 /// Options every command shares.
 struct Connection: ParsableArguments {
-    @Option(name: .customLong("url"), help: "The dispatcher's URL (or BOTYARD_URL).")
-    var url: String = ProcessInfo.processInfo.environment["BOTYARD_URL"] ?? "http://127.0.0.1:8080"
+    @Option(name: .customLong("url"), help: "The dispatcher's URL (default: $BOTYARD_URL, else http://127.0.0.1:8080).")
+    var urlOption: String?
+
+    var url: String { urlOption ?? ProcessInfo.processInfo.environment["BOTYARD_URL"] ?? "http://127.0.0.1:8080" }
 
     var client: DispatcherClient {
         get throws {

@@ -20,7 +20,10 @@ final class DispatcherProcess: @unchecked Sendable {
         process.executableURL = WorkerProcess.binaries.appendingPathComponent("botyard-dispatcher")
         // Tests kill dispatchers, not machines: commits that survive a crash of the process
         // (`normal`) keep a suite of many dispatchers from waiting on one disk's syncs.
-        process.arguments = ["--amqp-url", url.urlWithPassword, "--database", database.path, "--port", "0",
+        // The URL's password in the environment, as operators are told to: not on the command line.
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["BOTYARD_AMQP_URL": url.urlWithPassword]) { $1 }
+        process.arguments = ["--database", database.path, "--port", "0",
                              "--durability", "normal",
                              "--log-level", "info"] + options
         process.standardOutput = output

@@ -22,7 +22,10 @@ final class WorkerProcess: @unchecked Sendable {
         let output = try FileHandle(forWritingTo: log)
         process = Process()
         process.executableURL = Self.binaries.appendingPathComponent("botyard-worker")
-        process.arguments = ["--amqp-url", url.urlWithPassword, "--worker-id", workerID, "--log-level", "info",
+        // The URL's password in the environment, as operators are told to: not on the command line.
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["BOTYARD_AMQP_URL": url.urlWithPassword]) { $1 }
+        process.arguments = ["--worker-id", workerID, "--log-level", "info",
                              "--heartbeat-interval", "1", "--termination-grace", "2",
                              "--work-directory", Self.workDirectory(in: folder).path]
             + (options.contains("--shutdown-deadline") ? [] : ["--shutdown-deadline", "1"]) + options
