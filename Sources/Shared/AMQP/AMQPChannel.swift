@@ -52,6 +52,13 @@ public struct AMQPChannel: Sendable {
         }
     }
 
+    /// Deletes the queue and the messages in it.
+    public func deleteQueue(_ name: String) async throws {
+        try await connection.call { [id] core, completion in
+            core.deleteQueue(channel: id, name: name, completion: completion)
+        }
+    }
+
     public func bindQueue(_ queue: String, exchange: String, routingKey: String,
                           arguments: AMQPTable = [:]) async throws {
         try await connection.call { [id] core, completion in

@@ -128,6 +128,8 @@ enum AMQPMethod {
     static let queueDeclareOK: amqp_method_number_t = 0x0032_000B
     static let queueBind: amqp_method_number_t = 0x0032_0014
     static let queueBindOK: amqp_method_number_t = 0x0032_0015
+    static let queueDelete: amqp_method_number_t = 0x0032_0028
+    static let queueDeleteOK: amqp_method_number_t = 0x0032_0029
     static let basicQos: amqp_method_number_t = 0x003C_000A
     static let basicQosOK: amqp_method_number_t = 0x003C_000B
     static let basicConsume: amqp_method_number_t = 0x003C_0014

@@ -90,9 +90,13 @@ extension ConnectionCore {
             updateChannel(frame.channel) { $0.consumerTags.remove(tag) }
             consumers.removeValue(forKey: tag)?.finish(throwing: AMQPError(
                 .consumerCancelled, operation: "consume", message: "the broker cancelled consumer \(tag)"))
-        case AMQPMethod.channelClose, AMQPMethod.connectionClose:
+        case AMQPMethod.channelClose:
+            // The error reaches the channel's waiting call, publishes and consumers, whose owners report it.
             let error = serverException(method: method, operation: "channel \(frame.channel)", channel: frame.channel)
-            logger.warning("broker closed", metadata: ["amqp.error": "\(error)"])
+            logger.debug("broker closed a channel", metadata: ["amqp.error": "\(error)"])
+        case AMQPMethod.connectionClose:
+            let error = serverException(method: method, operation: "connection", channel: frame.channel)
+            logger.warning("broker closed the connection", metadata: ["amqp.error": "\(error)"])
         case AMQPMethod.connectionBlocked:
             logger.warning("broker blocked this connection (resource alarm)")
         case AMQPMethod.connectionUnblocked:

@@ -45,6 +45,12 @@ extension ConnectionCore {
              reply: { _, _ in }, completion: completion)
     }
 
+    func deleteQueue(channel: ChannelID, name: String, completion: @escaping (Result<Void, AMQPError>) -> Void) {
+        call(on: channel, "queue.delete \(name)", method: AMQPMethod.queueDelete, replies: [AMQPMethod.queueDeleteOK],
+             encode: { arena in amqp_queue_delete_t(ticket: 0, queue: arena.bytes(name), if_unused: 0, if_empty: 0, nowait: 0) },
+             reply: { _, _ in }, completion: completion)
+    }
+
     func setPrefetch(channel: ChannelID, count: UInt16, global: Bool,
                      completion: @escaping (Result<Void, AMQPError>) -> Void) {
         call(on: channel, "basic.qos \(count)", method: AMQPMethod.basicQos, replies: [AMQPMethod.basicQosOK],

@@ -6,7 +6,7 @@ import Foundation
 /// of a bot has its own ``runID``, shared by its `started` and `finished`: the dispatcher counts
 /// only the outcome of the run it saw start last.
 public struct JobEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
         case started
         case finished
         /// The worker stopped the bot at shutdown and gave the job back to its queue.

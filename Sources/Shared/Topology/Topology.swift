@@ -76,8 +76,10 @@ public enum Topology {
         "\(retryExchange).\(delayMilliseconds)ms"
     }
 
-    public static func controlQueue(workerID: String) -> String {
-        "\(controlExchange).\(workerID)"
+    /// A worker's own queue of orders; named after its group too, so that a group's broker user
+    /// may declare its workers' queues and no other group's (``BrokerPermissions``).
+    public static func controlQueue(group: String, workerID: String) -> String {
+        "\(controlExchange).\(group).\(workerID)"
     }
 
     public static func controlRoutingKey(group: String) -> String { "group.\(group)" }

@@ -67,13 +67,36 @@ public enum TopologyDeclarer {
 
     /// A worker's own control queue: exclusive, so it lives and dies with the worker's connection.
     public static func declareControlQueue(workerID: String, group: String, on channel: AMQPChannel) async throws {
-        let queue = Topology.controlQueue(workerID: workerID)
+        let queue = Topology.controlQueue(group: group, workerID: workerID)
         try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
         try await channel.bindQueue(queue, exchange: Topology.controlExchange,
                                     routingKey: Topology.controlRoutingKey(group: group))
         try await channel.bindQueue(queue, exchange: Topology.controlExchange,
                                     routingKey: Topology.controlRoutingKey(workerID: workerID))
     }
+
+    /// Runs `declarations` on a channel of its own when the connection's broker user may: a worker's
+    /// user with least privilege (``BrokerPermissions``) may not declare the exchanges or its group's
+    /// queues, and relies on the dispatcher or the broker's definitions for them.
+    ///
+    /// - Returns: false when the broker refused (`403 ACCESS_REFUSED`); other errors are thrown.
+    @discardableResult
+    public static func declareIfPermitted(on connection: AMQPConnection,
+                                          _ declarations: (AMQPChannel) async throws -> Void) async throws -> Bool {
+        let channel = try await connection.openChannel()
+        do {
+            try await declarations(channel)
+        } catch let error as AMQPError where error.replyCode == accessRefused {
+            return false  // the broker closed the channel
+        } catch {
+            await channel.close()
+            throw error
+        }
+        await channel.close()
+        return true
+    }
+
+    private static let accessRefused: UInt16 = 403
 
     private static let quorum: AMQPTable = ["x-queue-type": "quorum"]
 

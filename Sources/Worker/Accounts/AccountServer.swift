@@ -230,14 +230,16 @@ struct AccountServer: Sendable {
     }
 
     /// Consumes `queue`; nil once shutdown has begun or the account is held. The account's queue is
-    /// declared first, and the group's job queues when `declaringJobQueues` (they may have been deleted;
-    /// the worker declared them when it connected).
+    /// declared first, and the group's job queues when `declaringJobQueues` and the broker user may (they
+    /// may have been deleted; the worker declared them when it connected).
     private func subscribe(_ queue: String, prefetch: Int, on channel: AMQPChannel, own: ConsumerRegistry,
                            declaringJobQueues: Bool) async throws -> AMQPConsumer? {
         if queue == Topology.accountQueue(host: configuration.host, account: account.name) {
             try await TopologyDeclarer.declareAccountQueue(host: configuration.host, account: account.name, on: channel)
         } else if declaringJobQueues {
-            try await TopologyDeclarer.declareJobQueues(group: configuration.group, on: channel)
+            try await TopologyDeclarer.declareIfPermitted(on: connection) { [group = configuration.group] in
+                try await TopologyDeclarer.declareJobQueues(group: group, on: $0)
+            }
         }
         let consumer = try await channel.consume(queue: queue, prefetch: UInt16(prefetch))
         guard consumers.add(consumer), own.add(consumer) else {

@@ -63,12 +63,18 @@ final class JobWorker: Service {
     /// Consumes until the connection breaks or shutdown; returns once every job taken on this
     /// connection has been reported or handed back.
     private func serve(on connection: AMQPConnection) async throws {
+        let declared = try await TopologyDeclarer.declareIfPermitted(on: connection) { [group = configuration.group] in
+            try await TopologyDeclarer.declareCore(on: $0)
+            try await TopologyDeclarer.declareJobQueues(group: group, on: $0)
+        }
+        if !declared {
+            logger.info("the broker user may not declare the exchanges and the group's queues: the dispatcher does")
+        }
         let channel = try await connection.openChannel()
-        try await TopologyDeclarer.declareCore(on: channel)
-        try await TopologyDeclarer.declareJobQueues(group: configuration.group, on: channel)
         try await TopologyDeclarer.declareControlQueue(workerID: configuration.workerID, group: configuration.group,
                                                        on: channel)
-        let control = try await channel.consume(queue: Topology.controlQueue(workerID: configuration.workerID),
+        let control = try await channel.consume(queue: Topology.controlQueue(group: configuration.group,
+                                                                                workerID: configuration.workerID),
                                                 exclusive: true)
         let consumers = ConsumerRegistry()
         // Leases go with the connection: after a reconnect each account is claimed anew.
