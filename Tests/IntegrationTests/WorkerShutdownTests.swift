@@ -24,7 +24,8 @@ struct WorkerShutdownTests {
             let stages = try JSONDecoder().decode([JobStage: LatencyHistogram].self, from: Data(contentsOf: file))
             for stage in JobStage.allCases { #expect(stages[stage]?.count == 4, "\(stage)") }
             let run = try #require(stages[.exited]?.percentile(0.5))
-            #expect(run >= .milliseconds(300) && run < .seconds(5), "\(run)")
+            // The clock starts when the spawn has returned: on a loaded machine the bot may have run a while by then.
+            #expect(run >= .milliseconds(200) && run < .seconds(5), "\(run)")
             #expect(try #require(stages[.acked]?.percentile(1)) < .seconds(5))
         }
     }
