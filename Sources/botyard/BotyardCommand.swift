@@ -12,7 +12,8 @@ struct BotyardCommand: AsyncParsableCommand {
                       ListDead.self, Requeue.self, ListWorkers.self, ClearHold.self, ListGroups.self, SetGroup.self,
                       ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
                       FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self,
-                      QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self]
+                      QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self,
+                      BrokerDefinitionsCommand.self]
     )
 }
 

@@ -8,12 +8,12 @@ public enum TopologyDeclarer {
         try await channel.declareExchange(Topology.deadExchange, type: .fanout)
         try await channel.declareExchange(Topology.eventsExchange, type: .topic)
         try await channel.declareExchange(Topology.controlExchange, type: .topic)
-        try await channel.declareQueue(Topology.deadQueue, arguments: quorum)
+        try await channel.declareQueue(Topology.deadQueue, arguments: Arguments.parked)
         try await channel.bindQueue(Topology.deadQueue, exchange: Topology.deadExchange, routingKey: "")
-        try await channel.declareQueue(Topology.dispatcherDeadQueue, arguments: quorum)
+        try await channel.declareQueue(Topology.dispatcherDeadQueue, arguments: Arguments.parked)
         try await channel.bindQueue(Topology.dispatcherDeadQueue, exchange: Topology.deadExchange, routingKey: "")
         try await channel.declareQueue(Topology.dispatcherEventsQueue,
-                                       arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 })
+                                       arguments: Arguments.reports)
         try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange, routingKey: "job.*")
         try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange,
                                     routingKey: WorkerHeartbeat.routingKey)
@@ -47,8 +47,7 @@ public enum TopologyDeclarer {
     }
 
     private static func declareJobQueue(_ queue: String, routingKey: String, on channel: AMQPChannel) async throws {
-        try await channel.declareQueue(queue, arguments: quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
-            .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 })
+        try await channel.declareQueue(queue, arguments: Arguments.jobs)
         try await channel.bindQueue(queue, exchange: Topology.jobsExchange, routingKey: routingKey)
     }
 
@@ -56,7 +55,7 @@ public enum TopologyDeclarer {
     /// to `botyard.jobs` with the routing key they were published with.
     public static func declareRetryQueue(delayMilliseconds: Int, on channel: AMQPChannel) async throws {
         let queue = Topology.retryQueue(delayMilliseconds: delayMilliseconds)
-        var arguments = quorum.merging(deadLettering(to: Topology.jobsExchange)) { $1 }
+        var arguments = Arguments.quorum.merging(Arguments.deadLettering(to: Topology.jobsExchange)) { $1 }
         arguments["x-message-ttl"] = .int(Int64(delayMilliseconds))
         try await channel.declareQueue(queue, arguments: arguments)
         try await channel.bindQueue(queue, exchange: Topology.retryExchange, routingKey: "", arguments: [
@@ -98,15 +97,27 @@ public enum TopologyDeclarer {
 
     private static let accessRefused: UInt16 = 403
 
-    private static let quorum: AMQPTable = ["x-queue-type": "quorum"]
+    /// The queues' arguments, which every declaration of a queue (and the broker definitions) must repeat
+    /// exactly: the broker refuses a declaration whose arguments differ (`406 PRECONDITION_FAILED`).
+    public enum Arguments {
+        /// `botyard.dead` and the dispatcher's copy of it.
+        public static let parked: AMQPTable = quorum
+        /// The dispatcher's queue of reports: a report it cannot take is parked.
+        public static let reports: AMQPTable = quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
+        /// A group's job queues and the accounts' queues.
+        public static let jobs: AMQPTable = reports
+            .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 }
 
-    /// At-least-once dead-lettering: the broker keeps a message until the target queue confirmed
-    /// it (needs `reject-publish` overflow), so a retry or a parked job is not dropped on the way.
-    private static func deadLettering(to exchange: String) -> AMQPTable {
-        [
-            "x-dead-letter-exchange": .string(exchange),
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
-        ]
+        static let quorum: AMQPTable = ["x-queue-type": "quorum"]
+
+        /// At-least-once dead-lettering: the broker keeps a message until the target queue confirmed
+        /// it (needs `reject-publish` overflow), so a retry or a parked job is not dropped on the way.
+        static func deadLettering(to exchange: String) -> AMQPTable {
+            [
+                "x-dead-letter-exchange": .string(exchange),
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            ]
+        }
     }
 }
