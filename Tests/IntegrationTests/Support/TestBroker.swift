@@ -53,7 +53,11 @@ enum TestBroker {
         try await management(.delete, "api/vhosts/\(name)")
     }
 
-    enum Method: String { case get = "GET", put = "PUT", delete = "DELETE" }
+    static func deleteUser(_ name: String) async {
+        _ = try? await management(.delete, "api/users/\(name)")
+    }
+
+    enum Method: String { case get = "GET", put = "PUT", post = "POST", delete = "DELETE" }
 
     /// Calls RabbitMQ's management HTTP API as guest.
     @discardableResult
