@@ -61,16 +61,22 @@ struct AccountFailureTests {
                 try await waitUntil(timeout: .seconds(20)) {
                     worker.logText.contains("the broker refused the account's lease claim; trying again")
                 }
-                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "domains")?.served == true }
-                let first = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1", account: "robot1", host: "h1"))
+                try await waitUntil(timeout: .seconds(20)) {
+                    try await fleet.account("robot1", of: "domains")?.served == true
+                }
+                let first = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1", account: "robot1",
+                                                                    host: "h1"))
                 #expect(try await fleet.waitForJob(first, timeout: .seconds(30)).state == .succeeded)
                 #expect(worker.logText.contains("ACCESS_REFUSED"))
                 #expect(try await fleet.account("robot2", of: "domains")?.served != true)
 
                 try await TestBroker.management(.put, "api/permissions/\(fleet.url.virtualHost)/guest",
                                                 body: #"{"configure":".*","write":".*","read":".*"}"#)
-                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot2", of: "domains")?.served == true }
-                let second = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1", account: "robot2", host: "h1"))
+                try await waitUntil(timeout: .seconds(20)) {
+                    try await fleet.account("robot2", of: "domains")?.served == true
+                }
+                let second = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1", account: "robot2",
+                                                                     host: "h1"))
                 #expect(try await fleet.waitForJob(second, timeout: .seconds(30)).state == .succeeded)
                 // One connection throughout: the refused claims never tore it down.
                 #expect(!worker.logText.contains("broker connection lost"))

@@ -47,7 +47,9 @@ extension ConnectionCore {
 
     func deleteQueue(channel: ChannelID, name: String, completion: @escaping (Result<Void, AMQPError>) -> Void) {
         call(on: channel, "queue.delete \(name)", method: AMQPMethod.queueDelete, replies: [AMQPMethod.queueDeleteOK],
-             encode: { arena in amqp_queue_delete_t(ticket: 0, queue: arena.bytes(name), if_unused: 0, if_empty: 0, nowait: 0) },
+             encode: { arena in
+                 amqp_queue_delete_t(ticket: 0, queue: arena.bytes(name), if_unused: 0, if_empty: 0, nowait: 0)
+             },
              reply: { _, _ in }, completion: completion)
     }
 
@@ -72,12 +74,14 @@ extension ConnectionCore {
         call(on: channel, "basic.consume \(queue)", method: AMQPMethod.basicConsume,
              replies: [AMQPMethod.basicConsumeOK],
              encode: { arena in
-                 amqp_basic_consume_t(ticket: 0, queue: arena.bytes(queue), consumer_tag: amqp_empty_bytes, no_local: 0,
-                                      no_ack: 0, exclusive: exclusive ? 1 : 0, nowait: 0, arguments: arena.table(arguments))
+                 amqp_basic_consume_t(ticket: 0, queue: arena.bytes(queue), consumer_tag: amqp_empty_bytes,
+                                      no_local: 0, no_ack: 0, exclusive: exclusive ? 1 : 0, nowait: 0,
+                                      arguments: arena.table(arguments))
              },
              reply: { core, method in
                  // Registered before the next frame is read: the broker sends deliveries only after consume-ok.
-                 let tag = method.decoded.assumingMemoryBound(to: amqp_basic_consume_ok_t.self).pointee.consumer_tag.string
+                 let ok = method.decoded.assumingMemoryBound(to: amqp_basic_consume_ok_t.self).pointee
+                 let tag = ok.consumer_tag.string
                  core.consumers[tag] = continuation
                  core.updateChannel(channel.number) { $0.consumerTags.insert(tag) }
                  return tag

@@ -173,8 +173,8 @@ final class ConnectionCore {
     /// Closes the channel: what waits on it ends at once, and `completion` runs when the broker
     /// confirmed (the number is free again then).
     func closeChannel(_ channel: ChannelID, completion: @escaping () -> Void) {
-        guard failure == nil, let channelState = channels[channel.number], channelState.generation == channel.generation,
-              !channelState.isClosing
+        guard failure == nil, let channelState = channels[channel.number],
+              channelState.generation == channel.generation, !channelState.isClosing
         else { return completion() }
         dropWaiters(of: channel.number, reason: AMQPError(.channelClosed, operation: "channel.close",
                                                          message: "closed by this client"))
@@ -185,8 +185,8 @@ final class ConnectionCore {
             channelState.calls = [PendingCall(
                 operation: "channel.close", replies: [AMQPMethod.channelCloseOK],
                 send: { core, number in
-                    var close = amqp_channel_close_t(reply_code: UInt16(AMQP_REPLY_SUCCESS), reply_text: amqp_empty_bytes,
-                                                     class_id: 0, method_id: 0)
+                    var close = amqp_channel_close_t(reply_code: UInt16(AMQP_REPLY_SUCCESS),
+                                                     reply_text: amqp_empty_bytes, class_id: 0, method_id: 0)
                     return amqp_send_method(core.state, number, AMQPMethod.channelClose, &close)
                 },
                 complete: { core, _ in
