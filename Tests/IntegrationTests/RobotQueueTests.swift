@@ -46,11 +46,14 @@ struct RobotQueueTests {
         }
     }
 
-    @Test("a UI launch without credentials waits until they are stored; the bot gets them, the API never shows the password")
+    @Test("a UI launch without credentials waits until they are stored; the bot gets them, and neither the API nor the bot's log and outputs show them")
     func credentialsChange() async throws {
         try await Fleet.run(workers: 0) { fleet in
+            // A careless bot: it prints its password, and writes it to an output.
             let script = #"echo "USER=$BOTYARD_CREDENTIAL_USERNAME" >> "$BOTYARD_OUTPUT"; "#
-                + #"printf %s "$BOTYARD_CREDENTIAL_PASSWORD" | wc -c | sed 's/^/PASSWORD_LENGTH=/' >> "$BOTYARD_OUTPUT""#
+                + #"printf %s "$BOTYARD_CREDENTIAL_PASSWORD" | wc -c | sed 's/^/PASSWORD_LENGTH=/' >> "$BOTYARD_OUTPUT"; "#
+                + #"echo "LEAK=pw:$BOTYARD_CREDENTIAL_PASSWORD" >> "$BOTYARD_OUTPUT"; "#
+                + #"echo "logging in with $BOTYARD_CREDENTIAL_PASSWORD""#
             try await fleet.register(CreateBotRequest(name: "desktop", argv: ["/bin/sh", "-c", script], needsUI: true,
                                                       timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
@@ -64,7 +67,9 @@ struct RobotQueueTests {
                 #expect(stored.status == .noContent)
                 let job = try await fleet.waitForJob(id)
                 #expect(job.state == .succeeded)
-                #expect(job.outputs == ["USER": "svc-robot", "PASSWORD_LENGTH": "9"])
+                #expect(job.outputs == ["USER": "[redacted]", "PASSWORD_LENGTH": "9", "LEAK": "pw:[redacted]"])
+                let log = String(buffer: try await fleet.api.send(.get, "/v1/jobs/\(id)/log").body)
+                #expect(log.contains("logging in with [redacted]"))
                 let listed = try await fleet.api.send(.get, "/v1/credentials")
                 #expect(try listed.decode([CredentialSummary].self).map(\.username) == ["svc-robot"])
                 #expect(!String(buffer: listed.body).contains("s3cret"))

@@ -164,9 +164,22 @@ struct BotRunner: Sendable {
         let needsCleanup = cleanup != nil && CleanupTrigger.isNeeded(stopReason: stopReason, termination: termination)
         if !needsCleanup { orphans.forget(pid: process.pid, account: account) }
 
-        let log = Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes)
+        // The credential's values never leave the worker in the log or the outputs, nor stay in the log file.
+        let redactor = SecretRedactor(secrets: [envelope.credential?.username, envelope.credential?.password]
+            .compactMap { $0 })
+        let log: String
+        do {
+            try redactor.redact(fileAt: logPath)
+            log = redactor.redact(Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes))
+        } catch {
+            logger.error("the bot's log could not be cleared of its credential; it is withheld", metadata: [
+                "job.id": "\(envelope.jobID)", "error": "\(error)",
+            ])
+            log = "[log withheld: it could not be cleared of the run's credential]"
+        }
         let outputs = (try? String(contentsOfFile: directory.appendingPathComponent("outputs").path, encoding: .utf8))
-            .map { OutputFile.parse(String($0.utf8.prefix(OutputFile.maximumBytes)) ?? "") } ?? [:]
+            .map { OutputFile.parse(String($0.utf8.prefix(OutputFile.maximumBytes)) ?? "") }?
+            .mapValues { redactor.redact($0) } ?? [:]
         var outcome = JobOutcome(result: .succeeded, reason: "", outputs: outputs, log: log,
                                  durationMilliseconds: elapsed())
         switch termination {
