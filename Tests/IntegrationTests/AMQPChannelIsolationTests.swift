@@ -7,36 +7,34 @@ import Testing
 /// channel must neither act on nor hold up another.
 @Suite("AMQP channels of one connection")
 struct AMQPChannelIsolationTests {
-    let logger = Fleet.logger
-
     @Test("a late reject of a delivery whose channel failed never acts on the next channel that got the same number")
     func lateRejectAfterChannelFailure() async throws {
         try await TestBroker.withVirtualHost { url in
-            let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
-            defer { Task { await connection.close() } }
-            let setup = try await connection.openChannel()
-            try await setup.enableConfirms()
-            for queue in ["first", "second"] {
-                try await setup.declareQueue(queue)
-                try await setup.publish(AMQPMessage(exchange: "", routingKey: queue, body: Data(queue.utf8)))
+            try await withConnection(to: url) { connection in
+                let setup = try await connection.openChannel()
+                try await setup.enableConfirms()
+                for queue in ["first", "second"] {
+                    try await setup.declareQueue(queue)
+                    try await setup.publish(AMQPMessage(exchange: "", routingKey: queue, body: Data(queue.utf8)))
+                }
+
+                let failing = try await connection.openChannel()
+                let early = try await firstDelivery(of: failing.consume(queue: "first"))
+                // A 404 closes the channel; its unacknowledged delivery goes back to its queue.
+                await #expect(throws: AMQPError.self) { try await failing.inspectQueue("missing") }
+                let next = try await connection.openChannel()
+                #expect(next.number == failing.number)
+                let current = try await firstDelivery(of: next.consume(queue: "second"))
+                #expect(current.deliveryTag == early.deliveryTag)
+
+                await #expect {
+                    try await early.reject(requeue: false)
+                } throws: { ($0 as? AMQPError)?.code == .channelClosed }
+                // The new channel's delivery is its own to acknowledge, and the channel lives on.
+                try await current.ack()
+                #expect(try await next.inspectQueue("second").messageCount == 0)
+                #expect(try await setup.inspectQueue("first").messageCount == 1)
             }
-
-            let failing = try await connection.openChannel()
-            let early = try await firstDelivery(of: failing.consume(queue: "first"))
-            // A 404 closes the channel; its unacknowledged delivery goes back to its queue.
-            await #expect(throws: AMQPError.self) { try await failing.inspectQueue("missing") }
-            let next = try await connection.openChannel()
-            #expect(next.number == failing.number)
-            let current = try await firstDelivery(of: next.consume(queue: "second"))
-            #expect(current.deliveryTag == early.deliveryTag)
-
-            await #expect {
-                try await early.reject(requeue: false)
-            } throws: { ($0 as? AMQPError)?.code == .channelClosed }
-            // The new channel's delivery is its own to acknowledge, and the channel lives on.
-            try await current.ack()
-            #expect(try await next.inspectQueue("second").messageCount == 0)
-            #expect(try await setup.inspectQueue("first").messageCount == 1)
         }
     }
 
@@ -45,32 +43,32 @@ struct AMQPChannelIsolationTests {
         try await TestBroker.withVirtualHost { url in
             let proxy = try FrameDelayProxy(to: url)
             defer { proxy.stop() }
-            let connection = try await AMQPConnection.connect(to: proxy.url, name: "test", logger: logger)
-            defer { Task { await connection.close() } }
-            let consuming = try await connection.openChannel()
-            try await consuming.declareQueue("work")
-            let consumer = try await consuming.consume(queue: "work")
-            let slow = try await connection.openChannel()
-            proxy.delay(channel: slow.number, by: .seconds(3))
+            try await withConnection(to: proxy.url) { connection in
+                let consuming = try await connection.openChannel()
+                try await consuming.declareQueue("work")
+                let consumer = try await consuming.consume(queue: "work")
+                let slow = try await connection.openChannel()
+                proxy.delay(channel: slow.number, by: .seconds(3))
 
-            let clock = ContinuousClock()
-            let start = clock.now
-            let declare = Task {
-                try await slow.declareQueue("slow-to-answer")
-                return start.duration(to: clock.now)
+                let clock = ContinuousClock()
+                let start = clock.now
+                let declare = Task {
+                    try await slow.declareQueue("slow-to-answer")
+                    return start.duration(to: clock.now)
+                }
+                try await Task.sleep(for: .milliseconds(200))  // the declare is out; its answer is held back
+                try await withConnection(to: url, name: "publisher") { publisher in
+                    let publishing = try await publisher.openChannel()
+                    try await publishing.enableConfirms()
+                    try await publishing.publish(AMQPMessage(exchange: "", routingKey: "work", body: Data("job".utf8)))
+                }
+
+                let delivery = try await firstDelivery(of: consumer)
+                try await delivery.ack()
+                #expect(start.duration(to: clock.now) < .seconds(2))
+                // The proxy did hold the answer back all along.
+                #expect(try await declare.value >= .seconds(3))
             }
-            try await Task.sleep(for: .milliseconds(200))  // the declare is out; its answer is held back
-            let publisher = try await AMQPConnection.connect(to: url, name: "publisher", logger: logger)
-            defer { Task { await publisher.close() } }
-            let publishing = try await publisher.openChannel()
-            try await publishing.enableConfirms()
-            try await publishing.publish(AMQPMessage(exchange: "", routingKey: "work", body: Data("job".utf8)))
-
-            let delivery = try await firstDelivery(of: consumer)
-            try await delivery.ack()
-            #expect(start.duration(to: clock.now) < .seconds(2))
-            // The proxy did hold the answer back all along.
-            #expect(try await declare.value >= .seconds(3))
         }
     }
 
@@ -79,21 +77,21 @@ struct AMQPChannelIsolationTests {
         try await TestBroker.withVirtualHost { url in
             let proxy = try FrameDelayProxy(to: url)
             defer { proxy.stop() }
-            let connection = try await AMQPConnection.connect(to: proxy.url, name: "test", replyTimeout: .seconds(1),
-                                                              logger: logger)
-            let channel = try await connection.openChannel()
-            proxy.delay(channel: channel.number, by: .seconds(60))
-            let clock = ContinuousClock()
-            let start = clock.now
-            await #expect {
-                try await channel.declareQueue("never-answered")
-            } throws: { error in
-                let error = error as? AMQPError
-                return error?.code == .connectionClosed && error?.message.contains("did not answer") == true
+            try await withConnection(to: proxy.url, replyTimeout: .seconds(1)) { connection in
+                let channel = try await connection.openChannel()
+                proxy.delay(channel: channel.number, by: .seconds(60))
+                let clock = ContinuousClock()
+                let start = clock.now
+                await #expect {
+                    try await channel.declareQueue("never-answered")
+                } throws: { error in
+                    let error = error as? AMQPError
+                    return error?.code == .connectionClosed && error?.message.contains("did not answer") == true
+                }
+                #expect(start.duration(to: clock.now) < .seconds(5))
+                let reason = await connection.waitUntilClosed()
+                #expect(reason.operation == "queue.declare never-answered")
             }
-            #expect(start.duration(to: clock.now) < .seconds(5))
-            let reason = await connection.waitUntilClosed()
-            #expect(reason.operation == "queue.declare never-answered")
         }
     }
 

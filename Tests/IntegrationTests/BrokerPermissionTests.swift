@@ -73,8 +73,6 @@ struct BrokerPermissionTests {
 
     /// What a group's user must not do, each on a channel of its own (a refusal closes it).
     private func expectRefusals(as url: AMQPURL) async throws {
-        let connection = try await AMQPConnection.connect(to: url, name: "intruder", logger: Fleet.logger)
-        defer { Task { await connection.close() } }
         let refusals: [(String, @Sendable (AMQPChannel) async throws -> Void)] = [
             ("consume another group's queue", { _ = try await $0.consume(queue: Topology.jobQueue(group: "gb", priority: .normal)) }),
             ("consume the dispatcher's reports", { _ = try await $0.consume(queue: Topology.dispatcherEventsQueue) }),
@@ -97,14 +95,16 @@ struct BrokerPermissionTests {
                                        exchange: Topology.jobsExchange, routingKey: "gb.normal")
             }),
         ]
-        for (action, attempt) in refusals {
-            let channel = try await connection.openChannel()
-            await #expect("\(action) must be refused") {
-                try await attempt(channel)
-            } throws: { error in
-                (error as? AMQPError)?.replyCode == 403
+        try await withConnection(to: url, name: "intruder") { connection in
+            for (action, attempt) in refusals {
+                let channel = try await connection.openChannel()
+                await #expect("\(action) must be refused") {
+                    try await attempt(channel)
+                } throws: { error in
+                    (error as? AMQPError)?.replyCode == 403
+                }
             }
+            #expect(connection.isOpen)
         }
-        #expect(connection.isOpen)
     }
 }

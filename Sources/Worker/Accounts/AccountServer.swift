@@ -252,9 +252,10 @@ struct AccountServer: Sendable {
     /// Claims the account's lease, retrying while another process holds it; false when shutdown
     /// came first.
     ///
-    /// A claim the broker refuses for another reason (a queue of the lease's name declared with other
-    /// properties, a permission missing) is this account's failure alone: it is logged and tried again
-    /// at the same interval while the worker's other accounts go on. Only a broken connection escapes.
+    /// A claim the broker refuses for another reason than a holder (its broker user may not declare the
+    /// lease, a broker-side limit) is this account's failure alone: it is logged and tried again at the
+    /// same interval while the worker's other accounts go on. Only a broken connection escapes. (A queue of
+    /// the lease's name that some other client declared is refused as held, `405`, like a live holder.)
     private func claimLease() async throws -> Bool {
         var refusals = 0
         var failures = 0

@@ -147,3 +147,11 @@ extension TestBroker {
         }
     }
 }
+
+/// Runs `body` with a connection to `url`, closed when `body` returns or throws.
+func withConnection<Value>(to url: AMQPURL, name: String = "test", replyTimeout: Duration = .seconds(30),
+                           _ body: (AMQPConnection) async throws -> Value) async throws -> Value {
+    let connection = try await AMQPConnection.connect(to: url, name: name, replyTimeout: replyTimeout,
+                                                      logger: Fleet.logger)
+    return try await withTeardown { try await body(connection) } teardown: { await connection.close() }
+}
