@@ -17,8 +17,8 @@ final class FrameDelayProxy: Sendable {
 
     private struct State {
         var delays: [UInt16: Duration] = [:]
+        /// The relayed connections' sockets, until they are closed.
         var sockets: [Int32] = []
-        var stopped = false
     }
 
     init(to broker: AMQPURL) throws {
@@ -58,13 +58,12 @@ final class FrameDelayProxy: Sendable {
 
     /// Closes the listener and every relayed connection; the threads end with them.
     func stop() {
-        let sockets = state.withLock { state in
-            state.stopped = true
-            return state.sockets
-        }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for socket in sockets { shutdown(socket, Int32(SHUT_RDWR)) }
+        // Under the lock: a socket still listed is not closed yet (its number not reused).
+        state.withLock { state in
+            for socket in state.sockets { shutdown(socket, Int32(SHUT_RDWR)) }
+        }
     }
 
     private func relay(_ client: Int32, to broker: AMQPURL) throws {
@@ -83,15 +82,29 @@ final class FrameDelayProxy: Sendable {
             throw ProxyError(description: "proxy: connect to the broker failed")
         }
         state.withLock { $0.sockets += [client, server] }
+        // Three threads use the two sockets; the last one to end closes them.
+        let running = Atomic<Int>(3)
+        let threadEnded: @Sendable () -> Void = { [self] in
+            guard running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+            state.withLock { state in
+                state.sockets.removeAll { $0 == client || $0 == server }
+                close(client)
+                close(server)
+            }
+        }
         Thread {
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while case let count = read(client, &buffer, buffer.count), count > 0 {
                 guard Self.write(buffer[0..<count], to: server) else { break }
             }
             shutdown(server, Int32(SHUT_RDWR))
+            threadEnded()
         }.start()
         let writer = DueWriter(socket: client)
-        Thread { writer.run() }.start()
+        Thread {
+            writer.run()
+            threadEnded()
+        }.start()
         Thread { [self] in
             var reader = FrameReader(socket: server)
             while let frame = reader.next() {
@@ -99,13 +112,15 @@ final class FrameDelayProxy: Sendable {
                 writer.write(frame.bytes, due: .now + delay)
             }
             writer.finish()
+            threadEnded()
         }.start()
     }
 
     static func write(_ bytes: ArraySlice<UInt8>, to socket: Int32) -> Bool {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.write(socket, $0.baseAddress, $0.count) }
+            // MSG_NOSIGNAL: a peer that is gone is an error here, not a SIGPIPE that ends the test process.
+            let count = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard count > 0 else { return false }
             offset += count
         }
@@ -187,6 +202,11 @@ private final class DueWriter: @unchecked Sendable {
                 break
             }
             if first.due > .now {
+                // Once the broker's side has ended, frames still held back are for a connection that is over.
+                if finished {
+                    condition.unlock()
+                    break
+                }
                 _ = condition.wait(until: Date() + (ContinuousClock.now.duration(to: first.due)).timeInterval)
                 condition.unlock()
                 continue
