@@ -41,7 +41,7 @@ struct BrokerDefinitionsCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         var groupNames: [String] = []
-        var accounts = [BrokerDefinitions.Account(
+        var grants = [BrokerDefinitions.UserGrant(
             name: BrokerDefinitions.dispatcherUser,
             passwordHash: try Self.passwordHash(of: BrokerDefinitions.dispatcherUser, in: folder),
             permissions: .dispatcher)]
@@ -49,12 +49,12 @@ struct BrokerDefinitionsCommand: ParsableCommand {
             let (name, hosts) = try Self.parse(group)
             groupNames.append(name)
             let user = BrokerDefinitions.groupUser(name)
-            accounts.append(.init(name: user, passwordHash: try Self.passwordHash(of: user, in: folder),
+            grants.append(.init(name: user, passwordHash: try Self.passwordHash(of: user, in: folder),
                                   permissions: .workers(group: name, hosts: hosts)))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let document = try encoder.encode(BrokerDefinitions(virtualHost: vhost, accounts: accounts, groups: groupNames))
+        let document = try encoder.encode(BrokerDefinitions(virtualHost: vhost, grants: grants, groups: groupNames))
         if let output {
             try document.write(to: URL(fileURLWithPath: output))
         } else {

@@ -74,6 +74,18 @@ extension amqp_bytes_t {
     }
 }
 
+extension amqp_basic_properties_t {
+    /// The message id, when the message has one.
+    var messageID: String? {
+        _flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0 ? message_id.string : nil
+    }
+
+    /// The headers, empty when the message has none.
+    var headerTable: AMQPTable {
+        _flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0 ? headers.swiftTable : [:]
+    }
+}
+
 extension amqp_table_t {
     /// The entries Botyard understands (strings, integers, booleans); others are left out.
     var swiftTable: AMQPTable {

@@ -42,15 +42,14 @@ extension ConnectionCore {
             return
         }
         let properties = envelope.message.properties
-        let flags = properties._flags
         let delivery = AMQPDelivery(
             body: envelope.message.body.data,
             exchange: envelope.exchange.string,
             routingKey: envelope.routing_key.string,
             deliveryTag: envelope.delivery_tag,
             redelivered: envelope.redelivered != 0,
-            messageID: flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0 ? properties.message_id.string : nil,
-            headers: flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0 ? properties.headers.swiftTable : [:],
+            messageID: properties.messageID,
+            headers: properties.headerTable,
             channel: ChannelID(number: envelope.channel, generation: channelState.generation),
             connection: connection
         )
@@ -80,8 +79,7 @@ extension ConnectionCore {
                 _ = error(from: reply, operation: "read returned message", channel: frame.channel)
                 return
             }
-            let messageID = message.properties._flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0
-                ? message.properties.message_id.string : nil
+            let messageID = message.properties.messageID
             amqp_destroy_message(&message)
             markReturned(channel: frame.channel, messageID: messageID, reason: reason)
         case AMQPMethod.basicCancel:

@@ -126,17 +126,14 @@ extension ConnectionCore {
                  try core.check(amqp_read_message(core.state, channel.number, &message, 0), operation: operation,
                                 channel: channel.number)
                  defer { amqp_destroy_message(&message) }
-                 let flags = message.properties._flags
                  return AMQPDelivery(
                      body: message.body.data,
                      exchange: getOK.exchange.string,
                      routingKey: getOK.routing_key.string,
                      deliveryTag: getOK.delivery_tag,
                      redelivered: getOK.redelivered != 0,
-                     messageID: flags & amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) != 0
-                         ? message.properties.message_id.string : nil,
-                     headers: flags & amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) != 0
-                         ? message.properties.headers.swiftTable : [:],
+                     messageID: message.properties.messageID,
+                     headers: message.properties.headerTable,
                      channel: channel,
                      connection: connection
                  )

@@ -161,13 +161,9 @@ final class ConnectionCore {
         channelOpenings += 1
         let channel = ChannelID(number: number, generation: channelOpenings)
         channels[number] = ChannelState(generation: channel.generation)
-        enqueue(PendingCall(
-            operation: "channel.open", replies: [AMQPMethod.channelOpenOK],
-            send: { core, number in
-                var open = amqp_channel_open_t(out_of_band: amqp_empty_bytes)
-                return amqp_send_method(core.state, number, AMQPMethod.channelOpen, &open)
-            },
-            complete: { _, result in completion(result.map { _ in channel }) }), on: number)
+        call(on: channel, "channel.open", method: AMQPMethod.channelOpen, replies: [AMQPMethod.channelOpenOK],
+             encode: { _ in amqp_channel_open_t(out_of_band: amqp_empty_bytes) }, reply: { _, _ in channel },
+             completion: completion)
     }
 
     /// Closes the channel: what waits on it ends at once, and `completion` runs when the broker

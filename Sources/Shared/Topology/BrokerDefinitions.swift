@@ -13,8 +13,8 @@ public struct BrokerDefinitions: Encodable, Sendable {
     public var queues: [Queue] = []
     public var bindings: [Binding] = []
 
-    /// A broker user and what it may do.
-    public struct Account: Sendable {
+    /// A broker user and what it may do (a login to the broker, not a robot's account).
+    public struct UserGrant: Sendable {
         public var name: String
         public var passwordHash: String
         public var permissions: BrokerPermissions
@@ -27,7 +27,7 @@ public struct BrokerDefinitions: Encodable, Sendable {
     }
 
     /// - Parameter groups: the runner groups whose job queues the document declares.
-    public init(virtualHost: String, accounts: [Account], groups: [String]) {
+    public init(virtualHost: String, grants: [UserGrant], groups: [String]) {
         vhosts = [VirtualHost(name: virtualHost)]
         exchanges = [(Topology.jobsExchange, "topic"), (Topology.retryExchange, "headers"),
                      (Topology.deadExchange, "fanout"), (Topology.eventsExchange, "topic"),
@@ -53,13 +53,13 @@ public struct BrokerDefinitions: Encodable, Sendable {
                 }
             }
         }
-        for account in accounts {
-            users.append(User(name: account.name, passwordHash: account.passwordHash))
-            let granted = account.permissions
-            permissions.append(Permission(user: account.name, vhost: virtualHost, configure: granted.configure,
+        for grant in grants {
+            users.append(User(name: grant.name, passwordHash: grant.passwordHash))
+            let granted = grant.permissions
+            permissions.append(Permission(user: grant.name, vhost: virtualHost, configure: granted.configure,
                                           write: granted.write, read: granted.read))
             topicPermissions += granted.topics.map {
-                TopicPermission(user: account.name, vhost: virtualHost, exchange: $0.exchange, write: $0.write,
+                TopicPermission(user: grant.name, vhost: virtualHost, exchange: $0.exchange, write: $0.write,
                                 read: $0.read)
             }
         }

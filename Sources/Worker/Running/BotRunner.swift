@@ -170,7 +170,7 @@ struct BotRunner: Sendable {
         let log: String
         do {
             try redactor.redact(fileAt: logPath)
-            log = redactor.redact(Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes))
+            log = Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes)
         } catch {
             logger.error("the bot's log could not be cleared of its credential; it is withheld", metadata: [
                 "job.id": "\(envelope.jobID)", "error": "\(error)",

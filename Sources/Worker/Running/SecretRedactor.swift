@@ -12,24 +12,29 @@ struct SecretRedactor {
     static let minimumLength = 3
 
     private let secrets: [[UInt8]]
+    /// The longest secret's length: how far a secret may reach past where a chunk of a file is cut.
+    private let longest: Int
 
     init(secrets: [String]) {
         // Longest first, so that a secret containing another is blanked whole.
         self.secrets = Set(secrets.filter { $0.utf8.count >= Self.minimumLength }).map { Array($0.utf8) }
             .sorted { $0.count > $1.count }
+        longest = self.secrets.first?.count ?? 0
     }
 
     var isEmpty: Bool { secrets.isEmpty }
 
     func redact(_ text: String) -> String {
-        isEmpty ? text : String(decoding: redact(Array(text.utf8)), as: UTF8.self)
+        isEmpty ? text : String(decoding: redact(Array(text.utf8), before: .max).redacted, as: UTF8.self)
     }
 
-    func redact(_ bytes: [UInt8]) -> [UInt8] {
+    /// Copies `bytes` with every secret that starts before `limit` blanked (a secret may run past it);
+    /// `consumed` is where the copy stopped, at or after `limit`, or the end.
+    private func redact(_ bytes: [UInt8], before limit: Int) -> (redacted: [UInt8], consumed: Int) {
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         var index = 0
-        scan: while index < bytes.count {
+        scan: while index < min(limit, bytes.count) {
             for secret in secrets where bytes[index] == secret[0] && bytes.count - index >= secret.count
                 && bytes[index..<(index + secret.count)].elementsEqual(secret) {
                 result += Self.mask.utf8
@@ -39,11 +44,12 @@ struct SecretRedactor {
             result.append(bytes[index])
             index += 1
         }
-        return result
+        return (result, index)
     }
 
-    /// Rewrites the file without its secrets, a chunk at a time (a log may be large); a secret that
-    /// straddles two chunks is caught by carrying the end of each chunk into the next.
+    /// Rewrites the file without its secrets, a chunk at a time (a log may be large). The last
+    /// `longest - 1` bytes of each read wait for the next one: a secret starting there may not have
+    /// arrived whole yet.
     func redact(fileAt path: String) throws {
         guard !isEmpty, let input = FileHandle(forReadingAtPath: path) else { return }
         defer { try? input.close() }
@@ -52,38 +58,23 @@ struct SecretRedactor {
               let output = FileHandle(forWritingAtPath: redactedPath)
         else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: redactedPath]) }
         defer { try? output.close() }
-        let carry = (secrets.map(\.count).max() ?? 1) - 1
-        var pending: [UInt8] = []
-        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-            pending += chunk
-            // Everything but the last `carry` bytes is final, unless a secret starts there and runs on:
-            // cut where no secret can straddle, by redacting the whole and keeping the unredacted tail.
-            let cut = pending.count - carry
-            guard cut > 0 else { continue }
-            let (done, rest) = split(pending, before: cut)
-            try output.write(contentsOf: redact(done))
-            pending = rest
-        }
-        try output.write(contentsOf: redact(pending))
-        try output.synchronize()
-        guard rename(redactedPath, path) == 0 else {
-            let cause = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: cause])
-        }
-    }
-
-    /// Splits `bytes` at `cut`, moved earlier to the start of any secret that would straddle it.
-    private func split(_ bytes: [UInt8], before cut: Int) -> ([UInt8], [UInt8]) {
-        var cut = cut
-        for start in max(0, cut - (secrets.map(\.count).max() ?? 1) + 1)..<cut {
-            if secrets.contains(where: { secret in
-                bytes.count - start >= secret.count && start + secret.count > cut
-                    && bytes[start..<(start + secret.count)].elementsEqual(secret)
-            }) {
-                cut = start
-                break
+        do {
+            var pending: [UInt8] = []
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                pending += chunk
+                let (redacted, consumed) = redact(pending, before: pending.count - (longest - 1))
+                try output.write(contentsOf: redacted)
+                pending.removeFirst(consumed)
             }
+            try output.write(contentsOf: redact(pending, before: .max).redacted)
+            try output.synchronize()
+            guard rename(redactedPath, path) == 0 else {
+                let cause = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: cause])
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: redactedPath)
+            throw error
         }
-        return (Array(bytes[..<cut]), Array(bytes[cut...]))
     }
 }

@@ -34,7 +34,11 @@ final class FrameDelayProxy: Sendable {
                     && getsockname(listener, address, &length) == 0
             }
         }
-        guard bound else { throw ProxyError(description: "proxy: bind failed: \(String(cString: strerror(errno)))") }
+        guard bound else {
+            let reason = String(cString: strerror(errno))
+            close(listener)
+            throw ProxyError(description: "proxy: bind failed: \(reason)")
+        }
         var url = broker
         url.port = Int(UInt16(bigEndian: address.sin_port))
         self.url = url
