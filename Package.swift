@@ -30,6 +30,7 @@ let package = Package(
             name: "Shared",
             dependencies: [
                 "CRabbitMQ",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -140,6 +141,7 @@ let package = Package(
                 "Worker",
                 "BotyardClient",
                 "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

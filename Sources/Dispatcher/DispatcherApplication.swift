@@ -23,7 +23,8 @@ public struct DispatcherApplication: Sendable {
     public init(configuration: DispatcherConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability)
+        self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability,
+                                      secretsKey: configuration.secretsKey)
         self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
         self.leaseAlarm = LeaseAlarm()
@@ -32,8 +33,8 @@ public struct DispatcherApplication: Sendable {
     }
 
     /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
-    /// watcher, the robot queue, the work items' lease keeper, the queue triggers' keeper and the
-    /// schedules' keeper.
+    /// watcher, the robot queue, the work items' lease keeper, the queue triggers' keeper, the
+    /// schedules' keeper and the credential desk.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
@@ -49,6 +50,8 @@ public struct DispatcherApplication: Sendable {
                           robotQueueSignal: robotQueueSignal, logger: logger),
             ScheduleKeeper(store: store, signal: scheduleSignal, relaySignal: relaySignal,
                            robotQueueSignal: robotQueueSignal, misfireThreshold: configuration.misfireThreshold,
+                           logger: logger),
+            CredentialDesk(store: store, amqpURL: configuration.amqpURL, secretsKey: configuration.secretsKey,
                            logger: logger),
         ]
     }

@@ -15,10 +15,14 @@ public struct DispatcherConfiguration: Sendable {
     /// How late a schedule's firing may be handled and still count as on time; later, it was
     /// missed while no dispatcher ran, and its missed-run policy applies.
     public var misfireThreshold: TimeInterval
+    /// Seals the credentials stored in the database and those sent to workers (a key per group,
+    /// derived from it); nil: credentials cannot be stored.
+    public var secretsKey: SecretKey?
 
     public init(amqpURL: AMQPURL = AMQPURL(), databasePath: String = "botyard.sqlite", httpHost: String = "127.0.0.1",
                 httpPort: Int = 8080, publishBatchSize: Int = 200, durability: BotyardStore.Durability = .full,
-                misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold) {
+                misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold, secretsKey: SecretKey? = nil) {
+        self.secretsKey = secretsKey
         self.amqpURL = amqpURL
         self.databasePath = databasePath
         self.httpHost = httpHost

@@ -42,6 +42,9 @@ public struct WorkerConfiguration: Sendable {
     /// Where the worker writes, when it stops, how long jobs spent in each ``JobStage`` (JSON of
     /// ``LatencyHistogram``s); nil: not written.
     public var stageTimingsPath: URL?
+    /// The key of the worker's group (``SecretKey/Purpose/group(_:)``): it opens the account
+    /// credentials the dispatcher sends for UI bots. Nil: UI bots run without their credential.
+    public var credentialKey: SecretKey?
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -51,7 +54,8 @@ public struct WorkerConfiguration: Sendable {
                 heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
                 reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
                 accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400),
-                apiURL: String? = nil, stageTimingsPath: URL? = nil) {
+                apiURL: String? = nil, stageTimingsPath: URL? = nil, credentialKey: SecretKey? = nil) {
+        self.credentialKey = credentialKey
         self.amqpURL = amqpURL
         self.group = group
         self.host = host

@@ -39,6 +39,17 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
     @Option(help: "Seconds a schedule's firing may be late and still be on time; later, it was missed.")
     var misfireThreshold: Double = ScheduleFiringRule.misfireThreshold
 
+    @Option(name: .customLong("secrets-key-file"),
+            help: "File of the key that seals stored credentials and those sent to workers (default: $BOTYARD_SECRETS_KEY_FILE, else the key itself in $BOTYARD_SECRETS_KEY; none: credentials cannot be stored). Create one with `botyard keys create`; keep it apart from the database.")
+    var secretsKeyFile: String?
+
+    var secretsKey: SecretKey? {
+        get throws {
+            try SecretKey.configured(file: secretsKeyFile, fileVariable: "BOTYARD_SECRETS_KEY_FILE",
+                                     keyVariable: "BOTYARD_SECRETS_KEY")
+        }
+    }
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -50,6 +61,7 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         }
         guard misfireThreshold >= 0 else { throw ValidationError("--misfire-threshold must not be negative") }
         do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
+        do { _ = try secretsKey } catch { throw ValidationError("--secrets-key-file: \(error)") }
     }
 
     func run() async throws {
@@ -58,7 +70,11 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = DispatcherConfiguration(
             amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database, httpHost: host, httpPort: port,
-            durability: BotyardStore.Durability(rawValue: durability) ?? .full, misfireThreshold: misfireThreshold)
+            durability: BotyardStore.Durability(rawValue: durability) ?? .full, misfireThreshold: misfireThreshold,
+            secretsKey: try secretsKey)
+        if configuration.secretsKey == nil {
+            logger.notice("no secrets key: account credentials cannot be stored, and UI bots get none")
+        }
         try await DispatcherApplication(configuration: configuration, logger: logger).run()
     }
 }

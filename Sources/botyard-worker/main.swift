@@ -74,6 +74,10 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "File the worker writes, when it stops, with how long jobs spent in each stage (JSON).")
     var stageTimings: String?
 
+    @Option(name: .customLong("credential-key-file"),
+            help: "File of the group's credential key, which opens the account credentials the dispatcher sends for UI bots (default: $BOTYARD_CREDENTIAL_KEY_FILE, else the key itself in $BOTYARD_CREDENTIAL_KEY; none: UI bots run without them). Made by `botyard keys group`.")
+    var credentialKeyFile: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -99,7 +103,19 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             shutdownDeadline: .seconds(shutdownDeadline), heartbeatInterval: .seconds(max(1, heartbeatInterval)),
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
             cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit),
-            apiURL: apiURL, stageTimingsPath: stageTimings.map { URL(fileURLWithPath: $0) })
+            apiURL: apiURL, stageTimingsPath: stageTimings.map { URL(fileURLWithPath: $0) },
+            credentialKey: try credentialKey)
+    }
+
+    var credentialKey: SecretKey? {
+        get throws {
+            do {
+                return try SecretKey.configured(file: credentialKeyFile, fileVariable: "BOTYARD_CREDENTIAL_KEY_FILE",
+                                                keyVariable: "BOTYARD_CREDENTIAL_KEY")
+            } catch {
+                throw ValidationError("--credential-key-file: \(error)")
+            }
+        }
     }
 
     func run() async throws {

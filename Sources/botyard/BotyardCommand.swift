@@ -13,7 +13,7 @@ struct BotyardCommand: AsyncParsableCommand {
                       ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
                       FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self,
                       QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self,
-                      BrokerDefinitionsCommand.self]
+                      BrokerDefinitionsCommand.self, KeysCommand.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 @testable import Dispatcher
 
@@ -10,11 +11,13 @@ func withTemporaryFolder<Value>(_ body: (URL) async throws -> Value) async throw
     return try await body(folder)
 }
 
-/// A store in a fresh temporary folder, removed when the test ends.
-func withTemporaryStore<Value>(_ body: (BotyardStore, String) async throws -> Value) async throws -> Value {
+/// A store in a fresh temporary folder, removed when the test ends; it seals credentials with
+/// `secretsKey` (a new one unless told).
+func withTemporaryStore<Value>(secretsKey: SecretKey? = .generate(),
+                               _ body: (BotyardStore, String) async throws -> Value) async throws -> Value {
     try await withTemporaryFolder { folder in
         let path = folder.appendingPathComponent("botyard.sqlite").path
         // `normal`: commits survive a crash of the process; the suite's stores need no disk syncs.
-        return try await body(try BotyardStore(path: path, durability: .normal), path)
+        return try await body(try BotyardStore(path: path, durability: .normal, secretsKey: secretsKey), path)
     }
 }

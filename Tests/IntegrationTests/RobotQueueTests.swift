@@ -57,7 +57,8 @@ struct RobotQueueTests {
             try await fleet.register(CreateBotRequest(name: "desktop", argv: ["/bin/sh", "-c", script], needsUI: true,
                                                       timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let worker = try workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                let worker = try workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
+                                                   + fleet.credentialKeyOptions())
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "creds")?.served == true }
                 let id = try await fleet.submit(Self.target("desktop"))
                 #expect(try await fleet.robotQueue().first?.reason == "missing credentials for account robot1 on h1")

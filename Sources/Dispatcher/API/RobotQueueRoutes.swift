@@ -30,7 +30,11 @@ struct RobotQueueRoutes {
         if !Names.isValid(host) { problems.insert("host must be a valid name", at: 0) }
         if !Names.isValidAccount(account) { problems.insert(Names.accountRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        try store.saveCredential(credential, host: host, account: account)
+        do {
+            try store.saveCredential(credential, host: host, account: account)
+        } catch let error as SecretsKeyMissing {
+            throw APIError(status: .conflict, code: "secrets_key_missing", message: error.description)
+        }
         robotQueueSignal.notify()
         return Response(status: .noContent)
     }

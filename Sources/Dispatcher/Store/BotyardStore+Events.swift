@@ -155,7 +155,7 @@ extension BotyardStore {
 
     /// The next attempt goes through the TTL queue of its delay (straight back when there is no wait).
     private static func enqueueRetry(of job: JobRecord, waitMilliseconds: Int, at now: Date, in db: Database) throws {
-        let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: try Self.credential(for: job, in: db))
+        let envelope = job.envelope(attempt: job.dispatchedAttempt)
         let delayed = waitMilliseconds > 0
         var outbox = OutboxRecord(
             id: nil, jobID: job.id!, kind: .retry,

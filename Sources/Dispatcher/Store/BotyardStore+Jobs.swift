@@ -266,8 +266,7 @@ extension BotyardStore {
         if job.account == nil {
             try enqueueFirstDispatch(of: job, at: prepared.at, in: db)
         } else {
-            try enqueueDispatch(job.envelope(attempt: 1, credential: try credential(for: job, in: db)), jobID: job.id!,
-                                at: prepared.now, in: db)
+            try enqueueDispatch(job.envelope(attempt: 1), jobID: job.id!, at: prepared.now, in: db)
         }
         return job
     }

@@ -178,9 +178,7 @@ extension BotyardStore {
             job.dispatchHost = host
             job.reason = nil
             try Self.transition(&job, to: .pending, attempt: job.attempts, reason: note, at: now, in: db)
-            let credential = try Self.credential(for: job, in: db)
-            let envelope = job.envelope(attempt: job.dispatchedAttempt, credential: credential)
-            try Self.enqueueDispatch(envelope, jobID: job.id!, at: now, in: db)
+            try Self.enqueueDispatch(job.envelope(attempt: job.dispatchedAttempt), jobID: job.id!, at: now, in: db)
             return .dispatched
         case .wait(let reason, let entering):
             try entry.save(db)

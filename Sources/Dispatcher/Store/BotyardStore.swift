@@ -17,6 +17,9 @@ public final class BotyardStore: Sendable {
     /// Queue triggers as last decoded: a recheck of many triggers, and claims under a trigger,
     /// decode only the changed ones.
     let triggerDefinitions = DecodedDefinitions<QueueTriggerDefinition>()
+    /// Seals the passwords of `credentials` (derived from the dispatcher's secrets key); nil
+    /// without one, and then no credential can be stored.
+    let credentialsKey: SecretKey?
 
     /// How hard a commit waits for the disk.
     public enum Durability: String, Sendable, CaseIterable {
@@ -33,7 +36,11 @@ public final class BotyardStore: Sendable {
     static let mappedBytes = 1 << 30
 
     /// Opens (creating and migrating as needed) the store at `path`.
-    public init(path: String, durability: Durability = .full) throws {
+    ///
+    /// - Parameter secretsKey: the dispatcher's secrets key; the store seals credentials with a key
+    ///   derived from it.
+    public init(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil) throws {
+        credentialsKey = secretsKey?.derived(for: .credentialsAtRest)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "botyard"
@@ -56,7 +63,7 @@ public final class BotyardStore: Sendable {
             try database.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             }
-            try StoreMigrations.migrator.migrate(database)
+            try StoreMigrations.migrator(credentialsKey: credentialsKey).migrate(database)
             groupCommit = GroupCommitWriter(database: database)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))

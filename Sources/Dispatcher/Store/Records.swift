@@ -89,11 +89,12 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
-    /// The message that starts attempt `attempt`; a targeted launch's carries the account's credential.
-    func envelope(attempt: Int, credential: AccountCredential? = nil) -> JobEnvelope {
+    /// The message that starts attempt `attempt`. Never a credential: a UI bot's worker asks for it
+    /// (``CredentialRequest``).
+    func envelope(attempt: Int) -> JobEnvelope {
         JobEnvelope(jobID: id!, attempt: attempt, maxAttempts: retryPolicy.maxAttempts, bot: botSnapshot, group: group,
                     priority: priority, environment: environment, inputs: inputs, account: account,
-                    host: account == nil ? nil : dispatchHost, credential: credential, timeoutSeconds: timeoutSeconds,
+                    host: account == nil ? nil : dispatchHost, timeoutSeconds: timeoutSeconds,
                     submittedAt: submittedAt, variables: variables, jobToken: apiToken)
     }
 

@@ -1,8 +1,11 @@
+import Foundation
 import GRDB
+import Shared
 
 /// The store's schema, as named migrations. Append new ones; never edit a released one.
 enum StoreMigrations {
-    static var migrator: DatabaseMigrator {
+    /// - Parameter credentialsKey: seals credentials an older version stored in plain text.
+    static func migrator(credentialsKey: SecretKey? = nil) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core") { db in
             try db.create(table: "bots") { table in
@@ -339,6 +342,35 @@ enum StoreMigrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v15-sealed-credentials") { db in
+            try sealCredentials(with: credentialsKey, in: db)
+        }
         return migrator
+    }
+}
+
+extension StoreMigrations {
+    /// Replaces the passwords of `credentials` by sealed ones (``CredentialRecord/sealedPassword``),
+    /// overwriting the plain text on disk.
+    static func sealCredentials(with key: SecretKey?, in db: Database) throws {
+        let stored = try Row.fetchAll(db, sql: "SELECT host, account, password FROM credentials")
+        guard stored.isEmpty || key != nil else {
+            throw StoreError(operation: "seal stored credentials", message: """
+                \(stored.count) credentials are stored in plain text by an earlier version: start the \
+                dispatcher with its secrets key (--secrets-key-file) once to seal them
+                """)
+        }
+        // Freed pages are zeroed, so that the table rebuilt without `password` leaves no copy behind.
+        try db.execute(sql: "PRAGMA secure_delete = ON")
+        try db.alter(table: "credentials") { $0.add(column: "sealedPassword", .text).notNull().defaults(to: "") }
+        for row in stored {
+            let host: String = row["host"], account: String = row["account"], password: String = row["password"]
+            let sealed = key!.seal(Data(password.utf8),
+                                   context: CredentialRecord.sealingContext(host: host, account: account))
+            try db.execute(sql: "UPDATE credentials SET sealedPassword = ?, password = '' WHERE host = ? AND account = ?",
+                           arguments: [sealed, host, account])
+        }
+        try db.alter(table: "credentials") { $0.drop(column: "password") }
+        try db.execute(sql: "PRAGMA secure_delete = OFF")
     }
 }

@@ -13,6 +13,8 @@ public struct ControlMessage: Codable, Sendable, Equatable {
         /// An operator cleared the hold of `account` (a cleanup that failed): it takes jobs again.
         /// Not about a job: `jobID` is 0.
         case clearHold
+        /// The answer to the worker's ``CredentialRequest`` for the job (`credentialReply`).
+        case credential
     }
 
     public var command: Command
@@ -22,11 +24,15 @@ public struct ControlMessage: Codable, Sendable, Equatable {
     public var runID: String?
     /// The account whose hold is cleared (`clearHold` only).
     public var account: String?
+    /// The answer to a credential request (`credential` only).
+    public var credentialReply: CredentialReply?
 
-    public init(command: Command, jobID: Int64, runID: String? = nil, account: String? = nil) {
+    public init(command: Command, jobID: Int64, runID: String? = nil, account: String? = nil,
+                credentialReply: CredentialReply? = nil) {
         self.command = command
         self.jobID = jobID
         self.runID = runID
         self.account = account
+        self.credentialReply = credentialReply
     }
 }

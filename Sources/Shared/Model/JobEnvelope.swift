@@ -17,8 +17,6 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     /// delivered through the account's own queue).
     public var account: String?
     public var host: String?
-    /// The account's credential, for a targeted UI bot.
-    public var credential: AccountCredential?
     /// Time limit of this attempt (the job's override or the bot's default).
     public var timeoutSeconds: Int
     public var submittedAt: Date
@@ -39,7 +37,6 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         inputs: [String: String],
         account: String?,
         host: String? = nil,
-        credential: AccountCredential? = nil,
         timeoutSeconds: Int,
         submittedAt: Date,
         variables: [String: String]? = nil,
@@ -55,7 +52,6 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.inputs = inputs
         self.account = account
         self.host = host
-        self.credential = credential
         self.timeoutSeconds = timeoutSeconds
         self.submittedAt = submittedAt
         self.variables = variables

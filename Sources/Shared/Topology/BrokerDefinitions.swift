@@ -44,6 +44,8 @@ public struct BrokerDefinitions: Encodable, Sendable {
         queue(Topology.dispatcherDeadQueue, Arguments.parked, boundTo: Topology.deadExchange, keys: [""])
         queue(Topology.dispatcherEventsQueue, Arguments.reports, boundTo: Topology.eventsExchange,
               keys: ["job.*", WorkerHeartbeat.routingKey])
+        queue(Topology.credentialRequestsQueue, Arguments.credentialRequests, boundTo: Topology.eventsExchange,
+              keys: [CredentialRequest.routingKey])
         for group in groups {
             for lane in Topology.Lane.allCases {
                 for priority in Priority.allCases {

@@ -24,7 +24,8 @@ public struct BrokerPermissions: Sendable, Equatable {
     public static let dispatcher: BrokerPermissions = {
         let exchanges = [Topology.jobsExchange, Topology.retryExchange, Topology.deadExchange,
                          Topology.eventsExchange, Topology.controlExchange]
-        let ownQueues = [Topology.deadQueue, Topology.dispatcherDeadQueue, Topology.dispatcherEventsQueue]
+        let ownQueues = [Topology.deadQueue, Topology.dispatcherDeadQueue, Topology.dispatcherEventsQueue,
+                         Topology.credentialRequestsQueue]
         let declared = anyOf(exchanges.map(escaped) + ownQueues.map(escaped) + [
             jobQueues(group: "[^.]+"),
             escaped("botyard.account.") + ".+",
@@ -41,7 +42,8 @@ public struct BrokerPermissions: Sendable, Equatable {
         let accountQueues = escaped("botyard.account.") + hostNames + "\\.[^.]+"
         let leaseQueues = escaped("botyard.lease.") + hostNames + "\\.[^.]+"
         let controlQueues = escaped(Topology.controlQueue(group: group, workerID: "")) + ".+"
-        let reportKeys = anyOf([escaped("job.") + "[A-Za-z]+", escaped(WorkerHeartbeat.routingKey)])
+        let reportKeys = anyOf([escaped("job.") + "[A-Za-z]+", escaped(WorkerHeartbeat.routingKey),
+                                escaped(CredentialRequest.routingKey)])
         return BrokerPermissions(
             configure: anyOf([accountQueues, leaseQueues, controlQueues]),
             write: anyOf([accountQueues, controlQueues, escaped(Topology.eventsExchange),

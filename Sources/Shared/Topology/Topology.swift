@@ -26,6 +26,11 @@ public enum Topology {
     /// Topic exchange for worker reports; routing key `job.<kind>`.
     public static let eventsExchange = "botyard.events"
     public static let dispatcherEventsQueue = "botyard.events.dispatcher"
+    /// Workers' ``CredentialRequest``s (routing key `credential.request` on `botyard.events`),
+    /// answered by the dispatcher.
+    public static let credentialRequestsQueue = "botyard.credentials"
+    /// How long a credential request waits in its queue; a worker asks again after it.
+    public static let credentialRequestTTLMilliseconds = 30_000
     /// Topic exchange for orders to workers; routing key `group.<group>` or `worker.<id>`.
     public static let controlExchange = "botyard.control"
 

@@ -17,6 +17,9 @@ public enum TopologyDeclarer {
         try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange, routingKey: "job.*")
         try await channel.bindQueue(Topology.dispatcherEventsQueue, exchange: Topology.eventsExchange,
                                     routingKey: WorkerHeartbeat.routingKey)
+        try await channel.declareQueue(Topology.credentialRequestsQueue, arguments: Arguments.credentialRequests)
+        try await channel.bindQueue(Topology.credentialRequestsQueue, exchange: Topology.eventsExchange,
+                                    routingKey: CredentialRequest.routingKey)
     }
 
     /// The job queues of a runner group: three priorities in two lanes.
@@ -104,6 +107,10 @@ public enum TopologyDeclarer {
         public static let parked: AMQPTable = quorum
         /// The dispatcher's queue of reports: a report it cannot take is parked.
         public static let reports: AMQPTable = quorum.merging(deadLettering(to: Topology.deadExchange)) { $1 }
+        /// Workers' credential requests: classic, worth answering while their worker waits.
+        public static let credentialRequests: AMQPTable = [
+            "x-message-ttl": .int(Int64(Topology.credentialRequestTTLMilliseconds)),
+        ]
         /// A group's job queues and the accounts' queues.
         public static let jobs: AMQPTable = reports
             .merging(["x-delivery-limit": .int(Int64(Topology.deliveryLimit))]) { $1 }

@@ -26,18 +26,12 @@ actor EventPublisher {
     }
 
     /// Copies a message that can never run to `botyard.dead` with `reason` in its headers, its
-    /// routing key and body unchanged but for an account credential, which is removed; returns
-    /// once the broker confirmed it.
+    /// routing key and body unchanged; returns once the broker confirmed it.
     func park(_ delivery: AMQPDelivery, reason: String, keepTrying: @Sendable () -> Bool) async throws {
-        var body = delivery.body
-        if var envelope = try? JSONCodec.decode(JobEnvelope.self, from: body), envelope.credential != nil {
-            envelope.credential = nil
-            body = try JSONCodec.encode(envelope)
-        }
         var headers = delivery.headers
         headers[Topology.deadReasonHeader] = .string(String(reason.prefix(1024)))
         headers[Topology.parkedByHeader] = .string("worker")
-        let message = AMQPMessage(exchange: Topology.deadExchange, routingKey: delivery.routingKey, body: body,
+        let message = AMQPMessage(exchange: Topology.deadExchange, routingKey: delivery.routingKey, body: delivery.body,
                                   messageID: delivery.messageID, contentType: nil, headers: headers)
         try await publish(message, keepTrying: keepTrying, context: ["amqp.routing_key": "\(delivery.routingKey)"])
     }
@@ -62,8 +56,17 @@ actor EventPublisher {
 
     /// Publishes a heartbeat once, without retrying: the next one follows soon.
     func publish(_ heartbeat: WorkerHeartbeat) async throws {
-        let message = AMQPMessage(exchange: Topology.eventsExchange, routingKey: WorkerHeartbeat.routingKey,
-                                  body: try JSONCodec.encode(heartbeat), persistent: false)
+        try await publishOnce(AMQPMessage(exchange: Topology.eventsExchange, routingKey: WorkerHeartbeat.routingKey,
+                                          body: try JSONCodec.encode(heartbeat), persistent: false))
+    }
+
+    /// Publishes a credential request once, without retrying: the asker does (``CredentialResolver``).
+    func publish(_ request: CredentialRequest) async throws {
+        try await publishOnce(AMQPMessage(exchange: Topology.eventsExchange, routingKey: CredentialRequest.routingKey,
+                                          body: try JSONCodec.encode(request), persistent: false))
+    }
+
+    private func publishOnce(_ message: AMQPMessage) async throws {
         let current = currentChannel()
         do {
             try await current.value.publish(message)

@@ -116,8 +116,14 @@ extension JobWorker {
             // asks for must run its whole sequence — stop file, SIGTERM, SIGKILL — and its sleeps would end at
             // once in a cancelled task. Awaited, so it stays structured.
             await Task { [runner, logger] in
-                await runner.run(envelope, attempt: attempt, runID: runID, account: account, control: control,
-                                 cleanup: cleanup, logger: logger)
+                let credential: AccountCredential?
+                do {
+                    credential = try await self.credential(for: envelope, account: account, control: control)
+                } catch {
+                    return BotRunner.Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)"))
+                }
+                return await runner.run(envelope, attempt: attempt, runID: runID, account: account,
+                                        credential: credential, control: control, cleanup: cleanup, logger: logger)
             }.value
         } onCancel: {
             // The delivery is back in its queue (or goes back now): another worker may run the job already,
@@ -183,5 +189,22 @@ extension JobWorker {
             "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "job.result": "\(outcome.result.rawValue)",
             "bot.account": "\(account)",
         ])
+    }
+}
+
+extension JobWorker {
+    /// The account's credential for a bot that needs its GUI session; nil for other bots, and when
+    /// the worker has no group key (it says so) or none is stored.
+    private func credential(for envelope: JobEnvelope, account: String,
+                                control: RunControl) async throws(CredentialUnavailable) -> AccountCredential? {
+        guard envelope.bot.needsUI else { return nil }
+        guard let credentials else {
+            logger.warning("UI bot runs without its account's credential: the worker has no credential key", metadata: [
+                "job.id": "\(envelope.jobID)", "bot.account": "\(account)",
+            ])
+            return nil
+        }
+        return try await credentials.credential(jobID: envelope.jobID, account: account,
+                                                gaveUp: { control.stopReason != nil })
     }
 }

@@ -27,6 +27,8 @@ final class JobWorker: Service {
     let holds: AccountHolds
     /// How long jobs spend in each stage here (``WorkerConfiguration/stageTimingsPath``).
     let stages = StageTimings()
+    /// Gets UI bots their account's credential; nil without the group's key.
+    let credentials: CredentialResolver?
 
     init(configuration: WorkerConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -34,7 +36,11 @@ final class JobWorker: Service {
                                 terminationGrace: configuration.terminationGrace,
                                 cleanupTimeout: configuration.cleanupTimeout, pauseLimit: configuration.pauseLimit,
                                 apiURL: configuration.apiURL)
-        self.events = EventPublisher(url: configuration.amqpURL, logger: logger)
+        let events = EventPublisher(url: configuration.amqpURL, logger: logger)
+        self.events = events
+        self.credentials = configuration.credentialKey.map {
+            CredentialResolver(groupKey: $0, events: events, configuration: configuration)
+        }
         let gate = AdmissionGate(ledger: AdmissionLedger(slots: configuration.effectiveSlots,
                                                          accountLimits: configuration.accountLimits,
                                                          reservedEvery: configuration.reservedEvery))
@@ -190,6 +196,8 @@ final class JobWorker: Service {
                     if holds.clear(account) {
                         logger.notice("account hold cleared by an operator", metadata: ["bot.account": "\(account)"])
                     }
+                case .credential:
+                    if let reply = message.credentialReply { credentials?.deliver(reply) }
                 }
             } else {
                 logger.warning("ignored an undecodable control message")

@@ -41,7 +41,8 @@ struct BotRunner: Sendable {
 
     /// The variables a bot sees: a few of the worker's own, then Botyard's, then the inputs
     /// as `BOTYARD_INPUT_<KEY>` and a workflow's variables as `BOTYARD_VAR_<KEY>`.
-    func environment(for envelope: JobEnvelope, attempt: Int, account: String, directory: URL) -> [String: String] {
+    func environment(for envelope: JobEnvelope, attempt: Int, account: String, credential: AccountCredential?,
+                     directory: URL) -> [String: String] {
         var environment = inheritedEnvironment
         environment["BOTYARD_JOB_ID"] = String(envelope.jobID)
         environment["BOTYARD_ATTEMPT"] = String(attempt)
@@ -53,7 +54,7 @@ struct BotRunner: Sendable {
         environment["BOTYARD_OUTPUT"] = directory.appendingPathComponent("outputs").path
         environment["BOTYARD_STOP_FILE"] = directory.appendingPathComponent("stop").path
         environment["BOTYARD_ACCOUNT"] = account
-        if let credential = envelope.credential {
+        if let credential {
             environment["BOTYARD_CREDENTIAL_USERNAME"] = credential.username
             environment["BOTYARD_CREDENTIAL_PASSWORD"] = credential.password
         }
@@ -85,8 +86,11 @@ struct BotRunner: Sendable {
     ///
     /// - Parameter cleanup: what the account must run if this run is stopped or killed; recorded with
     ///   the running bot, so that a worker taking the account over after a crash runs it as well.
-    func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String, control: RunControl,
-             cleanup: PendingCleanup? = nil, logger: Logger) async -> Report {
+    ///
+    /// - Parameter credential: the account's, for a UI bot (``CredentialResolver``).
+    func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String,
+             credential: AccountCredential? = nil, control: RunControl, cleanup: PendingCleanup? = nil,
+             logger: Logger) async -> Report {
         let directory = runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
         let logPath = directory.appendingPathComponent("log").path
         let stopFile = directory.appendingPathComponent("stop").path
@@ -105,7 +109,8 @@ struct BotRunner: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             process = try BotProcess.spawn(
                 argv: envelope.bot.argv,
-                environment: environment(for: envelope, attempt: attempt, account: account, directory: directory),
+                environment: environment(for: envelope, attempt: attempt, account: account, credential: credential,
+                                         directory: directory),
                 workingDirectory: envelope.bot.workingDirectory, logPath: logPath)
         } catch {
             return Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)",
@@ -165,7 +170,7 @@ struct BotRunner: Sendable {
         if !needsCleanup { orphans.forget(pid: process.pid, account: account) }
 
         // The credential's values never leave the worker in the log or the outputs, nor stay in the log file.
-        let redactor = SecretRedactor(secrets: [envelope.credential?.username, envelope.credential?.password]
+        let redactor = SecretRedactor(secrets: [credential?.username, credential?.password]
             .compactMap { $0 })
         let log: String
         do {

@@ -14,6 +14,8 @@ struct Fleet: Sendable {
     let api: APIClient
     let store: BotyardStore
     let folder: URL
+    /// The dispatcher's secrets key: it seals stored credentials, and each group's key is derived from it.
+    let secretsKey: SecretKey
 
     static let logger: Logger = {
         var logger = Logger(label: "botyard.test")
@@ -28,13 +30,14 @@ struct Fleet: Sendable {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-fleet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        let secretsKey = SecretKey.generate()
         let work: @Sendable (AMQPURL) async throws -> Void = { url in
             let dispatcher = try DispatcherApplication(
                 configuration: DispatcherConfiguration(
                     amqpURL: url, databasePath: databasePath ?? folder.appendingPathComponent("botyard.sqlite").path,
                     // Commits that survive a crash of the process, not of the machine: the suite runs
                     // many dispatchers at once on one disk (StoreTests checks that `full` syncs).
-                    httpPort: 0, durability: .normal),
+                    httpPort: 0, durability: .normal, secretsKey: secretsKey),
                 logger: logger)
             try await dispatcher.makeApplication().test(.live) { client in
                 try await withThrowingTaskGroup(of: Void.self) { workerTasks in
@@ -43,10 +46,12 @@ struct Fleet: Sendable {
                             amqpURL: url, group: group, workerID: "w\(index)-\(UUID().uuidString.prefix(6))",
                             host: "host\(index)", accounts: [.init(name: "robot\(index)")], maxConcurrent: slots,
                             workDirectory: folder.appendingPathComponent("worker\(index)"),
-                            terminationGrace: .seconds(2), apiURL: client.port.map { "http://127.0.0.1:\($0)" })
+                            terminationGrace: .seconds(2), apiURL: client.port.map { "http://127.0.0.1:\($0)" },
+                            credentialKey: secretsKey.derived(for: .group(group)))
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
-                    try await body(Fleet(url: url, api: APIClient(client: client), store: dispatcher.store, folder: folder))
+                    try await body(Fleet(url: url, api: APIClient(client: client), store: dispatcher.store, folder: folder,
+                                         secretsKey: secretsKey))
                     workerTasks.cancelAll()
                 }
             }
@@ -56,6 +61,13 @@ struct Fleet: Sendable {
         } else {
             try await TestBroker.withVirtualHost { try await work($0) }
         }
+    }
+
+    /// Options that give a worker process `group`'s credential key (in a file of the fleet's folder).
+    func credentialKeyOptions(group: String = "g1") throws -> [String] {
+        let path = folder.appendingPathComponent("\(group)-\(UUID().uuidString.prefix(6)).key").path
+        try secretsKey.derived(for: .group(group)).write(to: path)
+        return ["--credential-key-file", path]
     }
 
     /// Registers a bot through the API.
