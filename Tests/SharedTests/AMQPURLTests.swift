@@ -36,4 +36,23 @@ struct AMQPURLTests {
     func refused(text: String) {
         #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }
     }
+
+    @Test("amqps:// reads its CA, client certificate and key from the query, and defaults to port 5671")
+    func tls() throws {
+        let url = try AMQPURL(parsing: "amqps://u:pw@broker:5999/v?cacertfile=/etc/ca.pem&certfile=/c.pem&keyfile=/k.pem")
+        #expect(url.tls == AMQPURL.TLS(caCertificateFile: "/etc/ca.pem", certificateFile: "/c.pem", keyFile: "/k.pem"))
+        #expect(url.port == 5999)
+        #expect(try AMQPURL(parsing: "amqps://broker/v").port == 5671)
+        #expect(try AMQPURL(parsing: "amqps://broker/v").tls?.caCertificateFile == AMQPURL.TLS.systemCertificateAuthorities)
+        #expect(try AMQPURL(parsing: "amqp://broker/v").tls == nil)
+        #expect(try AMQPURL(parsing: url.urlWithPassword) == url)
+        #expect(url.description == "amqps://u@broker:5999/v?cacertfile=/etc/ca.pem&certfile=/c.pem&keyfile=/k.pem")
+    }
+
+    @Test("TLS options are refused on amqp://, alone, or unknown", arguments: [
+        "amqp://h/v?cacertfile=/ca.pem", "amqps://h/v?certfile=/c.pem", "amqps://h/v?verify=verify_none",
+    ])
+    func refusedTLSOptions(text: String) {
+        #expect(throws: AMQPError.self) { try AMQPURL(parsing: text) }
+    }
 }

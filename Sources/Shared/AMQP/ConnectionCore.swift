@@ -55,16 +55,23 @@ final class ConnectionCore {
             throw AMQPError(.connectionFailed, operation: "connect", message: "amqp_new_connection failed")
         }
         let core = ConnectionCore(state: state, replyTimeout: replyTimeout, logger: logger)
-        guard let socket = amqp_tcp_socket_new(state) else {
+        let socket: OpaquePointer
+        do throws(AMQPError) {
+            if let tls = url.tls {
+                socket = try makeTLSSocket(tls, state: state)
+            } else {
+                socket = try tcpSocket(state: state)
+            }
+        } catch {
             amqp_destroy_connection(state)
-            throw AMQPError(.connectionFailed, operation: "connect", message: "amqp_tcp_socket_new failed")
+            throw error
         }
         var connectTimeout = timeval(tv_sec: 10, tv_usec: 0)
         let opened = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &connectTimeout)
         guard opened == AMQP_STATUS_OK.rawValue else {
             amqp_destroy_connection(state)
             throw AMQPError(.connectionFailed, operation: "connect to \(url.host):\(url.port)",
-                            message: String(cString: amqp_error_string2(opened)))
+                            message: openFailure(opened, tls: url.tls))
         }
         let arena = CArena()
         defer { withExtendedLifetime(arena) {} }

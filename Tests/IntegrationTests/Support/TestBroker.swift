@@ -22,6 +22,16 @@ enum TestBroker {
         return try AMQPURL(parsing: text)
     }
 
+    /// The broker's `amqps://` URL (its TLS listener, with the CA that signed its certificate);
+    /// fails loudly when the suite runs without one.
+    static func tlsURL() throws -> AMQPURL {
+        guard let text = ProcessInfo.processInfo.environment["BOTYARD_TEST_AMQPS_URL"] else {
+            throw Unavailable(description: "BOTYARD_TEST_AMQPS_URL is not set: run the integration tests with ops/test, "
+                + "which starts the private RabbitMQ with a TLS listener (ops/broker start --tls)")
+        }
+        return try AMQPURL(parsing: text)
+    }
+
     static func managementURL() throws -> URL {
         guard let text = ProcessInfo.processInfo.environment["BOTYARD_TEST_MANAGEMENT_URL"], let url = URL(string: text) else {
             throw Unavailable(description: "BOTYARD_TEST_MANAGEMENT_URL is not set: run the integration tests with ops/test")
