@@ -142,3 +142,15 @@ public final class BotyardStore: Sendable {
         if job.triggerQueue != nil { try triggerJobEnded(job, at: now, in: db) }
     }
 }
+
+extension BotyardStore {
+    /// Caps the database at its current size (SQLite's `max_page_count` on the writer's
+    /// connection), so that a write needing another page fails as on a full disk; `false` lifts
+    /// the cap. For tests of what a full disk does.
+    func simulateFullDisk(_ full: Bool) throws {
+        try database.writeWithoutTransaction { db in
+            // A cap below the file's size is raised to it by SQLite.
+            try db.execute(sql: "PRAGMA max_page_count = \(full ? 1 : 1_073_741_823)")
+        }
+    }
+}
