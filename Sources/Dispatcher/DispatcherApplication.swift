@@ -34,7 +34,7 @@ public struct DispatcherApplication: Sendable {
 
     /// The services beside the HTTP server: the outbox relay, the event consumer, the dead-letter
     /// watcher, the robot queue, the work items' lease keeper, the queue triggers' keeper, the
-    /// schedules' keeper and the credential desk.
+    /// schedules' keeper, the credential desk and the retention keeper.
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
@@ -53,6 +53,8 @@ public struct DispatcherApplication: Sendable {
                            logger: logger),
             CredentialDesk(store: store, amqpURL: configuration.amqpURL, secretsKey: configuration.secretsKey,
                            logger: logger),
+            RetentionKeeper(store: store, policy: configuration.retention, interval: configuration.retentionInterval,
+                            logger: logger),
         ]
     }
 

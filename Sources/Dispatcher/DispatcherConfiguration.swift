@@ -18,10 +18,16 @@ public struct DispatcherConfiguration: Sendable {
     /// Seals the credentials stored in the database and those sent to workers (a key per group,
     /// derived from it); nil: credentials cannot be stored.
     public var secretsKey: SecretKey?
+    /// What the store keeps, and how often it drops the rest.
+    public var retention: RetentionPolicy
+    public var retentionInterval: Duration
 
     public init(amqpURL: AMQPURL = AMQPURL(), databasePath: String = "botyard.sqlite", httpHost: String = "127.0.0.1",
                 httpPort: Int = 8080, publishBatchSize: Int = 200, durability: BotyardStore.Durability = .full,
-                misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold, secretsKey: SecretKey? = nil) {
+                misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold, secretsKey: SecretKey? = nil,
+                retention: RetentionPolicy = RetentionPolicy(), retentionInterval: Duration = .seconds(3600)) {
+        self.retention = retention
+        self.retentionInterval = retentionInterval
         self.secretsKey = secretsKey
         self.amqpURL = amqpURL
         self.databasePath = databasePath

@@ -50,6 +50,25 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         }
     }
 
+    @Option(help: "Days finished jobs (not dead ones) are kept, with their history and logs.")
+    var keepFinishedJobsDays: Double = 90
+
+    @Option(help: "Days the logs of finished jobs are kept.")
+    var keepJobLogsDays: Double = 30
+
+    @Option(help: "Days the ids of applied worker reports are kept once their job has ended.")
+    var keepAppliedEventsDays: Double = 14
+
+    @Option(help: "Days a worker not heard from stays listed.")
+    var keepSilentWorkersDays: Double = 7
+
+    var retention: RetentionPolicy {
+        RetentionPolicy(finishedJobs: keepFinishedJobsDays * RetentionPolicy.day,
+                        jobLogs: keepJobLogsDays * RetentionPolicy.day,
+                        appliedEvents: keepAppliedEventsDays * RetentionPolicy.day,
+                        silentWorkers: keepSilentWorkersDays * RetentionPolicy.day)
+    }
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -62,6 +81,7 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         guard misfireThreshold >= 0 else { throw ValidationError("--misfire-threshold must not be negative") }
         do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
         do { _ = try secretsKey } catch { throw ValidationError("--secrets-key-file: \(error)") }
+        guard retention.problems.isEmpty else { throw ValidationError(retention.problems.joined(separator: "; ")) }
     }
 
     func run() async throws {
@@ -71,7 +91,7 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
         let configuration = DispatcherConfiguration(
             amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database, httpHost: host, httpPort: port,
             durability: BotyardStore.Durability(rawValue: durability) ?? .full, misfireThreshold: misfireThreshold,
-            secretsKey: try secretsKey)
+            secretsKey: try secretsKey, retention: retention)
         if configuration.secretsKey == nil {
             logger.notice("no secrets key: account credentials cannot be stored, and UI bots get none")
         }

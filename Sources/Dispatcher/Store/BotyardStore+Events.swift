@@ -75,8 +75,8 @@ extension BotyardStore {
 
     private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database) throws -> EventApplication {
         // Once only: an event id already recorded inserts nothing.
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt) VALUES (?, ?)")
-            .execute(arguments: [event.eventID, now.storedValue])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt, jobID) VALUES (?, ?, ?)")
+            .execute(arguments: [event.eventID, now.storedValue, event.jobID])
         if db.changesCount == 0 { return .duplicate }
         guard let job = try JobRecord.fetch(id: event.jobID, in: db) else {
             return .ignored("unknown job \(event.jobID)")

@@ -345,6 +345,15 @@ enum StoreMigrations {
         migrator.registerMigration("v15-sealed-credentials") { db in
             try sealCredentials(with: credentialsKey, in: db)
         }
+        migrator.registerMigration("v16-retention") { db in
+            // Retention deletes the ids of applied reports by age, but never those of a job that may
+            // still report; ids stored before this have no job and go by age alone.
+            try db.alter(table: "applied_events") { $0.add(column: "jobID", .integer) }
+            try db.execute(sql: "CREATE INDEX applied_events_age ON applied_events(appliedAt)")
+            // Finished jobs by age (retention), and the firings of a job that is deleted.
+            try db.execute(sql: "CREATE INDEX jobs_finished ON jobs(finishedAt) WHERE finishedAt IS NOT NULL")
+            try db.execute(sql: "CREATE INDEX schedule_firings_job ON schedule_firings(jobID) WHERE jobID IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import Shared
+
+extension BotyardStore {
+    /// Deletes what `policy` no longer keeps, `batchSize` rows per transaction, so that
+    /// submissions get the writer between batches.
+    public func applyRetention(_ policy: RetentionPolicy, at now: Date = Date(),
+                               batchSize: Int = 500) async throws -> RetentionPass {
+        let cutoffs = policy.cutoffs(at: now)
+        var pass = RetentionPass()
+        pass.jobLogs = try await deleteInBatches("delete old job logs", Self.oldJobLogsSQL,
+                                                 [cutoffs.jobLogs.storedValue], batchSize: batchSize)
+        pass.jobs = try await deleteInBatches("delete old finished jobs", Self.oldJobsSQL,
+                                              [cutoffs.finishedJobs.storedValue], batchSize: batchSize) { db, ids in
+            // A schedule's firing keeps its time and outcome; the job it started is gone.
+            try db.execute(sql: "UPDATE schedule_firings SET jobID = NULL WHERE jobID IN (\(ids))")
+        }
+        pass.appliedEvents = try await deleteInBatches("delete old applied events", Self.oldAppliedEventsSQL,
+                                                       [cutoffs.appliedEvents.storedValue], batchSize: batchSize)
+        pass.workers = try await deleteInBatches("delete silent workers", Self.silentWorkersSQL,
+                                                 [cutoffs.silentWorkers.storedValue], batchSize: batchSize)
+        return pass
+    }
+
+    /// Runs `selectSQL` (which selects the rowids of up to `?` rows of one table, its own
+    /// arguments first) and deletes those rows, batch after batch, until none is left.
+    private func deleteInBatches(_ operation: String, _ selectSQL: (table: String, sql: String),
+                                 _ arguments: StatementArguments, batchSize: Int,
+                                 before: @escaping @Sendable (Database, String) throws -> Void = { _, _ in })
+        async throws -> Int
+    {
+        var deleted = 0
+        while true {
+            let count = try await write(operation) { db -> Int in
+                let ids = try Int64.fetchAll(db, sql: selectSQL.sql, arguments: arguments + [batchSize])
+                guard !ids.isEmpty else { return 0 }
+                let list = ids.map(String.init).joined(separator: ",")
+                try before(db, list)
+                try db.execute(sql: "DELETE FROM \(selectSQL.table) WHERE rowid IN (\(list))")
+                return ids.count
+            }
+            deleted += count
+            guard count == batchSize else { return deleted }
+            await Task.yield()
+        }
+    }
+
+    static let finishedStates = "('succeeded', 'failed', 'cancelled', 'rejected')"
+
+    static let oldJobsSQL = (table: "jobs", sql: """
+        SELECT id FROM jobs
+        WHERE state IN \(finishedStates) AND finishedAt < ? AND flowRun IS NULL
+          AND NOT EXISTS (SELECT 1 FROM jobs child WHERE child.parentJob = jobs.id)
+          AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.jobID = jobs.id)
+        LIMIT ?
+        """)
+
+    static let oldJobLogsSQL = (table: "job_logs", sql: """
+        SELECT job_logs.rowid FROM job_logs JOIN jobs ON jobs.id = job_logs.jobID
+        WHERE jobs.state IN \(finishedStates) AND jobs.finishedAt < ?
+        LIMIT ?
+        """)
+
+    static let oldAppliedEventsSQL = (table: "applied_events", sql: """
+        SELECT applied_events.rowid FROM applied_events LEFT JOIN jobs ON jobs.id = applied_events.jobID
+        WHERE applied_events.appliedAt < ? AND (jobs.id IS NULL OR jobs.state IN \(finishedStates) OR jobs.state = 'dead')
+        LIMIT ?
+        """)
+
+    static let silentWorkersSQL = (table: "workers", sql: """
+        SELECT rowid FROM workers WHERE lastSeen < ? LIMIT ?
+        """)
+}
