@@ -162,13 +162,13 @@ struct APITests {
         }
     }
 
-    @Test("a launch naming no mode gets its method's entry: manual is a 503 at once; a named mode wins")
+    @Test("a launch naming no mode gets its method's entry: manual is a 429 at once; a named mode wins")
     func launchMethodPicksMode() async throws {
         try await withRouter { client, store in
             #expect(try await client.send(.post, "/v1/bots", Self.bot).status == .created)
             let body = #"{"bot": "echo", "group": "g1", "launchMethod": "manual"}"#
             let manual = try await client.send(.post, "/v1/jobs", body)
-            #expect(manual.status == .serviceUnavailable)
+            #expect(manual.status == .tooManyRequests)
             let error = try manual.decode(APIErrorBody.self).error
             #expect(error.code == "no_slots_available")
             #expect(error.message == "No slots available: no worker of group g1 is active")

@@ -29,14 +29,14 @@ extension AdmissionModeTests {
                 try await fleet.waitForJob(try #require(first.jobID)) { $0.state == .running }
 
                 let manual = try await fleet.launch("hold", nil, method: .manual)
-                #expect(manual.status == .serviceUnavailable && manual.code == "no_slots_available")
+                #expect(manual.status == .tooManyRequests && manual.code == "no_slots_available")
                 #expect(manual.message == "No slots available: all 1 slots of group g1 are taken")
                 #expect(try await fleet.job(try #require(manual.jobID)).state == .rejected)
 
                 #expect(try await fleet.launch("hold", nil, method: .schedule).status == .created)
                 #expect(try await fleet.launch("hold", nil, method: .api).status == .created)
                 let over = try await fleet.launch("hold", nil)  // no method: api
-                #expect(over.status == .serviceUnavailable)
+                #expect(over.status == .tooManyRequests)
                 #expect(over.message == "No slots available: all 1 slots of group g1 are taken, and the group has its "
                         + "maximum of 2 jobs waiting")
                 // A schedule launch still waits, over the bound.
@@ -67,7 +67,7 @@ extension AdmissionModeTests {
                 #expect(try await fleet.launch("hold", nil).status == .created)
                 #expect(try await fleet.launch("hold", .bounded).status == .created)
                 let full = try await fleet.launch("hold", .bounded)
-                #expect(full.status == .serviceUnavailable)
+                #expect(full.status == .tooManyRequests)
                 #expect(full.message == "No slots available: all 2 slots of group g1 are taken, and the group has its "
                         + "maximum of 0 jobs waiting")
 

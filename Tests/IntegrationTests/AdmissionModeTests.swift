@@ -21,7 +21,7 @@ struct AdmissionModeTests {
                 let ui = try await fleet.launch("hold-ui", .sync)
                 #expect(ui.status == .created)
                 let secondUI = try await fleet.launch("hold-ui", .sync)
-                #expect(secondUI.status == .serviceUnavailable && secondUI.code == "no_slots_available")
+                #expect(secondUI.status == .tooManyRequests && secondUI.code == "no_slots_available")
                 #expect(secondUI.message == "No slots available: every account of group g1 runs a UI bot already")
                 #expect(try await fleet.launch("hold", .sync).status == .created)
                 let full = try await fleet.launch("hold", .sync)
@@ -49,7 +49,7 @@ struct AdmissionModeTests {
             #expect(try await fleet.launch("quick", .bounded).status == .created)
             #expect(try await fleet.launch("quick", .bounded).status == .created)
             let over = try await fleet.launch("quick", .bounded)
-            #expect(over.status == .serviceUnavailable && over.code == "no_slots_available")
+            #expect(over.status == .tooManyRequests && over.code == "no_slots_available")
             #expect(over.message == "No slots available: no worker of group g1 is active, and the group has its maximum "
                     + "of 2 jobs waiting")
             #expect(try await fleet.launch("quick", .queue).status == .created)

@@ -35,9 +35,10 @@ struct APIError: Error, HTTPResponseError {
         APIError(status: .contentTooLarge, code: "payload_too_large", message: "request body exceeds \(limit) bytes")
     }
 
-    /// A launch whose admission mode found no slot; it is recorded as a `rejected` job.
+    /// A launch whose admission mode found no slot; it is recorded as a `rejected` job. A 429, not
+    /// a 5xx: the dispatcher works, the group is full (the same launch may be taken later).
     static func noSlotsAvailable(_ reason: String, jobID: Int64) -> APIError {
-        APIError(status: .serviceUnavailable, code: "no_slots_available", message: reason, jobID: jobID)
+        APIError(status: .tooManyRequests, code: "no_slots_available", message: reason, jobID: jobID)
     }
 
     static func storeUnavailable(_ error: any Error) -> APIError {
