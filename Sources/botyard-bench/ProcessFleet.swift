@@ -3,6 +3,9 @@ import Foundation
 import Shared
 
 /// Dispatcher and worker processes started from the release build next to this program.
+///
+/// They log in with `amqpURL`, unless `BOTYARD_DISPATCHER_AMQP_URL` or `BOTYARD_WORKER_AMQP_URL`
+/// name their own broker users (ops/soak gives them least-privilege ones).
 final class ProcessFleet {
     let folder: URL
     let amqpURL: String
@@ -139,8 +142,11 @@ final class ProcessFleet {
         let process = Process()
         process.executableURL = binaries.appendingPathComponent(name)
         process.arguments = arguments
+        let environment = ProcessInfo.processInfo.environment
+        let url = environment[name == "botyard-worker" ? "BOTYARD_WORKER_AMQP_URL" : "BOTYARD_DISPATCHER_AMQP_URL"]
+            ?? amqpURL
         // In the environment: a command line (and the password in it) is visible to every user of the host.
-        process.environment = ProcessInfo.processInfo.environment.merging(["BOTYARD_AMQP_URL": amqpURL]) { $1 }
+        process.environment = environment.merging(["BOTYARD_AMQP_URL": url]) { $1 }
         FileManager.default.createFile(atPath: folder.appendingPathComponent(log).path, contents: nil)
         let handle = try FileHandle(forWritingTo: folder.appendingPathComponent(log))
         handle.seekToEndOfFile()

@@ -13,7 +13,7 @@ struct AccountFailureTests {
             let bot = try StampBot(folder: fleet.folder)
             try await fleet.register(bot.bot("stamp", seconds: 4))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let worker = try workers.start("domains", AdmissionTests.workerOptions(host: "h1",
+                let worker = try await workers.start("domains", AdmissionTests.workerOptions(host: "h1",
                                                                                       accounts: ["robot1:1", "robot2:1"]))
                 for account in ["robot1", "robot2"] {
                     try await waitUntil(timeout: .seconds(20)) {
@@ -51,12 +51,19 @@ struct AccountFailureTests {
         try await Fleet.run(workers: 0) { fleet in
             let bot = try StampBot(folder: fleet.folder)
             try await fleet.register(bot.bot("stamp", seconds: 0))
-            // Everything but the lease of robot2 may be declared.
-            let lease = #"botyard\\.lease\\.h1\\.robot2"#
-            try await TestBroker.management(.put, "api/permissions/\(fleet.url.virtualHost)/guest",
-                                            body: #"{"configure":"^(?!"# + lease + #"$).*","write":".*","read":".*"}"#)
+            // The group's user may declare everything it may as a rule but the lease of robot2.
+            let user = try await fleet.workerURL(host: "h1").user
+            let granted = BrokerPermissions.workers(group: "g1", hosts: ["h1"])
+            func permit(configure: String) async throws {
+                let body = try JSONSerialization.data(withJSONObject: [
+                    "configure": configure, "write": granted.write, "read": granted.read,
+                ])
+                try await TestBroker.management(.put, "api/permissions/\(fleet.url.virtualHost)/\(user)",
+                                                body: String(decoding: body, as: UTF8.self))
+            }
+            try await permit(configure: #"^(?!botyard\.lease\.h1\.robot2$)"# + granted.configure)
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let worker = try workers.start("domains", AdmissionTests.workerOptions(host: "h1",
+                let worker = try await workers.start("domains", AdmissionTests.workerOptions(host: "h1",
                                                                                       accounts: ["robot1:1", "robot2:1"]))
                 try await waitUntil(timeout: .seconds(20)) {
                     worker.logText.contains("the broker refused the account's lease claim; trying again")
@@ -70,8 +77,7 @@ struct AccountFailureTests {
                 #expect(worker.logText.contains("ACCESS_REFUSED"))
                 #expect(try await fleet.account("robot2", of: "domains")?.served != true)
 
-                try await TestBroker.management(.put, "api/permissions/\(fleet.url.virtualHost)/guest",
-                                                body: #"{"configure":".*","write":".*","read":".*"}"#)
+                try await permit(configure: granted.configure)
                 try await waitUntil(timeout: .seconds(20)) {
                     try await fleet.account("robot2", of: "domains")?.served == true
                 }

@@ -21,7 +21,7 @@ extension AdmissionModeTests {
             let go = try await registerHold(fleet)
             #expect(try await fleet.api.send(.put, "/v1/groups/g1", #"{"maxQueued": 2}"#).status == .ok)
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("methods", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                _ = try await workers.start("methods", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.group("g1")?.slots == 1 }
 
                 let first = try await fleet.launch("hold", nil, method: .api)
@@ -61,7 +61,7 @@ extension AdmissionModeTests {
             let settings = try await fleet.api.send(.put, "/v1/groups/g1", #"{"maxQueued": 0}"#)
             #expect(try settings.decode(GroupStatus.self).launchAdmission[.api] == .bounded)
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("free", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                _ = try await workers.start("free", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.group("g1")?.slots == 2 }
 
                 #expect(try await fleet.launch("hold", nil).status == .created)

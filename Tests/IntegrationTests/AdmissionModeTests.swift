@@ -15,7 +15,7 @@ struct AdmissionModeTests {
             try await fleet.register(CreateBotRequest(name: "hold", argv: hold, timeoutSeconds: 60))
             try await fleet.register(CreateBotRequest(name: "hold-ui", argv: hold, needsUI: true, timeoutSeconds: 60))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("sync", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                _ = try await workers.start("sync", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.group("g1")?.slots == 2 }
 
                 let ui = try await fleet.launch("hold-ui", .sync)
@@ -55,7 +55,7 @@ struct AdmissionModeTests {
             #expect(try await fleet.launch("quick", .queue).status == .created)
 
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("bounded", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
+                _ = try await workers.start("bounded", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
                 try await waitUntil(timeout: .seconds(20)) { try fleet.store.jobCounts()[.succeeded, default: 0] == 3 }
             }
             #expect(try await fleet.launch("quick", .bounded).status == .created)

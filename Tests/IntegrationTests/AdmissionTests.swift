@@ -22,7 +22,7 @@ struct AdmissionTests {
             let ids = try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 var byID: [String: WorkerProcess] = [:]
                 for name in ["limit-a", "limit-b"] {
-                    byID[name] = try workers.start(name, Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                    byID[name] = try await workers.start(name, Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 }
                 var holder: String?
                 try await waitUntil(timeout: .seconds(20)) {
@@ -78,7 +78,7 @@ struct AdmissionTests {
         try await Fleet.run(workers: 0) { fleet in
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 let options = Self.workerOptions(host: "h1", accounts: ["robot1:3", "robot2"], slots: 10)
-                _ = try workers.start("prefetch", options)
+                _ = try await workers.start("prefetch", options)
                 let robot1 = [
                     "botyard.jobs.g1.high": 4, "botyard.jobs.g1.normal": 4, "botyard.jobs.g1.low": 4,
                     "botyard.jobs.g1.high.ui": 2, "botyard.jobs.g1.normal.ui": 2, "botyard.jobs.g1.low.ui": 2,
@@ -108,7 +108,7 @@ struct AdmissionTests {
             try await fleet.register(bot.bot("ui-bot", seconds: 1, needsUI: true))
             try await fleet.register(bot.bot("background-bot", seconds: 1))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("ui", Self.workerOptions(host: "h1", accounts: ["robot1:3"]))
+                _ = try await workers.start("ui", Self.workerOptions(host: "h1", accounts: ["robot1:3"]))
                 var ids: [Int64] = []
                 for _ in 0..<4 {
                     ids.append(try await fleet.submit(SubmitJobRequest(bot: "ui-bot", group: "g1", inputs: ["TAG": "ui"])))
@@ -138,7 +138,7 @@ struct AdmissionTests {
             try await fleet.register(bot.bot("sap-bot", seconds: 1, marks: ["sap"]))
             try await fleet.register(bot.bot("other-bot", seconds: 1))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("marks", Self.workerOptions(host: "h1", accounts: ["robot1:4"]))
+                _ = try await workers.start("marks", Self.workerOptions(host: "h1", accounts: ["robot1:4"]))
                 var ids: [Int64] = []
                 for index in 0..<6 {
                     let (name, tag) = index % 2 == 0 ? ("sap-bot", "sap") : ("other-bot", "other")
@@ -158,9 +158,9 @@ struct AdmissionTests {
             let bot = try StampBot(folder: fleet.folder)
             try await fleet.register(bot.bot("stamp", seconds: 60, laterSeconds: 0.2))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let first = try workers.start("lease-a", Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                let first = try await workers.start("lease-a", Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "lease-a")?.served == true }
-                let second = try workers.start("lease-b", Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
+                let second = try await workers.start("lease-b", Self.workerOptions(host: "h1", accounts: ["robot1:2"]))
                 try await waitUntil(timeout: .seconds(20)) {
                     second.logText.contains("account robot1 on host h1 is served by another worker process")
                 }
@@ -190,7 +190,7 @@ struct AdmissionTests {
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 var byID: [String: WorkerProcess] = [:]
                 for (name, host) in [("crash-a", "h1"), ("crash-b", "h2")] {
-                    byID[name] = try workers.start(name, Self.workerOptions(host: host, accounts: ["robot1"]))
+                    byID[name] = try await workers.start(name, Self.workerOptions(host: host, accounts: ["robot1"]))
                 }
                 let id = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))
                 let running = try await fleet.waitForJob(id) { $0.state == .running }
@@ -220,7 +220,7 @@ struct AdmissionTests {
                 timeoutSeconds: 120))
             try await fleet.register(bot.bot("quick", seconds: 0))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("priorities", Self.workerOptions(host: "h1", accounts: ["robot1:1"], slots: 1))
+                _ = try await workers.start("priorities", Self.workerOptions(host: "h1", accounts: ["robot1:1"], slots: 1))
                 let blocker = try await fleet.submit(SubmitJobRequest(bot: "blocker", group: "g1"))
                 try await fleet.waitForJob(blocker) { $0.state == .running }
                 var ids: [Int64] = []

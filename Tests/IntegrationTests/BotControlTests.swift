@@ -122,7 +122,7 @@ struct BotControlTests {
                                              retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
             try await fleet.register(bot.bot("next", seconds: 0.1, needsUI: true))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("cleaner", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                _ = try await workers.start("cleaner", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
                 let killed = try await fleet.submit(SubmitJobRequest(bot: "desktop", group: "g1"))
                 try await waitUntil(timeout: .seconds(20)) { !bot.runs().isEmpty }
                 let next = try await fleet.submit(SubmitJobRequest(bot: "next", group: "g1"))
@@ -161,7 +161,7 @@ struct BotControlTests {
             try await fleet.register(bot.bot("quick", seconds: 0.1))
             let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1", "robot2:1"])
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                var worker = try workers.start("holder", options)
+                var worker = try await workers.start("holder", options)
                 for account in ["robot1", "robot2"] {
                     try await waitUntil(timeout: .seconds(20)) { try await fleet.account(account, of: "holder")?.served == true }
                 }
@@ -189,7 +189,7 @@ struct BotControlTests {
 
                 // The hold survives a restart of the worker.
                 #expect(await worker.stop())
-                worker = try workers.start("holder-again", options)
+                worker = try await workers.start("holder-again", options)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "holder-again")?.served == true }
                 #expect(try await fleet.account("robot1", of: "holder-again")?.hold == reason)
                 #expect(try await fleet.job(waiting).state == .pending)
@@ -217,10 +217,10 @@ struct BotControlTests {
             try await fleet.register(bot.bot("quick", seconds: 0.1))
             let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"])
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let serving = try workers.start("hold-a", options)
+                let serving = try await workers.start("hold-a", options)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-a")?.served == true }
                 // Started before the hold exists: it read no hold file at its start.
-                _ = try workers.start("hold-b", options)
+                _ = try await workers.start("hold-b", options)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "hold-b")?.served == false }
 
                 let stuck = try await fleet.submit(SubmitJobRequest(bot: "stuck", group: "g1"))
@@ -256,9 +256,9 @@ struct BotControlTests {
             try await fleet.register(bot.bot("desktop", seconds: 60, laterSeconds: 0.2, cleanup: ["/bin/sh", cleanup.path]))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"])
-                let first = try workers.start("crash-a", options)
+                let first = try await workers.start("crash-a", options)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "crash-a")?.served == true }
-                _ = try workers.start("crash-b", options)
+                _ = try await workers.start("crash-b", options)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "crash-b")?.served == false }
 
                 let id = try await fleet.submit(SubmitJobRequest(bot: "desktop", group: "g1"))

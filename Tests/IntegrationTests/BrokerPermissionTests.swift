@@ -21,7 +21,7 @@ struct BrokerPermissionTests {
                     let bot = try StampBot(folder: fleet.folder)
                     try await fleet.register(bot.bot("stamp", seconds: 0))
                     try await WorkerProcesses.with(url: groupURL, folder: fleet.folder) { workers in
-                        let worker = try workers.start("ga-1", ["--group", "ga", "--host", "h1.corp", "--accounts",
+                        let worker = try await workers.start("ga-1", ["--group", "ga", "--host", "h1.corp", "--accounts",
                                                                 "robot1", "--lease-retry-interval", "0.3"])
                         // The definitions declared the group's queues: the worker serves before any job.
                         try await waitUntil(timeout: .seconds(20)) {

@@ -53,7 +53,7 @@ struct CredentialSecrecyTests {
             ])
             try await withTeardown {
                 try await WorkerProcesses.with(url: url, folder: folder) { workers in
-                    let worker = try workers.start("secrecy", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
+                    let worker = try await workers.start("secrecy", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
                         + ["--credential-key-file", groupKey, "--log-level", "debug"])
                     let jobs = try await Self.runJobs(on: dispatcher.client, virtualHost: url.virtualHost,
                                                       password: password, passwordHash: passwordHash)
@@ -92,7 +92,7 @@ struct CredentialSecrecyTests {
                                                 retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
             _ = try await fleet.api.send(.put, "/v1/credentials/h1/robot1", #"{"username": "u", "password": "p"}"#)
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("misconfigured", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"])
+                _ = try await workers.start("misconfigured", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"])
                     + fleet.credentialKeyOptions(group: "other"))
                 let job = try await fleet.waitForJob(try await fleet.submit(SubmitJobRequest(bot: "login", group: "g1")))
                 #expect(job.state == .dead && job.attempts == 1)

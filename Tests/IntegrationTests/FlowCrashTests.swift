@@ -18,7 +18,7 @@ struct FlowCrashTests {
             try await WorkerProcesses.with(url: url, folder: folder) { workers in
                 try await DispatcherProcesses.with(url: url, folder: folder) { dispatchers in
                     let dispatcher = try await dispatchers.start(database: database)
-                    _ = try workers.start("crash-worker",
+                    _ = try await workers.start("crash-worker",
                                           AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
                     let client = dispatcher.client
                     _ = try await client.post("/v1/bots", bot.bot(), as: BotDefinition.self)

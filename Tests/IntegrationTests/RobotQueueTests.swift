@@ -25,7 +25,7 @@ struct RobotQueueTests {
             try await fleet.register(Self.hold(fleet.folder))
             try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("rq", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                _ = try await workers.start("rq", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "rq")?.served == true }
                 let holding = try await fleet.submit(Self.target("hold"))
                 try await fleet.waitForJob(holding) { $0.state == .running }
@@ -57,7 +57,7 @@ struct RobotQueueTests {
             try await fleet.register(CreateBotRequest(name: "desktop", argv: ["/bin/sh", "-c", script], needsUI: true,
                                                       timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let worker = try workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
+                let worker = try await workers.start("creds", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
                                                    + fleet.credentialKeyOptions())
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "creds")?.served == true }
                 let id = try await fleet.submit(Self.target("desktop"))
@@ -88,7 +88,7 @@ struct RobotQueueTests {
             let id = try await fleet.submit(Self.target("quick", host: "h2"))
             #expect(try await fleet.robotQueue().first?.reason == "host h2 is not active")
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("late", AdmissionTests.workerOptions(host: "h2", accounts: ["robot1"]))
+                _ = try await workers.start("late", AdmissionTests.workerOptions(host: "h2", accounts: ["robot1"]))
                 let job = try await fleet.waitForJob(id)
                 #expect(job.state == .succeeded && job.host == "h2")
             }
@@ -100,7 +100,7 @@ struct RobotQueueTests {
         try await Fleet.run(workers: 0) { fleet in
             try await fleet.register(CreateBotRequest(name: "broken", argv: ["/nonexistent/robot-runtime"], timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("broken", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
+                _ = try await workers.start("broken", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "broken")?.served == true }
                 // More tries than the bot's 3 attempts: a runtime that never started uses none.
                 let job = try await fleet.waitForJob(try await fleet.submit(Self.target("broken", maxAttempts: 4)))
@@ -117,7 +117,7 @@ struct RobotQueueTests {
             try await fleet.register(Self.hold(fleet.folder))
             try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("patient", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                _ = try await workers.start("patient", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "patient")?.served == true }
                 let holding = try await fleet.submit(Self.target("hold"))
                 try await fleet.waitForJob(holding) { $0.state == .running }
@@ -149,7 +149,7 @@ extension RobotQueueTests {
             try await fleet.register(Self.hold(fleet.folder))
             try await fleet.register(bot.bot("stamp", seconds: 0.5))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                _ = try workers.start("orderly", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
+                _ = try await workers.start("orderly", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:1"]))
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "orderly")?.served == true }
                 let holding = try await fleet.submit(Self.target("hold"))
                 try await fleet.waitForJob(holding) { $0.state == .running }

@@ -9,7 +9,7 @@ struct WorkerLivenessTests {
     func activeThenLost() async throws {
         try await Fleet.run(workers: 0) { fleet in
             let configuration = WorkerConfiguration(
-                amqpURL: fleet.url, group: "g1", workerID: "beating", host: "host-b",
+                amqpURL: try await fleet.workerURL(host: "host-b"), group: "g1", workerID: "beating", host: "host-b",
                 accounts: [.init(name: "robot1"), .init(name: "robot2", limit: 2)], maxConcurrent: 8, licensedSlots: 5, workDirectory: fleet.folder.appendingPathComponent("beating"),
                 heartbeatInterval: .milliseconds(300))
             let worker = Task { try await WorkerApplication(configuration: configuration, logger: Fleet.logger).service.run() }

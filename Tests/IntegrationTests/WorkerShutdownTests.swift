@@ -14,7 +14,7 @@ struct WorkerShutdownTests {
             try await fleet.register(CreateBotRequest(name: "nap", argv: ["/bin/sleep", "0.3"], timeoutSeconds: 30))
             let file = fleet.folder.appendingPathComponent("stages.json")
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let worker = try workers.start("timed", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"])
+                let worker = try await workers.start("timed", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"])
                     + ["--stage-timings", file.path])
                 var ids: [Int64] = []
                 for _ in 0..<4 { ids.append(try await fleet.submit(SubmitJobRequest(bot: "nap", group: "g1"))) }
@@ -40,7 +40,7 @@ struct WorkerShutdownTests {
             try await fleet.register(bot.bot("long", seconds: 120))
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 let deadline = 6
-                let worker = try workers.start("leaving-process", AdmissionTests.workerOptions(
+                let worker = try await workers.start("leaving-process", AdmissionTests.workerOptions(
                     host: "h1", accounts: ["robot1:2"]) + ["--shutdown-deadline", String(deadline)])
                 let short = try await fleet.submit(SubmitJobRequest(bot: "short", group: "g1"))
                 let long = try await fleet.submit(SubmitJobRequest(bot: "long", group: "g1"))
@@ -74,7 +74,7 @@ struct WorkerShutdownTests {
             try await fleet.register(CreateBotRequest(name: "long", argv: ["/bin/sleep", "120"], timeoutSeconds: 300,
                                                       stopGraceSeconds: 1))
             let worker = WorkerApplication(configuration: WorkerConfiguration(
-                amqpURL: fleet.url, group: "g1", workerID: "leaving", host: "host-x", accounts: [.init(name: "robot")],
+                amqpURL: try await fleet.workerURL(host: "host-x"), group: "g1", workerID: "leaving", host: "host-x", accounts: [.init(name: "robot")],
                 workDirectory: fleet.folder.appendingPathComponent("leaving"), terminationGrace: .seconds(2),
                 shutdownDeadline: .seconds(3)), logger: Fleet.logger)
             let group = ServiceGroup(configuration: .init(services: [worker.service], logger: Fleet.logger))

@@ -21,8 +21,9 @@ final class DispatcherProcess: @unchecked Sendable {
         // Tests kill dispatchers, not machines: commits that survive a crash of the process
         // (`normal`) keep a suite of many dispatchers from waiting on one disk's syncs.
         // The URL's password in the environment, as operators are told to: not on the command line.
+        let userURL = try await TestUsers.of(url)?.dispatcher(on: url) ?? url
         process.environment = ProcessInfo.processInfo.environment
-            .merging(["BOTYARD_AMQP_URL": url.urlWithPassword]) { $1 }
+            .merging(["BOTYARD_AMQP_URL": userURL.urlWithPassword]) { $1 }
         process.arguments = ["--database", database.path, "--port", "0",
                              "--durability", "normal",
                              "--log-level", "info"] + options

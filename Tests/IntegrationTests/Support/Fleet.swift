@@ -8,8 +8,10 @@ import TestSupport
 import Testing
 import Worker
 
-/// A dispatcher and workers running in this process against a virtual host of the test broker.
+/// A dispatcher and workers running in this process against a virtual host of the test broker,
+/// logged in as the host's least-privilege users (``TestUsers``).
 struct Fleet: Sendable {
+    /// The virtual host as `guest`, for the test's own look at the broker.
     let url: AMQPURL
     let api: APIClient
     let store: BotyardStore
@@ -32,9 +34,13 @@ struct Fleet: Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let secretsKey = SecretKey.generate()
         let work: @Sendable (AMQPURL) async throws -> Void = { url in
+            let users = TestUsers.of(url)
+            let dispatcherURL = try await users?.dispatcher(on: url) ?? url
+            let hosts = (0..<workers).map { "host\($0)" }
+            let workerURL = try await users?.worker(on: url, group: group, hosts: hosts) ?? url
             let dispatcher = try DispatcherApplication(
                 configuration: DispatcherConfiguration(
-                    amqpURL: url, databasePath: databasePath ?? folder.appendingPathComponent("botyard.sqlite").path,
+                    amqpURL: dispatcherURL, databasePath: databasePath ?? folder.appendingPathComponent("botyard.sqlite").path,
                     // Commits that survive a crash of the process, not of the machine: the suite runs
                     // many dispatchers at once on one disk (StoreTests checks that `full` syncs).
                     httpPort: 0, durability: .normal, secretsKey: secretsKey),
@@ -43,8 +49,8 @@ struct Fleet: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { workerTasks in
                     for index in 0..<workers {
                         let configuration = WorkerConfiguration(
-                            amqpURL: url, group: group, workerID: "w\(index)-\(UUID().uuidString.prefix(6))",
-                            host: "host\(index)", accounts: [.init(name: "robot\(index)")], maxConcurrent: slots,
+                            amqpURL: workerURL, group: group, workerID: "w\(index)-\(UUID().uuidString.prefix(6))",
+                            host: hosts[index], accounts: [.init(name: "robot\(index)")], maxConcurrent: slots,
                             workDirectory: folder.appendingPathComponent("worker\(index)"),
                             terminationGrace: .seconds(2), apiURL: client.port.map { "http://127.0.0.1:\($0)" },
                             credentialKey: secretsKey.derived(for: .group(group)))
@@ -61,6 +67,11 @@ struct Fleet: Sendable {
         } else {
             try await TestBroker.withVirtualHost { try await work($0) }
         }
+    }
+
+    /// The virtual host as the user of `group`'s workers, allowed `host` (``TestUsers``).
+    func workerURL(group: String = "g1", host: String) async throws -> AMQPURL {
+        try await TestUsers.of(url)?.worker(on: url, group: group, hosts: [host]) ?? url
     }
 
     /// Options that give a worker process `group`'s credential key (in a file of the fleet's folder).

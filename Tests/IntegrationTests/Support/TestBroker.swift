@@ -39,16 +39,20 @@ enum TestBroker {
         return url
     }
 
-    /// Runs `body` with a fresh virtual host, deleted afterwards.
+    /// Runs `body` with a fresh virtual host (and its ``TestUsers``), deleted afterwards. `body`
+    /// gets the URL as `guest`.
     static func withVirtualHost<Value>(_ body: (AMQPURL) async throws -> Value) async throws -> Value {
         let name = "test-\(UUID().uuidString.prefix(8).lowercased())"
         let url = try url().with(virtualHost: name)
         try await createVirtualHost(name)
+        let users = TestUsers.register(virtualHost: name)
         do {
             let value = try await body(url)
+            await users.deleteAll()
             try? await deleteVirtualHost(name)
             return value
         } catch {
+            await users.deleteAll()
             try? await deleteVirtualHost(name)
             throw error
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import TestSupport
+import Worker
 
 /// A `botyard-worker` process built next to this test binary, started against a test virtual
 /// host. Tests stop it by pid: `kill()` as a crash, `stop()` as an operator would.
@@ -91,8 +92,16 @@ final class WorkerProcesses: @unchecked Sendable {
         self.folder = folder
     }
 
-    func start(_ workerID: String, _ options: [String]) throws -> WorkerProcess {
-        let worker = try WorkerProcess(url: url, workerID: workerID, folder: folder, options: options)
+    /// Starts a worker as the least-privilege user of the group and host its options name
+    /// (``TestUsers``), when the virtual host has them.
+    func start(_ workerID: String, _ options: [String]) async throws -> WorkerProcess {
+        func option(_ name: String) -> String? {
+            options.firstIndex(of: name).flatMap { options.indices.contains($0 + 1) ? options[$0 + 1] : nil }
+        }
+        let group = option("--group") ?? WorkerConfiguration().group
+        let host = option("--host") ?? ProcessInfo.processInfo.hostName
+        let userURL = try await TestUsers.of(url)?.worker(on: url, group: group, hosts: [host]) ?? url
+        let worker = try WorkerProcess(url: userURL, workerID: workerID, folder: folder, options: options)
         lock.withLock { started.append(worker) }
         return worker
     }
