@@ -37,21 +37,74 @@ struct TLSTests {
         }
     }
 
-    @Test("a CA that did not sign the broker's certificate is refused, and the error says what to check")
-    func wrongCA() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-ca-\(UUID().uuidString)")
+    /// Runs `openssl` with `arguments`; the test fails unless it succeeds.
+    static func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
+    }
+
+    static func withFolder(_ body: (URL) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let otherCA = folder.appendingPathComponent("other-ca.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Another CA",
-                             "-keyout", folder.appendingPathComponent("other-ca.key").path, "-out", otherCA]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
+        try await body(folder)
+    }
 
+    @Test("a client certificate signed by the broker's CA is shown to the broker")
+    func clientCertificate() async throws {
+        let brokerCA = try #require(ProcessInfo.processInfo.environment["BOTYARD_TEST_BROKER_DIR"])
+            .appending("/tls")
+        try await Self.withFolder { folder in
+            let key = folder.appendingPathComponent("client.key").path
+            let request = folder.appendingPathComponent("client.csr").path
+            let certificate = folder.appendingPathComponent("client.pem").path
+            try Self.openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=botyard-test-client",
+                              "-keyout", key, "-out", request])
+            try Self.openssl(["x509", "-req", "-in", request, "-CA", brokerCA + "/ca.pem", "-CAkey", brokerCA + "/ca.key",
+                              "-CAcreateserial", "-CAserial", folder.appendingPathComponent("ca.srl").path,
+                              "-days", "1", "-out", certificate])
+            var url = try TestBroker.tlsURL()
+            url.tls?.certificateFile = certificate
+            url.tls?.keyFile = key
+            try await withConnection(to: url, name: "client-certificate") { _ in
+                struct Connection: Decodable {
+                    var name: String
+                    var peerCertSubject: String?
+                    var clientProperties: [String: AMQPClientProperty]?
+
+                    enum CodingKeys: String, CodingKey {
+                        case name, peerCertSubject = "peer_cert_subject", clientProperties = "client_properties"
+                    }
+                }
+                var subject: String?
+                try await waitUntil(timeout: .seconds(15)) {
+                    let connections = try JSONDecoder().decode([Connection].self,
+                                                               from: try await TestBroker.management(.get, "api/connections"))
+                    subject = connections.first { $0.clientProperties?["connection_name"]?.text == "client-certificate" }?
+                        .peerCertSubject
+                    return subject != nil
+                }
+                #expect(subject == "CN=botyard-test-client")
+            }
+        }
+    }
+
+    @Test("a CA that did not sign the broker's certificate is refused, and the error says what to check")
+    func wrongCA() async throws {
+        try await Self.withFolder { folder in
+            let otherCA = folder.appendingPathComponent("other-ca.pem").path
+            try Self.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Another CA",
+                              "-keyout", folder.appendingPathComponent("other-ca.key").path, "-out", otherCA])
+            try await Self.expectRefused(withCA: otherCA)
+        }
+    }
+
+    static func expectRefused(withCA otherCA: String) async throws {
         var url = try TestBroker.tlsURL()
         url.tls?.caCertificateFile = otherCA
         await #expect {
@@ -70,5 +123,14 @@ struct TLSTests {
         } throws: { error in
             "\(error)".contains("cannot read the CA certificates in /nonexistent/ca.pem (cacertfile)")
         }
+    }
+}
+
+/// A value of a connection's client properties as the management API shows it.
+struct AMQPClientProperty: Decodable {
+    var text: String?
+
+    init(from decoder: any Decoder) throws {
+        text = try? decoder.singleValueContainer().decode(String.self)
     }
 }
