@@ -24,17 +24,9 @@ final class CredentialDesk: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.reconnector.run { connection in
-                let channel = try await connection.openChannel()
-                try await TopologyDeclarer.declareCore(on: channel)
-                try await channel.enableConfirms()
-                try await channel.setPrefetch(count: 32)
-                for try await delivery in try await channel.consume(queue: Topology.credentialRequestsQueue) {
-                    if let reply = self.reply(to: delivery) { try await channel.publish(reply) }
-                    try await delivery.ack()
-                }
-            }
+        await reconnector.consume(Topology.credentialRequestsQueue, prefetch: 32, confirms: true) { delivery, channel in
+            if let reply = self.reply(to: delivery) { try await channel.publish(reply) }
+            try await delivery.ack()
         }
     }
 
@@ -64,6 +56,12 @@ final class CredentialDesk: Service {
         let answer: CredentialAnswer
         do {
             answer = try store.credentialAnswer(to: request)
+        } catch let error as SecretKeyError {
+            // Sealed with another key: asking again does not help.
+            logger.error("stored credential cannot be opened", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return CredentialReply(requestID: request.requestID,
+                                   refusal: "the stored credential cannot be opened with the dispatcher's secrets key "
+                                       + "(was the key replaced?); store it again")
         } catch {
             // The store cannot be read (or a stored password not opened): the worker asks again.
             logger.error("credential request not answered", metadata: metadata.merging(["error": "\(error)"]) { $1 })

@@ -25,15 +25,8 @@ final class DeadLetterWatcher: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.reconnector.run { connection in
-                let channel = try await connection.openChannel()
-                try await TopologyDeclarer.declareCore(on: channel)
-                try await channel.setPrefetch(count: 50)
-                for try await delivery in try await channel.consume(queue: Topology.dispatcherDeadQueue) {
-                    try await self.handle(delivery)
-                }
-            }
+        await reconnector.consume(Topology.dispatcherDeadQueue, prefetch: 50) { delivery, _ in
+            try await self.handle(delivery)
         }
     }
 

@@ -196,7 +196,7 @@ extension JobWorker {
     /// The account's credential for a bot that needs its GUI session; nil for other bots, and when
     /// the worker has no group key (it says so) or none is stored.
     private func credential(for envelope: JobEnvelope, account: String,
-                                control: RunControl) async throws(CredentialUnavailable) -> AccountCredential? {
+                            control: RunControl) async throws(CredentialUnavailable) -> AccountCredential? {
         guard envelope.bot.needsUI else { return nil }
         guard let credentials else {
             logger.warning("UI bot runs without its account's credential: the worker has no credential key", metadata: [
