@@ -72,9 +72,13 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text, or json (one object per line, metadata as fields).")
+    var logFormat: String = "text"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         guard BotyardStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be full or normal")
         }
@@ -85,7 +89,7 @@ struct BotyardDispatcherCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        (LogFormat(rawValue: logFormat) ?? .text).bootstrap()
         var logger = Logger(label: "botyard.dispatcher")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = DispatcherConfiguration(

@@ -81,8 +81,12 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text, or json (one object per line, metadata as fields).")
+    var logFormat: String = "text"
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         do { _ = try AMQPURL(parsing: amqpURL) } catch { throw ValidationError("--amqp-url: \(error)") }
         let problems = try makeConfiguration().problems
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
@@ -119,7 +123,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        (LogFormat(rawValue: logFormat) ?? .text).bootstrap()
         var logger = Logger(label: "botyard.worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try await WorkerApplication(configuration: try makeConfiguration(), logger: logger).run()

@@ -7,6 +7,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
                  triggerSignal: WakeSignal = WakeSignal(),
                  scheduleSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: StoreErrorMiddleware())
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])

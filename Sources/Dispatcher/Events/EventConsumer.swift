@@ -75,7 +75,7 @@ final class EventConsumer: Service {
         do {
             let applied = try await store.apply(events, heartbeats: heartbeats)
             for (event, result) in zip(events, applied.results) {
-                logger.debug("event applied", metadata: [
+                logger.info("event applied", metadata: [
                     "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
                     "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
                 ])

@@ -34,7 +34,8 @@ final class DispatcherProcess: @unchecked Sendable {
         var port: Int?
         while port == nil {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            port = text.firstMatch(of: /http\.port=(\d+)/).flatMap { Int($0.1) }
+            // `http.port=N` in text logs, `"http.port":"N"` in JSON ones.
+            port = text.firstMatch(of: /http\.port"?[=:]"?(\d+)/).flatMap { Int($0.1) }
             guard port != nil || ContinuousClock.now < deadline, isRunning(process.processIdentifier) else {
                 Foundation.kill(process.processIdentifier, SIGKILL)
                 throw DispatcherClient.Failure(description: "the dispatcher did not start: \(text)", status: nil)
