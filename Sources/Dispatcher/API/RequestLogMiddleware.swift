@@ -11,19 +11,22 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 next: (Request, Context) async throws -> Response) async throws -> Response {
         let clock = ContinuousClock()
         let started = clock.now
-        func log(status: HTTPResponse.Status, jobID: Substring? = nil) {
+        func metadata(status: HTTPResponse.Status, jobID: Substring?) -> Logger.Metadata {
             var metadata: Logger.Metadata = [
                 "hb.request.method": .string(request.method.rawValue), "hb.request.path": .stringConvertible(request.uri),
                 "http.status": .stringConvertible(status.code),
                 "http.milliseconds": .stringConvertible(((clock.now - started) / .milliseconds(1) * 10).rounded() / 10),
             ]
             if let jobID { metadata["job.id"] = .string(String(jobID)) }
-            context.logger.log(level: level, "request answered", metadata: metadata)
+            return metadata
+        }
+        func log(status: HTTPResponse.Status, jobID: Substring? = nil) {
+            // Built only when the level is logged: the metadata is an autoclosure.
+            context.logger.log(level: level, "request answered", metadata: metadata(status: status, jobID: jobID))
         }
         do {
             let response = try await next(request, context)
-            log(status: response.status, jobID: response.headers[.location]?.split(separator: "/").last
-                .flatMap { Int64($0) != nil ? $0 : nil })
+            log(status: response.status, jobID: response.headers[.location].flatMap(Self.jobID(location:)))
             return response
         } catch let error as any HTTPResponseError {
             log(status: error.status)
@@ -32,5 +35,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             log(status: .internalServerError)
             throw error
         }
+    }
+
+    /// The job a `Location` of `/v1/jobs/<id>` names.
+    static func jobID(location: String) -> Substring? {
+        guard location.hasPrefix("/v1/jobs/") else { return nil }
+        let id = location.dropFirst("/v1/jobs/".count)
+        return Int64(id) == nil ? nil : id
     }
 }
