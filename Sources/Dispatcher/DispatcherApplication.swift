@@ -19,6 +19,8 @@ public struct DispatcherApplication: Sendable {
     let scheduleSignal: WakeSignal
     let configuration: DispatcherConfiguration
     let logger: Logger
+    /// What `GET /metrics` shows.
+    let metrics = DispatcherMetrics()
 
     public init(configuration: DispatcherConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -39,7 +41,7 @@ public struct DispatcherApplication: Sendable {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
                         batchSize: configuration.publishBatchSize, logger: logger),
-            EventConsumer(store: store, amqpURL: configuration.amqpURL, relaySignal: relaySignal,
+            EventConsumer(store: store, amqpURL: configuration.amqpURL, metrics: metrics, relaySignal: relaySignal,
                           robotQueueSignal: robotQueueSignal, logger: logger),
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
                               relaySignal: relaySignal, logger: logger),
@@ -66,7 +68,8 @@ public struct DispatcherApplication: Sendable {
     {
         Application(
             router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                                leaseAlarm: leaseAlarm, triggerSignal: triggerSignal, scheduleSignal: scheduleSignal),
+                                leaseAlarm: leaseAlarm, triggerSignal: triggerSignal, scheduleSignal: scheduleSignal,
+                                metrics: metrics),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                  serverName: "botyard-dispatcher"),
             services: brokerServices,

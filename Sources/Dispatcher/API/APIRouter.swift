@@ -5,10 +5,17 @@ import Shared
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
                  leaseAlarm: LeaseAlarm = LeaseAlarm(),
                  triggerSignal: WakeSignal = WakeSignal(),
-                 scheduleSignal: WakeSignal = WakeSignal()) -> Router<BasicRequestContext> {
+                 scheduleSignal: WakeSignal = WakeSignal(),
+                 metrics: DispatcherMetrics = DispatcherMetrics()) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: StoreErrorMiddleware())
+    router.add(middleware: StoreErrorMiddleware(metrics: metrics))
+    router.get("metrics") { _, _ in
+        let text = try metrics.scrape(store)
+        var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return response
+    }
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])
     }
@@ -23,7 +30,8 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     }
     let v1 = router.group("v1")
     BotRoutes(store: store).register(on: v1)
-    JobRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal).register(on: v1)
+    JobRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal, metrics: metrics)
+        .register(on: v1)
     DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: v1)
     GroupRoutes(store: store).register(on: v1)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: v1)

@@ -8,6 +8,7 @@ struct JobRoutes {
     let relaySignal: WakeSignal
     /// Wakes the robot queue: a cancelled launch frees its account.
     let robotQueueSignal: WakeSignal
+    let metrics: DispatcherMetrics
 
     func register(on router: RouterGroup<BasicRequestContext>) {
         router.post("jobs", use: submit)
@@ -46,6 +47,7 @@ struct JobRoutes {
         } else {
             job = try await store.submit(submission, bot: bot)
         }
+        metrics.jobSubmitted(group: submission.group)
         if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
         relaySignal.notify()
         var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
@@ -66,6 +68,9 @@ struct JobRoutes {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         switch try await store.submitBatch(batch.jobs) {
         case .submitted(let jobs):
+            for (group, jobs) in Dictionary(grouping: batch.jobs, by: \.group) {
+                metrics.jobSubmitted(group: group, count: jobs.count)
+            }
             relaySignal.notify()
             return try JSONResponse.make(JobBatchCreated(jobs: jobs.map { JobCreated(id: $0.id, state: $0.state) }),
                                          status: .created)

@@ -13,7 +13,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = clock.now
         func metadata(status: HTTPResponse.Status, jobID: Substring?) -> Logger.Metadata {
             var metadata: Logger.Metadata = [
-                "hb.request.method": .string(request.method.rawValue), "hb.request.path": .stringConvertible(request.uri),
+                "hb.request.method": .string(request.method.rawValue),
+                "hb.request.path": .stringConvertible(request.uri),
                 "http.status": .stringConvertible(status.code),
                 "http.milliseconds": .stringConvertible(((clock.now - started) / .milliseconds(1) * 10).rounded() / 10),
             ]

@@ -65,8 +65,8 @@ final class CredentialDesk: Service {
         } catch {
             // The store cannot be read (or a stored password not opened): the worker asks again.
             logger.error("credential request not answered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return CredentialReply(requestID: request.requestID, refusal: "the dispatcher cannot read its store: \(error)",
-                                   retryable: true)
+            return CredentialReply(requestID: request.requestID,
+                                   refusal: "the dispatcher cannot read its store: \(error)", retryable: true)
         }
         switch answer {
         case .credential(let credential):
@@ -82,9 +82,8 @@ final class CredentialDesk: Service {
             logger.warning("credential request refused", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
             return CredentialReply(requestID: request.requestID, refusal: reason)
         case .hostNotYetKnown:
-            return CredentialReply(requestID: request.requestID,
-                                   refusal: "no worker of group \(request.group) has reported from host \(request.host)",
-                                   retryable: true)
+            let refusal = "no worker of group \(request.group) has reported from host \(request.host)"
+            return CredentialReply(requestID: request.requestID, refusal: refusal, retryable: true)
         }
     }
 }

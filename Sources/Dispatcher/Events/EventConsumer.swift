@@ -14,11 +14,13 @@ final class EventConsumer: Service {
     private let reconnector: Reconnector
     private let relaySignal: WakeSignal
     private let robotQueueSignal: WakeSignal
+    private let metrics: DispatcherMetrics
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
-         logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, metrics: DispatcherMetrics, relaySignal: WakeSignal,
+         robotQueueSignal: WakeSignal, logger: Logger) {
         self.store = store
+        self.metrics = metrics
         self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher events", logger: logger)
         self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
@@ -75,6 +77,7 @@ final class EventConsumer: Service {
         do {
             let applied = try await store.apply(events, heartbeats: heartbeats)
             for (event, result) in zip(events, applied.results) {
+                if case .applied(let state, _) = result { metrics.reportApplied(movingTo: state) }
                 logger.info("event applied", metadata: [
                     "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
                     "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",

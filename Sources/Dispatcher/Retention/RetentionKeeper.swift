@@ -28,7 +28,8 @@ final class RetentionKeeper: Service {
                         ])
                     }
                 } catch {
-                    self.logger.error("retention pass failed; the next one tries again", metadata: ["error": "\(error)"])
+                    self.logger.error("retention pass failed; the next one tries again",
+                                      metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: self.interval)
             }

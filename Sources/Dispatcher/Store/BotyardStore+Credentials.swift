@@ -22,7 +22,8 @@ struct CredentialRecord: Codable, FetchableRecord, PersistableRecord, CustomStri
 /// Credentials cannot be stored or read: the dispatcher was started without its secrets key.
 public struct SecretsKeyMissing: Error, CustomStringConvertible, Sendable {
     public var description: String {
-        "the dispatcher has no secrets key (--secrets-key-file or BOTYARD_SECRETS_KEY): credentials cannot be stored or sent"
+        "the dispatcher has no secrets key (--secrets-key-file or BOTYARD_SECRETS_KEY): "
+            + "credentials cannot be stored or sent"
     }
 }
 

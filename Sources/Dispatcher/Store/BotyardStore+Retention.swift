@@ -64,7 +64,8 @@ extension BotyardStore {
 
     static let oldAppliedEventsSQL = (table: "applied_events", sql: """
         SELECT applied_events.rowid FROM applied_events LEFT JOIN jobs ON jobs.id = applied_events.jobID
-        WHERE applied_events.appliedAt < ? AND (jobs.id IS NULL OR jobs.state IN \(finishedStates) OR jobs.state = 'dead')
+        WHERE applied_events.appliedAt < ?
+          AND (jobs.id IS NULL OR jobs.state IN \(finishedStates) OR jobs.state = 'dead')
         LIMIT ?
         """)
 

@@ -376,8 +376,9 @@ extension StoreMigrations {
             let host: String = row["host"], account: String = row["account"], password: String = row["password"]
             let sealed = key!.seal(Data(password.utf8),
                                    context: CredentialRecord.sealingContext(host: host, account: account))
-            try db.execute(sql: "UPDATE credentials SET sealedPassword = ?, password = '' WHERE host = ? AND account = ?",
-                           arguments: [sealed, host, account])
+            try db.execute(sql: """
+                UPDATE credentials SET sealedPassword = ?, password = '' WHERE host = ? AND account = ?
+                """, arguments: [sealed, host, account])
         }
         try db.alter(table: "credentials") { $0.drop(column: "password") }
         try db.execute(sql: "PRAGMA secure_delete = OFF")

@@ -1,0 +1,72 @@
+import Prometheus
+import Shared
+
+/// The dispatcher's Prometheus metrics (`GET /metrics`), in a registry of its own (no global
+/// metrics system: tests run many dispatchers in one process).
+///
+/// Counters move as things happen; the figures the store and the heartbeats know (jobs by state,
+/// outbox, robot queue, the fleet's slots) are read when scraped. Labels are bounded: groups,
+/// states and outcomes, never job ids.
+public final class DispatcherMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    public init() {}
+
+    private static func named(_ name: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "botyard", metricName: name, unitName: unit, helpText: help)
+    }
+
+    // Computed: the descriptor type is not Sendable.
+    static var submitted: MetricNameDescriptor {
+        named("jobs_submitted", unit: "total", "Jobs submitted through the API, by group")
+    }
+    static var ended: MetricNameDescriptor {
+        named("jobs_ended", unit: "total", "Jobs that ended on a worker's report, by final state")
+    }
+    static var storeErrors: MetricNameDescriptor {
+        named("store_errors", unit: "total", "API requests the store failed")
+    }
+    static var jobs: MetricNameDescriptor { named("jobs", "Jobs in the store, by state") }
+    static var outbox: MetricNameDescriptor {
+        named("outbox_messages", "Messages stored and not yet confirmed by the broker")
+    }
+    static var robotQueue: MetricNameDescriptor { named("robot_queue_entries", "Launches waiting in the robot queue") }
+    static var slots: MetricNameDescriptor { named("fleet_slots", "Slots of the group's live workers") }
+    static var running: MetricNameDescriptor { named("fleet_running", "Bots running in the group") }
+    static var workers: MetricNameDescriptor { named("workers", "Workers by group and liveness (live or lost)") }
+
+    /// Jobs stored for `group` by the API (one submission or a batch).
+    func jobSubmitted(group: String, count: Int = 1) {
+        registry.makeCounter(descriptor: Self.submitted, labels: [("group", group)]).increment(by: Int64(count))
+    }
+
+    /// A worker's report moved a job to `state`.
+    func reportApplied(movingTo state: JobState) {
+        guard state.isTerminal else { return }
+        registry.makeCounter(descriptor: Self.ended, labels: [("state", state.rawValue)]).increment()
+    }
+
+    /// The store refused or failed an API request.
+    func storeFailed() {
+        registry.makeCounter(descriptor: Self.storeErrors).increment()
+    }
+
+    /// The metrics in Prometheus' text format, with the store's figures read now.
+    func scrape(_ store: BotyardStore) throws -> String {
+        for (state, count) in try store.jobCounts() {
+            registry.makeGauge(descriptor: Self.jobs, labels: [("state", state.rawValue)]).set(Int64(count))
+        }
+        registry.makeGauge(descriptor: Self.outbox).set(Int64(try store.outboxCount()))
+        registry.makeGauge(descriptor: Self.robotQueue).set(Int64(try store.robotQueue().count))
+        for (group, workers) in Dictionary(grouping: try store.workers(), by: \.group) {
+            let live = workers.filter { $0.state != .lost }
+            let labels = [("group", group)]
+            registry.makeGauge(descriptor: Self.slots, labels: labels).set(Int64(live.map(\.slots).reduce(0, +)))
+            registry.makeGauge(descriptor: Self.running, labels: labels).set(Int64(live.map(\.running).reduce(0, +)))
+            registry.makeGauge(descriptor: Self.workers, labels: labels + [("state", "live")]).set(Int64(live.count))
+            registry.makeGauge(descriptor: Self.workers, labels: labels + [("state", "lost")])
+                .set(Int64(workers.count - live.count))
+        }
+        return registry.emitToString()
+    }
+}
