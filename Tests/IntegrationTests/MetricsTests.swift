@@ -60,6 +60,11 @@ struct MetricsTests {
             #expect(Self.value(after, "botyard_fleet_slots", ["group": "g1"]) == 4)
             #expect(Self.value(after, "botyard_outbox_messages") == 0)
             #expect(after.allSatisfy { $0.labels["job"] == nil && $0.labels["id"] == nil })
+            // The dashboard in ops/ plots only metrics the dispatcher has.
+            let dashboard = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../ops/grafana/botyard-dashboard.json"), encoding: .utf8)
+            let plotted = Set(dashboard.matches(of: /botyard_[a-z_]+/).map { String($0.0) })
+            #expect(!plotted.isEmpty && plotted.isSubset(of: Set(after.map(\.name))), "\(plotted)")
         }
     }
 }

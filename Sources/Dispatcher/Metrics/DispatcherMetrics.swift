@@ -10,7 +10,10 @@ import Shared
 public final class DispatcherMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
 
-    public init() {}
+    public init() {
+        // Shown from the start, at 0: an alert on it needs the series before the first error.
+        _ = registry.makeCounter(descriptor: Self.storeErrors)
+    }
 
     private static func named(_ name: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "botyard", metricName: name, unitName: unit, helpText: help)

@@ -120,7 +120,11 @@ extension JobWorker {
                 do {
                     credential = try await self.credential(for: envelope, account: account, control: control)
                 } catch {
-                    return BotRunner.Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)"))
+                    guard control.stopReason != nil else {
+                        return BotRunner.Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)"))
+                    }
+                    // Stopped while asking: the runner reports the stop, and starts nothing.
+                    credential = nil
                 }
                 return await runner.run(envelope, attempt: attempt, runID: runID, account: account,
                                         credential: credential, control: control, cleanup: cleanup, logger: logger)

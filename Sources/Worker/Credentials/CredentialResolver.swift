@@ -61,6 +61,7 @@ final class CredentialResolver: Sendable {
                 throw CredentialUnavailable(account: account, reason: "\(error) (is the worker's key its group's?)")
             }
         }
+        if gaveUp() { throw CredentialUnavailable(account: account, reason: "the run was stopped while asking") }
         throw CredentialUnavailable(account: account, reason: "\(lastProblem) (gave up after \(patience))")
     }
 
