@@ -35,9 +35,7 @@ struct CredentialSecrecyTests {
     func plantedPassword() async throws {
         let password = "Planted-\(UUID().uuidString)"
         let passwordHash = SHA256.hash(data: Data(password.utf8)).map { String(format: "%02x", $0) }.joined()
-        try await TestBroker.withVirtualHost { url in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-secrecy-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: folder) }
+        try await TestBroker.withVirtualHost { url in try await withScratchFolder("botyard-secrecy") { folder in
             // The keys as an operator makes them, in a folder of their own, apart from the database.
             let keys = folder.appendingPathComponent("keys")
             try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
@@ -82,7 +80,7 @@ struct CredentialSecrecyTests {
             } teardown: {
                 await dispatcher.stop()
             }
-        }
+        } }
     }
 
     @Test("a worker holding another group's key cannot open its group's credentials: the run fails to start and says why")

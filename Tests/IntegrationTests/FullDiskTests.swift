@@ -8,7 +8,7 @@ import Testing
 
 @Suite("A full disk")
 struct FullDiskTests {
-    @Test("with the store out of space, submissions are answered 503 store_unavailable and leave nothing half-written; a worker's report waits in the broker, and all catches up when space returns")
+    @Test("with the store out of space, submissions are answered 503 store_unavailable and leave nothing half-written; with the store refusing writes, a worker's report waits in the broker; all catches up when writes go through again")
     func storeOutOfSpace() async throws {
         try await Fleet.run(workers: 1) { fleet in
             try await fleet.register(RobotQueueTests.hold(fleet.folder))
@@ -30,7 +30,13 @@ struct FullDiskTests {
             #expect(Set(statuses.keys).isSubset(of: [201, 503]), "answers: \(statuses)")
             #expect(statuses[503, default: 0] > 0, "the store never ran out of space: \(statuses)")
 
-            // The held bot ends while no report can be stored: its job stays running in the store.
+            // A full disk may still take a report that fits in the pages there are; a store gone
+            // read-only takes none. The held bot ends meanwhile: its job stays running in the store.
+            try fleet.store.simulateFullDisk(false)
+            try fleet.store.simulateReadOnlyStore(true)
+            let refused = try await fleet.api.send(.post, "/v1/jobs", #"{"bot": "hold", "group": "g1"}"#)
+            #expect(refused.status == .serviceUnavailable
+                        && String(buffer: refused.body).contains(#""code":"store_unavailable""#))
             FileManager.default.createFile(atPath: fleet.folder.appendingPathComponent("go").path, contents: nil)
             try await Task.sleep(for: .seconds(3))
             #expect(try await fleet.job(held).state == .running)
@@ -39,7 +45,7 @@ struct FullDiskTests {
                 #expect(try await channel.inspectQueue(Topology.deadQueue).messageCount == 0)
             }
 
-            try fleet.store.simulateFullDisk(false)
+            try fleet.store.simulateReadOnlyStore(false)
             #expect(try await fleet.waitForJob(held).state == .succeeded)
             // Every job the API accepted is there, whole: each with its first history entry; no other.
             #expect(try fleet.store.jobCounts().values.reduce(0, +) == before + accepted)

@@ -8,10 +8,7 @@ import Testing
 struct JSONLogTests {
     @Test("with --log-format json every line the dispatcher writes is a JSON object, and a submission's request is logged with its request id, status and the job's id")
     func dispatcherLogsJSON() async throws {
-        try await TestBroker.withVirtualHost { url in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-json-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
+        try await TestBroker.withVirtualHost { url in try await withScratchFolder("botyard-json") { folder in
             let dispatcher = try await DispatcherProcess(url: url, database: folder.appendingPathComponent("b.sqlite"),
                                                          folder: folder, options: ["--log-format", "json"])
             try await withTeardown {
@@ -37,6 +34,6 @@ struct JSONLogTests {
             } teardown: {
                 await dispatcher.stop()
             }
-        }
+        } }
     }
 }

@@ -48,18 +48,11 @@ struct TLSTests {
         try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
     }
 
-    static func withFolder(_ body: (URL) async throws -> Void) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try await body(folder)
-    }
-
     @Test("a client certificate signed by the broker's CA is shown to the broker")
     func clientCertificate() async throws {
         let brokerCA = try #require(ProcessInfo.processInfo.environment["BOTYARD_TEST_BROKER_DIR"])
             .appending("/tls")
-        try await Self.withFolder { folder in
+        try await withScratchFolder("botyard-tls") { folder in
             let key = folder.appendingPathComponent("client.key").path
             let request = folder.appendingPathComponent("client.csr").path
             let certificate = folder.appendingPathComponent("client.pem").path
@@ -96,7 +89,7 @@ struct TLSTests {
 
     @Test("a CA that did not sign the broker's certificate is refused, and the error says what to check")
     func wrongCA() async throws {
-        try await Self.withFolder { folder in
+        try await withScratchFolder("botyard-tls") { folder in
             let otherCA = folder.appendingPathComponent("other-ca.pem").path
             try Self.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Another CA",
                               "-keyout", folder.appendingPathComponent("other-ca.key").path, "-out", otherCA])

@@ -153,4 +153,13 @@ extension BotyardStore {
             try db.execute(sql: "PRAGMA max_page_count = \(full ? 1 : 1_073_741_823)")
         }
     }
+
+    /// Makes every write fail (SQLite's `query_only` on the writer's connection), as a store that
+    /// has gone read-only would; `false` lets writes through again. For tests of a broken store:
+    /// unlike a full disk, not even a change that fits in the pages there are gets through.
+    func simulateReadOnlyStore(_ readOnly: Bool) throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA query_only = \(readOnly ? 1 : 0)")
+        }
+    }
 }
