@@ -9,8 +9,9 @@ import FoundationNetworking
 public struct DispatcherClient: Sendable {
     public let baseURL: URL
     let session: URLSession
-    /// Sent as `Authorization: Bearer …`: a bot's job token, when it calls from inside its job.
-    let bearerToken: String?
+    /// Sent as `Authorization: Bearer …`: an API token, or a bot's job token when it calls from
+    /// inside its job.
+    public let bearerToken: String?
 
     /// - Parameter connections: HTTP connections kept open to the dispatcher at most.
     public init(baseURL: URL, connections: Int = 6, bearerToken: String? = nil) {

@@ -13,7 +13,7 @@ struct BotyardCommand: AsyncParsableCommand {
                       ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
                       FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self,
                       QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self,
-                      BrokerDefinitionsCommand.self, KeysCommand.self]
+                      TokenCommands.self, ShowAudit.self, WhoAmI.self, BrokerDefinitionsCommand.self, KeysCommand.self]
     )
 }
 
@@ -24,14 +24,30 @@ struct Connection: ParsableArguments {
 
     var url: String { urlOption ?? ProcessInfo.processInfo.environment["BOTYARD_URL"] ?? "http://127.0.0.1:8080" }
 
+    @Option(name: .customLong("token-file"),
+            help: "File holding the API token (default: the token in $BOTYARD_TOKEN; inside a job, its own token in $BOTYARD_JOB_TOKEN).")
+    var tokenFile: String?
+
+    /// The bearer token: the file's, else `BOTYARD_TOKEN`, else — a bot calling from its job — the job's.
+    var token: String? {
+        get throws {
+            if let tokenFile {
+                guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                    throw ValidationError("--token-file: cannot read \(tokenFile)")
+                }
+                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let environment = ProcessInfo.processInfo.environment
+            return environment["BOTYARD_TOKEN"] ?? environment["BOTYARD_JOB_TOKEN"]
+        }
+    }
+
     var client: DispatcherClient {
         get throws {
             guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https" else {
                 throw ValidationError("--url must be an http(s) URL")
             }
-            // Inside a job, the bot's calls carry its job's token.
-            return DispatcherClient(baseURL: base,
-                                    bearerToken: ProcessInfo.processInfo.environment["BOTYARD_JOB_TOKEN"])
+            return DispatcherClient(baseURL: base, bearerToken: try token)
         }
     }
 }

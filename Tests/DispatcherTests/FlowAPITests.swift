@@ -13,7 +13,7 @@ struct FlowAPITests {
         try await withTemporaryStore { store, _ in
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
-                let client = APIClient(client: client)
+                let client = APIClient(client: client, token: try store.testToken())
                 for name in ["read", "post"] {
                     _ = try await client.send(.post, "/v1/bots", #"{"name": "\#(name)", "argv": ["/bin/true"]}"#)
                 }

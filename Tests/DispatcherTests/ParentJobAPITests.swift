@@ -14,7 +14,7 @@ struct ParentJobAPITests {
         try await withTemporaryStore { store, _ in
             let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
             let app = Application(router: router)
-            try await app.test(.router) { client in try await body(APIClient(client: client), store) }
+            try await app.test(.router) { client in try await body(APIClient(client: client, token: try store.testToken()), store) }
         }
     }
 
@@ -75,17 +75,16 @@ struct ParentJobAPITests {
         }
     }
 
-    @Test("a job that has ended cannot start another: 409 parent_ended, and nothing is stored")
+    @Test("a job that has ended cannot start another: its token is refused (401 invalid_token), nothing is stored")
     func endedParent() async throws {
         try await withRouter { client, store in
             let parent = try await parentJob(client, store)
             #expect(try await client.send(.post, "/v1/jobs/\(parent.id)/cancel").status == .ok)
             let response = try await submit(client, #"{"bot": "echo", "group": "g1"}"#, token: parent.token)
-            #expect(response.status == .conflict)
+            #expect(response.status == .unauthorized)
             let error = try response.decode(APIErrorBody.self).error
-            #expect(error.code == "parent_ended")
-            #expect(error.message == "job \(parent.id) already ended as cancelled; "
-                        + "a bot whose job has ended cannot start another")
+            #expect(error.code == "invalid_token")
+            #expect(error.message == "job \(parent.id) has ended (cancelled): its token is no longer valid")
             #expect(try store.jobs(JobFilter()).count == 1)
         }
     }

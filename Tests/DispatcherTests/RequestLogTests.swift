@@ -10,6 +10,6 @@ struct RequestLogTests {
         ("/v1/jobs/", nil),
     ] as [(String, String?)])
     func jobOfLocation(location: String, job: String?) {
-        #expect(RequestLogMiddleware<BasicRequestContext>.jobID(location: location).map(String.init) == job)
+        #expect(RequestLogMiddleware<APIRequestContext>.jobID(location: location).map(String.init) == job)
     }
 }

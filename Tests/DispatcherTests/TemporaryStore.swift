@@ -21,3 +21,10 @@ func withTemporaryStore<Value>(secretsKey: SecretKey? = .generate(),
         return try await body(try BotyardStore(path: path, durability: .normal, secretsKey: secretsKey), path)
     }
 }
+
+extension BotyardStore {
+    /// A new API token of `role` in this store (its secret), as `botyard-dispatcher create-token` makes one.
+    func testToken(_ role: Role = .admin) throws -> String {
+        try createAPIToken(NewAPIToken(name: "test \(role.rawValue) \(UUID().uuidString.prefix(8))", role: role)).secret
+    }
+}

@@ -18,7 +18,8 @@ struct GroupCommitCrashTests {
                 let dispatcher = try await dispatchers.start(database: database, options: ["--durability", "full"])
                 _ = try await dispatcher.client.post("/v1/bots", CreateBotRequest(name: "quick", argv: ["/bin/true"]),
                                                      as: BotDefinition.self)
-                let client = DispatcherClient(baseURL: dispatcher.client.baseURL, connections: 32)
+                let client = DispatcherClient(baseURL: dispatcher.client.baseURL, connections: 32,
+                                              bearerToken: dispatcher.client.bearerToken)
                 let answered = Locked<[Int64]>([])
                 // 32 submitters run until the dispatcher dies under them; it dies once 300 answers came.
                 await withTaskGroup(of: Void.self) { group in

@@ -41,6 +41,20 @@ struct APIError: Error, HTTPResponseError {
         APIError(status: .tooManyRequests, code: "no_slots_available", message: reason, jobID: jobID)
     }
 
+    /// A route that needs a token, called without one.
+    static let unauthenticated = APIError(
+        status: .unauthorized, code: "unauthenticated",
+        message: "this route needs an API token: send 'Authorization: Bearer <token>'")
+
+    static func invalidToken(_ message: String) -> APIError {
+        APIError(status: .unauthorized, code: "invalid_token", message: message)
+    }
+
+    static func forbidden(caller: Caller, required: Role) -> APIError {
+        APIError(status: .forbidden, code: "forbidden",
+                 message: "\(caller.auditName) has the role \(caller.role.rawValue); this needs \(required.rawValue)")
+    }
+
     static func storeUnavailable(_ error: any Error) -> APIError {
         APIError(status: .serviceUnavailable, code: "store_unavailable",
                  message: "the job store cannot be used right now; nothing was changed (\(error))")
@@ -49,6 +63,7 @@ struct APIError: Error, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONResponse.make(APIErrorBody(code: code, message: message, jobID: jobID), status: status)
         response.headers[.contentType] = "application/json"
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
     }
 }

@@ -7,13 +7,13 @@ struct AccountRoutes {
     /// Wakes the outbox relay so that the order goes out at once.
     let relaySignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.post("hosts/:host/accounts/:account/clear-hold", use: clearHold)
+    func register(on routes: APIRoutes) {
+        routes.operator.post("hosts/:host/accounts/:account/clear-hold", use: clearHold)
     }
 
     /// Clears the hold of an account whose cleanup failed: 202 with the workers told; 404 when no active
     /// worker of the host serves it; 409 when it is not held.
-    @Sendable func clearHold(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func clearHold(_ request: Request, context: APIRequestContext) async throws -> Response {
         let host = try context.parameters.require("host")
         let account = try context.parameters.require("account")
         var problems: [String] = []

@@ -5,13 +5,13 @@ import Shared
 struct BotRoutes {
     let store: BotyardStore
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.post("bots", use: create)
-        router.get("bots", use: list)
-        router.get("bots/:name", use: show)
+    func register(on routes: APIRoutes) {
+        routes.admin.post("bots", use: create)
+        routes.viewer.get("bots", use: list)
+        routes.viewer.get("bots/:name", use: show)
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let bot = try await JSONResponse.decode(CreateBotRequest.self, from: request).definition
         let problems = bot.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
@@ -19,11 +19,11 @@ struct BotRoutes {
         return try JSONResponse.make(bot, status: .created)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.bots())
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let bot = try store.bot(named: name) else { throw APIError.notFound("bot '\(name.prefix(64))'") }
         return try JSONResponse.make(bot)

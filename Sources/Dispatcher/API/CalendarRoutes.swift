@@ -7,15 +7,15 @@ struct CalendarRoutes {
     /// Wakes the schedule keeper: the schedules naming a changed calendar may fire at other times.
     let scheduleSignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("calendars", use: list)
-        router.put("calendars/:name", use: save)
-        router.get("calendars/:name", use: show)
-        router.delete("calendars/:name", use: delete)
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("calendars", use: list)
+        routes.admin.put("calendars/:name", use: save)
+        routes.viewer.get("calendars/:name", use: show)
+        routes.admin.delete("calendars/:name", use: delete)
     }
 
     /// Creates (201) or replaces (200) a calendar; 422 for a bad name or a date that does not exist.
-    @Sendable func save(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func save(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let calendar = try await JSONResponse.decode(CalendarBody.self, from: request).calendar(named: name)
         var problems: [String] = []
@@ -31,18 +31,18 @@ struct CalendarRoutes {
         return response
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let calendar = try store.calendar(named: name) else { throw notFound(name) }
         return try JSONResponse.make(calendar)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.calendars())
     }
 
     /// 409 while schedules name it.
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         switch try store.deleteCalendar(named: name) {
         case .deleted: return Response(status: .noContent)

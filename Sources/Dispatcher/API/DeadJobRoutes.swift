@@ -6,26 +6,26 @@ struct DeadJobRoutes {
     let store: BotyardStore
     let relaySignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("dead", use: list)
-        router.get("dead/:id", use: show)
-        router.post("dead/:id/requeue", use: requeue)
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("dead", use: list)
+        routes.viewer.get("dead/:id", use: show)
+        routes.operator.post("dead/:id/requeue", use: requeue)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         var filter = JobFilter(state: .dead, limit: 1000)
         filter.bot = request.uri.queryParameters["bot"].map(String.init)
         filter.group = request.uri.queryParameters["group"].map(String.init)
         return try JSONResponse.make(try store.jobs(filter))
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try JobRoutes.jobID(context)
         guard let job = try store.job(id: id), job.state == .dead else { throw APIError.notFound("dead job \(id)") }
         return try JSONResponse.make(job)
     }
 
-    @Sendable func requeue(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func requeue(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try JobRoutes.jobID(context)
         switch try store.requeueDead(jobID: id, initiator: "api") {
         case .requeued(let job):

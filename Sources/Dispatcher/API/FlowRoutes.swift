@@ -13,24 +13,24 @@ struct FlowRoutes<Definition: FlowDefinition> {
 
     private var kind: FlowKind { Definition.kind }
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
+    func register(on routes: APIRoutes) {
         let collection = kind.plural
-        router.post(RouterPath(collection), use: create)
-        router.get(RouterPath(collection), use: list)
-        router.get(RouterPath("\(collection)/:name"), use: show)
-        router.put(RouterPath("\(collection)/:name"), use: replace)
-        router.delete(RouterPath("\(collection)/:name"), use: delete)
-        router.post(RouterPath("\(collection)/:name/runs"), use: startRun)
-        router.get(RouterPath("\(collection)/:name/runs"), use: listRuns)
-        router.get(RouterPath("\(kind.rawValue)-runs/:id"), use: showRun)
+        routes.admin.post(RouterPath(collection), use: create)
+        routes.viewer.get(RouterPath(collection), use: list)
+        routes.viewer.get(RouterPath("\(collection)/:name"), use: show)
+        routes.admin.put(RouterPath("\(collection)/:name"), use: replace)
+        routes.admin.delete(RouterPath("\(collection)/:name"), use: delete)
+        routes.operator.post(RouterPath("\(collection)/:name/runs"), use: startRun)
+        routes.viewer.get(RouterPath("\(collection)/:name/runs"), use: listRuns)
+        routes.viewer.get(RouterPath("\(kind.rawValue)-runs/:id"), use: showRun)
         for command in FlowCommand.allCases {
-            router.post(RouterPath("\(kind.rawValue)-runs/:id/\(command.rawValue)")) { request, context in
+            routes.operator.post(RouterPath("\(kind.rawValue)-runs/:id/\(command.rawValue)")) { request, context in
                 try await control(command, request: request, context: context)
             }
         }
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: nil)
         guard try store.saveFlow(definition, replace: false) == .created else {
             throw APIError(status: .conflict, code: "already_exists",
@@ -39,27 +39,27 @@ struct FlowRoutes<Definition: FlowDefinition> {
         return try created(definition)
     }
 
-    @Sendable func replace(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func replace(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: try context.parameters.require("name"))
         if try store.saveFlow(definition, replace: true) == .created { return try created(definition) }
         return try JSONResponse.make(definition)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.flowDefinitions(Definition.self))
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try definition(named: try context.parameters.require("name")))
     }
 
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard try store.deleteFlow(kind: kind, name: name) else { throw notFound(name) }
         return Response(status: .noContent)
     }
 
-    @Sendable func startRun(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func startRun(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let body: ByteBuffer
         do {
@@ -81,20 +81,20 @@ struct FlowRoutes<Definition: FlowDefinition> {
         return response
     }
 
-    @Sendable func listRuns(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func listRuns(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let runs = try store.runs(kind, named: name)
         if runs.isEmpty { _ = try definition(named: name) }
         return try JSONResponse.make(runs)
     }
 
-    @Sendable func showRun(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func showRun(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try runID(context)
         guard let run = try store.run(kind, id: id) else { throw APIError.notFound("\(kind.rawValue) run \(id)") }
         return try JSONResponse.make(run)
     }
 
-    func control(_ command: FlowCommand, request: Request, context: BasicRequestContext) async throws -> Response {
+    func control(_ command: FlowCommand, request: Request, context: APIRequestContext) async throws -> Response {
         let id = try runID(context)
         switch try store.control(kind, runID: id, command) {
         case .done(let run):
@@ -139,7 +139,7 @@ struct FlowRoutes<Definition: FlowDefinition> {
         APIError.notFound("\(kind.rawValue) '\(name.prefix(64))'")
     }
 
-    private func runID(_ context: BasicRequestContext) throws -> Int64 {
+    private func runID(_ context: APIRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError.invalid(["run id must be a positive number"]) }
         return id

@@ -6,18 +6,18 @@ import Shared
 struct GroupRoutes {
     let store: BotyardStore
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("groups", use: list)
-        router.put("groups/:name", use: save)
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("groups", use: list)
+        routes.admin.put("groups/:name", use: save)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.groups())
     }
 
     /// Replaces all of a group's settings (one left out goes back to its default) and answers
     /// with the group as `GET /v1/groups` shows it; 422 for a bad name, bound or table entry.
-    @Sendable func save(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func save(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let settings = try await JSONResponse.decode(GroupSettings.self, from: request)
         var problems = settings.problems

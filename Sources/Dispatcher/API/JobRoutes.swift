@@ -10,23 +10,23 @@ struct JobRoutes {
     let robotQueueSignal: WakeSignal
     let metrics: DispatcherMetrics
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.post("jobs", use: submit)
-        router.post("jobs/batch", use: submitBatch)
-        router.get("jobs", use: list)
-        router.get("jobs/:id", use: show)
-        router.get("jobs/:id/log", use: log)
-        router.get("jobs/:id/cleanup-log", use: cleanupLog)
-        router.post("jobs/:id/cancel", use: cancel)
-        router.post("jobs/:id/pause", use: pause)
-        router.post("jobs/:id/resume", use: resume)
+    func register(on routes: APIRoutes) {
+        routes.operator.post("jobs", use: submit)
+        routes.operator.post("jobs/batch", use: submitBatch)
+        routes.viewer.get("jobs", use: list)
+        routes.viewer.get("jobs/:id", use: show)
+        routes.viewer.get("jobs/:id/log", use: log)
+        routes.viewer.get("jobs/:id/cleanup-log", use: cleanupLog)
+        routes.operator.post("jobs/:id/cancel", use: cancel)
+        routes.operator.post("jobs/:id/pause", use: pause)
+        routes.operator.post("jobs/:id/resume", use: resume)
     }
 
     /// Stores a job. One submitted with a job's token (a bot starting a bot) is recorded as started by
     /// that job, whatever the body says; 409 `parent_ended` when that job has ended.
-    @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
         var submission = try await JSONResponse.decode(SubmitJobRequest.self, from: request)
-        let parent = try JobToken.job(of: request, in: store)
+        let parent = context.caller?.jobID
         if let parent {
             submission.launchMethod = .botStartedByBot
             submission.initiator = "job \(parent)"
@@ -58,8 +58,8 @@ struct JobRoutes {
     /// Stores up to ``SubmitJobBatchRequest/maximumJobs`` jobs in one transaction, all or none:
     /// 422 naming every bad entry by its index. Each job is admitted as a single launch would be;
     /// one its admission mode refuses is stored `rejected`, as the answer's list shows.
-    @Sendable func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard try JobToken.job(of: request, in: store) == nil else {
+    @Sendable func submitBatch(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard context.caller?.jobID == nil else {
             throw APIError.invalid(["a bot starts its jobs one at a time (POST /v1/jobs), not in a batch"])
         }
         let batch = try await JSONResponse.decode(SubmitJobBatchRequest.self, from: request,
@@ -82,7 +82,7 @@ struct JobRoutes {
     /// A batch's body may be larger than a single request's: 1,000 jobs with their inputs.
     static let maximumBatchBytes = 16 << 20
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = JobFilter()
         if let state = query["state"] {
@@ -110,24 +110,24 @@ struct JobRoutes {
         return try JSONResponse.make(try store.jobs(filter))
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
         guard let job = try store.job(id: id) else { throw APIError.notFound("job \(id)") }
         return try JSONResponse.make(job)
     }
 
     /// The bot's stdout and stderr of one attempt (`?attempt=N`, else the last), as text.
-    @Sendable func log(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func log(_ request: Request, context: APIRequestContext) async throws -> Response {
         try attemptText(request, context, what: "a log") { try store.log(jobID: $0, attempt: $1) }
     }
 
     /// What the account's cleanup command printed after attempt `?attempt=N` (else the last one), as text.
-    @Sendable func cleanupLog(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func cleanupLog(_ request: Request, context: APIRequestContext) async throws -> Response {
         try attemptText(request, context, what: "a cleanup log") { try store.cleanupLog(jobID: $0, attempt: $1) }
     }
 
     /// A text kept per attempt of a job, found by `read(jobID, attempt)`; 404 when there is none.
-    private func attemptText(_ request: Request, _ context: BasicRequestContext, what: String,
+    private func attemptText(_ request: Request, _ context: APIRequestContext, what: String,
                              read: (Int64, Int?) throws -> String?) throws -> Response {
         let id = try Self.jobID(context)
         var attempt: Int?
@@ -144,7 +144,7 @@ struct JobRoutes {
     }
 
     /// Freezes a running job's bot; 409 unless the job is running.
-    @Sendable func pause(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func pause(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
         switch try store.pause(jobID: id) {
         case .paused(let job):
@@ -158,7 +158,7 @@ struct JobRoutes {
     }
 
     /// Thaws a paused job's bot; 409 unless the job is paused.
-    @Sendable func resume(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func resume(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
         switch try store.resume(jobID: id) {
         case .resumed(let job):
@@ -171,7 +171,7 @@ struct JobRoutes {
         }
     }
 
-    @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
         switch try store.cancel(jobID: id, reason: "cancelled through the API") {
         case .cancelled(let job):
@@ -185,7 +185,7 @@ struct JobRoutes {
         }
     }
 
-    static func jobID(_ context: BasicRequestContext) throws -> Int64 {
+    static func jobID(_ context: APIRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError.invalid(["job id must be a positive number"]) }
         return id

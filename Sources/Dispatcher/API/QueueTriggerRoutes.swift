@@ -11,16 +11,16 @@ struct QueueTriggerRoutes {
     /// Wakes the trigger keeper: a saved trigger has a new recheck time.
     let triggerSignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("queue-triggers", use: list)
-        router.put("queues/:name/trigger", use: save)
-        router.get("queues/:name/trigger", use: show)
-        router.delete("queues/:name/trigger", use: delete)
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("queue-triggers", use: list)
+        routes.admin.put("queues/:name/trigger", use: save)
+        routes.viewer.get("queues/:name/trigger", use: show)
+        routes.admin.delete("queues/:name/trigger", use: delete)
     }
 
     /// Creates (201) or replaces (200) the queue's trigger and evaluates it at once; the answer
     /// carries that evaluation. 404 without the queue, 422 for an unknown bot or bad settings.
-    @Sendable func save(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func save(_ request: Request, context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("name")
         var definition = try await JSONResponse.decode(QueueTriggerDefinition.self, from: request)
         var problems: [String] = []
@@ -46,18 +46,18 @@ struct QueueTriggerRoutes {
         }
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("name")
         guard let trigger = try store.trigger(ofQueue: queue) else { throw notFound(queue) }
         return try JSONResponse.make(trigger)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.triggers())
     }
 
     /// Removes the trigger; the jobs it started run on.
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("name")
         guard try store.deleteTrigger(ofQueue: queue) else { throw notFound(queue) }
         return Response(status: .noContent)

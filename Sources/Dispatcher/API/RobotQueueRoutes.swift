@@ -8,21 +8,21 @@ struct RobotQueueRoutes {
     /// Wakes the robot queue: a credential change is one of its events.
     let robotQueueSignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("robot-queue", use: list)
-        router.get("credentials", use: credentials)
-        router.put("credentials/:host/:account", use: saveCredential)
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("robot-queue", use: list)
+        routes.admin.get("credentials", use: credentials)
+        routes.admin.put("credentials/:host/:account", use: saveCredential)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.robotQueue())
     }
 
-    @Sendable func credentials(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func credentials(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.credentials())
     }
 
-    @Sendable func saveCredential(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func saveCredential(_ request: Request, context: APIRequestContext) async throws -> Response {
         let host = try context.parameters.require("host")
         let account = try context.parameters.require("account")
         let credential = try await JSONResponse.decode(AccountCredential.self, from: request)

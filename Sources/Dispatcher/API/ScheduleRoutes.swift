@@ -8,19 +8,19 @@ struct ScheduleRoutes {
     /// Wakes the schedule keeper: the next firing may have moved.
     let scheduleSignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("schedules", use: list)
-        router.put("schedules/:name", use: save)
-        router.get("schedules/:name", use: show)
-        router.delete("schedules/:name", use: delete)
-        router.post("schedules/:name/pause") { try await setEnabled(false, $0, $1) }
-        router.post("schedules/:name/resume") { try await setEnabled(true, $0, $1) }
-        router.get("schedules/:name/firings", use: firings)
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("schedules", use: list)
+        routes.admin.put("schedules/:name", use: save)
+        routes.viewer.get("schedules/:name", use: show)
+        routes.admin.delete("schedules/:name", use: delete)
+        routes.operator.post("schedules/:name/pause") { try await setEnabled(false, $0, $1) }
+        routes.operator.post("schedules/:name/resume") { try await setEnabled(true, $0, $1) }
+        routes.viewer.get("schedules/:name/firings", use: firings)
     }
 
     /// Creates (201) or replaces (200) a schedule; 422 with every reason for an invalid cron,
     /// an unknown time zone, a window that never opens, or a target or calendar that does not exist.
-    @Sendable func save(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func save(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         var definition = try await JSONResponse.decode(ScheduleDefinition.self, from: request)
         var problems: [String] = []
@@ -42,18 +42,18 @@ struct ScheduleRoutes {
         }
     }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let schedule = try store.schedule(named: name) else { throw notFound(name) }
         return try JSONResponse.make(schedule)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.schedules())
     }
 
     /// Pauses or resumes; a resumed schedule waits for its next firing (none made up).
-    func setEnabled(_ enabled: Bool, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func setEnabled(_ enabled: Bool, _ request: Request, _ context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let schedule = try store.setSchedule(name, enabled: enabled) else { throw notFound(name) }
         scheduleSignal.notify()
@@ -61,7 +61,7 @@ struct ScheduleRoutes {
     }
 
     /// Removes the schedule and its history; what it started runs on.
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard try store.deleteSchedule(named: name) else { throw notFound(name) }
         scheduleSignal.notify()
@@ -69,7 +69,7 @@ struct ScheduleRoutes {
     }
 
     /// The firings, newest first (`?limit=`, 1–1000, 100 by default).
-    @Sendable func firings(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func firings(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         var limit = 100
         if let text = request.uri.queryParameters["limit"] {

@@ -8,16 +8,16 @@ struct WorkItemRoutes {
     /// Wakes the outbox relay: an item retried after a system failure may make its queue's trigger store jobs.
     let relaySignal: WakeSignal
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.get("items/:id", use: show)
-        router.post("items/:id/extend") { try await settle(.extend, $0, $1) }
-        router.post("items/:id/complete") { try await settle(.complete, $0, $1) }
-        router.post("items/:id/fail") { try await settle(.fail, $0, $1) }
+    func register(on routes: APIRoutes) {
+        routes.viewer.get("items/:id", use: show)
+        routes.operator.post("items/:id/extend") { try await settle(.extend, $0, $1) }
+        routes.operator.post("items/:id/complete") { try await settle(.complete, $0, $1) }
+        routes.operator.post("items/:id/fail") { try await settle(.fail, $0, $1) }
     }
 
     enum Action { case extend, complete, fail }
 
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.itemID(context)
         guard let item = try store.item(id: id) else { throw APIError.notFound("item \(id)") }
         return try JSONResponse.make(item)
@@ -25,7 +25,7 @@ struct WorkItemRoutes {
 
     /// 200 with the item; 409 with `lease_expired`, `lease_superseded` or `item_settled` when the
     /// token no longer holds it (nothing changed).
-    func settle(_ action: Action, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func settle(_ action: Action, _ request: Request, _ context: APIRequestContext) async throws -> Response {
         let id = try Self.itemID(context)
         let body = try await JSONResponse.decode(SettleItemRequest.self, from: request)
         let settlement: ItemSettlement
@@ -44,7 +44,7 @@ struct WorkItemRoutes {
             settlement = .fail(kind, reason: reason)
         }
         switch try await store.settleItem(id, token: body.leaseToken, settlement,
-                                    byJob: try JobToken.job(of: request, in: store)) {
+                                    byJob: context.caller?.jobID) {
         case .done(let item):
             if action == .fail { relaySignal.notify() }
             return try JSONResponse.make(item)
@@ -56,7 +56,7 @@ struct WorkItemRoutes {
         }
     }
 
-    static func itemID(_ context: BasicRequestContext) throws -> Int64 {
+    static func itemID(_ context: APIRequestContext) throws -> Int64 {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else { throw APIError.invalid(["item id must be a positive number"]) }
         return id

@@ -16,19 +16,19 @@ struct WorkQueueRoutes {
     /// A bulk add may carry thousands of items.
     static let maximumBulkBytes = 32 * 1024 * 1024
 
-    func register(on router: RouterGroup<BasicRequestContext>) {
-        router.post("queues", use: create)
-        router.get("queues", use: list)
-        router.get("queues/:name", use: show)
-        router.put("queues/:name", use: replace)
-        router.delete("queues/:name", use: delete)
-        router.post("queues/:name/items", use: addItem)
-        router.post("queues/:name/items/bulk", use: addItems)
-        router.get("queues/:name/items", use: listItems)
-        router.post("queues/:name/claim", use: claim)
+    func register(on routes: APIRoutes) {
+        routes.admin.post("queues", use: create)
+        routes.viewer.get("queues", use: list)
+        routes.viewer.get("queues/:name", use: show)
+        routes.admin.put("queues/:name", use: replace)
+        routes.admin.delete("queues/:name", use: delete)
+        routes.operator.post("queues/:name/items", use: addItem)
+        routes.operator.post("queues/:name/items/bulk", use: addItems)
+        routes.viewer.get("queues/:name/items", use: listItems)
+        routes.operator.post("queues/:name/claim", use: claim)
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: nil)
         guard try store.saveQueue(definition, replace: false) == .created else {
             throw APIError(status: .conflict, code: "already_exists",
@@ -37,24 +37,24 @@ struct WorkQueueRoutes {
         return try created(definition)
     }
 
-    @Sendable func replace(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func replace(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: try context.parameters.require("name"))
         if try store.saveQueue(definition, replace: true) == .created { return try created(definition) }
         return try JSONResponse.make(definition)
     }
 
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try JSONResponse.make(try store.queues())
     }
 
     /// The queue's definition with its items counted by state.
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let definition = try store.queue(named: name) else { throw notFound(name) }
         return try JSONResponse.make(WorkQueueView(definition: definition, counts: try store.itemCounts(in: name).counts))
     }
 
-    @Sendable func delete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard try store.deleteQueue(named: name) else { throw notFound(name) }
         return Response(status: .noContent)
@@ -62,7 +62,7 @@ struct WorkQueueRoutes {
 
     /// One item → 201 with it; a payload over its limit is 413, a reference already used in a
     /// queue of unique references 409.
-    @Sendable func addItem(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func addItem(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let item = try await JSONResponse.decode(AddItemRequest.self, from: request)
         if item.payload.text.utf8.count > AddItemRequest.maximumPayloadBytes {
@@ -85,7 +85,7 @@ struct WorkQueueRoutes {
     }
 
     /// Many items, in one transaction: 201 with them all, or 422 naming every bad item and adding none.
-    @Sendable func addItems(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func addItems(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let bulk = try await JSONResponse.decode(BulkAddItemsRequest.self, from: request, limit: Self.maximumBulkBytes)
         guard (1...BulkAddItemsRequest.maximumItems).contains(bulk.items.count) else {
@@ -103,7 +103,7 @@ struct WorkQueueRoutes {
         }
     }
 
-    @Sendable func listItems(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func listItems(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let query = request.uri.queryParameters
         var state: WorkItemState?
@@ -120,13 +120,13 @@ struct WorkQueueRoutes {
     }
 
     /// The next item under a lease (200 with the item, its token and expiry), or 204 when none is ready.
-    @Sendable func claim(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func claim(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         let body = try await request.body.collect(upTo: JSONResponse.maximumBodyBytes)
         let claim = body.readableBytes == 0 ? ClaimItemRequest()
             : try JSONResponse.decodeBody(ClaimItemRequest.self, from: body)
         var jobID = claim.jobID
-        if let caller = try JobToken.job(of: request, in: store) {
+        if let caller = context.caller?.jobID {
             if let named = claim.jobID, named != caller {
                 throw APIError(status: .forbidden, code: "job_mismatch",
                                message: "the token belongs to job \(caller), not job \(named)")

@@ -186,16 +186,6 @@ extension BotyardStore {
         }
     }
 
-    /// The job whose API token is `token`, or nil.
-    public func jobID(forToken token: String) throws -> Int64? {
-        try read("find job by token") { db in
-            try Int64.fetchOne(db, sql: Self.jobByTokenSQL, arguments: [token])
-        }
-    }
-
-    /// Through the unique index `jobs_api_token`: every call a bot makes with its token runs it.
-    static let jobByTokenSQL = "SELECT id FROM jobs WHERE apiToken = ?"
-
     /// An item with its history, or nil.
     public func item(id: Int64) throws -> WorkItemDetail? {
         try read("read work item") { db in

@@ -354,6 +354,29 @@ enum StoreMigrations {
             try db.execute(sql: "CREATE INDEX jobs_finished ON jobs(finishedAt) WHERE finishedAt IS NOT NULL")
             try db.execute(sql: "CREATE INDEX schedule_firings_job ON schedule_firings(jobID) WHERE jobID IS NOT NULL")
         }
+        migrator.registerMigration("v17-access") { db in
+            // API tokens: the key's hash only. A name is unique among live tokens.
+            try db.execute(sql: """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    keyHash TEXT NOT NULL,
+                    createdAt DATETIME NOT NULL,
+                    revokedAt DATETIME
+                );
+                CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revokedAt IS NULL;
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    caller TEXT NOT NULL,
+                    role TEXT,
+                    method TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    status INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -16,8 +16,15 @@ final class DispatcherProcess: @unchecked Sendable {
         log = folder.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(4)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
+        let executable = WorkerProcess.binaries.appendingPathComponent("botyard-dispatcher")
+        // An admin token made as operators make their first: by the documented command.
+        let token = try await runCommand(executable, ["create-token", "--database", database.path,
+                                                      "--name", "tests \(UUID().uuidString.prefix(8))"])
+        guard token.status == 0 else {
+            throw DispatcherClient.Failure(description: "create-token failed: \(token.errors)", status: nil)
+        }
         process = Process()
-        process.executableURL = WorkerProcess.binaries.appendingPathComponent("botyard-dispatcher")
+        process.executableURL = executable
         // Tests kill dispatchers, not machines: commits that survive a crash of the process
         // (`normal`) keep a suite of many dispatchers from waiting on one disk's syncs.
         // The URL's password in the environment, as operators are told to: not on the command line.
@@ -42,7 +49,8 @@ final class DispatcherProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        client = DispatcherClient(baseURL: URL(string: "http://127.0.0.1:\(port!)")!)
+        client = DispatcherClient(baseURL: URL(string: "http://127.0.0.1:\(port!)")!,
+                                  bearerToken: token.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     var pid: pid_t { process.processIdentifier }

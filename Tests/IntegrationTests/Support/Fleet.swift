@@ -56,7 +56,7 @@ struct Fleet: Sendable {
                             credentialKey: secretsKey.derived(for: .group(group)))
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
-                    try await body(Fleet(url: url, api: APIClient(client: client), store: dispatcher.store, folder: folder,
+                    try await body(Fleet(url: url, api: APIClient(client: client, token: try dispatcher.store.testToken()), store: dispatcher.store, folder: folder,
                                          secretsKey: secretsKey))
                     workerTasks.cancelAll()
                 }

@@ -4,11 +4,11 @@ import Foundation
 import Logging
 import Shared
 
-@main
-struct BotyardDispatcherCommand: AsyncParsableCommand {
+/// `botyard-dispatcher [serve]`: the dispatcher itself.
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "botyard-dispatcher",
-        abstract: "Stores jobs in SQLite, publishes them to RabbitMQ and serves the HTTP API."
+        commandName: "serve",
+        abstract: "Store jobs in SQLite, publish them to RabbitMQ and serve the HTTP API (the default)."
     )
 
     // Environment variables are defaults read at run time, never shown by --help: the URL holds a password.

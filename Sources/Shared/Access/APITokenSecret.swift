@@ -1,0 +1,58 @@
+import Crypto
+import Foundation
+
+/// The bearer secret of an API token, `byt_<id>_<key>`: the id finds the token's row, the key
+/// proves it. Only the key's SHA-256 is stored (the key is 256 random bits, so a plain hash is
+/// as hard to reverse as the key is to guess); the whole secret is shown once, when it is made.
+public struct APITokenSecret: Sendable, Equatable, CustomStringConvertible {
+    public static let prefix = "byt_"
+
+    /// The token's public id (12 hexadecimal digits).
+    public let id: String
+    /// 64 hexadecimal digits.
+    let key: String
+
+    /// A new random secret.
+    public static func generate() -> APITokenSecret {
+        APITokenSecret(id: randomHex(bytes: 6), key: randomHex(bytes: 32))
+    }
+
+    private init(id: String, key: String) {
+        self.id = id
+        self.key = key
+    }
+
+    /// The secret `text` spells; nil when it is not shaped as an API token's (it may be a job's).
+    public init?(parsing text: some StringProtocol) {
+        guard text.hasPrefix(Self.prefix) else { return nil }
+        let parts = text.dropFirst(Self.prefix.count).split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 12, parts[1].count == 64,
+              parts.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) else { return nil }
+        self.init(id: String(parts[0]), key: String(parts[1]))
+    }
+
+    /// What the store keeps to check the secret against: the key's SHA-256, hexadecimal.
+    public var keyHash: String { Self.hex(SHA256.hash(data: Data(key.utf8))) }
+
+    /// Whether this secret's key is the one whose hash was stored, compared in constant time.
+    public func matches(keyHash stored: String) -> Bool {
+        let computed = Array(keyHash.utf8), stored = Array(stored.utf8)
+        guard computed.count == stored.count else { return false }
+        return zip(computed, stored).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// The secret as the caller sends it.
+    public var text: String { "\(Self.prefix)\(id)_\(key)" }
+
+    /// Never the key: secrets are not logged by accident.
+    public var description: String { "\(Self.prefix)\(id)_…" }
+
+    private static func randomHex(bytes count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

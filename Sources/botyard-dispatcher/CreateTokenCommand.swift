@@ -1,0 +1,55 @@
+import ArgumentParser
+import Dispatcher
+import Foundation
+import Shared
+
+/// `botyard-dispatcher create-token`: makes an API token straight in the store — the way to the
+/// first admin token, before any exists to ask the API with.
+struct CreateTokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-token",
+        abstract: "Make an API token in the dispatcher's store and print its secret (the first admin token).",
+        discussion: """
+            Prints the token's secret, once: keep it (e.g. in BOTYARD_TOKEN). Later tokens can be made \
+            through the API (`botyard tokens create`) with an admin token. Works while the dispatcher runs.
+            """)
+
+    @Option(name: .customLong("database"), help: "SQLite database file (default: $BOTYARD_DATABASE, else botyard.sqlite).")
+    var databaseOption: String?
+
+    @Option(help: "Who holds the token: shown in the audit log.")
+    var name: String
+
+    @Option(help: "admin, operator or viewer.")
+    var role: String = Role.admin.rawValue
+
+    @Option(help: "Write the secret to this file (mode 0600) instead of printing it.")
+    var output: String?
+
+    var database: String { databaseOption ?? ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite" }
+
+    func validate() throws {
+        guard Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, operator or viewer") }
+        let problems = NewAPIToken(name: name, role: .viewer).problems
+        guard problems.isEmpty else { throw ValidationError("--name: \(problems.joined(separator: "; "))") }
+    }
+
+    func run() throws {
+        let created: CreatedAPIToken
+        do {
+            let store = try BotyardStore(path: database)
+            created = try store.createAPIToken(NewAPIToken(name: name, role: Role(rawValue: role) ?? .admin))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let output else {
+            print(created.secret)
+            return
+        }
+        guard FileManager.default.createFile(atPath: output, contents: Data((created.secret + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(output)")
+        }
+        print("token \(created.token.id) (\(name), \(role)) written to \(output)")
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+import Shared
+
+@testable import Dispatcher
+
+extension BotyardStore {
+    /// A new API token of `role` in this store (its secret), as `botyard-dispatcher create-token` makes one.
+    func testToken(_ role: Role = .admin) throws -> String {
+        try createAPIToken(NewAPIToken(name: "test \(role.rawValue) \(UUID().uuidString.prefix(8))", role: role)).secret
+    }
+}
