@@ -45,7 +45,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // Compiled into the binary (`PackageResources`): nothing to install beside it.
+            resources: [.embedInCode("Resources/openapi.json")]
         ),
         .target(
             name: "Worker",

@@ -19,10 +19,11 @@ enum ClaimClient: String, CaseIterable, ExpressibleByArgument {
     /// `DispatcherClient` (URLSession), as the `botyard` CLI uses it.
     case urlsession
 
-    func makeLine(port: Int, baseURL: URL) throws -> any ClaimLine {
+    func makeLine(port: Int, baseURL: URL, token: String?) throws -> any ClaimLine {
         switch self {
-        case .socket: try SocketClaimLine(port: port)
-        case .urlsession: URLSessionClaimLine(client: DispatcherClient(baseURL: baseURL, connections: 1))
+        case .socket: try SocketClaimLine(port: port, token: token)
+        case .urlsession: URLSessionClaimLine(client: DispatcherClient(baseURL: baseURL, connections: 1,
+                                                                       bearerToken: token))
         }
     }
 }
@@ -39,8 +40,8 @@ final class SocketClaimLine: ClaimLine {
     private let connection: HTTPConnection
     private let decoder = JSONDecoder()
 
-    init(port: Int) throws {
-        connection = try HTTPConnection(port: port)
+    init(port: Int, token: String?) throws {
+        connection = try HTTPConnection(port: port, token: token)
     }
 
     func claim(from queue: String) throws -> (id: Int64, token: String)? {

@@ -94,12 +94,12 @@ struct ClaimThroughput {
 
     private func drain(_ queue: String) async throws -> [Tally] {
         let client = options.claimClient
-        let (port, baseURL) = (port, driver.client.baseURL)
+        let (port, baseURL, token) = (port, driver.client.baseURL, driver.client.bearerToken)
         return try await withThrowingTaskGroup(of: Tally.self) { group in
             for _ in 0..<options.claimers {
                 group.addTask {
                     try await onThread {
-                        let line = try client.makeLine(port: port, baseURL: baseURL)
+                        let line = try client.makeLine(port: port, baseURL: baseURL, token: token)
                         var tally = Tally()
                         while true {
                             let sent = ContinuousClock.now

@@ -19,7 +19,7 @@ struct FiringPrecision: AsyncParsableCommand {
         let fleet = try broker.makeFleet()
         defer { fleet.stopAll() }
         try fleet.startDispatcher()
-        let client = DispatcherClient(baseURL: fleet.baseURL, connections: 4)
+        let client = fleet.client(connections: 4)
         let driver = Driver(client: client)
         try await driver.waitUntilHealthy()
         try await driver.register(CreateBotRequest(name: "tick", argv: ["/bin/true"], timeoutSeconds: 30))

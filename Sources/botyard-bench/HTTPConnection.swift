@@ -18,8 +18,12 @@ final class HTTPConnection {
     private let descriptor: Int32
     /// Bytes read past the end of the last answer.
     private var pending: [UInt8] = []
+    /// `Authorization: Bearer …\r\n`, or nothing.
+    private let authorization: String
 
-    init(port: Int) throws {
+    /// - Parameter token: the API token every request carries.
+    init(port: Int, token: String?) throws {
+        authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -46,7 +50,7 @@ final class HTTPConnection {
     /// Sends one request and waits for its answer.
     func send(_ method: String, _ path: String, body: [UInt8] = []) throws -> Answer {
         var request = Array(("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            + "Content-Length: \(body.count)\r\n\r\n").utf8)
+            + "\(authorization)Content-Length: \(body.count)\r\n\r\n").utf8)
         request += body
         try write(request)
         return try readAnswer()

@@ -13,6 +13,9 @@ final class ProcessFleet {
     /// `--durability` of the dispatcher.
     var durability = "full"
     private(set) var dispatcher: Process?
+    /// The bench's admin token, made in the dispatcher's store by `botyard-dispatcher create-token`
+    /// before its first start (the store, and the token with it, outlives restarts).
+    private(set) var token: String?
     private(set) var workers: [Int: Process] = [:]
     private let binaries: URL
 
@@ -26,10 +29,30 @@ final class ProcessFleet {
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     func startDispatcher() throws {
+        if token == nil { token = try createToken() }
         dispatcher = try launch("botyard-dispatcher", [
-            "--database", folder.appendingPathComponent("botyard.sqlite").path,
+            "--database", databasePath,
             "--port", String(port), "--log-level", "warning", "--durability", durability,
         ], log: "dispatcher.log")
+    }
+
+    private var databasePath: String { folder.appendingPathComponent("botyard.sqlite").path }
+
+    /// An admin token, made as an operator makes the first one.
+    private func createToken() throws -> String {
+        let file = folder.appendingPathComponent("admin.token")
+        let maker = try launch("botyard-dispatcher", ["create-token", "--database", databasePath, "--name", "bench",
+                                                      "--output", file.path], log: "create-token.log")
+        guard Self.waitForExit(maker) == 0, let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw DispatcherClient.Failure(description: "botyard-dispatcher create-token failed: see "
+                + folder.appendingPathComponent("create-token.log").path, status: nil)
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A client of the dispatcher holding the bench's token.
+    func client(connections: Int) -> DispatcherClient {
+        DispatcherClient(baseURL: baseURL, connections: connections, bearerToken: token)
     }
 
     /// Starts worker `index` serving `accounts` (`NAME` or `NAME:LIMIT`; default: one account, `robot<index>`).
@@ -71,7 +94,7 @@ final class ProcessFleet {
     /// Starts the dispatcher and returns a driver for it once it answers, with `connections` to it.
     func startDispatcher(connections: Int) async throws -> Driver {
         try startDispatcher()
-        let driver = Driver(client: DispatcherClient(baseURL: baseURL, connections: connections))
+        let driver = Driver(client: client(connections: connections))
         try await driver.waitUntilHealthy()
         return driver
     }

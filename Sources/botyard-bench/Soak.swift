@@ -31,7 +31,7 @@ struct Soak: AsyncParsableCommand {
         defer { fleet.stopAll() }
         try fleet.startDispatcher()
         for index in 0..<workers { try fleet.startWorker(index, group: "soak", slots: slots) }
-        let driver = Driver(client: DispatcherClient(baseURL: fleet.baseURL, connections: 16))
+        let driver = Driver(client: fleet.client(connections: 16))
         try await driver.waitUntilHealthy()
         let sleep = #"sleep "$BOTYARD_INPUT_SECONDS""#
         try await driver.register(CreateBotRequest(name: Behaviour.succeeds.rawValue, argv: ["/bin/sh", "-c", sleep],

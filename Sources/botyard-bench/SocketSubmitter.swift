@@ -10,6 +10,8 @@ import Synchronization
 /// about ten times as much per request).
 struct SocketSubmitter: Sendable {
     let port: Int
+    /// The API token every request carries.
+    let token: String?
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -58,7 +60,7 @@ struct SocketSubmitter: Sendable {
             for _ in 0..<min(connections, bodies.count) {
                 group.addTask {
                     try await onThread {
-                        let connection = try HTTPConnection(port: port)
+                        let connection = try HTTPConnection(port: port, token: token)
                         var answered: [(Int, [Int64])] = []
                         while true {
                             let index = next.take()

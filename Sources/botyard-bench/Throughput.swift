@@ -57,7 +57,7 @@ struct Throughput: AsyncParsableCommand {
             name: "fails-once", argv: ["/bin/sh", "-c", "test \"$BOTYARD_ATTEMPT\" -ge 2"], timeoutSeconds: 60,
             retry: .fixed(maxAttempts: 2, waitMilliseconds: 1_000)))
 
-        let submitter = SocketSubmitter(port: fleet.port)
+        let submitter = SocketSubmitter(port: fleet.port, token: fleet.token)
         let dispatch = DispatchMeasurement(driver: driver, submitter: submitter,
                                            dispatcher: fleet.dispatcher!.processIdentifier)
         say("dispatch path: \(repeats) × \(dispatchJobs) jobs through POST /v1/jobs, 32 connections, until queued "

@@ -25,10 +25,11 @@ struct Connection: ParsableArguments {
     var url: String { urlOption ?? ProcessInfo.processInfo.environment["BOTYARD_URL"] ?? "http://127.0.0.1:8080" }
 
     @Option(name: .customLong("token-file"),
-            help: "File holding the API token (default: the token in $BOTYARD_TOKEN; inside a job, its own token in $BOTYARD_JOB_TOKEN).")
+            help: "File holding the API token (default: inside a job, the job's token in $BOTYARD_JOB_TOKEN, else the token in $BOTYARD_TOKEN).")
     var tokenFile: String?
 
-    /// The bearer token: the file's, else `BOTYARD_TOKEN`, else — a bot calling from its job — the job's.
+    /// The bearer token: the file's, else — a bot calling from its job — the job's (its calls are
+    /// its job's, whatever token its environment inherited), else `BOTYARD_TOKEN`.
     var token: String? {
         get throws {
             if let tokenFile {
@@ -38,7 +39,7 @@ struct Connection: ParsableArguments {
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             let environment = ProcessInfo.processInfo.environment
-            return environment["BOTYARD_TOKEN"] ?? environment["BOTYARD_JOB_TOKEN"]
+            return environment["BOTYARD_JOB_TOKEN"] ?? environment["BOTYARD_TOKEN"]
         }
     }
 

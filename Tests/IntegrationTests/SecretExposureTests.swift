@@ -7,7 +7,7 @@ struct SecretExposureTests {
     static let planted = "planted-Secret-8c1f"
 
     @Test("--help shows where the broker URL comes from, never the password the environment holds",
-          arguments: [["botyard-worker", "--help"], ["botyard-dispatcher", "--help"],
+          arguments: [["botyard-worker", "--help"], ["botyard-dispatcher", "serve", "--help"],
                       ["botyard-bench", "throughput", "--help"], ["botyard-bench", "soak", "--help"]])
     func helpHidesEnvironment(command: [String]) throws {
         let output = try run(command[0], Array(command.dropFirst()),

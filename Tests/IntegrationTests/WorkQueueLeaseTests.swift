@@ -83,10 +83,13 @@ struct WorkQueueLeaseTests {
             #expect(returned.history.last?.reason == "lease expired; back in the queue (retry 1 of 1)")
             #expect(returned.history[1].reason.hasPrefix("claimed by job \(claimerID) until "))
 
-            // The dead bot's late completion, with its job's token and its lease token.
-            let late = try await fleet.api.client.execute(
-                uri: "/v1/items/\(itemID)/complete", method: .post, headers: [.authorization: "Bearer \(jobToken)"],
-                body: ByteBuffer(string: #"{"leaseToken": "\#(oldToken)"}"#))
+            // The dead bot's late completion, with its job's token and its lease token: its job has
+            // ended, so its token opens nothing; sent with an operator's token, the lease has expired.
+            let completion = #"{"leaseToken": "\#(oldToken)"}"#
+            let byDeadJob = try await fleet.api.send(.post, "/v1/items/\(itemID)/complete", completion, token: jobToken)
+            #expect(byDeadJob.status == .unauthorized)
+            #expect(try byDeadJob.errorCode() == "invalid_token")
+            let late = try await fleet.api.send(.post, "/v1/items/\(itemID)/complete", completion)
             #expect(late.status == .conflict)
             #expect(try late.errorCode() == "lease_expired")
             #expect(try await item(itemID, in: fleet).item == returned.item, "the refused completion changed nothing")

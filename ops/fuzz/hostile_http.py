@@ -1,5 +1,6 @@
 """A hostile run against Botyard's HTTP API: random and broken JSON, wrong types, huge and
-deeply nested bodies, odd Unicode, path traversal in names, on every route.
+deeply nested bodies, odd Unicode, path traversal in names, on every route; mostly with an
+admin token, now and then with none or a hostile Authorization header.
 
 It passes when the dispatcher stays up and answers every request, and no answer is a 5xx other
 than `503 store_unavailable`. Seeded: the same seed sends the same requests.
@@ -40,6 +41,8 @@ ROUTES = [
     ("POST", "/v1/pipeline-runs/{id}/cancel"),
     ("GET", "/v1/workflows"), ("POST", "/v1/workflows"), ("POST", "/v1/workflows/{name}/runs"),
     ("GET", "/v1/workflow-runs/{id}"), ("POST", "/v1/workflow-runs/{id}/pause"),
+    ("GET", "/v1/me"), ("GET", "/v1/tokens"), ("POST", "/v1/tokens"), ("DELETE", "/v1/tokens/{name}"),
+    ("GET", "/v1/audit"), ("GET", "/metrics"),
 ]
 
 # Bodies the API accepts, to mutate: hostile values inside requests that get past the parser.
@@ -55,6 +58,7 @@ VALID = {
     "/v1/schedules/{name}": {"bot": "fuzz-bot", "group": "fuzz", "cron": "* * * * *", "timeZone": "UTC"},
     "/v1/calendars/{name}": {"timeZone": "UTC", "holidays": ["2026-12-25"]},
     "/v1/pipelines": {"name": "p", "steps": [{"bot": "fuzz-bot", "group": "fuzz"}]},
+    "/v1/tokens": {"name": "fuzz", "role": "viewer"},
 }
 
 ODD_STRINGS = [
@@ -138,12 +142,26 @@ def path(rng, pattern):
     return result
 
 
+def authorization(rng, token):
+    """Mostly the run's token; now and then none, or a hostile Authorization header."""
+    roll = rng.random()
+    if roll < 0.9:
+        return {"Authorization": f"Bearer {token}"}
+    if roll < 0.95:
+        return {}
+    odd = rng.choice(ODD_STRINGS[:-10] + ["byt_", "byt_" + "0" * 12 + "_" + "0" * 64, token[:-1], token + "x"])
+    return {"Authorization": rng.choice(["Bearer ", "Basic ", "bearer ", ""]) + odd}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True, help="the dispatcher, e.g. http://127.0.0.1:8080")
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--token-file", required=True, help="an admin token's file")
     arguments = parser.parse_args()
+    with open(arguments.token_file) as file:
+        token = file.read().strip()
     rng = random.Random(arguments.seed)
     target = urllib.parse.urlparse(arguments.url)
     statuses, kinds, failures = Counter(), Counter(), []
@@ -157,6 +175,7 @@ def main():
             data, kind = body(rng, None)
         target_path = path(rng, pattern)
         headers = {"Content-Type": rng.choice(["application/json", "text/plain", "application/json; charset=latin1"])}
+        headers.update(authorization(rng, token))
         try:
             connection.request(method, target_path, body=data, headers=headers)
             response = connection.getresponse()

@@ -3,7 +3,7 @@ import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 ///
-/// Every route but health needs an API token (or a running job's); the group a route is
+/// Every route but health and the OpenAPI document needs an API token (or a running job's); the group a route is
 /// registered on (``APIRoutes``) says which role it needs.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
                  leaseAlarm: LeaseAlarm = LeaseAlarm(),
@@ -24,6 +24,10 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     }
     router.get("v1/health") { _, _ in
         try JSONResponse.make(["status": "ok"])
+    }
+    router.get("v1/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
     routes.viewer.get("stats") { _, _ in
         let counts = try store.jobCounts()
