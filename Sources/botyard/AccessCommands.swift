@@ -21,7 +21,7 @@ struct TokenCommands: AsyncParsableCommand {
         func run() async throws {
             let created = try await connection.client.post("/v1/tokens", NewAPIToken(name: name, role: role),
                                                            as: CreatedAPIToken.self)
-            print(created.secret)
+            try connection.show(created) { print(created.secret) }
         }
     }
 
@@ -31,13 +31,17 @@ struct TokenCommands: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         func run() async throws {
-            let tokens = try await connection.client.get("/v1/tokens", as: APITokenList.self).tokens
+            let list = try await connection.client.get("/v1/tokens", as: APITokenList.self)
+            try connection.show(list) { print(Self.table(list.tokens).rendered) }
+        }
+
+        static func table(_ tokens: [APIToken]) -> Table {
             var table = Table(headers: ["ID", "NAME", "ROLE", "CREATED", "REVOKED"])
             for token in tokens {
                 table.rows.append([token.id, token.name, token.role.rawValue, Timestamp.format(token.createdAt),
                                    token.revokedAt.map(Timestamp.format) ?? "-"])
             }
-            print(table.rendered)
+            return table
         }
     }
 
@@ -49,7 +53,7 @@ struct TokenCommands: AsyncParsableCommand {
 
         func run() async throws {
             try await connection.client.delete("/v1/tokens/\(id)")
-            print("token \(id) revoked")
+            try connection.say("token \(id) revoked")
         }
     }
 }
@@ -63,13 +67,17 @@ struct ShowAudit: AsyncParsableCommand {
     @Option(help: "Entries to show, newest first (1–1000).") var limit: Int = 100
 
     func run() async throws {
-        let entries = try await connection.client.get("/v1/audit?limit=\(limit)", as: AuditPage.self).entries
+        let page = try await connection.client.get("/v1/audit?limit=\(limit)", as: AuditPage.self)
+        try connection.show(page) { print(Self.table(page.entries).rendered) }
+    }
+
+    static func table(_ entries: [AuditEntry]) -> Table {
         var table = Table(headers: ["ID", "AT", "CALLER", "ROLE", "METHOD", "PATH", "STATUS"])
         for entry in entries {
             table.rows.append(["\(entry.id)", Timestamp.format(entry.at), entry.caller, entry.role?.rawValue ?? "-",
                                entry.method, entry.path, "\(entry.status)"])
         }
-        print(table.rendered)
+        return table
     }
 }
 
@@ -81,6 +89,6 @@ struct WhoAmI: AsyncParsableCommand {
 
     func run() async throws {
         let me = try await connection.client.get("/v1/me", as: CallerSummary.self)
-        print("\(me.name) (\(me.kind.rawValue)), role \(me.role.rawValue)")
+        try connection.show(me) { print("\(me.name) (\(me.kind.rawValue)), role \(me.role.rawValue)") }
     }
 }

@@ -29,7 +29,7 @@ struct AddBot: AsyncParsableCommand {
             timeoutSeconds: timeout, retry: .fixed(maxAttempts: maxAttempts, waitMilliseconds: waitMs), marks: marks,
             stopGraceSeconds: stopGrace, cleanup: cleanup.isEmpty ? nil : cleanup)
         let bot = try await connection.client.post("/v1/bots", request, as: BotDefinition.self)
-        print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))")
+        try connection.show(bot) { print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))") }
     }
 }
 
@@ -45,6 +45,6 @@ struct ListBots: AsyncParsableCommand {
             table.rows.append([bot.name, bot.version, bot.needsUI ? "yes" : "no", "\(bot.timeoutSeconds)s",
                                "\(bot.retry.maxAttempts)", bot.argv.joined(separator: " ")])
         }
-        print(table.rendered)
+        try connection.show(bots) { print(table.rendered) }
     }
 }

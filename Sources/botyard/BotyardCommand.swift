@@ -24,6 +24,9 @@ struct Connection: ParsableArguments {
 
     var url: String { urlOption ?? ProcessInfo.processInfo.environment["BOTYARD_URL"] ?? "http://127.0.0.1:8080" }
 
+    @Option(help: "table (for people) or json (the API's answer, for scripts).")
+    var output: OutputFormat = .table
+
     @Option(name: .customLong("token-file"),
             help: "File holding the API token (default: inside a job, the job's token in $BOTYARD_JOB_TOKEN, else the token in $BOTYARD_TOKEN).")
     var tokenFile: String?
@@ -39,7 +42,8 @@ struct Connection: ParsableArguments {
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             let environment = ProcessInfo.processInfo.environment
-            return environment["BOTYARD_JOB_TOKEN"] ?? environment["BOTYARD_TOKEN"]
+            return [environment["BOTYARD_JOB_TOKEN"], environment["BOTYARD_TOKEN"]]
+                .compactMap { $0 }.first { !$0.isEmpty }
         }
     }
 

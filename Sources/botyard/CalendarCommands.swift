@@ -29,7 +29,7 @@ struct SetCalendar: AsyncParsableCommand {
         let saved = try await connection.client.put("/v1/calendars/\(name)",
                                                     WorkingDayCalendar(name: name, nonWorkingDates: dates),
                                                     as: WorkingDayCalendar.self)
-        print("calendar \(saved.name): \(saved.nonWorkingDates.count) non-working dates")
+        try connection.show(saved) { print("calendar \(saved.name): \(saved.nonWorkingDates.count) non-working dates") }
     }
 }
 
@@ -41,11 +41,12 @@ struct ListCalendars: AsyncParsableCommand {
     func run() async throws {
         var table = Table(headers: ["NAME", "DATES", "NEXT"])
         let today = LocalDate(Date(), in: TimeZone.current)
-        for calendar in try await connection.client.get("/v1/calendars", as: [WorkingDayCalendar].self) {
+        let calendars = try await connection.client.get("/v1/calendars", as: [WorkingDayCalendar].self)
+        for calendar in calendars {
             let next = calendar.nonWorkingDates.first { $0 >= today }
             table.rows.append([calendar.name, "\(calendar.nonWorkingDates.count)", next.map(\.description) ?? "-"])
         }
-        print(table.rendered)
+        try connection.show(calendars) { print(table.rendered) }
     }
 }
 
@@ -57,8 +58,10 @@ struct ShowCalendar: AsyncParsableCommand {
 
     func run() async throws {
         let calendar = try await connection.client.get("/v1/calendars/\(name)", as: WorkingDayCalendar.self)
-        print("calendar \(calendar.name): \(calendar.nonWorkingDates.count) non-working dates")
-        for date in calendar.nonWorkingDates { print("  \(date) \(date.weekday)") }
+        try connection.show(calendar) {
+            print("calendar \(calendar.name): \(calendar.nonWorkingDates.count) non-working dates")
+            for date in calendar.nonWorkingDates { print("  \(date) \(date.weekday)") }
+        }
     }
 }
 
@@ -71,6 +74,6 @@ struct DeleteCalendar: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.client.delete("/v1/calendars/\(name)")
-        print("calendar \(name) deleted")
+        try connection.say("calendar \(name) deleted")
     }
 }

@@ -9,7 +9,8 @@ struct ListDead: AsyncParsableCommand {
     @OptionGroup var connection: Connection
 
     func run() async throws {
-        print(JobsTable(jobs: try await connection.client.get("/v1/dead", as: [JobSnapshot].self).reversed()).rendered)
+        let jobs = try await connection.client.get("/v1/dead", as: [JobSnapshot].self)
+        try connection.show(jobs) { print(JobsTable(jobs: jobs.reversed()).rendered) }
     }
 }
 
@@ -21,6 +22,6 @@ struct Requeue: AsyncParsableCommand {
 
     func run() async throws {
         let created = try await connection.client.post("/v1/dead/\(id)/requeue", Optional<String>.none, as: JobCreated.self)
-        print("job \(id) requeued as job \(created.id) (\(created.state.rawValue))")
+        try connection.show(created) { print("job \(id) requeued as job \(created.id) (\(created.state.rawValue))") }
     }
 }

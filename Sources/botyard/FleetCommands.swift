@@ -16,7 +16,7 @@ struct ListWorkers: AsyncParsableCommand {
             table.rows.append([worker.workerID, worker.group, worker.host, accounts, "\(worker.slots)", "\(worker.running)",
                                worker.state.rawValue, Timestamp.format(worker.lastSeen)])
         }
-        print(table.rendered)
+        try connection.show(workers) { print(table.rendered) }
     }
 
     /// `robot1:1/2+ui` (running / limit, a UI bot on it), `robot1:standby` while another process serves it,
@@ -38,7 +38,9 @@ struct ClearHold: AsyncParsableCommand {
 
     func run() async throws {
         let cleared = try await connection.client.clearHold(host: host, account: account)
-        print("account \(cleared.account) on \(cleared.host): hold cleared by \(cleared.workers.joined(separator: ", "))")
+        try connection.show(cleared) {
+            print("account \(cleared.account) on \(cleared.host): hold cleared by \(cleared.workers.joined(separator: ", "))")
+        }
     }
 }
 
@@ -57,10 +59,12 @@ struct ListGroups: AsyncParsableCommand {
             table.rows.append([group.name, "\(group.waiting)", group.maxQueued.map(String.init) ?? "-", "\(group.running)",
                                "\(group.workers)", "\(group.slots)", "\(group.uiSlots)"])
         }
-        print(table.rendered)
-        guard !groups.isEmpty else { return }
-        print("\nAdmission of a launch that names no mode, by launch method:")
-        print(LaunchAdmissionRows(groups).rendered)
+        try connection.show(groups) {
+            print(table.rendered)
+            guard !groups.isEmpty else { return }
+            print("\nAdmission of a launch that names no mode, by launch method:")
+            print(LaunchAdmissionRows(groups).rendered)
+        }
     }
 }
 
@@ -102,8 +106,10 @@ struct SetGroup: AsyncParsableCommand {
     func run() async throws {
         let settings = GroupSettings(maxQueued: maxQueued, launchAdmission: try launchAdmission())
         let group = try await connection.client.put("/v1/groups/\(name)", settings, as: GroupStatus.self)
-        print("group \(group.name): max queued \(group.maxQueued.map(String.init) ?? "none")")
-        print(LaunchAdmissionRows([group]).rendered)
+        try connection.show(group) {
+            print("group \(group.name): max queued \(group.maxQueued.map(String.init) ?? "none")")
+            print(LaunchAdmissionRows([group]).rendered)
+        }
     }
 
     private func launchAdmission() throws -> LaunchAdmissionTable {

@@ -49,7 +49,7 @@ struct SetFlow<Kind: FlowCLIKind>: AsyncParsableCommand {
         let kind = FlowCommands<Kind>.kind
         let saved = try await connection.client.put("/v1/\(kind.plural)/\(definition.name)", definition,
                                                     as: Kind.Definition.self)
-        print("\(kind.rawValue) \(saved.name) saved")
+        try connection.show(saved) { print("\(kind.rawValue) \(saved.name) saved") }
     }
 }
 
@@ -67,7 +67,7 @@ struct ListFlows<Kind: FlowCLIKind>: AsyncParsableCommand {
         for definition in definitions {
             table.rows.append([definition.name, definition.botNames.joined(separator: ", ")])
         }
-        print(table.rendered)
+        try connection.show(definitions) { print(table.rendered) }
     }
 }
 
@@ -82,9 +82,8 @@ struct ShowFlow<Kind: FlowCLIKind>: AsyncParsableCommand {
     func run() async throws {
         let definition = try await connection.client.get("/v1/\(FlowCommands<Kind>.kind.plural)/\(name)",
                                                          as: Kind.Definition.self)
-        let encoder = JSONCodec.makeEncoder()
-        encoder.outputFormatting.insert(.prettyPrinted)
-        print(String(decoding: try encoder.encode(definition), as: UTF8.self))
+        // The definition is JSON either way: as `set --file` takes it.
+        print(try Connection.json(definition))
     }
 }
 
@@ -99,7 +98,7 @@ struct DeleteFlow<Kind: FlowCLIKind>: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.client.delete("/v1/\(FlowCommands<Kind>.kind.plural)/\(name)")
-        print("\(FlowCommands<Kind>.kind.rawValue) \(name) deleted")
+        try connection.say("\(FlowCommands<Kind>.kind.rawValue) \(name) deleted")
     }
 }
 
@@ -118,13 +117,13 @@ struct StartFlowRun<Kind: FlowCLIKind>: AsyncParsableCommand {
         let created = try await client.post("/v1/\(kind.plural)/\(name)/runs", StartFlowRunRequest(initiator: "cli"),
                                             as: FlowRunCreated.self)
         guard wait else {
-            print("\(kind.rawValue) run \(created.id) \(created.state.rawValue)")
+            try connection.show(created) { print("\(kind.rawValue) run \(created.id) \(created.state.rawValue)") }
             return
         }
         while true {
             let run = try await client.get("/v1/\(kind.rawValue)-runs/\(created.id)", as: FlowRunSnapshot.self)
             if run.state.isTerminal {
-                print(FlowRunView(run: run).rendered)
+                try connection.show(run) { print(FlowRunView(run: run).rendered) }
                 return
             }
             try await Task.sleep(for: .milliseconds(200))
@@ -148,7 +147,7 @@ struct ListFlowRuns<Kind: FlowCLIKind>: AsyncParsableCommand {
             table.rows.append([String(run.id), run.state.rawValue, run.initiator, FlowRunView.time(run.createdAt),
                                run.finishedAt.map(FlowRunView.time) ?? "-", run.reason ?? ""])
         }
-        print(table.rendered)
+        try connection.show(runs) { print(table.rendered) }
     }
 }
 
@@ -163,7 +162,7 @@ struct ShowFlowRun<Kind: FlowCLIKind>: AsyncParsableCommand {
     func run() async throws {
         let run = try await connection.client.get("/v1/\(FlowCommands<Kind>.kind.rawValue)-runs/\(id)",
                                                   as: FlowRunSnapshot.self)
-        print(FlowRunView(run: run).rendered)
+        try connection.show(run) { print(FlowRunView(run: run).rendered) }
     }
 }
 
@@ -233,7 +232,7 @@ struct FlowRunView {
     static func send(_ command: FlowCommand, to id: Int64, of kind: FlowKind, _ connection: Connection) async throws {
         let path = "/v1/\(kind.rawValue)-runs/\(id)/\(command.rawValue)"
         let run = try await connection.client.post(path, Optional<StartFlowRunRequest>.none, as: FlowRunSnapshot.self)
-        print(FlowRunView(run: run).rendered)
+        try connection.show(run) { print(FlowRunView(run: run).rendered) }
     }
 
     static func time(_ date: Date) -> String {

@@ -54,13 +54,13 @@ struct Submit: AsyncParsableCommand {
                                        admission: admission, host: host, robotQueue: robotQueue)
         let created = try await client.post("/v1/jobs", request, as: JobCreated.self)
         guard wait else {
-            print("job \(created.id) \(created.state.rawValue)")
+            try connection.show(created) { print("job \(created.id) \(created.state.rawValue)") }
             return
         }
         while true {
             let job = try await client.get("/v1/jobs/\(created.id)", as: JobSnapshot.self)
             if job.state.isTerminal {
-                print(JobsTable(jobs: [job]).rendered)
+                try connection.show(job) { print(JobsTable(jobs: [job]).rendered) }
                 guard job.state == .succeeded else { throw ExitCode(Self.notSucceeded) }
                 return
             }
@@ -93,7 +93,7 @@ struct ListJobs: AsyncParsableCommand {
         if let group { query.append("group=\(group)") }
         if let parent { query.append("parent=\(parent)") }
         let jobs = try await connection.client.get("/v1/jobs?" + query.joined(separator: "&"), as: [JobSnapshot].self)
-        print(JobsTable(jobs: jobs.reversed()).rendered)
+        try connection.show(jobs) { print(JobsTable(jobs: jobs.reversed()).rendered) }
     }
 }
 
@@ -105,6 +105,10 @@ struct ShowJob: AsyncParsableCommand {
 
     func run() async throws {
         let job = try await connection.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        try connection.show(job) { Self.render(job) }
+    }
+
+    static func render(_ job: JobSnapshot) {
         print(JobsTable(jobs: [job]).rendered)
         print()
         print("\(job.launchMethod.rawValue) by \(job.initiator)")
@@ -130,7 +134,8 @@ struct ShowLog: AsyncParsableCommand {
 
     func run() async throws {
         let path = "/v1/jobs/\(id)/log" + (attempt.map { "?attempt=\($0)" } ?? "")
-        print(try await connection.client.text(path), terminator: "")
+        let log = try await connection.client.text(path)
+        try connection.show(["job": "\(id)", "log": log]) { print(log, terminator: "") }
     }
 }
 
@@ -142,7 +147,7 @@ struct Cancel: AsyncParsableCommand {
 
     func run() async throws {
         let job = try await connection.client.post("/v1/jobs/\(id)/cancel", Optional<String>.none, as: JobSnapshot.self)
-        print("job \(job.id) \(job.state.rawValue)")
+        try connection.show(job) { print("job \(job.id) \(job.state.rawValue)") }
     }
 }
 
@@ -155,7 +160,7 @@ struct PauseJob: AsyncParsableCommand {
 
     func run() async throws {
         let job = try await connection.client.pause(jobID: id)
-        print("job \(job.id) \(job.state.rawValue)")
+        try connection.show(job) { print("job \(job.id) \(job.state.rawValue)") }
     }
 }
 
@@ -168,7 +173,7 @@ struct ResumeJob: AsyncParsableCommand {
 
     func run() async throws {
         let job = try await connection.client.resume(jobID: id)
-        print("job \(job.id) \(job.state.rawValue)")
+        try connection.show(job) { print("job \(job.id) \(job.state.rawValue)") }
     }
 }
 

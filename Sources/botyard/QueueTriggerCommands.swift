@@ -42,8 +42,10 @@ struct SetTrigger: AsyncParsableCommand {
             strategy: strategy, enabled: !disabled, window: activeWindow, timeZone: timeZone)
         let saved = try await connection.client.put("/v1/queues/\(queue)/trigger", definition,
                                                     as: QueueTriggerSnapshot.self)
-        print("trigger of queue \(queue) saved")
-        if let report = saved.lastEvaluation { print(TriggerReportView(report: report).rendered) }
+        try connection.show(saved) {
+            print("trigger of queue \(queue) saved")
+            if let report = saved.lastEvaluation { print(TriggerReportView(report: report).rendered) }
+        }
     }
 }
 
@@ -54,7 +56,8 @@ struct ListTriggers: AsyncParsableCommand {
 
     func run() async throws {
         var table = Table(headers: ["QUEUE", "BOT", "GROUP", "STRATEGY", "MIN", "MAX", "PER JOB", "LAST", "STARTED"])
-        for trigger in try await connection.client.get("/v1/queue-triggers", as: [QueueTriggerSnapshot].self) {
+        let triggers = try await connection.client.get("/v1/queue-triggers", as: [QueueTriggerSnapshot].self)
+        for trigger in triggers {
             let definition = trigger.definition
             let strategy = definition.strategy == .uipath && definition.pendingJobsStrategy
                 ? "uipath (pending only)" : definition.strategy.rawValue
@@ -65,7 +68,7 @@ struct ListTriggers: AsyncParsableCommand {
                 trigger.lastEvaluation.map { "\($0.startedJobs.count)" } ?? "-",
             ])
         }
-        print(table.rendered)
+        try connection.show(triggers) { print(table.rendered) }
     }
 }
 
@@ -78,6 +81,10 @@ struct ShowTrigger: AsyncParsableCommand {
 
     func run() async throws {
         let trigger = try await connection.client.get("/v1/queues/\(queue)/trigger", as: QueueTriggerSnapshot.self)
+        try connection.show(trigger) { Self.render(trigger) }
+    }
+
+    static func render(_ trigger: QueueTriggerSnapshot) {
         let definition = trigger.definition
         print("""
             queue \(definition.queue): bot \(definition.bot) on \(definition.group)\
@@ -104,7 +111,7 @@ struct DeleteTrigger: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.client.delete("/v1/queues/\(queue)/trigger")
-        print("trigger of queue \(queue) deleted")
+        try connection.say("trigger of queue \(queue) deleted")
     }
 }
 

@@ -20,7 +20,7 @@ struct ListRobotQueue: AsyncParsableCommand {
                 "\(entry.attempts)/\(entry.maxAttempts)", entry.reason,
             ])
         }
-        print(table.rendered)
+        try connection.show(entries) { print(table.rendered) }
     }
 }
 
@@ -40,7 +40,7 @@ struct SetCredential: AsyncParsableCommand {
         }
         try await connection.client.putNoContent("/v1/credentials/\(host)/\(account)",
                                                      AccountCredential(username: username, password: password))
-        print("credential of \(account) on \(host) stored")
+        try connection.say("credential of \(account) on \(host) stored")
     }
 }
 

@@ -65,7 +65,7 @@ struct SetSchedule: AsyncParsableCommand {
                                             calendar: calendar, window: activeWindow, missedRunPolicy: missedRuns,
                                             enabled: !paused)
         let saved = try await connection.client.put("/v1/schedules/\(name)", definition, as: ScheduleSnapshot.self)
-        print(ScheduleView(schedule: saved).rendered)
+        try connection.show(saved) { print(ScheduleView(schedule: saved).rendered) }
     }
 }
 
@@ -76,7 +76,8 @@ struct ListSchedules: AsyncParsableCommand {
 
     func run() async throws {
         var table = Table(headers: ["NAME", "STARTS", "CRON", "ZONE", "STATE", "NEXT", "LAST"])
-        for schedule in try await connection.client.get("/v1/schedules", as: [ScheduleSnapshot].self) {
+        let schedules = try await connection.client.get("/v1/schedules", as: [ScheduleSnapshot].self)
+        for schedule in schedules {
             let definition = schedule.definition
             table.rows.append([
                 definition.name, ScheduleView.target(definition.target), definition.cron, definition.timeZone,
@@ -84,7 +85,7 @@ struct ListSchedules: AsyncParsableCommand {
                 schedule.lastFiring.map { "\($0.outcome.rawValue) \(Timestamp.format($0.handledAt))" } ?? "-",
             ])
         }
-        print(table.rendered)
+        try connection.show(schedules) { print(table.rendered) }
     }
 }
 
@@ -96,8 +97,8 @@ struct ShowSchedule: AsyncParsableCommand {
     @Argument(help: "The schedule.") var name: String
 
     func run() async throws {
-        print(ScheduleView(schedule: try await connection.client.get("/v1/schedules/\(name)",
-                                                                     as: ScheduleSnapshot.self)).rendered)
+        let schedule = try await connection.client.get("/v1/schedules/\(name)", as: ScheduleSnapshot.self)
+        try connection.show(schedule) { print(ScheduleView(schedule: schedule).rendered) }
     }
 }
 
@@ -109,8 +110,9 @@ struct PauseSchedule: AsyncParsableCommand {
     @Argument(help: "The schedule.") var name: String
 
     func run() async throws {
-        _ = try await connection.client.post("/v1/schedules/\(name)/pause", String?.none, as: ScheduleSnapshot.self)
-        print("schedule \(name) paused")
+        let schedule = try await connection.client.post("/v1/schedules/\(name)/pause", String?.none,
+                                                        as: ScheduleSnapshot.self)
+        try connection.show(schedule) { print("schedule \(name) paused") }
     }
 }
 
@@ -124,7 +126,9 @@ struct ResumeSchedule: AsyncParsableCommand {
     func run() async throws {
         let schedule = try await connection.client.post("/v1/schedules/\(name)/resume", String?.none,
                                                         as: ScheduleSnapshot.self)
-        print("schedule \(name) resumed; next firing \(schedule.nextFirings.first?.local ?? "none")")
+        try connection.show(schedule) {
+            print("schedule \(name) resumed; next firing \(schedule.nextFirings.first?.local ?? "none")")
+        }
     }
 }
 
@@ -137,7 +141,7 @@ struct DeleteSchedule: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.client.delete("/v1/schedules/\(name)")
-        print("schedule \(name) deleted")
+        try connection.say("schedule \(name) deleted")
     }
 }
 
@@ -159,7 +163,7 @@ struct ScheduleHistory: AsyncParsableCommand {
             table.rows.append([Timestamp.format(firing.scheduledFor), "\(firing.latenessMilliseconds) ms",
                                firing.outcome.rawValue, started, firing.startedState ?? "-", firing.reason])
         }
-        print(table.rendered)
+        try connection.show(firings) { print(table.rendered) }
     }
 }
 

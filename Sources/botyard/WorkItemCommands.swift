@@ -65,7 +65,7 @@ struct ExtendItem: AsyncParsableCommand {
     func run() async throws {
         let item = try await connection.client.post("/v1/items/\(lease.id)/extend",
                                                     SettleItemRequest(leaseToken: lease.token), as: WorkItemSnapshot.self)
-        print("item \(item.id) held until \(item.leaseExpiresAt.map(Timestamp.format) ?? "-")")
+        try connection.show(item) { print("item \(item.id) held until \(item.leaseExpiresAt.map(Timestamp.format) ?? "-")") }
     }
 }
 
@@ -74,13 +74,13 @@ struct CompleteItem: AsyncParsableCommand {
 
     @OptionGroup var connection: Connection
     @OptionGroup var lease: LeaseOptions
-    @Option(help: "The item's output, as JSON.") var output: String?
+    @Option(help: "What the item produced, as JSON (the item's output).") var result: String?
 
     func run() async throws {
         let request = SettleItemRequest(leaseToken: lease.token,
-                                        output: try output.map { try JSONValue(parsing: $0, option: "--output") })
+                                        output: try result.map { try JSONValue(parsing: $0, option: "--result") })
         let item = try await connection.client.post("/v1/items/\(lease.id)/complete", request, as: WorkItemSnapshot.self)
-        print("item \(item.id) \(item.state.rawValue)")
+        try connection.show(item) { print("item \(item.id) \(item.state.rawValue)") }
     }
 }
 
@@ -96,7 +96,7 @@ struct FailItem: AsyncParsableCommand {
     func run() async throws {
         let request = SettleItemRequest(leaseToken: lease.token, failureKind: kind, reason: reason)
         let item = try await connection.client.post("/v1/items/\(lease.id)/fail", request, as: WorkItemSnapshot.self)
-        print("item \(item.id) \(item.state.rawValue)")
+        try connection.show(item) { print("item \(item.id) \(item.state.rawValue)") }
     }
 }
 
@@ -106,8 +106,8 @@ struct ShowItem: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Argument(help: "The item's id.") var id: Int64
 
-    struct Detail: Decodable {
-        struct Change: Decodable {
+    struct Detail: Codable {
+        struct Change: Codable {
             var at: Date
             var from: WorkItemState?
             var to: WorkItemState
@@ -120,6 +120,10 @@ struct ShowItem: AsyncParsableCommand {
 
     func run() async throws {
         let detail = try await connection.client.get("/v1/items/\(id)", as: Detail.self)
+        try connection.show(detail) { Self.render(detail) }
+    }
+
+    static func render(_ detail: Detail) {
         let item = detail.item
         print("item \(item.id) in \(item.queue): \(item.state.rawValue), \(item.priority.rawValue)"
               + (item.reference.map { ", reference \($0)" } ?? "") + ", payload \(item.payload.text)")

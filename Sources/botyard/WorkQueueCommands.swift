@@ -26,8 +26,8 @@ struct SetQueue: AsyncParsableCommand {
     func run() async throws {
         let definition = WorkQueueDefinition(name: name, maxRetries: maxRetries, leaseSeconds: leaseSeconds,
                                              uniqueReferences: uniqueReferences)
-        _ = try await connection.client.put("/v1/queues/\(name)", definition, as: WorkQueueDefinition.self)
-        print("queue \(name) saved")
+        let saved = try await connection.client.put("/v1/queues/\(name)", definition, as: WorkQueueDefinition.self)
+        try connection.show(saved) { print("queue \(name) saved") }
     }
 }
 
@@ -38,11 +38,12 @@ struct ListQueues: AsyncParsableCommand {
 
     func run() async throws {
         var table = Table(headers: ["QUEUE", "MAX RETRIES", "LEASE", "UNIQUE REFERENCES"])
-        for queue in try await connection.client.get("/v1/queues", as: [WorkQueueDefinition].self) {
+        let queues = try await connection.client.get("/v1/queues", as: [WorkQueueDefinition].self)
+        for queue in queues {
             table.rows.append([queue.name, "\(queue.maxRetries)", "\(queue.leaseSeconds)s",
                                queue.uniqueReferences ? "yes" : "no"])
         }
-        print(table.rendered)
+        try connection.show(queues) { print(table.rendered) }
     }
 }
 
@@ -52,7 +53,7 @@ struct ShowQueue: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Argument(help: "The queue's name.") var name: String
 
-    struct View: Decodable {
+    struct View: Codable {
         var definition: WorkQueueDefinition
         var counts: [String: Int]
     }
@@ -61,7 +62,7 @@ struct ShowQueue: AsyncParsableCommand {
         let view = try await connection.client.get("/v1/queues/\(name)", as: View.self)
         var table = Table(headers: WorkItemState.allCases.map { $0.rawValue.uppercased() })
         table.rows.append(WorkItemState.allCases.map { "\(view.counts[$0.rawValue] ?? 0)" })
-        print(table.rendered)
+        try connection.show(view) { print(table.rendered) }
     }
 }
 
@@ -73,7 +74,7 @@ struct DeleteQueue: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.client.delete("/v1/queues/\(name)")
-        print("queue \(name) deleted")
+        try connection.say("queue \(name) deleted")
     }
 }
 
@@ -90,7 +91,7 @@ struct AddItem: AsyncParsableCommand {
         let request = AddItemRequest(payload: try JSONValue(parsing: payload, option: "--payload"),
                                      reference: reference, priority: priority)
         let item = try await connection.client.post("/v1/queues/\(name)/items", request, as: WorkItemSnapshot.self)
-        print("item \(item.id) \(item.state.rawValue)")
+        try connection.show(item) { print("item \(item.id) \(item.state.rawValue)") }
     }
 }
 
@@ -112,10 +113,10 @@ struct AddItems: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(file): \(error)")
         }
-        struct Added: Decodable { var ids: [Int64] }
+        struct Added: Codable { var ids: [Int64] }
         let added = try await connection.client.post("/v1/queues/\(name)/items/bulk", BulkAddItemsRequest(items: items),
                                                      as: Added.self)
-        print("\(added.ids.count) items added to \(name)")
+        try connection.show(added) { print("\(added.ids.count) items added to \(name)") }
     }
 }
 
@@ -135,7 +136,7 @@ struct ListItems: AsyncParsableCommand {
             table.rows.append([String(item.id), item.state.rawValue, item.priority.rawValue, item.reference ?? "-",
                                "\(item.retryNumber)", item.reason ?? item.output?.text ?? ""])
         }
-        print(table.rendered)
+        try connection.show(items) { print(table.rendered) }
     }
 }
 

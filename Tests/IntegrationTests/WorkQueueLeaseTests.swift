@@ -25,7 +25,7 @@ struct WorkQueueLeaseTests {
             claimed=$("\(Self.botyard)" item claim \(queue) --format shell) || exit 1
             eval "$claimed"
             "\(Self.botyard)" item complete "$BOTYARD_ITEM_ID" --token "$BOTYARD_ITEM_TOKEN" \\
-              --output "{\\"by\\": $BOTYARD_JOB_ID}"
+              --result "{\\"by\\": $BOTYARD_JOB_ID}"
             """, in: fleet)
     }
 

@@ -17,7 +17,7 @@ struct WorkQueueTests {
             while claimed=$("\(botyard)" item claim invoices --format shell); do
               eval "$claimed"
               "\(botyard)" item complete "$BOTYARD_ITEM_ID" --token "$BOTYARD_ITEM_TOKEN" \\
-                --output "{\\"by\\": $BOTYARD_JOB_ID}" > /dev/null || exit 1
+                --result "{\\"by\\": $BOTYARD_JOB_ID}" > /dev/null || exit 1
               echo "$BOTYARD_ITEM_REFERENCE"
             done
             """.write(to: script, atomically: true, encoding: .utf8)

@@ -8,7 +8,7 @@ while claimed=$(botyard item claim "${BOTYARD_INPUT_QUEUE:-invoices}" --format s
   eval "$claimed"
   case "$BOTYARD_ITEM_PAYLOAD" in
     *'"customer"'*)
-      botyard item complete "$BOTYARD_ITEM_ID" --token "$BOTYARD_ITEM_TOKEN" --output "{\"postedBy\": $BOTYARD_JOB_ID}" > /dev/null
+      botyard item complete "$BOTYARD_ITEM_ID" --token "$BOTYARD_ITEM_TOKEN" --result "{\"postedBy\": $BOTYARD_JOB_ID}" > /dev/null
       posted=$((posted + 1))
       echo "posted $BOTYARD_ITEM_REFERENCE" ;;
     *)

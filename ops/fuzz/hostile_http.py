@@ -149,7 +149,9 @@ def authorization(rng, token):
         return {"Authorization": f"Bearer {token}"}
     if roll < 0.95:
         return {}
-    odd = rng.choice(ODD_STRINGS[:-10] + ["byt_", "byt_" + "0" * 12 + "_" + "0" * 64, token[:-1], token + "x"])
+    # What a header can carry at all: Latin-1, no control characters.
+    sendable = [text for text in ODD_STRINGS if text.isprintable() and all(ord(c) < 256 for c in text)]
+    odd = rng.choice(sendable + ["byt_", "byt_" + "0" * 12 + "_" + "0" * 64, token[:-1], token + "x"])
     return {"Authorization": rng.choice(["Bearer ", "Basic ", "bearer ", ""]) + odd}
 
 

@@ -14,6 +14,8 @@ struct Fleet: Sendable {
     /// The virtual host as `guest`, for the test's own look at the broker.
     let url: AMQPURL
     let api: APIClient
+    /// The dispatcher's HTTP address, `http://127.0.0.1:<port>`.
+    let httpURL: String
     let store: BotyardStore
     let folder: URL
     /// The dispatcher's secrets key: it seals stored credentials, and each group's key is derived from it.
@@ -56,7 +58,8 @@ struct Fleet: Sendable {
                             credentialKey: secretsKey.derived(for: .group(group)))
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
-                    try await body(Fleet(url: url, api: APIClient(client: client, token: try dispatcher.store.testToken()), store: dispatcher.store, folder: folder,
+                    try await body(Fleet(url: url, api: APIClient(client: client, token: try dispatcher.store.testToken()),
+                                         httpURL: "http://127.0.0.1:\(client.port ?? 0)", store: dispatcher.store, folder: folder,
                                          secretsKey: secretsKey))
                     workerTasks.cancelAll()
                 }
