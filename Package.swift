@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -74,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "BotyardClient",
-            dependencies: ["Shared"]
+            dependencies: ["Shared", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "botyard",
@@ -121,6 +122,10 @@ let package = Package(
         .testTarget(
             name: "SharedTests",
             dependencies: ["Shared"]
+        ),
+        .testTarget(
+            name: "BotyardClientTests",
+            dependencies: ["BotyardClient", "Shared"]
         ),
         .testTarget(
             name: "TriggerSimulationTests",

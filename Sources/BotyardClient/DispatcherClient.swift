@@ -83,7 +83,9 @@ public struct DispatcherClient: Sendable {
         String(decoding: try await send("GET", path, body: nil), as: UTF8.self)
     }
 
-    private func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
+    /// Sends one request and returns the body of its 2xx answer.
+    /// - Throws: ``Failure`` for an error answer (its code and message) or no answer.
+    public func send(_ method: String, _ path: String, body: Data?) async throws -> Data {
         guard let url = URL(string: path, relativeTo: baseURL) else { throw Failure(description: "bad path \(path)", status: nil) }
         var request = URLRequest(url: url)
         request.httpMethod = method

@@ -12,8 +12,9 @@ struct BotyardCommand: AsyncParsableCommand {
                       ListDead.self, Requeue.self, ListWorkers.self, ClearHold.self, ListGroups.self, SetGroup.self,
                       ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
                       FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self,
-                      QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self,
-                      TokenCommands.self, ShowAudit.self, WhoAmI.self, BrokerDefinitionsCommand.self, KeysCommand.self]
+                      QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self, ApplyCommand.self,
+                      TokenCommands.self, ShowAudit.self, WhoAmI.self, BrokerDefinitionsCommand.self,
+                      KeysCommand.self]
     )
 }
 

@@ -40,7 +40,8 @@ public enum JSONCodec {
         return decoder
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    /// What was wrong where, in words: the path of the field and what it should have been.
+    public static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
             return path.isEmpty ? "the top level" : "'\(path)'"
