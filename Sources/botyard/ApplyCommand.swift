@@ -22,6 +22,11 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Print what would change, and change nothing.") var dryRun = false
     @Flag(help: "Also delete what the file does not name.") var prune = false
 
+    /// A file with problems: their list, without the usage text a ``ValidationError`` adds.
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// What `--output json` prints.
     struct Outcome: Encodable {
         struct Change: Encodable {
@@ -50,7 +55,7 @@ struct ApplyCommand: AsyncParsableCommand {
         do {
             manifest = try ApplyManifest(yaml: text, environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError("\(file) is refused, nothing was changed:\n\(error)")
+            throw Refused(description: "\(file) is refused, nothing was changed:\n\(error)")
         }
         let applier = Applier(client: try connection.client)
         let plan = ApplyPlan(desired: manifest.resources, current: try await applier.currentState(), prune: prune)

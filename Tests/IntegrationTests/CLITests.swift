@@ -249,4 +249,85 @@ struct CLITests {
             #expect(try await cli.succeed("audit").contains("token wall"))
         }
     }
+
+    static let declared = """
+        calendars:
+          - {name: holidays, nonWorkingDates: ["2030-12-25"]}
+        bots:
+          - {name: reader, argv: [/bin/echo, read], timeoutSeconds: 30}
+        groups:
+          - {name: g1, maxQueued: 50, launchAdmission: {manual: queue}}
+        credentials:
+          - {host: host0, account: robot0, username: svc, passwordEnv: ROBOT0_PASSWORD}
+        queues:
+          - {name: invoices, leaseSeconds: 60}
+          - {name: spare}
+        pipelines:
+          - {name: month-end, group: g1, steps: [{bot: reader}, {bot: reader}]}
+        workflows:
+          - name: intake
+            group: g1
+            nodes: [{id: a, bot: reader}, {id: b, bot: reader}]
+            edges: [{from: a, to: b}]
+        triggers:
+          - {queue: invoices, bot: reader, group: g1, enabled: false}
+        schedules:
+          - {name: nightly, target: {bot: reader, group: g1}, cron: "0 3 * * *", timeZone: Europe/Berlin,
+             calendar: holidays}
+        """
+
+    @Test("apply -f creates what the file declares; again, it changes nothing and says so; --dry-run shows a diff and sends nothing; --prune deletes what the file dropped; a broken file changes nothing")
+    func apply() async throws {
+        try await Fleet.run { fleet in
+            let cli = CLI(fleet)
+            let file = fleet.folder.appendingPathComponent("botyard.yaml")
+            func apply(_ yaml: String, _ options: String...) async throws -> CommandResult {
+                try Data(yaml.utf8).write(to: file)
+                return try await runCommand(CLI.binary, ["apply", "-f", file.path] + options,
+                                            environment: ["BOTYARD_URL": cli.url, "BOTYARD_TOKEN": cli.token ?? "",
+                                                          "ROBOT0_PASSWORD": "s3cret"])
+            }
+            let first = try await apply(Self.declared)
+            #expect(first.status == 0, "\(first.errors)")
+            #expect(first.output.contains("+ queue invoices") && first.output.contains("+ schedule nightly"))
+            // Group g1 exists already: its worker reported it.
+            #expect(first.output.contains("~ group g1\n    launchAdmission: "))
+            #expect(first.output.contains("    maxQueued: (none) → 50\n"))
+            #expect(first.output.hasSuffix("applied: 9 to create, 1 to update, 0 to delete, 0 unchanged\n"))
+            #expect(try await cli.json(ScheduleSnapshot.self, "schedule", "show", "nightly").definition.calendar
+                        == "holidays")
+            #expect(try await cli.json([GroupStatus].self, "groups").first { $0.name == "g1" }?.maxQueued == 50)
+            let credentials = try await fleet.api.send(.get, "/v1/credentials").decode([CredentialSummary].self)
+            #expect(credentials.map(\.username) == ["svc"])
+
+            let again = try await apply(Self.declared)
+            #expect(again.output.hasSuffix("nothing to change: 0 to create, 0 to update, 0 to delete, 10 unchanged\n"),
+                    "\(again.output)")
+
+            let edited = Self.declared.replacingOccurrences(of: "leaseSeconds: 60", with: "leaseSeconds: 90")
+                .replacingOccurrences(of: "  - {name: spare}\n", with: "")
+            let dryRun = try await apply(edited, "--dry-run", "--prune")
+            #expect(dryRun.output.contains("~ queue invoices\n    leaseSeconds: 60 → 90\n"), "\(dryRun.output)")
+            #expect(dryRun.output.contains("- queue spare"))
+            #expect(dryRun.output.hasSuffix("dry run, nothing sent: 0 to create, 1 to update, 1 to delete, 8 unchanged\n"))
+            #expect(try await cli.json([WorkQueueDefinition].self, "queue", "list").map(\.leaseSeconds).sorted()
+                        == [60, WorkQueueDefinition(name: "x").leaseSeconds].sorted())
+
+            let pruned = try await apply(edited, "--prune", "--output", "json")
+            struct Outcome: Decodable { var applied: Bool; var summary: String }
+            let outcome = try JSONCodec.decode(Outcome.self, from: Data(pruned.output.utf8))
+            #expect(outcome.applied && outcome.summary == "0 to create, 1 to update, 1 to delete, 8 unchanged")
+            #expect(try await cli.json([WorkQueueDefinition].self, "queue", "list").map(\.name) == ["invoices"])
+
+            let broken = try await apply(edited.replacingOccurrences(of: "cron: \"0 3 * * *\"", with: "cron: 7")
+                .replacingOccurrences(of: "timeoutSeconds: 30", with: "timeoutSeconds: 30, retries: 2")
+                .replacingOccurrences(of: "leaseSeconds: 90", with: "leaseSeconds: 120"))
+            #expect(broken.status != 0)
+            #expect(broken.errors.contains("is refused, nothing was changed"), "\(broken.errors)")
+            #expect(broken.errors.contains("line 4: bots[0] 'reader': unknown field 'retries' (line 4)"))
+            #expect(broken.errors.contains("line 21: schedules[0] 'nightly': cron: expected 5 fields"))
+            #expect(!broken.errors.contains("Usage:"))
+            #expect(try await cli.json([WorkQueueDefinition].self, "queue", "list").map(\.leaseSeconds) == [90])
+        }
+    }
 }
