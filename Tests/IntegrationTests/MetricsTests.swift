@@ -42,7 +42,11 @@ struct MetricsTests {
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
                 return Self.parse(String(buffer: response.body))
             }
-            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/sleep", "0.05"], timeoutSeconds: 30))
+            #expect(try await fleet.api.send(.post, "/v1/queues", #"{"name": "invoices"}"#).status == .created)
+            for reference in ["a", "b"] {
+                _ = try await fleet.api.send(.post, "/v1/queues/invoices/items", #"{"reference": "\#(reference)"}"#)
+            }
             let before = try await scrape()
             #expect(Self.value(before, "botyard_jobs_submitted_total", ["group": "g1"]) == 0)
             for _ in 0..<3 {
@@ -59,6 +63,18 @@ struct MetricsTests {
             #expect(Self.value(after, "botyard_jobs", ["state": "succeeded"]) == 3)
             #expect(Self.value(after, "botyard_fleet_slots", ["group": "g1"]) == 4)
             #expect(Self.value(after, "botyard_outbox_messages") == 0)
+            #expect(Self.value(after, "botyard_outbox_oldest_age_seconds") == 0)
+            #expect(Self.value(after, "botyard_jobs_waiting", ["group": "g1"]) == 0)
+            #expect(Self.value(after, "botyard_work_items", ["queue": "invoices", "state": "new"]) == 2)
+            #expect(Self.value(after, "botyard_work_items", ["queue": "invoices", "state": "in-progress"]) == 0)
+            // Each job's wait before its start and its run, in histograms by group.
+            for histogram in ["botyard_job_start_latency_seconds", "botyard_job_run_seconds"] {
+                #expect(Self.value(after, histogram + "_count", ["group": "g1"]) == 3, "\(histogram)")
+                #expect(Self.value(after, histogram + "_bucket", ["group": "g1", "le": "+Inf"]) == 3)
+                #expect(Self.value(after, histogram + "_sum", ["group": "g1"]) > 0)
+                #expect(Self.value(before, histogram + "_count", ["group": "g1"]) == 0)
+            }
+            #expect(Self.value(after, "botyard_job_run_seconds_sum", ["group": "g1"]) >= 0.15, "3 runs of 50 ms")
             #expect(after.allSatisfy { $0.labels["job"] == nil && $0.labels["id"] == nil })
             // The dashboard in ops/ plots only metrics the dispatcher has.
             let dashboard = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -76,6 +76,7 @@ final class EventConsumer: Service {
         guard !accepted.isEmpty else { return }
         do {
             let applied = try await store.apply(events, heartbeats: heartbeats)
+            for timing in applied.timings { metrics.observe(timing) }
             for (event, result) in zip(events, applied.results) {
                 if case .applied(let state, _) = result { metrics.reportApplied(movingTo: state) }
                 logger.info("event applied", metadata: [

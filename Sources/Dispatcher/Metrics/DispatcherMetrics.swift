@@ -1,3 +1,4 @@
+import Foundation
 import Prometheus
 import Shared
 
@@ -37,6 +38,25 @@ public final class DispatcherMetrics: Sendable {
     static var slots: MetricNameDescriptor { named("fleet_slots", "Slots of the group's live workers") }
     static var running: MetricNameDescriptor { named("fleet_running", "Bots running in the group") }
     static var workers: MetricNameDescriptor { named("workers", "Workers by group and liveness (live or lost)") }
+    static var startLatency: MetricNameDescriptor {
+        named("job_start_latency", unit: "seconds", "From a job's submission to its first attempt's start, by group")
+    }
+    static var runTime: MetricNameDescriptor {
+        named("job_run", unit: "seconds", "How long an attempt ran on its worker, by group")
+    }
+    static var waiting: MetricNameDescriptor {
+        named("jobs_waiting", "Jobs waiting for a slot (pending, queued or retrying), by group: the depth of its queues")
+    }
+    static var workItems: MetricNameDescriptor {
+        named("work_items", "Work items waiting (new) and being worked (in-progress), by queue")
+    }
+    static var outboxAge: MetricNameDescriptor {
+        named("outbox_oldest_age", unit: "seconds", "Age of the oldest message not yet confirmed by the broker")
+    }
+
+    /// Buckets of the latency histograms, 5 ms to 10 minutes.
+    static let latencyBuckets: [Duration] = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000,
+                                             60_000, 300_000, 600_000].map { .milliseconds($0) }
 
     /// Jobs stored for `group` by the API (one submission or a batch).
     func jobSubmitted(group: String, count: Int = 1) {
@@ -47,6 +67,19 @@ public final class DispatcherMetrics: Sendable {
     func reportApplied(movingTo state: JobState) {
         guard state.isTerminal else { return }
         registry.makeCounter(descriptor: Self.ended, labels: [("state", state.rawValue)]).increment()
+    }
+
+    /// A job's wait before its start, or an attempt's run time, as a report told it.
+    func observe(_ timing: BotyardStore.JobTiming) {
+        let labels = [("group", timing.group)]
+        if let waited = timing.waited {
+            registry.makeDurationHistogram(descriptor: Self.startLatency, labels: labels, buckets: Self.latencyBuckets)
+                .record(waited)
+        }
+        if let ran = timing.ran {
+            registry.makeDurationHistogram(descriptor: Self.runTime, labels: labels, buckets: Self.latencyBuckets)
+                .record(ran)
+        }
     }
 
     /// The store refused or failed an API request.
@@ -61,6 +94,17 @@ public final class DispatcherMetrics: Sendable {
         }
         registry.makeGauge(descriptor: Self.outbox).set(Int64(try store.outboxCount()))
         registry.makeGauge(descriptor: Self.robotQueue).set(Int64(try store.robotQueue().count))
+        let oldest = try store.oldestOutboxMessage()
+        registry.makeGauge(descriptor: Self.outboxAge).set(oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+        for (queue, counts) in try store.workItemCounts() {
+            for (state, count) in counts {
+                registry.makeGauge(descriptor: Self.workItems, labels: [("queue", queue), ("state", state)])
+                    .set(Int64(count))
+            }
+        }
+        for group in try store.groups() {
+            registry.makeGauge(descriptor: Self.waiting, labels: [("group", group.name)]).set(Int64(group.waiting))
+        }
         for (group, workers) in Dictionary(grouping: try store.workers(), by: \.group) {
             let live = workers.filter { $0.state != .lost }
             let labels = [("group", group)]

@@ -47,6 +47,17 @@ extension BotyardStore {
         var addedMessages: Bool
         /// Launches waiting in the robot queue were made due (an account freed or come up).
         var madeLaunchesDue: Bool
+        /// How long the jobs that started waited, and those that ended ran (the metrics' histograms).
+        var timings: [JobTiming] = []
+    }
+
+    /// A job's wait before its first start, or its run's length, as one report told it.
+    struct JobTiming: Sendable, Equatable {
+        var group: String
+        /// From submission to the first attempt's start.
+        var waited: Duration?
+        /// One attempt's run, as its worker measured it.
+        var ran: Duration?
     }
 
     private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double], at now: Date,
@@ -56,10 +67,13 @@ extension BotyardStore {
         for cameUp in try record(heartbeats, at: now, in: db) {
             try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
         }
-        let results = try zip(events, randoms).map { try apply($0, random: $1, at: now, in: db) }
+        var timings: [JobTiming] = []
+        let results = try zip(events, randoms).map { event, random in
+            try apply(event, random: random, at: now, in: db) { timings.append($0) }
+        }
         let after = try Self.serviceWork(in: db)
         return AppliedEvents(results: results, addedMessages: after.lastMessage > before.lastMessage,
-                             madeLaunchesDue: after.dueLaunches > before.dueLaunches)
+                             madeLaunchesDue: after.dueLaunches > before.dueLaunches, timings: timings)
     }
 
     /// The newest outbox row and the launches due in the robot queue, both read through an index:
@@ -73,7 +87,8 @@ extension BotyardStore {
         SELECT (SELECT MAX(id) FROM outbox), (SELECT COUNT(*) FROM robot_queue WHERE due = 1)
         """
 
-    private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database) throws -> EventApplication {
+    private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database,
+                       timed: (JobTiming) -> Void = { _ in }) throws -> EventApplication {
         // Once only: an event id already recorded inserts nothing.
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt, jobID) VALUES (?, ?, ?)")
             .execute(arguments: [event.eventID, now.storedValue, event.jobID])
@@ -83,10 +98,25 @@ extension BotyardStore {
         }
         let decision = JobLifecycle.apply(event, to: job, random: random, at: now)
         let stored = try Self.record(decision, from: job.state, at: now, in: db)
+        if decision.ignored == nil, let timing = Self.timing(of: event, job: stored) { timed(timing) }
         // A launch the robot queue gave up on is parked there, its message with it.
         let parkedByRobotQueue = stored.state == .dead && job.state != .dead
         return decision.ignored.map(EventApplication.ignored)
             ?? .applied(stored.state, publishes: decision.publishesJob || parkedByRobotQueue)
+    }
+
+    /// What an applied report tells of the job's timing: a first start its wait since submission,
+    /// an end its attempt's run time.
+    private static func timing(of event: JobEvent, job: JobRecord) -> JobTiming? {
+        switch event.kind {
+        case .started where event.attempt == 1:
+            JobTiming(group: job.group, waited: .milliseconds(max(0, (event.at.timeIntervalSince(job.submittedAt)
+                                                                          * 1000).rounded())))
+        case .finished:
+            event.outcome.map { JobTiming(group: job.group, ran: .milliseconds($0.durationMilliseconds)) }
+        default:
+            nil
+        }
     }
 
     /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own

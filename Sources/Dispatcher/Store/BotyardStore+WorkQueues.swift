@@ -123,6 +123,22 @@ extension BotyardStore {
         }
     }
 
+    /// Each queue's backlog: its items waiting (`new`) and being worked (`in-progress`), counted
+    /// through the `(queue, state)` index — never the items that have ended, which only grow.
+    func workItemCounts() throws -> [String: [String: Int]] {
+        try read("count work queues' backlog") { db in
+            var counts: [String: [String: Int]] = [:]
+            for queue in try String.fetchAll(db, sql: "SELECT name FROM work_queues") {
+                for state in [WorkItemState.new, .inProgress] {
+                    counts[queue, default: [:]][state.rawValue] = try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(*) FROM work_items WHERE queue = ? AND state = ?"),
+                        arguments: [queue, state.rawValue]) ?? 0
+                }
+            }
+            return counts
+        }
+    }
+
     /// The history row of an item's change, through a statement compiled once per connection
     /// (claims and bulk adds write one per item).
     static func recordItemHistory(of item: WorkItemRecord, from: WorkItemState?, reason: String, at now: Date,
