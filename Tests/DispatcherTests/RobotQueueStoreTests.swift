@@ -80,7 +80,7 @@ struct RobotQueueStoreTests {
             #expect(abs(early.timeIntervalSince(start) - 10) < 0.001)  // stored to the millisecond
             #expect(try store.robotQueue().first?.attempts == 1)
             let pass = try store.retryRobotQueue(at: start.addingTimeInterval(10))
-            #expect(pass.dispatched == 1)
+            #expect(pass.dispatchedJobs.count == 1)
             #expect(try store.robotQueue().isEmpty)
             let dispatched = try #require(try store.job(id: job.id))
             #expect(dispatched.history?.last?.reason == "dispatched to account robot1 on h1 after 2 tries in the robot queue")
@@ -108,7 +108,7 @@ struct RobotQueueStoreTests {
             #expect(try store.retryRobotQueue(at: start) == RobotQueuePass())
             #expect(try store.robotQueue().first?.attempts == 1)
             _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h1")], random: { 0 }, at: start)
-            #expect(try store.retryRobotQueue(at: start).dead == 1)
+            #expect(try store.retryRobotQueue(at: start).deadJobs.count == 1)
             let dead = try #require(try store.job(id: job.id))
             #expect(dead.state == .dead)
             #expect(dead.reason == "robot queue: gave up after 2 tries; last: missing credentials for account robot1 on h1")
@@ -159,7 +159,7 @@ struct RobotQueueStoreTests {
                     #expect(entry.attempts == attempt)
                     #expect(try store.job(id: job.id)?.state == .pending)
                     // The finished run was itself an event for its account: the next pass dispatches it again.
-                    #expect(try store.retryRobotQueue().dispatched == 1)
+                    #expect(try store.retryRobotQueue().dispatchedJobs.count == 1)
                 }
             }
             let dead = try #require(try store.job(id: job.id))
@@ -177,7 +177,7 @@ struct RobotQueueStoreTests {
             #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)) == RobotQueuePass())
             #expect(try store.robotQueue().first?.attempts == 1)
             try Self.storeCredential(in: store, account: "robot1", at: start)
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)).dispatched == 1)
+            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)).dispatchedJobs.count == 1)
             #expect(try store.job(id: job.id)?.state == .pending)
         }
     }
@@ -221,7 +221,7 @@ struct RobotQueueStoreTests {
 
             // When the first one's wait is over it goes first; the second finds the account's UI taken.
             let pass = try store.retryRobotQueue(at: start.addingTimeInterval(10))
-            #expect(pass.dispatched == 1)
+            #expect(pass.dispatchedJobs.count == 1)
             #expect(try store.job(id: first.id)?.reason == nil)
             let waiting = try #require(try store.robotQueue().first)
             #expect(waiting.jobID == second.id && waiting.attempts == 1)
@@ -253,7 +253,7 @@ struct RobotQueueStoreTests {
             #expect(try store.robotQueue().first?.reason == "host h1 is not active")
             // The host comes back: dispatched again, as a new message; the old copy does not count.
             _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start.addingTimeInterval(30))
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(30)).dispatched == 1)
+            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(30)).dispatchedJobs.count == 1)
             let envelope = try await JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
             #expect(envelope.attempt == 2)
             let stale = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "old",

@@ -69,8 +69,9 @@ struct ScheduleStoreTests {
             let seven = Self.at("2026-12-01 07:00")
             #expect(try store.fireDueSchedules(at: seven - 0.001) == SchedulePass(handled: 0, started: 0, next: seven))
             let pass = try store.fireDueSchedules(at: seven + 0.02)
-            #expect(pass == SchedulePass(handled: 1, started: 1, next: Self.at("2026-12-02 07:00")))
             let job = try #require(try scheduledJobs(store).first)
+            #expect(pass == SchedulePass(handled: 1, started: 1, starts: ["morning": ["job \(job.id)"]],
+                                         next: Self.at("2026-12-02 07:00")))
             #expect(job.initiator == "schedule morning" && job.group == "g1" && job.state == .pending)
             let firing = try #require(try history(store).first)
             #expect(firing.outcome == .started && firing.reason == "on time" && firing.jobID == job.id)

@@ -32,6 +32,11 @@ final class TriggerKeeper: Service {
             if pass.jobsStarted > 0 {
                 self.relaySignal.notify()
                 self.robotQueueSignal.notify()
+                for (queue, jobs) in pass.startedJobs.sorted(by: { $0.key < $1.key }) {
+                    self.logger.info("queue trigger started jobs", metadata: [
+                        "queue.name": "\(queue)", "job.ids": "\(jobs.map(String.init).joined(separator: ","))",
+                    ])
+                }
                 self.logger.info("queue triggers started jobs", metadata: [
                     "triggers.evaluated": "\(pass.evaluated)", "jobs.started": "\(pass.jobsStarted)",
                 ])

@@ -35,10 +35,14 @@ final class RobotQueueService: Service {
                 ])
             }
             let pass = try self.store.retryRobotQueue()
-            if pass.dispatched + pass.dead > 0 {
-                self.logger.info("robot queue tried", metadata: [
-                    "robot_queue.dispatched": "\(pass.dispatched)", "robot_queue.dead": "\(pass.dead)",
-                ])
+            // A line per job it moved, so that every change of a job can be followed by its id.
+            for job in pass.dispatchedJobs {
+                self.logger.info("robot queue dispatched a launch", metadata: ["job.id": "\(job)"])
+            }
+            for job in pass.deadJobs {
+                self.logger.warning("robot queue gave up on a launch", metadata: ["job.id": "\(job)"])
+            }
+            if !pass.dispatchedJobs.isEmpty || !pass.deadJobs.isEmpty {
                 self.relaySignal.notify()
             }
             return pass.nextTry

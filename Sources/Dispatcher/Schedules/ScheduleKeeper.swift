@@ -36,6 +36,11 @@ final class ScheduleKeeper: Service {
                 self.relaySignal.notify()
                 self.robotQueueSignal.notify()
             }
+            for (schedule, starts) in pass.starts.sorted(by: { $0.key < $1.key }) {
+                self.logger.info("schedule fired", metadata: [
+                    "schedule.name": "\(schedule)", "schedule.started": "\(starts.joined(separator: ", "))",
+                ])
+            }
             if pass.handled > 0 {
                 self.logger.info("schedules fired", metadata: [
                     "firings.handled": "\(pass.handled)", "runs.started": "\(pass.started)",

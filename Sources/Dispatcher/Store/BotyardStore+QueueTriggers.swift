@@ -13,7 +13,9 @@ public enum QueueTriggerSaveResult: Sendable {
 /// What one pass over the triggers due for an evaluation did.
 public struct QueueTriggerPass: Sendable, Equatable {
     public var evaluated: Int
-    public var jobsStarted: Int
+    /// The jobs started, by queue.
+    public var startedJobs: [String: [Int64]]
+    public var jobsStarted: Int { startedJobs.values.map(\.count).reduce(0, +) }
     /// When the next trigger is due (nil when there is none).
     public var next: Date?
 }
@@ -66,7 +68,7 @@ extension BotyardStore {
         // Nearly every pass finds nothing due: one read says so without holding up the writers.
         let earliest = try read("look at queue triggers") { db in try Date.fetchOne(db, sql: nextSQL) }
         guard let earliest, earliest <= now else {
-            return QueueTriggerPass(evaluated: 0, jobsStarted: 0, next: earliest)
+            return QueueTriggerPass(evaluated: 0, startedJobs: [:], next: earliest)
         }
         return try write("evaluate due queue triggers") { db in
             let due = try Row.fetchAll(db, sql: """
@@ -74,7 +76,7 @@ extension BotyardStore {
                 WHERE nextRecheckAt <= ? OR nextReadyAt <= ?
                 """, arguments: [now, now])
             let counts = try QueueTriggerCounts.read(due.map { $0["queue"] }, at: now, in: db)
-            var started = 0
+            var started: [String: [Int64]] = [:]
             let dates = DatabaseDates()
             for row in due {
                 guard let definition = try? triggerDefinitions.definition(named: row["queue"], json: row["definition"])
@@ -90,10 +92,12 @@ extension BotyardStore {
                 let (report, nextReadyAt) = try Self.evaluate(definition, cause, counts: counts, at: now, in: db)
                 try Self.record(queue: row["queue"], report, nextReadyAt: nextReadyAt, nextRecheckAt: nextRecheckAt,
                                 dates: dates, in: db)
-                started += report?.startedJobs.count ?? 0
+                if let report, !report.startedJobs.isEmpty {
+                    started[row["queue"], default: []] += report.startedJobs
+                }
             }
             let next = try Date.fetchOne(db, sql: nextSQL)
-            return QueueTriggerPass(evaluated: due.count, jobsStarted: started, next: next)
+            return QueueTriggerPass(evaluated: due.count, startedJobs: started, next: next)
         }
     }
 }

@@ -21,8 +21,10 @@ struct RobotQueueRecord: Codable, FetchableRecord, PersistableRecord {
 
 /// What one pass over the robot queue did.
 public struct RobotQueuePass: Sendable, Equatable {
-    public var dispatched = 0
-    public var dead = 0
+    /// The jobs sent to their account.
+    public var dispatchedJobs: [Int64] = []
+    /// The jobs that gave up waiting.
+    public var deadJobs: [Int64] = []
     /// When the earliest entry that an event made due may be tried (its wait is not over yet).
     public var nextTry: Date?
 }
@@ -58,8 +60,8 @@ extension BotyardStore {
             for var entry in try ready.order(Column("addedAt"), Column("jobID")).fetchAll(db) {
                 guard var job = try JobRecord.fetch(id: entry.jobID, in: db) else { continue }
                 switch try Self.tryToStart(&job, entry: &entry, at: now, in: db) {
-                case .dispatched: pass.dispatched += 1
-                case .dead: pass.dead += 1
+                case .dispatched: pass.dispatchedJobs.append(entry.jobID)
+                case .dead: pass.deadJobs.append(entry.jobID)
                 case .waiting: break
                 }
             }

@@ -8,6 +8,8 @@ public struct SchedulePass: Sendable, Equatable {
     public var handled: Int
     /// Jobs and runs started.
     public var started: Int
+    /// What each firing that started something started: `job 12`, `pipeline run 3`, by schedule name.
+    public var starts: [String: [String]] = [:]
     /// When the next schedule is due (nil when none is).
     public var next: Date?
 }
@@ -40,11 +42,19 @@ extension BotyardStore {
                 }
                 guard let firing = handled else { continue }
                 pass.handled += 1
-                if firing.outcome == .started { pass.started += 1 }
+                if firing.outcome == .started {
+                    pass.started += 1
+                    pass.starts[record.name, default: []].append(Self.startedWhat(firing))
+                }
             }
             pass.next = try Date.fetchOne(db, sql: nextSQL)
             return pass
         }
+    }
+
+    /// What a firing started, in a log line's words: `job 12`, or `flow run 3`.
+    private static func startedWhat(_ firing: ScheduleFiringRecord) -> String {
+        firing.jobID.map { "job \($0)" } ?? firing.flowRunID.map { "flow run \($0)" } ?? "nothing"
     }
 
     /// Handles the due firing of `record`: records it, starts its run unless the rule or the
