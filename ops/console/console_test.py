@@ -21,6 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 TIMEOUT = 30
+HOSTILE = "<img src=x onerror=\"window.hostile=true\"><script>window.hostile=true</script>"
 
 
 class Failure(Exception):
@@ -216,6 +217,9 @@ def main():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(arguments.chromedriver), options=options)
     driver.set_page_load_timeout(TIMEOUT)
+    # The page itself 1280×900 (the window's size would include the browser's frame).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
     console = Console(driver, arguments.url)
     try:
         step("log in: a wrong token is refused with the server's reason, the admin's token is taken")
@@ -227,8 +231,11 @@ def main():
         console.log_in(admin_token, expect_role="admin")
 
         step("a job submitted through the API appears on the jobs page and succeeds")
-        quick = api.ok("POST", "/v1/jobs", {"bot": "console-quick", "group": group})["id"]
         console.go("jobs")
+        console.wait("the jobs page", lambda: console.shown("p.empty") or console.shown("table.grid"))
+        # An input that would run if the page ever drew data as HTML.
+        quick = api.ok("POST", "/v1/jobs", {"bot": "console-quick", "group": group,
+                                            "inputs": {"note": HOSTILE}})["id"]
         console.wait(f"job {quick} on the jobs page", lambda: console.shown(f'tr[data-job-id="{quick}"]'))
         seen = set()
 
@@ -266,7 +273,7 @@ def main():
         button.click()
         console.wait("the refusal in the banner", lambda: console.shown("[data-testid=error-banner]")
                      and "forbidden" in console.text_of("[data-testid=error-banner]"))
-        print(f"   banner: {console.text_of('[data-testid=error-banner]')}", flush=True)
+        print(f"   banner: {console.text_of('#banner-text')}", flush=True)
         state = api.ok("GET", f"/v1/jobs/{running}")["state"]
         if state != "running":
             raise Failure(f"a viewer's refused cancel changed job {running}: {state}")
@@ -293,6 +300,11 @@ def main():
         console.screenshot(folder, "jobs", lambda: console.shown(f'tr[data-job-id="{running}"]'))
         console.go(f"jobs/{quick}")
         console.screenshot(folder, "job", lambda: console.shown("#job-state"))
+        step("a hostile input is shown as text, not run as HTML")
+        if HOSTILE not in console.text() or driver.find_elements(By.CSS_SELECTOR, "table.map img, table.map script"):
+            raise Failure(f"job {quick}'s input was not drawn as text; the page shows:\n{console.text()}")
+        if driver.execute_script("return window.hostile === true"):
+            raise Failure("a hostile input ran as script")
         console.go("robot-queue")
         console.screenshot(folder, "robot-queue", lambda: console.shown("table.grid") or console.shown("p.empty"))
         console.go("triggers")

@@ -138,7 +138,7 @@ function show() {
     me: session.me, state: pageStates.get(key),
   };
   const data = h('div', { class: 'data' }, h('p', { class: 'muted' }, 'Loading…'));
-  page.replaceChildren(h('h1', {}, route.title(params)), route.head ? route.head(context) : null, data);
+  page.replaceChildren(...[h('h1', {}, route.title(params)), route.head && route.head(context), data].filter(Boolean));
   for (const anchor of document.querySelectorAll('#nav a')) {
     anchor.classList.toggle('active', anchor.dataset.route === route.pattern[0]);
   }
