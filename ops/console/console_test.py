@@ -291,7 +291,8 @@ def main():
         console.screenshot(folder, "queues", lambda: console.shown('tr[data-queue="invoices"]')
                            and len(driver.find_elements(By.CSS_SELECTOR, "svg.chart polyline")) == 2)
         console.go(f"runs/workflow/{workflow_run}")
-        console.screenshot(folder, "workflow-run", lambda: console.shown('g[data-node-id="publish"][data-state="running"]'))
+        console.screenshot(folder, "workflow-run",
+                           lambda: console.shown('g[data-node-id="publish"][data-state="running"]'))
         console.go("runs")
         console.screenshot(folder, "runs", lambda: console.shown(f'tr[data-run-id="{workflow_run}"]'))
         console.go("fleet")

@@ -6,6 +6,9 @@ const WIDTH = 640;
 const HEIGHT = 200;
 const MARGIN = { left: 44, right: 12, top: 12, bottom: 26 };
 
+const chartSVG = (label, children) =>
+  svg('svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': label }, children);
+
 /** A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, at least `value`. */
 function niceMax(value) {
   if (value <= 0) return 1;
@@ -43,7 +46,7 @@ export function lineChart(series, label) {
   const children = [svg('title', {}, label)];
   if (times.length < 2) {
     children.push(svg('text', { x: WIDTH / 2, y: HEIGHT / 2, 'text-anchor': 'middle' }, 'Collecting samples…'));
-    return svg('svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': label }, children);
+    return chartSVG(label, children);
   }
   const maximum = niceMax(Math.max(...series.flatMap((one) => one.points.map(([, value]) => value))));
   const { x, y } = frame(children, times, maximum);
@@ -58,7 +61,7 @@ export function lineChart(series, label) {
       svg('rect', { class: `series-${index % 6}`, x: MARGIN.left + 8, y: top, width: 10, height: 3 }),
       svg('text', { x: MARGIN.left + 22, y: top + 5 }, one.name)));
   });
-  return svg('svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': label }, children);
+  return chartSVG(label, children);
 }
 
 /** A bar chart over time: bars: [[time ms, value]], one bar per interval ending at its time. */
@@ -66,7 +69,7 @@ export function barChart(bars, label) {
   const children = [svg('title', {}, label)];
   if (bars.length < 1) {
     children.push(svg('text', { x: WIDTH / 2, y: HEIGHT / 2, 'text-anchor': 'middle' }, 'Collecting samples…'));
-    return svg('svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': label }, children);
+    return chartSVG(label, children);
   }
   const times = bars.map(([time]) => time);
   if (times.length === 1) times.unshift(times[0] - 1000);
@@ -80,7 +83,7 @@ export function barChart(bars, label) {
       height: Math.max(0, y(0) - top).toFixed(1),
     }, svg('title', {}, `${clock(new Date(time))}: ${value.toFixed(1)}`)));
   }
-  return svg('svg', { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': label }, children);
+  return chartSVG(label, children);
 }
 
 const NODE = { width: 168, height: 56, gapX: 64, gapY: 18, pad: 16 };

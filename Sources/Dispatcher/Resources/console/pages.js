@@ -28,7 +28,12 @@ function jobActions(job, context, testPrefix = '') {
   return h('span', { class: 'actions' }, buttons);
 }
 
-const where = (job) => (job.account ? `${job.account}@${job.host ?? '?'}` : job.host ?? '—');
+/** The account and host a job targets or ran on, as far as known. */
+function where(job) {
+  const account = job.account ?? job.ranAs;
+  if (account && job.host) return `${account}@${job.host}`;
+  return account ?? job.host ?? '—';
+}
 
 // ——— Fleet ———
 
