@@ -48,7 +48,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // Compiled into the binary (`PackageResources`): nothing to install beside it.
-            resources: [.embedInCode("Resources/openapi.json")]
+            resources: [
+                .embedInCode("Resources/openapi.json"),
+                // The web console (ConsoleRoutes): plain files, no build step.
+                .embedInCode("Resources/console/index.html"),
+                .embedInCode("Resources/console/console.css"),
+                .embedInCode("Resources/console/console.js"),
+                .embedInCode("Resources/console/dom.js"),
+                .embedInCode("Resources/console/charts.js"),
+                .embedInCode("Resources/console/pages.js"),
+            ]
         ),
         .target(
             name: "Worker",

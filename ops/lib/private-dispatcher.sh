@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# A dispatcher of its own for the API checks (ops/hostile-http, ops/api-conformance): a private
+# A dispatcher of its own for the API checks (ops/hostile-http, ops/api-conformance, ops/console-test): a private
 # broker, a fresh store with a secrets key and an admin token, on a free port. Source this file,
 # then call start_private_dispatcher; stop_private_dispatcher (set as the EXIT trap) stops both.
 #

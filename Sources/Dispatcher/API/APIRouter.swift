@@ -3,7 +3,7 @@ import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 ///
-/// Every route but health and the OpenAPI document needs an API token (or a running job's); the group a route is
+/// Every route but health, the OpenAPI document and the web console's files needs an API token (or a running job's); the group a route is
 /// registered on (``APIRoutes``) says which role it needs.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
                  leaseAlarm: LeaseAlarm = LeaseAlarm(),
@@ -29,6 +29,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
         Response(status: .ok, headers: [.contentType: "application/json"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
+    ConsoleRoutes().register(on: router)
     routes.viewer.get("stats") { _, _ in
         let counts = try store.jobCounts()
         return try JSONResponse.make(DispatcherStats(
