@@ -40,11 +40,11 @@ public struct DispatcherApplication: Sendable {
     public var brokerServices: [any Service] {
         [
             OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
-                        batchSize: configuration.publishBatchSize, logger: logger),
+                        batchSize: configuration.publishBatchSize, metrics: metrics, logger: logger),
             EventConsumer(store: store, amqpURL: configuration.amqpURL, metrics: metrics, relaySignal: relaySignal,
                           robotQueueSignal: robotQueueSignal, logger: logger),
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
-                              relaySignal: relaySignal, logger: logger),
+                              relaySignal: relaySignal, metrics: metrics, logger: logger),
             RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
             LeaseKeeper(store: store, alarm: leaseAlarm, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
                         logger: logger),
@@ -54,7 +54,7 @@ public struct DispatcherApplication: Sendable {
                            robotQueueSignal: robotQueueSignal, misfireThreshold: configuration.misfireThreshold,
                            logger: logger),
             CredentialDesk(store: store, amqpURL: configuration.amqpURL, secretsKey: configuration.secretsKey,
-                           logger: logger),
+                           metrics: metrics, logger: logger),
             RetentionKeeper(store: store, policy: configuration.retention, interval: configuration.retentionInterval,
                             logger: logger),
         ]

@@ -160,6 +160,11 @@ struct CorePathTests {
             let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))
             try await Task.sleep(for: .seconds(1))
             #expect(try await fleet.job(id).state == .pending)
+            // The refused connections are counted, each by the dispatcher's connection that tried.
+            let metrics = String(buffer: try await fleet.api.send(.get, "/metrics").body)
+            let failures = MetricsTests.parse(metrics).filter { $0.name == "botyard_broker_errors_total" }
+            #expect(failures.first { $0.labels == ["connection": "publish"] }.map(\.value) ?? 0 >= 1, "\(failures)")
+            #expect(failures.first { $0.labels == ["connection": "events"] }.map(\.value) ?? 0 >= 1)
             try await TestBroker.createVirtualHost(name)
             let job = try await fleet.waitForJob(id, timeout: .seconds(30))
             #expect(job.state == .succeeded)

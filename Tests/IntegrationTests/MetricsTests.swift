@@ -48,7 +48,8 @@ struct MetricsTests {
                 _ = try await fleet.api.send(.post, "/v1/queues/invoices/items", #"{"reference": "\#(reference)"}"#)
             }
             let before = try await scrape()
-            #expect(Self.value(before, "botyard_jobs_submitted_total", ["group": "g1"]) == 0)
+            #expect(Self.value(before, "botyard_jobs_submitted_total", ["group": "g1", "bot": "quick"]) == 0)
+            #expect(before.contains { $0.name == "botyard_broker_errors_total" && $0.labels == ["connection": "publish"] })
             for _ in 0..<3 {
                 try await fleet.waitForJob(try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1")))
             }
@@ -58,8 +59,10 @@ struct MetricsTests {
                 after = try await scrape()
                 return Self.value(after, "botyard_workers", ["group": "g1", "state": "live"]) == 1
             }
-            #expect(Self.value(after, "botyard_jobs_submitted_total", ["group": "g1"]) == 3)
-            #expect(Self.value(after, "botyard_jobs_ended_total", ["state": "succeeded"]) == 3)
+            #expect(Self.value(after, "botyard_jobs_submitted_total", ["group": "g1", "bot": "quick"]) == 3)
+            #expect(Self.value(after, "botyard_jobs_ended_total", ["group": "g1", "bot": "quick", "state": "succeeded"])
+                        == 3)
+            #expect(Self.value(after, "botyard_broker_errors_total", ["connection": "publish"]) == 0)
             #expect(Self.value(after, "botyard_jobs", ["state": "succeeded"]) == 3)
             #expect(Self.value(after, "botyard_fleet_slots", ["group": "g1"]) == 4)
             #expect(Self.value(after, "botyard_outbox_messages") == 0)

@@ -47,7 +47,7 @@ struct JobRoutes {
         } else {
             job = try await store.submit(submission, bot: bot)
         }
-        metrics.jobSubmitted(group: submission.group)
+        metrics.jobSubmitted(group: submission.group, bot: submission.bot)
         if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
         relaySignal.notify()
         var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
@@ -68,8 +68,8 @@ struct JobRoutes {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         switch try await store.submitBatch(batch.jobs) {
         case .submitted(let jobs):
-            for (group, jobs) in Dictionary(grouping: batch.jobs, by: \.group) {
-                metrics.jobSubmitted(group: group, count: jobs.count)
+            for (groupAndBot, jobs) in Dictionary(grouping: batch.jobs, by: { [$0.group, $0.bot] }) {
+                metrics.jobSubmitted(group: groupAndBot[0], bot: groupAndBot[1], count: jobs.count)
             }
             relaySignal.notify()
             return try JSONResponse.make(JobBatchCreated(jobs: jobs.map { JobCreated(id: $0.id, state: $0.state) }),

@@ -16,9 +16,9 @@ final class CredentialDesk: Service {
     private let secretsKey: SecretKey?
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, secretsKey: SecretKey?, logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, secretsKey: SecretKey?, metrics: DispatcherMetrics, logger: Logger) {
         self.store = store
-        self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher credentials", logger: logger)
+        self.reconnector = metrics.reconnector(url: amqpURL, name: "credentials", logger: logger)
         self.secretsKey = secretsKey
         self.logger = logger
     }

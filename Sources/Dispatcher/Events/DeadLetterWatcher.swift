@@ -16,11 +16,11 @@ final class DeadLetterWatcher: Service {
     private let logger: Logger
 
     init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal, relaySignal: WakeSignal,
-         logger: Logger) {
+         metrics: DispatcherMetrics, logger: Logger) {
         self.store = store
         self.robotQueueSignal = robotQueueSignal
         self.relaySignal = relaySignal
-        self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher dead letters", logger: logger)
+        self.reconnector = metrics.reconnector(url: amqpURL, name: "dead letters", logger: logger)
         self.logger = logger
     }
 

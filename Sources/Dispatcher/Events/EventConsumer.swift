@@ -21,7 +21,7 @@ final class EventConsumer: Service {
          robotQueueSignal: WakeSignal, logger: Logger) {
         self.store = store
         self.metrics = metrics
-        self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher events", logger: logger)
+        self.reconnector = metrics.reconnector(url: amqpURL, name: "events", logger: logger)
         self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
         self.logger = logger
@@ -76,9 +76,8 @@ final class EventConsumer: Service {
         guard !accepted.isEmpty else { return }
         do {
             let applied = try await store.apply(events, heartbeats: heartbeats)
-            for timing in applied.timings { metrics.observe(timing) }
+            for figures in applied.figures { metrics.observe(figures) }
             for (event, result) in zip(events, applied.results) {
-                if case .applied(let state, _) = result { metrics.reportApplied(movingTo: state) }
                 logger.info("event applied", metadata: [
                     "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
                     "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Prometheus
 import Shared
 
@@ -22,13 +23,16 @@ public final class DispatcherMetrics: Sendable {
 
     // Computed: the descriptor type is not Sendable.
     static var submitted: MetricNameDescriptor {
-        named("jobs_submitted", unit: "total", "Jobs submitted through the API, by group")
+        named("jobs_submitted", unit: "total", "Jobs submitted through the API, by group and bot")
     }
     static var ended: MetricNameDescriptor {
-        named("jobs_ended", unit: "total", "Jobs that ended on a worker's report, by final state")
+        named("jobs_ended", unit: "total", "Jobs that ended on a worker's report, by group, bot and final state")
     }
     static var storeErrors: MetricNameDescriptor {
         named("store_errors", unit: "total", "API requests the store failed")
+    }
+    static var brokerErrors: MetricNameDescriptor {
+        named("broker_errors", unit: "total", "Broker connections lost or refused, and publishes that failed, by connection")
     }
     static var jobs: MetricNameDescriptor { named("jobs", "Jobs in the store, by state") }
     static var outbox: MetricNameDescriptor {
@@ -58,25 +62,38 @@ public final class DispatcherMetrics: Sendable {
     static let latencyBuckets: [Duration] = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000,
                                              60_000, 300_000, 600_000].map { .milliseconds($0) }
 
-    /// Jobs stored for `group` by the API (one submission or a batch).
-    func jobSubmitted(group: String, count: Int = 1) {
-        registry.makeCounter(descriptor: Self.submitted, labels: [("group", group)]).increment(by: Int64(count))
+    /// Jobs of `bot` stored for `group` by the API (one submission or a batch's).
+    func jobSubmitted(group: String, bot: String, count: Int = 1) {
+        registry.makeCounter(descriptor: Self.submitted, labels: [("group", group), ("bot", bot)])
+            .increment(by: Int64(count))
     }
 
-    /// A worker's report moved a job to `state`.
-    func reportApplied(movingTo state: JobState) {
-        guard state.isTerminal else { return }
-        registry.makeCounter(descriptor: Self.ended, labels: [("state", state.rawValue)]).increment()
+    /// A connection to the broker failed, or a publish on it (`connection`: which of the dispatcher's).
+    func brokerFailed(connection: String) {
+        registry.makeCounter(descriptor: Self.brokerErrors, labels: [("connection", connection)]).increment()
     }
 
-    /// A job's wait before its start, or an attempt's run time, as a report told it.
-    func observe(_ timing: BotyardStore.JobTiming) {
-        let labels = [("group", timing.group)]
-        if let waited = timing.waited {
+    /// A ``Reconnector`` for the dispatcher's connection `name` whose failures are counted
+    /// (`botyard_broker_errors_total{connection="<name>"}`, shown from 0).
+    func reconnector(url: AMQPURL, name: String, logger: Logger) -> Reconnector {
+        _ = registry.makeCounter(descriptor: Self.brokerErrors, labels: [("connection", name)])
+        return Reconnector(url: url, connectionName: "botyard-dispatcher \(name)", logger: logger) { [self] _ in
+            brokerFailed(connection: name)
+        }
+    }
+
+    /// What an applied report told: the job's end, its wait before its start, an attempt's run time.
+    func observe(_ figures: BotyardStore.ReportFigures) {
+        if let ended = figures.ended {
+            registry.makeCounter(descriptor: Self.ended, labels: [("group", figures.group), ("bot", figures.bot),
+                                                                  ("state", ended.rawValue)]).increment()
+        }
+        let labels = [("group", figures.group)]
+        if let waited = figures.waited {
             registry.makeDurationHistogram(descriptor: Self.startLatency, labels: labels, buckets: Self.latencyBuckets)
                 .record(waited)
         }
-        if let ran = timing.ran {
+        if let ran = figures.ran {
             registry.makeDurationHistogram(descriptor: Self.runTime, labels: labels, buckets: Self.latencyBuckets)
                 .record(ran)
         }

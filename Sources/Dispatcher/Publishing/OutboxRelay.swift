@@ -13,6 +13,8 @@ import Shared
 final class OutboxRelay: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
+    /// Counts failed publishes and connections.
+    private let metrics: DispatcherMetrics
     private let signal: WakeSignal
     private let batchSize: Int
     private let window: Int
@@ -21,9 +23,11 @@ final class OutboxRelay: Service {
     /// - Parameters:
     ///   - batchSize: rows read and published together, as one confirm window.
     ///   - window: batches waiting for their confirms at once; the next batch goes out meanwhile.
-    init(store: BotyardStore, amqpURL: AMQPURL, signal: WakeSignal, batchSize: Int, window: Int = 4, logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, signal: WakeSignal, batchSize: Int, window: Int = 4,
+         metrics: DispatcherMetrics, logger: Logger) {
+        self.metrics = metrics
         self.store = store
-        self.reconnector = Reconnector(url: amqpURL, connectionName: "botyard-dispatcher publish", logger: logger)
+        self.reconnector = metrics.reconnector(url: amqpURL, name: "publish", logger: logger)
         self.signal = signal
         self.batchSize = batchSize
         self.window = window
@@ -124,6 +128,7 @@ final class OutboxRelay: Service {
             case .success:
                 confirmed.append(row)
             case .failure(let error):
+                metrics.brokerFailed(connection: "publish")
                 logger.error("publish failed; will retry", metadata: [
                     "job.id": "\(row.jobID)", "outbox.kind": "\(row.kind.rawValue)", "error": "\(error)",
                 ])

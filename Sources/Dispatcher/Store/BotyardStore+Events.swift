@@ -47,13 +47,16 @@ extension BotyardStore {
         var addedMessages: Bool
         /// Launches waiting in the robot queue were made due (an account freed or come up).
         var madeLaunchesDue: Bool
-        /// How long the jobs that started waited, and those that ended ran (the metrics' histograms).
-        var timings: [JobTiming] = []
+        /// What the metrics learn from the reports applied: ends, waits and run times.
+        var figures: [ReportFigures] = []
     }
 
-    /// A job's wait before its first start, or its run's length, as one report told it.
-    struct JobTiming: Sendable, Equatable {
+    /// What one applied report tells the metrics about its job.
+    struct ReportFigures: Sendable, Equatable {
         var group: String
+        var bot: String
+        /// The state the job ended in, when this report ended it.
+        var ended: JobState?
         /// From submission to the first attempt's start.
         var waited: Duration?
         /// One attempt's run, as its worker measured it.
@@ -67,13 +70,13 @@ extension BotyardStore {
         for cameUp in try record(heartbeats, at: now, in: db) {
             try Self.markRobotQueueDue(group: cameUp.group, host: cameUp.host, accounts: cameUp.accounts, in: db)
         }
-        var timings: [JobTiming] = []
+        var figures: [ReportFigures] = []
         let results = try zip(events, randoms).map { event, random in
-            try apply(event, random: random, at: now, in: db) { timings.append($0) }
+            try apply(event, random: random, at: now, in: db) { figures.append($0) }
         }
         let after = try Self.serviceWork(in: db)
         return AppliedEvents(results: results, addedMessages: after.lastMessage > before.lastMessage,
-                             madeLaunchesDue: after.dueLaunches > before.dueLaunches, timings: timings)
+                             madeLaunchesDue: after.dueLaunches > before.dueLaunches, figures: figures)
     }
 
     /// The newest outbox row and the launches due in the robot queue, both read through an index:
@@ -88,7 +91,7 @@ extension BotyardStore {
         """
 
     private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database,
-                       timed: (JobTiming) -> Void = { _ in }) throws -> EventApplication {
+                       measured: (ReportFigures) -> Void = { _ in }) throws -> EventApplication {
         // Once only: an event id already recorded inserts nothing.
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt, jobID) VALUES (?, ?, ?)")
             .execute(arguments: [event.eventID, now.storedValue, event.jobID])
@@ -98,25 +101,29 @@ extension BotyardStore {
         }
         let decision = JobLifecycle.apply(event, to: job, random: random, at: now)
         let stored = try Self.record(decision, from: job.state, at: now, in: db)
-        if decision.ignored == nil, let timing = Self.timing(of: event, job: stored) { timed(timing) }
+        if decision.ignored == nil, let figures = Self.figures(of: event, from: job.state, job: stored) {
+            measured(figures)
+        }
         // A launch the robot queue gave up on is parked there, its message with it.
         let parkedByRobotQueue = stored.state == .dead && job.state != .dead
         return decision.ignored.map(EventApplication.ignored)
             ?? .applied(stored.state, publishes: decision.publishesJob || parkedByRobotQueue)
     }
 
-    /// What an applied report tells of the job's timing: a first start its wait since submission,
-    /// an end its attempt's run time.
-    private static func timing(of event: JobEvent, job: JobRecord) -> JobTiming? {
+    /// What an applied report tells the metrics: a first start its wait since submission, a
+    /// finish its attempt's run time, and the job's end if it moved the job from `before` to one.
+    private static func figures(of event: JobEvent, from before: JobState, job: JobRecord) -> ReportFigures? {
+        var figures = ReportFigures(group: job.group, bot: job.bot)
+        if job.state.isTerminal && !before.isTerminal { figures.ended = job.state }
         switch event.kind {
         case .started where event.attempt == 1:
-            JobTiming(group: job.group, waited: .milliseconds(max(0, (event.at.timeIntervalSince(job.submittedAt)
-                                                                          * 1000).rounded())))
+            figures.waited = .milliseconds(max(0, (event.at.timeIntervalSince(job.submittedAt) * 1000).rounded()))
         case .finished:
-            event.outcome.map { JobTiming(group: job.group, ran: .milliseconds($0.durationMilliseconds)) }
+            figures.ran = event.outcome.map { .milliseconds($0.durationMilliseconds) }
         default:
-            nil
+            break
         }
+        return figures.ended == nil && figures.waited == nil && figures.ran == nil ? nil : figures
     }
 
     /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own

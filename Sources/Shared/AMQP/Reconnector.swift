@@ -10,14 +10,18 @@ public struct Reconnector: Sendable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
     public var logger: Logger
+    /// Told of each failure before the wait: a connection refused, or one that broke.
+    public var failed: @Sendable (any Error) -> Void
 
     public init(url: AMQPURL, connectionName: String, initialDelay: Duration = .milliseconds(200),
-                maximumDelay: Duration = .seconds(5), logger: Logger) {
+                maximumDelay: Duration = .seconds(5), logger: Logger,
+                failed: @escaping @Sendable (any Error) -> Void = { _ in }) {
         self.url = url
         self.connectionName = connectionName
         self.initialDelay = initialDelay
         self.maximumDelay = maximumDelay
         self.logger = logger
+        self.failed = failed
     }
 
     /// Runs `work` with a connected ``AMQPConnection`` until cancelled or shut down gracefully.
@@ -40,6 +44,7 @@ public struct Reconnector: Sendable {
                 delay = backoff.nextDelay()
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                failed(error)
                 delay = backoff.nextDelay()
                 logger.warning("broker connection lost; reconnecting", metadata: [
                     "amqp.connection": "\(connectionName)", "error": "\(error)", "retry.delay": "\(delay)",
