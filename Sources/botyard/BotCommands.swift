@@ -33,6 +33,22 @@ struct AddBot: AsyncParsableCommand {
     }
 }
 
+struct ShowBot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bot", abstract: "Show a bot's definition.")
+
+    @OptionGroup var connection: Connection
+    @Argument(help: "The bot's name.") var name: String
+
+    func run() async throws {
+        let bot = try await connection.client.get("/v1/bots/\(name)", as: BotDefinition.self)
+        try connection.show(bot) {
+            print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))")
+            print("  timeout \(bot.timeoutSeconds) s, \(bot.retry.maxAttempts) attempts, UI \(bot.needsUI ? "yes" : "no")"
+                  + (bot.marks.isEmpty ? "" : ", marks \(bot.marks.joined(separator: ", "))"))
+        }
+    }
+}
+
 struct ListBots: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bots", abstract: "List bots.")
 

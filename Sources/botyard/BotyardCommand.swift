@@ -8,9 +8,10 @@ struct BotyardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botyard",
         abstract: "Botyard's command line: bots, jobs, logs, dead jobs, workers, groups, the robot queue, pipelines, workflows and work queues.",
-        subcommands: [AddBot.self, ListBots.self, Submit.self, Jobs.self, ShowJob.self, ShowLog.self, Cancel.self,
-                      ListDead.self, Requeue.self, ListWorkers.self, ClearHold.self, ListGroups.self, SetGroup.self,
-                      ListRobotQueue.self, SetCredential.self, FlowCommands<PipelineKind>.self,
+        subcommands: [AddBot.self, ListBots.self, ShowBot.self, Submit.self, SubmitBatch.self, Jobs.self, ShowJob.self,
+                      ShowLog.self, Cancel.self, ListDead.self, Requeue.self, ListWorkers.self, ClearHold.self,
+                      ListGroups.self, SetGroup.self, ListRobotQueue.self, ListCredentials.self, SetCredential.self,
+                      ShowStats.self, Health.self, FlowCommands<PipelineKind>.self,
                       FlowCommands<WorkflowKind>.self, WorkQueueCommands.self, WorkItemCommands.self,
                       QueueTriggerCommands.self, ScheduleCommands.self, CalendarCommands.self, ApplyCommand.self,
                       TokenCommands.self, ShowAudit.self, WhoAmI.self, BrokerDefinitionsCommand.self,

@@ -28,6 +28,34 @@ struct ListWorkers: AsyncParsableCommand {
     }
 }
 
+struct ShowStats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Jobs by state, and messages not yet confirmed by the broker.")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let stats = try await connection.client.get("/v1/stats", as: DispatcherStats.self)
+        var table = Table(headers: ["STATE", "JOBS"])
+        for state in JobState.allCases { table.rows.append([state.rawValue, "\(stats.jobs[state.rawValue] ?? 0)"]) }
+        try connection.show(stats) {
+            print(table.rendered)
+            print("outbox: \(stats.outbox)")
+        }
+    }
+}
+
+struct Health: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that the dispatcher answers (no token needed).")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let health = try await connection.client.get("/v1/health", as: [String: String].self)
+        try connection.show(health) { print("dispatcher at \(connection.url): \(health["status"] ?? "?")") }
+    }
+}
+
 struct ClearHold: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clear-hold", abstract: "Let an account whose cleanup failed take jobs again.")

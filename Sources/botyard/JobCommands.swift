@@ -69,6 +69,32 @@ struct Submit: AsyncParsableCommand {
     }
 }
 
+struct SubmitBatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit-batch",
+        abstract: "Submit up to 1,000 jobs at once from a JSON file: all of them, or none.",
+        discussion: "The file holds a JSON array of jobs written as POST /v1/jobs takes them (bot, group, inputs, …).")
+
+    @OptionGroup var connection: Connection
+    @Option(name: .shortAndLong, help: "The JSON file (- for standard input).") var file: String
+
+    func run() async throws {
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+            : try Data(contentsOf: URL(fileURLWithPath: file))
+        let jobs: [SubmitJobRequest]
+        do {
+            jobs = try JSONCodec.decode([SubmitJobRequest].self, from: data)
+        } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        let created = try await connection.client.post("/v1/jobs/batch", SubmitJobBatchRequest(jobs: jobs),
+                                                       as: JobBatchCreated.self)
+        try connection.show(created) {
+            for job in created.jobs { print("job \(job.id) \(job.state.rawValue)") }
+        }
+    }
+}
+
 /// `botyard jobs`: lists jobs (the default), and pauses or resumes one.
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -131,9 +157,11 @@ struct ShowLog: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Argument(help: "The job's id.") var id: Int64
     @Option(help: "Which attempt (default: the last).") var attempt: Int?
+    @Flag(help: "What the account's cleanup printed after the attempt, instead of the bot's output.")
+    var cleanup = false
 
     func run() async throws {
-        let path = "/v1/jobs/\(id)/log" + (attempt.map { "?attempt=\($0)" } ?? "")
+        let path = "/v1/jobs/\(id)/\(cleanup ? "cleanup-log" : "log")" + (attempt.map { "?attempt=\($0)" } ?? "")
         let log = try await connection.client.text(path)
         try connection.show(["job": "\(id)", "log": log]) { print(log, terminator: "") }
     }

@@ -24,6 +24,23 @@ struct ListRobotQueue: AsyncParsableCommand {
     }
 }
 
+struct ListCredentials: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credentials", abstract: "List the stored credentials, without their passwords (admin).")
+
+    @OptionGroup var connection: Connection
+
+    func run() async throws {
+        let credentials = try await connection.client.get("/v1/credentials", as: [CredentialSummary].self)
+        var table = Table(headers: ["HOST", "ACCOUNT", "USERNAME", "UPDATED"])
+        for credential in credentials {
+            table.rows.append([credential.host, credential.account, credential.username,
+                               Timestamp.format(credential.updatedAt)])
+        }
+        try connection.show(credentials) { print(table.rendered) }
+    }
+}
+
 struct SetCredential: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set-credential",

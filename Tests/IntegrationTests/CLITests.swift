@@ -63,6 +63,8 @@ struct CLITests {
             #expect(broken.retry.maxAttempts == 1 && broken.argv == ["/bin/false"])
             #expect(try await cli.json([BotDefinition].self, "bots").map(\.name).sorted() == ["broken", "echo", "sleepy"])
             #expect(try await cli.succeed("bots").contains("sleepy"))
+            #expect(try await cli.json(BotDefinition.self, "bot", "broken").argv == ["/bin/false"])
+            #expect(try await cli.succeed("health").hasSuffix(": ok\n"))
 
             let done = try await cli.json(JobSnapshot.self, "submit", "echo", "--group", "g1", "--admission", "queue",
                                           "--wait")
@@ -92,6 +94,19 @@ struct CLITests {
             #expect(requeued.id != parked.id)
             let error = try await cli.fail(["job", "999999"])
             #expect(error.contains("not_found, HTTP 404"))
+            #expect(try await cli.fail(["log", "\(done.id)", "--cleanup"]).contains("HTTP 404"))
+
+            let batch = fleet.folder.appendingPathComponent("batch.json")
+            try Data(#"[{"bot": "echo", "group": "g1"}, {"bot": "echo", "group": "g1", "inputs": {"N": "2"}}]"#.utf8)
+                .write(to: batch)
+            let created = try await cli.json(JobBatchCreated.self, "submit-batch", "-f", batch.path)
+            #expect(created.jobs.count == 2)
+            for job in created.jobs { #expect(try await fleet.waitForJob(job.id).state == .succeeded) }
+            let stats = try await cli.json(DispatcherStats.self, "stats")
+            // echo three times, the broken job and its requeued copy, the cancelled sleeper.
+            #expect(stats.jobs["succeeded"] == 3 && stats.jobs["cancelled"] == 1)
+            #expect(stats.jobs.values.reduce(0, +) == 6)
+            #expect(try await cli.succeed("stats").contains("outbox: 0"))
         }
     }
 
@@ -115,8 +130,9 @@ struct CLITests {
             #expect(try await cli.json([RobotQueueEntry].self, "robot-queue").isEmpty)
             #expect(try await cli.succeed("set-credential", "host0", "robot0", "--username", "svc", input: "s3cret\n")
                         == "credential of robot0 on host0 stored\n")
-            let credentials = try await fleet.api.send(.get, "/v1/credentials").decode([CredentialSummary].self)
-            #expect(credentials.map(\.username) == ["svc"])
+            let credentials = try await cli.json([CredentialSummary].self, "credentials")
+            #expect(credentials.map(\.username) == ["svc"] && credentials.first?.account == "robot0")
+            #expect(try await cli.succeed("credentials").contains("svc"))
             #expect(try await cli.fail(["clear-hold", "host0", "robot0"]).contains("is not held"))
         }
     }
