@@ -303,10 +303,13 @@ struct CLITests {
                                             environment: ["BOTYARD_URL": cli.url, "BOTYARD_TOKEN": cli.token ?? "",
                                                           "ROBOT0_PASSWORD": "s3cret"])
             }
+            // Group g1 exists once its worker's first heartbeat is in: apply then updates it.
+            try await waitUntil(timeout: .seconds(10)) {
+                try await fleet.api.send(.get, "/v1/groups").decode([GroupStatus].self).contains { $0.name == "g1" }
+            }
             let first = try await apply(Self.declared)
             #expect(first.status == 0, "\(first.errors)")
             #expect(first.output.contains("+ queue invoices") && first.output.contains("+ schedule nightly"))
-            // Group g1 exists already: its worker reported it.
             #expect(first.output.contains("~ group g1\n    launchAdmission: "))
             #expect(first.output.contains("    maxQueued: (none) → 50\n"))
             #expect(first.output.hasSuffix("applied: 9 to create, 1 to update, 0 to delete, 0 unchanged\n"))
