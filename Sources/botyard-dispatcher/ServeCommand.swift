@@ -62,11 +62,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Days a worker not heard from stays listed.")
     var keepSilentWorkersDays: Double = 7
 
+    @Option(help: "Days the audit log's entries are kept.")
+    var keepAuditDays: Double = 365
+
     var retention: RetentionPolicy {
         RetentionPolicy(finishedJobs: keepFinishedJobsDays * RetentionPolicy.day,
                         jobLogs: keepJobLogsDays * RetentionPolicy.day,
                         appliedEvents: keepAppliedEventsDays * RetentionPolicy.day,
-                        silentWorkers: keepSilentWorkersDays * RetentionPolicy.day)
+                        silentWorkers: keepSilentWorkersDays * RetentionPolicy.day,
+                        auditEntries: keepAuditDays * RetentionPolicy.day)
     }
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

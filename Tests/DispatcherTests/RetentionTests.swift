@@ -80,10 +80,16 @@ struct RetentionTests {
 
             // The relay published every job's message (none runs here).
             try await store.database.write { db in try db.execute(sql: "DELETE FROM outbox") }
+            try await store.recordAudit(caller: "token ci", role: .operator, method: "POST", path: "/v1/jobs",
+                                        status: 201, at: Self.daysAgo(400))
+            try await store.recordAudit(caller: "token ci", role: .operator, method: "POST", path: "/v1/jobs",
+                                        status: 201, at: Self.daysAgo(300))
             let pass = try await store.applyRetention(RetentionPolicy(), at: Self.now, batchSize: 2)
             // Logs: the old job's, the 40-day-old one's and the parent's; report ids: two of each ended job older
             // than 14 days (old, dead, 40-day-old, parent).
-            #expect(pass == RetentionPass(jobs: 1, jobLogs: 3, appliedEvents: 8, workers: 1))
+            #expect(pass == RetentionPass(jobs: 1, jobLogs: 3, appliedEvents: 8, workers: 1, auditEntries: 1))
+            let kept = try store.auditEntries(limit: 10).map(\.at)
+            #expect(kept.count == 1 && abs(kept[0].timeIntervalSince(Self.daysAgo(300))) < 0.01, "\(kept)")
 
             #expect(try store.job(id: old) == nil)
             for table in ["job_history", "job_logs", "applied_events"] {

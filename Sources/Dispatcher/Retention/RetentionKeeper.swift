@@ -25,6 +25,7 @@ final class RetentionKeeper: Service {
                         self.logger.info("retention pass", metadata: [
                             "deleted.jobs": "\(pass.jobs)", "deleted.job_logs": "\(pass.jobLogs)",
                             "deleted.applied_events": "\(pass.appliedEvents)", "deleted.workers": "\(pass.workers)",
+                            "deleted.audit_entries": "\(pass.auditEntries)",
                         ])
                     }
                 } catch {

@@ -20,6 +20,8 @@ extension BotyardStore {
                                                        [cutoffs.appliedEvents.storedValue], batchSize: batchSize)
         pass.workers = try await deleteInBatches("delete silent workers", Self.silentWorkersSQL,
                                                  [cutoffs.silentWorkers.storedValue], batchSize: batchSize)
+        pass.auditEntries = try await deleteInBatches("delete old audit entries", Self.oldAuditEntriesSQL,
+                                                      [cutoffs.auditEntries.storedValue], batchSize: batchSize)
         return pass
     }
 
@@ -47,6 +49,9 @@ extension BotyardStore {
     }
 
     static let finishedStates = "('succeeded', 'failed', 'cancelled', 'rejected')"
+
+    /// Through `audit_log_at`.
+    static let oldAuditEntriesSQL = (table: "audit_log", sql: "SELECT id FROM audit_log WHERE at < ? LIMIT ?")
 
     static let oldJobsSQL = (table: "jobs", sql: """
         SELECT id FROM jobs

@@ -375,6 +375,7 @@ enum StoreMigrations {
                     path TEXT NOT NULL,
                     status INTEGER NOT NULL
                 );
+                CREATE INDEX audit_log_at ON audit_log(at);
                 """)
         }
         return migrator
