@@ -67,7 +67,8 @@ struct StoreGrowth: AsyncParsableCommand {
             try await driver.register(CreateBotRequest(name: "noop", argv: ["/bin/true"], timeoutSeconds: 60,
                                                        retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
         }
-        let dispatch = DispatchMeasurement(driver: driver, submitter: SocketSubmitter(port: fleet.port, token: fleet.token),
+        let submitter = SocketSubmitter(port: fleet.port, token: fleet.token)
+        let dispatch = DispatchMeasurement(driver: driver, submitter: submitter,
                                            dispatcher: fleet.dispatcher!.processIdentifier)
         return Measured(
             single: try await dispatch.runs(repeats, of: dispatchJobs, group: group),

@@ -14,7 +14,8 @@ struct CreateTokenCommand: ParsableCommand {
             through the API (`botyard tokens create`) with an admin token. Works while the dispatcher runs.
             """)
 
-    @Option(name: .customLong("database"), help: "SQLite database file (default: $BOTYARD_DATABASE, else botyard.sqlite).")
+    @Option(name: .customLong("database"),
+            help: "SQLite database file (default: $BOTYARD_DATABASE, else botyard.sqlite).")
     var databaseOption: String?
 
     @Option(help: "Who holds the token: shown in the audit log.")
@@ -26,7 +27,9 @@ struct CreateTokenCommand: ParsableCommand {
     @Option(help: "Write the secret to this file (mode 0600) instead of printing it.")
     var output: String?
 
-    var database: String { databaseOption ?? ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite" }
+    var database: String {
+        databaseOption ?? ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite"
+    }
 
     func validate() throws {
         guard Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, operator or viewer") }

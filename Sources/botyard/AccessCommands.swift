@@ -26,7 +26,8 @@ struct TokenCommands: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens, live and revoked (never their secrets).")
+        static let configuration = CommandConfiguration(
+            abstract: "List tokens, live and revoked (never their secrets).")
 
         @OptionGroup var connection: Connection
 
@@ -83,7 +84,8 @@ struct ShowAudit: AsyncParsableCommand {
 
 /// `botyard whoami`: the token's name and role as the dispatcher sees them.
 struct WhoAmI: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show who the token is and its role.")
+    static let configuration = CommandConfiguration(
+        commandName: "whoami", abstract: "Show who the token is and its role.")
 
     @OptionGroup var connection: Connection
 

@@ -7,7 +7,8 @@ import Shared
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
-        abstract: "Create or update the bots, groups, credentials, calendars, queues, triggers, schedules, pipelines and workflows a YAML file declares.",
+        abstract: "Make the dispatcher's definitions (bots, groups, credentials, calendars, queues, triggers, "
+            + "schedules, pipelines, workflows) what a YAML file declares.",
         discussion: """
             The file has a section per kind (calendars, bots, groups, credentials, queues, pipelines, workflows, \
             triggers, schedules), each a list of entries written as the API takes them; a credential names \

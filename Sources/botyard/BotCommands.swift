@@ -43,8 +43,9 @@ struct ShowBot: AsyncParsableCommand {
         let bot = try await connection.client.get("/v1/bots/\(name)", as: BotDefinition.self)
         try connection.show(bot) {
             print("bot \(bot.name) v\(bot.version): \(bot.argv.joined(separator: " "))")
-            print("  timeout \(bot.timeoutSeconds) s, \(bot.retry.maxAttempts) attempts, UI \(bot.needsUI ? "yes" : "no")"
-                  + (bot.marks.isEmpty ? "" : ", marks \(bot.marks.joined(separator: ", "))"))
+            let marks = bot.marks.isEmpty ? "" : ", marks \(bot.marks.joined(separator: ", "))"
+            print("  timeout \(bot.timeoutSeconds) s, \(bot.retry.maxAttempts) attempts, "
+                  + "UI \(bot.needsUI ? "yes" : "no")\(marks)")
         }
     }
 }

@@ -30,7 +30,10 @@ struct Connection: ParsableArguments {
     var output: OutputFormat = .table
 
     @Option(name: .customLong("token-file"),
-            help: "File holding the API token (default: inside a job, the job's token in $BOTYARD_JOB_TOKEN, else the token in $BOTYARD_TOKEN).")
+            help: """
+                File holding the API token (default: inside a job, the job's token in $BOTYARD_JOB_TOKEN, else the \
+                token in $BOTYARD_TOKEN).
+                """)
     var tokenFile: String?
 
     /// The bearer token: the file's, else — a bot calling from its job — the job's (its calls are

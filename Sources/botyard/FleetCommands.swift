@@ -67,7 +67,8 @@ struct ClearHold: AsyncParsableCommand {
     func run() async throws {
         let cleared = try await connection.client.clearHold(host: host, account: account)
         try connection.show(cleared) {
-            print("account \(cleared.account) on \(cleared.host): hold cleared by \(cleared.workers.joined(separator: ", "))")
+            let workers = cleared.workers.joined(separator: ", ")
+            print("account \(cleared.account) on \(cleared.host): hold cleared by \(workers)")
         }
     }
 }

@@ -73,7 +73,8 @@ struct SubmitBatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit-batch",
         abstract: "Submit up to 1,000 jobs at once from a JSON file: all of them, or none.",
-        discussion: "The file holds a JSON array of jobs written as POST /v1/jobs takes them (bot, group, inputs, …).")
+        discussion: "The file holds a JSON array of jobs written as POST /v1/jobs takes them "
+            + "(bot, group, inputs, …).")
 
     @OptionGroup var connection: Connection
     @Option(name: .shortAndLong, help: "The JSON file (- for standard input).") var file: String

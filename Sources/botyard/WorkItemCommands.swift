@@ -65,7 +65,8 @@ struct ExtendItem: AsyncParsableCommand {
     func run() async throws {
         let item = try await connection.client.post("/v1/items/\(lease.id)/extend",
                                                     SettleItemRequest(leaseToken: lease.token), as: WorkItemSnapshot.self)
-        try connection.show(item) { print("item \(item.id) held until \(item.leaseExpiresAt.map(Timestamp.format) ?? "-")") }
+        let until = item.leaseExpiresAt.map(Timestamp.format) ?? "-"
+        try connection.show(item) { print("item \(item.id) held until \(until)") }
     }
 }
 

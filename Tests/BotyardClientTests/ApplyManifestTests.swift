@@ -79,9 +79,11 @@ struct ApplyManifestTests {
             "line 2: bots[0] 'reader': unknown field 'timeoutSecond' (line 4)",
             "line 5: bots[1] 'reader': named twice in the file",
             "line 9: bots[2]: wrong type at 'timeoutSeconds': expected Int",
-            "line 10: bots[3] 'no good': name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            "line 10: bots[3] 'no good': name must be 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+                + "or digit",
             "line 13: credentials[0] 'h1/clerk': unknown field 'password' (line 13)",
-            "line 13: credentials[0] 'h1/clerk': name exactly one of passwordEnv and passwordFile (never the password itself)",
+            "line 13: credentials[0] 'h1/clerk': name exactly one of passwordEnv and passwordFile (never the password "
+                + "itself)",
             "line 14: credentials[1] 'h1/desk': passwordEnv: the environment variable NOT_SET is not set",
             "line 16: queues[0]: missing field 'name'",
             "line 17: unknown section 'robots'; one of calendars, bots, groups, credentials, queues, pipelines, "

@@ -13,8 +13,10 @@ struct AccessAPITests {
     /// The router on a fresh store, a client holding an admin token, and the store.
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
-            try await app.test(.router) { client in try await body(APIClient(client: client, token: try store.testToken()), store) }
+            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            try await Application(router: router).test(.router) { client in
+                try await body(APIClient(client: client, token: try store.testToken()), store)
+            }
         }
     }
 
@@ -134,7 +136,9 @@ struct AccessAPITests {
                 let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
                 #expect(bytes.range(of: Data(key.utf8)) == nil, "\(file)")
             }
-            let hashes = try await store.database.read { db in try String.fetchAll(db, sql: "SELECT keyHash FROM api_tokens") }
+            let hashes = try await store.database.read { db in
+                try String.fetchAll(db, sql: "SELECT keyHash FROM api_tokens")
+            }
             #expect(hashes == [try #require(APITokenSecret(parsing: secret)).keyHash])
         }
     }
@@ -150,7 +154,8 @@ struct AccessAPITests {
             let bot = admin.with(token: token)
             #expect(try await bot.send(.get, "/v1/me").decode(CallerSummary.self)
                         == CallerSummary(name: "job \(job.id)", role: .operator, kind: .job))
-            #expect(try await bot.send(.post, "/v1/bots", #"{"name": "b2", "argv": ["/bin/true"]}"#).status == .forbidden)
+            let defined = try await bot.send(.post, "/v1/bots", #"{"name": "b2", "argv": ["/bin/true"]}"#)
+            #expect(defined.status == .forbidden)
         }
     }
 
@@ -169,7 +174,9 @@ struct AccessAPITests {
             let entries = try await admin.send(.get, "/v1/audit").decode(AuditPage.self).entries
             let adminName = try await admin.send(.get, "/v1/me").decode(CallerSummary.self).name
             let viewerName = try await viewer.send(.get, "/v1/me").decode(CallerSummary.self).name
-            let seen = entries.reversed().map { "\($0.caller) \($0.role?.rawValue ?? "-") \($0.method) \($0.path) \($0.status)" }
+            let seen = entries.reversed().map {
+                "\($0.caller) \($0.role?.rawValue ?? "-") \($0.method) \($0.path) \($0.status)"
+            }
             #expect(seen == [
                 "token \(adminName) admin POST /v1/bots 201",
                 "token \(adminName) admin POST /v1/jobs 422",

@@ -15,7 +15,9 @@ struct JobBatchAPITests {
             try store.saveBot(BotDefinition(name: "mail", argv: ["/bin/true"], timeoutSeconds: 30))
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(),
                                                       robotQueueSignal: WakeSignal()))
-            try await app.test(.router) { client in try await body(APIClient(client: client, token: try store.testToken()), store) }
+            try await app.test(.router) { client in
+                try await body(APIClient(client: client, token: try store.testToken()), store)
+            }
         }
     }
 

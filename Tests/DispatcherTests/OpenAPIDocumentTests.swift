@@ -32,13 +32,15 @@ struct OpenAPIDocumentTests {
         let response = try await client.send(.get, "/v1/openapi.json", token: nil)
         #expect(response.status == .ok)
         #expect(response.headers[.contentType] == "application/json")
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+        let parsed = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
+        let document = try #require(parsed as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         var operations: [Operation] = []
         for (path, item) in paths {
             for method in Self.methods {
                 guard let operation = item[method] as? [String: Any] else { continue }
-                let role = try #require(operation["x-botyard-role"] as? String, "\(method) \(path) has no x-botyard-role")
+                let role = try #require(operation["x-botyard-role"] as? String,
+                                        "\(method) \(path) has no x-botyard-role")
                 operations.append(Operation(method: method.uppercased(), path: path, role: role))
             }
         }

@@ -14,7 +14,9 @@ struct ParentJobAPITests {
         try await withTemporaryStore { store, _ in
             let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
             let app = Application(router: router)
-            try await app.test(.router) { client in try await body(APIClient(client: client, token: try store.testToken()), store) }
+            try await app.test(.router) { client in
+                try await body(APIClient(client: client, token: try store.testToken()), store)
+            }
         }
     }
 

@@ -14,7 +14,9 @@ struct QueueTriggerAPITests {
             try store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 30))
             _ = try store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
-            try await app.test(.router) { client in try await body(APIClient(client: client, token: try store.testToken()), store) }
+            try await app.test(.router) { client in
+                try await body(APIClient(client: client, token: try store.testToken()), store)
+            }
         }
     }
 

@@ -14,7 +14,9 @@ struct ScheduleAPITests {
             try store.saveBot(BotDefinition(name: "reporter", argv: ["/bin/true"], timeoutSeconds: 30))
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(),
                                                       robotQueueSignal: WakeSignal()))
-            try await app.test(.router) { client in try await body(APIClient(client: client, token: try store.testToken())) }
+            try await app.test(.router) { client in
+                try await body(APIClient(client: client, token: try store.testToken()))
+            }
         }
     }
 

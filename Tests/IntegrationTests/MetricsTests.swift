@@ -49,7 +49,9 @@ struct MetricsTests {
             }
             let before = try await scrape()
             #expect(Self.value(before, "botyard_jobs_submitted_total", ["group": "g1", "bot": "quick"]) == 0)
-            #expect(before.contains { $0.name == "botyard_broker_errors_total" && $0.labels == ["connection": "publish"] })
+            #expect(before.contains {
+                $0.name == "botyard_broker_errors_total" && $0.labels == ["connection": "publish"]
+            })
             for _ in 0..<3 {
                 try await fleet.waitForJob(try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1")))
             }

@@ -13,8 +13,9 @@ public struct ApplyPlan: Sendable {
                 return PlannedChange(kind: resource.kind, name: resource.name, action: .create, resource: resource)
             }
             let differences = resource.state.differences(from: existing)
-            return PlannedChange(kind: resource.kind, name: resource.name, action: differences.isEmpty ? .unchanged : .update,
-                                 differences: differences, resource: resource)
+            return PlannedChange(kind: resource.kind, name: resource.name,
+                                 action: differences.isEmpty ? .unchanged : .update, differences: differences,
+                                 resource: resource)
         }
         if prune {
             let named = Set(desired.map { "\($0.kind.rawValue)/\($0.name)" })

@@ -118,7 +118,9 @@ struct GroupState: Encodable {
 
     init(maxQueued: Int?, launchAdmission: [LaunchMethod: AdmissionMode]) {
         self.maxQueued = maxQueued
-        self.launchAdmission = Dictionary(uniqueKeysWithValues: launchAdmission.map { ($0.key.rawValue, $0.value.rawValue) })
+        self.launchAdmission = Dictionary(uniqueKeysWithValues: launchAdmission.map {
+            ($0.key.rawValue, $0.value.rawValue)
+        })
     }
 }
 

@@ -3,8 +3,8 @@ import Shared
 
 /// The dispatcher's HTTP API, kept apart from the server so that tests can call it directly.
 ///
-/// Every route but health, the OpenAPI document and the web console's files needs an API token (or a running job's); the group a route is
-/// registered on (``APIRoutes``) says which role it needs.
+/// Every route but health, the OpenAPI document and the web console's files needs an API token
+/// (or a running job's); the group a route is registered on (``APIRoutes``) says which role it needs.
 func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
                  leaseAlarm: LeaseAlarm = LeaseAlarm(),
                  triggerSignal: WakeSignal = WakeSignal(),

@@ -32,7 +32,8 @@ public final class DispatcherMetrics: Sendable {
         named("store_errors", unit: "total", "API requests the store failed")
     }
     static var brokerErrors: MetricNameDescriptor {
-        named("broker_errors", unit: "total", "Broker connections lost or refused, and publishes that failed, by connection")
+        named("broker_errors", unit: "total",
+              "Broker connections lost or refused, and publishes that failed, by connection")
     }
     static var jobs: MetricNameDescriptor { named("jobs", "Jobs in the store, by state") }
     static var outbox: MetricNameDescriptor {
@@ -49,7 +50,8 @@ public final class DispatcherMetrics: Sendable {
         named("job_run", unit: "seconds", "How long an attempt ran on its worker, by group")
     }
     static var waiting: MetricNameDescriptor {
-        named("jobs_waiting", "Jobs waiting for a slot (pending, queued or retrying), by group: the depth of its queues")
+        named("jobs_waiting",
+              "Jobs waiting for a slot (pending, queued or retrying), by group: the depth of its queues")
     }
     static var workItems: MetricNameDescriptor {
         named("work_items", "Work items waiting (new) and being worked (in-progress), by queue")

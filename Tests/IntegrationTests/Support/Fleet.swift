@@ -58,8 +58,9 @@ struct Fleet: Sendable {
                             credentialKey: secretsKey.derived(for: .group(group)))
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
-                    try await body(Fleet(url: url, api: APIClient(client: client, token: try dispatcher.store.testToken()),
-                                         httpURL: "http://127.0.0.1:\(client.port ?? 0)", store: dispatcher.store, folder: folder,
+                    let api = APIClient(client: client, token: try dispatcher.store.testToken())
+                    try await body(Fleet(url: url, api: api, httpURL: "http://127.0.0.1:\(client.port ?? 0)",
+                                         store: dispatcher.store, folder: folder,
                                          secretsKey: secretsKey))
                     workerTasks.cancelAll()
                 }
