@@ -164,7 +164,17 @@ struct ShowLog: AsyncParsableCommand {
     func run() async throws {
         let path = "/v1/jobs/\(id)/\(cleanup ? "cleanup-log" : "log")" + (attempt.map { "?attempt=\($0)" } ?? "")
         let log = try await connection.client.text(path)
-        try connection.show(["job": "\(id)", "log": log]) { print(log, terminator: "") }
+        try connection.show(Printed(job: id, attempt: attempt, cleanup: cleanup, log: log)) {
+            print(log, terminator: "")
+        }
+    }
+
+    /// What `--output json` prints: the log with what it is the log of.
+    struct Printed: Encodable {
+        var job: Int64
+        var attempt: Int?
+        var cleanup: Bool
+        var log: String
     }
 }
 

@@ -36,7 +36,7 @@ struct AccessAPITests {
         }
     }
 
-    @Test("a token that is not one — unknown, tampered with, or not sent as Bearer — is 401 invalid_token")
+    @Test("a token that is not one — unknown, tampered with, or not sent as Bearer — is 401 invalid_token; `bearer` is Bearer")
     func invalidTokens() async throws {
         try await withRouter { admin, _ in
             let secret = try #require(admin.token)
@@ -47,6 +47,9 @@ struct AccessAPITests {
                 #expect(response.status == .unauthorized, "\(token)")
                 #expect(try response.errorCode() == "invalid_token")
             }
+            let lowercase = try await admin.client.execute(uri: "/v1/jobs", method: .get,
+                                                           headers: [.authorization: "bearer \(secret)"])
+            #expect(lowercase.status == .ok, "the scheme's name is case-insensitive")
             let basic = try await admin.client.execute(uri: "/v1/jobs", method: .get,
                                                        headers: [.authorization: "Basic dXNlcjpwYXNz"])
             #expect(basic.status == .unauthorized)

@@ -77,8 +77,9 @@ struct CLITests {
             let shown = try await cli.json(JobSnapshot.self, "job", "\(done.id)")
             #expect(shown.history?.last?.to == .succeeded)
             #expect(try await cli.succeed("job", "\(done.id)").contains("manual by cli"))
-            struct Log: Decodable { var job: String; var log: String }
-            #expect(try await cli.json(Log.self, "log", "\(done.id)").log.contains("hello"))
+            struct Log: Decodable { var job: Int64; var cleanup: Bool; var log: String }
+            let log = try await cli.json(Log.self, "log", "\(done.id)")
+            #expect(log.job == done.id && !log.cleanup && log.log.contains("hello"))
             #expect(try await cli.succeed("log", "\(done.id)").contains("hello"))
 
             let slow = try await cli.json(JobCreated.self, "submit", "sleepy", "--group", "g1", "--admission", "queue")

@@ -28,7 +28,8 @@ final class TokenAuthenticator: Sendable {
     ///   unknown, revoked, or a job's that has ended.
     func caller(of request: Request) async throws -> Caller {
         guard let header = request.headers[.authorization] else { throw APIError.unauthenticated }
-        guard header.hasPrefix("Bearer ") else {
+        // The scheme's name is case-insensitive (RFC 9110 §11.1).
+        guard header.prefix(7).lowercased() == "bearer " else {
             throw APIError.invalidToken("the Authorization header must be 'Bearer <token>'")
         }
         let bearer = header.dropFirst("Bearer ".count)
