@@ -14,9 +14,7 @@ struct CreateTokenCommand: ParsableCommand {
             through the API (`botyard tokens create`) with an admin token. Works while the dispatcher runs.
             """)
 
-    @Option(name: .customLong("database"),
-            help: "SQLite database file (default: $BOTYARD_DATABASE, else botyard.sqlite).")
-    var databaseOption: String?
+    @OptionGroup var database: DatabaseOption
 
     @Option(help: "Who holds the token: shown in the audit log.")
     var name: String
@@ -27,10 +25,6 @@ struct CreateTokenCommand: ParsableCommand {
     @Option(help: "Write the secret to this file (mode 0600) instead of printing it.")
     var output: String?
 
-    var database: String {
-        databaseOption ?? ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite"
-    }
-
     func validate() throws {
         guard Role(rawValue: role) != nil else { throw ValidationError("--role must be admin, operator or viewer") }
         let problems = NewAPIToken(name: name, role: .viewer).problems
@@ -40,7 +34,7 @@ struct CreateTokenCommand: ParsableCommand {
     func run() throws {
         let created: CreatedAPIToken
         do {
-            let store = try BotyardStore(path: database)
+            let store = try BotyardStore(path: database.path)
             created = try store.createAPIToken(NewAPIToken(name: name, role: Role(rawValue: role) ?? .admin))
         } catch {
             throw ValidationError("\(error)")

@@ -20,10 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
         amqpURLOption ?? ProcessInfo.processInfo.environment["BOTYARD_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2F"
     }
 
-    @Option(name: .customLong("database"), help: "SQLite database file (default: $BOTYARD_DATABASE, else botyard.sqlite).")
-    var databaseOption: String?
+    @OptionGroup var database: DatabaseOption
 
-    var database: String { databaseOption ?? ProcessInfo.processInfo.environment["BOTYARD_DATABASE"] ?? "botyard.sqlite" }
 
     @Option(help: "HTTP listen address.")
     var host: String = "127.0.0.1"
@@ -97,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "botyard.dispatcher")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = DispatcherConfiguration(
-            amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database, httpHost: host, httpPort: port,
+            amqpURL: try AMQPURL(parsing: amqpURL), databasePath: database.path, httpHost: host, httpPort: port,
             durability: BotyardStore.Durability(rawValue: durability) ?? .full, misfireThreshold: misfireThreshold,
             secretsKey: try secretsKey, retention: retention)
         if configuration.secretsKey == nil {

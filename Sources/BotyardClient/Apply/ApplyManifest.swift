@@ -47,9 +47,7 @@ public struct ApplyManifest: Sendable {
                         problems.append(ManifestProblem(line: line, message: "\(label): named twice in the file"))
                     }
                     problems += read.problems.map { ManifestProblem(line: line, message: "\(label): \($0)") }
-                    var resource = read.resource
-                    resource.line = line ?? 0
-                    resources.append(resource)
+                    resources.append(read.resource)
                 } catch let error as EntryReader.Failure {
                     problems.append(ManifestProblem(line: error.line ?? line,
                                                     message: "\(kind.rawValue)[\(index)]: \(error.message)"))

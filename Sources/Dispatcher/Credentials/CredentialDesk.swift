@@ -18,7 +18,8 @@ final class CredentialDesk: Service {
 
     init(store: BotyardStore, amqpURL: AMQPURL, secretsKey: SecretKey?, metrics: DispatcherMetrics, logger: Logger) {
         self.store = store
-        self.reconnector = metrics.reconnector(url: amqpURL, name: "credentials", logger: logger)
+        self.reconnector = Reconnector(dispatcherConnection: "credentials", url: amqpURL, metrics: metrics,
+                                       logger: logger)
         self.secretsKey = secretsKey
         self.logger = logger
     }

@@ -20,7 +20,8 @@ final class DeadLetterWatcher: Service {
         self.store = store
         self.robotQueueSignal = robotQueueSignal
         self.relaySignal = relaySignal
-        self.reconnector = metrics.reconnector(url: amqpURL, name: "dead letters", logger: logger)
+        self.reconnector = Reconnector(dispatcherConnection: "dead letters", url: amqpURL, metrics: metrics,
+                                       logger: logger)
         self.logger = logger
     }
 

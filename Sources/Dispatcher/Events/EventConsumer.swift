@@ -21,7 +21,8 @@ final class EventConsumer: Service {
          robotQueueSignal: WakeSignal, logger: Logger) {
         self.store = store
         self.metrics = metrics
-        self.reconnector = metrics.reconnector(url: amqpURL, name: "events", logger: logger)
+        self.reconnector = Reconnector(dispatcherConnection: "events", url: amqpURL, metrics: metrics,
+                                       logger: logger)
         self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
         self.logger = logger

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Prometheus
 import Shared
 
@@ -75,13 +74,9 @@ public final class DispatcherMetrics: Sendable {
         registry.makeCounter(descriptor: Self.brokerErrors, labels: [("connection", connection)]).increment()
     }
 
-    /// A ``Reconnector`` for the dispatcher's connection `name` whose failures are counted
-    /// (`botyard_broker_errors_total{connection="<name>"}`, shown from 0).
-    func reconnector(url: AMQPURL, name: String, logger: Logger) -> Reconnector {
+    /// Shows `botyard_broker_errors_total{connection="<name>"}` from 0, before any failure.
+    func brokerConnectionOpened(_ name: String) {
         _ = registry.makeCounter(descriptor: Self.brokerErrors, labels: [("connection", name)])
-        return Reconnector(url: url, connectionName: "botyard-dispatcher \(name)", logger: logger) { [self] _ in
-            brokerFailed(connection: name)
-        }
     }
 
     /// What an applied report told: the job's end, its wait before its start, an attempt's run time.

@@ -27,7 +27,8 @@ final class OutboxRelay: Service {
          metrics: DispatcherMetrics, logger: Logger) {
         self.metrics = metrics
         self.store = store
-        self.reconnector = metrics.reconnector(url: amqpURL, name: "publish", logger: logger)
+        self.reconnector = Reconnector(dispatcherConnection: "publish", url: amqpURL, metrics: metrics,
+                                       logger: logger)
         self.signal = signal
         self.batchSize = batchSize
         self.window = window

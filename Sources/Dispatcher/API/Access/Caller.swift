@@ -39,10 +39,5 @@ struct Caller: Sendable, Equatable {
         }
     }
 
-    var summary: CallerSummary {
-        switch identity {
-        case .token: CallerSummary(name: name, role: role, kind: .token)
-        case .job: CallerSummary(name: name, role: role, kind: .job)
-        }
-    }
+    var summary: CallerSummary { CallerSummary(name: name, role: role, kind: jobID == nil ? .token : .job) }
 }
