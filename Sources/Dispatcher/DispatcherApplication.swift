@@ -83,5 +83,7 @@ public struct DispatcherApplication: Sendable {
         try await makeApplication { port in
             logger.info("dispatcher listening", metadata: ["http.port": "\(port)"])
         }.runService()
+        // The last answers' audit entries.
+        await store.commitDeferredWrites()
     }
 }

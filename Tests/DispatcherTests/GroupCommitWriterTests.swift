@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 @testable import Dispatcher
 
@@ -12,7 +13,7 @@ struct GroupCommitWriterTests {
         let writer: GroupCommitWriter
         let commits = CommitCounter()
 
-        init(folder: URL) throws {
+        init(folder: URL, deferredWait: Duration = .milliseconds(20)) throws {
             pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path)
             try pool.write { db in
                 try db.execute(sql: """
@@ -23,7 +24,7 @@ struct GroupCommitWriterTests {
                     """)
             }
             pool.add(transactionObserver: commits)
-            writer = GroupCommitWriter(database: pool)
+            writer = GroupCommitWriter(database: pool, deferredWait: deferredWait)
         }
 
         func rowIDs() throws -> [Int64] { try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM rows ORDER BY id") } }
@@ -130,6 +131,72 @@ struct GroupCommitWriterTests {
             // The writer goes on with the next transaction.
             try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (7)") }
             #expect(try scratch.rowIDs() == [7])
+        }
+    }
+
+    // MARK: Deferred writes
+
+    /// Asks for a deferred insert of row `id`; `done` gets its fate.
+    static func insertDeferred(_ id: Int, into scratch: Scratch, done: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
+        scratch.writer.writeDeferred({ db in try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id]) },
+                                     completion: done)
+    }
+
+    @Test("a deferred write starts no transaction of its own: it rides in the next write's")
+    func deferredWriteRidesAlong() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let before = scratch.commits.count
+            Self.insertDeferred(1, into: scratch)
+            Self.insertDeferred(2, into: scratch)
+            #expect(try scratch.rowIDs() == [], "nothing committed yet")
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") }
+            #expect(try scratch.rowIDs() == [1, 2, 3])
+            #expect(scratch.commits.count - before == 1)
+        }
+    }
+
+    @Test("a deferred write that no other write joins commits on its own once its wait is over")
+    func deferredWriteCommitsAfterItsWait() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .milliseconds(50))
+            let asked = ContinuousClock.now
+            let failure = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+                Self.insertDeferred(1, into: scratch) { continuation.resume(returning: $0.map { "\($0)" }) }
+            }
+            #expect(failure == nil)
+            #expect(ContinuousClock.now - asked >= .milliseconds(50))
+            #expect(try scratch.rowIDs() == [1])
+        }
+    }
+
+    @Test("commitDeferred returns once the deferred writes asked for before it are committed, without their wait")
+    func commitDeferredDoesNotWait() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            for id in 1...300 { Self.insertDeferred(id, into: scratch) }
+            let asked = ContinuousClock.now
+            await scratch.writer.commitDeferred()
+            #expect(ContinuousClock.now - asked < .seconds(30))
+            #expect(try scratch.rowIDs() == Array(1...300), "more than one transaction's worth")
+        }
+    }
+
+    @Test("a deferred write that throws keeps none of its changes and is told why; the writes beside it commit")
+    func failingDeferredWriteRollsBackAlone() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let told = Mutex<(any Error)?>(nil)
+            scratch.writer.writeDeferred({ db in
+                try db.execute(sql: "INSERT INTO rows (id) VALUES (1)")
+                throw Refused()
+            }, completion: { failure in told.withLock { $0 = failure } })
+            Self.insertDeferred(2, into: scratch)
+            // Answered after the deferred writes of its transaction were told their fate.
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") }
+            #expect(told.withLock { $0 } is Refused)
+            #expect(try scratch.rowIDs() == [2, 3])
         }
     }
 }

@@ -80,10 +80,11 @@ struct RetentionTests {
 
             // The relay published every job's message (none runs here).
             try await store.database.write { db in try db.execute(sql: "DELETE FROM outbox") }
-            try await store.recordAudit(caller: "token ci", role: .operator, method: "POST", path: "/v1/jobs",
-                                        status: 201, at: Self.daysAgo(400))
-            try await store.recordAudit(caller: "token ci", role: .operator, method: "POST", path: "/v1/jobs",
-                                        status: 201, at: Self.daysAgo(300))
+            store.recordAudit(caller: "token ci", role: .operator, method: "POST", path: "/v1/jobs",
+                              status: 201, at: Self.daysAgo(400))
+            store.recordAudit(caller: "token ci", role: .operator, method: "POST", path: "/v1/jobs",
+                              status: 201, at: Self.daysAgo(300))
+            await store.commitDeferredWrites()
             let pass = try await store.applyRetention(RetentionPolicy(), at: Self.now, batchSize: 2)
             // Logs: the old job's, the 40-day-old one's and the parent's; report ids: two of each ended job older
             // than 14 days (old, dead, 40-day-old, parent).

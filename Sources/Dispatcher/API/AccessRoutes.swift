@@ -50,7 +50,8 @@ struct AccessRoutes {
 
     static let auditPageLimit = 1...1000
 
-    /// Newest first; `limit` (1–1000, default 100) entries older than the entry `before`.
+    /// Newest first; `limit` (1–1000, default 100) entries older than the entry `before`; every
+    /// request answered before this one is there.
     @Sendable func audit(_ request: Request, context: APIRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var problems: [String] = []
@@ -59,6 +60,8 @@ struct AccessRoutes {
         let before = query["before"].map { Int64(String($0)) }
         if case .some(.none) = before { problems.append("before must be an entry's id") }
         guard problems.isEmpty, let limit else { throw APIError.invalid(problems) }
+        // Entries of requests answered before this one are still on their way to a commit.
+        await store.commitDeferredWrites()
         return try JSONResponse.make(AuditPage(entries: try store.auditEntries(limit: limit, before: before ?? nil)))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
+import Synchronization
 
 /// Publishes the outbox: every message the store committed, with publisher confirms, deleting
 /// each row only after the broker's ack.
@@ -9,7 +10,9 @@ import Shared
 /// A crash between storing and publishing leaves the row behind, and the next relay (after a
 /// restart, or once the broker is back) publishes it: nothing is lost. A crash between the
 /// broker's ack and the delete publishes the row twice; the copy may run, but only the run the
-/// dispatcher saw start last counts, and a copy of an attempt already judged is ignored.
+/// dispatcher saw start last counts, and a copy of an attempt already judged is ignored. So the
+/// delete needs no commit of its own: it rides in the store's next one (a job's `started`
+/// report, the next submission), and the rows waiting for it are not sent again meanwhile.
 final class OutboxRelay: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -18,6 +21,7 @@ final class OutboxRelay: Service {
     private let signal: WakeSignal
     private let batchSize: Int
     private let window: Int
+    private let settling = SettlingRows()
     private let logger: Logger
 
     /// - Parameters:
@@ -63,16 +67,21 @@ final class OutboxRelay: Service {
         var drained = false
         while !Task.isCancelled {
             if inFlight.count < window && !startOver && (!drained || signal.takeNotification()) {
+                // Taken before the read: a row whose deletion committed after it was taken may
+                // still be in what the read sees, and is left out all the same.
+                let settlingIDs = settling.ids
                 let rows = await unsent(after: cursor)
                 drained = rows.count < batchSize
                 if let last = rows.last?.id {
                     cursor = last
-                    let ready = try await prepare(rows, channel: &channel, topology: &topology)
-                    if ready.count < rows.count { startOver = true }
+                    let unsettled = rows.filter { !settlingIDs.contains($0.id ?? -1) }
+                    let ready = try await prepare(unsettled, channel: &channel, topology: &topology)
+                    if ready.count < unsettled.count { startOver = true }
                     inFlight.append((ready, channel.send(ready.map(\.message))))
                     continue
                 }
             }
+            if settling.takeFailure() { startOver = true }
             if !inFlight.isEmpty {
                 let (rows, batch) = inFlight.removeFirst()
                 if try await settle(rows, batch, topology: &topology) < rows.count { startOver = true }
@@ -120,7 +129,8 @@ final class OutboxRelay: Service {
         return ready
     }
 
-    /// Waits for a batch's confirms and deletes the confirmed rows; returns how many it deleted.
+    /// Waits for a batch's confirms and has the confirmed rows deleted in the store's next
+    /// commit; returns how many were confirmed.
     private func settle(_ rows: [OutboxRecord], _ batch: PublishedBatch,
                         topology: inout DeclaredTopology) async throws -> Int {
         var confirmed: [OutboxRecord] = []
@@ -136,15 +146,48 @@ final class OutboxRelay: Service {
                 topology.forget(row)
             }
         }
-        do {
-            try await store.markPublished(confirmed)
-        } catch {
+        settling.add(confirmed)
+        store.markPublishedDeferred(confirmed) { [settling, logger, confirmed] failure in
             // Published but still in the outbox: it goes out again, and the copy is a duplicate
             // that the message id identifies. Better than losing it.
-            logger.error("cannot mark messages published", metadata: ["error": "\(error)"])
-            return 0
+            if let failure { logger.error("cannot mark messages published", metadata: ["error": "\(failure)"]) }
+            settling.remove(confirmed, failed: failure != nil)
         }
         return confirmed.count
+    }
+}
+
+/// Outbox rows the broker confirmed whose deletion has not committed yet: the relay does not
+/// send them again, unless their deletion fails.
+final class SettlingRows: Sendable {
+    private struct State {
+        var ids: Set<Int64> = []
+        var failed = false
+    }
+
+    private let state = Mutex(State())
+
+    func add(_ rows: [OutboxRecord]) {
+        state.withLock { $0.ids.formUnion(rows.compactMap(\.id)) }
+    }
+
+    /// Their deletion committed, or failed (`failed`: they are to be sent again).
+    func remove(_ rows: [OutboxRecord], failed: Bool) {
+        state.withLock { state in
+            state.ids.subtract(rows.compactMap(\.id))
+            if failed { state.failed = true }
+        }
+    }
+
+    /// The rows whose deletion is on its way.
+    var ids: Set<Int64> { state.withLock { $0.ids } }
+
+    /// Whether a deletion failed since the last call: the relay goes over the outbox again.
+    func takeFailure() -> Bool {
+        state.withLock { state in
+            defer { state.failed = false }
+            return state.failed
+        }
     }
 }
 

@@ -80,14 +80,17 @@ extension BotyardStore {
 }
 
 extension BotyardStore {
-    /// Records a changing request in the audit log, sharing a commit with the writes waiting beside it.
-    func recordAudit(caller: String, role: Role?, method: String, path: String, status: Int,
-                     at now: Date = Date()) async throws {
-        try await write("record audit entry") { db in
-            try db.execute(sql: """
+    /// Records a changing request in the audit log, in the next transaction the store commits
+    /// (or one of its own a few milliseconds later): the request's answer does not wait for it.
+    /// `completion` gets nil once the entry is committed, else why it is not.
+    func recordAudit(caller: String, role: Role?, method: String, path: String, status: Int, at now: Date = Date(),
+                     completion: @escaping @Sendable (StoreError?) -> Void = { _ in }) {
+        let at = now.storedValue
+        writeDeferred("record audit entry", { db in
+            try db.cachedStatement(sql: """
                 INSERT INTO audit_log (at, caller, role, method, path, status) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [now.storedValue, caller, role?.rawValue, method, path, status])
-        }
+                """).execute(arguments: [at, caller, role?.rawValue, method, path, status])
+        }, completion: completion)
     }
 
     /// Audit entries, newest first: at most `limit`, older than the entry `before` when given.

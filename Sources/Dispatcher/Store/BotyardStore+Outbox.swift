@@ -44,21 +44,33 @@ extension BotyardStore {
     /// with its history row. Set-based: one statement for the rows, one for the jobs, whatever the batch's size.
     func markPublished(_ records: [OutboxRecord], at now: Date = Date()) async throws {
         guard !records.isEmpty else { return }
+        try await write("mark published") { db in try Self.deletePublished(records, at: now, in: db) }
+    }
+
+    /// ``markPublished(_:at:)`` in the store's next commit, without a commit of its own
+    /// (``writeDeferred(_:_:completion:)``): a crash before it commits leaves the rows to be
+    /// published again, which the relay allows for anyway. `completion` gets nil once committed.
+    func markPublishedDeferred(_ records: [OutboxRecord], at now: Date = Date(),
+                               completion: @escaping @Sendable (StoreError?) -> Void) {
+        guard !records.isEmpty else { return completion(nil) }
+        writeDeferred("mark published", { db in try Self.deletePublished(records, at: now, in: db) },
+                      completion: completion)
+    }
+
+    private static func deletePublished(_ records: [OutboxRecord], at now: Date, in db: Database) throws {
         let rowIDs = records.compactMap(\.id)
+        try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(placeholders(rowIDs.count)))",
+                       arguments: StatementArguments(rowIDs))
         let dispatched = records.filter { $0.kind == .dispatch }.map(\.jobID)
-        try await write("mark published") { db in
-            try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(Self.placeholders(rowIDs.count)))",
-                           arguments: StatementArguments(rowIDs))
-            guard !dispatched.isEmpty else { return }
-            let arguments = StatementArguments([now.storedValue] + dispatched.map(\.databaseValue))
-            let queued = try Int64.fetchAll(db, sql: Self.markQueuedSQL(jobs: dispatched.count), arguments: arguments)
-            let history = try db.cachedStatement(sql: """
-                INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
-                VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
-                """)
-            let at = now.storedValue
-            for jobID in queued { try history.execute(arguments: [jobID, at]) }
-        }
+        guard !dispatched.isEmpty else { return }
+        let arguments = StatementArguments([now.storedValue] + dispatched.map(\.databaseValue))
+        let queued = try Int64.fetchAll(db, sql: markQueuedSQL(jobs: dispatched.count), arguments: arguments)
+        let history = try db.cachedStatement(sql: """
+            INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
+            VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
+            """)
+        let at = now.storedValue
+        for jobID in queued { try history.execute(arguments: [jobID, at]) }
     }
 
     /// Moves the pending jobs among `jobs` ids whose first dispatch was confirmed to `queued`, by key.

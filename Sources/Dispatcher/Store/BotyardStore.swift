@@ -93,6 +93,21 @@ public final class BotyardStore: Sendable {
         try await Self.naming(operation) { try await groupCommit.write(body) }
     }
 
+    /// A write that need not be waited for: it rides in the next shared transaction, or commits on
+    /// its own after a short wait (``GroupCommitWriter/writeDeferred(_:completion:)``).
+    /// `completion` gets nil once it committed, else why not.
+    func writeDeferred(_ operation: String, _ body: @escaping @Sendable (Database) throws -> Void,
+                       completion: @escaping @Sendable (StoreError?) -> Void) {
+        groupCommit.writeDeferred(body) { failure in
+            completion(failure.map { $0 as? StoreError ?? StoreError(operation: operation, message: Self.describe($0)) })
+        }
+    }
+
+    /// Returns once every deferred write asked for before has committed or failed.
+    public func commitDeferredWrites() async {
+        await groupCommit.commitDeferred()
+    }
+
     /// Runs `body`; a failure other than a ``StoreError`` becomes one naming `operation`.
     private static func naming<Value>(_ operation: String, _ body: () throws -> Value) throws -> Value {
         do {

@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 import Synchronization
 
@@ -9,6 +10,10 @@ import Synchronization
 /// holds its write has committed, so an answer never names a change that a crash could lose; a
 /// write that throws rolls back its own savepoint and leaves the others in the batch alone. A
 /// write alone in its transaction needs no savepoint: when it throws, the transaction rolls back.
+///
+/// A write whose caller need not wait for it (``writeDeferred(_:completion:)``) starts no
+/// transaction of its own: it rides in the next one, or in one of its own once it has waited
+/// `deferredWait` for company.
 ///
 /// The transactions run on the database's writer queue, not on a thread of the cooperative
 /// pool, and take turns there with the store's other writes.
@@ -26,18 +31,34 @@ final class GroupCommitWriter: Sendable {
 
     private struct State {
         var waiting: [PendingWrite] = []
+        /// Writes that join the next transaction and start none of their own before `deferredWait`.
+        var deferred: [PendingWrite] = []
         /// Whether a transaction is scheduled or running; the next one starts when it ends.
         var committing = false
+        /// Whether a transaction for the deferred writes is due at the end of their wait.
+        var flushArmed = false
+        /// Whether someone waits for the deferred writes: the next transaction starts at once.
+        var flushAsked = false
+
+        /// Whether another transaction starts as soon as the one running ends.
+        func needsTransaction(maximumBatch: Int) -> Bool {
+            !waiting.isEmpty || (!deferred.isEmpty && (flushAsked || deferred.count >= maximumBatch))
+        }
     }
 
     private let database: DatabasePool
     private let maximumBatch: Int
+    private let deferredWait: Duration
     private let state = Mutex(State())
 
-    /// - Parameter maximumBatch: writes per transaction at most, so that one commit's latency stays bounded.
-    init(database: DatabasePool, maximumBatch: Int = 256) {
+    /// - Parameters:
+    ///   - maximumBatch: writes per transaction at most, so that one commit's latency stays bounded.
+    ///   - deferredWait: how long a deferred write waits for a transaction to ride in before it
+    ///     starts one.
+    init(database: DatabasePool, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) {
         self.database = database
         self.maximumBatch = maximumBatch
+        self.deferredWait = deferredWait
     }
 
     /// Runs `body` in the next shared transaction and returns its value once that transaction
@@ -65,7 +86,53 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// Writes waiting for a transaction that has not begun yet.
+    /// Runs `body` in the next shared transaction without making its caller wait, and without a
+    /// transaction (and a sync) of its own unless none starts within `deferredWait`. For writes
+    /// whose loss in a crash right after they were asked for costs nothing that matters (they
+    /// are written again, or they only record what happened); `completion` is told whether the
+    /// transaction committed (nil) or why not.
+    func writeDeferred(_ body: @escaping @Sendable (Database) throws -> Void,
+                       completion: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
+        let write = PendingWrite(
+            perform: { db, alone in
+                let failure: (any Error)?
+                do {
+                    if alone { try body(db) } else { try db.inSavepoint { try body(db); return .commit } }
+                    failure = nil
+                } catch {
+                    failure = error
+                }
+                return (failure != nil, { completion(failure ?? $0) })
+            },
+            abandon: completion)
+        let arm = state.withLock { state in
+            state.deferred.append(write)
+            guard !state.committing, !state.flushArmed else { return false }
+            state.flushArmed = true
+            return true
+        }
+        if arm { armFlush() }
+    }
+
+    /// Returns once every deferred write asked for before this call has committed or failed (it
+    /// starts a transaction for them at once): for readers of what deferred writes record, and
+    /// before the store is let go.
+    func commitDeferred() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // A mark behind them in their line, answered with their transaction.
+            let mark = PendingWrite(perform: { _, _ in (false, { _ in continuation.resume() }) },
+                                    abandon: { _ in continuation.resume() })
+            let start = state.withLock { state in
+                state.deferred.append(mark)
+                state.flushAsked = true
+                defer { state.committing = true }
+                return !state.committing
+            }
+            if start { scheduleTransaction() }
+        }
+    }
+
+    /// Writes waiting for a transaction that has not begun yet (deferred ones not counted).
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
     private func enqueue(_ write: PendingWrite) {
@@ -77,20 +144,40 @@ final class GroupCommitWriter: Sendable {
         if start { scheduleTransaction() }
     }
 
-    /// Queues the next transaction behind whatever the writer is doing.
+    /// Starts a transaction for the deferred writes at the end of their wait, unless one has
+    /// taken them by then.
+    private func armFlush() {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(deferredWait / .nanoseconds(1)))) {
+            let start = self.state.withLock { state in
+                state.flushArmed = false
+                guard !state.committing, !state.deferred.isEmpty else { return false }
+                state.committing = true
+                return true
+            }
+            if start { self.scheduleTransaction() }
+        }
+    }
+
+    /// Queues the next transaction behind whatever the writer is doing. It takes the deferred
+    /// writes first, in the order they were asked for, then the waiting ones.
     private func scheduleTransaction() {
         database.asyncWriteWithoutTransaction { db in
             let batch = self.state.withLock { state in
-                let batch = Array(state.waiting.prefix(self.maximumBatch))
-                state.waiting.removeFirst(batch.count)
-                return batch
+                let deferred = Array(state.deferred.prefix(self.maximumBatch))
+                state.deferred.removeFirst(deferred.count)
+                if state.deferred.isEmpty { state.flushAsked = false }
+                let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
+                state.waiting.removeFirst(waiting.count)
+                return deferred + waiting
             }
             self.commit(batch, in: db)
-            let more = self.state.withLock { state in
-                if state.waiting.isEmpty { state.committing = false }
-                return state.committing
+            let (more, arm) = self.state.withLock { state in
+                state.committing = state.needsTransaction(maximumBatch: self.maximumBatch)
+                let arm = !state.committing && !state.deferred.isEmpty && !state.flushArmed
+                if arm { state.flushArmed = true }
+                return (state.committing, arm)
             }
-            if more { self.scheduleTransaction() }
+            if more { self.scheduleTransaction() } else if arm { self.armFlush() }
         }
     }
 
