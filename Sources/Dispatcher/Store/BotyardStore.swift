@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GRDB
 import Shared
@@ -75,10 +76,23 @@ public final class BotyardStore: Sendable {
     }
 
     /// A read on one of the pool's reader connections that holds no thread of the cooperative pool.
+    ///
+    /// It runs start to end on a thread of ``readQueue``, and gives its connection back before
+    /// its caller resumes. Not GRDB's async `read`: that gives the connection back only once its
+    /// task runs again on the cooperative pool, and when every thread of the pool blocked in a
+    /// synchronous read waiting for a connection (request handlers read synchronously), no task
+    /// ran again and the dispatcher hung (``StoreReadTests``).
     func read<Value: Sendable>(_ operation: String,
                                _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
-        try await Self.naming(operation) { try await database.read(body) }
+        try await Self.naming(operation) {
+            try await withCheckedThrowingContinuation { continuation in
+                Self.readQueue.async { continuation.resume(with: Result { try self.database.read(body) }) }
+            }
+        }
     }
+
+    /// Where async reads wait for a reader connection and run.
+    private static let readQueue = DispatchQueue(label: "botyard.store.reads", attributes: .concurrent)
 
     func write<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
         try Self.naming(operation) { try database.write(body) }
