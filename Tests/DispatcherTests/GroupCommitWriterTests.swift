@@ -13,7 +13,7 @@ struct GroupCommitWriterTests {
         let writer: GroupCommitWriter
         let commits = CommitCounter()
 
-        init(folder: URL, deferredWait: Duration = .milliseconds(20)) throws {
+        init(folder: URL, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) throws {
             pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path)
             try pool.write { db in
                 try db.execute(sql: """
@@ -24,7 +24,7 @@ struct GroupCommitWriterTests {
                     """)
             }
             pool.add(transactionObserver: commits)
-            writer = GroupCommitWriter(database: pool, deferredWait: deferredWait)
+            writer = GroupCommitWriter(database: pool, maximumBatch: maximumBatch, deferredWait: deferredWait)
         }
 
         func rowIDs() throws -> [Int64] { try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM rows ORDER BY id") } }
@@ -136,6 +136,13 @@ struct GroupCommitWriterTests {
 
     // MARK: Deferred writes
 
+    /// Numbers noted from the writer queue.
+    final class Recorded: Sendable {
+        private let noted = Mutex<[Int]>([])
+        func append(_ value: Int) { noted.withLock { $0.append(value) } }
+        var values: [Int] { noted.withLock { $0 } }
+    }
+
     /// Asks for a deferred insert of row `id`; `done` gets its fate.
     static func insertDeferred(_ id: Int, into scratch: Scratch, done: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
         scratch.writer.writeDeferred({ db in try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id]) },
@@ -197,6 +204,33 @@ struct GroupCommitWriterTests {
             try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") }
             #expect(told.withLock { $0 } is Refused)
             #expect(try scratch.rowIDs() == [2, 3])
+        }
+    }
+
+    @Test("deferred writes take at most half a transaction from writes that wait for their answers")
+    func deferredWritesLeaveRoom() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, maximumBatch: 4, deferredWait: .seconds(60))
+            for id in 1...10 { Self.insertDeferred(id, into: scratch) }
+            let before = scratch.commits.count
+            let commitsBeforeTheirs = Recorded()
+            try await scratch.withWriterHeld(until: 2) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for id in 11...12 {
+                        group.addTask {
+                            try await scratch.writer.write { db in
+                                // Read on the writer queue, inside the transaction that holds this write.
+                                commitsBeforeTheirs.append(scratch.commits.count - before)
+                                try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id])
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            #expect(commitsBeforeTheirs.values == [0, 0], "both in the first transaction after the deferred ones")
+            await scratch.writer.commitDeferred()
+            #expect(try scratch.rowIDs() == Array(1...12))
         }
     }
 }

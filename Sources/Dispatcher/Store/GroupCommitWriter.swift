@@ -163,7 +163,10 @@ final class GroupCommitWriter: Sendable {
     private func scheduleTransaction() {
         database.asyncWriteWithoutTransaction { db in
             let batch = self.state.withLock { state in
-                let deferred = Array(state.deferred.prefix(self.maximumBatch))
+                // Half the room at most when writes wait for their answers, so that a flood of
+                // deferred writes never holds them up.
+                let deferredRoom = state.waiting.isEmpty ? self.maximumBatch : self.maximumBatch / 2
+                let deferred = Array(state.deferred.prefix(deferredRoom))
                 state.deferred.removeFirst(deferred.count)
                 if state.deferred.isEmpty { state.flushAsked = false }
                 let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
