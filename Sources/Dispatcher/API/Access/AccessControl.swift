@@ -29,7 +29,7 @@ struct AccessControl: RouterMiddleware {
             return response
         } catch {
             audit.record(request, caller: context.caller, status: AuditRecorder.status(of: error),
-                               logger: context.logger)
+                         logger: context.logger)
             throw error
         }
     }
