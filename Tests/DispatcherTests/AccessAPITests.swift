@@ -11,8 +11,9 @@ import Testing
 @Suite("HTTP API: tokens, roles and the audit log")
 struct AccessAPITests {
     /// The router on a fresh store, a client holding an admin token, and the store.
-    func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
-        try await withTemporaryStore { store, _ in
+    func withRouter(deferredWritesWait: Duration = .milliseconds(20),
+                    _ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
+        try await withTemporaryStore(deferredWritesWait: deferredWritesWait) { store, _ in
             let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
             try await Application(router: router).test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)
@@ -164,7 +165,8 @@ struct AccessAPITests {
 
     @Test("every changing request is in the audit log — who, what, when, the answer — refusals too; reads are not")
     func auditLog() async throws {
-        try await withRouter { admin, store in
+        // Entries commit only with another write or when the audit log is read: never by their wait.
+        try await withRouter(deferredWritesWait: .seconds(60)) { admin, store in
             let viewer = admin.with(token: try store.testToken(.viewer))
             let started = Date()
             #expect(try await admin.send(.post, "/v1/bots", Self.bot).status == .created)
@@ -188,6 +190,7 @@ struct AccessAPITests {
             ])
             #expect(entries.allSatisfy { $0.at >= started.addingTimeInterval(-1) && $0.at <= Date() })
 
+            try #require(entries.count == 4)
             let older = try await admin.send(.get, "/v1/audit?limit=2&before=\(entries[1].id)").decode(AuditPage.self)
             #expect(older.entries == Array(entries[2...3]))
             #expect(try await viewer.send(.get, "/v1/audit").status == .forbidden)

@@ -13,12 +13,13 @@ func withTemporaryFolder<Value>(_ body: (URL) async throws -> Value) async throw
 
 /// A store in a fresh temporary folder, removed when the test ends; it seals credentials with
 /// `secretsKey` (a new one unless told).
-func withTemporaryStore<Value>(secretsKey: SecretKey? = .generate(),
+func withTemporaryStore<Value>(secretsKey: SecretKey? = .generate(), deferredWritesWait: Duration = .milliseconds(20),
                                _ body: (BotyardStore, String) async throws -> Value) async throws -> Value {
     try await withTemporaryFolder { folder in
         let path = folder.appendingPathComponent("botyard.sqlite").path
         // `normal`: commits survive a crash of the process; the suite's stores need no disk syncs.
-        return try await body(try BotyardStore(path: path, durability: .normal, secretsKey: secretsKey), path)
+        return try await body(try BotyardStore(path: path, durability: .normal, secretsKey: secretsKey,
+                                               deferredWritesWait: deferredWritesWait), path)
     }
 }
 

@@ -38,9 +38,12 @@ public final class BotyardStore: Sendable {
 
     /// Opens (creating and migrating as needed) the store at `path`.
     ///
-    /// - Parameter secretsKey: the dispatcher's secrets key; the store seals credentials with a key
-    ///   derived from it.
-    public init(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil) throws {
+    /// - Parameters:
+    ///   - secretsKey: the dispatcher's secrets key; the store seals credentials with a key derived from it.
+    ///   - deferredWritesWait: how long a write nobody waits for (an audit entry, the deletion of
+    ///     published outbox rows) waits to join another transaction before it commits alone.
+    public init(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil,
+                deferredWritesWait: Duration = .milliseconds(20)) throws {
         credentialsKey = secretsKey?.derived(for: .credentialsAtRest)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -65,7 +68,7 @@ public final class BotyardStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             }
             try StoreMigrations.migrator(credentialsKey: credentialsKey).migrate(database)
-            groupCommit = GroupCommitWriter(database: database)
+            groupCommit = GroupCommitWriter(database: database, deferredWait: deferredWritesWait)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))
         }
