@@ -83,7 +83,7 @@ public struct DispatcherApplication: Sendable {
         try await makeApplication { port in
             logger.info("dispatcher listening", metadata: ["http.port": "\(port)"])
         }.runService()
-        // The last answers' audit entries.
+        // What rides in the next commit still: the last answers' audit entries, the last published rows' deletion.
         await store.commitDeferredWrites()
     }
 }

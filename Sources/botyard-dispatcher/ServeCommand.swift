@@ -22,7 +22,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
-
     @Option(help: "HTTP listen address.")
     var host: String = "127.0.0.1"
 

@@ -144,7 +144,8 @@ struct GroupCommitWriterTests {
     }
 
     /// Asks for a deferred insert of row `id`; `done` gets its fate.
-    static func insertDeferred(_ id: Int, into scratch: Scratch, done: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
+    static func insertDeferred(_ id: Int, into scratch: Scratch,
+                               done: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
         scratch.writer.writeDeferred({ db in try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id]) },
                                      completion: done)
     }

@@ -31,6 +31,8 @@ struct StoreReadTests {
 
     /// A synchronous read, as a request handler makes one on a thread of the cooperative pool.
     static func blockingRead(_ store: BotyardStore) throws -> Int {
-        try store.read("blocking read") { db in try Int.fetchOne(db, sql: "SELECT 1 FROM (SELECT count(*) FROM jobs)")! }
+        try store.read("blocking read") { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM (SELECT count(*) FROM jobs)")!
+        }
     }
 }

@@ -29,3 +29,20 @@ extension BotyardStore {
         try createAPIToken(NewAPIToken(name: "test \(role.rawValue) \(UUID().uuidString.prefix(8))", role: role)).secret
     }
 }
+
+extension BotyardStore {
+    /// What the relay does with confirmed rows, waited for: deleted, their jobs `queued`.
+    func markPublished(_ records: [OutboxRecord], at now: Date = Date()) async throws {
+        let outcome = DeferredOutcome()
+        markPublishedDeferred(records, at: now) { outcome.failure = $0 }
+        // Told before this returns: the transaction that commits them answers the deferred writes first.
+        await commitDeferredWrites()
+        if let failure = outcome.failure { throw failure }
+    }
+}
+
+/// What a deferred write was told.
+final class DeferredOutcome: @unchecked Sendable {
+    // @unchecked: set on the writer queue before `commitDeferredWrites()` returns, read after it.
+    var failure: StoreError?
+}

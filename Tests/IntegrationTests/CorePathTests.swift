@@ -212,7 +212,9 @@ struct CorePathTests {
             await waitUntilGone(timeout: .seconds(30)) { !publisher.isRunning }
             try #require(publisher.terminationStatus == 0, "amqp-publish failed")
 
-            try await waitUntil(timeout: .seconds(10)) { try await deadQueueDepth(fleet.url) == 1 }
+            try await waitUntil(timeout: .seconds(10)) {
+                try await messagesWaiting(in: [Topology.deadQueue], url: fleet.url) == 1
+            }
             let connection = try await AMQPConnection.connect(to: fleet.url, name: "inspector", logger: Fleet.logger)
             let channel = try await connection.openChannel()
             let parked = try #require(try await channel.get(queue: Topology.deadQueue))
@@ -303,12 +305,14 @@ func deadMessage(for jobID: Int64, url: AMQPURL) async throws -> ParkedJob {
     return ParkedJob(envelope: envelope, reason: delivery.headers[Topology.deadReasonHeader]?.stringValue)
 }
 
-func deadQueueDepth(_ url: AMQPURL) async throws -> Int {
+/// Messages waiting in `queues`, all together.
+func messagesWaiting(in queues: [String], url: AMQPURL) async throws -> Int {
     let connection = try await AMQPConnection.connect(to: url, name: "inspector", logger: Fleet.logger)
     let channel = try await connection.openChannel()
-    let depth = try await channel.inspectQueue(Topology.deadQueue).messageCount
+    var total = 0
+    for queue in queues { total += try await channel.inspectQueue(queue).messageCount }
     await connection.close()
-    return depth
+    return total
 }
 
 /// Polls `condition` until it holds; fails the test after `timeout`.

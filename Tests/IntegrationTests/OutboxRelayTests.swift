@@ -24,22 +24,10 @@ struct OutboxRelayTests {
             #expect(try fleet.store.outboxCount() == 0)
             // Idle, the relay reads the outbox from its oldest row every second: nothing goes out twice.
             try await Task.sleep(for: .milliseconds(2_500))
-            #expect(try await Self.messages(inQueuesOf: "nobody-runs", url: fleet.url) == 300)
-        }
-    }
-
-    /// Messages waiting in every job queue of `group`.
-    static func messages(inQueuesOf group: String, url: AMQPURL) async throws -> Int {
-        let connection = try await AMQPConnection.connect(to: url, name: "inspector", logger: Fleet.logger)
-        let channel = try await connection.openChannel()
-        var total = 0
-        for priority in Priority.allCases {
-            for lane in Topology.Lane.allCases {
-                total += try await channel.inspectQueue(Topology.jobQueue(group: group, priority: priority, lane: lane))
-                    .messageCount
+            let queues = Priority.allCases.flatMap { priority in
+                Topology.Lane.allCases.map { Topology.jobQueue(group: "nobody-runs", priority: priority, lane: $0) }
             }
+            #expect(try await messagesWaiting(in: queues, url: fleet.url) == 300)
         }
-        await connection.close()
-        return total
     }
 }

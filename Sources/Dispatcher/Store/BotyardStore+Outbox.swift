@@ -42,14 +42,10 @@ extension BotyardStore {
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to
     /// `queued` (unless a worker already reported it started, or it went back to the robot queue),
     /// with its history row. Set-based: one statement for the rows, one for the jobs, whatever the batch's size.
-    func markPublished(_ records: [OutboxRecord], at now: Date = Date()) async throws {
-        guard !records.isEmpty else { return }
-        try await write("mark published") { db in try Self.deletePublished(records, at: now, in: db) }
-    }
-
-    /// ``markPublished(_:at:)`` in the store's next commit, without a commit of its own
-    /// (``writeDeferred(_:_:completion:)``): a crash before it commits leaves the rows to be
-    /// published again, which the relay allows for anyway. `completion` gets nil once committed.
+    ///
+    /// In the store's next commit, without a commit of its own (``writeDeferred(_:_:completion:)``):
+    /// a crash before it commits leaves the rows to be published again, which the relay allows for
+    /// anyway. `completion` gets nil once committed.
     func markPublishedDeferred(_ records: [OutboxRecord], at now: Date = Date(),
                                completion: @escaping @Sendable (StoreError?) -> Void) {
         guard !records.isEmpty else { return completion(nil) }

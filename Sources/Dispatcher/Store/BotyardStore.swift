@@ -116,7 +116,9 @@ public final class BotyardStore: Sendable {
     func writeDeferred(_ operation: String, _ body: @escaping @Sendable (Database) throws -> Void,
                        completion: @escaping @Sendable (StoreError?) -> Void) {
         groupCommit.writeDeferred(body) { failure in
-            completion(failure.map { $0 as? StoreError ?? StoreError(operation: operation, message: Self.describe($0)) })
+            completion(failure.map {
+                $0 as? StoreError ?? StoreError(operation: operation, message: Self.describe($0))
+            })
         }
     }
 

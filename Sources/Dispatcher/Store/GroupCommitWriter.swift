@@ -92,7 +92,7 @@ final class GroupCommitWriter: Sendable {
     /// are written again, or they only record what happened); `completion` is told whether the
     /// transaction committed (nil) or why not.
     func writeDeferred(_ body: @escaping @Sendable (Database) throws -> Void,
-                       completion: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
+                       completion: @escaping @Sendable ((any Error)?) -> Void) {
         let write = PendingWrite(
             perform: { db, alone in
                 let failure: (any Error)?
