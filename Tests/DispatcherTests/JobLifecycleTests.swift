@@ -187,6 +187,47 @@ struct JobLifecycleTests {
             == "return of a run that no longer counts")
     }
 
+    static let lost = "its message went with the queue deleted while w1 held it"
+
+    @Test("a run handed back after its queue was deleted gives back its attempt, and the job is sent again as a new message that supersedes the lost one")
+    func lostMessageSentAgain() {
+        let decision = decide(Self.event(.messageLost), Self.job(.running, attempts: 1, runID: "run-1"))
+        #expect(decision.job.state == .queued && decision.job.attempts == 0 && decision.job.runID == nil)
+        #expect(decision.job.dispatchedAttempt == 2)
+        #expect(decision.history == [.init(from: .running, to: .queued, attempt: 0, reason: "\(Self.lost); sent again")])
+        #expect(decision.effects == [.publishRetry(waitMilliseconds: 0)])
+    }
+
+    @Test("a launch whose message was lost goes back to the robot queue to be sent at once, and frees its account")
+    func lostLaunchResent() {
+        let job = Self.job(.running, attempts: 1, runID: "run-1", account: "robot1")
+        let decision = decide(Self.event(.messageLost, account: "robot1"), job)
+        #expect(decision.job.attempts == 0 && decision.job.runID == nil)
+        // The robot queue writes the job's row and its line.
+        #expect(decision.history.isEmpty)
+        #expect(decision.effects == [.resendLaunch(reason: Self.lost), .freeAccount("robot1", host: "h1")])
+    }
+
+    @Test("a lost message of a job that had not started is sent again without touching its attempts")
+    func lostBeforeItStarted() {
+        let decision = decide(Self.event(.messageLost, attempt: 2, envelopeAttempt: 2, runID: "never-ran"),
+                              Self.job(.queued, attempts: 1, dispatchedAttempt: 2))
+        #expect(decision.ignored == nil)
+        #expect(decision.job.state == .queued && decision.job.attempts == 1 && decision.job.dispatchedAttempt == 3)
+        #expect(decision.effects == [.publishRetry(waitMilliseconds: 0)])
+    }
+
+    @Test("a lost message that no longer counts changes nothing: another run is current, or a newer message is out")
+    func staleLostMessage() {
+        let otherRun = decide(Self.event(.messageLost, runID: "old"), Self.job(.running, attempts: 1, runID: "run-1"))
+        #expect(otherRun.ignored == "lost message of a run that no longer counts" && otherRun.effects.isEmpty)
+        let superseded = decide(Self.event(.messageLost, envelopeAttempt: 1, runID: "never-ran"),
+                                Self.job(.queued, attempts: 1, dispatchedAttempt: 2))
+        #expect(superseded.ignored == "lost message of a run that no longer counts")
+        let ended = decide(Self.event(.messageLost), Self.job(.succeeded, attempts: 1, runID: "run-1"))
+        #expect(ended.ignored != nil && ended.effects.isEmpty)
+    }
+
     @Test("a failed cleanup is noted in the history and keeps its log; the state does not change")
     func cleanupNoted() {
         let event = Self.event(.cleanedUp, account: "robot1",

@@ -75,6 +75,15 @@ struct RobotQueueRulesTests {
         #expect(RobotQueueRules.refusal(behind: nil, verdict: { .dispatch(host: "h1") }) == nil)
     }
 
+    @Test("a launch whose message was lost comes back due at once, the try that dispatched it given back, even after its last try")
+    func resent() {
+        var last = Self.entry(tries: 3)
+        (last.due, last.notBefore) = (false, Self.now.addingTimeInterval(30))
+        #expect(RobotQueueRules.resend(&last, reason: "message lost", at: Self.now)
+            == .wait(reason: "message lost", entering: true))
+        #expect(last.due && last.notBefore == Self.now && last.attempts == 2)
+    }
+
     @Test("a launch that comes back after its dispatch waits, or gives up when that was its last try")
     func comesBack() {
         var entry = Self.entry(tries: 1)

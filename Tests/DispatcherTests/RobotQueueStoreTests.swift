@@ -169,6 +169,37 @@ struct RobotQueueStoreTests {
         }
     }
 
+    @Test("a job whose message was lost with its deleted queue is sent again: a launch on its last try goes back to the robot queue due at once, its try given back, and any other job is published anew")
+    func lostMessagesSentAgain() async throws {
+        try await withTemporaryStore { store, _ in
+            let bot = BotDefinition(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30)
+            try store.saveBot(bot)
+            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
+            var launch = Self.launch(wait: 600, maxAttempts: 1)
+            launch.bot = "quick"
+            let targeted = try await store.submit(launch, bot: bot)
+            let untargeted = try await store.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
+            try await store.markPublished(try store.outbox(limit: 10))
+            for job in [targeted, untargeted] {
+                for kind in [JobEvent.Kind.started, .messageLost] {
+                    _ = try store.apply(JobEvent(kind: kind, jobID: job.id, attempt: 1, runID: "r1", workerID: "w-h1",
+                                                 host: "h1", account: "robot1"), random: 0)
+                }
+            }
+
+            let entry = try #require(try store.robotQueue().first)
+            #expect(entry.jobID == targeted.id && entry.attempts == 0)
+            #expect(entry.reason == "its message went with the queue deleted while w-h1 held it")
+            #expect(try store.job(id: targeted.id)?.state == .pending)
+            let sentAgain = try #require(try store.job(id: untargeted.id))
+            #expect(sentAgain.state == .queued && sentAgain.attempts == 0)
+            // The untargeted job's new message is waiting for the relay already; the launch's after the next pass.
+            #expect(try store.retryRobotQueue().dispatchedJobs == [targeted.id])
+            let messages = try await store.outbox(limit: 10).map { try JSONCodec.decode(JobEnvelope.self, from: $0.body) }
+            #expect(Set(messages.map(\.jobID)) == [targeted.id, untargeted.id] && messages.allSatisfy { $0.attempt == 2 })
+        }
+    }
+
     @Test("an event for another account leaves an entry's tries alone")
     func eventsAreScoped() async throws {
         try await withServedAccount { store, start in

@@ -46,6 +46,51 @@ struct AccountFailureTests {
         }
     }
 
+    @Test("jobs whose queue is deleted while they run or wait on a worker, and then handed back at shutdown, are sent again by the dispatcher — a launch through the robot queue, any other job as a new message: their messages went with the queue, the jobs are not lost")
+    func handedBackAfterTheirQueueWasDeleted() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            let bot = try StampBot(folder: fleet.folder)
+            // Long on its first attempt, so that it is handed back; short when it is sent again.
+            try await fleet.register(bot.bot("slow-first", seconds: 120, laterSeconds: 0))
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
+                let leaving = try await workers.start("leaving", options + ["--shutdown-deadline", "1"])
+                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "leaving")?.served == true }
+                // Sent again while no worker serves robot1, it waits a second in the robot queue, not 30.
+                let launch = try await fleet.submit(SubmitJobRequest(
+                    bot: "slow-first", group: "g1", account: "robot1", host: "h1",
+                    robotQueue: RobotQueuePolicy(waitSeconds: 1, maxAttempts: 30)))
+                let job = try await fleet.submit(SubmitJobRequest(bot: "slow-first", group: "g1"))
+                try await waitUntil(timeout: .seconds(30)) { Set(bot.runs().map(\.jobID)) == [launch, job] }
+                // A third waits on the worker for a slot (its consumer's look-ahead).
+                let waiting = try await fleet.submit(SubmitJobRequest(bot: "slow-first", group: "g1"))
+                let jobQueue = Topology.jobQueue(group: "g1", priority: .normal, lane: .background)
+                try await fleet.waitForJob(waiting) { $0.state == .queued }
+                try await waitUntil(timeout: .seconds(10)) { try await messagesWaiting(in: [jobQueue], url: fleet.url) == 0 }
+
+                let queues = [Topology.accountQueue(host: "h1", account: "robot1"), jobQueue]
+                for queue in queues {
+                    try await TestBroker.management(.delete, "api/queues/\(fleet.url.virtualHost)/\(queue)")
+                }
+                try await waitUntil(timeout: .seconds(10)) {
+                    leaving.logText.components(separatedBy: "the broker cancelled a consumer").count == 3
+                }
+                #expect(await leaving.stop(grace: .seconds(30)), "still running 30 s after SIGTERM")
+
+                _ = try await workers.start("arriving", options)
+                for id in [launch, job, waiting] {
+                    let finished = try await fleet.waitForJob(id, timeout: .seconds(60))
+                    // A stopped run gave its attempt back; the one sent again was told attempt 2.
+                    #expect(finished.state == .succeeded && finished.attempts == 1)
+                    #expect(bot.runs().filter { $0.jobID == id }.map(\.attempt) == (id == waiting ? [2] : [1, 2]))
+                    let lines = finished.history?.map(\.reason) ?? []
+                    #expect(lines.contains { $0.contains("its message went with the queue deleted while leaving held it") },
+                            "\(lines)")
+                }
+            }
+        }
+    }
+
     @Test("a lease claim the broker refuses for another reason than a holder (no permission to declare it) fails that account alone: the others serve on one unbroken connection, and the account is claimed once the way is clear")
     func leaseClaimFailure() async throws {
         try await Fleet.run(workers: 0) { fleet in

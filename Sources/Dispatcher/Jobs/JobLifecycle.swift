@@ -23,6 +23,8 @@ enum JobLifecycle {
             }
         case .returned:
             decision.handBack(event, at: now)
+        case .messageLost:
+            decision.resend(event, at: now)
         case .cleanedUp:
             decision.noteCleanup(event, at: now)
         }
@@ -165,6 +167,29 @@ extension JobLifecycle.Decision {
         job.runID = nil
         move(to: .queued, attempt: job.attempts, reason: "handed back to the queue by \(event.workerID) at shutdown",
              at: now)
+    }
+
+    /// The job's message went with its deleted queue while a worker held it: the run that was
+    /// stopped, if it counted, gives back its attempt, and the job is sent again — a launch
+    /// through the robot queue at once, any other job as a new message. Either supersedes the lost
+    /// one, so a copy that somehow survived cannot start it twice.
+    fileprivate mutating func resend(_ event: JobEvent, at now: Date) {
+        let stoppedRun = event.runID == job.runID && job.state.canTransition(to: .queued)
+        let unstarted = (job.state == .queued || job.state == .pending) && event.envelopeAttempt >= job.dispatchedAttempt
+        guard stoppedRun || unstarted else { return ignore("lost message of a run that no longer counts") }
+        if stoppedRun {
+            job.attempts -= 1
+            job.runID = nil
+        }
+        let why = "its message went with the queue deleted while \(event.workerID) held it"
+        if let account = job.account {
+            effects.append(.resendLaunch(reason: why))
+            effects.append(.freeAccount(account, host: event.host))
+            return
+        }
+        job.dispatchedAttempt += 1
+        move(to: .queued, attempt: job.attempts, reason: "\(why); sent again", at: now)
+        effects.append(.publishRetry(waitMilliseconds: 0))
     }
 
     /// Notes an account's cleanup after a stopped or crashed attempt in the job's history (its

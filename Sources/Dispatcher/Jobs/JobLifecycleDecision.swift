@@ -19,8 +19,8 @@ extension JobLifecycle {
         }
 
         /// Whether the store writes the job's row with the history: every change of a field comes
-        /// with a line of history, but for a launch returned to the robot queue, whose row the
-        /// robot queue writes with its own line.
+        /// with a line of history, but for a launch returned (or resent) to the robot queue, whose
+        /// row the robot queue writes with its own line.
         var changesJob: Bool { !history.isEmpty }
 
         /// Whether the job's message goes out again: retried, or parked in `botyard.dead`.
@@ -76,6 +76,9 @@ extension JobLifecycle {
         case publishRetry(waitMilliseconds: Int)
         /// A targeted launch goes back to the robot queue (its rules decide whether it waits or gives up).
         case returnToRobotQueue(reason: String)
+        /// A targeted launch whose message was lost goes back to the robot queue, due at once, the
+        /// try that dispatched it given back.
+        case resendLaunch(reason: String)
         /// A run left `account` on `host`: the robot queue's launches waiting for it are due.
         case freeAccount(String, host: String)
     }

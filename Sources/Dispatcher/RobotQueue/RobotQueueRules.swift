@@ -65,6 +65,13 @@ enum RobotQueueRules {
                     notBefore: now.addingTimeInterval(TimeInterval(entry.waitSeconds)))
     }
 
+    /// A dispatched launch whose message was lost (its account's queue was deleted with it) comes
+    /// back without using the try that dispatched it, and is tried again at once.
+    static func resend(_ entry: inout RobotQueueRecord, reason: String, at now: Date) -> Step {
+        entry.attempts = max(entry.attempts - 1, 0)
+        return wait(&entry, reason: reason, due: true, notBefore: now)
+    }
+
     /// Why a launch waits behind an earlier one.
     static func behind(_ earlier: RobotQueueRecord) -> String {
         "behind job \(earlier.jobID), an earlier launch for account \(earlier.account) that is tried first"

@@ -172,7 +172,13 @@ extension BotyardStore {
             case .publishRetry(let wait):
                 try enqueueRetry(of: job, waitMilliseconds: wait, at: now, in: db)
             case .returnToRobotQueue(let reason):
-                try requeueTargeted(&job, reason: reason, at: now, in: db)
+                try requeueTargeted(&job, reason: reason, at: now, in: db) {
+                    RobotQueueRules.comeBack(&$0, reason: reason, due: false, at: now)
+                }
+            case .resendLaunch(let reason):
+                try requeueTargeted(&job, reason: reason, at: now, in: db) {
+                    RobotQueueRules.resend(&$0, reason: reason, at: now)
+                }
             case .freeAccount(let account, let host):
                 try markRobotQueueDue(group: job.group, host: host, accounts: [account], in: db)
             }

@@ -108,7 +108,9 @@ extension BotyardStore {
         return try write("return launches of lost hosts") { db in
             let stranded = try Self.strandedLaunches(at: now, in: db)
             for (var job, reason) in stranded {
-                try Self.requeueTargeted(&job, reason: reason, due: true, at: now, in: db)
+                try Self.requeueTargeted(&job, reason: reason, at: now, in: db) {
+                    RobotQueueRules.comeBack(&$0, reason: reason, due: true, at: now)
+                }
             }
             return stranded.count
         }
@@ -140,9 +142,11 @@ extension BotyardStore {
         """
 
     /// A dispatched targeted launch goes back to the robot queue, its message superseded (and
-    /// dropped if it was not published yet), so that a stale copy cannot start it.
-    static func requeueTargeted(_ job: inout JobRecord, reason: String, due: Bool = false, at now: Date,
-                                in db: Database) throws {
+    /// dropped if it was not published yet), so that a stale copy cannot start it; `comingBack` is
+    /// the robot queue's rule for it (``RobotQueueRules/comeBack(_:reason:due:at:)`` or
+    /// ``RobotQueueRules/resend(_:reason:at:)``).
+    static func requeueTargeted(_ job: inout JobRecord, reason: String, at now: Date, in db: Database,
+                                comingBack: (inout RobotQueueRecord) -> RobotQueueRules.Step) throws {
         var entry = RobotQueueRules.entry(for: job, tries: max(job.robotQueueTries, 1))
         try Self.dropUnpublished([.dispatch], ofJob: job.id!, in: db)
         job.dispatchedAttempt += 1
@@ -151,7 +155,7 @@ extension BotyardStore {
         try Self.transition(&job, to: .pending, attempt: job.attempts, reason: "back in the robot queue: \(reason)",
                             at: now, in: db)
         // Its history has the line already; it is not in the robot queue yet, so giving up removes nothing.
-        if case .giveUp(let reason) = RobotQueueRules.comeBack(&entry, reason: reason, due: due, at: now) {
+        if case .giveUp(let reason) = comingBack(&entry) {
             try Self.park(&job, reason: reason, at: now, in: db)
         } else {
             try entry.save(db)

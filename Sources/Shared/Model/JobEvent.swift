@@ -11,6 +11,11 @@ public struct JobEvent: Codable, Sendable, Equatable {
         case finished
         /// The worker stopped the bot at shutdown and gave the job back to its queue.
         case returned
+        /// The worker could not give the job back: the broker deleted the queue its message came
+        /// from, and the message with it (an operator deleted the queue while the worker held the
+        /// delivery). The dispatcher sends the job again; `runID` is the stopped run's, or one that
+        /// never started.
+        case messageLost
         /// The account ran the cleanup command after this run was stopped or crashed; `outcome` is the
         /// cleanup's (its result, reason and log), not the bot's. The job's state does not change.
         case cleanedUp

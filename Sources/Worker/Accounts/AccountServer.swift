@@ -14,8 +14,9 @@ import Shared
 /// instant and lose its turn. The ``AdmissionGate`` holds the limits across queues.
 ///
 /// An account is its own failure domain: a consumer the broker cancels (its queue was deleted)
-/// is declared and consumed again while its jobs run on; a channel the broker closes hands back
-/// only this account's jobs (their deliveries went back with it) before a new channel takes over.
+/// is declared and consumed again, on a channel of its own, while its jobs run on; a channel the
+/// broker closes hands back only this account's jobs (their deliveries went back with it) before a
+/// new channel takes over.
 /// Only a broken connection ends the worker's other accounts too.
 ///
 /// An account whose cleanup command failed is held (``AccountHolds``): it cancels its consumers, hands
@@ -37,8 +38,8 @@ struct AccountServer: Sendable {
     let isAccepting: @Sendable () -> Bool
     /// Told whether the account is consumed now (reported in heartbeats).
     let setServed: @Sendable (Bool) -> Void
-    /// Takes one delivery for the account; returns once it is settled.
-    let handle: @Sendable (AMQPDelivery) async -> Void
+    /// Takes one delivery for the account from the queue given; returns once it is settled.
+    let handle: @Sendable (AMQPDelivery, ConsumedQueue) async -> Void
     let logger: Logger
 
     /// Jobs each consumer holds beyond what the account may run from its lane.
@@ -207,26 +208,71 @@ struct AccountServer: Sendable {
     }
 
     /// Takes the deliveries of one queue until its consumer is cancelled by shutdown; a consumer
-    /// the broker cancels is replaced while the jobs taken from it run on (not during a drain).
+    /// the broker cancels (it deleted the queue) is replaced while the jobs taken from it run on
+    /// (not during a drain), and those jobs know their queue is gone.
     private func serve(_ queue: String, prefetch: Int, from first: AMQPConsumer, on channel: AMQPChannel,
                        own: ConsumerRegistry) async throws {
-        try await withThrowingDiscardingTaskGroup { jobs in
-            var consumer: AMQPConsumer? = first
-            while let current = consumer {
-                consumer = nil
-                do {
-                    for try await delivery in current { jobs.addTask { await handle(delivery) } }
-                } catch let error as AMQPError where error.code == .consumerCancelled && isAccepting() {
-                    logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
-                        "amqp.queue": "\(queue)", "error": "\(error)",
-                    ])
-                    consumer = try await subscribe(queue, prefetch: prefetch, on: channel, own: own,
-                                                   declaringJobQueues: true)
-                } catch let error as AMQPError where error.code == .consumerCancelled {
-                    // Draining: the jobs taken from it run on; nothing more is taken.
+        // Replacing consumers' channels, closed once every delivery taken on them is settled.
+        var replacements: [AMQPChannel] = []
+        do {
+            try await withThrowingDiscardingTaskGroup { jobs in
+                var consumer: AMQPConsumer? = first
+                while let current = consumer {
+                    consumer = nil
+                    let source = ConsumedQueue(name: queue)
+                    do {
+                        for try await delivery in current { jobs.addTask { await handle(delivery, source) } }
+                    } catch let error as AMQPError where error.code == .consumerCancelled {
+                        source.markDeleted()
+                        // Draining: the jobs taken from it run on; nothing more is taken.
+                        guard isAccepting() else { break }
+                        logger.warning("the broker cancelled a consumer; consuming its queue again", metadata: [
+                            "amqp.queue": "\(queue)", "error": "\(error)",
+                        ])
+                        guard let (replacement, next) = try await resubscribe(queue, prefetch: prefetch, own: own)
+                        else { break }
+                        replacements.append(replacement)
+                        consumer = next
+                    }
                 }
             }
+        } catch {
+            for replacement in replacements { await replacement.close() }
+            throw error
         }
+        for replacement in replacements { await replacement.close() }
+    }
+
+    /// Consumes `queue` again, on a channel of its own, after the broker cancelled its consumer:
+    /// a declare or consume the broker refuses while it is still deleting the queue closes that
+    /// channel only, never the one the account's running jobs are settled on. Tried again every
+    /// second until it works; nil once shutdown has begun or the account is held.
+    private func resubscribe(_ queue: String, prefetch: Int,
+                             own: ConsumerRegistry) async throws -> (AMQPChannel, AMQPConsumer)? {
+        var failures = 0
+        while isAccepting() {
+            let channel = try await connection.openChannel()
+            do {
+                guard let consumer = try await subscribe(queue, prefetch: prefetch, on: channel, own: own,
+                                                         declaringJobQueues: true)
+                else {
+                    await channel.close()
+                    return nil
+                }
+                if failures > 0 { logger.notice("queue consumed again", metadata: ["amqp.queue": "\(queue)"]) }
+                return (channel, consumer)
+            } catch let error as AMQPError where connection.isOpen {
+                await channel.close()
+                if failures == 0 {
+                    logger.error("the broker refused to consume the queue again; trying again", metadata: [
+                        "amqp.queue": "\(queue)", "error": "\(error)",
+                    ])
+                }
+                failures += 1
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+        return nil
     }
 
     /// Consumes `queue`; nil once shutdown has begun or the account is held. The account's queue is

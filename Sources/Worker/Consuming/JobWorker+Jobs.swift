@@ -3,9 +3,10 @@ import Logging
 import Shared
 
 extension JobWorker {
-    /// Takes one delivery for `account`: parks it if it can never run, waits for admission,
-    /// runs it and settles it.
-    func handle(_ delivery: AMQPDelivery, account: String, connection: AMQPConnection) async {
+    /// Takes one delivery for `account` from `queue`: parks it if it can never run, waits for
+    /// admission, runs it and settles it.
+    func handle(_ delivery: AMQPDelivery, from queue: ConsumedQueue, account: String,
+                connection: AMQPConnection) async {
         var clock = stages.clock()
         do {
             let envelope: JobEnvelope
@@ -17,20 +18,21 @@ extension JobWorker {
             }
             let request = AdmissionLedger.Request(account: account, priority: envelope.priority,
                                                   needsUI: envelope.bot.needsUI, marks: envelope.bot.marks)
+            let delivered = JobDelivery(message: delivery, queue: queue, envelope: envelope, account: account)
             do {
                 try await gate.acquire(request)
             } catch let held as AdmissionGate.AccountHeld {
                 logger.info("job handed back: \(held)", metadata: ["job.id": "\(envelope.jobID)"])
-                try await delivery.reject(requeue: true)
+                try await handBackUnstarted(delivered, connection: connection)
                 return
             }
             defer { gate.release(request) }
             guard accepting.load(ordering: .sequentiallyConsistent) else {
-                try await delivery.reject(requeue: true)
+                try await handBackUnstarted(delivered, connection: connection)
                 return
             }
             clock.reached(.admitted)
-            try await run(envelope, from: delivery, account: account, connection: connection, clock: &clock)
+            try await run(delivered, connection: connection, clock: &clock)
         } catch {
             // The delivery stays unacknowledged; the broker gives it to another worker when this
             // connection closes.
@@ -75,23 +77,19 @@ extension JobWorker {
         try await delivery.ack()
     }
 
-    private func run(_ envelope: JobEnvelope, from delivery: AMQPDelivery, account: String,
-                     connection: AMQPConnection, clock: inout StageTimings.Clock) async throws {
-        // A redelivery means a worker took this message and vanished: the bot hears it as the next attempt.
-        let attempt = envelope.attempt + delivery.deliveryCount
+    private func run(_ delivered: JobDelivery, connection: AMQPConnection,
+                     clock: inout StageTimings.Clock) async throws {
+        let (delivery, envelope, account, attempt) = (delivered.message, delivered.envelope, delivered.account,
+                                                      delivered.attempt)
         let runID = UUID.random().uuidString
-        let keepTrying: @Sendable () -> Bool = { connection.isOpen }
         @Sendable func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
-            let event = JobEvent(kind: kind, jobID: envelope.jobID, attempt: attempt, envelopeAttempt: envelope.attempt,
-                                 runID: runID, workerID: configuration.workerID, host: configuration.host,
-                                 account: account, outcome: outcome)
-            try await events.publish(event, keepTrying: keepTrying)
+            try await self.report(kind, of: delivered, runID: runID, outcome: outcome, connection: connection)
         }
 
         guard !Task.isCancelled else {
             // The account's channel failed (or the worker stops) between admission and start: the
             // delivery is back in its queue already, or goes back now.
-            try? await delivery.reject(requeue: true)
+            try? await handBackUnstarted(delivered, connection: connection)
             return
         }
         guard let control = running.begin(jobID: envelope.jobID, runID: runID,
@@ -147,13 +145,38 @@ extension JobWorker {
         }
         do {
             try await started
-            try await settle(delivery, run: run, control: control, envelope: envelope, attempt: attempt, runID: runID,
-                             account: account, report: report, clock: &clock)
+            try await settle(delivered, run: run, control: control, runID: runID, report: report, clock: &clock)
         } catch {
             await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
             throw error
         }
         await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
+    }
+
+    /// Publishes a report about `delivered`'s job from the run `runID`, confirmed by the broker.
+    private func report(_ kind: JobEvent.Kind, of delivered: JobDelivery, runID: String, outcome: JobOutcome?,
+                        connection: AMQPConnection) async throws {
+        let event = JobEvent(kind: kind, jobID: delivered.envelope.jobID, attempt: delivered.attempt,
+                             envelopeAttempt: delivered.envelope.attempt, runID: runID,
+                             workerID: configuration.workerID, host: configuration.host, account: delivered.account,
+                             outcome: outcome)
+        try await events.publish(event, keepTrying: { connection.isOpen })
+    }
+
+    /// Gives a job that did not start back to its queue; when the broker has deleted that queue
+    /// (the message went with it), tells the dispatcher, which sends the job again, and then
+    /// acknowledges the delivery.
+    private func handBackUnstarted(_ delivered: JobDelivery, connection: AMQPConnection) async throws {
+        guard delivered.queue.isDeleted else {
+            try await delivered.message.reject(requeue: true)
+            return
+        }
+        logger.warning("the queue of a job handed back was deleted; the dispatcher sends it again", metadata: [
+            "job.id": "\(delivered.envelope.jobID)", "amqp.queue": "\(delivered.queue.name)",
+        ])
+        try await report(.messageLost, of: delivered, runID: UUID.random().uuidString, outcome: nil,
+                         connection: connection)
+        try? await delivered.message.ack()
     }
 
     /// Runs the account's cleanup after a stopped or killed run (``BotRunner/Report/needsCleanup``).
@@ -170,13 +193,20 @@ extension JobWorker {
     }
 
     /// Reports the run and settles its delivery: acknowledged after its outcome, or handed back at shutdown.
-    private func settle(_ delivery: AMQPDelivery, run: BotRunner.Report, control: RunControl, envelope: JobEnvelope,
-                        attempt: Int, runID: String, account: String,
+    private func settle(_ delivered: JobDelivery, run: BotRunner.Report, control: RunControl, runID: String,
                         report: (JobEvent.Kind, JobOutcome?) async throws -> Void,
                         clock: inout StageTimings.Clock) async throws {
+        let (delivery, envelope, account, attempt) = (delivered.message, delivered.envelope, delivered.account,
+                                                      delivered.attempt)
         let outcome = run.outcome
         if control.stopReason?.handsJobBack == true {
             logger.info("job handed back", metadata: ["job.id": "\(envelope.jobID)"])
+            guard !delivered.queue.isDeleted else {
+                // Its message went with the queue: the dispatcher sends the job again.
+                try await report(.messageLost, nil)
+                try? await delivery.ack()
+                return
+            }
             // On a channel that failed the broker has given the delivery back already.
             try? await delivery.reject(requeue: true)
             try? await report(.returned, nil)

@@ -115,7 +115,9 @@ final class JobWorker: Service {
                     if isServed { served.insert(account.name) } else { served.remove(account.name) }
                 }
             },
-            handle: { delivery in await self.handle(delivery, account: account.name, connection: connection) },
+            handle: { delivery, queue in
+                await self.handle(delivery, from: queue, account: account.name, connection: connection)
+            },
             logger: logger)
     }
 
