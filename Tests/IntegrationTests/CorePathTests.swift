@@ -192,7 +192,8 @@ struct CorePathTests {
             }
             #expect(job.state == .cancelled)
             #expect(ContinuousClock.now - started < .seconds(30))
-            #expect(!FileManager.default.fileExists(atPath: fleet.folder.appendingPathComponent("worker0/jobs/\(id)").path))
+            let runs = fleet.folder.appendingPathComponent("worker0/runs").path
+            #expect(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0.hasPrefix("\(id)-") }.isEmpty)
         }
     }
 

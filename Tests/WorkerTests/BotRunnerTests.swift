@@ -44,6 +44,20 @@ final class BotRunnerTests: Sendable {
         #expect(outcome.outputs == ["TOTAL": "42", "NOTE": "a=b"])
     }
 
+    @Test("a run keeps its files side by side in the runs folder under its own name — no folder per run — and they go with it")
+    func runFiles() async throws {
+        let outcome = await run(["/bin/sh", "-c", "echo hi; echo DONE=yes > \"$BOTYARD_OUTPUT\"; echo \"$BOTYARD_STOP_FILE\""])
+        let runs = folder.appendingPathComponent("runs")
+        let names = try FileManager.default.contentsOfDirectory(atPath: runs.path).sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 != "accounts" } == ["runs"])
+        let stem = try #require(names.first?.split(separator: ".").first.map(String.init))
+        #expect(stem.hasPrefix("7-attempt-2-") && names == ["\(stem).log", "\(stem).outputs"])
+        #expect(outcome.log == "hi\n\(runs.path)/\(stem).stop\n" && outcome.outputs == ["DONE": "yes"])
+        let files = RunFiles(folder: runs, jobID: 7, attempt: 2, runID: String(stem.dropFirst("7-attempt-2-".count)))
+        files.remove()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runs.path).isEmpty)
+    }
+
     @Test("a non-zero exit is a failure with its code")
     func failure() async {
         let outcome = await run(["/bin/sh", "-c", "exit 3"])

@@ -216,9 +216,7 @@ extension JobWorker {
         clock.reached(.reported)
         try await delivery.ack()
         clock.reached(.acked)
-        let runDirectory = runner.runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
-        try? FileManager.default.removeItem(at: runDirectory)
-        rmdir(runDirectory.deletingLastPathComponent().path)  // the job's folder, once its last run is gone
+        runner.runFiles(jobID: envelope.jobID, attempt: attempt, runID: runID).remove()
         logger.info("job reported", metadata: [
             "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "job.result": "\(outcome.result.rawValue)",
             "bot.account": "\(account)",

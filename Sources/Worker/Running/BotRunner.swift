@@ -4,7 +4,7 @@ import Shared
 
 /// Runs one attempt of a job as a child process and describes how it ended.
 struct BotRunner: Sendable {
-    /// Where each attempt gets a folder with its log, output file and stop file.
+    /// Where the runs' files are kept (``RunFiles``, in its `runs` folder).
     var workDirectory: URL
     /// Time between SIGTERM and SIGKILL when a bot is stopped.
     var terminationGrace: Duration
@@ -34,15 +34,18 @@ struct BotRunner: Sendable {
         if inheritedEnvironment["PATH"] == nil { inheritedEnvironment["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
     }
 
-    /// The folder of one run.
-    func runDirectory(jobID: Int64, attempt: Int, runID: String) -> URL {
-        workDirectory.appendingPathComponent("jobs/\(jobID)/attempt-\(attempt)-\(runID.prefix(8))", isDirectory: true)
+    /// The folder of every run's files.
+    var runsFolder: URL { workDirectory.appendingPathComponent("runs", isDirectory: true) }
+
+    /// The files of one run.
+    func runFiles(jobID: Int64, attempt: Int, runID: String) -> RunFiles {
+        RunFiles(folder: runsFolder, jobID: jobID, attempt: attempt, runID: runID)
     }
 
     /// The variables a bot sees: a few of the worker's own, then Botyard's, then the inputs
     /// as `BOTYARD_INPUT_<KEY>` and a workflow's variables as `BOTYARD_VAR_<KEY>`.
     func environment(for envelope: JobEnvelope, attempt: Int, account: String, credential: AccountCredential?,
-                     directory: URL) -> [String: String] {
+                     files: RunFiles) -> [String: String] {
         var environment = inheritedEnvironment
         environment["BOTYARD_JOB_ID"] = String(envelope.jobID)
         environment["BOTYARD_ATTEMPT"] = String(attempt)
@@ -51,8 +54,8 @@ struct BotRunner: Sendable {
         environment["BOTYARD_BOT"] = envelope.bot.name
         environment["BOTYARD_BOT_VERSION"] = envelope.bot.version
         environment["BOTYARD_GROUP"] = envelope.group
-        environment["BOTYARD_OUTPUT"] = directory.appendingPathComponent("outputs").path
-        environment["BOTYARD_STOP_FILE"] = directory.appendingPathComponent("stop").path
+        environment["BOTYARD_OUTPUT"] = files.outputs
+        environment["BOTYARD_STOP_FILE"] = files.stop
         environment["BOTYARD_ACCOUNT"] = account
         if let credential {
             environment["BOTYARD_CREDENTIAL_USERNAME"] = credential.username
@@ -91,9 +94,7 @@ struct BotRunner: Sendable {
     func run(_ envelope: JobEnvelope, attempt: Int, runID: String, account: String,
              credential: AccountCredential? = nil, control: RunControl, cleanup: PendingCleanup? = nil,
              logger: Logger) async -> Report {
-        let directory = runDirectory(jobID: envelope.jobID, attempt: attempt, runID: runID)
-        let logPath = directory.appendingPathComponent("log").path
-        let stopFile = directory.appendingPathComponent("stop").path
+        let files = runFiles(jobID: envelope.jobID, attempt: attempt, runID: runID)
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Int { Int((clock.now - start) / .milliseconds(1)) }
@@ -106,12 +107,12 @@ struct BotRunner: Sendable {
         }
         let process: BotProcess
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try RunFiles.prepare(runsFolder)
             process = try BotProcess.spawn(
                 argv: envelope.bot.argv,
                 environment: environment(for: envelope, attempt: attempt, account: account, credential: credential,
-                                         directory: directory),
-                workingDirectory: envelope.bot.workingDirectory, logPath: logPath)
+                                         files: files),
+                workingDirectory: envelope.bot.workingDirectory, logPath: files.log)
         } catch {
             return Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)",
                                               durationMilliseconds: elapsed()))
@@ -140,7 +141,7 @@ struct BotRunner: Sendable {
                     // Cancelled: the bot has exited, nothing more to do.
                     if Task.isCancelled { break }
                     switch step {
-                    case .createStopFile: FileManager.default.createFile(atPath: stopFile, contents: nil)
+                    case .createStopFile: FileManager.default.createFile(atPath: files.stop, contents: nil)
                     case .continueGroup: process.signalGroup(SIGCONT)
                     case .wait(let duration): try? await Task.sleep(for: duration)
                     case .signal(let signal):
@@ -174,15 +175,15 @@ struct BotRunner: Sendable {
             .compactMap { $0 })
         let log: String
         do {
-            try redactor.redact(fileAt: logPath)
-            log = Self.tail(ofFile: logPath, maximumBytes: JobOutcome.maximumLogBytes)
+            try redactor.redact(fileAt: files.log)
+            log = Self.tail(ofFile: files.log, maximumBytes: JobOutcome.maximumLogBytes)
         } catch {
             logger.error("the bot's log could not be cleared of its credential; it is withheld", metadata: [
                 "job.id": "\(envelope.jobID)", "error": "\(error)",
             ])
             log = "[log withheld: it could not be cleared of the run's credential]"
         }
-        let outputs = (try? String(contentsOfFile: directory.appendingPathComponent("outputs").path, encoding: .utf8))
+        let outputs = (try? String(contentsOfFile: files.outputs, encoding: .utf8))
             .map { OutputFile.parse(String($0.utf8.prefix(OutputFile.maximumBytes)) ?? "") }?
             .mapValues { redactor.redact($0) } ?? [:]
         var outcome = JobOutcome(result: .succeeded, reason: "", outputs: outputs, log: log,
