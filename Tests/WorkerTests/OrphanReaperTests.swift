@@ -48,6 +48,41 @@ struct OrphanReaperTests {
         }
     }
 
+    @Test("an ended run's record is emptied and kept as a spare, and becomes the next run's record: no file is created for it; a takeover deletes spares")
+    func recordsAreReused() async throws {
+        try await withReaper { reaper, folder in
+            let running = folder.appendingPathComponent("accounts/h1/a/running")
+            func files() throws -> [String: UInt64] {
+                try Dictionary(uniqueKeysWithValues: FileManager.default.contentsOfDirectory(atPath: running.path).map {
+                    var status = stat()
+                    _ = stat(running.appendingPathComponent($0).path, &status)
+                    return ($0, UInt64(status.st_ino))
+                })
+            }
+            let first = try sleeper(in: folder)
+            reaper.record(pid: first.pid, account: "a")
+            let inode = try #require(try files()["\(first.pid)"])
+            reaper.forget(pid: first.pid, account: "a")
+            let spare = try #require(try files().first)
+            #expect(spare.key.hasPrefix("spare-") && spare.value == inode)
+            #expect(try Data(contentsOf: running.appendingPathComponent(spare.key)).isEmpty)
+
+            let second = try sleeper(in: folder)
+            reaper.record(pid: second.pid, account: "a")
+            #expect(try files() == ["\(second.pid)": inode])
+            reaper.forget(pid: second.pid, account: "a")
+            #expect(reaper.reap(account: "a").isEmpty)
+            #expect(try files().isEmpty)
+            // With no spare left, a record is created.
+            reaper.record(pid: second.pid, account: "a")
+            #expect(try files().keys.sorted() == ["\(second.pid)"])
+            for bot in [first, second] {
+                kill(-bot.pid, SIGKILL)
+                _ = await bot.waitForExit()
+            }
+        }
+    }
+
     @Test("a record that owes its account a cleanup is returned with it, whether its bot still ran or not")
     func pendingCleanupReturned() async throws {
         try await withReaper { reaper, folder in

@@ -17,6 +17,8 @@ struct OrphanReaper: Sendable {
     /// `<work directory>/accounts/<host>`: workers that may take over each other's accounts on a
     /// host share their work directory; the host keeps apart the accounts of two hosts that do.
     let directory: URL
+    /// Emptied records, reused for the next runs' records.
+    private let spares = SpareRecords()
 
     init(workDirectory: URL, host: String) {
         directory = workDirectory.appendingPathComponent("accounts/\(host)", isDirectory: true)
@@ -38,13 +40,18 @@ struct OrphanReaper: Sendable {
     ///
     /// A record has to outlive its worker's process, not the machine (no bot survives a power loss
     /// either): it is written in place with one `write`, not synced to disk through a temporary
-    /// file as `FileManager.createFile` does, which cost a bot's start more than the spawn.
+    /// file as `FileManager.createFile` does, which cost a bot's start more than the spawn. Its file
+    /// is an emptied record of an earlier run renamed (``SpareRecords``), or new when none is kept.
     func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
         guard let started = Self.identity(of: pid) else { return }
         let folder = runsFolder(account)
         var text = started
         if let cleanup, let json = try? JSONCodec.encode(cleanup) { text += "\n" + String(decoding: json, as: UTF8.self) }
         let path = folder.appendingPathComponent(String(pid)).path
+        if let spare = spares.take(account: account) {
+            // A spare that is gone (deleted by hand) leaves the record to be created below.
+            _ = rename(folder.appendingPathComponent(spare).path, path)
+        }
         var descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -67,9 +74,17 @@ struct OrphanReaper: Sendable {
         try? Data(text.utf8).write(to: file, options: .atomic)
     }
 
-    /// Drops the record of a run: it owes nothing (any more).
+    /// Drops the record of a run: it owes nothing (any more). The record is emptied first, then kept as
+    /// a spare: should the worker die in between, an empty record names no bot.
     func forget(pid: pid_t, account: String) {
-        try? FileManager.default.removeItem(at: runsFolder(account).appendingPathComponent(String(pid)))
+        let folder = runsFolder(account)
+        let path = folder.appendingPathComponent(String(pid)).path
+        let spare = spares.newName()
+        guard truncate(path, 0) == 0, rename(path, folder.appendingPathComponent(spare).path) == 0 else {
+            unlink(path)
+            return
+        }
+        spares.keep(spare, account: account)
     }
 
     /// Kills the process groups of bots recorded on `account` that still run, and of cleanups recorded there
@@ -79,6 +94,8 @@ struct OrphanReaper: Sendable {
     /// - Returns: the bots killed, and those (killed or already gone) whose run owes the account a cleanup.
     func reap(account: String) -> [Orphan] {
         let folder = runsFolder(account)
+        // Every file that is not a record goes, this process's spares too.
+        spares.drop(account: account)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var reaped: [Orphan] = []
         for name in names {
