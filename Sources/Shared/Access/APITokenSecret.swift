@@ -53,7 +53,7 @@ public struct APITokenSecret: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Two lowercase hexadecimal digits a byte, by hand: `String(format:)` for each byte of the hash
-    /// was about 4 % of the dispatcher's CPU under load (every request checks its token's hash).
+    /// was about 3 % of the dispatcher's CPU under load (every request checks its token's hash).
     private static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var text: [UInt8] = []
         for byte in bytes {
