@@ -194,7 +194,8 @@ struct JobLifecycleTests {
         let decision = decide(Self.event(.messageLost), Self.job(.running, attempts: 1, runID: "run-1"))
         #expect(decision.job.state == .queued && decision.job.attempts == 0 && decision.job.runID == nil)
         #expect(decision.job.dispatchedAttempt == 2)
-        #expect(decision.history == [.init(from: .running, to: .queued, attempt: 0, reason: "\(Self.lost); sent again")])
+        #expect(decision.history == [.init(from: .running, to: .queued, attempt: 0,
+                                           reason: "\(Self.lost); sent again")])
         #expect(decision.effects == [.publishRetry(waitMilliseconds: 0)])
     }
 
@@ -215,6 +216,10 @@ struct JobLifecycleTests {
         #expect(decision.ignored == nil)
         #expect(decision.job.state == .queued && decision.job.attempts == 1 && decision.job.dispatchedAttempt == 3)
         #expect(decision.effects == [.publishRetry(waitMilliseconds: 0)])
+        // A retry's message, delivered after its wait, is the job's latest as well.
+        let retry = decide(Self.event(.messageLost, attempt: 2, envelopeAttempt: 2, runID: "never-ran"),
+                           Self.job(.retrying, attempts: 1, dispatchedAttempt: 2))
+        #expect(retry.job.state == .queued && retry.effects == [.publishRetry(waitMilliseconds: 0)])
     }
 
     @Test("a lost message that no longer counts changes nothing: another run is current, or a newer message is out")

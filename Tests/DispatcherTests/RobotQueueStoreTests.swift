@@ -195,8 +195,10 @@ struct RobotQueueStoreTests {
             #expect(sentAgain.state == .queued && sentAgain.attempts == 0)
             // The untargeted job's new message is waiting for the relay already; the launch's after the next pass.
             #expect(try store.retryRobotQueue().dispatchedJobs == [targeted.id])
-            let messages = try await store.outbox(limit: 10).map { try JSONCodec.decode(JobEnvelope.self, from: $0.body) }
-            #expect(Set(messages.map(\.jobID)) == [targeted.id, untargeted.id] && messages.allSatisfy { $0.attempt == 2 })
+            let messages = try await store.outbox(limit: 10)
+                .map { try JSONCodec.decode(JobEnvelope.self, from: $0.body) }
+            #expect(Set(messages.map(\.jobID)) == [targeted.id, untargeted.id])
+            #expect(messages.allSatisfy { $0.attempt == 2 })
         }
     }
 

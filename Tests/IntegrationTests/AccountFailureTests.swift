@@ -55,7 +55,9 @@ struct AccountFailureTests {
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 let options = AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:2"])
                 let leaving = try await workers.start("leaving", options + ["--shutdown-deadline", "1"])
-                try await waitUntil(timeout: .seconds(20)) { try await fleet.account("robot1", of: "leaving")?.served == true }
+                try await waitUntil(timeout: .seconds(20)) {
+                    try await fleet.account("robot1", of: "leaving")?.served == true
+                }
                 // Sent again while no worker serves robot1, it waits a second in the robot queue, not 30.
                 let launch = try await fleet.submit(SubmitJobRequest(
                     bot: "slow-first", group: "g1", account: "robot1", host: "h1",
@@ -66,7 +68,9 @@ struct AccountFailureTests {
                 let waiting = try await fleet.submit(SubmitJobRequest(bot: "slow-first", group: "g1"))
                 let jobQueue = Topology.jobQueue(group: "g1", priority: .normal, lane: .background)
                 try await fleet.waitForJob(waiting) { $0.state == .queued }
-                try await waitUntil(timeout: .seconds(10)) { try await messagesWaiting(in: [jobQueue], url: fleet.url) == 0 }
+                try await waitUntil(timeout: .seconds(10)) {
+                    try await messagesWaiting(in: [jobQueue], url: fleet.url) == 0
+                }
 
                 let queues = [Topology.accountQueue(host: "h1", account: "robot1"), jobQueue]
                 for queue in queues {
@@ -84,8 +88,8 @@ struct AccountFailureTests {
                     #expect(finished.state == .succeeded && finished.attempts == 1)
                     #expect(bot.runs().filter { $0.jobID == id }.map(\.attempt) == (id == waiting ? [2] : [1, 2]))
                     let lines = finished.history?.map(\.reason) ?? []
-                    #expect(lines.contains { $0.contains("its message went with the queue deleted while leaving held it") },
-                            "\(lines)")
+                    let lost = "its message went with the queue deleted while leaving held it"
+                    #expect(lines.contains { $0.contains(lost) }, "\(lines)")
                 }
             }
         }

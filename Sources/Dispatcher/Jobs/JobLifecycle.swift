@@ -175,7 +175,9 @@ extension JobLifecycle.Decision {
     /// one, so a copy that somehow survived cannot start it twice.
     fileprivate mutating func resend(_ event: JobEvent, at now: Date) {
         let stoppedRun = event.runID == job.runID && job.state.canTransition(to: .queued)
-        let unstarted = (job.state == .queued || job.state == .pending) && event.envelopeAttempt >= job.dispatchedAttempt
+        // Waiting for a slot on the worker: its message was the job's latest (a retry's too).
+        let unstarted = [.pending, .queued, .retrying].contains(job.state)
+            && event.envelopeAttempt >= job.dispatchedAttempt
         guard stoppedRun || unstarted else { return ignore("lost message of a run that no longer counts") }
         if stoppedRun {
             job.attempts -= 1
