@@ -55,7 +55,8 @@ final class BotRunnerTests: Sendable {
         let stem = try #require(names.first?.split(separator: ".").first.map(String.init))
         #expect(stem.hasPrefix("7-attempt-2-") && names == ["\(stem).log", "\(stem).outputs"])
         #expect(outcome.log == "hi\n\(runs.path)/\(stem).stop\n" && outcome.outputs == ["DONE": "yes"])
-        let files = RunFiles(folder: runs, jobID: 7, attempt: 2, runID: String(stem.dropFirst("7-attempt-2-".count)))
+        let files = RunFiles(folder: runs.path, jobID: 7, attempt: 2,
+                             runID: String(stem.dropFirst("7-attempt-2-".count)))
         files.remove()
         #expect(try FileManager.default.contentsOfDirectory(atPath: runs.path).isEmpty)
     }

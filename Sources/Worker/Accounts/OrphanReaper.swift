@@ -17,11 +17,14 @@ struct OrphanReaper: Sendable {
     /// `<work directory>/accounts/<host>`: workers that may take over each other's accounts on a
     /// host share their work directory; the host keeps apart the accounts of two hosts that do.
     let directory: URL
+    /// `directory` as a path, for the paths a bot's start and end build (`URL`'s appending is slow).
+    private let directoryPath: String
     /// Emptied records, reused for the next runs' records.
     private let spares = SpareRecords()
 
     init(workDirectory: URL, host: String) {
         directory = workDirectory.appendingPathComponent("accounts/\(host)", isDirectory: true)
+        directoryPath = directory.path
     }
 
     /// A bot found in the records of an account that is being taken over.
@@ -44,17 +47,17 @@ struct OrphanReaper: Sendable {
     /// is an emptied record of an earlier run renamed (``SpareRecords``), or new when none is kept.
     func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
         guard let started = Self.identity(of: pid) else { return }
-        let folder = runsFolder(account)
+        let folder = runsPath(account)
         var text = started
         if let cleanup, let json = try? JSONCodec.encode(cleanup) { text += "\n" + String(decoding: json, as: UTF8.self) }
-        let path = folder.appendingPathComponent(String(pid)).path
+        let path = "\(folder)/\(pid)"
         if let spare = spares.take(account: account) {
             // A spare that is gone (deleted by hand) leaves the record to be created below.
-            _ = rename(folder.appendingPathComponent(spare).path, path)
+            _ = rename("\(folder)/\(spare)", path)
         }
         var descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
-            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
         guard descriptor >= 0 else { return }
@@ -77,10 +80,10 @@ struct OrphanReaper: Sendable {
     /// Drops the record of a run: it owes nothing (any more). The record is emptied first, then kept as
     /// a spare: should the worker die in between, an empty record names no bot.
     func forget(pid: pid_t, account: String) {
-        let folder = runsFolder(account)
-        let path = folder.appendingPathComponent(String(pid)).path
+        let folder = runsPath(account)
+        let path = "\(folder)/\(pid)"
         let spare = spares.newName()
-        guard truncate(path, 0) == 0, rename(path, folder.appendingPathComponent(spare).path) == 0 else {
+        guard truncate(path, 0) == 0, rename(path, "\(folder)/\(spare)") == 0 else {
             unlink(path)
             return
         }
@@ -145,6 +148,11 @@ struct OrphanReaper: Sendable {
 
     private func runsFolder(_ account: String) -> URL {
         directory.appendingPathComponent("\(account)/running", isDirectory: true)
+    }
+
+    /// ``runsFolder(_:)`` as a path.
+    private func runsPath(_ account: String) -> String {
+        "\(directoryPath)/\(account)/running"
     }
 
     /// What tells this process apart from any other that ever had its pid: the boot's id and

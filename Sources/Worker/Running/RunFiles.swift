@@ -15,17 +15,17 @@ struct RunFiles: Sendable, Equatable {
     let outputs: String
     let stop: String
 
-    init(folder: URL, jobID: Int64, attempt: Int, runID: String) {
-        let base = folder.appendingPathComponent("\(jobID)-attempt-\(attempt)-\(runID.prefix(8))").path
+    init(folder: String, jobID: Int64, attempt: Int, runID: String) {
+        let base = "\(folder)/\(jobID)-attempt-\(attempt)-\(runID.prefix(8))"
         log = base + ".log"
         outputs = base + ".outputs"
         stop = base + ".stop"
     }
 
     /// Makes sure `folder` exists: one `mkdir` that finds it there, as a rule.
-    static func prepare(_ folder: URL) throws {
-        guard mkdir(folder.path, 0o755) != 0, errno != EEXIST else { return }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    static func prepare(_ folder: String) throws {
+        guard mkdir(folder, 0o755) != 0, errno != EEXIST else { return }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     }
 
     /// Removes the run's files (those it has), once its outcome is reported.
