@@ -16,15 +16,13 @@ import Glibc
 struct OrphanReaper: Sendable {
     /// `<work directory>/accounts/<host>`: workers that may take over each other's accounts on a
     /// host share their work directory; the host keeps apart the accounts of two hosts that do.
-    let directory: URL
-    /// `directory` as a path, for the paths a bot's start and end build (`URL`'s appending is slow).
-    private let directoryPath: String
+    /// A path, not a `URL`: a bot's start and end build paths in it, and `URL`'s appending is slow.
+    let directory: String
     /// Emptied records, reused for the next runs' records.
     private let spares = SpareRecords()
 
     init(workDirectory: URL, host: String) {
-        directory = workDirectory.appendingPathComponent("accounts/\(host)", isDirectory: true)
-        directoryPath = directory.path
+        directory = workDirectory.appendingPathComponent("accounts/\(host)", isDirectory: true).path
     }
 
     /// A bot found in the records of an account that is being taken over.
@@ -47,7 +45,7 @@ struct OrphanReaper: Sendable {
     /// is an emptied record of an earlier run renamed (``SpareRecords``), or new when none is kept.
     func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
         guard let started = Self.identity(of: pid) else { return }
-        let folder = runsPath(account)
+        let folder = runsFolder(account)
         var text = started
         if let cleanup, let json = try? JSONCodec.encode(cleanup) { text += "\n" + String(decoding: json, as: UTF8.self) }
         let path = "\(folder)/\(pid)"
@@ -69,18 +67,18 @@ struct OrphanReaper: Sendable {
     /// Adds the process of the cleanup that the run recorded as `run` owes to its record: a worker taking the
     /// account over while it runs kills it before it runs the cleanup again.
     func recordCleanup(pid: pid_t, run: pid_t, account: String) {
-        let file = runsFolder(account).appendingPathComponent(String(run))
-        guard let identity = Self.identity(of: pid), let recorded = try? String(contentsOf: file, encoding: .utf8)
+        let file = "\(runsFolder(account))/\(run)"
+        guard let identity = Self.identity(of: pid), let recorded = try? String(contentsOfFile: file, encoding: .utf8)
         else { return }
         let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).prefix(2)
         let text = lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)"
-        try? Data(text.utf8).write(to: file, options: .atomic)
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 
     /// Drops the record of a run: it owes nothing (any more). The record is emptied first, then kept as
     /// a spare: should the worker die in between, an empty record names no bot.
     func forget(pid: pid_t, account: String) {
-        let folder = runsPath(account)
+        let folder = runsFolder(account)
         let path = "\(folder)/\(pid)"
         let spare = spares.newName()
         guard truncate(path, 0) == 0, rename(path, "\(folder)/\(spare)") == 0 else {
@@ -99,13 +97,13 @@ struct OrphanReaper: Sendable {
         let folder = runsFolder(account)
         // Every file that is not a record goes, this process's spares too.
         spares.drop(account: account)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         var reaped: [Orphan] = []
         for name in names {
-            let file = folder.appendingPathComponent(name)
-            guard let pid = pid_t(name), pid > 1, let recorded = try? String(contentsOf: file, encoding: .utf8)
+            let file = "\(folder)/\(name)"
+            guard let pid = pid_t(name), pid > 1, let recorded = try? String(contentsOfFile: file, encoding: .utf8)
             else {
-                try? FileManager.default.removeItem(at: file)
+                try? FileManager.default.removeItem(atPath: file)
                 continue
             }
             let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -121,7 +119,7 @@ struct OrphanReaper: Sendable {
                     killedCleanup = cleaner
                 }
             }
-            if cleanup == nil { try? FileManager.default.removeItem(at: file) }
+            if cleanup == nil { try? FileManager.default.removeItem(atPath: file) }
             if alive || cleanup != nil {
                 reaped.append(Orphan(pid: pid, killed: alive, cleanup: cleanup, killedCleanup: killedCleanup))
             }
@@ -146,13 +144,8 @@ struct OrphanReaper: Sendable {
         return true
     }
 
-    private func runsFolder(_ account: String) -> URL {
-        directory.appendingPathComponent("\(account)/running", isDirectory: true)
-    }
-
-    /// ``runsFolder(_:)`` as a path.
-    private func runsPath(_ account: String) -> String {
-        "\(directoryPath)/\(account)/running"
+    private func runsFolder(_ account: String) -> String {
+        "\(directory)/\(account)/running"
     }
 
     /// What tells this process apart from any other that ever had its pid: the boot's id and
