@@ -52,6 +52,39 @@ struct WakeSignalTests {
         }
         #expect(ended.count.load(ordering: .relaxed) == 3)
     }
+
+    @Test("a wait without a timeout ends on a notification, and on cancellation")
+    func untimedWaitEnds() async {
+        let signal = WakeSignal()
+        let clock = ContinuousClock()
+        let woken = Task { await clock.measure { await signal.wait() } }
+        repeat {
+            signal.notify()
+            await Task.yield()
+        } while signal.takeNotification()
+        #expect(await woken.value < .seconds(10))
+
+        let cancelled = Task { await clock.measure { await signal.wait() } }
+        try? await Task.sleep(for: .milliseconds(20))
+        cancelled.cancel()
+        #expect(await cancelled.value < .seconds(10))
+        #expect(!signal.takeNotification())
+    }
+
+    @Test("a periodic notifier wakes a wait without a timeout until it is cancelled")
+    func periodicNotifier() async {
+        let signal = WakeSignal()
+        let notifier = Task { await signal.notify(every: .milliseconds(20)) }
+        let clock = ContinuousClock()
+        for _ in 0..<3 {
+            #expect(await clock.measure { await signal.wait() } < .seconds(10))
+        }
+        notifier.cancel()
+        await notifier.value
+        _ = signal.takeNotification()
+        try? await Task.sleep(for: .milliseconds(60))
+        #expect(!signal.takeNotification())
+    }
 }
 
 private final class EndedWaits: Sendable {

@@ -118,7 +118,7 @@ final class DeliveryInbox: Sendable {
                 return batch
             }
             if !batch.isEmpty { return batch }
-            await arrived.wait(timeout: .seconds(1))
+            await arrived.wait()
             try Task.checkCancellation()
         }
     }

@@ -41,7 +41,13 @@ final class OutboxRelay: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.reconnector.run { connection in try await self.relay(on: connection) }
+            await withTaskGroup(of: Void.self) { group in
+                // The relay looks from the oldest row at least once a second, in case one was left
+                // behind: one timer for the relay, not one for each of its waits.
+                group.addTask { await self.signal.notify(every: .seconds(1)) }
+                await self.reconnector.run { connection in try await self.relay(on: connection) }
+                group.cancelAll()
+            }
         }
     }
 
@@ -91,8 +97,8 @@ final class OutboxRelay: Service {
                 drained = false
                 try await Task.sleep(for: .milliseconds(500))
             } else {
-                await signal.wait(timeout: .seconds(1))
-                // Now and then from the oldest row, in case one was left behind.
+                await signal.wait()
+                // Now and then from the oldest row (woken at least once a second), in case one was left behind.
                 cursor = 0
                 drained = false
             }

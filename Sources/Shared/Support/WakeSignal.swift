@@ -32,6 +32,15 @@ public final class WakeSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Notifies every `interval` until cancelled: one timer for a loop that waits without a
+    /// timeout but must look again now and then.
+    public func notify(every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            notify()
+        }
+    }
+
     /// Takes a ``notify()`` that came while nobody waited: whether there was one since the last
     /// wait or take. Never waits.
     public func takeNotification() -> Bool {
@@ -41,9 +50,40 @@ public final class WakeSignal: Sendable {
         }
     }
 
+    /// Returns after a ``notify()`` or on cancellation, whichever comes first.
+    ///
+    /// A wait without a timeout costs no timer and no task of its own: a loop that waits on
+    /// every piece of news (the event consumer's inbox, the outbox relay) wakes one thread
+    /// per wait instead of three.
+    public func wait() async {
+        guard let id = beginWait() else { return }
+        await withTaskCancellationHandler {
+            await waitForRelease(id)
+        } onCancel: {
+            self.release(id)
+        }
+    }
+
     /// Returns after a ``notify()``, after `timeout`, or on cancellation, whichever comes first.
     public func wait(timeout: Duration) async {
-        let id: Int? = state.withLock { state in
+        guard let id = beginWait() else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.release(id)
+            }
+            await withTaskCancellationHandler {
+                await waitForRelease(id)
+            } onCancel: {
+                self.release(id)
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Takes a pending notification (nil: the wait is over before it began), else registers a wait.
+    private func beginWait() -> Int? {
+        state.withLock { state in
             if state.pending {
                 state.pending = false
                 return nil
@@ -52,26 +92,17 @@ public final class WakeSignal: Sendable {
             state.registering.insert(state.nextID)
             return state.nextID
         }
-        guard let id else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                self.release(id)
+    }
+
+    private func waitForRelease(_ id: Int) async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                state.registering.remove(id)
+                if state.released.remove(id) != nil { return true }
+                state.waiters[id] = continuation
+                return false
             }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { state -> Bool in
-                        state.registering.remove(id)
-                        if state.released.remove(id) != nil { return true }
-                        state.waiters[id] = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-            } onCancel: {
-                self.release(id)
-            }
-            group.cancelAll()
+            if resumeNow { continuation.resume() }
         }
     }
 
