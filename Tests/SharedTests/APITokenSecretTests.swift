@@ -21,4 +21,18 @@ struct APITokenSecretTests {
         #expect(parsed == secret && secret.id.count == 12 && secret.text.count == 4 + 12 + 1 + 64)
         #expect(secret.text.utf8.dropFirst(4).allSatisfy { Array("0123456789abcdef_".utf8).contains($0) })
     }
+
+    @Test("text not shaped as an API token is not one: another prefix, lengths, separator, digits")
+    func misshapen() {
+        let id = "0123456789ab", key = String(repeating: "0123456789abcdef", count: 4)
+        #expect(APITokenSecret(parsing: "byt_\(id)_\(key)") != nil)
+        #expect(APITokenSecret(parsing: "byt_\(id.uppercased())_\(key)") != nil)
+        for text in [
+            "byx_\(id)_\(key)", "byt_\(id.dropLast())_\(key)", "byt_\(id)_\(key.dropLast())", "byt_\(id)_\(key)0",
+            "byt_\(id)-\(key)", "byt_\(id)_\(key.dropLast())g", "byt_\(id.dropLast())\u{FF10}_\(key)", "",
+            "byt_", "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        ] {
+            #expect(APITokenSecret(parsing: text) == nil, "\(text)")
+        }
+    }
 }

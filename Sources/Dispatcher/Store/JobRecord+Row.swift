@@ -9,6 +9,8 @@ import Shared
 extension JobRecord {
     /// Bot definitions as last written or read (in a job's snapshot or the bot's own row), by bot name.
     static let botSnapshots = DecodedDefinitions<BotDefinition>()
+    /// Retry policies as last read or written: most jobs carry their bot's.
+    static let retryPolicies = RecentJSONValues<RetryPolicy>()
 
     /// The columns fixed when the job is stored: its bot's snapshot, inputs, retry policy, who
     /// launched it… (a requeued job is a new row). In the order of ``identityValues()``.
@@ -50,7 +52,7 @@ extension JobRecord {
         [
             bot.databaseValue, try Self.botSnapshots.json(of: botSnapshot, named: bot).databaseValue,
             group.databaseValue, priority.rawValue.databaseValue, environment.databaseValue,
-            try Self.json(inputs).databaseValue, account.databaseValue, try Self.json(retryPolicy).databaseValue,
+            try Self.json(inputs).databaseValue, account.databaseValue, try Self.retryPolicies.text(encoding: retryPolicy).databaseValue,
             timeoutSeconds.databaseValue, launchMethod.rawValue.databaseValue, initiator.databaseValue,
             submittedAt.storedValue, targetHost.databaseValue, try robotQueuePolicy.map(Self.json).databaseValue,
             flowRun.databaseValue, flowStep.databaseValue, try variables.map(Self.json).databaseValue,
@@ -93,18 +95,18 @@ extension JobRecord {
         group = row["group"]
         priority = try Self.value(row, "priority")
         environment = row["environment"]
-        inputs = try Self.decode(row, "inputs")
+        inputs = try Self.strings(row, "inputs")
         account = row["account"]
         state = try Self.value(row, "state")
         attempts = row["attempts"]
         dispatchedAttempt = row["dispatchedAttempt"]
         runID = row["runID"]
-        retryPolicy = try Self.decode(row, "retryPolicy")
+        retryPolicy = try Self.retryPolicies.value(decoding: row["retryPolicy"])
         timeoutSeconds = row["timeoutSeconds"]
         launchMethod = try Self.value(row, "launchMethod")
         initiator = row["initiator"]
         exitCode = row["exitCode"]
-        outputs = try Self.decode(row, "outputs")
+        outputs = try Self.strings(row, "outputs")
         reason = row["reason"]
         workerID = row["workerID"]
         host = row["host"]
@@ -135,9 +137,10 @@ extension JobRecord {
         value.isEmpty ? "{}" : String(decoding: try JSONCodec.encode(value), as: UTF8.self)
     }
 
-    private static func decode<Value: Decodable>(_ row: Row, _ column: String) throws -> Value {
+    /// Most jobs have no inputs or outputs: `{}` needs no decoder.
+    private static func strings(_ row: Row, _ column: String) throws -> [String: String] {
         let text: String = row[column]
-        return try JSONCodec.decode(Value.self, from: Data(text.utf8))
+        return text == "{}" ? [:] : try JSONCodec.decode([String: String].self, from: Data(text.utf8))
     }
 
     private static func decodeIfPresent<Value: Decodable>(_ row: Row, _ column: String) throws -> Value? {

@@ -23,12 +23,25 @@ public struct APITokenSecret: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The secret `text` spells; nil when it is not shaped as an API token's (it may be a job's).
+    ///
+    /// Checked byte by byte: every request parses its token, and `Character`'s properties
+    /// (`isHexDigit` over grapheme clusters) cost ~3 % of the dispatcher's CPU.
     public init?(parsing text: some StringProtocol) {
-        guard text.hasPrefix(Self.prefix) else { return nil }
-        let parts = text.dropFirst(Self.prefix.count).split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 12, parts[1].count == 64,
-              parts.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) else { return nil }
-        self.init(id: String(parts[0]), key: String(parts[1]))
+        let bytes = Array(text.utf8)
+        let prefix = Self.prefix.utf8, idEnd = prefix.count + 12, keyStart = idEnd + 1
+        guard bytes.count == keyStart + 64, bytes.starts(with: prefix), bytes[idEnd] == UInt8(ascii: "_"),
+              bytes[prefix.count..<idEnd].allSatisfy(Self.isHexDigit),
+              bytes[keyStart...].allSatisfy(Self.isHexDigit) else { return nil }
+        self.init(id: String(decoding: bytes[prefix.count..<idEnd], as: UTF8.self),
+                  key: String(decoding: bytes[keyStart...], as: UTF8.self))
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+             UInt8(ascii: "A")...UInt8(ascii: "F"): true
+        default: false
+        }
     }
 
     /// What the store keeps to check the secret against: the key's SHA-256, hexadecimal.

@@ -145,8 +145,9 @@ final class RunControl: Sendable {
             case (nil, let left?):
                 await signal.wait(timeout: left)
             case (nil, nil):
-                // Paused without a cap, or not attached yet: only a pause, resume, attach or stop wakes it.
-                await signal.wait(timeout: .seconds(3600))
+                // Paused without a cap, or not attached yet: only a pause, resume, attach or stop wakes it
+                // (no timer: most runs pass here once, before they are attached).
+                await signal.wait()
             }
         }
     }
