@@ -52,7 +52,8 @@ extension JobRecord {
         [
             bot.databaseValue, try Self.botSnapshots.json(of: botSnapshot, named: bot).databaseValue,
             group.databaseValue, priority.rawValue.databaseValue, environment.databaseValue,
-            try Self.json(inputs).databaseValue, account.databaseValue, try Self.retryPolicies.text(encoding: retryPolicy).databaseValue,
+            try Self.json(inputs).databaseValue, account.databaseValue,
+            try Self.retryPolicies.text(encoding: retryPolicy).databaseValue,
             timeoutSeconds.databaseValue, launchMethod.rawValue.databaseValue, initiator.databaseValue,
             submittedAt.storedValue, targetHost.databaseValue, try robotQueuePolicy.map(Self.json).databaseValue,
             flowRun.databaseValue, flowStep.databaseValue, try variables.map(Self.json).databaseValue,
