@@ -19,6 +19,8 @@ struct FleetLoad: AsyncParsableCommand {
     @Option(help: "Seconds measured.") var seconds = 60
     @Option(help: "Seconds measured with the fleet idle (heartbeats only) before the load.") var idleSeconds = 15
     @Option(help: "The broker's pid file, to measure its CPU too.") var brokerPidFile: String?
+    @Flag(help: "Every job a launch for one account, through the robot queue (each account in turn).")
+    var targeted = false
 
     func validate() throws {
         guard workers > 0, accountsPerWorker > 0, rate > 0, botSeconds >= 0, warmUp >= 0, seconds > 0, idleSeconds > 0
@@ -33,8 +35,8 @@ struct FleetLoad: AsyncParsableCommand {
                                                    timeoutSeconds: botSeconds + 60,
                                                    retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
         let accounts = workers * accountsPerWorker
-        say("fleet: \(accounts) accounts on \(workers) workers, \(rate) jobs/s of \(botSeconds) s bots; "
-            + "\(warmUp) s warm-up, \(seconds) s measured")
+        say("fleet: \(accounts) accounts on \(workers) workers, \(rate) jobs/s of \(botSeconds) s bots"
+            + (targeted ? ", each a launch for one account" : "") + "; \(warmUp) s warm-up, \(seconds) s measured")
         for index in 0..<workers {
             let names = (0..<accountsPerWorker).map { "robot\(index * accountsPerWorker + $0):1" }
             try fleet.startWorker(index, group: "fleet", slots: accountsPerWorker, accounts: names)
@@ -68,8 +70,10 @@ struct FleetLoad: AsyncParsableCommand {
             for index in 0..<total {
                 try await Task.sleep(until: start + interval * index, clock: .continuous)
                 if index == measuredFrom { cpuAtStart = processes.map { CPUTime.of(process: $0.1) } }
+                let account = targeted ? "robot\(index % accounts)" : nil
                 submissions.addTask {
-                    try await driver.submit([SubmitJobRequest(bot: "robot-task", group: "fleet")], concurrency: 1)[0]
+                    try await driver.submit([SubmitJobRequest(bot: "robot-task", group: "fleet", account: account)],
+                                            concurrency: 1)[0]
                 }
             }
             for try await id in submissions { ids.append(id) }

@@ -3,7 +3,7 @@ import GRDB
 import Shared
 
 /// A row of `workers`: the last heartbeat of each worker ever seen.
-struct WorkerRecord: Codable, FetchableRecord, PersistableRecord {
+struct WorkerRecord: FetchableRecord, PersistableRecord {
     static let databaseTableName = "workers"
 
     var workerID: String
