@@ -169,9 +169,10 @@ struct RunControlTests {
         let process = try BotProcess.spawn(argv: ["/bin/sleep", "30"], environment: [:], workingDirectory: nil,
                                            logPath: "/dev/null")
         control.attach(process, timeout: .seconds(2), pauseLimit: .milliseconds(400))
+        // Taken before the pause: the pause limit runs from the pause itself.
+        let pausedAt = ContinuousClock.now
         #expect(control.pause())
         let told = Locked(0)
-        let pausedAt = ContinuousClock.now
         let waiting = Task { await control.waitForStop(onPauseLimit: { told.withLock { $0 += 1 } }) }
         while control.isPaused && ContinuousClock.now - pausedAt < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!control.isPaused)
