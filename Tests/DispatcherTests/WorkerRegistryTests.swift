@@ -44,12 +44,14 @@ struct WorkerRegistryTests {
             let other = try DatabaseQueue(path: path)
             try await other.write { db in
                 try db.execute(sql: """
-                    UPDATE workers SET accounts = '[{"uiRunning":true,"served":false,"running":0,"name":"robot2","limit":3}]',
-                    lastSeen = ? WHERE workerID = 'w-fresh'
+                    UPDATE workers
+                    SET accounts = '[{"uiRunning":true,"served":false,"running":0,"name":"robot2","limit":3}]',
+                        lastSeen = ?
+                    WHERE workerID = 'w-fresh'
                     """, arguments: ["2026-12-03 10:00:00.000"])
             }
             let read = try #require(try store.workers(at: now).first)
-            #expect(read.accounts == [AccountStatus(name: "robot2", limit: 3, running: 0, uiRunning: true, served: false)])
+            #expect(read.accounts == [AccountStatus(name: "robot2", limit: 3, uiRunning: true, served: false)])
             #expect(read.lastSeen == Date(timeIntervalSince1970: 1_796_292_000))
         }
     }
