@@ -28,6 +28,7 @@ struct RecentJSONValuesTests {
                 let text = try values.text(encoding: policy)
                 #expect(try JSONCodec.decode(RetryPolicy.self, from: Data(text.utf8)) == policy)
                 #expect(try values.value(decoding: text) == policy)
+                #expect(values.count <= 2)
             }
         }
         #expect(throws: CodecError.self) { try values.value(decoding: "{\"maxAttempts\": \"three\"}") }

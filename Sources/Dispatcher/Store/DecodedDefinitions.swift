@@ -30,6 +30,9 @@ final class DecodedDefinitions<Definition: Decodable & Sendable>: Sendable {
         }
     }
 
+    /// Names kept now.
+    var count: Int { entries.withLock { $0.count } }
+
     /// Forgets `name`'s definition (it was deleted).
     func forget(_ name: String) {
         entries.withLock { _ = $0.removeValue(forKey: name) }

@@ -29,6 +29,9 @@ final class RecentJSONValues<Value: Codable & Equatable & Sendable>: Sendable {
         return text
     }
 
+    /// Values kept now.
+    var count: Int { entries.withLock { $0.count } }
+
     private func keep(_ text: String, _ value: Value) {
         entries.withLock { entries in
             if entries.count == capacity { entries.removeFirst() }

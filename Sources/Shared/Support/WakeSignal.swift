@@ -57,11 +57,7 @@ public final class WakeSignal: Sendable {
     /// per wait instead of three.
     public func wait() async {
         guard let id = beginWait() else { return }
-        await withTaskCancellationHandler {
-            await waitForRelease(id)
-        } onCancel: {
-            self.release(id)
-        }
+        await waitForRelease(id)
     }
 
     /// Returns after a ``notify()``, after `timeout`, or on cancellation, whichever comes first.
@@ -72,11 +68,7 @@ public final class WakeSignal: Sendable {
                 try? await Task.sleep(for: timeout)
                 self.release(id)
             }
-            await withTaskCancellationHandler {
-                await waitForRelease(id)
-            } onCancel: {
-                self.release(id)
-            }
+            await waitForRelease(id)
             group.cancelAll()
         }
     }
@@ -94,15 +86,20 @@ public final class WakeSignal: Sendable {
         }
     }
 
+    /// Waits until wait `id` is released: by a notification, its timeout, or cancellation.
     private func waitForRelease(_ id: Int) async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                state.registering.remove(id)
-                if state.released.remove(id) != nil { return true }
-                state.waiters[id] = continuation
-                return false
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    state.registering.remove(id)
+                    if state.released.remove(id) != nil { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            self.release(id)
         }
     }
 
