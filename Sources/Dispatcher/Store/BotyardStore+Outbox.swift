@@ -5,7 +5,8 @@ import Shared
 extension BotyardStore {
     /// The oldest messages still waiting to be published, after row `cursor`. The first
     /// dispatch of an untargeted job is stored without a body (``enqueueFirstDispatch(of:at:in:)``):
-    /// it is built here from the job's row, read in the same statement, on a reader connection.
+    /// it is built here from the job's row (``FirstDispatchBody``), read in the same statement, on a
+    /// reader connection.
     func outbox(after cursor: Int64 = 0, limit: Int) async throws -> [OutboxRecord] {
         try await read("read outbox") { db in
             let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.outboxSQL), arguments: [cursor, limit],
@@ -16,7 +17,7 @@ extension BotyardStore {
                 if record.kind == .dispatch && record.body.isEmpty {
                     // Jobs are never deleted; were one gone, its message would have nothing to start.
                     guard let jobRow = row.scopes["job"], jobRow["id"] != nil else { continue }
-                    record.body = try JSONCodec.encode(try JobRecord(row: jobRow).envelope(attempt: 1))
+                    record.body = try FirstDispatchBody.json(jobRow: jobRow)
                 }
                 records.append(record)
             }
