@@ -143,7 +143,7 @@ extension BotyardStore {
             job.triggerQueue = nil
             // Nor is it a bot's child any more: a person started it.
             job.parentJob = nil
-            job.apiToken = UUID.random().uuidString
+            job.apiToken = JobToken.generate(at: now)
             job.exitCode = nil
             job.outputs = [:]
             job.reason = nil

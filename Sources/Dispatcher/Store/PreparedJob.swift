@@ -16,7 +16,7 @@ struct PreparedJob: Sendable {
     /// Gives a job without a token its own.
     init(_ record: JobRecord, at now: Date) throws {
         var record = record
-        if record.apiToken == nil { record.apiToken = UUID.random().uuidString }
+        if record.apiToken == nil { record.apiToken = JobToken.generate(at: now) }
         self.record = record
         self.values = try record.databaseValues()
         self.now = now

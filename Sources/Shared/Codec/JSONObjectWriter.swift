@@ -74,8 +74,7 @@ public struct JSONObjectWriter {
             case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0..<0x20:
                 bytes.append(contentsOf: Self.controlEscape)
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+                Hexadecimal.append(byte, to: &bytes)
             default:
                 bytes.append(byte)
             }
@@ -84,5 +83,4 @@ public struct JSONObjectWriter {
     }
 
     private static let controlEscape = Array(#"\u00"#.utf8)
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
