@@ -295,7 +295,8 @@ extension BotyardStore {
     /// Inserts a prepared job with its first history row; returns it with its id. The statements
     /// are compiled once per connection and only bind the prepared values.
     static func insertNew(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
-        try db.cachedStatement(sql: JobRecord.insertSQL).execute(arguments: StatementArguments(prepared.values))
+        try db.cachedStatement(sql: JobRecord.insertSQL)
+            .execute(arguments: StatementArguments(databaseValues: prepared.values))
         var job = prepared.record
         job.id = db.lastInsertedRowID
         try insertHistory(jobID: job.id!, at: prepared.at, from: nil, to: .pending, attempt: 0, reason: reason, in: db)

@@ -57,10 +57,10 @@ extension BotyardStore {
     private static func deletePublished(_ records: [OutboxRecord], at now: Date, in db: Database) throws {
         let rowIDs = records.compactMap(\.id)
         try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(placeholders(rowIDs.count)))",
-                       arguments: StatementArguments(rowIDs))
+                       arguments: StatementArguments(databaseValues: rowIDs.map(\.databaseValue)))
         let dispatched = records.filter { $0.kind == .dispatch }.map(\.jobID)
         guard !dispatched.isEmpty else { return }
-        let arguments = StatementArguments([now.storedValue] + dispatched.map(\.databaseValue))
+        let arguments = StatementArguments(databaseValues: [now.storedValue] + dispatched.map(\.databaseValue))
         let queued = try Int64.fetchAll(db, sql: markQueuedSQL(jobs: dispatched.count), arguments: arguments)
         let history = try db.cachedStatement(sql: """
             INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)

@@ -81,7 +81,7 @@ extension JobRecord {
     /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection.
     func updateRow(in db: Database) throws {
         try db.cachedStatement(sql: Self.updateSQL)
-            .execute(arguments: StatementArguments(try lifecycleValues() + [id.databaseValue]))
+            .execute(arguments: StatementArguments(databaseValues: try lifecycleValues() + [id.databaseValue]))
     }
 
     func encode(to container: inout PersistenceContainer) throws {
