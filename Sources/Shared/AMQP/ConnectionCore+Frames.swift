@@ -106,12 +106,7 @@ extension ConnectionCore {
 
     private func settlePublishes(channel: amqp_channel_t, upTo tag: UInt64, multiple: Bool, nacked: Bool) {
         var settled: [PendingPublish] = []
-        updateChannel(channel) { channelState in
-            let tags = multiple ? channelState.pendingPublishes.keys.filter { $0 <= tag }.sorted() : [tag]
-            for tag in tags {
-                if let pending = channelState.pendingPublishes.removeValue(forKey: tag) { settled.append(pending) }
-            }
-        }
+        updateChannel(channel) { settled = $0.pendingPublishes.settle(upTo: tag, multiple: multiple) }
         for pending in settled {
             if nacked {
                 pending.completion(.failure(AMQPError(.publishNacked, operation: "publish",
@@ -127,11 +122,9 @@ extension ConnectionCore {
 
     private func markReturned(channel: amqp_channel_t, messageID: String?, reason: String) {
         updateChannel(channel) { channelState in
-            guard let tag = channelState.pendingPublishes
-                .filter({ $0.value.messageID == messageID && $0.value.returnReason == nil })
-                .keys.min()
-            else { return }
-            channelState.pendingPublishes[tag]?.returnReason = reason
+            channelState.pendingPublishes.updateOldest(where: { $0.messageID == messageID && $0.returnReason == nil }) {
+                $0.returnReason = reason
+            }
         }
     }
 }

@@ -176,8 +176,8 @@ extension ConnectionCore {
                 try checkStatus(status, operation: "basic.publish to \(message.exchange)")
                 updateChannel(channel.number) { channelState in
                     channelState.nextPublishTag = tag + 1
-                    channelState.pendingPublishes[tag] = PendingPublish(
-                        messageID: messageID, returnReason: nil, completion: { completion(index, $0) })
+                    channelState.pendingPublishes.add(PendingPublish(
+                        messageID: messageID, returnReason: nil, completion: { completion(index, $0) }), tag: tag)
                 }
             } catch {
                 completion(index, .failure(error))

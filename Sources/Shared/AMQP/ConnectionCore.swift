@@ -31,7 +31,7 @@ final class ConnectionCore {
         var calls: [PendingCall] = []
         /// Next delivery tag a publish gets, once the channel is in confirm mode.
         var nextPublishTag: UInt64?
-        var pendingPublishes: [UInt64: PendingPublish] = [:]
+        var pendingPublishes = PendingPublishes<PendingPublish>()
         var consumerTags: Set<String> = []
     }
 
@@ -221,10 +221,11 @@ final class ConnectionCore {
         channels[number].map { !$0.isClosing } ?? false
     }
 
+    /// Changes the channel's state in place: a copy taken out of `channels` and put back would
+    /// copy its pending publishes (thousands, for a relay) on every publish and confirm.
     func updateChannel(_ channel: amqp_channel_t, _ update: (inout ChannelState) -> Void) {
-        guard var channelState = channels[channel] else { return }
-        update(&channelState)
-        channels[channel] = channelState
+        guard let index = channels.index(forKey: channel) else { return }
+        update(&channels.values[index])
     }
 
     /// Forgets the channel; everything that waited on it learns `reason`.
@@ -239,14 +240,13 @@ final class ConnectionCore {
     /// with `reason`.
     private func dropWaiters(of channel: amqp_channel_t, reason: AMQPError) {
         guard let channelState = channels[channel] else { return }
+        var unconfirmed: [PendingPublish] = []
         updateChannel(channel) { channelState in
-            channelState.pendingPublishes = [:]
+            unconfirmed = channelState.pendingPublishes.removeAll()
             channelState.consumerTags = []
             if !channelState.isClosing { channelState.calls = [] }
         }
-        for pending in channelState.pendingPublishes.sorted(by: { $0.key < $1.key }) {
-            pending.value.completion(.failure(reason))
-        }
+        for pending in unconfirmed { pending.completion(.failure(reason)) }
         for tag in channelState.consumerTags {
             consumers.removeValue(forKey: tag)?.finish(throwing: reason)
         }
