@@ -158,6 +158,21 @@ struct StoreTests {
         }
     }
 
+    @Test("a cancelled job's bot reported stopped twice for one attempt keeps the later log")
+    func logKeptAgain() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try await submitted(store)
+            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
+            _ = try store.cancel(jobID: job.id, reason: "operator")
+            for log in ["stopping\n", "stopped\n"] {
+                let stopped = JobOutcome(result: .failed, exitCode: 143, reason: "stopped", log: log)
+                _ = try store.apply(event(.finished, job: job.id, attempt: 1, outcome: stopped), random: 0)
+            }
+            #expect(try store.log(jobID: job.id, attempt: 1) == "stopped\n")
+            #expect(try store.job(id: job.id)?.state == .cancelled)
+        }
+    }
+
     @Test("cancelling a waiting job drops its unpublished message and tells the group's workers")
     func cancel() async throws {
         try await withTemporaryStore { store, _ in

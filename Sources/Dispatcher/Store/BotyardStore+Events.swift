@@ -162,9 +162,9 @@ extension BotyardStore {
         for effect in decision.effects {
             switch effect {
             case .keepLog(let attempt, let log):
-                try JobLogRecord(jobID: job.id!, attempt: attempt, log: log).save(db)
+                try keep(log, in: JobLogRecord.databaseTableName, jobID: job.id!, attempt: attempt, db)
             case .keepCleanupLog(let attempt, let log):
-                try CleanupLogRecord(jobID: job.id!, attempt: attempt, log: log).save(db)
+                try keep(log, in: CleanupLogRecord.databaseTableName, jobID: job.id!, attempt: attempt, db)
             case .tell(let message, let workerID):
                 try enqueueControl(message, routingKey: Topology.controlRoutingKey(workerID: workerID), at: now, in: db)
             case .parkMessage(let reason):
@@ -184,6 +184,16 @@ extension BotyardStore {
             }
         }
         return job
+    }
+
+    /// Keeps an attempt's log in `table` (`job_logs`, `cleanup_logs`), in place of one kept for it
+    /// before: one statement compiled once per connection, where a record's `save` tried an
+    /// update, then an insert, each built anew.
+    private static func keep(_ log: String, in table: String, jobID: Int64, attempt: Int, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO \(table) (jobID, attempt, log) VALUES (?, ?, ?)
+            ON CONFLICT (jobID, attempt) DO UPDATE SET log = excluded.log
+            """).execute(arguments: [jobID, attempt, log])
     }
 
     /// The job's message, parked in `botyard.dead` with the reason.

@@ -230,8 +230,10 @@ extension BotyardStore {
     static func markRobotQueueDue(group: String?, host: String, accounts: Set<String>, in db: Database) throws {
         guard !accounts.isEmpty else { return }
         let arguments: [any DatabaseValueConvertible] = accounts.sorted() + [host] + (group.map { [$0] } ?? [])
-        try db.execute(sql: markDueSQL(accounts: accounts.count, byGroup: group != nil),
-                       arguments: StatementArguments(arguments))
+        let sql = markDueSQL(accounts: accounts.count, byGroup: group != nil)
+        // A finished run frees one account: that statement is compiled once per connection.
+        let statement = accounts.count == 1 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        try statement.execute(arguments: StatementArguments(arguments))
     }
 
     /// Marks due the launches waiting for some accounts on a host; with `byGroup`, only those of a
