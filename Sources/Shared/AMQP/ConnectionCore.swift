@@ -222,7 +222,7 @@ final class ConnectionCore {
     }
 
     /// Changes the channel's state in place: a copy taken out of `channels` and put back would
-    /// copy its pending publishes (thousands, for a relay) on every publish and confirm.
+    /// copy its pending publishes (hundreds, for a relay) on every publish and confirm.
     func updateChannel(_ channel: amqp_channel_t, _ update: (inout ChannelState) -> Void) {
         guard let index = channels.index(forKey: channel) else { return }
         update(&channels.values[index])
