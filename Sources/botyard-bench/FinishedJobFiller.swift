@@ -32,7 +32,10 @@ struct FinishedJobFiller {
                     """)
             }
             for _ in 0..<2 {
-                try db.execute(sql: "INSERT INTO applied_events SELECT lower(hex(randomblob(16))), finishedAt \(added)")
+                try db.execute(sql: """
+                    INSERT INTO applied_events (eventID, appliedAt, jobID)
+                    SELECT lower(hex(randomblob(16))), finishedAt, id \(added)
+                    """)
             }
             try db.execute(sql: "INSERT INTO job_logs SELECT id, 1, 'bot output' \(added)")
         }
