@@ -1,9 +1,9 @@
 /// A channel's publishes waiting for the broker's confirm, by delivery tag.
 ///
-/// The broker numbers a channel's publishes 1, 2, 3… and confirms them in order, often many at
-/// once (`multiple`: every tag up to this one). Tags are added in that order too, so settling
-/// walks from the oldest unsettled tag up, instead of sorting every pending tag on each confirm:
-/// a relay keeps hundreds in flight.
+/// The broker numbers a channel's publishes 1, 2, 3… and confirms them mostly in order, often
+/// many at once (`multiple`: every tag up to this one), now and then one alone. Tags are added in
+/// order, so settling walks up from the oldest unsettled tag instead of sorting every pending tag
+/// on each confirm: a relay keeps hundreds in flight.
 struct PendingPublishes<Pending> {
     private var byTag: [UInt64: Pending] = [:]
     /// No tag below it is pending.
