@@ -147,8 +147,10 @@ struct CredentialSecrecyTests {
         // Exit code 3: each logged on with the right password before failing.
         #expect(try await wait(parked) { $0.state.isTerminal }.exitCode == 3)
         #expect(try await wait(retrying) { $0.state == .retrying }.exitCode == 3)
-        // In botyard.dead and a retry queue once the dispatcher's outbox published them.
-        try await waitUntil(timeout: .seconds(10)) {
+        // In botyard.dead and a retry queue once the dispatcher's outbox published them. The management
+        // API counts a queue's messages every 5 s (its statistics interval): on a loaded machine two
+        // rounds of it may pass before both show.
+        try await waitUntil(timeout: .seconds(30)) {
             let queues = try await queueDump(virtualHost: virtualHost).keys
             return queues.contains("botyard.dead") && queues.contains { $0.hasPrefix("botyard.retry.") }
         }
