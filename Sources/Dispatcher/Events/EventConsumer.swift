@@ -65,6 +65,8 @@ final class EventConsumer: Service {
             do {
                 if delivery.routingKey == WorkerHeartbeat.routingKey {
                     heartbeats.append(try JSONCodec.decode(WorkerHeartbeat.self, from: delivery.body))
+                } else if delivery.routingKey == JobEvent.batchRoutingKey {
+                    events += try JSONCodec.decode([JobEvent].self, from: delivery.body)
                 } else {
                     events.append(try JSONCodec.decode(JobEvent.self, from: delivery.body))
                 }

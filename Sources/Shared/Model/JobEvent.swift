@@ -65,4 +65,7 @@ public struct JobEvent: Codable, Sendable, Equatable {
 
     /// The routing key in `botyard.events`: `job.<kind>`.
     public var routingKey: String { "job.\(kind.rawValue)" }
+
+    /// The routing key of a message that carries several reports, a JSON array of events.
+    public static let batchRoutingKey = "job.batch"
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Shared
 
@@ -9,6 +10,22 @@ actor EventPublisher {
     /// The channel in use, or the connection attempt that will give it; shared by every report
     /// waiting on it.
     private var channel: Task<AMQPChannel, any Error>?
+    /// Which reports publish now and which wait to go together.
+    private var batching = ReportBatching<WaitingReport>()
+
+    /// A report waiting for a place among the publishes in flight.
+    private struct WaitingReport {
+        let event: JobEvent
+        let continuation: CheckedContinuation<Turn, any Error>
+    }
+
+    /// What a waiting report is told when its wait ends.
+    private enum Turn {
+        /// Its batch was published and confirmed.
+        case published
+        /// It leads the next batch: its caller publishes it with these reports.
+        case lead([WaitingReport])
+    }
 
     init(url: AMQPURL, logger: Logger) {
         self.url = url
@@ -17,12 +34,57 @@ actor EventPublisher {
 
     /// Publishes `event` and returns once the broker confirmed it. Retries through broken
     /// connections for as long as `keepTrying()` holds (the delivery it reports on is still ours).
+    ///
+    /// Reports that arrive while a publish awaits its confirm go together in one message
+    /// (``ReportBatching``), routed `job.batch`; a report alone goes as itself.
     func publish(_ event: JobEvent, keepTrying: @Sendable () -> Bool) async throws {
-        let message = AMQPMessage(exchange: Topology.eventsExchange, routingKey: event.routingKey,
-                                  body: try JSONCodec.encode(event), messageID: event.eventID)
-        try await publish(message, keepTrying: keepTrying, context: [
-            "job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)",
-        ])
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                try await publishInTurn(event)
+                return
+            } catch {
+                guard keepTrying(), !Task.isCancelled else { throw error }
+                logger.warning("cannot publish; retrying", metadata: [
+                    "job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)", "error": "\(error)",
+                ])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Publishes `event` now, or waits for a place and then either rides in another report's
+    /// batch or leads a batch of its own.
+    private func publishInTurn(_ event: JobEvent) async throws {
+        var followers: [WaitingReport] = []
+        if !batching.arrive() {
+            let turn = try await withCheckedThrowingContinuation { continuation in
+                batching.wait(WaitingReport(event: event, continuation: continuation))
+            }
+            guard case .lead(let batch) = turn else { return }
+            followers = batch
+        }
+        let result: Result<Void, any Error>
+        do {
+            try await publishOnce(try Self.message(reporting: [event] + followers.map(\.event)))
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        for follower in followers { follower.continuation.resume(with: result.map { .published }) }
+        if let next = batching.settled() { next.leader.continuation.resume(returning: .lead(next.followers)) }
+        try result.get()
+    }
+
+    /// One report as itself, several as a JSON array routed `job.batch`.
+    static func message(reporting events: [JobEvent]) throws -> AMQPMessage {
+        if events.count == 1, let event = events.first {
+            return AMQPMessage(exchange: Topology.eventsExchange, routingKey: event.routingKey,
+                               body: try JSONCodec.encode(event), messageID: event.eventID)
+        }
+        return AMQPMessage(exchange: Topology.eventsExchange, routingKey: JobEvent.batchRoutingKey,
+                           body: try JSONCodec.encode(events), messageID: UUID.random().uuidString)
     }
 
     /// Copies a message that can never run to `botyard.dead` with `reason` in its headers, its
