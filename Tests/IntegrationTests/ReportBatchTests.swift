@@ -38,7 +38,6 @@ struct ReportBatchTests {
     func publisherBatches() async throws {
         try await Fleet.run(workers: 0) { fleet in
             let connection = try await AMQPConnection.connect(to: fleet.url, name: "inspector", logger: Fleet.logger)
-            defer { Task { await connection.close() } }
             let channel = try await connection.openChannel()
             let queue = "report-batch-test"
             try await channel.declareQueue(queue)
@@ -67,6 +66,7 @@ struct ReportBatchTests {
                 }
                 try await delivery.ack()
             }
+            await connection.close()
             #expect(received.sorted() == events.map(\.eventID).sorted())
             #expect(messages < events.count, "\(messages) messages for \(events.count) reports")
             print("report batches: \(events.count) reports in \(messages) messages")

@@ -6,9 +6,10 @@ import Synchronization
 
 /// Applies the workers' reports from `botyard.events.dispatcher` to the store.
 ///
-/// Reports are applied in batches (all that have arrived, one transaction for the lot) and
-/// acknowledged with one `basic.ack` only after that transaction committed, so a dispatcher crash
-/// makes the broker deliver them again; the store applies each event id once.
+/// A message carries one report, or several (`job.batch`: a worker's reports that waited for a
+/// confirm together). Reports are applied in batches (all that have arrived, one transaction for
+/// the lot) and acknowledged with one `basic.ack` only after that transaction committed, so a
+/// dispatcher crash makes the broker deliver them again; the store applies each event id once.
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
