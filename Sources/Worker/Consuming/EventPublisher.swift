@@ -38,19 +38,9 @@ actor EventPublisher {
     /// Reports that arrive while a publish awaits its confirm go together in one message
     /// (``ReportBatching``), routed `job.batch`; a report alone goes as itself.
     func publish(_ event: JobEvent, keepTrying: @Sendable () -> Bool) async throws {
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                try await publishInTurn(event)
-                return
-            } catch {
-                guard keepTrying(), !Task.isCancelled else { throw error }
-                logger.warning("cannot publish; retrying", metadata: [
-                    "job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)", "error": "\(error)",
-                ])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
+        try await retrying(keepTrying: keepTrying,
+                           context: ["job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)"]) {
+            try await publishInTurn(event)
         }
     }
 
@@ -95,19 +85,21 @@ actor EventPublisher {
         headers[Topology.parkedByHeader] = .string("worker")
         let message = AMQPMessage(exchange: Topology.deadExchange, routingKey: delivery.routingKey, body: delivery.body,
                                   messageID: delivery.messageID, contentType: nil, headers: headers)
-        try await publish(message, keepTrying: keepTrying, context: ["amqp.routing_key": "\(delivery.routingKey)"])
+        try await retrying(keepTrying: keepTrying, context: ["amqp.routing_key": "\(delivery.routingKey)"]) {
+            try await publishOnce(message)
+        }
     }
 
-    private func publish(_ message: AMQPMessage, keepTrying: @Sendable () -> Bool,
-                         context: Logger.Metadata) async throws {
+    /// Runs `attempt` until it succeeds, waiting longer after each failure (100 ms up to 5 s), for as
+    /// long as `keepTrying()` holds and the task is not cancelled; a failed attempt has dropped its channel.
+    private func retrying(keepTrying: @Sendable () -> Bool, context: Logger.Metadata,
+                          _ attempt: () async throws -> Void) async throws {
         var delay = Duration.milliseconds(100)
         while true {
-            let current = currentChannel()
             do {
-                try await current.value.publish(message)
+                try await attempt()
                 return
             } catch {
-                await discard(current)
                 guard keepTrying(), !Task.isCancelled else { throw error }
                 logger.warning("cannot publish; retrying", metadata: context.merging(["error": "\(error)"]) { $1 })
                 try await Task.sleep(for: delay)
