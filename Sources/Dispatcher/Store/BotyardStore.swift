@@ -18,6 +18,8 @@ public final class BotyardStore: Sendable {
     /// Queue triggers as last decoded: a recheck of many triggers, and claims under a trigger,
     /// decode only the changed ones.
     let triggerDefinitions = DecodedDefinitions<QueueTriggerDefinition>()
+    /// Bots' definitions between their changes: a submission reads none.
+    let botCache = BotCache()
     /// Seals the passwords of `credentials` (derived from the dispatcher's secrets key); nil
     /// without one, and then no credential can be stored.
     let credentialsKey: SecretKey?
