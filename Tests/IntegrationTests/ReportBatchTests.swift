@@ -34,6 +34,59 @@ struct ReportBatchTests {
         }
     }
 
+    @Test("a worker kill -9ed while its reports go in batches: every job succeeds, none is lost, no report is applied twice")
+    func workerKilledMidBatch() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
+            // A copy of every `job.batch` the workers publish: proof that reports went together before the kill.
+            let connection = try await AMQPConnection.connect(to: fleet.url, name: "inspector", logger: Fleet.logger)
+            let channel = try await connection.openChannel()
+            let queue = "report-batch-kill-test"
+            try await channel.declareQueue(queue)
+            try await channel.bindQueue(queue, exchange: Topology.eventsExchange, routingKey: JobEvent.batchRoutingKey)
+            let options = { (host: String) in
+                ["--group", "g1", "--host", host, "--max-concurrent", "16", "--accounts", "robot1:16"]
+            }
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                let victim = try await workers.start("batching", options("h1"))
+                let batch = SubmitJobBatchRequest(jobs: Array(repeating: SubmitJobRequest(bot: "quick", group: "g1"),
+                                                              count: 400))
+                let response = try await fleet.api.send(.post, "/v1/jobs/batch",
+                                                        String(decoding: try JSONCodec.encode(batch), as: UTF8.self))
+                try #require(response.status == .created, "submitting: \(String(buffer: response.body))")
+                let ids = try response.decode(JobBatchCreated.self).jobs.map(\.id)
+
+                var batchesSeen = 0
+                try await waitUntil(timeout: .seconds(60)) {
+                    while try await channel.get(queue: queue) != nil { batchesSeen += 1 }
+                    return try batchesSeen > 0 && fleet.store.jobCounts()[.succeeded, default: 0] >= 40
+                }
+                await victim.kill()
+                let endedBeforeKill = try fleet.store.jobCounts()[.succeeded, default: 0]
+                #expect(endedBeforeKill < ids.count, "the worker was killed with jobs left")
+                _ = try await workers.start("successor", options("h2"))
+
+                var runAgain = 0
+                for id in ids {
+                    let job = try await fleet.waitForJob(id, timeout: .seconds(120))
+                    #expect(job.state == .succeeded, "job \(id): \(job.state)")
+                    // Changes of state only: a copy of a judged attempt leaves a note (succeeded → succeeded).
+                    let changes = (job.history ?? []).filter { $0.from != $0.to }
+                    let described = changes.map { "\($0.from?.rawValue ?? "-")→\($0.to.rawValue) #\($0.attempt)" }
+                    #expect(changes.filter { $0.to == .succeeded }.count == 1, "job \(id): \(described)")
+                    let startedAttempts = changes.filter { $0.to == .running }.map(\.attempt)
+                    #expect(Set(startedAttempts).count == startedAttempts.count, "job \(id) started twice: \(described)")
+                    if job.attempts > 1 { runAgain += 1 }
+                }
+                #expect(runAgain > 0, "some jobs were caught in flight by the kill and ran again")
+                #expect(try fleet.store.jobCounts()[.running, default: 0] == 0)
+                print("report batches: worker killed after \(batchesSeen) batches and \(endedBeforeKill) of \(ids.count) jobs; "
+                      + "\(runAgain) ran again, all \(ids.count) succeeded once")
+            }
+            await connection.close()
+        }
+    }
+
     @Test("60 reports published at once by one publisher reach the broker each once, in fewer messages")
     func publisherBatches() async throws {
         try await Fleet.run(workers: 0) { fleet in
