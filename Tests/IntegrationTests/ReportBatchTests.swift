@@ -18,7 +18,8 @@ struct ReportBatchTests {
             let started = JobEvent(kind: .started, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
                                    account: nil)
             let finished = JobEvent(kind: .finished, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
-                                    account: nil, outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0"))
+                                    account: nil,
+                                    outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0"))
 
             let connection = try await AMQPConnection.connect(to: fleet.url, name: "reporter", logger: Fleet.logger)
             let channel = try await connection.openChannel()
@@ -34,7 +35,7 @@ struct ReportBatchTests {
         }
     }
 
-    @Test("a worker kill -9ed while its reports go in batches: every job succeeds, none is lost, no report is applied twice")
+    @Test("a worker kill -9ed mid-batch of reports: all jobs succeed once, none is lost, no attempt is started twice")
     func workerKilledMidBatch() async throws {
         try await Fleet.run(workers: 0) { fleet in
             try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
@@ -75,13 +76,14 @@ struct ReportBatchTests {
                     let described = changes.map { "\($0.from?.rawValue ?? "-")→\($0.to.rawValue) #\($0.attempt)" }
                     #expect(changes.filter { $0.to == .succeeded }.count == 1, "job \(id): \(described)")
                     let startedAttempts = changes.filter { $0.to == .running }.map(\.attempt)
-                    #expect(Set(startedAttempts).count == startedAttempts.count, "job \(id) started twice: \(described)")
+                    #expect(Set(startedAttempts).count == startedAttempts.count,
+                            "job \(id) started an attempt twice: \(described)")
                     if job.attempts > 1 { runAgain += 1 }
                 }
                 #expect(runAgain > 0, "some jobs were caught in flight by the kill and ran again")
                 #expect(try fleet.store.jobCounts()[.running, default: 0] == 0)
-                print("report batches: worker killed after \(batchesSeen) batches and \(endedBeforeKill) of \(ids.count) jobs; "
-                      + "\(runAgain) ran again, all \(ids.count) succeeded once")
+                print("report batches: worker killed after \(batchesSeen) batches and \(endedBeforeKill) of "
+                      + "\(ids.count) jobs; \(runAgain) ran again, all \(ids.count) succeeded once")
             }
             await connection.close()
         }
