@@ -57,6 +57,17 @@ struct BotCacheTests {
         }
     }
 
+    @Test("the store reads a bot once: a later lookup answers from memory, not from the row")
+    func storeAnswersFromMemory() async throws {
+        try await withTemporaryStore { store, _ in
+            try store.saveBot(Self.first)
+            #expect(try store.bot(named: "invoice") == Self.first)
+            // Changed behind the store's back (nothing but `saveBot` changes a bot): not read again.
+            try store.database.write { try $0.execute(sql: "DELETE FROM bots WHERE name = 'invoice'") }
+            #expect(try store.bot(named: "invoice") == Self.first)
+        }
+    }
+
     @Test("the store answers with a bot's new definition as soon as saving it returns")
     func storeSeesItsChanges() async throws {
         try await withTemporaryStore { store, _ in

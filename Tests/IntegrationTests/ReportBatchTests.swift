@@ -45,11 +45,9 @@ struct ReportBatchTests {
             let queue = "report-batch-kill-test"
             try await channel.declareQueue(queue)
             try await channel.bindQueue(queue, exchange: Topology.eventsExchange, routingKey: JobEvent.batchRoutingKey)
-            let options = { (host: String) in
-                ["--group", "g1", "--host", host, "--max-concurrent", "16", "--accounts", "robot1:16"]
-            }
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
-                let victim = try await workers.start("batching", options("h1"))
+                let victim = try await workers.start(
+                    "batching", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:16"], slots: 16))
                 let batch = SubmitJobBatchRequest(jobs: Array(repeating: SubmitJobRequest(bot: "quick", group: "g1"),
                                                               count: 400))
                 let response = try await fleet.api.send(.post, "/v1/jobs/batch",
@@ -65,7 +63,8 @@ struct ReportBatchTests {
                 await victim.kill()
                 let endedBeforeKill = try fleet.store.jobCounts()[.succeeded, default: 0]
                 #expect(endedBeforeKill < ids.count, "the worker was killed with jobs left")
-                _ = try await workers.start("successor", options("h2"))
+                _ = try await workers.start(
+                    "successor", AdmissionTests.workerOptions(host: "h2", accounts: ["robot1:16"], slots: 16))
 
                 var runAgain = 0
                 for id in ids {
