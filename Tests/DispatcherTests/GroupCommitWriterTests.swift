@@ -96,6 +96,54 @@ struct GroupCommitWriterTests {
         }
     }
 
+    @Test("the writes of a shared transaction run once each when none throws")
+    func succeedingWritesRunOnce() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder)
+            let runs = Recorded()
+            try await scratch.withWriterHeld(until: 10) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for id in 1...10 {
+                        group.addTask {
+                            try await scratch.writer.write { db in
+                                runs.append(id)
+                                try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id])
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            #expect(runs.values.sorted() == Array(1...10))
+        }
+    }
+
+    @Test("when a write of a shared transaction throws, the transaction runs again: each other write is stored once")
+    func othersRunAgainAfterAWriteThrows() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder)
+            let runs = Recorded()
+            try await scratch.withWriterHeld(until: 3) {
+                let writes = [1, 2, 3].map { id in
+                    Task {
+                        try await scratch.writer.write { db in
+                            runs.append(id)
+                            try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id])
+                            if id == 2 { throw Refused() }
+                        }
+                    }
+                }
+                try await writes[0].value
+                await #expect(throws: Refused.self) { try await writes[1].value }
+                try await writes[2].value
+            }
+            // The one that threw ran in both transactions; those before it in the first one ran twice.
+            #expect(runs.values.filter { $0 == 2 }.count == 2 && Set(runs.values) == [1, 2, 3], "\(runs.values)")
+            #expect(try scratch.rowIDs() == [1, 3])
+        }
+    }
+
     @Test("a write alone in its transaction that throws keeps none of its changes, and its caller gets its error")
     func loneFailingWriteRollsBack() async throws {
         struct Refused: Error {}

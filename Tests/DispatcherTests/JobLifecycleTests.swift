@@ -177,6 +177,57 @@ struct JobLifecycleTests {
         #expect(!targeted.effects.contains(.freeAccount("robot1", host: "h1")))
     }
 
+    // MARK: reports out of order
+
+    /// A run's outcome, two seconds after its start.
+    static func finishedAfterTwoSeconds(_ result: JobOutcome.Result) -> JobEvent {
+        event(.finished, outcome: JobOutcome(result: result, exitCode: result == .succeeded ? 0 : 1, reason: "exit",
+                                             durationMilliseconds: 2_000))
+    }
+
+    @Test("the outcome of the run a queued job waits for, come before its start, counts the start too")
+    func outcomeBeforeStart() {
+        let decision = decide(Self.finishedAfterTwoSeconds(.succeeded), Self.job(.queued))
+        #expect(decision.ignored == nil)
+        #expect(decision.job.state == .succeeded && decision.job.attempts == 1 && decision.job.runID == "run-1")
+        #expect(decision.job.startedAt == Self.now.addingTimeInterval(-2) && decision.job.finishedAt == Self.now)
+        #expect(decision.history == [
+            .init(from: .queued, to: .running, attempt: 1,
+                  reason: "attempt 1 started on h1 (counted from its outcome: the start's report had not come)"),
+            .init(from: .running, to: .succeeded, attempt: 1, reason: "attempt 1 succeeded: exit"),
+        ])
+    }
+
+    @Test("a start reported after its run's outcome changes no state and starts nothing: a note and its date")
+    func startAfterOutcome() {
+        let ended = decide(Self.finishedAfterTwoSeconds(.succeeded), Self.job(.queued)).job
+        let late = Self.now.addingTimeInterval(-2.5)
+        let event = JobEvent(kind: .started, jobID: 7, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
+                             account: nil, at: late)
+        let decision = decide(event, ended)
+        #expect(decision.job.state == .succeeded && decision.job.attempts == 1 && decision.job.startedAt == late)
+        #expect(decision.history == [.init(from: .succeeded, to: .succeeded, attempt: 1,
+                                           reason: "attempt 1's start reported after its outcome")])
+        #expect(decision.effects.isEmpty)
+    }
+
+    @Test("a failed run's outcome before its start: the job retries once, and the late start does not run it again")
+    func failedOutcomeBeforeStart() {
+        let retrying = decide(Self.finishedAfterTwoSeconds(.failed), Self.job(.queued)).job
+        #expect(retrying.state == .retrying && retrying.attempts == 1 && retrying.dispatchedAttempt == 2)
+        let decision = decide(Self.event(.started), retrying)
+        #expect(decision.job.state == .retrying && decision.job.attempts == 1 && decision.effects.isEmpty)
+    }
+
+    @Test("an outcome of a superseded attempt's run whose start never came changes nothing")
+    func supersededOutcomeWithoutStart() {
+        let job = Self.job(.retrying, attempts: 1, dispatchedAttempt: 2, runID: "run-1")
+        let decision = decide(Self.event(.finished, runID: "run-0", outcome: JobOutcome(result: .succeeded,
+                                                                                        reason: "exit")), job)
+        #expect(decision.ignored == "outcome of a run that no longer counts")
+        #expect(!decision.changesJob && decision.effects.isEmpty)
+    }
+
     // MARK: returned, cleaned up, parked
 
     @Test("a run handed back at shutdown queues the job again and gives back its attempt")

@@ -57,4 +57,49 @@ struct FullDiskTests {
             #expect(response.status == .created)
         }
     }
+
+    @Test("""
+        reports the store refused stay with the dispatcher, in their order: none is delivered twice, and once the \
+        store takes writes again each job's start is applied before its end
+        """)
+    func refusedReportsKeepTheirOrder() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30))
+            var ids: [Int64] = []
+            for _ in 0..<10 { ids.append(try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))) }
+            for id in ids { try await fleet.waitForJob(id) { $0.state == .queued } }
+
+            try fleet.store.simulateReadOnlyStore(true)
+            try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
+                _ = try await workers.start("refused", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:4"]))
+                // The worker runs every job meanwhile; the store takes none of its reports.
+                try await Task.sleep(for: .seconds(4))
+                for id in ids { #expect(try await fleet.job(id).state == .queued) }
+
+                try fleet.store.simulateReadOnlyStore(false)
+                for id in ids {
+                    let job = try await fleet.waitForJob(id)
+                    #expect(job.state == .succeeded)
+                    #expect((job.history ?? []).map(\.to) == [.pending, .queued, .running, .succeeded],
+                            "\((job.history ?? []).map(\.reason))")
+                }
+            }
+            // Handed back to the queue, they would have come again after later ones. The broker's
+            // figures are gathered every 5 s: read once they show the reports all acknowledged.
+            var redelivered: Int?
+            let deadline = ContinuousClock.now + .seconds(20)
+            while redelivered == nil, ContinuousClock.now < deadline {
+                let data = try await TestBroker.management(
+                    .get, "api/queues/\(fleet.url.virtualHost)/\(Topology.dispatcherEventsQueue)")
+                let queue = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+                let stats = queue?["message_stats"] as? [String: Any] ?? [:]
+                if stats["ack"] as? Int ?? 0 > 0, queue?["messages"] as? Int == 0 {
+                    redelivered = stats["redeliver"] as? Int ?? 0
+                } else {
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            #expect(redelivered == 0)
+        }
+    }
 }

@@ -35,6 +35,34 @@ struct ReportBatchTests {
         }
     }
 
+    @Test("a run's end reported before its start ends the job; the late start runs nothing and changes no state")
+    func endBeforeStart() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
+            let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "nobody-runs"))
+            try await fleet.waitForJob(id) { $0.state == .queued }
+            let started = JobEvent(kind: .started, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
+                                   account: nil)
+            let finished = JobEvent(kind: .finished, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
+                                    account: nil,
+                                    outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0"))
+
+            let connection = try await AMQPConnection.connect(to: fleet.url, name: "reporter", logger: Fleet.logger)
+            let channel = try await connection.openChannel()
+            try await channel.enableConfirms()
+            try await channel.publish(EventPublisher.message(reporting: [finished]))
+            try await fleet.waitForJob(id) { $0.state == .succeeded }
+            try await channel.publish(EventPublisher.message(reporting: [started]))
+            await connection.close()
+
+            try await waitUntil(timeout: .seconds(10)) { try await fleet.job(id).history?.count == 5 }
+            let job = try await fleet.job(id)
+            #expect(job.state == .succeeded && job.attempts == 1)
+            #expect((job.history ?? []).map(\.to) == [.pending, .queued, .running, .succeeded, .succeeded])
+            #expect(job.history?.last?.reason == "attempt 1's start reported after its outcome")
+        }
+    }
+
     @Test("a worker kill -9ed mid-batch of reports: all jobs succeed once, none is lost, no attempt is started twice")
     func workerKilledMidBatch() async throws {
         try await Fleet.run(workers: 0) { fleet in

@@ -58,6 +58,10 @@ final class EventConsumer: Service {
     static let batchSize = 200
 
     /// Applies every report that has arrived, in one transaction, then acknowledges them.
+    ///
+    /// While the store refuses that transaction (a full disk, a store gone read-only), the same
+    /// reports are tried again each second, and none after them: handed back to the queue, they
+    /// would come again after later reports of the same jobs — a run's outcome before its start.
     private func handle(_ deliveries: [AMQPDelivery]) async throws {
         var events: [JobEvent] = []
         var heartbeats: [WorkerHeartbeat] = []
@@ -78,26 +82,33 @@ final class EventConsumer: Service {
             }
         }
         guard !accepted.isEmpty else { return }
-        do {
-            let applied = try await store.apply(events, heartbeats: heartbeats)
-            for figures in applied.figures { metrics.observe(figures) }
-            for (event, result) in zip(events, applied.results) {
-                logger.info("event applied", metadata: [
-                    "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
-                    "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
-                ])
+        var refusals = 0
+        while true {
+            do {
+                let applied = try await store.apply(events, heartbeats: heartbeats)
+                if refusals > 0 { logger.notice("events stored after \(refusals) refusals") }
+                for figures in applied.figures { metrics.observe(figures) }
+                for (event, result) in zip(events, applied.results) {
+                    logger.info("event applied", metadata: [
+                        "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
+                        "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
+                    ])
+                }
+                // Woken only when there is something for them: under a steady load most batches are
+                // one report, and each needless wake cost a read of the outbox or the robot queue.
+                if applied.addedMessages { relaySignal.notify() }
+                if applied.madeLaunchesDue { robotQueueSignal.notify() }
+                // One `basic.ack` for the batch: its deliveries are the channel's oldest unsettled ones.
+                try await accepted.last?.ack(multiple: true)
+                return
+            } catch let error as StoreError {
+                // The reports stay unacknowledged: should the dispatcher stop, the broker has them all.
+                if refusals % 60 == 0 {
+                    logger.error("cannot store events; trying again each second", metadata: ["error": "\(error)"])
+                }
+                refusals += 1
+                try await Task.sleep(for: .seconds(1))
             }
-            // Woken only when there is something for them: under a steady load most batches are
-            // one report, and each needless wake cost a read of the outbox or the robot queue.
-            if applied.addedMessages { relaySignal.notify() }
-            if applied.madeLaunchesDue { robotQueueSignal.notify() }
-            // One `basic.ack` for the batch: its deliveries are the channel's oldest unsettled ones.
-            try await accepted.last?.ack(multiple: true)
-        } catch let error as StoreError {
-            // Keep the events in the broker until the store can take them.
-            logger.error("cannot store events; will retry", metadata: ["error": "\(error)"])
-            try await Task.sleep(for: .seconds(1))
-            for delivery in accepted { try await delivery.reject(requeue: true) }
         }
     }
 }

@@ -15,6 +15,9 @@ enum JobLifecycle {
         case .started:
             decision.start(event, at: now)
         case .finished:
+            // The outcome of the run the job waits for came before that run's start (reports handed
+            // back to the broker come again after later ones): it counts the start too.
+            if decision.awaitsStart(of: event) { decision.start(event, at: now) }
             decision.finish(event, random: random, at: now)
             // The run, counted or not, has left its account; a launch for the account that will
             // retry keeps its place there.
@@ -55,6 +58,13 @@ enum JobLifecycle {
 extension JobLifecycle.Decision {
     fileprivate mutating func start(_ event: JobEvent, at now: Date) {
         let jobID = job.id!
+        if event.runID == job.runID {
+            // The run's outcome came first and counted its start, dated from the run's duration; the
+            // start's own date is kept.
+            job.startedAt = event.at
+            return move(to: job.state, attempt: job.attempts,
+                        reason: "attempt \(job.attempts)'s start reported after its outcome", at: now)
+        }
         if job.state == .cancelled {
             // Cancelled while its message was on the way: stop it where it started.
             effects.append(.tell(ControlMessage(command: .cancel, jobID: jobID), workerID: event.workerID))
@@ -95,11 +105,22 @@ extension JobLifecycle.Decision {
         job.workerID = event.workerID
         job.host = event.host
         job.ranAs = event.account
+        var late = ""
+        if event.kind == .finished, let duration = event.outcome?.durationMilliseconds {
+            job.startedAt = event.at.addingTimeInterval(-Double(duration) / 1000)
+            late = " (counted from its outcome: the start's report had not come)"
+        }
         let place = event.account.map { "\(event.host) as \($0)" } ?? event.host
         // The bot is told how often its message was delivered; a delivery handed back unrun counts there.
         let told = event.attempt != job.attempts ? "; the bot was told attempt \(event.attempt)" : ""
         move(to: .running, attempt: job.attempts,
-             reason: "attempt \(job.attempts) started on \(place)\(rerun)\(told)", at: now)
+             reason: "attempt \(job.attempts) started on \(place)\(rerun)\(told)\(late)", at: now)
+    }
+
+    /// Whether `event` is the outcome of a run not yet seen to start, of the attempt the job waits for.
+    fileprivate func awaitsStart(of event: JobEvent) -> Bool {
+        event.runID != job.runID && [.pending, .queued, .retrying].contains(job.state)
+            && event.envelopeAttempt >= job.dispatchedAttempt
     }
 
     /// Stops one run of the job on the worker that reported it, with a note in the job's history

@@ -5,11 +5,12 @@ import Synchronization
 /// Coalesces concurrent writes into shared transactions (group commit).
 ///
 /// While one transaction commits, the writes that arrive wait together and go into the next
-/// one, each in a savepoint of its own: N concurrent requests cost one commit, and one sync of
-/// the disk at `full` durability, instead of N. A caller resumes only after the transaction that
-/// holds its write has committed, so an answer never names a change that a crash could lose; a
-/// write that throws rolls back its own savepoint and leaves the others in the batch alone. A
-/// write alone in its transaction needs no savepoint: when it throws, the transaction rolls back.
+/// one: N concurrent requests cost one commit, and one sync of the disk at `full` durability,
+/// instead of N. A caller resumes only after the transaction that holds its write has committed,
+/// so an answer never names a change that a crash could lose. A write that throws fails alone:
+/// the transaction rolls back and runs again with each write in a savepoint of its own, where the
+/// write that threw rolls back its savepoint and leaves the others alone. (A write must therefore
+/// change nothing but the database, as it may run twice.)
 ///
 /// A write whose caller need not wait for it (``writeDeferred(_:completion:)``) starts no
 /// transaction of its own: it rides in the next one, or in one of its own once it has waited
@@ -20,10 +21,10 @@ import Synchronization
 final class GroupCommitWriter: Sendable {
     /// A write waiting for its transaction.
     private struct PendingWrite: Sendable {
-        /// Runs the write (in a savepoint of its own unless it is `alone` in the transaction);
-        /// returns whether it threw, and how to answer its caller once the transaction's fate
-        /// (nil: committed or rolled back for this write alone, else the error) is known.
-        let perform: @Sendable (_ db: Database, _ alone: Bool) -> (threw: Bool, answer: Answer)
+        /// Runs the write (in a savepoint of its own when `inSavepoint`); returns whether it threw,
+        /// and how to answer its caller once the transaction's fate (nil: committed or rolled back
+        /// for this write alone, else the error) is known.
+        let perform: @Sendable (_ db: Database, _ inSavepoint: Bool) -> (threw: Bool, answer: Answer)
         typealias Answer = @Sendable ((any Error)?) -> Void
         /// Answers the caller when the transaction failed before the write ran.
         let abandon: @Sendable (any Error) -> Void
@@ -67,9 +68,9 @@ final class GroupCommitWriter: Sendable {
     func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
             enqueue(PendingWrite(
-                perform: { db, alone in
+                perform: { db, inSavepoint in
                     let result = Result(catching: { () throws -> Value in
-                        if alone { return try body(db) }
+                        if !inSavepoint { return try body(db) }
                         var value: Value?
                         try db.inSavepoint {
                             value = try body(db)
@@ -94,10 +95,10 @@ final class GroupCommitWriter: Sendable {
     func writeDeferred(_ body: @escaping @Sendable (Database) throws -> Void,
                        completion: @escaping @Sendable ((any Error)?) -> Void) {
         let write = PendingWrite(
-            perform: { db, alone in
+            perform: { db, inSavepoint in
                 let failure: (any Error)?
                 do {
-                    if alone { try body(db) } else { try db.inSavepoint { try body(db); return .commit } }
+                    if inSavepoint { try db.inSavepoint { try body(db); return .commit } } else { try body(db) }
                     failure = nil
                 } catch {
                     failure = error
@@ -185,6 +186,7 @@ final class GroupCommitWriter: Sendable {
     }
 
     private func commit(_ batch: [PendingWrite], in db: Database) {
+        if batch.count > 1, commitWithoutSavepoints(batch, in: db) { return }
         var answers: [PendingWrite.Answer] = []
         do {
             try db.inTransaction(.immediate) {
@@ -193,7 +195,7 @@ final class GroupCommitWriter: Sendable {
                     // A write whose failure made SQLite roll the whole transaction back leaves
                     // nothing for the rest to join: they fail with the commit.
                     guard db.isInsideTransaction else { throw Abandoned() }
-                    let (threw, answer) = write.perform(db, alone)
+                    let (threw, answer) = write.perform(db, !alone)
                     answers.append(answer)
                     if alone && threw { return .rollback }
                 }
@@ -206,6 +208,44 @@ final class GroupCommitWriter: Sendable {
             return
         }
         for answer in answers { answer(nil) }
+    }
+
+    /// Runs every write of `batch` in one transaction without a savepoint of its own, and commits
+    /// it unless one of them threw: true when the writes are answered (committed, or the commit
+    /// failed), false when a write threw and the transaction rolled back, for the batch to run
+    /// again with a savepoint per write so that the write that threw fails alone.
+    ///
+    /// Nearly every write succeeds, and savepoints cost: SQLite journals each page a savepoint
+    /// changes, again in every savepoint, so the writes of a shared transaction journaled the same
+    /// pages over and over, beyond 64 KiB in a temporary file (two `pwrite` calls a page; a tenth
+    /// of the dispatcher's CPU end to end). Without them, a statement's journal is emptied when
+    /// the statement ends.
+    private func commitWithoutSavepoints(_ batch: [PendingWrite], in db: Database) -> Bool {
+        var answers: [PendingWrite.Answer] = []
+        var aWriteThrew = false
+        do {
+            try db.inTransaction(.immediate) {
+                for write in batch {
+                    let (threw, answer) = write.perform(db, false)
+                    // Its answer is dropped: the write runs again, and is answered then.
+                    if threw {
+                        aWriteThrew = true
+                        return .rollback
+                    }
+                    answers.append(answer)
+                }
+                return .commit
+            }
+        } catch {
+            guard !aWriteThrew else { return false }
+            for (index, write) in batch.enumerated() {
+                if index < answers.count { answers[index](error) } else { write.abandon(error) }
+            }
+            return true
+        }
+        guard !aWriteThrew else { return false }
+        for answer in answers { answer(nil) }
+        return true
     }
 
     /// The transaction ended before every write of the batch could run.
