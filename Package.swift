@@ -28,6 +28,8 @@ let package = Package(
             providers: [.apt(["librabbitmq-dev"])]
         ),
         .target(name: "CSpawn"),
+        // A process-wide SQLite setting made before SQLite initializes (`sqlite3_config` is variadic).
+        .target(name: "CSQLiteConfig", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "Shared",
             dependencies: [
@@ -41,6 +43,7 @@ let package = Package(
             name: "Dispatcher",
             dependencies: [
                 "Shared",
+                "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,11 @@ public struct DispatcherApplication: Sendable {
         self.logger = logger
         self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability,
                                       secretsKey: configuration.secretsKey)
+        if StatementJournalSpill.bytes == nil {
+            logger.warning("\(StatementJournalSpill.description)")
+        } else {
+            logger.info("\(StatementJournalSpill.description)")
+        }
         self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
         self.leaseAlarm = LeaseAlarm()

@@ -40,7 +40,7 @@ struct StoreGrowthTests {
                  arguments: [0, 100]),
         HotQuery(name: "a group's settings (a refusable launch)", sql: GroupRecord.byNameSQL, arguments: ["g1"]),
         HotQuery(name: "published first dispatches made queued (the relay)",
-                 sql: BotyardStore.markQueuedSQL(jobs: 2), arguments: ["t", 1, 2]),
+                 sql: BotyardStore.markQueuedSQL, arguments: ["t", 1]),
     ]
 
     @Test("a hot query searches an index, never scans a table that grows with every job", arguments: hotQueries)
@@ -69,6 +69,31 @@ struct StoreGrowthTests {
             for connection in [read, written] {
                 #expect(connection == [-16_384, 1 << 30, 0])
             }
+        }
+    }
+
+    @Test("statement journals stay in memory up to 127 KiB in the dispatcher's processes, set before SQLite starts")
+    func statementJournalsStayInMemory() {
+        #expect(StatementJournalSpill.bytes == 127 * 1024)
+    }
+
+    @Test("a statement whose journal outgrows memory spills it to a file, and its transaction commits")
+    func largeStatementJournalSpills() async throws {
+        try await withTemporaryFolder { folder in
+            let pool = try DatabasePool(path: folder.appendingPathComponent("spill.sqlite").path)
+            try pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER NOT NULL UNIQUE, b TEXT NOT NULL);
+                    CREATE INDEX t_b ON t(b);
+                    """)
+                for id in 0..<3_000 {
+                    try db.execute(sql: "INSERT INTO t VALUES (?, ?, ?)",
+                                   arguments: [id, id, String(repeating: "x", count: 200) + String(id)])
+                }
+            }
+            // Every page of the table and its indexes: megabytes of journal for one statement.
+            try pool.write { db in try db.execute(sql: "UPDATE t SET a = a + 3000, b = b || 'y'") }
+            #expect(try pool.read { db in try Int.fetchOne(db, sql: "SELECT min(a) FROM t") } == 3_000)
         }
     }
 

@@ -35,4 +35,21 @@ struct RandomUUIDTests {
             #expect(anySet[index] & free == free && anyClear[index] & free == free, "byte \(index)")
         }
     }
+
+    @Test("a time-ordered UUID is version 7, begins with its milliseconds, and its text sorts by time")
+    func timeOrdered() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000.125)
+        let uuids = (0..<1_000).map { UUID.timeOrdered(at: start.addingTimeInterval(Double($0) * 0.002)) }
+        for uuid in uuids {
+            #expect(uuid.uuid.6 >> 4 == 7)
+            #expect(uuid.uuid.8 >> 6 == 0b10)
+            #expect(UUID(uuidString: uuid.uuidString) == uuid)
+        }
+        // 1,800,000,000,125 ms is 0x01A3185C507D.
+        #expect(uuids[0].uuidString.hasPrefix("01A3185C-507D-7"))
+        #expect(uuids.map(\.uuidString) == uuids.map(\.uuidString).sorted())
+        #expect(Set(uuids).count == uuids.count)
+        // Within one millisecond the random bits tell them apart.
+        #expect(Set((0..<1_000).map { _ in UUID.timeOrdered(at: start) }).count == 1_000)
+    }
 }

@@ -42,7 +42,8 @@ extension BotyardStore {
 
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to
     /// `queued` (unless a worker already reported it started, or it went back to the robot queue),
-    /// with its history row. Set-based: one statement for the rows, one for the jobs, whatever the batch's size.
+    /// with its history row. One statement deletes the rows; each job is changed by a statement of
+    /// its own (``markQueuedSQL``).
     ///
     /// In the store's next commit, without a commit of its own (``writeDeferred(_:_:completion:)``):
     /// a crash before it commits leaves the rows to be published again, which the relay allows for
@@ -60,25 +61,29 @@ extension BotyardStore {
                        arguments: StatementArguments(databaseValues: rowIDs.map(\.databaseValue)))
         let dispatched = records.filter { $0.kind == .dispatch }.map(\.jobID)
         guard !dispatched.isEmpty else { return }
-        let arguments = StatementArguments(databaseValues: [now.storedValue] + dispatched.map(\.databaseValue))
-        let queued = try Int64.fetchAll(db, sql: markQueuedSQL(jobs: dispatched.count), arguments: arguments)
+        let markQueued = try db.cachedStatement(sql: markQueuedSQL)
         let history = try db.cachedStatement(sql: """
             INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)
             VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
             """)
         let at = now.storedValue
-        for jobID in queued { try history.execute(arguments: [jobID, at]) }
+        for jobID in dispatched {
+            try markQueued.execute(arguments: [at, jobID])
+            if db.changesCount > 0 { try history.execute(arguments: [jobID, at]) }
+        }
     }
 
-    /// Moves the pending jobs among `jobs` ids whose first dispatch was confirmed to `queued`, by key.
-    static func markQueuedSQL(jobs: Int) -> String {
-        """
+    /// Moves a pending job whose first dispatch was confirmed to `queued`, by key.
+    ///
+    /// One job a statement: a statement that changes several rows of `jobs` (and a trigger keeps
+    /// the job counts on each) keeps a journal of every page it changes, to undo itself alone, and
+    /// beyond 64 KiB SQLite writes that journal to a temporary file — for the 200 jobs of a
+    /// relay's batch, some 300 `pwrite` calls. A one-row statement's journal stays in memory.
+    static let markQueuedSQL = """
         UPDATE jobs SET state = 'queued', updatedAt = ?
-        WHERE id IN (\(placeholders(jobs))) AND state = 'pending'
+        WHERE id = ? AND state = 'pending'
           AND (account IS NULL OR NOT EXISTS (SELECT 1 FROM robot_queue WHERE robot_queue.jobID = jobs.id))
-        RETURNING id
         """
-    }
 
     /// `?, ?, …`: `count` placeholders for an `IN (…)` list.
     static func placeholders(_ count: Int) -> String {

@@ -38,7 +38,7 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public var outcome: JobOutcome?
 
     public init(
-        eventID: String = UUID.random().uuidString,
+        eventID: String = UUID.timeOrdered().uuidString,
         kind: Kind,
         jobID: Int64,
         attempt: Int,
