@@ -211,6 +211,13 @@ struct JobLifecycleTests {
         #expect(decision.effects.isEmpty)
     }
 
+    @Test("a second report of a running run's start changes nothing and stops nothing")
+    func repeatedStartOfRunningRun() {
+        let decision = decide(Self.event(.started), Self.job(.running, attempts: 1, runID: "run-1"))
+        #expect(decision.ignored == "the start of run run-1 is already counted")
+        #expect(!decision.changesJob && decision.effects.isEmpty)
+    }
+
     @Test("a failed run's outcome before its start: the job retries once, and the late start does not run it again")
     func failedOutcomeBeforeStart() {
         let retrying = decide(Self.finishedAfterTwoSeconds(.failed), Self.job(.queued)).job

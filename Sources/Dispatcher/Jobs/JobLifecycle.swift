@@ -59,6 +59,9 @@ extension JobLifecycle.Decision {
     fileprivate mutating func start(_ event: JobEvent, at now: Date) {
         let jobID = job.id!
         if event.runID == job.runID {
+            guard job.state != .running && job.state != .paused else {
+                return ignore("the start of run \(event.runID) is already counted")
+            }
             // The run's outcome came first and counted its start, dated from the run's duration; the
             // start's own date is kept.
             job.startedAt = event.at

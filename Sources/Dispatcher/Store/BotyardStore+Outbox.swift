@@ -75,10 +75,9 @@ extension BotyardStore {
 
     /// Moves a pending job whose first dispatch was confirmed to `queued`, by key.
     ///
-    /// One job a statement: a statement that changes several rows of `jobs` (and a trigger keeps
-    /// the job counts on each) keeps a journal of every page it changes, to undo itself alone, and
-    /// beyond 64 KiB SQLite writes that journal to a temporary file — for the 200 jobs of a
-    /// relay's batch, some 300 `pwrite` calls. A one-row statement's journal stays in memory.
+    /// One job a statement: a statement that changes several rows of `jobs` keeps a journal of
+    /// every page it changes, to undo itself alone, and the relay's batches of up to 200 jobs took
+    /// it past what SQLite keeps in memory (``StatementJournalSpill``), into a temporary file.
     static let markQueuedSQL = """
         UPDATE jobs SET state = 'queued', updatedAt = ?
         WHERE id = ? AND state = 'pending'

@@ -7,7 +7,7 @@ import CSQLiteConfig
 /// keys — journals each page it changes, to undo itself alone. A change of state touches the job's
 /// page and one or two pages of each of its indexes: at SQLite's default threshold, 64 KiB, now and
 /// then one spilled to a file, and from then to the end of its transaction every statement's
-/// journal went there: two `pwrite` calls a page, some 6,000 a second in the end-to-end bench. Up
+/// journal went there: two `pwrite` calls a page, thousands a second in the end-to-end bench. Up
 /// to 127 KiB (`CSQLiteConfig`, set when the process starts) such a statement's journal stays in
 /// memory and is dropped when the statement ends.
 ///
