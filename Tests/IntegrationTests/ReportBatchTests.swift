@@ -9,23 +9,33 @@ import Testing
 /// applies each report of such a message once.
 @Suite("Report batches")
 struct ReportBatchTests {
+    /// A job waiting in a queue no worker consumes, and the reports of one run of it as a worker would
+    /// send them: its start, and its end with success.
+    static func queuedJob(in fleet: Fleet) async throws -> (id: Int64, started: JobEvent, finished: JobEvent) {
+        try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
+        let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "nobody-runs"))
+        try await fleet.waitForJob(id) { $0.state == .queued }
+        let started = JobEvent(kind: .started, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
+                               account: nil)
+        let finished = JobEvent(kind: .finished, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
+                                account: nil, outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0"))
+        return (id, started, finished)
+    }
+
+    /// Publishes `events` to `botyard.events` in one message, as a worker does, and waits for its confirm.
+    static func report(_ events: [JobEvent], in fleet: Fleet) async throws {
+        let connection = try await AMQPConnection.connect(to: fleet.url, name: "reporter", logger: Fleet.logger)
+        let channel = try await connection.openChannel()
+        try await channel.enableConfirms()
+        try await channel.publish(EventPublisher.message(reporting: events))
+        await connection.close()
+    }
+
     @Test("a job.batch message's reports are each applied once: a duplicate inside it changes nothing")
     func dispatcherAppliesBatch() async throws {
         try await Fleet.run(workers: 0) { fleet in
-            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
-            let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "nobody-runs"))
-            try await fleet.waitForJob(id) { $0.state == .queued }
-            let started = JobEvent(kind: .started, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
-                                   account: nil)
-            let finished = JobEvent(kind: .finished, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
-                                    account: nil,
-                                    outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0"))
-
-            let connection = try await AMQPConnection.connect(to: fleet.url, name: "reporter", logger: Fleet.logger)
-            let channel = try await connection.openChannel()
-            try await channel.enableConfirms()
-            try await channel.publish(EventPublisher.message(reporting: [started, started, finished]))
-            await connection.close()
+            let (id, started, finished) = try await Self.queuedJob(in: fleet)
+            try await Self.report([started, started, finished], in: fleet)
 
             let job = try await fleet.waitForJob(id)
             #expect(job.state == .succeeded && job.exitCode == 0)
@@ -38,22 +48,10 @@ struct ReportBatchTests {
     @Test("a run's end reported before its start ends the job; the late start runs nothing and changes no state")
     func endBeforeStart() async throws {
         try await Fleet.run(workers: 0) { fleet in
-            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
-            let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "nobody-runs"))
-            try await fleet.waitForJob(id) { $0.state == .queued }
-            let started = JobEvent(kind: .started, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
-                                   account: nil)
-            let finished = JobEvent(kind: .finished, jobID: id, attempt: 1, runID: "run-1", workerID: "w1", host: "h1",
-                                    account: nil,
-                                    outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0"))
-
-            let connection = try await AMQPConnection.connect(to: fleet.url, name: "reporter", logger: Fleet.logger)
-            let channel = try await connection.openChannel()
-            try await channel.enableConfirms()
-            try await channel.publish(EventPublisher.message(reporting: [finished]))
+            let (id, started, finished) = try await Self.queuedJob(in: fleet)
+            try await Self.report([finished], in: fleet)
             try await fleet.waitForJob(id) { $0.state == .succeeded }
-            try await channel.publish(EventPublisher.message(reporting: [started]))
-            await connection.close()
+            try await Self.report([started], in: fleet)
 
             try await waitUntil(timeout: .seconds(10)) { try await fleet.job(id).history?.count == 5 }
             let job = try await fleet.job(id)

@@ -217,9 +217,9 @@ final class GroupCommitWriter: Sendable {
     ///
     /// Nearly every write succeeds, and savepoints cost: SQLite journals each page a savepoint
     /// changes, again in every savepoint, so the writes of a shared transaction journaled the same
-    /// pages over and over, beyond 64 KiB in a temporary file (two `pwrite` calls a page; a tenth
-    /// of the dispatcher's CPU end to end). Without them, a statement's journal is emptied when
-    /// the statement ends.
+    /// pages over and over, and past what SQLite keeps in memory into a temporary file
+    /// (``StatementJournalSpill``). Without them, a statement's journal is emptied when the
+    /// statement ends.
     private func commitWithoutSavepoints(_ batch: [PendingWrite], in db: Database) -> Bool {
         var answers: [PendingWrite.Answer] = []
         var aWriteThrew = false
