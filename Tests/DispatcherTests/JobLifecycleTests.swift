@@ -198,6 +198,13 @@ struct JobLifecycleTests {
         ])
     }
 
+    @Test("a finished report without an outcome before any start leaves the queued job waiting for its run")
+    func outcomelessFinishBeforeStart() {
+        let decision = decide(Self.event(.finished), Self.job(.queued))
+        #expect(decision.ignored == "finished event without an outcome")
+        #expect(decision.job.state == .queued && decision.job.runID == nil && !decision.changesJob)
+    }
+
     @Test("a start reported after its run's outcome changes no state and starts nothing: a note and its date")
     func startAfterOutcome() {
         let ended = decide(Self.finishedAfterTwoSeconds(.succeeded), Self.job(.queued)).job

@@ -121,8 +121,9 @@ extension JobLifecycle.Decision {
     }
 
     /// Whether `event` is the outcome of a run not yet seen to start, of the attempt the job waits for.
+    /// (A `finished` report without an outcome counts no start: it could not end the run it started.)
     fileprivate func awaitsStart(of event: JobEvent) -> Bool {
-        event.runID != job.runID && [.pending, .queued, .retrying].contains(job.state)
+        event.outcome != nil && event.runID != job.runID && [.pending, .queued, .retrying].contains(job.state)
             && event.envelopeAttempt >= job.dispatchedAttempt
     }
 

@@ -186,50 +186,34 @@ final class GroupCommitWriter: Sendable {
     }
 
     private func commit(_ batch: [PendingWrite], in db: Database) {
-        if batch.count > 1, commitWithoutSavepoints(batch, in: db) { return }
+        if !commit(batch, inSavepoints: false, in: db) { commit(batch, inSavepoints: true, in: db) }
+    }
+
+    /// Runs `batch` in one transaction and answers its writes; false, with nothing answered, when
+    /// a write of a shared transaction threw without a savepoint: the transaction rolled back, for
+    /// the batch to run again `inSavepoints`, where the write that threw rolls back its own
+    /// savepoint and the others commit.
+    ///
+    /// Without savepoints first: nearly every write succeeds, and savepoints cost. SQLite journals
+    /// each page a savepoint changes, again in every savepoint, so the writes of a shared
+    /// transaction journaled the same pages over and over, and past what SQLite keeps in memory
+    /// into a temporary file (``StatementJournalSpill``); without them, a statement's journal is
+    /// emptied when the statement ends. A write alone needs none: when it throws, its caller gets
+    /// the error and the transaction rolls back.
+    @discardableResult
+    private func commit(_ batch: [PendingWrite], inSavepoints: Bool, in db: Database) -> Bool {
         var answers: [PendingWrite.Answer] = []
+        var runAgain = false
         do {
             try db.inTransaction(.immediate) {
-                let alone = batch.count == 1
                 for write in batch {
                     // A write whose failure made SQLite roll the whole transaction back leaves
                     // nothing for the rest to join: they fail with the commit.
                     guard db.isInsideTransaction else { throw Abandoned() }
-                    let (threw, answer) = write.perform(db, !alone)
-                    answers.append(answer)
-                    if alone && threw { return .rollback }
-                }
-                return .commit
-            }
-        } catch {
-            for (index, write) in batch.enumerated() {
-                if index < answers.count { answers[index](error) } else { write.abandon(error) }
-            }
-            return
-        }
-        for answer in answers { answer(nil) }
-    }
-
-    /// Runs every write of `batch` in one transaction without a savepoint of its own, and commits
-    /// it unless one of them threw: true when the writes are answered (committed, or the commit
-    /// failed), false when a write threw and the transaction rolled back, for the batch to run
-    /// again with a savepoint per write so that the write that threw fails alone.
-    ///
-    /// Nearly every write succeeds, and savepoints cost: SQLite journals each page a savepoint
-    /// changes, again in every savepoint, so the writes of a shared transaction journaled the same
-    /// pages over and over, and past what SQLite keeps in memory into a temporary file
-    /// (``StatementJournalSpill``). Without them, a statement's journal is emptied when the
-    /// statement ends.
-    private func commitWithoutSavepoints(_ batch: [PendingWrite], in db: Database) -> Bool {
-        var answers: [PendingWrite.Answer] = []
-        var aWriteThrew = false
-        do {
-            try db.inTransaction(.immediate) {
-                for write in batch {
-                    let (threw, answer) = write.perform(db, false)
-                    // Its answer is dropped: the write runs again, and is answered then.
-                    if threw {
-                        aWriteThrew = true
+                    let (threw, answer) = write.perform(db, inSavepoints)
+                    if threw && !inSavepoints {
+                        // Shared, its answer is dropped: it runs again, and is answered then.
+                        if batch.count == 1 { answers.append(answer) } else { runAgain = true }
                         return .rollback
                     }
                     answers.append(answer)
@@ -237,13 +221,13 @@ final class GroupCommitWriter: Sendable {
                 return .commit
             }
         } catch {
-            guard !aWriteThrew else { return false }
+            guard !runAgain else { return false }
             for (index, write) in batch.enumerated() {
                 if index < answers.count { answers[index](error) } else { write.abandon(error) }
             }
             return true
         }
-        guard !aWriteThrew else { return false }
+        guard !runAgain else { return false }
         for answer in answers { answer(nil) }
         return true
     }
