@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
-import Synchronization
 
 /// Applies the workers' reports from `botyard.events.dispatcher` to the store.
 ///
@@ -35,20 +34,13 @@ final class EventConsumer: Service {
                 let channel = try await connection.openChannel()
                 try await TopologyDeclarer.declareCore(on: channel)
                 try await channel.setPrefetch(count: UInt16(Self.batchSize))
-                let consumer = try await channel.consume(queue: Topology.dispatcherEventsQueue)
-                let inbox = DeliveryInbox()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for try await delivery in consumer { inbox.append(delivery) }
+                let consumer = try await channel.consumeInBatches(queue: Topology.dispatcherEventsQueue)
+                while true {
+                    let deliveries = try await consumer.next(upTo: Self.batchSize)
+                    guard !deliveries.isEmpty else {
                         throw AMQPError(.consumerCancelled, operation: "consume events", message: "the consumer ended")
                     }
-                    group.addTask {
-                        while true {
-                            try await self.handle(await inbox.take(upTo: Self.batchSize))
-                        }
-                    }
-                    try await group.next()
-                    group.cancelAll()
+                    try await self.handle(deliveries)
                 }
             }
         }
@@ -99,7 +91,9 @@ final class EventConsumer: Service {
                 if applied.addedMessages { relaySignal.notify() }
                 if applied.madeLaunchesDue { robotQueueSignal.notify() }
                 // One `basic.ack` for the batch: its deliveries are the channel's oldest unsettled ones.
-                try await accepted.last?.ack(multiple: true)
+                // Not waited for: should it be lost with the connection, the broker delivers the
+                // batch again and the store applies each event id once.
+                accepted.last?.ackWithoutWaiting(multiple: true)
                 return
             } catch let error as StoreError {
                 // The reports stay unacknowledged: should the dispatcher stop, the broker has them all.
@@ -109,31 +103,6 @@ final class EventConsumer: Service {
                 refusals += 1
                 try await Task.sleep(for: .seconds(1))
             }
-        }
-    }
-}
-
-/// Deliveries waiting to be handled, filled by the consumer and emptied in batches.
-final class DeliveryInbox: Sendable {
-    private let deliveries = Mutex<[AMQPDelivery]>([])
-    private let arrived = WakeSignal()
-
-    func append(_ delivery: AMQPDelivery) {
-        deliveries.withLock { $0.append(delivery) }
-        arrived.notify()
-    }
-
-    /// Waits until at least one delivery is there and takes up to `limit` of them, oldest first.
-    func take(upTo limit: Int) async throws -> [AMQPDelivery] {
-        while true {
-            let batch = deliveries.withLock { waiting -> [AMQPDelivery] in
-                let batch = Array(waiting.prefix(limit))
-                waiting.removeFirst(batch.count)
-                return batch
-            }
-            if !batch.isEmpty { return batch }
-            await arrived.wait()
-            try Task.checkCancellation()
         }
     }
 }

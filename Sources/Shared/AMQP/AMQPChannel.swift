@@ -128,13 +128,30 @@ public struct AMQPChannel: Sendable {
     public func consume(queue: String, prefetch: UInt16? = nil, exclusive: Bool = false,
                         arguments: AMQPTable = [:]) async throws -> AMQPConsumer {
         let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
-        let tag = try await connection.call { [id] core, completion in
+        let tag = try await startConsumer(queue: queue, prefetch: prefetch, exclusive: exclusive,
+                                          arguments: arguments, sink: .stream(continuation))
+        return AMQPConsumer(tag: tag, queue: queue, channel: self, deliveries: stream)
+    }
+
+    /// Starts consuming `queue` with manual acknowledgement, for one task that takes the
+    /// deliveries in batches (``AMQPBatchConsumer/next(upTo:)``); the parameters are those of
+    /// ``consume(queue:prefetch:exclusive:arguments:)``.
+    public func consumeInBatches(queue: String, prefetch: UInt16? = nil, exclusive: Bool = false,
+                                 arguments: AMQPTable = [:]) async throws -> AMQPBatchConsumer {
+        let batches = DeliveryBatches()
+        let tag = try await startConsumer(queue: queue, prefetch: prefetch, exclusive: exclusive,
+                                          arguments: arguments, sink: .batches(batches))
+        return AMQPBatchConsumer(tag: tag, queue: queue, channel: self, batches: batches)
+    }
+
+    private func startConsumer(queue: String, prefetch: UInt16?, exclusive: Bool, arguments: AMQPTable,
+                               sink: DeliverySink) async throws -> String {
+        try await connection.call { [id] core, completion in
             // Both in the channel's line at once; a qos the broker refuses closes the channel, failing the consume.
             if let prefetch { core.setPrefetch(channel: id, count: prefetch, global: false, completion: { _ in }) }
-            core.consume(channel: id, queue: queue, exclusive: exclusive, arguments: arguments,
-                         continuation: continuation, completion: completion)
+            core.consume(channel: id, queue: queue, exclusive: exclusive, arguments: arguments, sink: sink,
+                         completion: completion)
         }
-        return AMQPConsumer(tag: tag, queue: queue, channel: self, deliveries: stream)
     }
 
     /// Fetches one message (`basic.get`, unacknowledged), or nil when the queue is empty.

@@ -26,6 +26,16 @@ public struct AMQPDelivery: Sendable {
         }
     }
 
+    /// Hands the acknowledgement to the connection's thread and returns at once (``ack(multiple:)``
+    /// waits until it was sent). Should the connection end first, the ack goes with it and the
+    /// broker delivers the message again, as it does every delivery not acknowledged; a consumer
+    /// learns of that end from its deliveries.
+    public func ackWithoutWaiting(multiple: Bool = false) {
+        connection.submit(run: { [channel, deliveryTag] core in
+            try? core.acknowledge(channel: channel, deliveryTag: deliveryTag, multiple: multiple)
+        }, fail: { _ in })
+    }
+
     /// Rejects the message: back to the queue with `requeue`, else to the queue's dead-letter exchange.
     public func reject(requeue: Bool) async throws {
         try await connection.perform { [channel, deliveryTag] core in

@@ -36,7 +36,7 @@ extension ConnectionCore {
         let tag = envelope.consumer_tag.string
         // A delivery on a channel being closed goes back to its queue with the close.
         guard let channelState = channels[envelope.channel], !channelState.isClosing else { return }
-        guard let connection, let continuation = consumers[tag] else {
+        guard let connection, let sink = consumers[tag] else {
             // A delivery that crossed our basic.cancel: give it back to the queue.
             _ = amqp_basic_reject(state, envelope.channel, envelope.delivery_tag, 1)
             return
@@ -53,7 +53,7 @@ extension ConnectionCore {
             channel: ChannelID(number: envelope.channel, generation: channelState.generation),
             connection: connection
         )
-        continuation.yield(delivery)
+        sink.yield(delivery)
     }
 
     private func handle(_ frame: amqp_frame_t) {

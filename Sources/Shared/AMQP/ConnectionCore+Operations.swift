@@ -67,9 +67,8 @@ extension ConnectionCore {
              completion: completion)
     }
 
-    /// Starts a consumer whose deliveries go to `continuation`; completes with the broker's consumer tag.
-    func consume(channel: ChannelID, queue: String, exclusive: Bool, arguments: AMQPTable,
-                 continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation,
+    /// Starts a consumer whose deliveries go to `sink`; completes with the broker's consumer tag.
+    func consume(channel: ChannelID, queue: String, exclusive: Bool, arguments: AMQPTable, sink: DeliverySink,
                  completion: @escaping (Result<String, AMQPError>) -> Void) {
         call(on: channel, "basic.consume \(queue)", method: AMQPMethod.basicConsume,
              replies: [AMQPMethod.basicConsumeOK],
@@ -82,7 +81,7 @@ extension ConnectionCore {
                  // Registered before the next frame is read: the broker sends deliveries only after consume-ok.
                  let ok = method.decoded.assumingMemoryBound(to: amqp_basic_consume_ok_t.self).pointee
                  let tag = ok.consumer_tag.string
-                 core.consumers[tag] = continuation
+                 core.consumers[tag] = sink
                  core.updateChannel(channel.number) { $0.consumerTags.insert(tag) }
                  return tag
              },
@@ -91,9 +90,9 @@ extension ConnectionCore {
 
     /// Ends the consumer's deliveries at once and cancels it at the broker.
     func cancelConsumer(channel: ChannelID, tag: String, completion: @escaping (Result<Void, AMQPError>) -> Void) {
-        guard let continuation = consumers.removeValue(forKey: tag) else { return completion(.success(())) }
+        guard let sink = consumers.removeValue(forKey: tag) else { return completion(.success(())) }
         updateChannel(channel.number) { $0.consumerTags.remove(tag) }
-        continuation.finish()
+        sink.finish()
         call(on: channel, "basic.cancel \(tag)", method: AMQPMethod.basicCancel, replies: [AMQPMethod.basicCancelOK],
              encode: { arena in amqp_basic_cancel_t(consumer_tag: arena.bytes(tag), nowait: 0) },
              reply: { _, _ in }, completion: completion)

@@ -37,7 +37,7 @@ final class ConnectionCore {
 
     private(set) var channels: [amqp_channel_t: ChannelState] = [:]
     private var channelOpenings: UInt64 = 0
-    var consumers: [String: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation] = [:]
+    var consumers: [String: DeliverySink] = [:]
     /// Handed to deliveries so that they can be acknowledged from anywhere.
     var connection: AMQPConnection?
 
