@@ -5,12 +5,20 @@ import Synchronization
 /// The connection's thread appends each delivery and, when the task is waiting, resumes it: one
 /// wake-up per batch, where an async stream read by a task that fills a batch for another costs
 /// two per delivery.
-public final class DeliveryBatches: Sendable {
+final class DeliveryBatches: Sendable {
+    /// How the consumer ended.
+    private enum End {
+        /// A cancel of our own: the batches end empty.
+        case cancelled
+        /// The channel or the connection closed, or the broker cancelled the consumer.
+        case failed(any Error)
+    }
+
     private struct State {
         var deliveries: [AMQPDelivery] = []
         var waiter: CheckedContinuation<Void, Never>?
-        /// Set once the consumer ended; `nil` inside for a cancel of our own.
-        var end: (any Error)??
+        var end: End?
+        /// The waiting task was cancelled before its wait began: the wait must not begin.
         var waitCancelled = false
     }
 
@@ -33,7 +41,7 @@ public final class DeliveryBatches: Sendable {
     func finish(throwing error: (any Error)? = nil) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard state.end == nil else { return nil }
-            state.end = .some(error)
+            state.end = error.map(End.failed) ?? .cancelled
             defer { state.waiter = nil }
             return state.waiter
         }
@@ -45,7 +53,7 @@ public final class DeliveryBatches: Sendable {
     /// Answers an empty batch once the consumer was cancelled and every delivery taken; throws
     /// how it ended otherwise (the channel or connection closed, the broker cancelled it), or
     /// `CancellationError` when the calling task is cancelled while it waits. One task at a time.
-    public func next(upTo limit: Int) async throws -> [AMQPDelivery] {
+    func next(upTo limit: Int) async throws -> [AMQPDelivery] {
         precondition(limit > 0, "a batch holds at least one delivery")
         while true {
             let taken = state.withLock { state -> Result<[AMQPDelivery], any Error>? in
@@ -54,8 +62,11 @@ public final class DeliveryBatches: Sendable {
                     state.deliveries.removeFirst(batch.count)
                     return .success(batch)
                 }
-                if let end = state.end { return end.map { .failure($0) } ?? .success([]) }
-                return nil
+                switch state.end {
+                case nil: return nil
+                case .cancelled: return .success([])
+                case .failed(let error): return .failure(error)
+                }
             }
             if let taken { return try taken.get() }
             try Task.checkCancellation()
