@@ -91,21 +91,25 @@ struct AMQPBatchConsumerTests {
         }
     }
 
+    /// Starts a taker that waits on `consumer`, ends its wait by `end`, and expects `code`.
+    func expectWaitingTaker(of consumer: AMQPBatchConsumer, toLearn code: AMQPError.Code,
+                            when end: () async throws -> Void) async throws {
+        let taker = Task { try await consumer.next(upTo: 10) }
+        try await Task.sleep(for: .milliseconds(100))
+        try await end()
+        await #expect { try await taker.value } throws: { ($0 as? AMQPError)?.code == code }
+    }
+
     @Test("a waiting taker learns consumerCancelled when its queue goes, connectionClosed when the connection does")
     func endsAreErrors() async throws {
         try await withQueue(of: 0) { connection, channel in
-            let consumer = try await channel.consumeInBatches(queue: "q")
-            let deleted = Task { try await consumer.next(upTo: 10) }
-            try await Task.sleep(for: .milliseconds(100))
-            try await TestBroker.management(.delete, "api/queues/\(channel.connection.url.virtualHost)/q")
-            await #expect { try await deleted.value } throws: { ($0 as? AMQPError)?.code == .consumerCancelled }
-
+            try await expectWaitingTaker(of: channel.consumeInBatches(queue: "q"), toLearn: .consumerCancelled) {
+                try await TestBroker.management(.delete, "api/queues/\(channel.connection.url.virtualHost)/q")
+            }
             try await channel.declareQueue("other")
-            let waiting = try await channel.consumeInBatches(queue: "other")
-            let closed = Task { try await waiting.next(upTo: 10) }
-            try await Task.sleep(for: .milliseconds(100))
-            await connection.close()
-            await #expect { try await closed.value } throws: { ($0 as? AMQPError)?.code == .connectionClosed }
+            try await expectWaitingTaker(of: channel.consumeInBatches(queue: "other"), toLearn: .connectionClosed) {
+                await connection.close()
+            }
         }
     }
 

@@ -2,9 +2,9 @@ import Synchronization
 
 /// A consumer's deliveries waiting for a task that takes them in batches.
 ///
-/// The connection's thread appends each delivery and, when the task is waiting, resumes it: one
-/// wake-up per batch, where an async stream read by a task that fills a batch for another costs
-/// two per delivery.
+/// The connection's thread appends each delivery and notifies; only a task that waits is woken, so
+/// the task wakes once per batch, where an async stream read by a task that fills a batch for
+/// another woke two tasks per delivery.
 final class DeliveryBatches: Sendable {
     /// How the consumer ended.
     private enum End {
@@ -16,36 +16,26 @@ final class DeliveryBatches: Sendable {
 
     private struct State {
         var deliveries: [AMQPDelivery] = []
-        var waiter: CheckedContinuation<Void, Never>?
         var end: End?
-        /// The waiting task was cancelled before its wait began: the wait must not begin.
-        var waitCancelled = false
     }
 
     private let state = Mutex(State())
+    private let news = WakeSignal()
 
     init() {}
 
     func append(_ delivery: AMQPDelivery) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.end == nil else { return nil }
-            state.deliveries.append(delivery)
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+        state.withLock { $0.deliveries.append(delivery) }
+        news.notify()
     }
 
     /// Ends the consumer: waiting deliveries are still taken, then ``next(upTo:)`` throws `error`,
     /// or answers an empty batch when the consumer was cancelled (`error` nil).
     func finish(throwing error: (any Error)? = nil) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.end == nil else { return nil }
-            state.end = error.map(End.failed) ?? .cancelled
-            defer { state.waiter = nil }
-            return state.waiter
+        state.withLock { state in
+            if state.end == nil { state.end = error.map(End.failed) ?? .cancelled }
         }
-        waiter?.resume()
+        news.notify()
     }
 
     /// Waits for at least one delivery and takes up to `limit` of them, oldest first.
@@ -70,36 +60,7 @@ final class DeliveryBatches: Sendable {
             }
             if let taken { return try taken.get() }
             try Task.checkCancellation()
-            await waitForNews()
-        }
-    }
-
-    /// Returns after a delivery, the end, or the calling task's cancellation.
-    private func waitForNews() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if !state.deliveries.isEmpty || state.end != nil || state.waitCancelled {
-                        state.waitCancelled = false
-                        return true
-                    }
-                    precondition(state.waiter == nil, "one task at a time takes a consumer's deliveries")
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let waiter = state.waiter else {
-                    // Cancelled before the wait registered: it must not register and sleep.
-                    state.waitCancelled = true
-                    return nil
-                }
-                state.waiter = nil
-                return waiter
-            }
-            waiter?.resume()
+            await news.wait()
         }
     }
 }
