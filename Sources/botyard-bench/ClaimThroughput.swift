@@ -4,7 +4,8 @@ import Shared
 
 /// Sizes of the work-queue claim benchmark.
 struct ClaimOptions: ParsableArguments {
-    @Option(help: "Work items per claim run (added in bulk, then drained).") var claimItems = 20_000
+    @Option(help: "Work items per claim run (added one a request from 32 connections, then drained).")
+    var claimItems = 20_000
     @Option(help: "Concurrent claimers, each with a keep-alive connection of its own.") var claimers = 8
     @Option(help: "The claimers' HTTP client: socket (a lean keep-alive client) or urlsession (DispatcherClient).")
     var claimClient: ClaimClient = .socket
@@ -16,11 +17,11 @@ struct ClaimOptions: ParsableArguments {
     }
 }
 
-/// Work-queue claims through the HTTP API: items added in bulk, then drained by claimers that
-/// each loop claim → complete until the queue answers 204, each on a thread and connection of
-/// its own. Every run is checked: each item completed by exactly one claimer, the API's counts
-/// all `successful` and nothing else, and a sample of histories claimed and completed once; the
-/// run throws otherwise.
+/// Work-queue claims through the HTTP API: items added one a request from 32 connections (as
+/// producers add them; timed too), then drained by claimers that each loop claim → complete
+/// until the queue answers 204, each on a thread and connection of its own. Every run is
+/// checked: each item completed by exactly one claimer, the API's counts all `successful` and
+/// nothing else, and a sample of histories claimed and completed once; the run throws otherwise.
 struct ClaimThroughput {
     let driver: Driver
     let port: Int
@@ -36,8 +37,11 @@ struct ClaimThroughput {
     }
 
     /// One run: items claimed and completed per second, every round trip, and CPU time per item
-    /// (of the dispatcher, and of this process's claimers), which tells which side is the limit.
+    /// (of the dispatcher, and of this process's claimers), which tells which side is the limit;
+    /// items added per second, and the dispatcher's CPU time for adding them.
     struct Run {
+        var addRate: Double
+        var addDispatcherCPU: Duration
         var rate: Double
         var roundTrips: [Double]
         var dispatcherCPU: Duration
@@ -54,10 +58,14 @@ struct ClaimThroughput {
             runs.append(try await measure())
             let run = runs.last!
             let perItem = { (cpu: Duration) in String(format: "%.0f µs", microsecondsPerItem(cpu)) }
-            say("  run \(number): \(Int(run.rate)) items/s, every item successful once; CPU per item: dispatcher "
+            say("  run \(number): added \(Int(run.addRate)) items/s (dispatcher CPU \(perItem(run.addDispatcherCPU)) "
+                + "per item); claimed \(Int(run.rate)) items/s, every item successful once; CPU per item: dispatcher "
                 + "\(perItem(run.dispatcherCPU)), claimers \(perItem(run.claimersCPU)); load \(loadAverage())")
         }
         return [
+            ("work queue: items added one a request, 32 connections (median; dispatcher CPU per item)",
+             String(format: "%d items/s; %.0f µs", Int(median(runs.map(\.addRate))),
+                    median(runs.map { microsecondsPerItem($0.addDispatcherCPU) }))),
             ("work queue: claimed + completed, \(options.claimers) claimers over HTTP",
              "\(Int(median(runs.map(\.rate)))) items/s"),
             ("work queue: claim + complete round trip (p50 / p90 / p99 / max)",
@@ -74,21 +82,24 @@ struct ClaimThroughput {
     func measure() async throws -> Run {
         let queue = "bench-claims-\(UUID.random().uuidString.prefix(8).lowercased())"
         _ = try await driver.client.post("/v1/queues", WorkQueueDefinition(name: queue), as: WorkQueueDefinition.self)
-        var added: [Int64] = []
-        for start in stride(from: 0, to: options.claimItems, by: BulkAddItemsRequest.maximumItems) {
-            let items = (start..<min(start + BulkAddItemsRequest.maximumItems, options.claimItems)).map {
-                AddItemRequest(payload: .object(["n": .number(Double($0))]), reference: "item-\($0)")
-            }
-            added += try await driver.client.post("/v1/queues/\(queue)/items/bulk", BulkAddItemsRequest(items: items),
-                                                  as: AddedIDs.self).ids
+        let bodies = try (0..<options.claimItems).map {
+            Array(try JSONCodec.encode(AddItemRequest(payload: .object(["n": .number(Double($0))]),
+                                                      reference: "item-\($0)")))
         }
+        let adder = SocketSubmitter(port: port, token: driver.client.bearerToken)
+        let (addStart, addCPUBefore) = (ContinuousClock.now, CPUTime.of(process: dispatcher))
+        let added = try await adder.post(bodies, to: "/v1/queues/\(queue)/items") {
+            [try JSONCodec.decode(WorkItemSnapshot.self, from: Data($0)).id]
+        }
+        let (addElapsed, addCPU) = (ContinuousClock.now - addStart, CPUTime.of(process: dispatcher) - addCPUBefore)
         let (dispatcherBefore, claimersBefore) = (CPUTime.of(process: dispatcher), CPUTime.ofThisProcess())
         let start = ContinuousClock.now
         let tallies = try await drain(queue)
         let elapsed = ContinuousClock.now - start
         let (dispatcherAfter, claimersAfter) = (CPUTime.of(process: dispatcher), CPUTime.ofThisProcess())
         try await verify(queue: queue, added: added, tallies: tallies)
-        return Run(rate: Double(added.count) / elapsed.seconds, roundTrips: tallies.flatMap(\.roundTrips),
+        return Run(addRate: Double(added.count) / addElapsed.seconds, addDispatcherCPU: addCPU,
+                   rate: Double(added.count) / elapsed.seconds, roundTrips: tallies.flatMap(\.roundTrips),
                    dispatcherCPU: dispatcherAfter - dispatcherBefore, claimersCPU: claimersAfter - claimersBefore)
     }
 
@@ -141,9 +152,6 @@ struct ClaimThroughput {
             }
         }
     }
-
-    /// `201` answer to a bulk add.
-    private struct AddedIDs: Decodable { var ids: [Int64] }
 
     /// `GET /v1/queues/{name}`, its counts only.
     private struct QueueCounts: Decodable { var counts: [String: Int] }

@@ -54,7 +54,13 @@ struct SocketSubmitter: Sendable {
     /// POSTs every body (made by ``Endpoint/bodies(_:)``) to `endpoint` over `connections`
     /// connections; returns the ids the answers name, in the order of the bodies.
     func submit(_ bodies: [[UInt8]], to endpoint: Endpoint = .single, connections: Int = 32) async throws -> [Int64] {
-        let path = endpoint.path
+        try await post(bodies, to: endpoint.path, connections: connections, ids: endpoint.ids(in:))
+    }
+
+    /// POSTs every body to `path` over `connections` connections, expecting `201` for each;
+    /// returns the ids that `ids` reads in the answers, in the order of the bodies.
+    func post(_ bodies: [[UInt8]], to path: String, connections: Int = 32,
+              ids: @escaping @Sendable ([UInt8]) throws -> [Int64]) async throws -> [Int64] {
         let next = NextIndex()
         let answers = try await withThrowingTaskGroup(of: [(Int, [Int64])].self) { group in
             for _ in 0..<min(connections, bodies.count) {
@@ -70,7 +76,7 @@ struct SocketSubmitter: Sendable {
                                 throw Failure(description: "POST \(path): HTTP \(answer.status): "
                                     + String(decoding: answer.body.prefix(300), as: UTF8.self))
                             }
-                            answered.append((index, try endpoint.ids(in: answer.body)))
+                            answered.append((index, try ids(answer.body)))
                         }
                     }
                 }

@@ -22,16 +22,16 @@ struct TriggerEvaluation: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let store = try BotyardStore(path: folder + "/botyard.sqlite", durability: .normal)
         let start = Date()
-        try store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 60))
+        try await store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 60))
         for index in 0..<queues {
             let name = "queue-\(index)"
-            _ = try store.saveQueue(WorkQueueDefinition(name: name), replace: false, at: start)
+            _ = try await store.saveQueue(WorkQueueDefinition(name: name), replace: false, at: start)
             let items = (0..<itemsPerQueue).map { item in
                 AddItemRequest(postponeUntil: item % 5 == 0 ? start.addingTimeInterval(86_400) : nil)
             }
-            _ = try store.addItems(items, to: name, at: start)
+            _ = try await store.addItems(items, to: name, at: start)
             // Half of them UiPath's, half exact; each starts its first jobs when saved.
-            _ = try store.saveTrigger(QueueTriggerDefinition(
+            _ = try await store.saveTrigger(QueueTriggerDefinition(
                 queue: name, bot: "poster", group: "g1", minItemsToTrigger: 5, maxConcurrentJobs: 3, itemsPerJob: 10,
                 strategy: index.isMultiple(of: 2) ? .exact : .uipath), at: start)
         }
@@ -41,7 +41,7 @@ struct TriggerEvaluation: AsyncParsableCommand {
             // Each pass is the next recheck of every trigger (30 minutes on).
             let now = start.addingTimeInterval(Double(pass) * 1_801)
             let clock = ContinuousClock.now
-            let result = try store.evaluateDueTriggers(at: now)
+            let result = try await store.evaluateDueTriggers(at: now)
             timings.append((ContinuousClock.now - clock).milliseconds)
             evaluated = result.evaluated
         }

@@ -31,11 +31,11 @@ struct CreateTokenCommand: ParsableCommand {
         guard problems.isEmpty else { throw ValidationError("--name: \(problems.joined(separator: "; "))") }
     }
 
-    func run() throws {
+    func run() async throws {
         let created: CreatedAPIToken
         do {
             let store = try BotyardStore(path: database.path)
-            created = try store.createAPIToken(NewAPIToken(name: name, role: Role(rawValue: role) ?? .admin))
+            created = try await store.createAPIToken(NewAPIToken(name: name, role: Role(rawValue: role) ?? .admin))
         } catch {
             throw ValidationError("\(error)")
         }

@@ -29,7 +29,7 @@ struct APITests {
             let created = try response.decode(JobCreated.self)
             #expect(created.state == .pending)
             #expect(response.headers[.location] == "/v1/jobs/\(created.id)")
-            #expect(try store.job(id: created.id)?.inputs == ["A": "1"])
+            #expect(try await store.job(id: created.id)?.inputs == ["A": "1"])
 
             let job = try await client.send(.get, "/v1/jobs/\(created.id)").decode(JobSnapshot.self)
             #expect(job.bot == "echo" && job.history?.count == 1)
@@ -76,8 +76,8 @@ struct APITests {
             let response = try await client.send(.post, "/v1/jobs", body)
             #expect(response.status.code == status)
             #expect(try response.errorCode() == code)
-            #expect(try store.jobs(JobFilter()).isEmpty)
-            #expect(try store.outboxCount() == 0)
+            #expect(try await store.jobs(JobFilter()).isEmpty)
+            #expect(try await store.outboxCount() == 0)
         }
     }
 
@@ -88,7 +88,7 @@ struct APITests {
             let response = try await client.send(.post, "/v1/jobs", huge)
             #expect(response.status == .contentTooLarge)
             #expect(try response.errorCode() == "payload_too_large")
-            #expect(try store.jobs(JobFilter()).isEmpty)
+            #expect(try await store.jobs(JobFilter()).isEmpty)
         }
     }
 
@@ -99,7 +99,7 @@ struct APITests {
             #expect(response.status == .unprocessableContent)
             let message = try response.decode(APIErrorBody.self).error.message
             #expect(message.contains("name") && message.contains("argv"))
-            #expect(try store.bots().isEmpty)
+            #expect(try await store.bots().isEmpty)
         }
     }
 
@@ -136,7 +136,7 @@ struct APITests {
             let response = try await client.send(.put, path, body)
             #expect(response.status.code == status)
             #expect(try response.errorCode() == code)
-            #expect(try store.groups().isEmpty)
+            #expect(try await store.groups().isEmpty)
         }
     }
 
@@ -174,7 +174,7 @@ struct APITests {
             let error = try manual.decode(APIErrorBody.self).error
             #expect(error.code == "no_slots_available")
             #expect(error.message == "No slots available: no worker of group g1 is active")
-            #expect(try store.job(id: try #require(error.jobID))?.state == .rejected)
+            #expect(try await store.job(id: try #require(error.jobID))?.state == .rejected)
             let named = #"{"bot": "echo", "group": "g1", "launchMethod": "manual", "admission": "queue"}"#
             #expect(try await client.send(.post, "/v1/jobs", named).status == .created)
             #expect(try await client.send(.post, "/v1/jobs", #"{"bot": "echo", "group": "g1"}"#).status == .created)
@@ -194,7 +194,7 @@ struct APITests {
                 #expect(error.code == "conflict" && error.message == message)
                 #expect(try await client.send(.post, "/v1/jobs/999/\(action)").status == .notFound)
             }
-            #expect(try store.job(id: created.id)?.history?.count == 1)
+            #expect(try await store.job(id: created.id)?.history?.count == 1)
             #expect(try await client.send(.get, "/v1/jobs/\(created.id)/cleanup-log").status == .notFound)
         }
     }

@@ -63,7 +63,7 @@ struct AccessAPITests {
     func roles(role: Role) async throws {
         try await withRouter { admin, store in
             #expect(try await admin.send(.post, "/v1/bots", Self.bot).status == .created)
-            let client = admin.with(token: try store.testToken(role))
+            let client = admin.with(token: try await store.testToken(role))
             #expect(try await client.send(.get, "/v1/jobs").status == .ok)
             #expect(try await client.send(.get, "/metrics").status == .ok)
             let submitted = try await client.send(.post, "/v1/jobs", Self.job)
@@ -134,7 +134,7 @@ struct AccessAPITests {
     @Test("the store keeps a token's hash only: its secret is in neither the database nor its WAL")
     func storedHashed() async throws {
         try await withTemporaryStore { store, path in
-            let secret = try store.testToken(.viewer)
+            let secret = try await store.testToken(.viewer)
             let key = try #require(secret.split(separator: "_").last)
             for file in [path, path + "-wal"] {
                 let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
@@ -167,7 +167,7 @@ struct AccessAPITests {
     func auditLog() async throws {
         // Entries commit only with another write or when the audit log is read: never by their wait.
         try await withRouter(deferredWritesWait: .seconds(60)) { admin, store in
-            let viewer = admin.with(token: try store.testToken(.viewer))
+            let viewer = admin.with(token: try await store.testToken(.viewer))
             let started = Date()
             #expect(try await admin.send(.post, "/v1/bots", Self.bot).status == .created)
             #expect(try await admin.send(.post, "/v1/jobs", #"{"bot": "nobody", "group": "g1"}"#).status

@@ -19,13 +19,13 @@ struct CredentialStoreTests {
     @Test("a stored password is sealed: neither the table nor the database's files hold it")
     func sealedAtRest() async throws {
         try await withTemporaryStore { store, path in
-            try store.saveCredential(Self.credential, host: "h1", account: "robot1")
+            try await store.saveCredential(Self.credential, host: "h1", account: "robot1")
             let row = try store.database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM credentials") }
             #expect(row?.columnNames.contains("password") == false)
             #expect(row.map { "\($0)" }?.contains(Self.password) == false)
             #expect(!Self.storedBytes(path).contains(Self.password))
             #expect(Self.storedBytes(path).contains("svc-robot"), "the check reads what the store wrote")
-            #expect(try store.credentials().map(\.username) == ["svc-robot"])
+            #expect(try await store.credentials().map(\.username) == ["svc-robot"])
         }
     }
 
@@ -35,18 +35,18 @@ struct CredentialStoreTests {
             let path = folder.appendingPathComponent("botyard.sqlite").path
             try await Self.storeEntitledRequest(in: try BotyardStore(path: path, durability: .normal, secretsKey: .generate()))
             let other = try BotyardStore(path: path, durability: .normal, secretsKey: .generate())
-            #expect(throws: SecretKeyError.self) { try other.credentialAnswer(to: Self.request) }
+            await #expect(throws: SecretKeyError.self) { try await other.credentialAnswer(to: Self.request) }
         }
     }
 
     @Test("without a secrets key no credential is stored, and a worker's request is refused saying so")
     func noKey() async throws {
         try await withTemporaryStore(secretsKey: nil) { store, _ throws in
-            #expect(throws: SecretsKeyMissing.self) {
-                try store.saveCredential(Self.credential, host: "h1", account: "robot1")
+            await #expect(throws: SecretsKeyMissing.self) {
+                try await store.saveCredential(Self.credential, host: "h1", account: "robot1")
             }
-            #expect(try store.credentials().isEmpty)
-            #expect(try store.credentialAnswer(to: Self.request) == .refused(SecretsKeyMissing().description))
+            #expect(try await store.credentials().isEmpty)
+            #expect(try await store.credentialAnswer(to: Self.request) == .refused(SecretsKeyMissing().description))
         }
     }
 
@@ -55,25 +55,25 @@ struct CredentialStoreTests {
 
     /// A UI job of g1 (id 1) and a worker of g1 on h1; the credential of robot1 on h1 stored.
     static func storeEntitledRequest(in store: BotyardStore, credential: Bool = true) async throws {
-        try store.saveBot(RobotQueueStoreTests.bot)
+        try await store.saveBot(RobotQueueStoreTests.bot)
         _ = try await store.submit(SubmitJobRequest(bot: "ui-bot", group: "g1"), bot: RobotQueueStoreTests.bot)
-        _ = try store.apply([], heartbeats: [RobotQueueStoreTests.heartbeat()], random: { 0 })
-        if credential { try store.saveCredential(Self.credential, host: "h1", account: "robot1") }
+        _ = try await store.apply([], heartbeats: [RobotQueueStoreTests.heartbeat()], random: { 0 })
+        if credential { try await store.saveCredential(Self.credential, host: "h1", account: "robot1") }
     }
 
     @Test("an entitled request gets the stored credential, or none when none is stored; others are refused")
     func answers() async throws {
         try await withTemporaryStore { store, _ in
             try await Self.storeEntitledRequest(in: store, credential: false)
-            #expect(try store.credentialAnswer(to: Self.request) == CredentialAnswer.none)
-            try store.saveCredential(Self.credential, host: "h1", account: "robot1")
-            #expect(try store.credentialAnswer(to: Self.request) == .credential(Self.credential))
+            #expect(try await store.credentialAnswer(to: Self.request) == CredentialAnswer.none)
+            try await store.saveCredential(Self.credential, host: "h1", account: "robot1")
+            #expect(try await store.credentialAnswer(to: Self.request) == .credential(Self.credential))
             var otherHost = Self.request
             otherHost.host = "h9"
-            #expect(try store.credentialAnswer(to: otherHost) == .hostNotYetKnown)
+            #expect(try await store.credentialAnswer(to: otherHost) == .hostNotYetKnown)
             var otherGroup = Self.request
             otherGroup.group = "g2"
-            #expect(try store.credentialAnswer(to: otherGroup) == .refused("job 1 belongs to group g1, not g2"))
+            #expect(try await store.credentialAnswer(to: otherGroup) == .refused("job 1 belongs to group g1, not g2"))
         }
     }
 
@@ -99,7 +99,7 @@ struct CredentialStoreTests {
             let key = SecretKey.generate()
             let store = try BotyardStore(path: path, durability: .normal, secretsKey: key)
             try await Self.storeEntitledRequest(in: store, credential: false)
-            #expect(try store.credentialAnswer(to: Self.request) == .credential(Self.credential))
+            #expect(try await store.credentialAnswer(to: Self.request) == .credential(Self.credential))
             try await store.database.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             }

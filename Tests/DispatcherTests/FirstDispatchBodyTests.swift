@@ -22,7 +22,7 @@ struct FirstDispatchBodyTests {
     @Test("the body written from the job's row decodes to the envelope its record makes, whatever the row holds")
     func sameAsTheEnvelope() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let inputs = ["QUOTE": #"she said "no" \ twice"#, "LINES": "a\nb\tc\u{1}", "NAME": "名前 🤖 é/ü"]
             let plain = try await store.submit(SubmitJobRequest(bot: "clerk", group: "g1"), bot: Self.bot)
             let rich = try await store.submit(
@@ -57,7 +57,7 @@ struct FirstDispatchBodyTests {
     @Test("a row naming an unknown priority is refused, not published")
     func unknownPriority() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let job = try await store.submit(SubmitJobRequest(bot: "clerk", group: "g1"), bot: Self.bot)
             try await store.database.write { db in
                 try db.execute(sql: "UPDATE jobs SET priority = 'urgent' WHERE id = ?", arguments: [job.id])

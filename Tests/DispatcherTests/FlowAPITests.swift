@@ -13,7 +13,7 @@ struct FlowAPITests {
         try await withTemporaryStore { store, _ in
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
-                let client = APIClient(client: client, token: try store.testToken())
+                let client = APIClient(client: client, token: try await store.testToken())
                 for name in ["read", "post"] {
                     _ = try await client.send(.post, "/v1/bots", #"{"name": "\#(name)", "argv": ["/bin/true"]}"#)
                 }
@@ -104,7 +104,7 @@ struct FlowAPITests {
             #expect(error.message == "node 'b': no bot named 'ghost'; duplicate node id 'a'; "
                 + "edge 3 (a → zz) names an unknown node: 'zz'; cycle: a → c → a; "
                 + "node 'a' cannot be reached from any root; node 'c' cannot be reached from any root")
-            #expect(try store.flowDefinitions(WorkflowDefinition.self).isEmpty)
+            #expect(try await store.flowDefinitions(WorkflowDefinition.self).isEmpty)
             let empty = try await client.send(.post, "/v1/workflows", #"{"name": "wf", "group": "g1", "nodes": []}"#)
             #expect(try empty.decode(APIErrorBody.self).error.message
                         == "the graph is empty: a workflow needs at least one node")
@@ -126,7 +126,7 @@ struct FlowAPITests {
         try await withRouter { client, store in
             let response = try await client.send(method, path, body)
             #expect(try response.errorCode() == code)
-            #expect(try store.flowDefinitions(PipelineDefinition.self).isEmpty)
+            #expect(try await store.flowDefinitions(PipelineDefinition.self).isEmpty)
         }
     }
 }

@@ -11,8 +11,8 @@ import Testing
 struct JobBatchAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(BotDefinition(name: "echo", argv: ["/bin/echo"], timeoutSeconds: 30))
-            try store.saveBot(BotDefinition(name: "mail", argv: ["/bin/true"], timeoutSeconds: 30))
+            try await store.saveBot(BotDefinition(name: "echo", argv: ["/bin/echo"], timeoutSeconds: 30))
+            try await store.saveBot(BotDefinition(name: "mail", argv: ["/bin/true"], timeoutSeconds: 30))
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(),
                                                       robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
@@ -36,9 +36,9 @@ struct JobBatchAPITests {
             let created = try response.decode(JobBatchCreated.self).jobs
             #expect(created.count == 250 && created.allSatisfy { $0.state == .pending })
             #expect(created.map(\.id) == created.map(\.id).sorted(), "in the order sent")
-            let stored = try #require(try store.job(id: created[7].id))
+            let stored = try #require(try await store.job(id: created[7].id))
             #expect(stored.bot == "mail" && stored.inputs == ["N": "7"] && stored.launchMethod == .api)
-            #expect(try store.outboxCount() == 250)
+            #expect(try await store.outboxCount() == 250)
         }
     }
 
@@ -57,7 +57,8 @@ struct JobBatchAPITests {
             let unknown = [SubmitJobRequest(bot: "echo", group: "g1"), SubmitJobRequest(bot: "ghost", group: "g1")]
             let refused = try await client.send(.post, "/v1/jobs/batch", try Self.batch(unknown))
             #expect(try refused.decode(APIErrorBody.self).error.message == "jobs[1]: no bot named 'ghost'")
-            #expect(try store.jobs(JobFilter()).isEmpty && store.outboxCount() == 0)
+            #expect(try await store.jobs(JobFilter()).isEmpty)
+            #expect(try await store.outboxCount() == 0)
         }
     }
 

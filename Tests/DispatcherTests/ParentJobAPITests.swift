@@ -73,7 +73,7 @@ struct ParentJobAPITests {
             let response = try await submit(client, #"{"bot": "echo", "group": "g1"}"#, token: "forged")
             #expect(response.status == .unauthorized)
             #expect(try response.errorCode() == "invalid_token")
-            #expect(try store.jobs(JobFilter()).count == 1)
+            #expect(try await store.jobs(JobFilter()).count == 1)
         }
     }
 
@@ -87,7 +87,7 @@ struct ParentJobAPITests {
             let error = try response.decode(APIErrorBody.self).error
             #expect(error.code == "invalid_token")
             #expect(error.message == "job \(parent.id) has ended (cancelled): its token is no longer valid")
-            #expect(try store.jobs(JobFilter()).count == 1)
+            #expect(try await store.jobs(JobFilter()).count == 1)
         }
     }
 

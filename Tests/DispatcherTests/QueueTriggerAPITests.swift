@@ -11,8 +11,8 @@ import Testing
 struct QueueTriggerAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 30))
-            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
+            try await store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 30))
+            _ = try await store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)
@@ -55,7 +55,7 @@ struct QueueTriggerAPITests {
             #expect(report.evaluation.inputs.readyItems == 60 && report.evaluation.capacity == 3)
             let job = try await client.send(.get, "/v1/jobs/\(report.startedJobs[0])").decode(JobSnapshot.self)
             #expect(job.launchMethod == .queueTrigger && job.initiator == "queue trigger invoices")
-            #expect(try store.jobs(JobFilter()).count == 3)
+            #expect(try await store.jobs(JobFilter()).count == 3)
         }
     }
 

@@ -12,12 +12,13 @@ struct QueueTriggerWindowTests {
 
     func withWindowedTrigger(_ body: (BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
-            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
+            try await store.saveBot(Self.bot)
+            _ = try await store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
             let trigger = QueueTriggerDefinition(queue: "invoices", bot: "reporter", group: "g1", maxConcurrentJobs: 2,
                                                  window: try ActiveWindow(parsing: "Mon-Fri 08:00-18:00"),
                                                  timeZone: "Europe/Berlin")
-            guard case .saved = try store.saveTrigger(trigger, at: ScheduleStoreTests.at("2026-12-01 06:00")) else {
+            let savedAt = ScheduleStoreTests.at("2026-12-01 06:00")
+            guard case .saved = try await store.saveTrigger(trigger, at: savedAt) else {
                 Issue.record("trigger not saved")
                 return
             }
@@ -25,18 +26,18 @@ struct QueueTriggerWindowTests {
         }
     }
 
-    func add(_ store: BotyardStore, at text: String) throws -> QueueTriggerReport? {
-        _ = try store.addItems([AddItemRequest()], to: "invoices", at: ScheduleStoreTests.at(text))
-        return try store.trigger(ofQueue: "invoices")?.lastEvaluation
+    func add(_ store: BotyardStore, at text: String) async throws -> QueueTriggerReport? {
+        _ = try await store.addItems([AddItemRequest()], to: "invoices", at: ScheduleStoreTests.at(text))
+        return try await store.trigger(ofQueue: "invoices")?.lastEvaluation
     }
 
     @Test("items added outside the window start no job and say so; inside it, they do")
     func outsideThenInside() async throws {
         try await withWindowedTrigger { store in
-            let early = try #require(try add(store, at: "2026-12-01 07:30"))
+            let early = try #require(try await add(store, at: "2026-12-01 07:30"))
             #expect(early.startedJobs.isEmpty && early.evaluation.jobsToStart == 1)
             #expect(early.problem == "not started: outside its active window (Mon–Fri 08:00–18:00)")
-            let inside = try #require(try add(store, at: "2026-12-01 08:05"))
+            let inside = try #require(try await add(store, at: "2026-12-01 08:05"))
             #expect(inside.startedJobs.count == 2 && inside.problem == nil)
         }
     }
@@ -48,11 +49,11 @@ struct QueueTriggerWindowTests {
                 try await ScheduleStoreTests().runBot(store, from: ScheduleStoreTests.at("2026-11-2\(index + 1) 09:00"),
                                                 minutes: minutes)
             }
-            let late = try #require(try add(store, at: "2026-12-01 17:30"))
+            let late = try #require(try await add(store, at: "2026-12-01 17:30"))
             #expect(late.startedJobs.isEmpty)
             #expect(late.problem == "not started: unlikely to finish before its window closes "
                 + "(p90 run time 50 min, window closes in 30 min)")
-            let inTime = try #require(try add(store, at: "2026-12-02 09:00"))
+            let inTime = try #require(try await add(store, at: "2026-12-02 09:00"))
             #expect(inTime.startedJobs.count == 2)
         }
     }
@@ -60,12 +61,12 @@ struct QueueTriggerWindowTests {
     @Test("a trigger whose stored zone can no longer be read starts no job, rather than ignore its window")
     func unreadableZone() async throws {
         try await withWindowedTrigger { store in
-            try store.database.write { db in
+            try await store.database.write { db in
                 try db.execute(sql: """
                     UPDATE queue_triggers SET definition = json_set(definition, '$.timeZone', 'Nowhere/Gone')
                     """)
             }
-            let report = try #require(try add(store, at: "2026-12-01 10:00"))
+            let report = try #require(try await add(store, at: "2026-12-01 10:00"))
             #expect(report.startedJobs.isEmpty)
             #expect(report.problem == "not started: unknown time zone 'Nowhere/Gone'")
         }

@@ -24,7 +24,7 @@ struct RetentionTests {
         } else {
             id = try await store.submit(request, bot: bot, at: time).id
         }
-        _ = try store.apply([report(.started, jobID: id, at: time)], heartbeats: [], random: { 0 }, at: time)
+        _ = try await store.apply([report(.started, jobID: id, at: time)], heartbeats: [], random: { 0 }, at: time)
         return id
     }
 
@@ -34,10 +34,13 @@ struct RetentionTests {
     }
 
     /// Ends the started job `id` at `time` with `result`, its log stored.
-    static func end(_ id: Int64, in store: BotyardStore, at time: Date, _ result: JobOutcome.Result = .succeeded) throws {
+    static func end(_ id: Int64, in store: BotyardStore, at time: Date, _ result: JobOutcome.Result = .succeeded)
+        async throws
+    {
         let outcome = JobOutcome(result: result, exitCode: result == .succeeded ? 0 : 1, reason: "ended",
                                  log: "the bot's log of job \(id)")
-        _ = try store.apply([report(.finished, jobID: id, outcome, at: time)], heartbeats: [], random: { 0 }, at: time)
+        _ = try await store.apply([report(.finished, jobID: id, outcome, at: time)], heartbeats: [],
+                                  random: { 0 }, at: time)
     }
 
     /// A job submitted, started and ended at `time`.
@@ -45,7 +48,7 @@ struct RetentionTests {
         async throws -> Int64
     {
         let id = try await startedJob(in: store, at: time)
-        try end(id, in: store, at: time, result)
+        try await end(id, in: store, at: time, result)
         return id
     }
 
@@ -58,7 +61,7 @@ struct RetentionTests {
     @Test("a pass deletes old finished jobs with their history, logs and report ids, and keeps what is still needed")
     func keepsWhatIsNeeded() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let old = try await Self.job(in: store, at: Self.daysAgo(100))
             let oldFailed = try await Self.job(in: store, at: Self.daysAgo(100), ending: .failed)
             let recent = try await Self.job(in: store, at: Self.daysAgo(1))
@@ -66,14 +69,14 @@ struct RetentionTests {
             let running = try await Self.startedJob(in: store, at: Self.daysAgo(100))
             let parent = try await Self.startedJob(in: store, at: Self.daysAgo(100))
             let child = try await Self.startedJob(in: store, at: Self.daysAgo(2), parent: parent)
-            try Self.end(child, in: store, at: Self.daysAgo(2))
-            try Self.end(parent, in: store, at: Self.daysAgo(100))
-            #expect(try store.job(id: oldFailed)?.state == .dead, "one attempt, failed: parked")
-            _ = try store.apply([], heartbeats: [
+            try await Self.end(child, in: store, at: Self.daysAgo(2))
+            try await Self.end(parent, in: store, at: Self.daysAgo(100))
+            #expect(try await store.job(id: oldFailed)?.state == .dead, "one attempt, failed: parked")
+            _ = try await store.apply([], heartbeats: [
                 WorkerHeartbeat(workerID: "gone", group: "g1", host: "h9", accounts: [], slots: 1, running: 0,
                                 intervalSeconds: 5),
             ], random: { 0 }, at: Self.daysAgo(10))
-            _ = try store.apply([], heartbeats: [
+            _ = try await store.apply([], heartbeats: [
                 WorkerHeartbeat(workerID: "alive", group: "g1", host: "h1", accounts: [], slots: 1, running: 0,
                                 intervalSeconds: 5),
             ], random: { 0 }, at: Self.daysAgo(0.1))
@@ -89,24 +92,25 @@ struct RetentionTests {
             // Logs: the old job's, the 40-day-old one's and the parent's; report ids: two of each ended job older
             // than 14 days (old, dead, 40-day-old, parent).
             #expect(pass == RetentionPass(jobs: 1, jobLogs: 3, appliedEvents: 8, workers: 1, auditEntries: 1))
-            let kept = try store.auditEntries(limit: 10).map(\.at)
+            let kept = try await store.auditEntries(limit: 10).map(\.at)
             #expect(kept.count == 1 && abs(kept[0].timeIntervalSince(Self.daysAgo(300))) < 0.01, "\(kept)")
 
-            #expect(try store.job(id: old) == nil)
+            #expect(try await store.job(id: old) == nil)
             for table in ["job_history", "job_logs", "applied_events"] {
                 #expect(try await Self.count(table, jobID: old, in: store) == 0, "\(table) of the deleted job")
             }
             // Dead jobs stay until requeued or purged; running jobs keep the ids of their reports.
-            #expect(try store.job(id: oldFailed)?.state == .dead)
-            #expect(try store.log(jobID: oldFailed, attempt: nil) != nil)
-            #expect(try store.job(id: running)?.state == .running)
+            #expect(try await store.job(id: oldFailed)?.state == .dead)
+            #expect(try await store.log(jobID: oldFailed, attempt: nil) != nil)
+            #expect(try await store.job(id: running)?.state == .running)
             #expect(try await Self.count("applied_events", jobID: running, in: store) == 1)
             // A parent stays while its child is stored; recent jobs keep their logs.
-            #expect(try store.job(id: parent) != nil && store.job(id: child) != nil)
-            #expect(try store.log(jobID: recent, attempt: nil) == "the bot's log of job \(recent)")
-            #expect(try store.job(id: logAged) != nil)
-            #expect(try store.log(jobID: logAged, attempt: nil) == nil)
-            #expect(try store.workers(at: Self.now).map(\.workerID) == ["alive"])
+            #expect(try await store.job(id: parent) != nil)
+            #expect(try await store.job(id: child) != nil)
+            #expect(try await store.log(jobID: recent, attempt: nil) == "the bot's log of job \(recent)")
+            #expect(try await store.job(id: logAged) != nil)
+            #expect(try await store.log(jobID: logAged, attempt: nil) == nil)
+            #expect(try await store.workers(at: Self.now).map(\.workerID) == ["alive"])
 
             #expect(try await store.applyRetention(RetentionPolicy(), at: Self.now) == RetentionPass())
         }

@@ -18,14 +18,15 @@ struct RobotQueueStoreTests {
     func withServedAccount(_ body: (BotyardStore, Date) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
             let start = Date()
-            try store.saveBot(Self.bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
+            try await store.saveBot(Self.bot)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start)
             try await body(store, start)
         }
     }
 
-    static func storeCredential(in store: BotyardStore, account: String, at time: Date = Date()) throws {
-        try store.saveCredential(AccountCredential(username: "u", password: "p"), host: "h1", account: account, at: time)
+    static func storeCredential(in store: BotyardStore, account: String, at time: Date = Date()) async throws {
+        let credential = AccountCredential(username: "u", password: "p")
+        try await store.saveCredential(credential, host: "h1", account: account, at: time)
     }
 
     static func launch(wait: Int = 10, maxAttempts: Int = 3) -> SubmitJobRequest {
@@ -44,7 +45,7 @@ struct RobotQueueStoreTests {
             #expect(try await due() == [false])
             let retried = BotDefinition(name: "flaky", argv: ["/bin/false"], timeoutSeconds: 30,
                                         retry: .fixed(maxAttempts: 2, waitMilliseconds: 0))
-            try store.saveBot(retried)
+            try await store.saveBot(retried)
             let job = try await store.submit(SubmitJobRequest(bot: "flaky", group: "g1"), bot: retried, at: start)
             func report(_ kind: JobEvent.Kind, account: String?, _ outcome: JobOutcome? = nil) -> JobEvent {
                 JobEvent(kind: kind, jobID: job.id, attempt: 1, runID: "run-1", workerID: "w-h1", host: "h1",
@@ -67,24 +68,24 @@ struct RobotQueueStoreTests {
         try await withServedAccount { store, start in
             let job = try await store.submit(Self.launch(), bot: Self.bot, at: start)
             #expect(job.state == .pending && job.reason == "robot queue: missing credentials for account robot1 on h1")
-            let entry = try #require(try store.robotQueue().first)
+            let entry = try #require(try await store.robotQueue().first)
             #expect(entry.attempts == 1 && entry.reason == "missing credentials for account robot1 on h1")
-            #expect(try store.outboxCount() == 0)
+            #expect(try await store.outboxCount() == 0)
 
             // No event: nothing is tried, however long it waits.
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(60)) == RobotQueuePass())
-            #expect(try store.robotQueue().first?.attempts == 1)
+            #expect(try await store.retryRobotQueue(at: start.addingTimeInterval(60)) == RobotQueuePass())
+            #expect(try await store.robotQueue().first?.attempts == 1)
             // An event before the wait is over: tried once the wait is over, not sooner.
-            try Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
-            let early = try #require(try store.retryRobotQueue(at: start.addingTimeInterval(5)).nextTry)
+            try await Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
+            let early = try #require(try await store.retryRobotQueue(at: start.addingTimeInterval(5)).nextTry)
             #expect(abs(early.timeIntervalSince(start) - 10) < 0.001)  // stored to the millisecond
-            #expect(try store.robotQueue().first?.attempts == 1)
-            let pass = try store.retryRobotQueue(at: start.addingTimeInterval(10))
+            #expect(try await store.robotQueue().first?.attempts == 1)
+            let pass = try await store.retryRobotQueue(at: start.addingTimeInterval(10))
             #expect(pass.dispatchedJobs.count == 1)
-            #expect(try store.robotQueue().isEmpty)
-            let dispatched = try #require(try store.job(id: job.id))
+            #expect(try await store.robotQueue().isEmpty)
+            let dispatched = try #require(try await store.job(id: job.id))
             #expect(dispatched.history?.last?.reason == "dispatched to account robot1 on h1 after 2 tries in the robot queue")
-            #expect(try store.outboxCount() == 1)
+            #expect(try await store.outboxCount() == 1)
         }
     }
 
@@ -92,44 +93,44 @@ struct RobotQueueStoreTests {
     func givesUp() async throws {
         try await withTemporaryStore { store, _ in
             let start = Date()
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let job = try await store.submit(Self.launch(wait: 0, maxAttempts: 2), bot: Self.bot, at: start)
             #expect(job.reason == "robot queue: host h1 is not active")
             // A host coming up is an event only for the launches of its group that ask for it (or
             // for any host) and for an account it serves: others keep their tries.
-            _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h2")], random: { 0 }, at: start)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat(host: "h2")], random: { 0 }, at: start)
             var otherAccount = Self.heartbeat(host: "h1")
             otherAccount.workerID = "w-other-account"
             otherAccount.accounts = [AccountStatus(name: "robot9", limit: 1)]
             var otherGroup = Self.heartbeat(host: "h1")
             otherGroup.workerID = "w-other-group"
             otherGroup.group = "g2"
-            _ = try store.apply([], heartbeats: [otherAccount, otherGroup], random: { 0 }, at: start)
-            #expect(try store.retryRobotQueue(at: start) == RobotQueuePass())
-            #expect(try store.robotQueue().first?.attempts == 1)
-            _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h1")], random: { 0 }, at: start)
-            #expect(try store.retryRobotQueue(at: start).deadJobs.count == 1)
-            let dead = try #require(try store.job(id: job.id))
+            _ = try await store.apply([], heartbeats: [otherAccount, otherGroup], random: { 0 }, at: start)
+            #expect(try await store.retryRobotQueue(at: start) == RobotQueuePass())
+            #expect(try await store.robotQueue().first?.attempts == 1)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat(host: "h1")], random: { 0 }, at: start)
+            #expect(try await store.retryRobotQueue(at: start).deadJobs.count == 1)
+            let dead = try #require(try await store.job(id: job.id))
             #expect(dead.state == .dead)
             #expect(dead.reason == "robot queue: gave up after 2 tries; last: missing credentials for account robot1 on h1")
-            #expect(try store.robotQueue().isEmpty)
+            #expect(try await store.robotQueue().isEmpty)
         }
     }
 
     @Test("a sync launch that cannot start is rejected, never entered in the robot queue; a cancelled one leaves it")
     func syncAndCancel() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             var sync = Self.launch()
             sync.admission = .sync
             let rejected = try await store.submit(sync, bot: Self.bot)
             #expect(rejected.state == .rejected && rejected.reason == "No slots available: host h1 is not active")
-            #expect(try store.robotQueue().isEmpty)
+            #expect(try await store.robotQueue().isEmpty)
 
             let waiting = try await store.submit(Self.launch(), bot: Self.bot)
-            #expect(try store.robotQueue().count == 1)
-            _ = try store.cancel(jobID: waiting.id, reason: "not needed")
-            #expect(try store.robotQueue().isEmpty)
+            #expect(try await store.robotQueue().count == 1)
+            _ = try await store.cancel(jobID: waiting.id, reason: "not needed")
+            #expect(try await store.robotQueue().isEmpty)
         }
     }
 
@@ -137,8 +138,8 @@ struct RobotQueueStoreTests {
     func runtimeFailedToStart() async throws {
         try await withTemporaryStore { store, _ in
             let bot = BotDefinition(name: "quick", argv: ["/nonexistent"], timeoutSeconds: 30)  // 3 attempts by default
-            try store.saveBot(bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
+            try await store.saveBot(bot)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
             var launch = Self.launch(wait: 0, maxAttempts: 4)
             launch.bot = "quick"
             let job = try await store.submit(launch, bot: bot)
@@ -150,51 +151,55 @@ struct RobotQueueStoreTests {
                     JobEvent(kind: kind, jobID: job.id, attempt: attempt, envelopeAttempt: attempt, runID: "r\(attempt)",
                              workerID: "w-h1", host: "h1", account: "robot1", outcome: outcome)
                 }
-                _ = try store.apply(event(.started), random: 0)
-                _ = try store.apply(event(.finished, outcome: JobOutcome(result: .failedToStart, reason: "cannot start /nonexistent")),
-                                    random: 0)
+                _ = try await store.apply(event(.started), random: 0)
+                let failure = JobOutcome(result: .failedToStart, reason: "cannot start /nonexistent")
+                _ = try await store.apply(event(.finished, outcome: failure),
+                                          random: 0)
                 if attempt < 4 {
-                    let entry = try #require(try store.robotQueue().first)
+                    let entry = try #require(try await store.robotQueue().first)
                     #expect(entry.reason == "runtime failed to start on h1: cannot start /nonexistent")
                     #expect(entry.attempts == attempt)
-                    #expect(try store.job(id: job.id)?.state == .pending)
+                    #expect(try await store.job(id: job.id)?.state == .pending)
                     // The finished run was itself an event for its account: the next pass dispatches it again.
-                    #expect(try store.retryRobotQueue().dispatchedJobs.count == 1)
+                    #expect(try await store.retryRobotQueue().dispatchedJobs.count == 1)
                 }
             }
-            let dead = try #require(try store.job(id: job.id))
+            let dead = try #require(try await store.job(id: job.id))
             #expect(dead.state == .dead && dead.attempts == 0)
             #expect(dead.reason == "robot queue: gave up after 4 tries; last: runtime failed to start on h1: cannot start /nonexistent")
-            #expect(try store.robotQueue().isEmpty)
+            #expect(try await store.robotQueue().isEmpty)
         }
     }
 
     @Test("a job whose message was lost with its deleted queue is sent again: a launch on its last try goes back to the robot queue due at once, its try given back, and any other job is published anew")
     func lostMessagesSentAgain() async throws {
         try await withTemporaryStore { store, _ in
+            // One moment for every step: on a busy machine the worker would otherwise look lost.
+            let now = Date()
             let bot = BotDefinition(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30)
-            try store.saveBot(bot)
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
+            try await store.saveBot(bot)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: now)
             var launch = Self.launch(wait: 600, maxAttempts: 1)
             launch.bot = "quick"
-            let targeted = try await store.submit(launch, bot: bot)
-            let untargeted = try await store.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
+            let targeted = try await store.submit(launch, bot: bot, at: now)
+            let untargeted = try await store.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot, at: now)
             try await store.markPublished(try store.outbox(limit: 10))
             for job in [targeted, untargeted] {
                 for kind in [JobEvent.Kind.started, .messageLost] {
-                    _ = try store.apply(JobEvent(kind: kind, jobID: job.id, attempt: 1, runID: "r1", workerID: "w-h1",
-                                                 host: "h1", account: "robot1"), random: 0)
+                    _ = try await store.apply(JobEvent(kind: kind, jobID: job.id, attempt: 1,
+                                                       runID: "r1", workerID: "w-h1",
+                                                       host: "h1", account: "robot1", at: now), random: 0, at: now)
                 }
             }
 
-            let entry = try #require(try store.robotQueue().first)
+            let entry = try #require(try await store.robotQueue().first)
             #expect(entry.jobID == targeted.id && entry.attempts == 0)
             #expect(entry.reason == "its message went with the queue deleted while w-h1 held it")
-            #expect(try store.job(id: targeted.id)?.state == .pending)
-            let sentAgain = try #require(try store.job(id: untargeted.id))
+            #expect(try await store.job(id: targeted.id)?.state == .pending)
+            let sentAgain = try #require(try await store.job(id: untargeted.id))
             #expect(sentAgain.state == .queued && sentAgain.attempts == 0)
             // The untargeted job's new message is waiting for the relay already; the launch's after the next pass.
-            #expect(try store.retryRobotQueue().dispatchedJobs == [targeted.id])
+            #expect(try await store.retryRobotQueue(at: now).dispatchedJobs == [targeted.id])
             let messages = try await store.outbox(limit: 10)
                 .map { try JSONCodec.decode(JobEnvelope.self, from: $0.body) }
             #expect(Set(messages.map(\.jobID)) == [targeted.id, untargeted.id])
@@ -206,34 +211,34 @@ struct RobotQueueStoreTests {
     func eventsAreScoped() async throws {
         try await withServedAccount { store, start in
             let job = try await store.submit(Self.launch(wait: 0), bot: Self.bot, at: start)
-            try Self.storeCredential(in: store, account: "robot2", at: start)
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)) == RobotQueuePass())
-            #expect(try store.robotQueue().first?.attempts == 1)
-            try Self.storeCredential(in: store, account: "robot1", at: start)
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(1)).dispatchedJobs.count == 1)
-            #expect(try store.job(id: job.id)?.state == .pending)
+            try await Self.storeCredential(in: store, account: "robot2", at: start)
+            #expect(try await store.retryRobotQueue(at: start.addingTimeInterval(1)) == RobotQueuePass())
+            #expect(try await store.robotQueue().first?.attempts == 1)
+            try await Self.storeCredential(in: store, account: "robot1", at: start)
+            #expect(try await store.retryRobotQueue(at: start.addingTimeInterval(1)).dispatchedJobs.count == 1)
+            #expect(try await store.job(id: job.id)?.state == .pending)
         }
     }
 
     @Test("a requeued dead targeted launch starts over in the robot queue")
     func requeueTargeted() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let job = try await store.submit(Self.launch(maxAttempts: 1), bot: Self.bot)
-            #expect(try store.job(id: job.id)?.state == .dead)
-            guard case .requeued(let again) = try store.requeueDead(jobID: job.id, initiator: "ops") else {
+            #expect(try await store.job(id: job.id)?.state == .dead)
+            guard case .requeued(let again) = try await store.requeueDead(jobID: job.id, initiator: "ops") else {
                 Issue.record("not requeued")
                 return
             }
             #expect(again.state == .dead && again.reason == "robot queue: gave up after 1 try; last: host h1 is not active")
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
-            try Self.storeCredential(in: store, account: "robot1")
-            guard case .requeued(let third) = try store.requeueDead(jobID: again.id, initiator: "ops") else {
+            _ = try await store.apply([], heartbeats: [Self.heartbeat()], random: { 0 })
+            try await Self.storeCredential(in: store, account: "robot1")
+            guard case .requeued(let third) = try await store.requeueDead(jobID: again.id, initiator: "ops") else {
                 Issue.record("not requeued")
                 return
             }
             #expect(third.state == .pending && third.reason == nil)
-            #expect(try store.robotQueue().isEmpty)
+            #expect(try await store.robotQueue().isEmpty)
         }
     }
 
@@ -242,21 +247,21 @@ struct RobotQueueStoreTests {
         try await withServedAccount { store, start in
             let first = try await store.submit(Self.launch(wait: 10), bot: Self.bot, at: start)
             // The credentials arrive: the first launch is due, but its wait is not over yet.
-            try Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
+            try await Self.storeCredential(in: store, account: "robot1", at: start.addingTimeInterval(1))
             let second = try await store.submit(Self.launch(wait: 10), bot: Self.bot, at: start.addingTimeInterval(2))
             #expect(second.state == .pending)
             #expect(second.reason == "robot queue: behind job \(first.id), an earlier launch for account robot1 that is tried first")
-            #expect(try store.robotQueue().map(\.attempts) == [1, 0])
+            #expect(try await store.robotQueue().map(\.attempts) == [1, 0])
             var sync = Self.launch()
             sync.admission = .sync
             let rejected = try await store.submit(sync, bot: Self.bot, at: start.addingTimeInterval(3))
             #expect(rejected.state == .rejected && rejected.reason?.hasPrefix("No slots available: behind job \(first.id)") == true)
 
             // When the first one's wait is over it goes first; the second finds the account's UI taken.
-            let pass = try store.retryRobotQueue(at: start.addingTimeInterval(10))
+            let pass = try await store.retryRobotQueue(at: start.addingTimeInterval(10))
             #expect(pass.dispatchedJobs.count == 1)
-            #expect(try store.job(id: first.id)?.reason == nil)
-            let waiting = try #require(try store.robotQueue().first)
+            #expect(try await store.job(id: first.id)?.reason == nil)
+            let waiting = try #require(try await store.robotQueue().first)
             #expect(waiting.jobID == second.id && waiting.attempts == 1)
             #expect(waiting.reason == "a UI bot is already running on account robot1 on h1")
         }
@@ -265,42 +270,46 @@ struct RobotQueueStoreTests {
     @Test("a launch dispatched to a host that is lost before it starts goes back to the robot queue, its message superseded")
     func lostHostReturnsLaunch() async throws {
         try await withServedAccount { store, start in
-            try Self.storeCredential(in: store, account: "robot1", at: start)
+            try await Self.storeCredential(in: store, account: "robot1", at: start)
             let job = try await store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
             try await store.markPublished(try store.outbox(limit: 10), at: start)
-            #expect(try store.job(id: job.id)?.state == .queued)
+            #expect(try await store.job(id: job.id)?.state == .queued)
             // Heartbeats every 5 s: still active after 15 s, lost after that — judged only while
             // heartbeats come in, unlike after a dispatcher restart, when every worker looks silent.
-            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(14.9)) == 0)
-            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 0)
-            _ = try store.apply([], heartbeats: [Self.heartbeat(host: "h2")], random: { 0 }, at: start.addingTimeInterval(16))
-            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 1)
-            let back = try #require(try store.job(id: job.id))
+            #expect(try await store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(14.9)) == 0)
+            #expect(try await store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 0)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat(host: "h2")], random: { 0 },
+                                      at: start.addingTimeInterval(16))
+            #expect(try await store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(16)) == 1)
+            let back = try #require(try await store.job(id: job.id))
             #expect(back.state == .pending && back.reason == "robot queue: host h1 was lost before the launch started")
-            let entry = try #require(try store.robotQueue().first)
+            let entry = try #require(try await store.robotQueue().first)
             #expect(entry.attempts == 1 && abs(entry.addedAt.timeIntervalSince(job.submittedAt)) < 0.001)
-            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(17)) == 0)
+            #expect(try await store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(17)) == 0)
 
             // Its wait over, it is tried without another event, and waits for the host.
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(21)) == RobotQueuePass())
-            #expect(try store.robotQueue().first?.reason == "host h1 is not active")
+            #expect(try await store.retryRobotQueue(at: start.addingTimeInterval(21)) == RobotQueuePass())
+            #expect(try await store.robotQueue().first?.reason == "host h1 is not active")
             // The host comes back: dispatched again, as a new message; the old copy does not count.
-            _ = try store.apply([], heartbeats: [Self.heartbeat()], random: { 0 }, at: start.addingTimeInterval(30))
-            #expect(try store.retryRobotQueue(at: start.addingTimeInterval(30)).dispatchedJobs.count == 1)
+            _ = try await store.apply([], heartbeats: [Self.heartbeat()], random: { 0 },
+                                      at: start.addingTimeInterval(30))
+            #expect(try await store.retryRobotQueue(at: start.addingTimeInterval(30)).dispatchedJobs.count == 1)
             let envelope = try await JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 10).last).body)
             #expect(envelope.attempt == 2)
             let stale = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "old",
                                  workerID: "w-h1", host: "h1", account: "robot1")
-            #expect(try store.apply(stale, random: 0) == .ignored("superseded message of attempt 1; attempt 2 is under way"))
-            let stop = try await #require(try store.outbox(limit: 10).last)
+            #expect(try await store.apply(stale, random: 0)
+                == .ignored("superseded message of attempt 1; attempt 2 is under way"))
+            let stop = try #require(try await store.outbox(limit: 10).last)
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "old"))
             // Even once the job has ended, a copy that starts is stopped.
-            _ = try store.cancel(jobID: job.id, reason: "done with it")
+            _ = try await store.cancel(jobID: job.id, reason: "done with it")
             let late = JobEvent(kind: .started, jobID: job.id, attempt: 1, envelopeAttempt: 1, runID: "late",
                                 workerID: "w-h1", host: "h1", account: "robot1")
-            #expect(try store.apply(late, random: 0) == .ignored("job was cancelled; told worker w-h1 to stop it"))
-            let cancelled = try await #require(try store.outbox(limit: 10).last)
+            #expect(try await store.apply(late, random: 0)
+                == .ignored("job was cancelled; told worker w-h1 to stop it"))
+            let cancelled = try #require(try await store.outbox(limit: 10).last)
             #expect(cancelled.routingKey == Topology.controlRoutingKey(workerID: "w-h1"))
         }
     }
@@ -308,14 +317,15 @@ struct RobotQueueStoreTests {
     @Test("a launch dispatched to an account its host no longer serves goes back to the robot queue")
     func accountNoLongerServed() async throws {
         try await withServedAccount { store, start in
-            try Self.storeCredential(in: store, account: "robot1", at: start)
+            try await Self.storeCredential(in: store, account: "robot1", at: start)
             let job = try await store.submit(Self.launch(wait: 5), bot: Self.bot, at: start)
             // The worker restarts without the account.
             var without = Self.heartbeat()
             without.accounts = [AccountStatus(name: "robot9", limit: 1)]
-            _ = try store.apply([], heartbeats: [without], random: { 0 }, at: start.addingTimeInterval(1))
-            #expect(try store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(1)) == 1)
-            #expect(try store.job(id: job.id)?.reason == "robot queue: account robot1 is no longer served on host h1")
+            _ = try await store.apply([], heartbeats: [without], random: { 0 }, at: start.addingTimeInterval(1))
+            #expect(try await store.returnLaunchesOfLostHosts(at: start.addingTimeInterval(1)) == 1)
+            #expect(try await store.job(id: job.id)?.reason
+                == "robot queue: account robot1 is no longer served on host h1")
         }
     }
 

@@ -11,7 +11,7 @@ import Testing
 struct ScheduleAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(BotDefinition(name: "reporter", argv: ["/bin/true"], timeoutSeconds: 30))
+            try await store.saveBot(BotDefinition(name: "reporter", argv: ["/bin/true"], timeoutSeconds: 30))
             let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(),
                                                       robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in

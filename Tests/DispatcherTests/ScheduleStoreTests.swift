@@ -32,8 +32,8 @@ struct ScheduleStoreTests {
     func withSchedule(_ definition: ScheduleDefinition = daily(),
                       _ body: (BotyardStore, String) async throws -> Void) async throws {
         try await withTemporaryStore { store, path in
-            try store.saveBot(Self.bot)
-            guard case .saved = try store.saveSchedule(definition, at: Self.t0) else {
+            try await store.saveBot(Self.bot)
+            guard case .saved = try await store.saveSchedule(definition, at: Self.t0) else {
                 Issue.record("schedule not saved")
                 return
             }
@@ -41,19 +41,19 @@ struct ScheduleStoreTests {
         }
     }
 
-    func scheduledJobs(_ store: BotyardStore) throws -> [JobSnapshot] {
-        try store.jobs(JobFilter(limit: 1000)).filter { $0.launchMethod == .schedule }
+    func scheduledJobs(_ store: BotyardStore) async throws -> [JobSnapshot] {
+        try await store.jobs(JobFilter(limit: 1000)).filter { $0.launchMethod == .schedule }
     }
 
-    func history(_ store: BotyardStore, _ name: String = "morning") throws -> [ScheduleFiring] {
-        try #require(try store.firings(ofSchedule: name))
+    func history(_ store: BotyardStore, _ name: String = "morning") async throws -> [ScheduleFiring] {
+        try #require(try await store.firings(ofSchedule: name))
     }
 
     @Test("a saved schedule shows its next five firings on its zone's clocks, across the change to winter time")
     func nextFiveFirings() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
-            let saved = try store.saveSchedule(Self.daily(cron: "30 2 * * *"), at: Self.at("2026-10-23 12:00"))
+            try await store.saveBot(Self.bot)
+            let saved = try await store.saveSchedule(Self.daily(cron: "30 2 * * *"), at: Self.at("2026-10-23 12:00"))
             guard case .saved(let schedule, let created) = saved else { throw Unexpected.result("\(saved)") }
             #expect(created)
             #expect(schedule.nextFirings.map(\.local) == [
@@ -67,17 +67,18 @@ struct ScheduleStoreTests {
     func firesOnTime() async throws {
         try await withSchedule { store, _ in
             let seven = Self.at("2026-12-01 07:00")
-            #expect(try store.fireDueSchedules(at: seven - 0.001) == SchedulePass(handled: 0, started: 0, next: seven))
-            let pass = try store.fireDueSchedules(at: seven + 0.02)
-            let job = try #require(try scheduledJobs(store).first)
+            #expect(try await store.fireDueSchedules(at: seven - 0.001)
+                == SchedulePass(handled: 0, started: 0, next: seven))
+            let pass = try await store.fireDueSchedules(at: seven + 0.02)
+            let job = try #require(try await scheduledJobs(store).first)
             #expect(pass == SchedulePass(handled: 1, started: 1, starts: ["morning": ["job \(job.id)"]],
                                          next: Self.at("2026-12-02 07:00")))
             #expect(job.initiator == "schedule morning" && job.group == "g1" && job.state == .pending)
-            let firing = try #require(try history(store).first)
+            let firing = try #require(try await history(store).first)
             #expect(firing.outcome == .started && firing.reason == "on time" && firing.jobID == job.id)
             #expect(firing.scheduledFor == seven && firing.latenessMilliseconds == 20)
             #expect(firing.startedState == "pending")
-            #expect(try store.fireDueSchedules(at: seven + 1).handled == 0, "a firing is handled once")
+            #expect(try await store.fireDueSchedules(at: seven + 1).handled == 0, "a firing is handled once")
         }
     }
 
@@ -86,12 +87,12 @@ struct ScheduleStoreTests {
         try await withSchedule { store, path in
             let other = try BotyardStore(path: path, durability: .normal)
             let seven = Self.at("2026-12-01 07:00")
-            async let first = Task { try store.fireDueSchedules(at: seven + 0.01) }.value
-            async let second = Task { try other.fireDueSchedules(at: seven + 0.01) }.value
+            async let first = Task { try await store.fireDueSchedules(at: seven + 0.01) }.value
+            async let second = Task { try await other.fireDueSchedules(at: seven + 0.01) }.value
             let passes = try await [first, second]
             #expect(passes.map(\.handled).sorted() == [0, 1])
-            #expect(try scheduledJobs(store).count == 1)
-            #expect(try history(store).count == 1)
+            #expect(try await scheduledJobs(store).count == 1)
+            #expect(try await history(store).count == 1)
         }
     }
 
@@ -99,23 +100,23 @@ struct ScheduleStoreTests {
     func missedRunOnce() async throws {
         try await withSchedule(Self.daily(missed: .runOnce)) { store, _ in
             let back = Self.at("2026-12-03 09:30")
-            #expect(try store.fireDueSchedules(at: back).started == 1)
-            #expect(try scheduledJobs(store).count == 1)
-            let firing = try #require(try history(store).first)
+            #expect(try await store.fireDueSchedules(at: back).started == 1)
+            #expect(try await scheduledJobs(store).count == 1)
+            let firing = try #require(try await history(store).first)
             #expect(firing.outcome == .started && firing.missedFirings == 3)
             #expect(firing.scheduledFor == Self.at("2026-12-03 07:00"))
             #expect(firing.reason.hasSuffix("while no dispatcher ran: one run for them (missed-run policy runOnce)"))
-            #expect(try store.schedule(named: "morning")?.nextFirings.first?.at == Self.at("2026-12-04 07:00"))
+            #expect(try await store.schedule(named: "morning")?.nextFirings.first?.at == Self.at("2026-12-04 07:00"))
         }
     }
 
     @Test("skip: a dispatcher back after a missed firing starts nothing and records the skip")
     func missedSkip() async throws {
         try await withSchedule(Self.daily(missed: .skip)) { store, _ in
-            let pass = try store.fireDueSchedules(at: Self.at("2026-12-01 07:05"))
+            let pass = try await store.fireDueSchedules(at: Self.at("2026-12-01 07:05"))
             #expect(pass.handled == 1 && pass.started == 0)
-            #expect(try scheduledJobs(store).isEmpty)
-            let firing = try #require(try history(store).first)
+            #expect(try await scheduledJobs(store).isEmpty)
+            let firing = try #require(try await history(store).first)
             #expect(firing.outcome == .skipped && firing.jobID == nil)
             #expect(firing.reason.hasSuffix("while no dispatcher ran: skipped (missed-run policy skip)"))
         }
@@ -129,13 +130,13 @@ struct ScheduleStoreTests {
             for (index, minutes) in [40.0, 45, 50].enumerated() {
                 try await runBot(store, from: Self.at("2026-11-2\(index + 1) 09:00"), minutes: minutes)
             }
-            #expect(try store.fireDueSchedules(at: Self.at("2026-12-01 17:30")).started == 0)
-            let firing = try #require(try history(store).first)
+            #expect(try await store.fireDueSchedules(at: Self.at("2026-12-01 17:30")).started == 0)
+            let firing = try #require(try await history(store).first)
             #expect(firing.outcome == .skipped && firing.p90RunSeconds == 3000)
             #expect(firing.windowClosesAt == Self.at("2026-12-01 18:00"))
             #expect(firing.reason == "on time; not started: unlikely to finish before its window closes "
                 + "(p90 run time 50 min, window closes in 30 min)")
-            #expect(try scheduledJobs(store).count == 0)
+            #expect(try await scheduledJobs(store).count == 0)
         }
     }
 
@@ -143,9 +144,9 @@ struct ScheduleStoreTests {
     func outsideTheWindow() async throws {
         let window = try ActiveWindow(parsing: "Mon-Fri 08:00-18:00")
         try await withSchedule(Self.daily(cron: "0 7,12 * * *", window: window)) { store, _ in
-            _ = try store.fireDueSchedules(at: Self.at("2026-12-01 07:00"))
-            _ = try store.fireDueSchedules(at: Self.at("2026-12-01 12:00"))
-            let firings = try history(store)
+            _ = try await store.fireDueSchedules(at: Self.at("2026-12-01 07:00"))
+            _ = try await store.fireDueSchedules(at: Self.at("2026-12-01 12:00"))
+            let firings = try await history(store)
             #expect(firings.map(\.outcome) == [.started, .skipped])
             #expect(firings.last?.reason == "on time; not started: outside its active window (Mon–Fri 08:00–18:00)")
         }
@@ -154,23 +155,24 @@ struct ScheduleStoreTests {
     @Test("a paused schedule starts nothing; resumed, it waits for its next firing and makes none up")
     func pauseAndResume() async throws {
         try await withSchedule { store, _ in
-            let paused = try #require(try store.setSchedule("morning", enabled: false, at: Self.t0))
+            let paused = try #require(try await store.setSchedule("morning", enabled: false, at: Self.t0))
             #expect(paused.nextFirings.isEmpty && !paused.definition.enabled)
-            #expect(try store.fireDueSchedules(at: Self.at("2026-12-02 08:00")).handled == 0)
-            let resumed = try #require(try store.setSchedule("morning", enabled: true, at: Self.at("2026-12-02 08:00")))
+            #expect(try await store.fireDueSchedules(at: Self.at("2026-12-02 08:00")).handled == 0)
+            let resumed = try #require(try await store.setSchedule("morning", enabled: true,
+                                                                   at: Self.at("2026-12-02 08:00")))
             #expect(resumed.nextFirings.first?.at == Self.at("2026-12-03 07:00"))
-            #expect(try history(store).isEmpty)
-            #expect(try store.setSchedule("nothing", enabled: true) == nil)
+            #expect(try await history(store).isEmpty)
+            #expect(try await store.setSchedule("nothing", enabled: true) == nil)
         }
     }
 
     @Test("a schedule of a pipeline starts a run, and its history names the run")
     func pipelineTarget() async throws {
         try await withPipelineSchedule("monthly", cron: "0 7 1 * *", savedAt: Self.at("2026-11-30 12:00")) { store in
-            #expect(try store.fireDueSchedules(at: Self.at("2026-12-01 07:00")).started == 1)
-            let firing = try #require(try history(store, "monthly").first)
+            #expect(try await store.fireDueSchedules(at: Self.at("2026-12-01 07:00")).started == 1)
+            let firing = try #require(try await history(store, "monthly").first)
             let runID = try #require(firing.pipelineRunID)
-            #expect(try store.run(.pipeline, id: runID)?.initiator == "schedule monthly")
+            #expect(try await store.run(.pipeline, id: runID)?.initiator == "schedule monthly")
             #expect(firing.startedState == "running")
         }
     }
@@ -178,21 +180,22 @@ struct ScheduleStoreTests {
     @Test("no firing on a calendar's non-working date; a changed calendar moves the next firing")
     func calendarDates() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let december2 = try LocalDate(parsing: "2026-12-02")
-            #expect(try store.saveCalendar(WorkingDayCalendar(name: "holidays", nonWorkingDates: [december2]),
-                                           at: Self.t0))
-            guard case .saved(let saved, _) = try store.saveSchedule(Self.daily(calendar: "holidays"),
-                                                                     at: Self.at("2026-12-01 08:00")) else {
+            #expect(try await store.saveCalendar(WorkingDayCalendar(name: "holidays", nonWorkingDates: [december2]),
+                                                 at: Self.t0))
+            guard case .saved(let saved, _) = try await store.saveSchedule(Self.daily(calendar: "holidays"),
+                                                                           at: Self.at("2026-12-01 08:00")) else {
                 throw Unexpected.result("not saved")
             }
             #expect(saved.nextFirings.first?.at == Self.at("2026-12-03 07:00"))
-            #expect(try !store.saveCalendar(WorkingDayCalendar(name: "holidays"), at: Self.at("2026-12-01 09:00")))
-            #expect(try store.schedule(named: "morning")?.nextFirings.first?.at == Self.at("2026-12-02 07:00"))
-            #expect(try store.deleteCalendar(named: "holidays") == .inUse(["morning"]))
-            #expect(try store.deleteSchedule(named: "morning"))
-            #expect(try store.deleteCalendar(named: "holidays") == .deleted)
-            #expect(try store.deleteCalendar(named: "holidays") == .notFound)
+            #expect(try await !store.saveCalendar(WorkingDayCalendar(name: "holidays"),
+                                                  at: Self.at("2026-12-01 09:00")))
+            #expect(try await store.schedule(named: "morning")?.nextFirings.first?.at == Self.at("2026-12-02 07:00"))
+            #expect(try await store.deleteCalendar(named: "holidays") == .inUse(["morning"]))
+            #expect(try await store.deleteSchedule(named: "morning"))
+            #expect(try await store.deleteCalendar(named: "holidays") == .deleted)
+            #expect(try await store.deleteCalendar(named: "holidays") == .notFound)
         }
     }
 
@@ -200,11 +203,15 @@ struct ScheduleStoreTests {
     func invalidSchedules() async throws {
         try await withTemporaryStore { store, _ in
             let unknown = ScheduleDefinition(name: "x", target: .pipeline("nope"), cron: "0 7 * * *", calendar: "none")
-            guard case .invalid(let problems) = try store.saveSchedule(unknown) else { throw Unexpected.result("saved") }
+            guard case .invalid(let problems) = try await store.saveSchedule(unknown) else {
+                throw Unexpected.result("saved")
+            }
             #expect(problems == ["no pipeline named 'nope'", "no calendar named 'none'"])
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let weekend = Self.daily(cron: "0 7 * * Sat", window: try ActiveWindow(parsing: "Mon-Fri 06:00-18:00"))
-            guard case .invalid(let never) = try store.saveSchedule(weekend) else { throw Unexpected.result("saved") }
+            guard case .invalid(let never) = try await store.saveSchedule(weekend) else {
+                throw Unexpected.result("saved")
+            }
             #expect(never == ["window: none of its next 1000 firings falls inside Mon–Fri 06:00–18:00, "
                 + "so it never starts a run"])
         }
@@ -213,9 +220,9 @@ struct ScheduleStoreTests {
     @Test("a firing whose pipeline was deleted since records that it could not start anything")
     func pipelineGone() async throws {
         try await withPipelineSchedule("daily", cron: "0 7 * * *", savedAt: Self.t0) { store in
-            #expect(try store.deleteFlow(kind: .pipeline, name: "month-end"))
-            #expect(try store.fireDueSchedules(at: Self.at("2026-12-01 07:00")).started == 0)
-            let firing = try #require(try history(store, "daily").first)
+            #expect(try await store.deleteFlow(kind: .pipeline, name: "month-end"))
+            #expect(try await store.fireDueSchedules(at: Self.at("2026-12-01 07:00")).started == 0)
+            let firing = try #require(try await history(store, "daily").first)
             #expect(firing.outcome == .failed && firing.reason == "on time; no pipeline named 'month-end' any more")
         }
     }
@@ -223,23 +230,24 @@ struct ScheduleStoreTests {
     @Test("a schedule whose stored zone can no longer be read is paused with a failed firing; the others still fire")
     func unreadableZone() async throws {
         try await withSchedule { store, _ in
-            guard case .saved = try store.saveSchedule(Self.daily("evening", cron: "0 7 * * *"), at: Self.t0) else {
+            let evening = Self.daily("evening", cron: "0 7 * * *")
+            guard case .saved = try await store.saveSchedule(evening, at: Self.t0) else {
                 throw Unexpected.result("not saved")
             }
-            try store.database.write { db in
+            try await store.database.write { db in
                 try db.execute(sql: """
                     UPDATE schedules SET definition = json_set(definition, '$.timeZone', 'Nowhere/Gone')
                     WHERE name = 'morning'
                     """)
             }
-            let pass = try store.fireDueSchedules(at: Self.at("2026-12-01 07:00"))
+            let pass = try await store.fireDueSchedules(at: Self.at("2026-12-01 07:00"))
             #expect(pass.handled == 2 && pass.started == 1)
-            let failed = try #require(try history(store).first)
+            let failed = try #require(try await history(store).first)
             #expect(failed.outcome == .failed)
             #expect(failed.reason == "cannot read its schedule any more (unknown time zone 'Nowhere/Gone'); "
                 + "paused until it is saved again")
-            #expect(try store.fireDueSchedules(at: Self.at("2026-12-02 07:00")).handled == 1)
-            #expect(try history(store, "evening").map(\.outcome) == [.started, .started])
+            #expect(try await store.fireDueSchedules(at: Self.at("2026-12-02 07:00")).handled == 1)
+            #expect(try await history(store, "evening").map(\.outcome) == [.started, .started])
         }
     }
 
@@ -247,12 +255,12 @@ struct ScheduleStoreTests {
     func withPipelineSchedule(_ name: String, cron: String, savedAt: Date,
                               _ body: (BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
-            _ = try store.saveFlow(PipelineDefinition(name: "month-end", group: "g1",
-                                                      steps: [PipelineStep(bot: "reporter")]), replace: false)
+            try await store.saveBot(Self.bot)
+            _ = try await store.saveFlow(PipelineDefinition(name: "month-end", group: "g1",
+                                                            steps: [PipelineStep(bot: "reporter")]), replace: false)
             let definition = ScheduleDefinition(name: name, target: .pipeline("month-end"), cron: cron,
                                                 timeZone: "Europe/Berlin")
-            guard case .saved = try store.saveSchedule(definition, at: savedAt) else {
+            guard case .saved = try await store.saveSchedule(definition, at: savedAt) else {
                 throw Unexpected.result("not saved")
             }
             try await body(store)
@@ -266,10 +274,11 @@ struct ScheduleStoreTests {
             JobEvent(kind: kind, jobID: job.id, attempt: 1, runID: "run-\(job.id)", workerID: "w1", host: "h1",
                      account: "a1", at: now, outcome: outcome)
         }
-        _ = try store.apply(event(.started, nil, at: start), random: 0, at: start)
+        _ = try await store.apply(event(.started, nil, at: start), random: 0, at: start)
         let end = start.addingTimeInterval(minutes * 60)
-        _ = try store.apply(event(.finished, JobOutcome(result: .succeeded, exitCode: 0, reason: "exit"), at: end),
-                            random: 0, at: end)
+        let outcome = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit")
+        _ = try await store.apply(event(.finished, outcome, at: end),
+                                  random: 0, at: end)
     }
 
     enum Unexpected: Error { case result(String) }

@@ -102,27 +102,28 @@ struct StoreGrowthTests {
         try await withTemporaryStore { store, _ in
             let bot = BotDefinition(name: "echo", argv: ["/bin/echo"],
                                     retry: .fixed(maxAttempts: 2, waitMilliseconds: 0))
-            try store.saveBot(bot)
+            try await store.saveBot(bot)
             var ids: [Int64] = []
             for _ in 0..<6 {
                 ids.append(try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id)
             }
             try await store.markPublished(try await store.outbox(limit: 10))
-            func report(_ kind: JobEvent.Kind, _ id: Int64, _ result: JobOutcome.Result? = nil) throws {
+            func report(_ kind: JobEvent.Kind, _ id: Int64, _ result: JobOutcome.Result? = nil) async throws {
                 let outcome = result.map { JobOutcome(result: $0, reason: "done") }
-                _ = try store.apply(JobEvent(kind: kind, jobID: id, attempt: 1, runID: "run-\(id)", workerID: "w1",
-                                             host: "h1", account: nil, outcome: outcome), random: 0)
+                _ = try await store.apply(JobEvent(kind: kind, jobID: id, attempt: 1,
+                                                   runID: "run-\(id)", workerID: "w1",
+                                                   host: "h1", account: nil, outcome: outcome), random: 0)
             }
-            for id in ids.prefix(4) { try report(.started, id) }
-            try report(.finished, ids[0], .succeeded)
-            try report(.finished, ids[1], .failed)
-            try report(.finished, ids[2], .businessException)
-            _ = try store.cancel(jobID: ids[5], reason: "not needed")
+            for id in ids.prefix(4) { try await report(.started, id) }
+            try await report(.finished, ids[0], .succeeded)
+            try await report(.finished, ids[1], .failed)
+            try await report(.finished, ids[2], .businessException)
+            _ = try await store.cancel(jobID: ids[5], reason: "not needed")
             let counted = try await store.database.read { db in
                 try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
                     .reduce(into: [JobState: Int]()) { $0[JobState(rawValue: $1["state"])!] = $1["n"] }
             }
-            #expect(try store.jobCounts() == counted)
+            #expect(try await store.jobCounts() == counted)
             #expect(counted == [.succeeded: 1, .retrying: 1, .failed: 1, .running: 1, .queued: 1, .cancelled: 1])
         }
     }

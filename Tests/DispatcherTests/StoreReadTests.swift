@@ -29,9 +29,10 @@ struct StoreReadTests {
         }
     }
 
-    /// A synchronous read, as a request handler makes one on a thread of the cooperative pool.
+    /// A synchronous read on a thread of the cooperative pool, as request handlers made them
+    /// before every read of the store went through ``BotyardStore/read(_:_:)``.
     static func blockingRead(_ store: BotyardStore) throws -> Int {
-        try store.read("blocking read") { db in
+        try store.database.read { db in
             try Int.fetchOne(db, sql: "SELECT 1 FROM (SELECT count(*) FROM jobs)")!
         }
     }

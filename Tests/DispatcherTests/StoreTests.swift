@@ -10,7 +10,7 @@ struct StoreTests {
                                    retry: .fixed(maxAttempts: 2, waitMilliseconds: 1_500))
 
     func submitted(_ store: BotyardStore) async throws -> JobSnapshot {
-        try store.saveBot(Self.bot)
+        try await store.saveBot(Self.bot)
         return try await store.submit(SubmitJobRequest(bot: "echo", group: "g1", priority: .high, inputs: ["X": "1"]),
                                 bot: Self.bot)
     }
@@ -23,10 +23,11 @@ struct StoreTests {
     }
 
     /// A run of attempt `attempt` that started and ended with `outcome`.
-    func run(_ store: BotyardStore, job: Int64, attempt: Int, _ outcome: JobOutcome) throws -> EventApplication {
+    func run(_ store: BotyardStore, job: Int64, attempt: Int, _ outcome: JobOutcome) async throws -> EventApplication {
         let run = "run-\(attempt)"
-        _ = try store.apply(event(.started, job: job, attempt: attempt, run: run), random: 0)
-        return try store.apply(event(.finished, job: job, attempt: attempt, run: run, outcome: outcome), random: 0)
+        _ = try await store.apply(event(.started, job: job, attempt: attempt, run: run), random: 0)
+        let finished = event(.finished, job: job, attempt: attempt, run: run, outcome: outcome)
+        return try await store.apply(finished, random: 0)
     }
 
     static let failure = JobOutcome(result: .failed, exitCode: 7, reason: "exit code 7")
@@ -57,7 +58,7 @@ struct StoreTests {
             #expect(outbox[0].routingKey == "g1.high")
             let envelope = try JSONCodec.decode(JobEnvelope.self, from: outbox[0].body)
             #expect(envelope.attempt == 1 && envelope.jobID == job.id && envelope.inputs == ["X": "1"])
-            #expect(try store.job(id: job.id)?.history?.map(\.to) == [.pending])
+            #expect(try await store.job(id: job.id)?.history?.map(\.to) == [.pending])
         }
     }
 
@@ -81,8 +82,8 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
             try await store.markPublished(try store.outbox(limit: 10))
-            #expect(try store.job(id: job.id)?.state == .queued)
-            #expect(try store.outboxCount() == 0)
+            #expect(try await store.job(id: job.id)?.state == .queued)
+            #expect(try await store.outboxCount() == 0)
         }
     }
 
@@ -91,9 +92,9 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
             let outbox = try await store.outbox(limit: 10)
-            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1), random: 0)
             try await store.markPublished(outbox)
-            #expect(try store.job(id: job.id)?.state == .running)
+            #expect(try await store.job(id: job.id)?.state == .running)
         }
     }
 
@@ -101,11 +102,11 @@ struct StoreTests {
     func idempotentEvents() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1), random: 0)
             let finished = event(.finished, job: job.id, attempt: 1, outcome: Self.failure)
-            #expect(try store.apply(finished, random: 0) == .applied(.retrying, publishes: true))
-            #expect(try store.apply(finished, random: 0) == .duplicate)
-            await #expect(try store.outbox(limit: 10).filter { $0.kind == .retry }.count == 1)
+            #expect(try await store.apply(finished, random: 0) == .applied(.retrying, publishes: true))
+            #expect(try await store.apply(finished, random: 0) == .duplicate)
+            #expect(try await store.outbox(limit: 10).filter { $0.kind == .retry }.count == 1)
         }
     }
 
@@ -114,13 +115,13 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
             try await store.markPublished(try store.outbox(limit: 10))
-            _ = try run(store, job: job.id, attempt: 1, JobOutcome(result: .timedOut, reason: "timed out"))
-            let retry = try await #require(try store.outbox(limit: 10).first)
+            _ = try await run(store, job: job.id, attempt: 1, JobOutcome(result: .timedOut, reason: "timed out"))
+            let retry = try #require(try await store.outbox(limit: 10).first)
             #expect(retry.exchange == Topology.retryExchange)
             #expect(retry.routingKey == "g1.high")
             #expect(retry.headers[Topology.retryDelayHeader] == "1500")
             #expect(try JSONCodec.decode(JobEnvelope.self, from: retry.body).attempt == 2)
-            let stored = try #require(try store.job(id: job.id))
+            let stored = try #require(try await store.job(id: job.id))
             #expect(stored.state == .retrying)
             #expect(stored.reason == "attempt 1 failed: timed out")
         }
@@ -131,9 +132,9 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
             for attempt in 1...2 {
-                _ = try run(store, job: job.id, attempt: attempt, Self.failure)
+                _ = try await run(store, job: job.id, attempt: attempt, Self.failure)
             }
-            let stored = try #require(try store.job(id: job.id))
+            let stored = try #require(try await store.job(id: job.id))
             #expect(stored.state == .dead)
             #expect(stored.attempts == 2)
             #expect(stored.reason == "attempts exhausted (2 of 2); last: exit code 7")
@@ -149,12 +150,12 @@ struct StoreTests {
     func success() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try run(store, job: job.id, attempt: 1, JobOutcome(
+            _ = try await run(store, job: job.id, attempt: 1, JobOutcome(
                 result: .succeeded, exitCode: 0, reason: "exit code 0", outputs: ["TOTAL": "12"], log: "hello\n"))
-            let stored = try #require(try store.job(id: job.id))
+            let stored = try #require(try await store.job(id: job.id))
             #expect(stored.state == .succeeded && stored.exitCode == 0 && stored.outputs == ["TOTAL": "12"])
             #expect(stored.workerID == "w1" && stored.host == "h1" && stored.ranAs == "a1")
-            #expect(try store.log(jobID: job.id, attempt: nil) == "hello\n")
+            #expect(try await store.log(jobID: job.id, attempt: nil) == "hello\n")
         }
     }
 
@@ -162,14 +163,14 @@ struct StoreTests {
     func logKeptAgain() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
-            _ = try store.cancel(jobID: job.id, reason: "operator")
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1), random: 0)
+            _ = try await store.cancel(jobID: job.id, reason: "operator")
             for log in ["stopping\n", "stopped\n"] {
                 let stopped = JobOutcome(result: .failed, exitCode: 143, reason: "stopped", log: log)
-                _ = try store.apply(event(.finished, job: job.id, attempt: 1, outcome: stopped), random: 0)
+                _ = try await store.apply(event(.finished, job: job.id, attempt: 1, outcome: stopped), random: 0)
             }
-            #expect(try store.log(jobID: job.id, attempt: 1) == "stopped\n")
-            #expect(try store.job(id: job.id)?.state == .cancelled)
+            #expect(try await store.log(jobID: job.id, attempt: 1) == "stopped\n")
+            #expect(try await store.job(id: job.id)?.state == .cancelled)
         }
     }
 
@@ -177,7 +178,7 @@ struct StoreTests {
     func cancel() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            guard case .cancelled(let cancelled) = try store.cancel(jobID: job.id, reason: "operator") else {
+            guard case .cancelled(let cancelled) = try await store.cancel(jobID: job.id, reason: "operator") else {
                 Issue.record("not cancelled")
                 return
             }
@@ -185,7 +186,7 @@ struct StoreTests {
             let outbox = try await store.outbox(limit: 10)
             #expect(outbox.map(\.kind) == [.control])
             #expect(outbox[0].routingKey == "group.g1")
-            guard case .alreadyFinished(.cancelled) = try store.cancel(jobID: job.id, reason: "again") else {
+            guard case .alreadyFinished(.cancelled) = try await store.cancel(jobID: job.id, reason: "again") else {
                 Issue.record("cancelled twice")
                 return
             }
@@ -196,10 +197,10 @@ struct StoreTests {
     func startAfterCancel() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try store.cancel(jobID: job.id, reason: "operator")
-            _ = try store.apply(event(.started, job: job.id, attempt: 1), random: 0)
-            await #expect(try store.outbox(limit: 10).map(\.routingKey).contains("worker.w1"))
-            #expect(try store.job(id: job.id)?.state == .cancelled)
+            _ = try await store.cancel(jobID: job.id, reason: "operator")
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1), random: 0)
+            #expect(try await store.outbox(limit: 10).map(\.routingKey).contains("worker.w1"))
+            #expect(try await store.job(id: job.id)?.state == .cancelled)
         }
     }
 
@@ -207,24 +208,24 @@ struct StoreTests {
     func supersededMessage() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try run(store, job: job.id, attempt: 1, Self.failure)
+            _ = try await run(store, job: job.id, attempt: 1, Self.failure)
             // The worker's ack of attempt 1 was lost: the broker redelivers its message.
             let ghost = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "ghost",
                                  workerID: "w2", host: "h2", account: nil)
-            guard case .ignored = try store.apply(ghost, random: 0) else {
+            guard case .ignored = try await store.apply(ghost, random: 0) else {
                 Issue.record("a superseded message was counted")
                 return
             }
-            #expect(try store.job(id: job.id)?.state == .retrying)
+            #expect(try await store.job(id: job.id)?.state == .retrying)
             // Its bot would run the judged attempt again: its worker is told to stop that run.
-            let stop = try await #require(try store.outbox(limit: 10).last)
+            let stop = try #require(try await store.outbox(limit: 10).last)
             #expect(stop.routingKey == Topology.controlRoutingKey(workerID: "w2"))
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "ghost"))
             let real = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 2, runID: "real",
                                 workerID: "w1", host: "h1", account: nil)
-            #expect(try store.apply(real, random: 0) == .applied(.running, publishes: false))
-            #expect(try store.job(id: job.id)?.attempts == 2)
+            #expect(try await store.apply(real, random: 0) == .applied(.running, publishes: false))
+            #expect(try await store.job(id: job.id)?.attempts == 2)
         }
     }
 
@@ -232,15 +233,16 @@ struct StoreTests {
     func rerunOutcome() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "lost"), random: 0)
-            _ = try store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "rerun"), random: 0)
-            let stored = try #require(try store.job(id: job.id))
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1, run: "lost"), random: 0)
+            _ = try await store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "rerun"), random: 0)
+            let stored = try #require(try await store.job(id: job.id))
             #expect(stored.attempts == 2)
             #expect(stored.history?.last?.reason.contains("rerun") == true)
             let late = event(.finished, job: job.id, attempt: 1, run: "lost", outcome: Self.failure)
-            #expect(try store.apply(late, random: 0) == .ignored("outcome of a run that no longer counts"))
+            #expect(try await store.apply(late, random: 0) == .ignored("outcome of a run that no longer counts"))
             let success = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit code 0")
-            #expect(try store.apply(event(.finished, job: job.id, attempt: 2, envelope: 1, run: "rerun", outcome: success), random: 0)
+            let finished = event(.finished, job: job.id, attempt: 2, envelope: 1, run: "rerun", outcome: success)
+            #expect(try await store.apply(finished, random: 0)
                 == .applied(.succeeded, publishes: false))
         }
     }
@@ -249,28 +251,28 @@ struct StoreTests {
     func rerunPastLastAttempt() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)  // two attempts at most
-            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "a"), random: 0)
-            _ = try store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "b"), random: 0)
-            #expect(try store.apply(event(.started, job: job.id, attempt: 3, envelope: 1, run: "c"), random: 0)
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1, run: "a"), random: 0)
+            _ = try await store.apply(event(.started, job: job.id, attempt: 2, envelope: 1, run: "b"), random: 0)
+            #expect(try await store.apply(event(.started, job: job.id, attempt: 3, envelope: 1, run: "c"), random: 0)
                 == .applied(.dead, publishes: true))
-            let stored = try #require(try store.job(id: job.id))
+            let stored = try #require(try await store.job(id: job.id))
             #expect(stored.state == .dead)
             #expect(stored.reason == "attempts exhausted (2 of 2); last: worker lost during attempt 2")
-            await #expect(try store.outbox(limit: 10).map(\.kind).contains(.control))
+            #expect(try await store.outbox(limit: 10).map(\.kind).contains(.control))
         }
     }
 
     @Test("a job's own retry policy and timeout win over its bot's")
     func jobOverrides() async throws {
         try await withTemporaryStore { store, _ in
-            try store.saveBot(Self.bot)
+            try await store.saveBot(Self.bot)
             let job = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1", timeoutSeconds: 5,
                                                         retry: .fixed(maxAttempts: 4, waitMilliseconds: 300)), bot: Self.bot)
             #expect(job.maxAttempts == 4 && job.timeoutSeconds == 5)
             let envelope = try await JSONCodec.decode(JobEnvelope.self, from: try #require(try store.outbox(limit: 1).first).body)
             #expect(envelope.timeoutSeconds == 5 && envelope.maxAttempts == 4)
-            _ = try run(store, job: job.id, attempt: 1, Self.failure)
-            let retry = try await #require(try store.outbox(limit: 10).first { $0.kind == .retry })
+            _ = try await run(store, job: job.id, attempt: 1, Self.failure)
+            let retry = try #require(try await store.outbox(limit: 10).first { $0.kind == .retry })
             #expect(retry.headers[Topology.retryDelayHeader] == "300")
         }
     }
@@ -280,12 +282,12 @@ struct StoreTests {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)  // two attempts at most
             for run in ["a", "b"] {
-                _ = try store.apply(event(.started, job: job.id, attempt: 1, run: run), random: 0)
-                #expect(try store.apply(event(.returned, job: job.id, attempt: 1, run: run), random: 0)
+                _ = try await store.apply(event(.started, job: job.id, attempt: 1, run: run), random: 0)
+                #expect(try await store.apply(event(.returned, job: job.id, attempt: 1, run: run), random: 0)
                     == .applied(.queued, publishes: false))
             }
-            _ = try store.apply(event(.started, job: job.id, attempt: 2, run: "c"), random: 0)
-            let stored = try #require(try store.job(id: job.id))
+            _ = try await store.apply(event(.started, job: job.id, attempt: 2, run: "c"), random: 0)
+            let stored = try #require(try await store.job(id: job.id))
             #expect(stored.state == .running && stored.attempts == 1)
         }
     }
@@ -294,17 +296,18 @@ struct StoreTests {
     func copyOfFinishedJob() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
-            _ = try store.apply(event(.finished, job: job.id, attempt: 1, run: "original",
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
+            _ = try await store.apply(event(.finished, job: job.id, attempt: 1, run: "original",
                                       outcome: JobOutcome(result: .succeeded, reason: "exit code 0")), random: 0)
             // Its worker's ack was lost: the broker delivers the message again.
             let again = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "again",
                                  workerID: "w2", host: "h2", account: nil)
-            #expect(try store.apply(again, random: 0) == .ignored("job is succeeded; told worker w2 to stop the copy"))
-            let stop = try await #require(try store.outbox(limit: 10).last)
+            #expect(try await store.apply(again, random: 0)
+                == .ignored("job is succeeded; told worker w2 to stop the copy"))
+            let stop = try #require(try await store.outbox(limit: 10).last)
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "again"))
-            #expect(try store.job(id: job.id)?.state == .succeeded)
+            #expect(try await store.job(id: job.id)?.state == .succeeded)
         }
     }
 
@@ -312,11 +315,11 @@ struct StoreTests {
     func duplicatePublish() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            _ = try store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
-            #expect(try store.apply(event(.started, job: job.id, attempt: 1, run: "copy"), random: 0)
+            _ = try await store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
+            #expect(try await store.apply(event(.started, job: job.id, attempt: 1, run: "copy"), random: 0)
                 == .ignored("second copy of the message of attempt 1"))
-            #expect(try store.job(id: job.id)?.attempts == 1)
-            let stop = try await #require(try store.outbox(limit: 10).last)
+            #expect(try await store.job(id: job.id)?.attempts == 1)
+            let stop = try #require(try await store.outbox(limit: 10).last)
             #expect(try JSONCodec.decode(ControlMessage.self, from: stop.body)
                 == ControlMessage(command: .stopRun, jobID: job.id, runID: "copy"))
         }
@@ -326,21 +329,23 @@ struct StoreTests {
     func requeueDead() async throws {
         try await withTemporaryStore { store, _ in
             let job = try await submitted(store)
-            for attempt in 1...2 { _ = try run(store, job: job.id, attempt: attempt, Self.failure) }
-            guard case .requeued(let fresh) = try store.requeueDead(jobID: job.id, initiator: "operator") else {
+            for attempt in 1...2 { _ = try await run(store, job: job.id, attempt: attempt, Self.failure) }
+            guard case .requeued(let fresh) = try await store.requeueDead(jobID: job.id, initiator: "operator") else {
                 Issue.record("not requeued")
                 return
             }
             #expect(fresh.id != job.id && fresh.state == .pending && fresh.attempts == 0 && fresh.inputs == ["X": "1"])
-            await #expect(try store.outbox(limit: 10).filter { $0.kind == .dispatch && $0.jobID == fresh.id }.count == 1)
-            let dead = try #require(try store.job(id: job.id))
+            #expect(try await store.outbox(limit: 10)
+                .filter { $0.kind == .dispatch && $0.jobID == fresh.id }.count == 1)
+            let dead = try #require(try await store.job(id: job.id))
             #expect(dead.state == .dead)
             #expect(dead.history?.last?.reason == "requeued as job \(fresh.id)")
-            guard case .notDead(.pending) = try store.requeueDead(jobID: fresh.id, initiator: "operator") else {
+            guard case .notDead(.pending) = try await store.requeueDead(jobID: fresh.id, initiator: "operator") else {
                 Issue.record("requeued a job that is not dead")
                 return
             }
-            guard case .alreadyRequeued(fresh.id) = try store.requeueDead(jobID: job.id, initiator: "operator") else {
+            let second = try await store.requeueDead(jobID: job.id, initiator: "operator")
+            guard case .alreadyRequeued(fresh.id) = second else {
                 Issue.record("requeued a dead job twice")
                 return
             }
@@ -352,8 +357,8 @@ struct StoreTests {
         try await withTemporaryStore { store, path in
             let job = try await submitted(store)
             let reopened = try BotyardStore(path: path)
-            #expect(try reopened.job(id: job.id)?.state == .pending)
-            #expect(try reopened.outboxCount() == 1)
+            #expect(try await reopened.job(id: job.id)?.state == .pending)
+            #expect(try await reopened.outboxCount() == 1)
         }
     }
 }

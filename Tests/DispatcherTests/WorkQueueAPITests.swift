@@ -55,7 +55,7 @@ struct WorkQueueAPITests {
             let error = try bad.decode(APIErrorBody.self).error
             #expect(error.code == "invalid_items")
             #expect(error.message == "item 2: reference 'INV-1' is already in queue invoices; item 3: reference 'INV-2' repeats item 1")
-            #expect(try store.items(in: "invoices").count == 1)
+            #expect(try await store.items(in: "invoices").count == 1)
             let bulk = (1...2000).map { #"{"reference": "B-\#($0)"}"# }.joined(separator: ",")
             let added = try await client.send(.post, "/v1/queues/invoices/items/bulk", #"{"items": [\#(bulk)]}"#)
             #expect(added.status == .created)

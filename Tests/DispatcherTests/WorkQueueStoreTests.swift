@@ -11,13 +11,13 @@ struct WorkQueueStoreTests {
     func withQueue(_ definition: WorkQueueDefinition = WorkQueueDefinition(name: "invoices", maxRetries: 1, leaseSeconds: 60),
                    _ body: (BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            _ = try store.saveQueue(definition, replace: false)
+            _ = try await store.saveQueue(definition, replace: false)
             try await body(store)
         }
     }
 
-    func add(_ store: BotyardStore, _ items: [AddItemRequest], at now: Date = t0) throws -> [WorkItemSnapshot] {
-        guard case .added(let added) = try store.addItems(items, to: "invoices", at: now) else {
+    func add(_ store: BotyardStore, _ items: [AddItemRequest], at now: Date = t0) async throws -> [WorkItemSnapshot] {
+        guard case .added(let added) = try await store.addItems(items, to: "invoices", at: now) else {
             Issue.record("items not added")
             return []
         }
@@ -32,7 +32,7 @@ struct WorkQueueStoreTests {
     @Test("claims follow the claim order, and postponed items stay invisible until their time")
     func claimOrderAndPostponed() async throws {
         try await withQueue { store in
-            _ = try add(store, [
+            _ = try await add(store, [
                 AddItemRequest(reference: "n1"),
                 AddItemRequest(reference: "later", priority: .high, postponeUntil: Self.t0.addingTimeInterval(30)),
                 AddItemRequest(reference: "low", priority: .low),
@@ -49,11 +49,11 @@ struct WorkQueueStoreTests {
     @Test("an expired lease puts the item back (retry counted); the old holder's completion is refused; then abandoned")
     func leaseExpiry() async throws {
         try await withQueue { store in
-            _ = try add(store, [AddItemRequest(reference: "x")])
+            _ = try await add(store, [AddItemRequest(reference: "x")])
             let first = try #require(try await claim(store))
             let later = Self.t0.addingTimeInterval(61)
-            #expect(try store.expireLeases(at: later).expired == 1)
-            let back = try #require(try store.item(id: first.item.id))
+            #expect(try await store.expireLeases(at: later).expired == 1)
+            let back = try #require(try await store.item(id: first.item.id))
             #expect(back.item.state == .new && back.item.retryNumber == 1)
             guard case .refused(let code, _) = try await store.settleItem(first.item.id, token: first.leaseToken,
                                                                      .complete(output: nil), at: later) else {
@@ -69,20 +69,20 @@ struct WorkQueueStoreTests {
                 return
             }
             #expect(superseded == "lease_superseded")
-            #expect(try store.item(id: first.item.id)?.item.state == .inProgress, "nothing changed")
+            #expect(try await store.item(id: first.item.id)?.item.state == .inProgress, "nothing changed")
             // The second lease runs out too: no retry is left.
             #expect(try await claim(store, at: later.addingTimeInterval(61)) == nil)
-            #expect(try store.item(id: first.item.id)?.item.state == .abandoned)
+            #expect(try await store.item(id: first.item.id)?.item.state == .abandoned)
         }
     }
 
     @Test("a claim expires run-out leases of its queue first, and an item with no retry left is abandoned")
     func abandoned() async throws {
         try await withQueue(WorkQueueDefinition(name: "invoices", maxRetries: 0, leaseSeconds: 10)) { store in
-            _ = try add(store, [AddItemRequest(reference: "x")])
+            _ = try await add(store, [AddItemRequest(reference: "x")])
             let first = try #require(try await claim(store))
             #expect(try await claim(store, at: Self.t0.addingTimeInterval(10)) == nil)
-            let item = try #require(try store.item(id: first.item.id))
+            let item = try #require(try await store.item(id: first.item.id))
             #expect(item.item.state == .abandoned)
             #expect(item.history.map(\.to) == [.new, .inProgress, .abandoned])
         }
@@ -91,7 +91,7 @@ struct WorkQueueStoreTests {
     @Test("a system failure retries the item as a new one at the queue's end; a business failure is final")
     func failures() async throws {
         try await withQueue { store in
-            _ = try add(store, [AddItemRequest(payload: .object(["n": .number(1)]), reference: "a"),
+            _ = try await add(store, [AddItemRequest(payload: .object(["n": .number(1)]), reference: "a"),
                                 AddItemRequest(reference: "b")])
             let a = try #require(try await claim(store))
             guard case .done(let retried) = try await store.settleItem(a.item.id, token: a.leaseToken,
@@ -116,7 +116,7 @@ struct WorkQueueStoreTests {
             }
             #expect(business.state == .failed && business.failureKind == .business)
             #expect(try await claim(store) == nil)
-            #expect(try store.itemCounts(in: "invoices").counts
+            #expect(try await store.itemCounts(in: "invoices").counts
                         == ["new": 0, "in-progress": 0, "successful": 0, "failed": 2, "abandoned": 0, "retried": 1])
         }
     }
@@ -124,9 +124,9 @@ struct WorkQueueStoreTests {
     @Test("a replaced queue definition counts from the next claim on (the store keeps definitions decoded)")
     func replacedDefinition() async throws {
         try await withQueue { store in
-            _ = try add(store, [AddItemRequest(reference: "a"), AddItemRequest(reference: "b")])
+            _ = try await add(store, [AddItemRequest(reference: "a"), AddItemRequest(reference: "b")])
             #expect(try await claim(store)?.leaseExpiresAt == Self.t0.addingTimeInterval(60))
-            _ = try store.saveQueue(WorkQueueDefinition(name: "invoices", leaseSeconds: 120), replace: true)
+            _ = try await store.saveQueue(WorkQueueDefinition(name: "invoices", leaseSeconds: 120), replace: true)
             #expect(try await claim(store)?.leaseExpiresAt == Self.t0.addingTimeInterval(120))
         }
     }
@@ -134,9 +134,9 @@ struct WorkQueueStoreTests {
     @Test("a bulk add is all or nothing: every bad item is named and none is added")
     func bulkAllOrNothing() async throws {
         try await withQueue(WorkQueueDefinition(name: "invoices", uniqueReferences: true)) { store in
-            _ = try add(store, [AddItemRequest(reference: "taken")])
+            _ = try await add(store, [AddItemRequest(reference: "taken")])
             let huge = JSONValue.string(String(repeating: "x", count: AddItemRequest.maximumPayloadBytes))
-            guard case .refused(let problems) = try store.addItems([
+            guard case .refused(let problems) = try await store.addItems([
                 AddItemRequest(reference: "ok"), AddItemRequest(reference: "taken"), AddItemRequest(reference: "ok"),
                 AddItemRequest(payload: huge), AddItemRequest(reference: ""),
             ], to: "invoices") else {
@@ -149,9 +149,9 @@ struct WorkQueueStoreTests {
                 "item 4: payload takes 65538 bytes, more than 65536",
                 "item 5: reference must have 1-128 characters and no NUL byte",
             ])
-            #expect(try store.items(in: "invoices").count == 1)
+            #expect(try await store.items(in: "invoices").count == 1)
             let many = (1...3000).map { AddItemRequest(reference: "r\($0)") }
-            #expect(try add(store, many).count == 3000)
+            #expect(try await add(store, many).count == 3000)
         }
     }
 }

@@ -14,15 +14,15 @@ struct WorkerRegistryTests {
             let beat = WorkerHeartbeat(workerID: "w1", group: "g1", host: "h1",
                                        accounts: [AccountStatus(name: "robot1", limit: 2, running: 1)], slots: 8,
                                        running: 3, intervalSeconds: 5)
-            _ = try store.apply([], heartbeats: [beat], random: { 0 }, at: start)
-            let seen = try #require(try store.workers(at: start.addingTimeInterval(14)).first)
+            _ = try await store.apply([], heartbeats: [beat], random: { 0 }, at: start)
+            let seen = try #require(try await store.workers(at: start.addingTimeInterval(14)).first)
             #expect(seen.state == .active && seen.slots == 8 && seen.running == 3 && seen.accounts.map(\.name) == ["robot1"])
-            #expect(try store.workers(at: start.addingTimeInterval(16)).first?.state == .lost)
+            #expect(try await store.workers(at: start.addingTimeInterval(16)).first?.state == .lost)
 
             var leaving = beat
             leaving.stopping = true
-            _ = try store.apply([], heartbeats: [leaving], random: { 0 }, at: start.addingTimeInterval(20))
-            let stopping = try #require(try store.workers(at: start.addingTimeInterval(21)).first)
+            _ = try await store.apply([], heartbeats: [leaving], random: { 0 }, at: start.addingTimeInterval(20))
+            let stopping = try #require(try await store.workers(at: start.addingTimeInterval(21)).first)
             #expect(stopping.state == .stopping)
             #expect(abs(stopping.firstSeen.timeIntervalSince(start)) < 0.001)  // stored to the millisecond
         }
@@ -35,10 +35,10 @@ struct WorkerRegistryTests {
             var beat = WorkerHeartbeat(workerID: "w-fresh", group: "g1", host: "h1",
                                        accounts: [AccountStatus(name: "robot1", limit: 1)], slots: 1, running: 0,
                                        intervalSeconds: 5)
-            _ = try store.apply([], heartbeats: [beat], random: { 0 }, at: now)
+            _ = try await store.apply([], heartbeats: [beat], random: { 0 }, at: now)
             beat.accounts[0].running = 1
-            _ = try store.apply([], heartbeats: [beat], random: { 0 }, at: now)
-            #expect(try store.workers(at: now).first?.accounts.first?.running == 1)
+            _ = try await store.apply([], heartbeats: [beat], random: { 0 }, at: now)
+            #expect(try await store.workers(at: now).first?.accounts.first?.running == 1)
 
             // Another process (an older dispatcher, by hand) writes the row: its text is read again.
             let other = try DatabaseQueue(path: path)
@@ -50,7 +50,7 @@ struct WorkerRegistryTests {
                     WHERE workerID = 'w-fresh'
                     """, arguments: ["2026-12-03 10:00:00.000"])
             }
-            let read = try #require(try store.workers(at: now).first)
+            let read = try #require(try await store.workers(at: now).first)
             #expect(read.accounts == [AccountStatus(name: "robot2", limit: 3, uiRunning: true, served: false)])
             #expect(read.lastSeen == Date(timeIntervalSince1970: 1_796_292_000))
         }

@@ -45,7 +45,9 @@ extension AdmissionModeTests {
                 #expect(try await fleet.group("g1")?.waiting == 3)
 
                 FileManager.default.createFile(atPath: go.path, contents: nil)
-                try await waitUntil(timeout: .seconds(30)) { try fleet.store.jobCounts()[.succeeded, default: 0] == 4 }
+                try await waitUntil(timeout: .seconds(30)) {
+                    try await fleet.store.jobCounts()[.succeeded, default: 0] == 4
+                }
                 // With the slot free again, a manual launch is taken in.
                 let again = try await fleet.launch("hold", nil, method: .manual)
                 #expect(again.status == .created)
@@ -72,7 +74,9 @@ extension AdmissionModeTests {
                         + "maximum of 0 jobs waiting")
 
                 FileManager.default.createFile(atPath: go.path, contents: nil)
-                try await waitUntil(timeout: .seconds(30)) { try fleet.store.jobCounts()[.succeeded, default: 0] == 2 }
+                try await waitUntil(timeout: .seconds(30)) {
+                    try await fleet.store.jobCounts()[.succeeded, default: 0] == 2
+                }
             }
         }
     }

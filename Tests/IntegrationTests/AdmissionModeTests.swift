@@ -32,7 +32,7 @@ struct AdmissionModeTests {
 
                 FileManager.default.createFile(atPath: go.path, contents: nil)
                 try await waitUntil(timeout: .seconds(20)) {
-                    try fleet.store.jobCounts()[.succeeded, default: 0] == 3
+                    try await fleet.store.jobCounts()[.succeeded, default: 0] == 3
                 }
                 #expect(try await fleet.launch("hold", .sync).status == .created)
             }
@@ -56,7 +56,9 @@ struct AdmissionModeTests {
 
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 _ = try await workers.start("bounded", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1"]))
-                try await waitUntil(timeout: .seconds(20)) { try fleet.store.jobCounts()[.succeeded, default: 0] == 3 }
+                try await waitUntil(timeout: .seconds(20)) {
+                    try await fleet.store.jobCounts()[.succeeded, default: 0] == 3
+                }
             }
             #expect(try await fleet.launch("quick", .bounded).status == .created)
         }

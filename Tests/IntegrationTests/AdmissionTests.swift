@@ -202,7 +202,7 @@ struct AdmissionTests {
                 #expect(job.state == .succeeded && job.attempts == 2)
                 #expect(job.workerID != nil && job.workerID != victim)
                 #expect(bot.runs().filter { $0.jobID == id }.map(\.attempt) == [1, 2], "BOTYARD_ATTEMPT of each run")
-                #expect(try fleet.store.jobCounts()[.running, default: 0] == 0)
+                #expect(try await fleet.store.jobCounts()[.running, default: 0] == 0)
                 try await waitUntil(timeout: .seconds(20)) { try await fleet.worker(victim)?.state == .lost }
                 // Nobody serves robot1 on the victim's host any more, so nothing stopped its bot (60 s).
                 for run in bot.runs() where isRunning(run.pid) { kill(-run.pid, SIGKILL) }
@@ -230,7 +230,9 @@ struct AdmissionTests {
                             bot: "quick", group: "g1", priority: priority, inputs: ["TAG": priority.rawValue])))
                     }
                 }
-                try await waitUntil(timeout: .seconds(30)) { try fleet.store.jobCounts()[.queued, default: 0] == ids.count }
+                try await waitUntil(timeout: .seconds(30)) {
+                    try await fleet.store.jobCounts()[.queued, default: 0] == ids.count
+                }
                 _ = FileManager.default.createFile(atPath: go.path, contents: nil)
                 for id in ids { #expect(try await fleet.waitForJob(id, timeout: .seconds(120)).state == .succeeded) }
             }

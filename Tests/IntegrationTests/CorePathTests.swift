@@ -138,15 +138,15 @@ struct CorePathTests {
         // its outbox row, nothing published.
         let bot = BotDefinition(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30)
         let crashed = try BotyardStore(path: path)
-        try crashed.saveBot(bot)
+        try await crashed.saveBot(bot)
         let stored = try await crashed.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
-        #expect(try crashed.outboxCount() == 1)
+        #expect(try await crashed.outboxCount() == 1)
 
         try await Fleet.run(databasePath: path) { fleet in
             let job = try await fleet.waitForJob(stored.id)
             #expect(job.state == .succeeded)
             #expect(job.attempts == 1)
-            #expect(try fleet.store.outboxCount() == 0)
+            #expect(try await fleet.store.outboxCount() == 0)
         }
     }
 
@@ -259,7 +259,8 @@ extension CorePathTests {
             let id = try await fleet.submit(SubmitJobRequest(bot: "stamp", group: "g1"))
             try await fleet.waitForJob(id) { $0.state == .running }
             // What the outbox would publish twice if the dispatcher died between publishing and recording it.
-            let copy = JobEnvelope(jobID: id, attempt: 1, maxAttempts: 3, bot: try #require(try fleet.store.bot(named: "stamp")),
+            let definition = try #require(try await fleet.store.bot(named: "stamp"))
+            let copy = JobEnvelope(jobID: id, attempt: 1, maxAttempts: 3, bot: definition,
                                    group: "g1", priority: .normal, environment: "prod", inputs: [:], account: nil,
                                    timeoutSeconds: 120, submittedAt: Date())
             try await publish(copy, to: fleet.url)

@@ -14,7 +14,7 @@ struct FullDiskTests {
             try await fleet.register(RobotQueueTests.hold(fleet.folder))
             let held = try await fleet.submit(SubmitJobRequest(bot: "hold", group: "g1"))
             try await fleet.waitForJob(held) { $0.state == .running }
-            let before = try fleet.store.jobCounts().values.reduce(0, +)
+            let before = try await fleet.store.jobCounts().values.reduce(0, +)
 
             try fleet.store.simulateFullDisk(true)
             var accepted = 0
@@ -48,7 +48,7 @@ struct FullDiskTests {
             try fleet.store.simulateReadOnlyStore(false)
             #expect(try await fleet.waitForJob(held).state == .succeeded)
             // Every job the API accepted is there, whole: each with its first history entry; no other.
-            #expect(try fleet.store.jobCounts().values.reduce(0, +) == before + accepted)
+            #expect(try await fleet.store.jobCounts().values.reduce(0, +) == before + accepted)
             let withoutHistory = try await fleet.store.database.read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE id NOT IN (SELECT jobID FROM job_history)")
             }

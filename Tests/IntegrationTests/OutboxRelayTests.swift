@@ -20,8 +20,8 @@ struct OutboxRelayTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(ids.count == 300)
-            try await waitUntil(timeout: .seconds(30)) { try fleet.store.jobCounts()[.queued] == 300 }
-            #expect(try fleet.store.outboxCount() == 0)
+            try await waitUntil(timeout: .seconds(30)) { try await fleet.store.jobCounts()[.queued] == 300 }
+            #expect(try await fleet.store.outboxCount() == 0)
             // Idle, the relay reads the outbox from its oldest row every second: nothing goes out twice.
             try await Task.sleep(for: .milliseconds(2_500))
             let queues = Priority.allCases.flatMap { priority in

@@ -84,10 +84,11 @@ struct ReportBatchTests {
                 var batchesSeen = 0
                 try await waitUntil(timeout: .seconds(60)) {
                     while try await channel.get(queue: queue) != nil { batchesSeen += 1 }
-                    return try batchesSeen > 0 && fleet.store.jobCounts()[.succeeded, default: 0] >= 40
+                    let succeeded = try await fleet.store.jobCounts()[.succeeded, default: 0]
+                    return batchesSeen > 0 && succeeded >= 40
                 }
                 await victim.kill()
-                let endedBeforeKill = try fleet.store.jobCounts()[.succeeded, default: 0]
+                let endedBeforeKill = try await fleet.store.jobCounts()[.succeeded, default: 0]
                 #expect(endedBeforeKill < ids.count, "the worker was killed with jobs left")
                 _ = try await workers.start(
                     "successor", AdmissionTests.workerOptions(host: "h2", accounts: ["robot1:16"], slots: 16))
@@ -106,7 +107,7 @@ struct ReportBatchTests {
                     if job.attempts > 1 { runAgain += 1 }
                 }
                 #expect(runAgain > 0, "some jobs were caught in flight by the kill and ran again")
-                #expect(try fleet.store.jobCounts()[.running, default: 0] == 0)
+                #expect(try await fleet.store.jobCounts()[.running, default: 0] == 0)
                 print("report batches: worker killed after \(batchesSeen) batches and \(endedBeforeKill) of "
                       + "\(ids.count) jobs; \(runAgain) ran again, all \(ids.count) succeeded once")
             }

@@ -17,7 +17,7 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     let access = AccessPolicy(authenticator: authenticator, audit: AuditRecorder(store: store, metrics: metrics))
     let routes = APIRoutes(router: router, access: access)
     router.group("metrics").add(middleware: access.control(.viewer)).get { _, _ in
-        let text = try metrics.scrape(store)
+        let text = try await metrics.scrape(store)
         var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return response
@@ -31,13 +31,13 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     }
     ConsoleRoutes().register(on: router)
     routes.viewer.get("stats") { _, _ in
-        let counts = try store.jobCounts()
+        let counts = try await store.jobCounts()
         return try JSONResponse.make(DispatcherStats(
             jobs: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) }),
-            outbox: try store.outboxCount()))
+            outbox: try await store.outboxCount()))
     }
     routes.viewer.get("workers") { _, _ in
-        try JSONResponse.make(try store.workers())
+        try JSONResponse.make(try await store.workers())
     }
     AccessRoutes(store: store, authenticator: authenticator).register(on: routes)
     BotRoutes(store: store).register(on: routes)

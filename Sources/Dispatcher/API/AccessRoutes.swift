@@ -27,7 +27,7 @@ struct AccessRoutes {
         guard new.problems.isEmpty else { throw APIError.invalid(new.problems) }
         let created: CreatedAPIToken
         do {
-            created = try store.createAPIToken(new)
+            created = try await store.createAPIToken(new)
         } catch let taken as TokenNameTaken {
             throw APIError.conflict(taken.description)
         }
@@ -37,13 +37,13 @@ struct AccessRoutes {
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(APITokenList(tokens: try store.apiTokens()))
+        try JSONResponse.make(APITokenList(tokens: try await store.apiTokens()))
     }
 
     /// Revokes a token: refused from the next request on. 404 for an unknown id.
     @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard try store.revokeAPIToken(id: id) else { throw APIError.notFound("token \(id.prefix(64))") }
+        guard try await store.revokeAPIToken(id: id) else { throw APIError.notFound("token \(id.prefix(64))") }
         authenticator.forget(tokenID: id)
         return Response(status: .noContent)
     }
@@ -62,6 +62,7 @@ struct AccessRoutes {
         guard problems.isEmpty, let limit else { throw APIError.invalid(problems) }
         // Entries of requests answered before this one are still on their way to a commit.
         await store.commitDeferredWrites()
-        return try JSONResponse.make(AuditPage(entries: try store.auditEntries(limit: limit, before: before ?? nil)))
+        let entries = try await store.auditEntries(limit: limit, before: before ?? nil)
+        return try JSONResponse.make(AuditPage(entries: entries))
     }
 }

@@ -20,7 +20,7 @@ struct AccountRoutes {
         if !Names.isValid(host) { problems.append("host must be a valid name") }
         if !Names.isValidAccount(account) { problems.append(Names.accountRule) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        switch try store.clearHold(host: host, account: account) {
+        switch try await store.clearHold(host: host, account: account) {
         case .cleared(let workers):
             relaySignal.notify()
             return try JSONResponse.make(HoldCleared(host: host, account: account, workers: workers), status: .accepted)

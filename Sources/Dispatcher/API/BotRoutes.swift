@@ -15,17 +15,17 @@ struct BotRoutes {
         let bot = try await JSONResponse.decode(CreateBotRequest.self, from: request).definition
         let problems = bot.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        try store.saveBot(bot)
+        try await store.saveBot(bot)
         return try JSONResponse.make(bot, status: .created)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.bots())
+        try JSONResponse.make(try await store.bots())
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard let bot = try store.bot(named: name) else { throw APIError.notFound("bot '\(name.prefix(64))'") }
+        guard let bot = try await store.bot(named: name) else { throw APIError.notFound("bot '\(name.prefix(64))'") }
         return try JSONResponse.make(bot)
     }
 }

@@ -24,7 +24,7 @@ struct CalendarRoutes {
         }
         problems += calendar.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        let created = try store.saveCalendar(calendar)
+        let created = try await store.saveCalendar(calendar)
         scheduleSignal.notify()
         var response = try JSONResponse.make(calendar, status: created ? .created : .ok)
         if created { response.headers[.location] = "/v1/calendars/\(name)" }
@@ -33,18 +33,18 @@ struct CalendarRoutes {
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard let calendar = try store.calendar(named: name) else { throw notFound(name) }
+        guard let calendar = try await store.calendar(named: name) else { throw notFound(name) }
         return try JSONResponse.make(calendar)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.calendars())
+        try JSONResponse.make(try await store.calendars())
     }
 
     /// 409 while schedules name it.
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        switch try store.deleteCalendar(named: name) {
+        switch try await store.deleteCalendar(named: name) {
         case .deleted: return Response(status: .noContent)
         case .notFound: throw notFound(name)
         case .inUse(let schedules):

@@ -16,18 +16,20 @@ struct DeadJobRoutes {
         var filter = JobFilter(state: .dead, limit: 1000)
         filter.bot = request.uri.queryParameters["bot"].map(String.init)
         filter.group = request.uri.queryParameters["group"].map(String.init)
-        return try JSONResponse.make(try store.jobs(filter))
+        return try JSONResponse.make(try await store.jobs(filter))
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try JobRoutes.jobID(context)
-        guard let job = try store.job(id: id), job.state == .dead else { throw APIError.notFound("dead job \(id)") }
+        guard let job = try await store.job(id: id), job.state == .dead else {
+            throw APIError.notFound("dead job \(id)")
+        }
         return try JSONResponse.make(job)
     }
 
     @Sendable func requeue(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try JobRoutes.jobID(context)
-        switch try store.requeueDead(jobID: id, initiator: "api") {
+        switch try await store.requeueDead(jobID: id, initiator: "api") {
         case .requeued(let job):
             relaySignal.notify()
             var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)

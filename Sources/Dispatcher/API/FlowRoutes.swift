@@ -32,7 +32,7 @@ struct FlowRoutes<Definition: FlowDefinition> {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: nil)
-        guard try store.saveFlow(definition, replace: false) == .created else {
+        guard try await store.saveFlow(definition, replace: false) == .created else {
             throw APIError(status: .conflict, code: "already_exists",
                            message: "a \(kind.rawValue) named '\(definition.name)' exists; PUT replaces it")
         }
@@ -41,21 +41,21 @@ struct FlowRoutes<Definition: FlowDefinition> {
 
     @Sendable func replace(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: try context.parameters.require("name"))
-        if try store.saveFlow(definition, replace: true) == .created { return try created(definition) }
+        if try await store.saveFlow(definition, replace: true) == .created { return try created(definition) }
         return try JSONResponse.make(definition)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.flowDefinitions(Definition.self))
+        try JSONResponse.make(try await store.flowDefinitions(Definition.self))
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try definition(named: try context.parameters.require("name")))
+        try await JSONResponse.make(try definition(named: try context.parameters.require("name")))
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard try store.deleteFlow(kind: kind, name: name) else { throw notFound(name) }
+        guard try await store.deleteFlow(kind: kind, name: name) else { throw notFound(name) }
         return Response(status: .noContent)
     }
 
@@ -72,7 +72,7 @@ struct FlowRoutes<Definition: FlowDefinition> {
         if let initiator = start.initiator, initiator.isEmpty || initiator.count > 128 {
             throw APIError.invalid(["initiator must have 1-128 characters"])
         }
-        guard let run = try store.startRun(of: kind, named: name, initiator: start.initiator ?? "api") else {
+        guard let run = try await store.startRun(of: kind, named: name, initiator: start.initiator ?? "api") else {
             throw notFound(name)
         }
         relaySignal.notify()
@@ -83,20 +83,20 @@ struct FlowRoutes<Definition: FlowDefinition> {
 
     @Sendable func listRuns(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        let runs = try store.runs(kind, named: name)
-        if runs.isEmpty { _ = try definition(named: name) }
+        let runs = try await store.runs(kind, named: name)
+        if runs.isEmpty { _ = try await definition(named: name) }
         return try JSONResponse.make(runs)
     }
 
     @Sendable func showRun(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try runID(context)
-        guard let run = try store.run(kind, id: id) else { throw APIError.notFound("\(kind.rawValue) run \(id)") }
+        guard let run = try await store.run(kind, id: id) else { throw APIError.notFound("\(kind.rawValue) run \(id)") }
         return try JSONResponse.make(run)
     }
 
     func control(_ command: FlowCommand, request: Request, context: APIRequestContext) async throws -> Response {
         let id = try runID(context)
-        switch try store.control(kind, runID: id, command) {
+        switch try await store.control(kind, runID: id, command) {
         case .done(let run):
             relaySignal.notify()
             if command == .cancel { robotQueueSignal.notify() }
@@ -112,7 +112,7 @@ struct FlowRoutes<Definition: FlowDefinition> {
     /// is named in one 422.
     private func validated(_ request: Request, name: String?) async throws -> Definition {
         let definition = try await JSONResponse.decode(Definition.self, from: request)
-        let bots = Set(try store.bots().map(\.name))
+        let bots = Set(try await store.bots().map(\.name))
         var problems = definition.problems(botExists: bots.contains)
         if let name, definition.name != name {
             problems.insert("the name in the body ('\(definition.name.prefix(64))') differs from the path's", at: 0)
@@ -130,8 +130,10 @@ struct FlowRoutes<Definition: FlowDefinition> {
         return response
     }
 
-    private func definition(named name: String) throws -> Definition {
-        guard let definition = try store.flowDefinition(Definition.self, named: name) else { throw notFound(name) }
+    private func definition(named name: String) async throws -> Definition {
+        guard let definition = try await store.flowDefinition(Definition.self, named: name) else {
+            throw notFound(name)
+        }
         return definition
     }
 

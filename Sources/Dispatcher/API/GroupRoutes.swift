@@ -12,7 +12,7 @@ struct GroupRoutes {
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.groups())
+        try JSONResponse.make(try await store.groups())
     }
 
     /// Replaces all of a group's settings (one left out goes back to its default) and answers
@@ -23,8 +23,8 @@ struct GroupRoutes {
         var problems = settings.problems
         if !Names.isValidGroup(name) { problems.insert(Names.groupRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        try store.saveGroup(name, settings: settings)
-        let group = try store.groups().first { $0.name == name }
+        try await store.saveGroup(name, settings: settings)
+        let group = try await store.groups().first { $0.name == name }
         return try JSONResponse.make(group)
     }
 }

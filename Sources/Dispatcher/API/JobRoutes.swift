@@ -33,7 +33,7 @@ struct JobRoutes {
         }
         let problems = submission.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        guard let bot = try store.bot(named: submission.bot) else { throw APIError.unknownBot(submission.bot) }
+        guard let bot = try await store.bot(named: submission.bot) else { throw APIError.unknownBot(submission.bot) }
         let job: JobSnapshot
         if let parent {
             switch try await store.submit(submission, bot: bot, startedBy: parent) {
@@ -107,36 +107,38 @@ struct JobRoutes {
             guard let parsed = Int(offset), parsed >= 0 else { throw APIError.invalid(["offset must be 0 or more"]) }
             filter.offset = parsed
         }
-        return try JSONResponse.make(try store.jobs(filter))
+        return try JSONResponse.make(try await store.jobs(filter))
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
-        guard let job = try store.job(id: id) else { throw APIError.notFound("job \(id)") }
+        guard let job = try await store.job(id: id) else { throw APIError.notFound("job \(id)") }
         return try JSONResponse.make(job)
     }
 
     /// The bot's stdout and stderr of one attempt (`?attempt=N`, else the last), as text.
     @Sendable func log(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try attemptText(request, context, what: "a log") { try store.log(jobID: $0, attempt: $1) }
+        try await attemptText(request, context, what: "a log") { try await store.log(jobID: $0, attempt: $1) }
     }
 
     /// What the account's cleanup command printed after attempt `?attempt=N` (else the last one), as text.
     @Sendable func cleanupLog(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try attemptText(request, context, what: "a cleanup log") { try store.cleanupLog(jobID: $0, attempt: $1) }
+        try await attemptText(request, context, what: "a cleanup log") {
+            try await store.cleanupLog(jobID: $0, attempt: $1)
+        }
     }
 
     /// A text kept per attempt of a job, found by `read(jobID, attempt)`; 404 when there is none.
     private func attemptText(_ request: Request, _ context: APIRequestContext, what: String,
-                             read: (Int64, Int?) throws -> String?) throws -> Response {
+                             read: (Int64, Int?) async throws -> String?) async throws -> Response {
         let id = try Self.jobID(context)
         var attempt: Int?
         if let text = request.uri.queryParameters["attempt"] {
             guard let parsed = Int(text), parsed >= 1 else { throw APIError.invalid(["attempt must be a positive number"]) }
             attempt = parsed
         }
-        guard try store.job(id: id) != nil else { throw APIError.notFound("job \(id)") }
-        guard let text = try read(id, attempt) else {
+        guard try await store.job(id: id) != nil else { throw APIError.notFound("job \(id)") }
+        guard let text = try await read(id, attempt) else {
             throw APIError.notFound("\(what) of job \(id)\(attempt.map { " attempt \($0)" } ?? "")")
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -146,7 +148,7 @@ struct JobRoutes {
     /// Freezes a running job's bot; 409 unless the job is running.
     @Sendable func pause(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
-        switch try store.pause(jobID: id) {
+        switch try await store.pause(jobID: id) {
         case .paused(let job):
             relaySignal.notify()
             return try JSONResponse.make(job)
@@ -160,7 +162,7 @@ struct JobRoutes {
     /// Thaws a paused job's bot; 409 unless the job is paused.
     @Sendable func resume(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
-        switch try store.resume(jobID: id) {
+        switch try await store.resume(jobID: id) {
         case .resumed(let job):
             relaySignal.notify()
             return try JSONResponse.make(job)
@@ -173,7 +175,7 @@ struct JobRoutes {
 
     @Sendable func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.jobID(context)
-        switch try store.cancel(jobID: id, reason: "cancelled through the API") {
+        switch try await store.cancel(jobID: id, reason: "cancelled through the API") {
         case .cancelled(let job):
             relaySignal.notify()
             robotQueueSignal.notify()

@@ -31,7 +31,7 @@ struct QueueTriggerRoutes {
         }
         problems += definition.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        switch try store.saveTrigger(definition) {
+        switch try await store.saveTrigger(definition) {
         case .saved(let trigger, let created):
             relaySignal.notify()
             robotQueueSignal.notify()
@@ -48,18 +48,18 @@ struct QueueTriggerRoutes {
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("name")
-        guard let trigger = try store.trigger(ofQueue: queue) else { throw notFound(queue) }
+        guard let trigger = try await store.trigger(ofQueue: queue) else { throw notFound(queue) }
         return try JSONResponse.make(trigger)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.triggers())
+        try JSONResponse.make(try await store.triggers())
     }
 
     /// Removes the trigger; the jobs it started run on.
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let queue = try context.parameters.require("name")
-        guard try store.deleteTrigger(ofQueue: queue) else { throw notFound(queue) }
+        guard try await store.deleteTrigger(ofQueue: queue) else { throw notFound(queue) }
         return Response(status: .noContent)
     }
 

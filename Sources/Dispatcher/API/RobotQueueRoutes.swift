@@ -15,11 +15,11 @@ struct RobotQueueRoutes {
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.robotQueue())
+        try JSONResponse.make(try await store.robotQueue())
     }
 
     @Sendable func credentials(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.credentials())
+        try JSONResponse.make(try await store.credentials())
     }
 
     @Sendable func saveCredential(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -31,7 +31,7 @@ struct RobotQueueRoutes {
         if !Names.isValidAccount(account) { problems.insert(Names.accountRule, at: 0) }
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         do {
-            try store.saveCredential(credential, host: host, account: account)
+            try await store.saveCredential(credential, host: host, account: account)
         } catch let error as SecretsKeyMissing {
             throw APIError(status: .conflict, code: "secrets_key_missing", message: error.description)
         }

@@ -31,7 +31,7 @@ struct ScheduleRoutes {
         }
         problems += definition.problems
         guard problems.isEmpty else { throw APIError.invalid(problems) }
-        switch try store.saveSchedule(definition) {
+        switch try await store.saveSchedule(definition) {
         case .saved(let schedule, let created):
             scheduleSignal.notify()
             var response = try JSONResponse.make(schedule, status: created ? .created : .ok)
@@ -44,18 +44,18 @@ struct ScheduleRoutes {
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard let schedule = try store.schedule(named: name) else { throw notFound(name) }
+        guard let schedule = try await store.schedule(named: name) else { throw notFound(name) }
         return try JSONResponse.make(schedule)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.schedules())
+        try JSONResponse.make(try await store.schedules())
     }
 
     /// Pauses or resumes; a resumed schedule waits for its next firing (none made up).
     func setEnabled(_ enabled: Bool, _ request: Request, _ context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard let schedule = try store.setSchedule(name, enabled: enabled) else { throw notFound(name) }
+        guard let schedule = try await store.setSchedule(name, enabled: enabled) else { throw notFound(name) }
         scheduleSignal.notify()
         return try JSONResponse.make(schedule)
     }
@@ -63,7 +63,7 @@ struct ScheduleRoutes {
     /// Removes the schedule and its history; what it started runs on.
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard try store.deleteSchedule(named: name) else { throw notFound(name) }
+        guard try await store.deleteSchedule(named: name) else { throw notFound(name) }
         scheduleSignal.notify()
         return Response(status: .noContent)
     }
@@ -78,7 +78,7 @@ struct ScheduleRoutes {
             }
             limit = parsed
         }
-        guard let firings = try store.firings(ofSchedule: name, limit: limit) else { throw notFound(name) }
+        guard let firings = try await store.firings(ofSchedule: name, limit: limit) else { throw notFound(name) }
         return try JSONResponse.make(firings)
     }
 

@@ -19,7 +19,7 @@ struct WorkItemRoutes {
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.itemID(context)
-        guard let item = try store.item(id: id) else { throw APIError.notFound("item \(id)") }
+        guard let item = try await store.item(id: id) else { throw APIError.notFound("item \(id)") }
         return try JSONResponse.make(item)
     }
 

@@ -30,7 +30,7 @@ struct WorkQueueRoutes {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: nil)
-        guard try store.saveQueue(definition, replace: false) == .created else {
+        guard try await store.saveQueue(definition, replace: false) == .created else {
             throw APIError(status: .conflict, code: "already_exists",
                            message: "a queue named '\(definition.name)' exists; PUT replaces it")
         }
@@ -39,24 +39,25 @@ struct WorkQueueRoutes {
 
     @Sendable func replace(_ request: Request, context: APIRequestContext) async throws -> Response {
         let definition = try await validated(request, name: try context.parameters.require("name"))
-        if try store.saveQueue(definition, replace: true) == .created { return try created(definition) }
+        if try await store.saveQueue(definition, replace: true) == .created { return try created(definition) }
         return try JSONResponse.make(definition)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        try JSONResponse.make(try store.queues())
+        try JSONResponse.make(try await store.queues())
     }
 
     /// The queue's definition with its items counted by state.
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard let definition = try store.queue(named: name) else { throw notFound(name) }
-        return try JSONResponse.make(WorkQueueView(definition: definition, counts: try store.itemCounts(in: name).counts))
+        guard let definition = try await store.queue(named: name) else { throw notFound(name) }
+        let counts = try await store.itemCounts(in: name).counts
+        return try JSONResponse.make(WorkQueueView(definition: definition, counts: counts))
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
-        guard try store.deleteQueue(named: name) else { throw notFound(name) }
+        guard try await store.deleteQueue(named: name) else { throw notFound(name) }
         return Response(status: .noContent)
     }
 
@@ -68,7 +69,7 @@ struct WorkQueueRoutes {
         if item.payload.text.utf8.count > AddItemRequest.maximumPayloadBytes {
             throw APIError.payloadTooLarge(limit: AddItemRequest.maximumPayloadBytes)
         }
-        switch try store.addItems([item], to: name) {
+        switch try await store.addItems([item], to: name) {
         case .added(let items):
             itemsAdded()
             var response = try JSONResponse.make(items[0], status: .created)
@@ -91,7 +92,7 @@ struct WorkQueueRoutes {
         guard (1...BulkAddItemsRequest.maximumItems).contains(bulk.items.count) else {
             throw APIError.invalid(["a bulk add takes 1 to \(BulkAddItemsRequest.maximumItems) items"])
         }
-        switch try store.addItems(bulk.items, to: name) {
+        switch try await store.addItems(bulk.items, to: name) {
         case .added(let items):
             itemsAdded()
             return try JSONResponse.make(BulkItemsAdded(ids: items.map(\.id)), status: .created)
@@ -115,8 +116,8 @@ struct WorkQueueRoutes {
         }
         let limit = try Self.number(query["limit"], name: "limit", in: 1...1000) ?? 100
         let offset = try Self.number(query["offset"], name: "offset", in: 0...Int.max) ?? 0
-        guard try store.queue(named: name) != nil else { throw notFound(name) }
-        return try JSONResponse.make(try store.items(in: name, state: state, limit: limit, offset: offset))
+        guard try await store.queue(named: name) != nil else { throw notFound(name) }
+        return try JSONResponse.make(try await store.items(in: name, state: state, limit: limit, offset: offset))
     }
 
     /// The next item under a lease (200 with the item, its token and expiry), or 204 when none is ready.

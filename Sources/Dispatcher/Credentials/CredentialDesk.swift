@@ -26,14 +26,14 @@ final class CredentialDesk: Service {
 
     func run() async throws {
         await reconnector.consume(Topology.credentialRequestsQueue, prefetch: 32, confirms: true) { delivery, channel in
-            if let reply = self.reply(to: delivery) { try await channel.publish(reply) }
+            if let reply = await self.reply(to: delivery) { try await channel.publish(reply) }
             try await delivery.ack()
         }
     }
 
     /// The answer to one request, for the asking worker's control queue; nil for a message that is
     /// no request (it is dropped).
-    private func reply(to delivery: AMQPDelivery) -> AMQPMessage? {
+    private func reply(to delivery: AMQPDelivery) async -> AMQPMessage? {
         let request: CredentialRequest
         do {
             request = try JSONCodec.decode(CredentialRequest.self, from: delivery.body)
@@ -41,7 +41,7 @@ final class CredentialDesk: Service {
             logger.error("undecodable credential request dropped", metadata: ["error": "\(error)"])
             return nil
         }
-        let reply = answer(request)
+        let reply = await answer(request)
         let control = ControlMessage(command: .credential, jobID: request.jobID, credentialReply: reply)
         // Not persistent, not mandatory: a worker that is gone asks nothing any more.
         return try? AMQPMessage(exchange: Topology.controlExchange,
@@ -49,14 +49,14 @@ final class CredentialDesk: Service {
                                 body: JSONCodec.encode(control), persistent: false, mandatory: false)
     }
 
-    private func answer(_ request: CredentialRequest) -> CredentialReply {
+    private func answer(_ request: CredentialRequest) async -> CredentialReply {
         let metadata: Logger.Metadata = [
             "job.id": "\(request.jobID)", "worker.id": "\(request.workerID)", "bot.account": "\(request.account)",
             "worker.host": "\(request.host)", "worker.group": "\(request.group)",
         ]
         let answer: CredentialAnswer
         do {
-            answer = try store.credentialAnswer(to: request)
+            answer = try await store.credentialAnswer(to: request)
         } catch let error as SecretKeyError {
             // Sealed with another key: asking again does not help.
             logger.error("stored credential cannot be opened", metadata: metadata.merging(["error": "\(error)"]) { $1 })

@@ -49,7 +49,7 @@ final class DeadLetterWatcher: Service {
         let reason = delivery.headers[Topology.deadReasonHeader]?.stringValue
             ?? Self.reason(brokerReason: delivery.headers["x-death.0.reason"]?.stringValue)
         do {
-            let result = try store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
+            let result = try await store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
             logger.warning("job parked by the broker", metadata: ["job.id": "\(envelope.jobID)", "result": "\(result)"])
             robotQueueSignal.notify()
             relaySignal.notify()

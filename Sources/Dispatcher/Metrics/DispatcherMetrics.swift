@@ -102,24 +102,24 @@ public final class DispatcherMetrics: Sendable {
     }
 
     /// The metrics in Prometheus' text format, with the store's figures read now.
-    func scrape(_ store: BotyardStore) throws -> String {
-        for (state, count) in try store.jobCounts() {
+    func scrape(_ store: BotyardStore) async throws -> String {
+        for (state, count) in try await store.jobCounts() {
             registry.makeGauge(descriptor: Self.jobs, labels: [("state", state.rawValue)]).set(Int64(count))
         }
-        registry.makeGauge(descriptor: Self.outbox).set(Int64(try store.outboxCount()))
-        registry.makeGauge(descriptor: Self.robotQueue).set(Int64(try store.robotQueue().count))
-        let oldest = try store.oldestOutboxMessage()
+        registry.makeGauge(descriptor: Self.outbox).set(Int64(try await store.outboxCount()))
+        registry.makeGauge(descriptor: Self.robotQueue).set(Int64(try await store.robotQueue().count))
+        let oldest = try await store.oldestOutboxMessage()
         registry.makeGauge(descriptor: Self.outboxAge).set(oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
-        for (queue, counts) in try store.workItemCounts() {
+        for (queue, counts) in try await store.workItemCounts() {
             for (state, count) in counts {
                 registry.makeGauge(descriptor: Self.workItems, labels: [("queue", queue), ("state", state)])
                     .set(Int64(count))
             }
         }
-        for group in try store.groups() {
+        for group in try await store.groups() {
             registry.makeGauge(descriptor: Self.waiting, labels: [("group", group.name)]).set(Int64(group.waiting))
         }
-        for (group, workers) in Dictionary(grouping: try store.workers(), by: \.group) {
+        for (group, workers) in Dictionary(grouping: try await store.workers(), by: \.group) {
             let live = workers.filter { $0.state != .lost }
             let labels = [("group", group)]
             registry.makeGauge(descriptor: Self.slots, labels: labels).set(Int64(live.map(\.slots).reduce(0, +)))

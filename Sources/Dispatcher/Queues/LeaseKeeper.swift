@@ -30,7 +30,7 @@ final class LeaseKeeper: Service {
         await runTimedPasses(signal: alarm.signal, longestSleep: longestSleep, logger: logger,
                              failure: "cannot expire leases; will retry", passStarts: alarm.passStarts,
                              sleeps: alarm.passEnds(nextPassAt:)) {
-            let pass = try self.store.expireLeases()
+            let pass = try await self.store.expireLeases()
             if pass.expired > 0 {
                 self.relaySignal.notify()
                 self.robotQueueSignal.notify()

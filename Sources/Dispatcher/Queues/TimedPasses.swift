@@ -10,13 +10,13 @@ import Shared
 func runTimedPasses(signal: WakeSignal, longestSleep: Duration, logger: Logger, failure: Logger.Message,
                     passStarts: @escaping @Sendable () -> Void = {},
                     sleeps: @escaping @Sendable (Date) -> Void = { _ in },
-                    _ pass: @escaping @Sendable () throws -> Date?) async {
+                    _ pass: @escaping @Sendable () async throws -> Date?) async {
     await cancelWhenGracefulShutdown {
         while !Task.isCancelled {
             var timeout = longestSleep
             passStarts()
             do {
-                if let next = try pass() {
+                if let next = try await pass() {
                     timeout = min(timeout, .milliseconds(max(10, Int(next.timeIntervalSinceNow * 1000) + 10)))
                 }
             } catch {

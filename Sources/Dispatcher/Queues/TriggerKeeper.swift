@@ -28,7 +28,7 @@ final class TriggerKeeper: Service {
     func run() async throws {
         await runTimedPasses(signal: signal, longestSleep: longestSleep, logger: logger,
                              failure: "cannot evaluate queue triggers; will retry") {
-            let pass = try self.store.evaluateDueTriggers()
+            let pass = try await self.store.evaluateDueTriggers()
             if pass.jobsStarted > 0 {
                 self.relaySignal.notify()
                 self.robotQueueSignal.notify()

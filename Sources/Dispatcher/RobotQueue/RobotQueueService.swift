@@ -28,13 +28,13 @@ final class RobotQueueService: Service {
     func run() async throws {
         await runTimedPasses(signal: signal, longestSleep: sweepInterval, logger: logger,
                              failure: "cannot try the robot queue; will retry") {
-            let returned = try self.store.returnLaunchesOfLostHosts()
+            let returned = try await self.store.returnLaunchesOfLostHosts()
             if returned > 0 {
                 self.logger.warning("launches of lost hosts back in the robot queue", metadata: [
                     "robot_queue.returned": "\(returned)",
                 ])
             }
-            let pass = try self.store.retryRobotQueue()
+            let pass = try await self.store.retryRobotQueue()
             // A line per job it moved, so that every change of a job can be followed by its id.
             for job in pass.dispatchedJobs {
                 self.logger.info("robot queue dispatched a launch", metadata: ["job.id": "\(job)"])

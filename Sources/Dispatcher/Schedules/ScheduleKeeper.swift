@@ -31,7 +31,7 @@ final class ScheduleKeeper: Service {
     func run() async throws {
         await runTimedPasses(signal: signal, longestSleep: longestSleep, logger: logger,
                              failure: "cannot fire schedules; will retry") {
-            let pass = try self.store.fireDueSchedules(misfireThreshold: self.misfireThreshold)
+            let pass = try await self.store.fireDueSchedules(misfireThreshold: self.misfireThreshold)
             if pass.started > 0 {
                 self.relaySignal.notify()
                 self.robotQueueSignal.notify()

@@ -23,10 +23,10 @@ final class BotCache: Sendable {
 
     /// The definition of the bot named `name`: the one kept, or what `read` finds in the store
     /// (nil: no such bot, which is not kept).
-    func definition(named name: String, read: () throws -> BotDefinition?) rethrows -> BotDefinition? {
+    func definition(named name: String, read: () async throws -> BotDefinition?) async rethrows -> BotDefinition? {
         let (kept, changes) = state.withLock { ($0.definitions[name], $0.changes) }
         if let kept { return kept }
-        guard let definition = try read() else { return nil }
+        guard let definition = try await read() else { return nil }
         state.withLock { state in
             guard state.changes == changes else { return }
             if state.definitions.count >= limit { state.definitions.removeAll() }

@@ -17,10 +17,10 @@ struct StoredAPIToken: Sendable {
 extension BotyardStore {
     /// Makes a token; its secret is in the answer only.
     /// - Throws: ``TokenNameTaken`` when a live token has the name.
-    public func createAPIToken(_ request: NewAPIToken, at now: Date = Date()) throws -> CreatedAPIToken {
+    public func createAPIToken(_ request: NewAPIToken, at now: Date = Date()) async throws -> CreatedAPIToken {
         let secret = APITokenSecret.generate()
         let token = APIToken(id: secret.id, name: request.name, role: request.role, createdAt: now)
-        let created = try write("create API token") { db -> Bool in
+        let created = try await write("create API token") { db -> Bool in
             let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM api_tokens WHERE name = ? AND revokedAt IS NULL",
                                           arguments: [request.name]) ?? false
             guard !taken else { return false }
@@ -34,15 +34,15 @@ extension BotyardStore {
     }
 
     /// Every token, live and revoked, oldest first.
-    public func apiTokens() throws -> [APIToken] {
-        try read("list API tokens") { db in
+    public func apiTokens() async throws -> [APIToken] {
+        try await read("list API tokens") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_tokens ORDER BY createdAt, id").map(Self.apiToken)
         }
     }
 
     /// Revokes a token; false when there is none with that id. Revoking a revoked token changes nothing.
-    public func revokeAPIToken(id: String, at now: Date = Date()) throws -> Bool {
-        try write("revoke API token") { db in
+    public func revokeAPIToken(id: String, at now: Date = Date()) async throws -> Bool {
+        try await write("revoke API token") { db in
             try db.execute(sql: "UPDATE api_tokens SET revokedAt = coalesce(revokedAt, ?) WHERE id = ?",
                            arguments: [now.storedValue, id])
             return db.changesCount > 0
@@ -94,8 +94,8 @@ extension BotyardStore {
     }
 
     /// Audit entries, newest first: at most `limit`, older than the entry `before` when given.
-    public func auditEntries(limit: Int, before: Int64? = nil) throws -> [AuditEntry] {
-        try read("read audit log") { db in
+    public func auditEntries(limit: Int, before: Int64? = nil) async throws -> [AuditEntry] {
+        try await read("read audit log") { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?
                 """, arguments: [before ?? Int64.max, limit]).map { row in

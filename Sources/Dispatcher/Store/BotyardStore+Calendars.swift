@@ -14,8 +14,8 @@ extension BotyardStore {
     /// Stores a calendar, new or over the one of its name. The schedules that name it wait for
     /// their next firing under its new dates (a firing already due is handled as it was).
     /// - Returns: whether it was created.
-    public func saveCalendar(_ calendar: WorkingDayCalendar, at now: Date = Date()) throws -> Bool {
-        try write("save calendar") { db in
+    public func saveCalendar(_ calendar: WorkingDayCalendar, at now: Date = Date()) async throws -> Bool {
+        try await write("save calendar") { db in
             let existing = try CalendarRecord.fetchOne(db, key: calendar.name)
             try CalendarRecord(name: calendar.name, nonWorkingDates: calendar.nonWorkingDates,
                                createdAt: existing?.createdAt ?? now, updatedAt: now).save(db)
@@ -28,17 +28,17 @@ extension BotyardStore {
         }
     }
 
-    public func calendar(named name: String) throws -> WorkingDayCalendar? {
-        try read("read calendar") { db in try CalendarRecord.fetchOne(db, key: name)?.calendar }
+    public func calendar(named name: String) async throws -> WorkingDayCalendar? {
+        try await read("read calendar") { db in try CalendarRecord.fetchOne(db, key: name)?.calendar }
     }
 
-    public func calendars() throws -> [WorkingDayCalendar] {
-        try read("list calendars") { db in try CalendarRecord.order(Column("name")).fetchAll(db).map(\.calendar) }
+    public func calendars() async throws -> [WorkingDayCalendar] {
+        try await read("list calendars") { db in try CalendarRecord.order(Column("name")).fetchAll(db).map(\.calendar) }
     }
 
     /// Deletes a calendar that no schedule names.
-    public func deleteCalendar(named name: String) throws -> CalendarDeleteResult {
-        try write("delete calendar") { db in
+    public func deleteCalendar(named name: String) async throws -> CalendarDeleteResult {
+        try await write("delete calendar") { db in
             let users = try Self.schedules(naming: name, in: db).map(\.name)
             guard users.isEmpty else { return .inUse(users) }
             return try CalendarRecord.deleteOne(db, key: name) ? .deleted : .notFound

@@ -31,11 +31,11 @@ extension BotyardStore {
     /// Stores an account's credential (replacing the old one), its password sealed; the robot
     /// queue's entries for the account are due.
     public func saveCredential(_ credential: AccountCredential, host: String, account: String,
-                               at now: Date = Date()) throws {
+                               at now: Date = Date()) async throws {
         guard let credentialsKey else { throw SecretsKeyMissing() }
         let sealed = credentialsKey.seal(Data(credential.password.utf8),
                                          context: CredentialRecord.sealingContext(host: host, account: account))
-        try write("save credential") { db in
+        try await write("save credential") { db in
             try CredentialRecord(host: host, account: account, username: credential.username,
                                  sealedPassword: sealed, updatedAt: now).save(db)
             try Self.markRobotQueueDue(group: nil, host: host, accounts: [account], in: db)
@@ -43,8 +43,8 @@ extension BotyardStore {
     }
 
     /// Every stored credential, without its password.
-    public func credentials() throws -> [CredentialSummary] {
-        try read("list credentials") { db in
+    public func credentials() async throws -> [CredentialSummary] {
+        try await read("list credentials") { db in
             try CredentialRecord.order(Column("host"), Column("account")).fetchAll(db).map {
                 CredentialSummary(host: $0.host, account: $0.account, username: $0.username, updatedAt: $0.updatedAt)
             }
@@ -58,9 +58,9 @@ extension BotyardStore {
 
     /// The answer to a worker's request for the credential of the account it is about to run a
     /// job's UI bot on (``CredentialEntitlement``), with the credential opened when granted.
-    func credentialAnswer(to request: CredentialRequest) throws -> CredentialAnswer {
+    func credentialAnswer(to request: CredentialRequest) async throws -> CredentialAnswer {
         guard let credentialsKey else { return .refused(SecretsKeyMissing().description) }
-        let (verdict, record) = try read("answer a credential request") { db in
+        let (verdict, record) = try await read("answer a credential request") { db in
             let job = try JobRecord.fetchOne(db, key: request.jobID)
             let hostInGroup = try WorkerRecord
                 .filter(Column("group") == request.group && Column("host") == request.host).isEmpty(db) == false

@@ -17,25 +17,26 @@ extension BotyardStore {
     /// dead-letter or control message it calls for, all in one transaction.
     ///
     /// - Parameter random: places the retry backoff's jitter.
-    func apply(_ event: JobEvent, random: Double, at now: Date = Date()) throws -> EventApplication {
-        try apply([event], random: { random }, at: now)[0]
+    func apply(_ event: JobEvent, random: Double, at now: Date = Date()) async throws -> EventApplication {
+        try await apply([event], random: { random }, at: now)[0]
     }
 
     /// Applies reports in order, and records heartbeats, in one transaction (one disk sync for the lot).
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat] = [], random: () -> Double,
-               at now: Date = Date()) throws -> [EventApplication] {
-        let randoms = events.map { _ in random() }
-        return try write("apply events") { db in
-            try apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db).results
-        }
+               at now: Date = Date()) async throws -> [EventApplication] {
+        try await apply(events, heartbeats: heartbeats, randoms: events.map { _ in random() }, at: now).results
     }
 
     /// ``apply(_:heartbeats:random:at:)`` for the event consumer: its transaction is shared with
-    /// the other writes waiting at the same moment, and no thread of the cooperative pool waits for it.
+    /// the other writes waiting at the same moment.
     func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat],
                at now: Date = Date()) async throws -> AppliedEvents {
-        let randoms = events.map { _ in Double.random(in: 0..<1) }
-        return try await write("apply events") { db in
+        try await apply(events, heartbeats: heartbeats, randoms: events.map { _ in Double.random(in: 0..<1) }, at: now)
+    }
+
+    private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double],
+                       at now: Date) async throws -> AppliedEvents {
+        try await write("apply events") { db in
             try self.apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
         }
     }
@@ -128,8 +129,9 @@ extension BotyardStore {
 
     /// Records that the broker, or a worker, parked a job's message in `botyard.dead` on its own
     /// (delivery limit reached, message unusable): the job is dead unless it already ended.
-    func markParked(jobID: Int64, attempt: Int, reason: String, at now: Date = Date()) throws -> EventApplication {
-        try write("mark parked") { db in
+    func markParked(jobID: Int64, attempt: Int, reason: String,
+                    at now: Date = Date()) async throws -> EventApplication {
+        try await write("mark parked") { db in
             guard let job = try JobRecord.fetch(id: jobID, in: db) else { return .ignored("unknown job \(jobID)") }
             let decision = JobLifecycle.parked(job, attempt: attempt, reason: reason, at: now)
             let stored = try Self.record(decision, from: job.state, at: now, in: db)

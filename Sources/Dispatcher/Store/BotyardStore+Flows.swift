@@ -22,8 +22,8 @@ extension BotyardStore {
     /// Stores a definition: a new one, or (with `replace`) over the one of the same name. Runs
     /// already started keep the definition they started with.
     public func saveFlow<Definition: FlowDefinition>(_ definition: Definition, replace: Bool,
-                                                     at now: Date = Date()) throws -> DefinitionSaveResult {
-        try write("save \(Definition.kind.rawValue)") { db in
+                                                     at now: Date = Date()) async throws -> DefinitionSaveResult {
+        try await write("save \(Definition.kind.rawValue)") { db in
             let existing = try FlowRecord.fetchOne(db, key: ["kind": Definition.kind.rawValue, "name": definition.name])
             if existing != nil && !replace { return .exists }
             let json = String(decoding: try JSONCodec.encode(definition), as: UTF8.self)
@@ -33,17 +33,17 @@ extension BotyardStore {
         }
     }
 
-    public func flowDefinition<Definition: FlowDefinition>(_ type: Definition.Type, named name: String) throws
+    public func flowDefinition<Definition: FlowDefinition>(_ type: Definition.Type, named name: String) async throws
         -> Definition?
     {
-        try read("read \(Definition.kind.rawValue)") { db in
+        try await read("read \(Definition.kind.rawValue)") { db in
             try FlowRecord.fetchOne(db, key: ["kind": Definition.kind.rawValue, "name": name])
                 .map { try JSONCodec.decode(Definition.self, from: Data($0.definition.utf8)) }
         }
     }
 
-    public func flowDefinitions<Definition: FlowDefinition>(_ type: Definition.Type) throws -> [Definition] {
-        try read("list \(Definition.kind.plural)") { db in
+    public func flowDefinitions<Definition: FlowDefinition>(_ type: Definition.Type) async throws -> [Definition] {
+        try await read("list \(Definition.kind.plural)") { db in
             try FlowRecord.filter(FlowRecord.Columns.kind == Definition.kind.rawValue)
                 .order(FlowRecord.Columns.name).fetchAll(db)
                 .map { try JSONCodec.decode(Definition.self, from: Data($0.definition.utf8)) }
@@ -51,8 +51,8 @@ extension BotyardStore {
     }
 
     /// Deletes a definition; its runs, finished or not, go on and stay readable. False when there was none.
-    public func deleteFlow(kind: FlowKind, name: String) throws -> Bool {
-        try write("delete \(kind.rawValue)") { db in
+    public func deleteFlow(kind: FlowKind, name: String) async throws -> Bool {
+        try await write("delete \(kind.rawValue)") { db in
             try FlowRecord.deleteOne(db, key: ["kind": kind.rawValue, "name": name])
         }
     }
@@ -60,8 +60,8 @@ extension BotyardStore {
     /// Starts a run of the named definition: stores it and the jobs its first steps start, in one
     /// transaction. Nil when there is no such definition.
     public func startRun(of kind: FlowKind, named name: String, initiator: String,
-                         at now: Date = Date()) throws -> FlowRunSnapshot? {
-        try write("start \(kind.rawValue) run") { db in
+                         at now: Date = Date()) async throws -> FlowRunSnapshot? {
+        try await write("start \(kind.rawValue) run") { db in
             try Self.startRun(of: kind, named: name, initiator: initiator, at: now, in: db)?.snapshot()
         }
     }
@@ -81,8 +81,8 @@ extension BotyardStore {
     }
 
     /// A run with each step or node and its job; nil when there is no run `id` of this kind.
-    public func run(_ kind: FlowKind, id: Int64) throws -> FlowRunSnapshot? {
-        try read("read \(kind.rawValue) run") { db in
+    public func run(_ kind: FlowKind, id: Int64) async throws -> FlowRunSnapshot? {
+        try await read("read \(kind.rawValue) run") { db in
             guard let run = try FlowRunRecord.fetchOne(db, key: id), run.kind == kind else { return nil }
             let steps = switch kind {
             case .pipeline: try run.machine(PipelineRunMachine.self).steps
@@ -104,8 +104,8 @@ extension BotyardStore {
     }
 
     /// Runs of one kind (of one definition, when `name` is given), newest first.
-    public func runs(_ kind: FlowKind, named name: String? = nil, limit: Int = 100) throws -> [FlowRunSnapshot] {
-        try read("list \(kind.rawValue) runs") { db in
+    public func runs(_ kind: FlowKind, named name: String? = nil, limit: Int = 100) async throws -> [FlowRunSnapshot] {
+        try await read("list \(kind.rawValue) runs") { db in
             var request = FlowRunRecord.filter(FlowRunRecord.Columns.kind == kind.rawValue)
             if let name { request = request.filter(FlowRunRecord.Columns.name == name) }
             return try request.order(FlowRunRecord.Columns.id.desc).limit(limit).fetchAll(db).map { $0.snapshot() }
@@ -114,8 +114,8 @@ extension BotyardStore {
 
     /// Pauses, resumes or cancels a run; what it decides (jobs to start or stop) happens in the same transaction.
     public func control(_ kind: FlowKind, runID: Int64, _ command: FlowCommand, initiator: String = "api",
-                        at now: Date = Date()) throws -> FlowControlResult {
-        let outcome: Result<Void, FlowRunError>? = try write("\(command.rawValue) \(kind.rawValue) run") { db in
+                        at now: Date = Date()) async throws -> FlowControlResult {
+        let outcome: Result<Void, FlowRunError>? = try await write("\(command.rawValue) \(kind.rawValue) run") { db in
             guard var run = try FlowRunRecord.fetchOne(db, key: runID), run.kind == kind else { return nil }
             let event: FlowEvent = switch command {
             case .pause: .pause
@@ -127,7 +127,7 @@ extension BotyardStore {
         switch outcome {
         case nil: return .notFound
         case .failure(let refusal)?: return .refused(code: refusal.code.rawValue, message: refusal.message)
-        case .success?: return try run(kind, id: runID).map(FlowControlResult.done) ?? .notFound
+        case .success?: return try await run(kind, id: runID).map(FlowControlResult.done) ?? .notFound
         }
     }
 

@@ -18,16 +18,16 @@ struct GroupRecord: Codable, FetchableRecord, PersistableRecord {
 
 extension BotyardStore {
     /// Creates or replaces a group's settings, all of them.
-    public func saveGroup(_ name: String, settings: GroupSettings, at now: Date = Date()) throws {
-        try write("save group") { db in
+    public func saveGroup(_ name: String, settings: GroupSettings, at now: Date = Date()) async throws {
+        try await write("save group") { db in
             try GroupRecord(name: name, maxQueued: settings.maxQueued, launchAdmission: settings.launchAdmission,
                             updatedAt: now).save(db)
         }
     }
 
     /// Groups that have settings, workers or jobs, with their load and live capacity.
-    public func groups(at now: Date = Date()) throws -> [GroupStatus] {
-        try read("list groups") { db in
+    public func groups(at now: Date = Date()) async throws -> [GroupStatus] {
+        try await read("list groups") { db in
             let settings = try GroupRecord.fetchAll(db)
             let statuses = try WorkerRecord.fetchAll(db).map { $0.status(at: now) }
             let withJobs = try String.fetchAll(db, sql: "SELECT DISTINCT \"group\" FROM jobs")

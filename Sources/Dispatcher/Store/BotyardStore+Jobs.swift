@@ -119,8 +119,8 @@ extension BotyardStore {
     /// Runs a dead job again as a new job with fresh attempts, under its bot's current
     /// definition (the one it died with if the bot was removed). The dead job stays dead and
     /// its history names the new one.
-    public func requeueDead(jobID: Int64, initiator: String, at now: Date = Date()) throws -> RequeueResult {
-        try write("requeue dead job") { db in
+    public func requeueDead(jobID: Int64, initiator: String, at now: Date = Date()) async throws -> RequeueResult {
+        try await write("requeue dead job") { db in
             guard var dead = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard dead.state == .dead else { return .notDead(dead.state) }
             if let earlier = try String.fetchOne(db, sql: "SELECT reason FROM job_history WHERE jobID = ? AND reason LIKE 'requeued as job %' ORDER BY id DESC LIMIT 1", arguments: [jobID]),
@@ -171,8 +171,8 @@ extension BotyardStore {
     }
 
     /// A job with its whole history and the jobs its bot started, or nil.
-    public func job(id: Int64) throws -> JobSnapshot? {
-        try read("read job") { db in
+    public func job(id: Int64) async throws -> JobSnapshot? {
+        try await read("read job") { db in
             guard let job = try JobRecord.fetch(id: id, in: db) else { return nil }
             let history = try JobHistoryRecord
                 .filter(JobHistoryRecord.Columns.jobID == id)
@@ -187,8 +187,8 @@ extension BotyardStore {
     static let childrenSQL = "SELECT id FROM jobs WHERE parentJob = ? ORDER BY id"
 
     /// Jobs matching `filter`, newest first.
-    public func jobs(_ filter: JobFilter) throws -> [JobSnapshot] {
-        try read("list jobs") { db in
+    public func jobs(_ filter: JobFilter) async throws -> [JobSnapshot] {
+        try await read("list jobs") { db in
             var request = JobRecord.order(JobRecord.Columns.id.desc).limit(filter.limit, offset: filter.offset)
             if let state = filter.state { request = request.filter(JobRecord.Columns.state == state.rawValue) }
             if let bot = filter.bot { request = request.filter(JobRecord.Columns.bot == bot) }
@@ -199,8 +199,8 @@ extension BotyardStore {
     }
 
     /// Counts of jobs by state.
-    public func jobCounts() throws -> [JobState: Int] {
-        try read("count jobs") { db in
+    public func jobCounts() async throws -> [JobState: Int] {
+        try await read("count jobs") { db in
             var counts: [JobState: Int] = [:]
             for row in try Row.fetchAll(db, sql: Self.jobCountsSQL) {
                 if let state = JobState(rawValue: row["state"]) { counts[state] = row["jobs"] }
@@ -213,8 +213,8 @@ extension BotyardStore {
     static let jobCountsSQL = "SELECT state, jobs FROM job_state_counts WHERE jobs > 0"
 
     /// The log of one attempt (the last one when `attempt` is nil), or nil when none was reported.
-    public func log(jobID: Int64, attempt: Int?) throws -> String? {
-        try read("read log") { db in
+    public func log(jobID: Int64, attempt: Int?) async throws -> String? {
+        try await read("read log") { db in
             var request = JobLogRecord.filter(Column("jobID") == jobID)
             if let attempt { request = request.filter(Column("attempt") == attempt) }
             return try request.order(Column("attempt").desc).fetchOne(db)?.log
@@ -223,8 +223,8 @@ extension BotyardStore {
 
     /// The output of the account's cleanup command after attempt `attempt` (the last one cleaned up after
     /// when nil), or nil when none was reported.
-    public func cleanupLog(jobID: Int64, attempt: Int?) throws -> String? {
-        try read("read cleanup log") { db in
+    public func cleanupLog(jobID: Int64, attempt: Int?) async throws -> String? {
+        try await read("read cleanup log") { db in
             var request = CleanupLogRecord.filter(Column("jobID") == jobID)
             if let attempt { request = request.filter(Column("attempt") == attempt) }
             return try request.order(Column("attempt").desc).fetchOne(db)?.log
@@ -233,8 +233,8 @@ extension BotyardStore {
 
     /// Cancels a job that has not finished: drops its unpublished messages and tells the
     /// workers of its group to stop it or never start it.
-    public func cancel(jobID: Int64, reason: String, at now: Date = Date()) throws -> CancelResult {
-        try write("cancel job") { db in
+    public func cancel(jobID: Int64, reason: String, at now: Date = Date()) async throws -> CancelResult {
+        try await write("cancel job") { db in
             guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard !job.state.isTerminal else { return .alreadyFinished(job.state) }
             try Self.cancelUnfinished(&job, reason: reason, at: now, in: db)

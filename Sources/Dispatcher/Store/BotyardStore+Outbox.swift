@@ -95,13 +95,13 @@ extension BotyardStore {
     }
 
     /// Number of messages waiting to be published.
-    public func outboxCount() throws -> Int {
-        try read("count outbox") { db in try OutboxRecord.fetchCount(db) }
+    public func outboxCount() async throws -> Int {
+        try await read("count outbox") { db in try OutboxRecord.fetchCount(db) }
     }
 
     /// When the oldest message waiting to be published was stored; nil when none waits.
-    func oldestOutboxMessage() throws -> Date? {
-        try read("read the outbox's oldest message") { db in
+    func oldestOutboxMessage() async throws -> Date? {
+        try await read("read the outbox's oldest message") { db in
             try Date.fetchOne(db, sql: "SELECT createdAt FROM outbox ORDER BY id LIMIT 1")
         }
     }

@@ -21,10 +21,10 @@ public enum ResumeResult: Sendable {
 extension BotyardStore {
     /// Pauses a running job: `running` → `paused` with its history row, and the order to freeze its bot
     /// (SIGSTOP to its process group) for the worker that runs it, in one transaction.
-    public func pause(jobID: Int64, reason: String = "paused through the API", at now: Date = Date()) throws
+    public func pause(jobID: Int64, reason: String = "paused through the API", at now: Date = Date()) async throws
         -> PauseResult
     {
-        try write("pause job") { db in
+        try await write("pause job") { db in
             guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard job.state == .running else { return .notRunning(job.state) }
             try Self.transition(&job, to: .paused, attempt: job.attempts, reason: reason, at: now, in: db)
@@ -36,10 +36,10 @@ extension BotyardStore {
 
     /// Resumes a paused job: `paused` → `running` with its history row, and the order to thaw its bot
     /// (SIGCONT), in one transaction.
-    public func resume(jobID: Int64, reason: String = "resumed through the API", at now: Date = Date()) throws
+    public func resume(jobID: Int64, reason: String = "resumed through the API", at now: Date = Date()) async throws
         -> ResumeResult
     {
-        try write("resume job") { db in
+        try await write("resume job") { db in
             guard var job = try JobRecord.fetch(id: jobID, in: db) else { return .notFound }
             guard job.state == .paused else { return .notPaused(job.state) }
             try Self.transition(&job, to: .running, attempt: job.attempts, reason: reason, at: now, in: db)

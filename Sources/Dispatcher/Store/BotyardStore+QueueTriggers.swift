@@ -24,8 +24,8 @@ extension BotyardStore {
     /// Stores the trigger of a work queue (one per queue, replacing any) and evaluates it, as
     /// its creation calls for, in the same transaction.
     public func saveTrigger(_ definition: QueueTriggerDefinition,
-                            at now: Date = Date()) throws -> QueueTriggerSaveResult {
-        try write("save queue trigger") { db in
+                            at now: Date = Date()) async throws -> QueueTriggerSaveResult {
+        try await write("save queue trigger") { db in
             guard try WorkQueueRecord.exists(db, key: definition.queue) else { return .noQueue }
             guard try BotRecord.exists(db, key: definition.bot) else { return .unknownBot }
             let existing = try QueueTriggerRecord.fetchOne(db, key: definition.queue)
@@ -40,15 +40,15 @@ extension BotyardStore {
         }
     }
 
-    public func trigger(ofQueue queue: String) throws -> QueueTriggerSnapshot? {
-        try read("read queue trigger") { db in
+    public func trigger(ofQueue queue: String) async throws -> QueueTriggerSnapshot? {
+        try await read("read queue trigger") { db in
             try QueueTriggerRecord.fetchOne(db, key: queue)?.snapshot(
                 lastEvaluation: try QueueTriggerEvaluationRow.fetch(queue: queue, in: db))
         }
     }
 
-    public func triggers() throws -> [QueueTriggerSnapshot] {
-        try read("list queue triggers") { db in
+    public func triggers() async throws -> [QueueTriggerSnapshot] {
+        try await read("list queue triggers") { db in
             let evaluations = try QueueTriggerEvaluationRow.fetchAll(in: db)
             return try QueueTriggerRecord.order(Column("queue")).fetchAll(db).map {
                 $0.snapshot(lastEvaluation: evaluations[$0.queue])
@@ -57,20 +57,20 @@ extension BotyardStore {
     }
 
     /// Deletes a queue's trigger (its jobs run on). False when there was none.
-    public func deleteTrigger(ofQueue queue: String) throws -> Bool {
-        try write("delete queue trigger") { db in try QueueTriggerRecord.deleteOne(db, key: queue) }
+    public func deleteTrigger(ofQueue queue: String) async throws -> Bool {
+        try await write("delete queue trigger") { db in try QueueTriggerRecord.deleteOne(db, key: queue) }
     }
 
     /// Evaluates every trigger whose recheck is due, and every `exact` trigger whose queue has a
     /// postponed item that became ready — in one transaction, their counts read in one pass.
-    public func evaluateDueTriggers(at now: Date = Date()) throws -> QueueTriggerPass {
+    public func evaluateDueTriggers(at now: Date = Date()) async throws -> QueueTriggerPass {
         let nextSQL = "SELECT MIN(MIN(nextRecheckAt, COALESCE(nextReadyAt, nextRecheckAt))) FROM queue_triggers"
         // Nearly every pass finds nothing due: one read says so without holding up the writers.
-        let earliest = try read("look at queue triggers") { db in try Date.fetchOne(db, sql: nextSQL) }
+        let earliest = try await read("look at queue triggers") { db in try Date.fetchOne(db, sql: nextSQL) }
         guard let earliest, earliest <= now else {
             return QueueTriggerPass(evaluated: 0, startedJobs: [:], next: earliest)
         }
-        return try write("evaluate due queue triggers") { db in
+        return try await write("evaluate due queue triggers") { db in
             let due = try Row.fetchAll(db, sql: """
                 SELECT queue, definition, nextRecheckAt FROM queue_triggers
                 WHERE nextRecheckAt <= ? OR nextReadyAt <= ?
@@ -79,7 +79,8 @@ extension BotyardStore {
             var started: [String: [Int64]] = [:]
             let dates = DatabaseDates()
             for row in due {
-                guard let definition = try? triggerDefinitions.definition(named: row["queue"], json: row["definition"])
+                guard let definition = try? self.triggerDefinitions.definition(named: row["queue"],
+                                                                               json: row["definition"])
                 else {
                     // Unreadable settings: not evaluated, and not due again at once.
                     try Self.record(queue: row["queue"], nil, nextReadyAt: nil, nextRecheckAt: now.addingTimeInterval(

@@ -31,8 +31,8 @@ public struct RobotQueuePass: Sendable, Equatable {
 
 extension BotyardStore {
     /// The robot queue, oldest first.
-    public func robotQueue() throws -> [RobotQueueEntry] {
-        try read("list robot queue") { db in
+    public func robotQueue() async throws -> [RobotQueueEntry] {
+        try await read("list robot queue") { db in
             try RobotQueueRecord.order(Column("addedAt"), Column("jobID")).fetchAll(db).compactMap { entry in
                 guard let job = try JobRecord.fetch(id: entry.jobID, in: db) else { return nil }
                 return RobotQueueEntry(
@@ -46,16 +46,16 @@ extension BotyardStore {
 
     /// Tries, in order, every entry an event made due whose wait is over: dispatches what can
     /// start now, records what gave up as `dead`, and leaves the rest waiting for the next event.
-    public func retryRobotQueue(at now: Date = Date()) throws -> RobotQueuePass {
+    public func retryRobotQueue(at now: Date = Date()) async throws -> RobotQueuePass {
         let ready = RobotQueueRecord.filter(Column("due") == true && Column("notBefore") <= now)
         // Woken by every batch of worker reports, it mostly finds nothing ready: it looks without
         // holding up the writers first.
         let nextTry = "SELECT MIN(notBefore) FROM robot_queue WHERE due = 1"
-        let (isReady, next) = try read("look at robot queue") { db in
+        let (isReady, next) = try await read("look at robot queue") { db in
             (try !ready.isEmpty(db), try Date.fetchOne(db, sql: nextTry))
         }
         guard isReady else { return RobotQueuePass(nextTry: next) }
-        return try write("retry robot queue") { db in
+        return try await write("retry robot queue") { db in
             var pass = RobotQueuePass()
             for var entry in try ready.order(Column("addedAt"), Column("jobID")).fetchAll(db) {
                 guard var job = try JobRecord.fetch(id: entry.jobID, in: db) else { continue }
@@ -101,11 +101,11 @@ extension BotyardStore {
     /// a broker outage every worker looks silent until its heartbeats are read again.
     ///
     /// - Returns: how many went back.
-    public func returnLaunchesOfLostHosts(at now: Date = Date()) throws -> Int {
+    public func returnLaunchesOfLostHosts(at now: Date = Date()) async throws -> Int {
         // Nearly every pass finds nothing: it looks without holding up the writers first.
-        guard try !read("find launches of lost hosts", { try Self.strandedLaunches(at: now, in: $0) }).isEmpty
+        guard try await !read("find launches of lost hosts", { try Self.strandedLaunches(at: now, in: $0) }).isEmpty
         else { return 0 }
-        return try write("return launches of lost hosts") { db in
+        return try await write("return launches of lost hosts") { db in
             let stranded = try Self.strandedLaunches(at: now, in: db)
             for (var job, reason) in stranded {
                 try Self.requeueTargeted(&job, reason: reason, at: now, in: db) {

@@ -23,13 +23,13 @@ extension BotyardStore {
     /// and recorded once (`UNIQUE(schedule, scheduledFor)`), so two dispatchers never start it twice.
     /// - Parameter misfireThreshold: how late a firing may be handled and still be on time.
     public func fireDueSchedules(at now: Date = Date(),
-                                 misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold) throws
+                                 misfireThreshold: TimeInterval = ScheduleFiringRule.misfireThreshold) async throws
         -> SchedulePass {
         let nextSQL = "SELECT MIN(nextFiringAt) FROM schedules WHERE nextFiringAt IS NOT NULL"
         // Nearly every pass is on time for one firing; the read keeps the others from waiting on the writer.
-        let earliest = try read("look at schedules") { db in try Date.fetchOne(db, sql: nextSQL) }
+        let earliest = try await read("look at schedules") { db in try Date.fetchOne(db, sql: nextSQL) }
         guard let earliest, earliest <= now else { return SchedulePass(handled: 0, started: 0, next: earliest) }
-        return try write("fire due schedules") { db in
+        return try await write("fire due schedules") { db in
             var pass = SchedulePass(handled: 0, started: 0, next: nil)
             let due = try ScheduleRecord.filter(Column("nextFiringAt") <= now).order(Column("nextFiringAt"))
                 .fetchAll(db)

@@ -17,8 +17,9 @@ extension BotyardStore {
 
     /// Stores a schedule, new or over the one of its name: it waits for its first firing after
     /// `now` (firings missed while it was replaced or paused are not made up).
-    public func saveSchedule(_ definition: ScheduleDefinition, at now: Date = Date()) throws -> ScheduleSaveResult {
-        try write("save schedule") { db in
+    public func saveSchedule(_ definition: ScheduleDefinition,
+                             at now: Date = Date()) async throws -> ScheduleSaveResult {
+        try await write("save schedule") { db in
             let calendar = try definition.calendar.flatMap { try CalendarRecord.fetchOne(db, key: $0) }
             var problems = try Self.missingNames(of: definition, calendarFound: calendar != nil, in: db)
             guard problems.isEmpty else { return .invalid(problems) }
@@ -35,14 +36,14 @@ extension BotyardStore {
         }
     }
 
-    public func schedule(named name: String, at now: Date = Date()) throws -> ScheduleSnapshot? {
-        try read("read schedule") { db in
+    public func schedule(named name: String, at now: Date = Date()) async throws -> ScheduleSnapshot? {
+        try await read("read schedule") { db in
             try ScheduleRecord.fetchOne(db, key: name).map { try Self.snapshot(of: $0, at: now, in: db) }
         }
     }
 
-    public func schedules(at now: Date = Date()) throws -> [ScheduleSnapshot] {
-        try read("list schedules") { db in
+    public func schedules(at now: Date = Date()) async throws -> [ScheduleSnapshot] {
+        try await read("list schedules") { db in
             try ScheduleRecord.order(Column("name")).fetchAll(db).map { try Self.snapshot(of: $0, at: now, in: db) }
         }
     }
@@ -50,8 +51,8 @@ extension BotyardStore {
     /// Pauses (`enabled` false) or resumes a schedule. A paused schedule starts nothing and its
     /// firings while paused are not made up: a resumed one waits for its next firing after `now`.
     /// Nil when there is no such schedule.
-    public func setSchedule(_ name: String, enabled: Bool, at now: Date = Date()) throws -> ScheduleSnapshot? {
-        try write("\(enabled ? "resume" : "pause") schedule") { db in
+    public func setSchedule(_ name: String, enabled: Bool, at now: Date = Date()) async throws -> ScheduleSnapshot? {
+        try await write("\(enabled ? "resume" : "pause") schedule") { db in
             guard var record = try ScheduleRecord.fetchOne(db, key: name) else { return nil }
             if record.definition.enabled != enabled {
                 record.definition.enabled = enabled
@@ -64,14 +65,14 @@ extension BotyardStore {
     }
 
     /// Deletes a schedule and its history (what it started stays). False when there was none.
-    public func deleteSchedule(named name: String) throws -> Bool {
-        try write("delete schedule") { db in try ScheduleRecord.deleteOne(db, key: name) }
+    public func deleteSchedule(named name: String) async throws -> Bool {
+        try await write("delete schedule") { db in try ScheduleRecord.deleteOne(db, key: name) }
     }
 
     /// The schedule's firings, newest first, with the state of what each started; nil when there
     /// is no such schedule.
-    public func firings(ofSchedule name: String, limit: Int = 100) throws -> [ScheduleFiring]? {
-        try read("read schedule firings") { db in
+    public func firings(ofSchedule name: String, limit: Int = 100) async throws -> [ScheduleFiring]? {
+        try await read("read schedule firings") { db in
             guard try ScheduleRecord.exists(db, key: name) else { return nil }
             return try ScheduleFiringRecord.history(of: name, limit: limit, in: db)
         }

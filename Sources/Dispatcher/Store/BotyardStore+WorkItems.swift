@@ -172,12 +172,12 @@ extension BotyardStore {
 
     /// Expires every lease that has run out; returns how many, and when the next one runs out.
     /// The triggers of queues that got items back evaluate (`exact` ones), in the same transaction.
-    public func expireLeases(at now: Date = Date()) throws -> (expired: Int, next: Date?) {
+    public func expireLeases(at now: Date = Date()) async throws -> (expired: Int, next: Date?) {
         let next = "SELECT MIN(leaseExpiresAt) FROM work_items WHERE state = 'in-progress'"
         // Nearly every pass finds nothing: one read, without holding up the writers, says so.
-        let earliest = try read("look at leases") { db in try Date.fetchOne(db.cachedStatement(sql: next)) }
+        let earliest = try await read("look at leases") { db in try Date.fetchOne(db.cachedStatement(sql: next)) }
         guard let earliest, earliest <= now else { return (0, earliest) }
-        return try write("expire leases") { db in
+        return try await write("expire leases") { db in
             let expired = try self.expireLeases(of: nil, at: now, in: db)
             for queue in expired.returnedTo.sorted() {
                 try Self.fireTrigger(ofQueue: queue, .itemReturned, at: now, in: db)
@@ -187,8 +187,8 @@ extension BotyardStore {
     }
 
     /// An item with its history, or nil.
-    public func item(id: Int64) throws -> WorkItemDetail? {
-        try read("read work item") { db in
+    public func item(id: Int64) async throws -> WorkItemDetail? {
+        try await read("read work item") { db in
             guard let item = try WorkItemRecord.fetchOne(db, key: id) else { return nil }
             let history = try WorkItemHistoryRecord.filter(Column("itemID") == id).order(Column("id")).fetchAll(db)
             return WorkItemDetail(item: item.snapshot, history: history.map {

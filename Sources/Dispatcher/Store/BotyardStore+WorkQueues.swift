@@ -23,8 +23,8 @@ public enum AddItemsResult: Sendable {
 extension BotyardStore {
     /// Stores a queue's definition: a new one, or (with `replace`) over the one of the same name.
     public func saveQueue(_ definition: WorkQueueDefinition, replace: Bool,
-                          at now: Date = Date()) throws -> DefinitionSaveResult {
-        try write("save work queue") { db in
+                          at now: Date = Date()) async throws -> DefinitionSaveResult {
+        try await write("save work queue") { db in
             let existing = try WorkQueueRecord.fetchOne(db, key: definition.name)
             if existing != nil && !replace { return .exists }
             try WorkQueueRecord(name: definition.name, definition: definition, createdAt: existing?.createdAt ?? now,
@@ -33,24 +33,27 @@ extension BotyardStore {
         }
     }
 
-    public func queue(named name: String) throws -> WorkQueueDefinition? {
-        try read("read work queue") { db in try WorkQueueRecord.fetchOne(db, key: name)?.definition }
+    public func queue(named name: String) async throws -> WorkQueueDefinition? {
+        try await read("read work queue") { db in try WorkQueueRecord.fetchOne(db, key: name)?.definition }
     }
 
-    public func queues() throws -> [WorkQueueDefinition] {
-        try read("list work queues") { db in try WorkQueueRecord.order(Column("name")).fetchAll(db).map(\.definition) }
+    public func queues() async throws -> [WorkQueueDefinition] {
+        try await read("list work queues") { db in
+            try WorkQueueRecord.order(Column("name")).fetchAll(db).map(\.definition)
+        }
     }
 
     /// Deletes a queue with all its items. False when there was none.
-    public func deleteQueue(named name: String) throws -> Bool {
+    public func deleteQueue(named name: String) async throws -> Bool {
         defer { queueDefinitions.forget(name) }
-        return try write("delete work queue") { db in try WorkQueueRecord.deleteOne(db, key: name) }
+        return try await write("delete work queue") { db in try WorkQueueRecord.deleteOne(db, key: name) }
     }
 
     /// Adds items to a queue in one transaction: all of them, or — when any is bad — none, with
     /// every bad item named. The queue's trigger evaluates once, in the same transaction.
-    public func addItems(_ requests: [AddItemRequest], to queue: String, at now: Date = Date()) throws -> AddItemsResult {
-        try write("add work items") { db in
+    public func addItems(_ requests: [AddItemRequest], to queue: String,
+                         at now: Date = Date()) async throws -> AddItemsResult {
+        try await write("add work items") { db in
             guard let definition = try WorkQueueRecord.fetchOne(db, key: queue)?.definition else { return .noQueue }
             var problems: [ItemProblem] = []
             for (index, request) in requests.enumerated() {
@@ -103,8 +106,8 @@ extension BotyardStore {
 
     /// A queue's items (of one state, when given), oldest first.
     public func items(in queue: String, state: WorkItemState? = nil, limit: Int = 100,
-                      offset: Int = 0) throws -> [WorkItemSnapshot] {
-        try read("list work items") { db in
+                      offset: Int = 0) async throws -> [WorkItemSnapshot] {
+        try await read("list work items") { db in
             var request = WorkItemRecord.filter(WorkItemRecord.Columns.queue == queue)
             if let state { request = request.filter(WorkItemRecord.Columns.state == state.rawValue) }
             return try request.order(WorkItemRecord.Columns.id).limit(limit, offset: offset).fetchAll(db).map(\.snapshot)
@@ -112,8 +115,8 @@ extension BotyardStore {
     }
 
     /// How many items of the queue are in each state (every state named, zeros included).
-    public func itemCounts(in queue: String) throws -> WorkQueueCounts {
-        try read("count work items") { db in
+    public func itemCounts(in queue: String) async throws -> WorkQueueCounts {
+        try await read("count work items") { db in
             var counts = Dictionary(uniqueKeysWithValues: WorkItemState.allCases.map { ($0.rawValue, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM work_items WHERE queue = ? GROUP BY state",
                                         arguments: [queue]) {
@@ -125,8 +128,8 @@ extension BotyardStore {
 
     /// Each queue's backlog: its items waiting (`new`) and being worked (`in-progress`), counted
     /// through the `(queue, state)` index — never the items that have ended, which only grow.
-    func workItemCounts() throws -> [String: [String: Int]] {
-        try read("count work queues' backlog") { db in
+    func workItemCounts() async throws -> [String: [String: Int]] {
+        try await read("count work queues' backlog") { db in
             var counts: [String: [String: Int]] = [:]
             for queue in try String.fetchAll(db, sql: "SELECT name FROM work_queues") {
                 for state in [WorkItemState.new, .inProgress] {

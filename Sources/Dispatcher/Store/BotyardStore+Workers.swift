@@ -78,8 +78,8 @@ extension BotyardStore {
 
     /// Tells the active workers of `host` that hold `account` (a failed cleanup) to clear the hold, through
     /// `botyard.control`; the workers' next heartbeats show it cleared.
-    public func clearHold(host: String, account: String, at now: Date = Date()) throws -> ClearHoldResult {
-        try write("clear account hold") { db in
+    public func clearHold(host: String, account: String, at now: Date = Date()) async throws -> ClearHoldResult {
+        try await write("clear account hold") { db in
             let listing = try WorkerRecord.filter(Column("host") == host).fetchAll(db)
                 .filter { $0.status(at: now).state == .active }
                 .filter { worker in worker.accounts.contains { $0.name == account } }
@@ -96,8 +96,8 @@ extension BotyardStore {
     }
 
     /// Every worker seen, by group and id, with its state now.
-    public func workers(at now: Date = Date()) throws -> [WorkerStatus] {
-        try read("list workers") { db in
+    public func workers(at now: Date = Date()) async throws -> [WorkerStatus] {
+        try await read("list workers") { db in
             try WorkerRecord.order(Column("group"), Column("workerID")).fetchAll(db).map { $0.status(at: now) }
         }
     }

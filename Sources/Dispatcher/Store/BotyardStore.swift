@@ -76,17 +76,12 @@ public final class BotyardStore: Sendable {
         }
     }
 
-    func read<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
-        try Self.naming(operation) { try database.read(body) }
-    }
-
     /// A read on one of the pool's reader connections that holds no thread of the cooperative pool.
     ///
     /// It runs start to end on a thread of ``readQueue``, and gives its connection back before
     /// its caller resumes. Not GRDB's async `read`: that gives the connection back only once its
-    /// task runs again on the cooperative pool, and when every thread of the pool blocked in a
-    /// synchronous read waiting for a connection (request handlers read synchronously), no task
-    /// ran again and the dispatcher hung (``StoreReadTests``).
+    /// task runs again on the cooperative pool, and when every thread of the pool blocked waiting
+    /// for a connection, no task ran again and the dispatcher hung (``StoreReadTests``).
     func read<Value: Sendable>(_ operation: String,
                                _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await Self.naming(operation) {
@@ -99,14 +94,11 @@ public final class BotyardStore: Sendable {
     /// Where async reads wait for a reader connection and run.
     private static let readQueue = DispatchQueue(label: "botyard.store.reads", attributes: .concurrent)
 
-    func write<Value>(_ operation: String, _ body: (Database) throws -> Value) throws -> Value {
-        try Self.naming(operation) { try database.write(body) }
-    }
-
     /// A write that shares its transaction, and its commit's sync, with the others waiting at the
     /// same moment (``GroupCommitWriter``), without holding a thread of the cooperative pool: while
-    /// SQLite syncs a commit, the other requests' HTTP and JSON work goes on. For the hot request
-    /// paths (submissions, claims, the relay's and the event consumer's writes); the rest still blocks.
+    /// SQLite syncs a commit, the other requests' HTTP and JSON work goes on. Every write of the
+    /// store goes this way (``StoreThreadTests``): on two cores the pool has two threads, and a
+    /// write that waited for the writer on one of them held up half of the dispatcher.
     func write<Value: Sendable>(_ operation: String,
                                 _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await Self.naming(operation) { try await groupCommit.write(body) }
@@ -130,16 +122,6 @@ public final class BotyardStore: Sendable {
     }
 
     /// Runs `body`; a failure other than a ``StoreError`` becomes one naming `operation`.
-    private static func naming<Value>(_ operation: String, _ body: () throws -> Value) throws -> Value {
-        do {
-            return try body()
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, message: describe(error))
-        }
-    }
-
     private static func naming<Value>(_ operation: String, _ body: () async throws -> Value) async throws -> Value {
         do {
             return try await body()

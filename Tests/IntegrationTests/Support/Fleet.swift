@@ -58,7 +58,7 @@ struct Fleet: Sendable {
                             credentialKey: secretsKey.derived(for: .group(group)))
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
-                    let api = APIClient(client: client, token: try dispatcher.store.testToken())
+                    let api = APIClient(client: client, token: try await dispatcher.store.testToken())
                     try await body(Fleet(url: url, api: api, httpURL: "http://127.0.0.1:\(client.port ?? 0)",
                                          store: dispatcher.store, folder: folder,
                                          secretsKey: secretsKey))

@@ -1,0 +1,116 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Shared
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Dispatcher
+
+/// On two cores the cooperative pool has two threads. A store call that waited for the writer
+/// on one of them held up half of the dispatcher (every request, the event consumer, the relay),
+/// and as many waiting calls as the pool has threads held up all of it until the writer was free.
+@Suite("The store's calls hold no thread of the cooperative pool while they wait")
+struct StoreThreadTests {
+    /// More writers than the pool has threads.
+    static let writers = ProcessInfo.processInfo.activeProcessorCount * 4
+
+    @Test("while a long transaction holds the writer, writes waiting for it leave the pool free: a read answers")
+    func waitingWritesLeaveThePoolFree() async throws {
+        try await withTemporaryStore { store, _ in
+            try await withWriterHeld(store) { writer in
+                try await withThrowingTaskGroup { group in
+                    for index in 0..<Self.writers {
+                        group.addTask {
+                            try await store.saveBot(BotDefinition(name: "bot\(index)", argv: ["/bin/true"]))
+                        }
+                    }
+                    try await writer.waitUntilWaiting(Self.writers)
+                    let bots = try await store.bots()
+                    #expect(writer.letGo(), "the read answered only once the writer was let go")
+                    #expect(bots.map(\.name).isEmpty)
+                    try await group.waitForAll()
+                }
+            }
+            #expect(try await store.bots().count == Self.writers)
+        }
+    }
+
+    @Test("while a long transaction holds the writer, requests that write wait for it and a request that reads answers")
+    func waitingRequestsLeaveThePoolFree() async throws {
+        try await withTemporaryStore { store, _ in
+            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let token = try await store.testToken()
+            try await Application(router: router).test(.router) { testClient in
+                let client = APIClient(client: testClient, token: token)
+                try await withWriterHeld(store) { writer in
+                    try await withThrowingTaskGroup { group in
+                        for index in 0..<Self.writers {
+                            group.addTask {
+                                let bot = #"{"name": "bot\#(index)", "argv": ["/bin/true"]}"#
+                                let response = try await client.send(.post, "/v1/bots", bot)
+                                #expect(response.status == .created)
+                            }
+                        }
+                        try await writer.waitUntilWaiting(Self.writers)
+                        let listed = try await client.send(.get, "/v1/bots")
+                        #expect(writer.letGo(), "the read answered only once the writer was let go")
+                        #expect(listed.status == .ok)
+                        #expect(try listed.decode([BotDefinition].self).isEmpty)
+                        try await group.waitForAll()
+                    }
+                }
+                #expect(try await client.send(.get, "/v1/bots").decode([BotDefinition].self).count == Self.writers)
+            }
+        }
+    }
+
+    /// Runs `body` while a transaction holds the store's writer, until `body` lets it go, or a
+    /// thread outside the pool does after `atMost` (a dispatcher whose pool is stuck would
+    /// otherwise never get there).
+    func withWriterHeld(_ store: BotyardStore, atMost: Duration = .seconds(20),
+                        _ body: (HeldWriter) async throws -> Void) async throws {
+        let writer = HeldWriter(store)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(atMost / .nanoseconds(1)))) {
+            _ = writer.letGo()
+        }
+        defer { _ = writer.letGo() }
+        try await body(writer)
+    }
+}
+
+/// The store's writer, held by a transaction that waits on a thread of the writer's own.
+final class HeldWriter: Sendable {
+    private let store: BotyardStore
+    private let holding = DispatchSemaphore(value: 0)
+    private let release = DispatchSemaphore(value: 0)
+    private let held = Atomic(true)
+
+    init(_ store: BotyardStore) {
+        self.store = store
+        store.database.asyncWriteWithoutTransaction { [holding, release] db in
+            try? db.execute(sql: "BEGIN IMMEDIATE")
+            holding.signal()
+            release.wait()
+            try? db.execute(sql: "ROLLBACK")
+        }
+        holding.wait()
+    }
+
+    /// Lets the writer go; true when it was still held until now.
+    func letGo() -> Bool {
+        guard held.exchange(false, ordering: .acquiringAndReleasing) else { return false }
+        release.signal()
+        return true
+    }
+
+    /// Returns once `count` writes wait for a transaction of the store's shared writer, or the
+    /// writer was let go.
+    func waitUntilWaiting(_ count: Int) async throws {
+        while store.groupCommit.waitingCount < count && held.load(ordering: .acquiring) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
