@@ -5,7 +5,7 @@ import Shared
 
 /// `botyard-dispatcher create-token`: makes an API token straight in the store — the way to the
 /// first admin token, before any exists to ask the API with.
-struct CreateTokenCommand: ParsableCommand {
+struct CreateTokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-token",
         abstract: "Make an API token in the dispatcher's store and print its secret (the first admin token).",
