@@ -48,8 +48,8 @@ struct ClaimThroughput {
         var claimersCPU: Duration
     }
 
-    /// Runs `repeats` times, each on a queue of its own; returns the table's rows (median rate,
-    /// round trips of every run).
+    /// Runs `repeats` times, each on a queue of its own; returns the table's rows (median rates of
+    /// adding and of claiming, round trips of every run).
     func rows(repeats: Int) async throws -> [(String, String)] {
         say("work queue claims: \(repeats) × \(options.claimItems) items, \(options.claimers) claimers looping "
             + "claim → complete over HTTP (\(options.claimClient.rawValue) client)")
@@ -89,7 +89,7 @@ struct ClaimThroughput {
         let adder = SocketSubmitter(port: port, token: driver.client.bearerToken)
         let (addStart, addCPUBefore) = (ContinuousClock.now, CPUTime.of(process: dispatcher))
         let added = try await adder.post(bodies, to: "/v1/queues/\(queue)/items") {
-            [try JSONCodec.decode(WorkItemSnapshot.self, from: Data($0)).id]
+            [try JSONCodec.decode(AddedItem.self, from: Data($0)).id]
         }
         let (addElapsed, addCPU) = (ContinuousClock.now - addStart, CPUTime.of(process: dispatcher) - addCPUBefore)
         let (dispatcherBefore, claimersBefore) = (CPUTime.of(process: dispatcher), CPUTime.ofThisProcess())
@@ -152,6 +152,9 @@ struct ClaimThroughput {
             }
         }
     }
+
+    /// `201` answer to an item's addition, its id only.
+    private struct AddedItem: Decodable { var id: Int64 }
 
     /// `GET /v1/queues/{name}`, its counts only.
     private struct QueueCounts: Decodable { var counts: [String: Int] }

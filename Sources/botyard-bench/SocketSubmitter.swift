@@ -2,12 +2,11 @@ import Foundation
 import Shared
 import Synchronization
 
-/// Submits jobs for the dispatch and end-to-end measurements: keep-alive HTTP/1.1 connections
-/// (``HTTPConnection``), each on a thread of its own, taking the next request from a shared
-/// counter. Bodies are encoded (``Endpoint/bodies(_:)``) before the clock starts. As for the
-/// claim measurement, the lean
-/// client keeps the bench's own CPU from crowding the dispatcher on two cores (URLSession costs
-/// about ten times as much per request).
+/// Submits jobs for the dispatch and end-to-end measurements, and work items for the claim
+/// measurement: keep-alive HTTP/1.1 connections (``HTTPConnection``), each on a thread of its
+/// own, taking the next request from a shared counter. Bodies are encoded (``Endpoint/bodies(_:)``)
+/// before the clock starts. As for the claimers, the lean client keeps the bench's own CPU from
+/// crowding the dispatcher on two cores (URLSession costs about ten times as much per request).
 struct SocketSubmitter: Sendable {
     let port: Int
     /// The API token every request carries.

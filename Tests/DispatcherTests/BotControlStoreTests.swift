@@ -110,7 +110,7 @@ struct BotControlStoreTests {
                     _ = try await store.apply(event(.started, job: id, attempt: attempt, run: run), random: 0)
                 }
                 _ = try await store.apply(event(.finished, job: id, attempt: attempt, run: run,
-                                          outcome: JobOutcome(result: .timedOut, reason: "timed out")), random: 0)
+                                                outcome: JobOutcome(result: .timedOut, reason: "timed out")), random: 0)
             }
             let job = try #require(try await store.job(id: id))
             #expect(job.state == .dead && job.failureKind == .system)

@@ -298,7 +298,7 @@ struct StoreTests {
             let job = try await submitted(store)
             _ = try await store.apply(event(.started, job: job.id, attempt: 1, run: "original"), random: 0)
             _ = try await store.apply(event(.finished, job: job.id, attempt: 1, run: "original",
-                                      outcome: JobOutcome(result: .succeeded, reason: "exit code 0")), random: 0)
+                                            outcome: JobOutcome(result: .succeeded, reason: "exit code 0")), random: 0)
             // Its worker's ack was lost: the broker delivers the message again.
             let again = JobEvent(kind: .started, jobID: job.id, attempt: 2, envelopeAttempt: 1, runID: "again",
                                  workerID: "w2", host: "h2", account: nil)

@@ -14,8 +14,8 @@ import TestSupport
 /// and as many waiting calls as the pool has threads held up all of it until the writer was free.
 @Suite("The store's calls hold no thread of the cooperative pool while they wait")
 struct StoreThreadTests {
-    /// More writers than the pool has threads.
-    static let writers = ProcessInfo.processInfo.activeProcessorCount * 4
+    /// More writers than the pool has threads (as many as the machine has processors, at most).
+    static let writers = ProcessInfo.processInfo.processorCount * 4
 
     @Test("while a long transaction holds the writer, writes waiting for it leave the pool free: a read answers")
     func waitingWritesLeaveThePoolFree() async throws {
@@ -72,7 +72,7 @@ struct StoreThreadTests {
     /// otherwise never get there).
     func withWriterHeld(_ store: BotyardStore, atMost: Duration = .seconds(20),
                         _ body: (HeldWriter) async throws -> Void) async throws {
-        let writer = HeldWriter(store)
+        let writer = await HeldWriter.holding(store)
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(atMost / .nanoseconds(1)))) {
             _ = writer.letGo()
         }
@@ -81,22 +81,28 @@ struct StoreThreadTests {
     }
 }
 
-/// The store's writer, held by a transaction that waits on a thread of the writer's own.
+/// The store's writer, held by a transaction that waits on the writer's own thread.
 final class HeldWriter: Sendable {
     private let store: BotyardStore
-    private let holding = DispatchSemaphore(value: 0)
     private let release = DispatchSemaphore(value: 0)
     private let held = Atomic(true)
 
-    init(_ store: BotyardStore) {
+    private init(_ store: BotyardStore) {
         self.store = store
-        store.database.asyncWriteWithoutTransaction { [holding, release] db in
-            try? db.execute(sql: "BEGIN IMMEDIATE")
-            holding.signal()
-            release.wait()
-            try? db.execute(sql: "ROLLBACK")
+    }
+
+    /// Returns once a transaction holds `store`'s writer.
+    static func holding(_ store: BotyardStore) async -> HeldWriter {
+        let writer = HeldWriter(store)
+        await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
+            store.database.asyncWriteWithoutTransaction { [release = writer.release] db in
+                try? db.execute(sql: "BEGIN IMMEDIATE")
+                holding.resume()
+                release.wait()
+                try? db.execute(sql: "ROLLBACK")
+            }
         }
-        holding.wait()
+        return writer
     }
 
     /// Lets the writer go; true when it was still held until now.

@@ -92,7 +92,7 @@ struct WorkQueueStoreTests {
     func failures() async throws {
         try await withQueue { store in
             _ = try await add(store, [AddItemRequest(payload: .object(["n": .number(1)]), reference: "a"),
-                                AddItemRequest(reference: "b")])
+                                      AddItemRequest(reference: "b")])
             let a = try #require(try await claim(store))
             guard case .done(let retried) = try await store.settleItem(a.item.id, token: a.leaseToken,
                                                                  .fail(.system, reason: "portal down"), at: Self.t0) else {

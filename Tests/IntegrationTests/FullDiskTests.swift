@@ -16,7 +16,7 @@ struct FullDiskTests {
             try await fleet.waitForJob(held) { $0.state == .running }
             let before = try await fleet.store.jobCounts().values.reduce(0, +)
 
-            try fleet.store.simulateFullDisk(true)
+            try await fleet.store.simulateFullDisk(true)
             var accepted = 0
             var statuses: [Int: Int] = [:]
             for _ in 0..<200 {
@@ -32,8 +32,8 @@ struct FullDiskTests {
 
             // A full disk may still take a report that fits in the pages there are; a store gone
             // read-only takes none. The held bot ends meanwhile: its job stays running in the store.
-            try fleet.store.simulateFullDisk(false)
-            try fleet.store.simulateReadOnlyStore(true)
+            try await fleet.store.simulateFullDisk(false)
+            try await fleet.store.simulateReadOnlyStore(true)
             let refused = try await fleet.api.send(.post, "/v1/jobs", #"{"bot": "hold", "group": "g1"}"#)
             #expect(refused.status == .serviceUnavailable
                         && String(buffer: refused.body).contains(#""code":"store_unavailable""#))
@@ -45,7 +45,7 @@ struct FullDiskTests {
                 #expect(try await channel.inspectQueue(Topology.deadQueue).messageCount == 0)
             }
 
-            try fleet.store.simulateReadOnlyStore(false)
+            try await fleet.store.simulateReadOnlyStore(false)
             #expect(try await fleet.waitForJob(held).state == .succeeded)
             // Every job the API accepted is there, whole: each with its first history entry; no other.
             #expect(try await fleet.store.jobCounts().values.reduce(0, +) == before + accepted)
@@ -69,14 +69,14 @@ struct FullDiskTests {
             for _ in 0..<10 { ids.append(try await fleet.submit(SubmitJobRequest(bot: "quick", group: "g1"))) }
             for id in ids { try await fleet.waitForJob(id) { $0.state == .queued } }
 
-            try fleet.store.simulateReadOnlyStore(true)
+            try await fleet.store.simulateReadOnlyStore(true)
             try await WorkerProcesses.with(url: fleet.url, folder: fleet.folder) { workers in
                 _ = try await workers.start("refused", AdmissionTests.workerOptions(host: "h1", accounts: ["robot1:4"]))
                 // The worker runs every job meanwhile; the store takes none of its reports.
                 try await Task.sleep(for: .seconds(4))
                 for id in ids { #expect(try await fleet.job(id).state == .queued) }
 
-                try fleet.store.simulateReadOnlyStore(false)
+                try await fleet.store.simulateReadOnlyStore(false)
                 for id in ids {
                     let job = try await fleet.waitForJob(id)
                     #expect(job.state == .succeeded)

@@ -11,7 +11,7 @@ import Synchronization
 /// the change sends a message, with its outbox row.
 public final class BotyardStore: Sendable {
     let database: DatabasePool
-    /// The hot request paths' writes, coalesced into shared transactions.
+    /// Every write of the store, coalesced into shared transactions.
     let groupCommit: GroupCommitWriter
     /// Work queues as last decoded: claims and settlements decode only changed ones.
     let queueDefinitions = DecodedDefinitions<WorkQueueDefinition>()
@@ -165,8 +165,8 @@ extension BotyardStore {
     /// Caps the database at its current size (SQLite's `max_page_count` on the writer's
     /// connection), so that a write needing another page fails as on a full disk; `false` lifts
     /// the cap. For tests of what a full disk does.
-    func simulateFullDisk(_ full: Bool) throws {
-        try database.writeWithoutTransaction { db in
+    func simulateFullDisk(_ full: Bool) async throws {
+        try await database.writeWithoutTransaction { db in
             // A cap below the file's size is raised to it by SQLite.
             try db.execute(sql: "PRAGMA max_page_count = \(full ? 1 : 1_073_741_823)")
         }
@@ -175,8 +175,8 @@ extension BotyardStore {
     /// Makes every write fail (SQLite's `query_only` on the writer's connection), as a store that
     /// has gone read-only would; `false` lets writes through again. For tests of a broken store:
     /// unlike a full disk, not even a change that fits in the pages there are gets through.
-    func simulateReadOnlyStore(_ readOnly: Bool) throws {
-        try database.writeWithoutTransaction { db in
+    func simulateReadOnlyStore(_ readOnly: Bool) async throws {
+        try await database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA query_only = \(readOnly ? 1 : 0)")
         }
     }

@@ -17,7 +17,7 @@ import Synchronization
 /// `deferredWait` for company.
 ///
 /// The transactions run on the database's writer queue, not on a thread of the cooperative
-/// pool, and take turns there with the store's other writes.
+/// pool. Every write of the store comes this way (``BotyardStore/write(_:_:)``).
 final class GroupCommitWriter: Sendable {
     /// A write waiting for its transaction.
     private struct PendingWrite: Sendable {
