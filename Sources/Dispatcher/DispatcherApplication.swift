@@ -22,11 +22,12 @@ public struct DispatcherApplication: Sendable {
     /// What `GET /metrics` shows.
     let metrics = DispatcherMetrics()
 
-    public init(configuration: DispatcherConfiguration, logger: Logger) throws {
+    public init(configuration: DispatcherConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         self.logger = logger
-        self.store = try BotyardStore(path: configuration.databasePath, durability: configuration.durability,
-                                      secretsKey: configuration.secretsKey)
+        self.store = try await BotyardStore.open(path: configuration.databasePath,
+                                                 durability: configuration.durability,
+                                                 secretsKey: configuration.secretsKey)
         if StatementJournalSpill.bytes == nil {
             logger.warning("\(StatementJournalSpill.description)")
         } else {

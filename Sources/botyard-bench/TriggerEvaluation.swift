@@ -20,7 +20,7 @@ struct TriggerEvaluation: AsyncParsableCommand {
     func run() async throws {
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let store = try BotyardStore(path: folder + "/botyard.sqlite", durability: .normal)
+        let store = try await BotyardStore.open(path: folder + "/botyard.sqlite", durability: .normal)
         let start = Date()
         try await store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 60))
         for index in 0..<queues {

@@ -34,7 +34,7 @@ struct CreateTokenCommand: AsyncParsableCommand {
     func run() async throws {
         let created: CreatedAPIToken
         do {
-            let store = try BotyardStore(path: database.path)
+            let store = try await BotyardStore.open(path: database.path)
             created = try await store.createAPIToken(NewAPIToken(name: name, role: Role(rawValue: role) ?? .admin))
         } catch {
             throw ValidationError("\(error)")

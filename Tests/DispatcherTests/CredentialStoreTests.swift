@@ -33,8 +33,9 @@ struct CredentialStoreTests {
     func anotherKey() async throws {
         try await withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("botyard.sqlite").path
-            try await Self.storeEntitledRequest(in: try BotyardStore(path: path, durability: .normal, secretsKey: .generate()))
-            let other = try BotyardStore(path: path, durability: .normal, secretsKey: .generate())
+            let first = try await BotyardStore.open(path: path, durability: .normal, secretsKey: .generate())
+            try await Self.storeEntitledRequest(in: first)
+            let other = try await BotyardStore.open(path: path, durability: .normal, secretsKey: .generate())
             await #expect(throws: SecretKeyError.self) { try await other.credentialAnswer(to: Self.request) }
         }
     }
@@ -91,13 +92,13 @@ struct CredentialStoreTests {
             }
             try old.close()
             do {
-                _ = try BotyardStore(path: path, durability: .normal)
+                _ = try await BotyardStore.open(path: path, durability: .normal)
                 Issue.record("plain-text credentials were left as they are")
             } catch {
                 #expect("\(error)".contains("1 credentials are stored in plain text by an earlier version"))
             }
             let key = SecretKey.generate()
-            let store = try BotyardStore(path: path, durability: .normal, secretsKey: key)
+            let store = try await BotyardStore.open(path: path, durability: .normal, secretsKey: key)
             try await Self.storeEntitledRequest(in: store, credential: false)
             #expect(try await store.credentialAnswer(to: Self.request) == .credential(Self.credential))
             try await store.database.writeWithoutTransaction { db in

@@ -102,7 +102,7 @@ struct FlowStoreTests {
             try await prepared(store)
             let run = try #require(try await store.startRun(of: .pipeline, named: "invoices", initiator: "ops")).id
             let first = try #require(try await steps(store, run: run)[0].jobID)
-            let reopened = try BotyardStore(path: path)
+            let reopened = try await BotyardStore.open(path: path)
             try await finish(reopened, job: first, .succeeded)
             for job in try await steps(reopened, run: run).compactMap(\.jobID).dropFirst() {
                 try await finish(reopened, job: job, .succeeded)

@@ -36,7 +36,7 @@ struct LaunchAdmissionStoreTests {
                 try String.fetchOne($0, sql: "SELECT launchAdmission FROM groups WHERE name = 'g1'")
             }
             #expect(stored == #"{"manual":"queue"}"#)
-            let reopened = try BotyardStore(path: path, durability: .normal)
+            let reopened = try await BotyardStore.open(path: path, durability: .normal)
             let group = try #require(try await reopened.groups().first)
             #expect(group.maxQueued == 3 && group.launchAdmission == table.effective)
             #expect(group.launchAdmission[.api] == .bounded)

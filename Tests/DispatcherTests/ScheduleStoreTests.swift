@@ -85,7 +85,7 @@ struct ScheduleStoreTests {
     @Test("two dispatchers on one store never start the same firing twice: the firing is claimed in the store")
     func twoDispatchersOneFiring() async throws {
         try await withSchedule { store, path in
-            let other = try BotyardStore(path: path, durability: .normal)
+            let other = try await BotyardStore.open(path: path, durability: .normal)
             let seven = Self.at("2026-12-01 07:00")
             async let first = Task { try await store.fireDueSchedules(at: seven + 0.01) }.value
             async let second = Task { try await other.fireDueSchedules(at: seven + 0.01) }.value

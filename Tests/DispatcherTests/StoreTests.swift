@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Shared
 import Testing
 
@@ -38,8 +39,8 @@ struct StoreTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         for (durability, level) in [(BotyardStore.Durability.full, 2), (.normal, 1)] {
-            let store = try BotyardStore(path: folder.appendingPathComponent("\(durability).sqlite").path,
-                                         durability: durability)
+            let store = try await BotyardStore.open(path: folder.appendingPathComponent("\(durability).sqlite").path,
+                                                    durability: durability)
             let synchronous = try await store.database.writeWithoutTransaction { db in
                 try Int.fetchOne(db, sql: "PRAGMA synchronous")
             }
@@ -352,11 +353,29 @@ struct StoreTests {
         }
     }
 
+    @Test("dispatchers that open a store one migration behind at the same moment all open it: one migrates it")
+    func openTogether() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("botyard.sqlite").path
+            let file = try DatabasePool(path: path)
+            try StoreMigrations.migrator().migrate(file, upTo: "v16-retention")
+            // Each opening reads what is applied, then waits for the writer; let go, one migrates.
+            let writer = await HeldWriter.holding(file)
+            try await withThrowingTaskGroup { group in
+                for _ in 0..<4 { group.addTask { _ = try await BotyardStore.open(path: path, durability: .normal) } }
+                try await Task.sleep(for: .milliseconds(200))
+                _ = writer.letGo()
+                try await group.waitForAll()
+            }
+            #expect(try await file.read(StoreMigrations.migrator().hasCompletedMigrations))
+        }
+    }
+
     @Test("the store survives being opened again, and keeps what was committed")
     func reopen() async throws {
         try await withTemporaryStore { store, path in
             let job = try await submitted(store)
-            let reopened = try BotyardStore(path: path)
+            let reopened = try await BotyardStore.open(path: path)
             #expect(try await reopened.job(id: job.id)?.state == .pending)
             #expect(try await reopened.outboxCount() == 1)
         }

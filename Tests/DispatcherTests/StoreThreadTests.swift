@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Shared
@@ -67,12 +68,40 @@ struct StoreThreadTests {
         }
     }
 
+    @Test("stores that open a file one migration behind while its writer is held wait off the pool: a read answers")
+    func openingStoresLeaveThePoolFree() async throws {
+        try await withTemporaryStore { store, path in
+            let behind = path + "-behind"
+            let file = try DatabasePool(path: behind)
+            try StoreMigrations.migrator().migrate(file, upTo: "v16-retention")
+            try await withWriterHeld(await HeldWriter.holding(file), atMost: .seconds(5)) { writer in
+                try await withThrowingTaskGroup { group in
+                    for _ in 0..<Self.writers {
+                        group.addTask { _ = try await BotyardStore.open(path: behind, durability: .normal) }
+                    }
+                    // Time for every opening to reach the migration and wait for the writer.
+                    try await Task.sleep(for: .milliseconds(200))
+                    let bots = try await store.bots()
+                    #expect(writer.letGo(), "the read answered only once the writer was let go")
+                    #expect(bots.isEmpty)
+                    try await group.waitForAll()
+                }
+            }
+            #expect(try await file.read(StoreMigrations.migrator().hasCompletedMigrations))
+        }
+    }
+
     /// Runs `body` while a transaction holds the store's writer, until `body` lets it go, or a
     /// thread outside the pool does after `atMost` (a dispatcher whose pool is stuck would
     /// otherwise never get there).
     func withWriterHeld(_ store: BotyardStore, atMost: Duration = .seconds(20),
                         _ body: (HeldWriter) async throws -> Void) async throws {
-        let writer = await HeldWriter.holding(store)
+        try await withWriterHeld(await HeldWriter.holding(store), atMost: atMost, body)
+    }
+
+    /// Runs `body` while `writer` is held, as ``withWriterHeld(_:atMost:_:)-(BotyardStore,_,_)`` does.
+    func withWriterHeld(_ writer: HeldWriter, atMost: Duration,
+                        _ body: (HeldWriter) async throws -> Void) async throws {
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(atMost / .nanoseconds(1)))) {
             _ = writer.letGo()
         }
@@ -81,21 +110,28 @@ struct StoreThreadTests {
     }
 }
 
-/// The store's writer, held by a transaction that waits on the writer's own thread.
+/// A database's writer, held by a transaction that waits on the writer's own thread.
 final class HeldWriter: Sendable {
-    private let store: BotyardStore
     private let release = DispatchSemaphore(value: 0)
     private let held = Atomic(true)
+    /// How many writes wait for the writer.
+    private let waitingCount: @Sendable () -> Int
 
-    private init(_ store: BotyardStore) {
-        self.store = store
+    private init(waitingCount: @escaping @Sendable () -> Int) {
+        self.waitingCount = waitingCount
     }
 
     /// Returns once a transaction holds `store`'s writer.
     static func holding(_ store: BotyardStore) async -> HeldWriter {
-        let writer = HeldWriter(store)
+        await holding(store.database) { store.groupCommit.waitingCount }
+    }
+
+    /// Returns once a transaction holds `database`'s writer; `waitingCount` says how many writes wait for it.
+    static func holding(_ database: any DatabaseWriter,
+                        waitingCount: @escaping @Sendable () -> Int = { 0 }) async -> HeldWriter {
+        let writer = HeldWriter(waitingCount: waitingCount)
         await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
-            store.database.asyncWriteWithoutTransaction { [release = writer.release] db in
+            database.asyncWriteWithoutTransaction { [release = writer.release] db in
                 try? db.execute(sql: "BEGIN IMMEDIATE")
                 holding.resume()
                 release.wait()
@@ -112,10 +148,9 @@ final class HeldWriter: Sendable {
         return true
     }
 
-    /// Returns once `count` writes wait for a transaction of the store's shared writer, or the
-    /// writer was let go.
+    /// Returns once `count` writes wait for the writer, or it was let go.
     func waitUntilWaiting(_ count: Int) async throws {
-        while store.groupCommit.waitingCount < count && held.load(ordering: .acquiring) {
+        while waitingCount() < count && held.load(ordering: .acquiring) {
             try await Task.sleep(for: .milliseconds(5))
         }
     }

@@ -18,8 +18,9 @@ func withTemporaryStore<Value>(secretsKey: SecretKey? = .generate(), deferredWri
     try await withTemporaryFolder { folder in
         let path = folder.appendingPathComponent("botyard.sqlite").path
         // `normal`: commits survive a crash of the process; the suite's stores need no disk syncs.
-        return try await body(try BotyardStore(path: path, durability: .normal, secretsKey: secretsKey,
-                                               deferredWritesWait: deferredWritesWait), path)
+        let store = try await BotyardStore.open(path: path, durability: .normal, secretsKey: secretsKey,
+                                                deferredWritesWait: deferredWritesWait)
+        return try await body(store, path)
     }
 }
 

@@ -137,7 +137,7 @@ struct CorePathTests {
         // What a dispatcher leaves behind when it is killed right after the commit: the job and
         // its outbox row, nothing published.
         let bot = BotDefinition(name: "quick", argv: ["/bin/true"], timeoutSeconds: 30)
-        let crashed = try BotyardStore(path: path)
+        let crashed = try await BotyardStore.open(path: path)
         try await crashed.saveBot(bot)
         let stored = try await crashed.submit(SubmitJobRequest(bot: "quick", group: "g1"), bot: bot)
         #expect(try await crashed.outboxCount() == 1)

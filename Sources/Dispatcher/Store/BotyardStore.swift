@@ -38,14 +38,30 @@ public final class BotyardStore: Sendable {
     /// How much of the database file each connection reads through a memory mapping.
     static let mappedBytes = 1 << 30
 
-    /// Opens (creating and migrating as needed) the store at `path`.
+    /// Opens (creating and migrating as needed) the store at `path`, on a thread of its own: a
+    /// migration may rewrite a large store, and opening waits for other processes' writers to let
+    /// it in. Neither holds a thread of the cooperative pool (``StoreThreadTests``).
     ///
     /// - Parameters:
     ///   - secretsKey: the dispatcher's secrets key; the store seals credentials with a key derived from it.
     ///   - deferredWritesWait: how long a write nobody waits for (an audit entry, the deletion of
     ///     published outbox rows) waits to join another transaction before it commits alone.
-    public init(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil,
-                deferredWritesWait: Duration = .milliseconds(20)) throws {
+    public static func open(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil,
+                            deferredWritesWait: Duration = .milliseconds(20)) async throws -> BotyardStore {
+        try await withCheckedThrowingContinuation { continuation in
+            // A serial queue gets a thread of its own. Concurrent queues and the global queue
+            // share as many threads as the machine has processors (``readQueue`` among them),
+            // which openings waiting for another process's writer would hold.
+            DispatchQueue(label: "botyard.store.open").async {
+                continuation.resume(with: Result {
+                    try BotyardStore(path: path, durability: durability, secretsKey: secretsKey,
+                                     deferredWritesWait: deferredWritesWait)
+                })
+            }
+        }
+    }
+
+    private init(path: String, durability: Durability, secretsKey: SecretKey?, deferredWritesWait: Duration) throws {
         credentialsKey = secretsKey?.derived(for: .credentialsAtRest)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -69,10 +85,28 @@ public final class BotyardStore: Sendable {
             try database.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             }
-            try StoreMigrations.migrator(credentialsKey: credentialsKey).migrate(database)
+            try Self.migrate(database, with: StoreMigrations.migrator(credentialsKey: credentialsKey))
             groupCommit = GroupCommitWriter(database: database, deferredWait: deferredWritesWait)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))
+        }
+    }
+
+    /// Brings the schema up to date. Another process may be migrating the same store at the same
+    /// moment (dispatchers upgraded and started together): GRDB reads which migrations are applied
+    /// before it waits for the writer, so the second one in finds a migration done under its feet
+    /// ("table … already exists"). Then it reads again and goes on from there; a failure that
+    /// nobody else's progress explains is its own.
+    private static func migrate(_ database: DatabasePool, with migrator: DatabaseMigrator) throws {
+        var applied = try database.read(migrator.appliedIdentifiers)
+        while true {
+            do {
+                return try migrator.migrate(database)
+            } catch {
+                let appliedNow = try database.read(migrator.appliedIdentifiers)
+                guard appliedNow != applied else { throw error }
+                applied = appliedNow
+            }
         }
     }
 

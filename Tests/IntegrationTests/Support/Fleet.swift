@@ -40,7 +40,7 @@ struct Fleet: Sendable {
             let dispatcherURL = try await users?.dispatcher(on: url) ?? url
             let hosts = (0..<workers).map { "host\($0)" }
             let workerURL = try await users?.worker(on: url, group: group, hosts: hosts) ?? url
-            let dispatcher = try DispatcherApplication(
+            let dispatcher = try await DispatcherApplication(
                 configuration: DispatcherConfiguration(
                     amqpURL: dispatcherURL, databasePath: databasePath ?? folder.appendingPathComponent("botyard.sqlite").path,
                     // Commits that survive a crash of the process, not of the machine: the suite runs
