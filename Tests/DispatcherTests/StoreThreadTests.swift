@@ -91,6 +91,29 @@ struct StoreThreadTests {
         }
     }
 
+    @Test("while long reads run, the pool's threads stay free: a deferred write commits and its caller resumes")
+    func deferredWritesDoNotWaitForReads() async throws {
+        try await withTemporaryStore(deferredWritesWait: .milliseconds(50)) { store, _ in
+            let readers = Self.writers
+            let gate = Gate()
+            // A thread of its own opens the gate if the write never commits.
+            DispatchQueue(label: "gate").asyncAfter(deadline: .now() + 5) { _ = gate.open(for: readers) }
+            try await withThrowingTaskGroup { group in
+                for _ in 0..<readers {
+                    group.addTask { try await store.read("a long read") { _ in gate.wait() } }
+                }
+                let failure = await withCheckedContinuation { (committed: CheckedContinuation<StoreError?, Never>) in
+                    store.writeDeferred("store a bot", { db in
+                        try db.execute(sql: "INSERT INTO bots VALUES (?, ?, ?, ?)", arguments: ["probe", "{}", 0, 0])
+                    }, completion: { committed.resume(returning: $0) })
+                }
+                #expect(failure == nil)
+                #expect(gate.open(for: readers), "the deferred write committed only once the reads were let go")
+                try await group.waitForAll()
+            }
+        }
+    }
+
     /// Runs `body` while a transaction holds the store's writer, until `body` lets it go, or a
     /// thread outside the pool does after `atMost` (a dispatcher whose pool is stuck would
     /// otherwise never get there).
@@ -99,7 +122,7 @@ struct StoreThreadTests {
         try await withWriterHeld(await HeldWriter.holding(store), atMost: atMost, body)
     }
 
-    /// Runs `body` while `writer` is held, as ``withWriterHeld(_:atMost:_:)-(BotyardStore,_,_)`` does.
+    /// Runs `body` while `writer` is held, until `body` or the timer after `atMost` lets it go.
     func withWriterHeld(_ writer: HeldWriter, atMost: Duration,
                         _ body: (HeldWriter) async throws -> Void) async throws {
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(atMost / .nanoseconds(1)))) {
@@ -153,5 +176,23 @@ final class HeldWriter: Sendable {
         while waitingCount() < count && held.load(ordering: .acquiring) {
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+}
+
+/// Holds the threads that wait at it until it opens.
+final class Gate: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let closed = Atomic(true)
+
+    /// Blocks the calling thread until the gate opens.
+    func wait() {
+        semaphore.wait()
+    }
+
+    /// Opens the gate for `waiters` threads; true when it was still closed until now.
+    func open(for waiters: Int) -> Bool {
+        guard closed.exchange(false, ordering: .acquiringAndReleasing) else { return false }
+        for _ in 0..<waiters { semaphore.signal() }
+        return true
     }
 }

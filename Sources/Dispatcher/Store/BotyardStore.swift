@@ -49,9 +49,9 @@ public final class BotyardStore: Sendable {
     public static func open(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil,
                             deferredWritesWait: Duration = .milliseconds(20)) async throws -> BotyardStore {
         try await withCheckedThrowingContinuation { continuation in
-            // A serial queue gets a thread of its own. Concurrent queues and the global queue
-            // share as many threads as the machine has processors (``readQueue`` among them),
-            // which openings waiting for another process's writer would hold.
+            // A serial queue gets a thread of its own. Concurrent queues and the global queue run
+            // on the cooperative pool's threads (as many as the machine has processors), which
+            // openings waiting for another process's writer would hold.
             DispatchQueue(label: "botyard.store.open").async {
                 continuation.resume(with: Result {
                     try BotyardStore(path: path, durability: durability, secretsKey: secretsKey,
@@ -103,8 +103,8 @@ public final class BotyardStore: Sendable {
             do {
                 return try migrator.migrate(database)
             } catch {
-                let appliedNow = try database.read(migrator.appliedIdentifiers)
-                guard appliedNow != applied else { throw error }
+                guard let appliedNow = try? database.read(migrator.appliedIdentifiers), appliedNow != applied
+                else { throw error }
                 applied = appliedNow
             }
         }
@@ -112,21 +112,20 @@ public final class BotyardStore: Sendable {
 
     /// A read on one of the pool's reader connections that holds no thread of the cooperative pool.
     ///
-    /// It runs start to end on a thread of ``readQueue``, and gives its connection back before
-    /// its caller resumes. Not GRDB's async `read`: that gives the connection back only once its
-    /// task runs again on the cooperative pool, and when every thread of the pool blocked waiting
-    /// for a connection, no task ran again and the dispatcher hung (``StoreReadTests``).
+    /// It waits for a connection on GRDB's serial waiting queue and runs on the connection's own
+    /// serial queue, each a thread of its own. Not on a concurrent dispatch queue: on Linux those
+    /// run on the threads of the cooperative pool itself (its tasks of default priority), so a
+    /// long read held one of the two (``StoreThreadTests``). Not GRDB's async `read` either: that
+    /// gives the connection back only once its task runs again on the pool, and when every thread
+    /// of the pool blocked waiting for a connection, no task ran again (``StoreReadTests``).
     func read<Value: Sendable>(_ operation: String,
                                _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await Self.naming(operation) {
             try await withCheckedThrowingContinuation { continuation in
-                Self.readQueue.async { continuation.resume(with: Result { try self.database.read(body) }) }
+                database.asyncRead { db in continuation.resume(with: Result { try body(db.get()) }) }
             }
         }
     }
-
-    /// Where async reads wait for a reader connection and run.
-    private static let readQueue = DispatchQueue(label: "botyard.store.reads", attributes: .concurrent)
 
     /// A write that shares its transaction, and its commit's sync, with the others waiting at the
     /// same moment (``GroupCommitWriter``), without holding a thread of the cooperative pool: while

@@ -51,6 +51,9 @@ final class GroupCommitWriter: Sendable {
     private let maximumBatch: Int
     private let deferredWait: Duration
     private let state = Mutex(State())
+    /// Where the deferred writes' wait ends. A serial queue has a thread of its own; the global
+    /// queue runs on the cooperative pool's few threads, and a busy pool would hold the flush back.
+    private let flushQueue = DispatchQueue(label: "botyard.store.deferred-flush")
 
     /// - Parameters:
     ///   - maximumBatch: writes per transaction at most, so that one commit's latency stays bounded.
@@ -148,7 +151,7 @@ final class GroupCommitWriter: Sendable {
     /// Starts a transaction for the deferred writes at the end of their wait, unless one has
     /// taken them by then.
     private func armFlush() {
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(deferredWait / .nanoseconds(1)))) {
+        flushQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(deferredWait / .nanoseconds(1)))) {
             let start = self.state.withLock { state in
                 state.flushArmed = false
                 guard !state.committing, !state.deferred.isEmpty else { return false }
