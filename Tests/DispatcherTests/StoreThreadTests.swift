@@ -15,27 +15,27 @@ import TestSupport
 /// and as many waiting calls as the pool has threads held up all of it until the writer was free.
 @Suite("The store's calls hold no thread of the cooperative pool while they wait")
 struct StoreThreadTests {
-    /// More writers than the pool has threads (as many as the machine has processors, at most).
-    static let writers = ProcessInfo.processInfo.processorCount * 4
+    /// More callers than the pool has threads (as many as the machine has processors, at most).
+    static let callers = ProcessInfo.processInfo.processorCount * 4
 
     @Test("while a long transaction holds the writer, writes waiting for it leave the pool free: a read answers")
     func waitingWritesLeaveThePoolFree() async throws {
         try await withTemporaryStore { store, _ in
             try await withWriterHeld(store) { writer in
                 try await withThrowingTaskGroup { group in
-                    for index in 0..<Self.writers {
+                    for index in 0..<Self.callers {
                         group.addTask {
                             try await store.saveBot(BotDefinition(name: "bot\(index)", argv: ["/bin/true"]))
                         }
                     }
-                    try await writer.waitUntilWaiting(Self.writers)
+                    try await writer.waitUntilWaiting(Self.callers)
                     let bots = try await store.bots()
                     #expect(writer.letGo(), "the read answered only once the writer was let go")
                     #expect(bots.map(\.name).isEmpty)
                     try await group.waitForAll()
                 }
             }
-            #expect(try await store.bots().count == Self.writers)
+            #expect(try await store.bots().count == Self.callers)
         }
     }
 
@@ -48,14 +48,14 @@ struct StoreThreadTests {
                 let client = APIClient(client: testClient, token: token)
                 try await withWriterHeld(store) { writer in
                     try await withThrowingTaskGroup { group in
-                        for index in 0..<Self.writers {
+                        for index in 0..<Self.callers {
                             group.addTask {
                                 let bot = #"{"name": "bot\#(index)", "argv": ["/bin/true"]}"#
                                 let response = try await client.send(.post, "/v1/bots", bot)
                                 #expect(response.status == .created)
                             }
                         }
-                        try await writer.waitUntilWaiting(Self.writers)
+                        try await writer.waitUntilWaiting(Self.callers)
                         let listed = try await client.send(.get, "/v1/bots")
                         #expect(writer.letGo(), "the read answered only once the writer was let go")
                         #expect(listed.status == .ok)
@@ -63,7 +63,7 @@ struct StoreThreadTests {
                         try await group.waitForAll()
                     }
                 }
-                #expect(try await client.send(.get, "/v1/bots").decode([BotDefinition].self).count == Self.writers)
+                #expect(try await client.send(.get, "/v1/bots").decode([BotDefinition].self).count == Self.callers)
             }
         }
     }
@@ -76,7 +76,7 @@ struct StoreThreadTests {
             try StoreMigrations.migrator().migrate(file, upTo: "v16-retention")
             try await withWriterHeld(await HeldWriter.holding(file), atMost: .seconds(5)) { writer in
                 try await withThrowingTaskGroup { group in
-                    for _ in 0..<Self.writers {
+                    for _ in 0..<Self.callers {
                         group.addTask { _ = try await BotyardStore.open(path: behind, durability: .normal) }
                     }
                     // Time for every opening to reach the migration and wait for the writer.
@@ -94,12 +94,11 @@ struct StoreThreadTests {
     @Test("while long reads run, the pool's threads stay free: a deferred write commits and its caller resumes")
     func deferredWritesDoNotWaitForReads() async throws {
         try await withTemporaryStore(deferredWritesWait: .milliseconds(50)) { store, _ in
-            let readers = Self.writers
             let gate = Gate()
             // A thread of its own opens the gate if the write never commits.
-            DispatchQueue(label: "gate").asyncAfter(deadline: .now() + 5) { _ = gate.open(for: readers) }
+            DispatchQueue(label: "gate").asyncAfter(deadline: .now() + 5) { _ = gate.open(for: Self.callers) }
             try await withThrowingTaskGroup { group in
-                for _ in 0..<readers {
+                for _ in 0..<Self.callers {
                     group.addTask { try await store.read("a long read") { _ in gate.wait() } }
                 }
                 let failure = await withCheckedContinuation { (committed: CheckedContinuation<StoreError?, Never>) in
@@ -108,7 +107,7 @@ struct StoreThreadTests {
                     }, completion: { committed.resume(returning: $0) })
                 }
                 #expect(failure == nil)
-                #expect(gate.open(for: readers), "the deferred write committed only once the reads were let go")
+                #expect(gate.open(for: Self.callers), "the deferred write committed only once the reads were let go")
                 try await group.waitForAll()
             }
         }
@@ -125,7 +124,9 @@ struct StoreThreadTests {
     /// Runs `body` while `writer` is held, until `body` or the timer after `atMost` lets it go.
     func withWriterHeld(_ writer: HeldWriter, atMost: Duration,
                         _ body: (HeldWriter) async throws -> Void) async throws {
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(atMost / .nanoseconds(1)))) {
+        // A serial queue's thread: the global queue's are the pool's, on Linux.
+        let deadline = DispatchTime.now() + .nanoseconds(Int(atMost / .nanoseconds(1)))
+        DispatchQueue(label: "held writer's timer").asyncAfter(deadline: deadline) {
             _ = writer.letGo()
         }
         defer { _ = writer.letGo() }
