@@ -357,8 +357,7 @@ struct StoreTests {
     func openTogether() async throws {
         try await withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("botyard.sqlite").path
-            let file = try DatabasePool(path: path)
-            try StoreMigrations.migrator().migrate(file, upTo: "v16-retention")
+            let file = try storeFile(at: path, migratedUpTo: "v16-retention")
             // Each opening reads what is applied, then waits for the writer; let go, one migrates.
             let writer = await HeldWriter.holding(file)
             try await withThrowingTaskGroup { group in

@@ -72,8 +72,7 @@ struct StoreThreadTests {
     func openingStoresLeaveThePoolFree() async throws {
         try await withTemporaryStore { store, path in
             let behind = path + "-behind"
-            let file = try DatabasePool(path: behind)
-            try StoreMigrations.migrator().migrate(file, upTo: "v16-retention")
+            let file = try storeFile(at: behind, migratedUpTo: "v16-retention")
             try await withWriterHeld(await HeldWriter.holding(file), atMost: .seconds(5)) { writer in
                 try await withThrowingTaskGroup { group in
                     for _ in 0..<Self.callers {

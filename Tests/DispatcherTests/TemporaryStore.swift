@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Shared
 
 @testable import Dispatcher
@@ -22,6 +23,13 @@ func withTemporaryStore<Value>(secretsKey: SecretKey? = .generate(), deferredWri
                                                 deferredWritesWait: deferredWritesWait)
         return try await body(store, path)
     }
+}
+
+/// A store file at `path` that an earlier version left: migrated up to `migration` only.
+func storeFile(at path: String, migratedUpTo migration: String) throws -> DatabasePool {
+    let file = try DatabasePool(path: path)
+    try StoreMigrations.migrator().migrate(file, upTo: migration)
+    return file
 }
 
 extension BotyardStore {
