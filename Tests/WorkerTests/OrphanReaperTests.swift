@@ -31,6 +31,26 @@ struct OrphanReaperTests {
         }
     }
 
+    @Test("a process's start time is field 22 of its /proc stat line, also when its command name holds spaces and parentheses; a pid that is gone has none")
+    func startTimeOfOddlyNamedProcess() async throws {
+        try await withReaper { _, folder in
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let oddName = folder.appendingPathComponent("a) b (c) d").path
+            try FileManager.default.createSymbolicLink(atPath: oddName, withDestinationPath: "/bin/sleep")
+            let bot = try BotProcess.spawn(argv: [oddName, "60"], environment: [:], workingDirectory: nil,
+                                           logPath: folder.appendingPathComponent("log").path)
+            let stat = try String(contentsOfFile: "/proc/\(bot.pid)/stat", encoding: .utf8)
+            #expect(stat.contains("(a) b (c) d)"), "\(stat)")
+            // The fields after the last ") ", read here the slow way.
+            let expected = try #require(stat.split(separator: ") ").last?.split(separator: " ")[19])
+            #expect(OrphanReaper.startTime(of: bot.pid) == String(expected))
+            #expect(OrphanReaper.startTime(of: getpid()) != OrphanReaper.startTime(of: bot.pid))
+            kill(-bot.pid, SIGKILL)
+            _ = await bot.waitForExit()
+            #expect(OrphanReaper.startTime(of: bot.pid) == nil)
+        }
+    }
+
     @Test("a record whose pid now belongs to another process (other start, other boot) kills nothing")
     func recycledPidIsSpared() async throws {
         try await withReaper { reaper, folder in
