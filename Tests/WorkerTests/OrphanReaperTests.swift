@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import TestSupport
 import Testing
 
@@ -68,7 +69,7 @@ struct OrphanReaperTests {
         }
     }
 
-    @Test("an ended run's record is emptied and kept as a spare, and becomes the next run's record: no file is created for it; a takeover deletes spares")
+    @Test("an ended run's record is blanked and kept as a spare, and becomes the next run's record: no file is created for it; a takeover deletes spares")
     func recordsAreReused() async throws {
         try await withReaper { reaper, folder in
             let running = folder.appendingPathComponent("accounts/h1/a/running")
@@ -85,7 +86,8 @@ struct OrphanReaperTests {
             reaper.forget(pid: first.pid, account: "a")
             let spare = try #require(try files().first)
             #expect(spare.key.hasPrefix("spare-") && spare.value == inode)
-            #expect(try Data(contentsOf: running.appendingPathComponent(spare.key)).isEmpty)
+            let blanked = try String(contentsOf: running.appendingPathComponent(spare.key), encoding: .utf8)
+            #expect(blanked.hasPrefix("\n") && OrphanReaper.lines(ofRecord: blanked).isEmpty)
 
             let second = try sleeper(in: folder)
             reaper.record(pid: second.pid, account: "a")
@@ -100,6 +102,63 @@ struct OrphanReaperTests {
                 kill(-bot.pid, SIGKILL)
                 _ = await bot.waitForExit()
             }
+        }
+    }
+
+    /// Writes a record file by hand, as a worker that died left it.
+    func leave(_ bytes: [UInt8], for pid: pid_t, account: String, in folder: URL) throws {
+        let running = folder.appendingPathComponent("accounts/h1/\(account)/running")
+        try FileManager.default.createDirectory(at: running, withIntermediateDirectories: true)
+        try Data(bytes).write(to: running.appendingPathComponent(String(pid)))
+    }
+
+    @Test("a blanked record names no bot and owes nothing, whatever a longer record left behind its blank line")
+    func blankedRecordNamesNothing() async throws {
+        try await withReaper { reaper, folder in
+            let bot = try sleeper(in: folder)
+            let identity = try #require(OrphanReaper.identity(of: bot.pid))
+            let owed = String(decoding: try JSONCodec.encode(cleanup(1)), as: UTF8.self)
+            // A worker that died between blanking a record and renaming it to a spare.
+            try leave(Array("\n\(identity.dropFirst())\n\(owed)\n\n".utf8), for: bot.pid, account: "a", in: folder)
+            #expect(reaper.reap(account: "a").isEmpty)
+            #expect(isRunning(bot.pid))
+
+            // A spare of a longer record (with a cleanup) reused for a run that owes none.
+            let first = try sleeper(in: folder)
+            reaper.record(pid: first.pid, account: "b", cleanup: cleanup(2))
+            reaper.forget(pid: first.pid, account: "b")
+            reaper.record(pid: bot.pid, account: "b")
+            #expect(reaper.reap(account: "b") == [.init(pid: bot.pid, killed: true, cleanup: nil)])
+            #expect(await bot.waitForExit() == .signalled(SIGKILL))
+            kill(-first.pid, SIGKILL)
+            _ = await first.waitForExit()
+            // Blank, and its pid gone: nothing was killed.
+            try leave(Array("\n".utf8), for: first.pid, account: "c", in: folder)
+            #expect(reaper.reap(account: "c").isEmpty)
+        }
+    }
+
+    @Test("a record's lines end at its first blank line")
+    func recordLines() {
+        #expect(OrphanReaper.lines(ofRecord: "b 1\n{\"x\":1}\n\nold\n{\"y\":2}") == ["b 1", "{\"x\":1}"])
+        #expect(OrphanReaper.lines(ofRecord: "b 1\n{\"x\":1}\ncleanup 7 b 2") == ["b 1", "{\"x\":1}", "cleanup 7 b 2"])
+        #expect(OrphanReaper.lines(ofRecord: "\nb 1\n{\"x\":1}").isEmpty)
+        #expect(OrphanReaper.lines(ofRecord: "").isEmpty)
+    }
+
+    @Test("a record of an earlier version (no blank line after it), or with bytes behind its blank line that are no text, is read")
+    func earlierAndOddRecordsRead() async throws {
+        try await withReaper { reaper, folder in
+            let old = try sleeper(in: folder)
+            try leave(Array(try #require(OrphanReaper.identity(of: old.pid)).utf8), for: old.pid, account: "a",
+                      in: folder)
+            let odd = try sleeper(in: folder)
+            try leave(Array(try #require(OrphanReaper.identity(of: odd.pid)).utf8) + [10, 10, 0xE2, 0x82], for: odd.pid,
+                      account: "a", in: folder)
+            let expected = [old.pid, odd.pid].sorted().map { OrphanReaper.Orphan(pid: $0, killed: true, cleanup: nil) }
+            #expect(reaper.reap(account: "a") == expected)
+            #expect(await old.waitForExit() == .signalled(SIGKILL))
+            #expect(await odd.waitForExit() == .signalled(SIGKILL))
         }
     }
 

@@ -37,12 +37,13 @@ struct OrphanReaper: Sendable {
     }
 
     /// Records a running bot: line 1 its identity, line 2 (if any) the cleanup its account owes should
-    /// the run be stopped or its worker die.
+    /// the run be stopped or its worker die; a blank line ends the record (``lines(ofRecord:)``).
     ///
     /// A record has to outlive its worker's process, not the machine (no bot survives a power loss
     /// either): it is written in place with one `write`, not synced to disk through a temporary
     /// file as `FileManager.createFile` does, which cost a bot's start more than the spawn. Its file
-    /// is an emptied record of an earlier run renamed (``SpareRecords``), or new when none is kept.
+    /// is a blanked record of an earlier run renamed (``SpareRecords``), or new when none is kept;
+    /// what an earlier, longer record left after the blank line is never read.
     func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
         guard let started = Self.identity(of: pid) else { return }
         let folder = runsFolder(account)
@@ -53,39 +54,64 @@ struct OrphanReaper: Sendable {
             // A spare that is gone (deleted by hand) leaves the record to be created below.
             _ = rename("\(folder)/\(spare)", path)
         }
-        var descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Not `O_TRUNC`: ext4 writes back on `close` a file that was truncated to nothing and written
+        // again (its `auto_da_alloc`), a disk write and about 100 µs of CPU for every bot.
+        var descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         }
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        Self.write(text + "\n\n", at: 0, to: descriptor)
     }
 
     /// Adds the process of the cleanup that the run recorded as `run` owes to its record: a worker taking the
     /// account over while it runs kills it before it runs the cleanup again.
     func recordCleanup(pid: pid_t, run: pid_t, account: String) {
         let file = "\(runsFolder(account))/\(run)"
-        guard let identity = Self.identity(of: pid), let recorded = try? String(contentsOfFile: file, encoding: .utf8)
-        else { return }
-        let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).prefix(2)
-        let text = lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)"
+        guard let identity = Self.identity(of: pid), let recorded = Self.readRecord(file) else { return }
+        let lines = Self.lines(ofRecord: recorded).prefix(2)
+        let text = lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)\n\n"
         try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 
-    /// Drops the record of a run: it owes nothing (any more). The record is emptied first, then kept as
-    /// a spare: should the worker die in between, an empty record names no bot.
+    /// Drops the record of a run: it owes nothing (any more). The record is blanked first (its first
+    /// line made empty, in one byte), then kept as a spare: should the worker die in between, a blank
+    /// record names no bot and owes nothing.
+    ///
+    /// Not truncated: see ``record(pid:account:cleanup:)``.
     func forget(pid: pid_t, account: String) {
         let folder = runsFolder(account)
         let path = "\(folder)/\(pid)"
         let spare = spares.newName()
-        guard truncate(path, 0) == 0, rename(path, "\(folder)/\(spare)") == 0 else {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        let blanked = descriptor >= 0 && Self.write("\n", at: 0, to: descriptor)
+        if descriptor >= 0 { close(descriptor) }
+        guard blanked, rename(path, "\(folder)/\(spare)") == 0 else {
             unlink(path)
             return
         }
         spares.keep(spare, account: account)
+    }
+
+    /// A record's text. Leniently decoded: what a longer record left behind its blank line may begin
+    /// in the middle of a character, and must not make the record unreadable.
+    private static func readRecord(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The lines of a record up to its first blank line: none for a blank (or empty) record. Records
+    /// of earlier versions had no blank line and were emptied instead of blanked; they read the same.
+    static func lines(ofRecord text: String) -> [String] {
+        Array(text.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.isEmpty }.map(String.init))
+    }
+
+    /// Writes all of `text` at `offset` with one `pwrite`; whether it did.
+    @discardableResult
+    private static func write(_ text: String, at offset: off_t, to descriptor: Int32) -> Bool {
+        var text = text
+        return text.withUTF8 { pwrite(descriptor, $0.baseAddress, $0.count, offset) == $0.count }
     }
 
     /// Kills the process groups of bots recorded on `account` that still run, and of cleanups recorded there
@@ -101,14 +127,13 @@ struct OrphanReaper: Sendable {
         var reaped: [Orphan] = []
         for name in names {
             let file = "\(folder)/\(name)"
-            guard let pid = pid_t(name), pid > 1, let recorded = try? String(contentsOfFile: file, encoding: .utf8)
-            else {
+            guard let pid = pid_t(name), pid > 1, let recorded = Self.readRecord(file) else {
                 try? FileManager.default.removeItem(atPath: file)
                 continue
             }
-            let lines = recorded.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let lines = Self.lines(ofRecord: recorded)
             let cleanup = lines.count > 1 ? try? JSONCodec.decode(PendingCleanup.self, from: Data(lines[1].utf8)) : nil
-            let alive = Self.identity(of: pid) == lines.first
+            let alive = lines.first.map { Self.identity(of: pid) == $0 } ?? false
             if alive { kill(-pid, SIGKILL) }
             var killedCleanup: pid_t?
             if lines.count > 2 {

@@ -1,11 +1,11 @@
 import Foundation
 import Synchronization
 
-/// Emptied record files of this process, per account, kept to be renamed into the next run's record.
+/// Blanked record files of this process, per account, kept to be renamed into the next run's record.
 ///
 /// On a busy worker, creating a record file for every bot and deleting it afterwards cost more CPU than
 /// anything else the worker does for a job (`perf`: the file system's inode allocation skipping
-/// recently deleted inodes). A rename allocates nothing: an ended run's record is emptied and renamed
+/// recently deleted inodes). A rename allocates nothing: an ended run's record is blanked and renamed
 /// to a spare name, and the next run's record is a spare renamed to its pid.
 final class SpareRecords: Sendable {
     private let spares = Mutex<(names: [String: [String]], made: Int)>(([:], 0))
