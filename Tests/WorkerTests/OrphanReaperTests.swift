@@ -58,9 +58,7 @@ struct OrphanReaperTests {
             let other = try sleeper(in: folder)
             let identity = try #require(OrphanReaper.identity(of: other.pid))
             for (account, recorded) in [("a", "another-boot " + identity.split(separator: " ")[1]), ("b", identity + "0")] {
-                let folder = folder.appendingPathComponent("accounts/h1/\(account)/running")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                try Data(recorded.utf8).write(to: folder.appendingPathComponent(String(other.pid)))
+                try leave(Array(recorded.utf8), for: other.pid, account: account, in: folder)
                 #expect(reaper.reap(account: account).isEmpty)
             }
             #expect(isRunning(other.pid))
