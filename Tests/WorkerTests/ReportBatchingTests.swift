@@ -71,11 +71,11 @@ struct ReportBatchingTests {
                                at: at)
         let finished = JobEvent(kind: .finished, jobID: 7, attempt: 1, runID: "r", workerID: "w", host: "h",
                                 account: "clerk", at: at, outcome: JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0", log: "done"))
-        let alone = try EventPublisher.message(reporting: [started])
+        let alone = EventPublisher.message(reporting: [started])
         #expect(alone.routingKey == "job.started" && alone.messageID == started.eventID)
         #expect(try JSONCodec.decode(JobEvent.self, from: alone.body) == started)
 
-        let together = try EventPublisher.message(reporting: [started, finished])
+        let together = EventPublisher.message(reporting: [started, finished])
         #expect(together.routingKey == JobEvent.batchRoutingKey && together.persistent)
         #expect(try JSONCodec.decode([JobEvent].self, from: together.body) == [started, finished])
         #expect(!JobEvent.Kind.allCases.contains { "job.\($0.rawValue)" == JobEvent.batchRoutingKey })

@@ -6,8 +6,38 @@ public enum JSONCodec {
         try makeEncoder().encode(value)
     }
 
+    /// Writes `value` by hand (``JSONWritable``): the text `encode` writes through `Encodable`.
+    public static func encode<Value: JSONWritable>(_ value: Value) -> Data {
+        var writer = JSONObjectWriter()
+        value.write(to: &writer)
+        return writer.finish()
+    }
+
+    /// Writes `values` as an array, each by hand (``JSONWritable``).
+    public static func encode<Value: JSONWritable>(_ values: [Value]) -> Data {
+        var text = Data([UInt8(ascii: "[")])
+        for (index, value) in values.enumerated() {
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            text.append(encode(value))
+        }
+        text.append(UInt8(ascii: "]"))
+        return text
+    }
+
     /// Decodes `Value`, turning any failure into a ``CodecError`` that says where the data was wrong.
     public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) throws(CodecError) -> Value {
+        try decodeThroughDecodable(type, from: data)
+    }
+
+    /// Reads `Value` by hand (``JSONReadable``), or, where the hand reading does not take the data,
+    /// decodes it through `Decodable`, whose errors say what was wrong.
+    public static func decode<Value: JSONReadable>(_ type: Value.Type, from data: Data) throws(CodecError) -> Value {
+        if let json = JSONNode(reading: data), let value = try? Value(json: json) { return value }
+        return try decodeThroughDecodable(type, from: data)
+    }
+
+    private static func decodeThroughDecodable<Value: Decodable>(_ type: Value.Type,
+                                                                 from data: Data) throws(CodecError) -> Value {
         do {
             return try makeDecoder().decode(type, from: data)
         } catch let error as DecodingError {

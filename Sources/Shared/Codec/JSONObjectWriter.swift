@@ -4,9 +4,9 @@ import Foundation
 /// already (a stored snapshot, stored inputs): those are spliced in as they are, instead of
 /// decoded and encoded again by `JSONEncoder`.
 ///
-/// Strings are escaped as RFC 8259 asks (`"`, `\` and control characters; `/` and non-ASCII
-/// left as they are, as ``JSONCodec`` writes them). Fields come out in the order written; a
-/// reader of JSON does not care.
+/// Strings are escaped as RFC 8259 asks and as `JSONEncoder` escapes them (`"`, `\` and control
+/// characters; `/` and non-ASCII left as they are, as ``JSONCodec`` writes them). Fields come out
+/// in the order written; a reader of JSON does not care.
 public struct JSONObjectWriter {
     private var bytes: [UInt8]
     private var isEmpty = true
@@ -35,6 +35,43 @@ public struct JSONObjectWriter {
     /// A string field, left out when `value` is nil (as a synthesized `Encodable` does).
     public mutating func field(_ key: StaticString, ifPresent value: String?) {
         if let value { field(key, value) }
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Bool) {
+        start(key)
+        bytes.append(contentsOf: value ? Self.trueText : Self.falseText)
+    }
+
+    /// A date as ``JSONCodec`` writes dates (``Timestamp``).
+    public mutating func field(_ key: StaticString, _ value: Date) {
+        field(key, Timestamp.format(value))
+    }
+
+    /// An object of strings, its keys sorted (as ``JSONCodec`` writes them).
+    public mutating func field(_ key: StaticString, _ value: [String: String]) {
+        start(key)
+        bytes.append(UInt8(ascii: "{"))
+        for (index, entry) in value.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendQuoted(entry.key)
+            bytes.append(UInt8(ascii: ":"))
+            appendQuoted(entry.value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// An object written by its own ``JSONWritable/write(to:)``.
+    public mutating func field(_ key: StaticString, object value: some JSONWritable) {
+        start(key)
+        var nested = JSONObjectWriter(capacity: 256)
+        value.write(to: &nested)
+        nested.bytes.append(UInt8(ascii: "}"))
+        bytes.append(contentsOf: nested.bytes)
+    }
+
+    /// A nested object left out when `value` is nil.
+    public mutating func field(_ key: StaticString, objectIfPresent value: (some JSONWritable)?) {
+        if let value { field(key, object: value) }
     }
 
     /// A field whose value is JSON text already (an object, an array, a number…), written as it is.
@@ -72,6 +109,8 @@ public struct JSONObjectWriter {
             case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0..<0x20:
                 bytes.append(contentsOf: Self.controlEscape)
                 Hexadecimal.append(byte, to: &bytes)
@@ -83,4 +122,6 @@ public struct JSONObjectWriter {
     }
 
     private static let controlEscape = Array(#"\u00"#.utf8)
+    private static let trueText = Array("true".utf8)
+    private static let falseText = Array("false".utf8)
 }

@@ -57,7 +57,7 @@ actor EventPublisher {
         }
         let result: Result<Void, any Error>
         do {
-            try await publishOnce(try Self.message(reporting: [event] + followers.map(\.event)))
+            try await publishOnce(Self.message(reporting: [event] + followers.map(\.event)))
             result = .success(())
         } catch {
             result = .failure(error)
@@ -68,13 +68,13 @@ actor EventPublisher {
     }
 
     /// One report as itself, several as a JSON array routed `job.batch`.
-    static func message(reporting events: [JobEvent]) throws -> AMQPMessage {
+    static func message(reporting events: [JobEvent]) -> AMQPMessage {
         if events.count == 1, let event = events.first {
             return AMQPMessage(exchange: Topology.eventsExchange, routingKey: event.routingKey,
-                               body: try JSONCodec.encode(event), messageID: event.eventID)
+                               body: JSONCodec.encode(event), messageID: event.eventID)
         }
         return AMQPMessage(exchange: Topology.eventsExchange, routingKey: JobEvent.batchRoutingKey,
-                           body: try JSONCodec.encode(events), messageID: UUID.random().uuidString)
+                           body: JSONCodec.encode(events), messageID: UUID.random().uuidString)
     }
 
     /// Copies a message that can never run to `botyard.dead` with `reason` in its headers, its

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("Messages read and written by hand")
+struct HandWrittenJSONTests {
+    static let odd = "\u{0}\u{1}\u{8}\u{C}\u{1F}\u{7F} / \\ \" é 名前 🤖 \u{2028} tab\there\r\n"
+    static let at = Date(timeIntervalSince1970: 1_700_000_000.125)
+
+    static let events = [
+        JobEvent(kind: .started, jobID: 7, attempt: 1, runID: "run-1", workerID: "w", host: "h", account: nil, at: at),
+        JobEvent(kind: .finished, jobID: 9_007_199_254_740_993, attempt: 3, envelopeAttempt: 2, runID: odd,
+                 workerID: "worker \(odd)", host: "desk-4", account: "clerk", at: at,
+                 outcome: JobOutcome(result: .failed, exitCode: -1, signal: 9, reason: odd,
+                                     outputs: ["B": odd, "A": "1", "": "empty key", "é": "x"], log: odd + odd,
+                                     durationMilliseconds: 86_400_000)),
+        JobEvent(kind: .cleanedUp, jobID: 1, attempt: 1, runID: "r", workerID: "w", host: "h", account: "a",
+                 at: Date(timeIntervalSince1970: 0), outcome: JobOutcome(result: .businessException, reason: "")),
+    ]
+
+    @Test("a report is written as JSONEncoder writes it, byte for byte")
+    func reportsWritten() throws {
+        let encoder = JSONCodec.makeEncoder()
+        for event in Self.events {
+            #expect(JSONCodec.encode(event) == (try encoder.encode(event)))
+        }
+        #expect(JSONCodec.encode(Self.events) == (try encoder.encode(Self.events)))
+        #expect(JSONCodec.encode([JobEvent]()) == (try encoder.encode([JobEvent]())))
+    }
+
+    @Test("a report is read by hand as JSONDecoder reads it")
+    func reportsRead() throws {
+        let decoder = JSONCodec.makeDecoder()
+        for event in Self.events {
+            let text = try JSONCodec.makeEncoder().encode(event)
+            let byHand = try JobEvent(json: #require(JSONNode(reading: text)))
+            #expect(byHand == (try decoder.decode(JobEvent.self, from: text)))
+        }
+        // Written by another hand: spaces, other key orders, unknown keys, nulls for absent values.
+        let other = #"{ "kind" : "returned", "eventID":"e", "jobID":5, "attempt":2, "envelopeAttempt":2, "runID":"r", "#
+            + #""workerID":"w", "host":"h", "account":null, "outcome":null, "at":"2023-11-14T22:13:20Z", "new":[1]}"#
+        let byHand = try JobEvent(json: #require(JSONNode(reading: Data(other.utf8))))
+        #expect(byHand == (try decoder.decode(JobEvent.self, from: Data(other.utf8))))
+        #expect(byHand.account == nil && byHand.outcome == nil && byHand.kind == .returned)
+    }
+
+    static let envelopes = [
+        JobEnvelope(jobID: 42, attempt: 2, maxAttempts: 3,
+                    bot: BotDefinition(name: "invoice-bot", argv: ["/usr/bin/env", "python3", odd], timeoutSeconds: 60),
+                    group: "finance", priority: .high, environment: "staging", inputs: ["INVOICE": odd, "N": "1"],
+                    account: nil, timeoutSeconds: 60, submittedAt: at),
+        JobEnvelope(jobID: 43, attempt: 1, maxAttempts: 5,
+                    bot: BotDefinition(name: "ui-bot", version: "2.1", argv: ["/opt/bot"], workingDirectory: "/srv/bot",
+                                       needsUI: true, timeoutSeconds: 30,
+                                       retry: .exponential(maxAttempts: 5, baseMilliseconds: 100,
+                                                           maxMilliseconds: 60_000, jitter: 0.35),
+                                       marks: ["sap", "excel"], stopGraceSeconds: 3, cleanup: ["/opt/reset", "-f"]),
+                    group: "desk", priority: .low, environment: "production", inputs: [:], account: "clerk",
+                    host: "desk-4", timeoutSeconds: 45, submittedAt: at, variables: ["STEP": "2", "ODD": odd],
+                    jobToken: "tok_0123"),
+    ]
+
+    @Test("a job message is read by hand as JSONDecoder reads it")
+    func envelopesRead() throws {
+        let decoder = JSONCodec.makeDecoder()
+        for envelope in Self.envelopes {
+            let text = try JSONCodec.makeEncoder().encode(envelope)
+            let byHand = try JobEnvelope(json: #require(JSONNode(reading: text)))
+            #expect(byHand == (try decoder.decode(JobEnvelope.self, from: text)))
+        }
+    }
+
+    @Test("a bot stored before marks, stop graces, cleanups and jitters reads with their defaults")
+    func earlierBots() throws {
+        let stored = #"{"name": "b", "version": "1", "argv": ["/bin/true"], "needsUI": false, "timeoutSeconds": 60, "#
+            + #""retry": {"maxAttempts": 3, "backoff": {"kind": "exponential", "baseMilliseconds": 10, "#
+            + #""maxMilliseconds": 100}}}"#
+        let byHand = try BotDefinition(json: #require(JSONNode(reading: Data(stored.utf8))))
+        #expect(byHand == (try JSONCodec.makeDecoder().decode(BotDefinition.self, from: Data(stored.utf8))))
+        #expect(byHand.marks == [] && byHand.cleanup == nil
+            && byHand.stopGraceSeconds == BotDefinition.defaultStopGraceSeconds
+            && byHand.retry.backoff == .exponential(baseMilliseconds: 10, maxMilliseconds: 100, jitter: 0.2))
+    }
+
+    @Test("what the hand reading does not take is decoded by JSONDecoder, whose error names the field")
+    func fallback() throws {
+        var envelope = try JSONSerialization.jsonObject(with: JSONCodec.encode(Self.envelopes[0])) as! [String: Any]
+        envelope["jobID"] = "42"
+        let wrongType = try JSONSerialization.data(withJSONObject: envelope)
+        #expect(throws: JSONMismatch.self) { try JobEnvelope(json: #require(JSONNode(reading: wrongType))) }
+        do {
+            _ = try JSONCodec.decode(JobEnvelope.self, from: wrongType)
+            Issue.record("decoded a string as a job id")
+        } catch {
+            #expect(error.description.contains("'jobID'"))
+        }
+        // A number the hand reading leaves alone: JSONDecoder reads 3.0 as the Int 3 (or refuses it),
+        // and JSONCodec answers as JSONDecoder does.
+        envelope["jobID"] = 42
+        envelope["attempt"] = 2.0
+        let fraction = try JSONSerialization.data(withJSONObject: envelope)
+        let decoded = Result { try JSONCodec.decode(JobEnvelope.self, from: fraction) }.map(\.attempt)
+        let expected = Result { try JSONCodec.makeDecoder().decode(JobEnvelope.self, from: fraction) }.map(\.attempt)
+        #expect(String(describing: decoded).prefix(12) == String(describing: expected).prefix(12))
+        // A key written twice, and an unknown kind of backoff.
+        let twice = Data(#"{"a": 1, "a": 2}"#.utf8)
+        #expect(throws: JSONMismatch.self) { try [String: Int](json: #require(JSONNode(reading: twice))) }
+        let unknownKind = Data(#"{"kind": "linear", "milliseconds": 5}"#.utf8)
+        #expect(throws: JSONMismatch.self) { try RetryPolicy.Backoff(json: #require(JSONNode(reading: unknownKind))) }
+        #expect(throws: CodecError.self) { try JSONCodec.decode(RetryPolicy.Backoff.self, from: unknownKind) }
+    }
+}
