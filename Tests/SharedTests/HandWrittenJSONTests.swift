@@ -83,6 +83,36 @@ struct HandWrittenJSONTests {
             && byHand.retry.backoff == .exponential(baseMilliseconds: 10, maxMilliseconds: 100, jitter: 0.2))
     }
 
+    @Test("a submission is read by hand as JSONDecoder reads it, and its answer written as JSONEncoder writes it")
+    func submissions() throws {
+        let requests = [
+            SubmitJobRequest(bot: "invoice-bot", group: "finance"),
+            SubmitJobRequest(bot: "ui-bot", group: "desk", priority: .high, environment: "prod",
+                             inputs: ["INVOICE": Self.odd], account: "clerk", timeoutSeconds: 30,
+                             retry: .fixed(maxAttempts: 2, waitMilliseconds: 0), launchMethod: .manual,
+                             initiator: "ann", admission: .queue, host: "desk-4",
+                             robotQueue: RobotQueuePolicy(waitSeconds: 5, maxAttempts: 3)),
+        ]
+        let encoder = JSONCodec.makeEncoder()
+        for request in requests {
+            let text = try encoder.encode(request)
+            let byHand = try SubmitJobRequest(json: #require(JSONNode(reading: text)))
+            let decoded = try JSONCodec.makeDecoder().decode(SubmitJobRequest.self, from: text)
+            #expect(try encoder.encode(byHand) == encoder.encode(decoded))
+            #expect(try encoder.encode(byHand) == text)
+        }
+        // An unknown launch method is JSONDecoder's to refuse: the API's 422 names it.
+        let unknown = Data(#"{"bot": "b", "group": "g", "launchMethod": "telepathy"}"#.utf8)
+        #expect(throws: JSONMismatch.self) { try SubmitJobRequest(json: #require(JSONNode(reading: unknown))) }
+        #expect(throws: CodecError.self) { try JSONCodec.decode(SubmitJobRequest.self, from: unknown) }
+
+        let created = JobCreated(id: 9_007_199_254_740_993, state: .queued)
+        #expect(try JSONCodec.encode(created) == encoder.encode(created))
+        // A generic caller (the API's JSONResponse) is written by hand too, to the same text.
+        func generic<Value: Encodable>(_ value: Value) throws -> Data { try JSONCodec.encode(value) }
+        #expect(try generic(created) == encoder.encode(created))
+    }
+
     @Test("what the hand reading does not take is decoded by JSONDecoder, whose error names the field")
     func fallback() throws {
         var envelope = try JSONSerialization.jsonObject(with: JSONCodec.encode(Self.envelopes[0])) as! [String: Any]

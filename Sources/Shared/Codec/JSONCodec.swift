@@ -2,8 +2,10 @@ import Foundation
 
 /// The JSON encoding every Botyard message and API body uses: ISO-8601 dates, sorted keys.
 public enum JSONCodec {
+    /// Writes `value`, by hand when it is ``JSONWritable`` (the same text, faster).
     public static func encode<Value: Encodable>(_ value: Value) throws -> Data {
-        try makeEncoder().encode(value)
+        if let writable = value as? any JSONWritable { return encode(writable) }
+        return try makeEncoder().encode(value)
     }
 
     /// Writes `value` by hand (``JSONWritable``): the text `encode` writes through `Encodable`.
@@ -25,15 +27,19 @@ public enum JSONCodec {
     }
 
     /// Decodes `Value`, turning any failure into a ``CodecError`` that says where the data was wrong.
+    ///
+    /// A ``JSONReadable`` type is read by hand first; where the hand reading does not take the data,
+    /// it is decoded through `Decodable`, whose errors say what was wrong.
     public static func decode<Value: Decodable>(_ type: Value.Type, from data: Data) throws(CodecError) -> Value {
-        try decodeThroughDecodable(type, from: data)
+        if let readable = type as? any JSONReadable.Type, let value = readByHand(readable, from: data) as? Value {
+            return value
+        }
+        return try decodeThroughDecodable(type, from: data)
     }
 
-    /// Reads `Value` by hand (``JSONReadable``), or, where the hand reading does not take the data,
-    /// decodes it through `Decodable`, whose errors say what was wrong.
-    public static func decode<Value: JSONReadable>(_ type: Value.Type, from data: Data) throws(CodecError) -> Value {
-        if let json = JSONNode(reading: data), let value = try? Value(json: json) { return value }
-        return try decodeThroughDecodable(type, from: data)
+    private static func readByHand<Value: JSONReadable>(_ type: Value.Type, from data: Data) -> Value? {
+        guard let json = JSONNode(reading: data) else { return nil }
+        return try? Value(json: json)
     }
 
     private static func decodeThroughDecodable<Value: Decodable>(_ type: Value.Type,

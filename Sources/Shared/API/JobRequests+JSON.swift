@@ -1,0 +1,34 @@
+import Foundation
+
+/// A submission is read, and its answer written, for every `POST /v1/jobs`: by hand
+/// (``JSONReadable``, ``JSONWritable``).
+extension SubmitJobRequest: JSONReadable {
+    public init(json: JSONNode) throws(JSONMismatch) {
+        let object = try json.object()
+        self.init(bot: try object.decode("bot"), group: try object.decode("group"),
+                  priority: try object.decodeIfPresent("priority"), environment: try object.decodeIfPresent("environment"),
+                  inputs: try object.decodeIfPresent("inputs"), account: try object.decodeIfPresent("account"),
+                  timeoutSeconds: try object.decodeIfPresent("timeoutSeconds"), retry: try object.decodeIfPresent("retry"),
+                  launchMethod: try object.decodeIfPresent("launchMethod"),
+                  initiator: try object.decodeIfPresent("initiator"), admission: try object.decodeIfPresent("admission"),
+                  host: try object.decodeIfPresent("host"), robotQueue: try object.decodeIfPresent("robotQueue"))
+    }
+}
+
+extension RobotQueuePolicy: JSONReadable {
+    public init(json: JSONNode) throws(JSONMismatch) {
+        let object = try json.object()
+        self.init(waitSeconds: try object.decode("waitSeconds"), maxAttempts: try object.decode("maxAttempts"))
+    }
+}
+
+extension LaunchMethod: JSONReadable {}
+extension AdmissionMode: JSONReadable {}
+
+extension JobCreated: JSONWritable {
+    /// Keys in sorted order, as ``JSONCodec`` writes them.
+    public func write(to writer: inout JSONObjectWriter) {
+        writer.field("id", id)
+        writer.field("state", state.rawValue)
+    }
+}
