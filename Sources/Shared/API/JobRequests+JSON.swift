@@ -6,11 +6,13 @@ extension SubmitJobRequest: JSONReadable {
     public init(json: JSONNode) throws(JSONMismatch) {
         let object = try json.object()
         self.init(bot: try object.decode("bot"), group: try object.decode("group"),
-                  priority: try object.decodeIfPresent("priority"), environment: try object.decodeIfPresent("environment"),
-                  inputs: try object.decodeIfPresent("inputs"), account: try object.decodeIfPresent("account"),
-                  timeoutSeconds: try object.decodeIfPresent("timeoutSeconds"), retry: try object.decodeIfPresent("retry"),
-                  launchMethod: try object.decodeIfPresent("launchMethod"),
-                  initiator: try object.decodeIfPresent("initiator"), admission: try object.decodeIfPresent("admission"),
+                  priority: try object.decodeIfPresent("priority"),
+                  environment: try object.decodeIfPresent("environment"), inputs: try object.decodeIfPresent("inputs"),
+                  account: try object.decodeIfPresent("account"),
+                  timeoutSeconds: try object.decodeIfPresent("timeoutSeconds"),
+                  retry: try object.decodeIfPresent("retry"), launchMethod: try object.decodeIfPresent("launchMethod"),
+                  initiator: try object.decodeIfPresent("initiator"),
+                  admission: try object.decodeIfPresent("admission"),
                   host: try object.decodeIfPresent("host"), robotQueue: try object.decodeIfPresent("robotQueue"))
     }
 }
