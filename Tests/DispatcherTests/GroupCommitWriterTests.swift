@@ -34,8 +34,11 @@ struct GroupCommitWriterTests {
             let gate = DispatchSemaphore(value: 0)
             pool.asyncWriteWithoutTransaction { _ in gate.wait() }
             let done = Task { try await body() }
-            let deadline = ContinuousClock.now + .seconds(10)
+            // Long: on a loaded machine (CI's, with other suites in parallel) the writes reached the writer
+            // over more than 10 s once, and went in three transactions.
+            let deadline = ContinuousClock.now + .seconds(60)
             while writer.waitingCount < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            #expect(writer.waitingCount >= count, "only \(writer.waitingCount) of \(count) writes waited for the writer")
             gate.signal()
             try await done.value
         }

@@ -4,11 +4,11 @@ import Foundation
 ///
 /// Codable's generic route through `JSONDecoder` and `JSONEncoder` cost a busy worker a sixth of its
 /// CPU for the job messages it read and the reports it wrote, and the dispatcher a twelfth, mostly
-/// for the reports (README, "Messages read and written by hand"). ``JSONCodec/decode(_:from:)`` reads such a type by hand first and
-/// decodes the same data with `JSONDecoder` when the hand reading throws: the hand reading only
-/// has to get well-formed messages right, and every error still reads as `JSONDecoder` puts it.
-/// `init(json:)` must read what `init(from:)` reads, defaults included; the types' tests decode
-/// the same texts both ways.
+/// for the reports (README, "Messages read and written by hand"). ``JSONCodec/decode(_:from:)``
+/// reads such a type by hand first and decodes the same data with `JSONDecoder` when the hand
+/// reading throws: the hand reading only has to get well-formed messages right, and every error
+/// still reads as `JSONDecoder` puts it. `init(json:)` must read what `init(from:)` reads, defaults
+/// included; the types' tests decode the same texts both ways.
 public protocol JSONReadable: Decodable {
     init(json: JSONNode) throws(JSONMismatch)
 }
