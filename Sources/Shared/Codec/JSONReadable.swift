@@ -33,23 +33,14 @@ extension Bool: JSONReadable {
     }
 }
 
-extension Int: JSONReadable {
-    public init(json: JSONNode) throws(JSONMismatch) {
-        guard case .number(let text) = json, let value = Int(text) else { throw JSONMismatch() }
-        self = value
-    }
-}
+extension Int: JSONReadable {}
+extension Int32: JSONReadable {}
+extension Int64: JSONReadable {}
 
-extension Int32: JSONReadable {
+extension JSONReadable where Self: FixedWidthInteger {
+    /// An integer written without fraction or exponent, in the type's range.
     public init(json: JSONNode) throws(JSONMismatch) {
-        guard case .number(let text) = json, let value = Int32(text) else { throw JSONMismatch() }
-        self = value
-    }
-}
-
-extension Int64: JSONReadable {
-    public init(json: JSONNode) throws(JSONMismatch) {
-        guard case .number(let text) = json, let value = Int64(text) else { throw JSONMismatch() }
+        guard case .number(let text) = json, let value = Self(text) else { throw JSONMismatch() }
         self = value
     }
 }
