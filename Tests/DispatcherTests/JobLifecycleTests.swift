@@ -51,6 +51,25 @@ struct JobLifecycleTests {
         #expect(decision.effects.isEmpty)
     }
 
+    @Test("a start that comes before the relay recorded its message's confirm counts the queueing too")
+    func startBeforeConfirmRecorded() {
+        let decision = decide(Self.event(.started), Self.job(.pending))
+        #expect(decision.ignored == nil)
+        #expect(decision.job.state == .running && decision.job.attempts == 1)
+        #expect(decision.history == [
+            .init(from: .pending, to: .queued, attempt: 0,
+                  reason: "delivered to w1 before the broker's confirm was recorded"),
+            .init(from: .queued, to: .running, attempt: 1, reason: "attempt 1 started on h1"),
+        ])
+    }
+
+    @Test("an outcome that comes before its start and before the confirm was recorded counts both")
+    func outcomeBeforeConfirmRecorded() {
+        let decision = decide(Self.finishedAfterTwoSeconds(.succeeded), Self.job(.pending))
+        #expect(decision.job.state == .succeeded)
+        #expect(decision.history.map(\.to) == [.queued, .running, .succeeded])
+    }
+
     @Test("a start of the current attempt's message, redelivered after its worker was lost, is a rerun")
     func rerunAfterLostWorker() {
         let job = Self.job(.running, attempts: 1, runID: "run-0")

@@ -94,8 +94,14 @@ struct WorkQueueLeaseTests {
             #expect(try late.errorCode() == "lease_expired")
             #expect(try await item(itemID, in: fleet).item == returned.item, "the refused completion changed nothing")
 
+            // The finisher's lease is a long one: its claim and completion are two CLI runs, which a
+            // loaded machine can stretch past two seconds.
+            let longer = try await fleet.api.send(.put, "/v1/queues/leased",
+                                                  #"{"name": "leased", "leaseSeconds": 120, "maxRetries": 1}"#)
+            try #require(longer.status == .ok)
             let finisherID = try await fleet.submit(SubmitJobRequest(bot: "finisher", group: "g1"))
-            #expect(try await fleet.waitForJob(finisherID, timeout: .seconds(60)).state == .succeeded)
+            let finisher = try await fleet.waitForJob(finisherID, timeout: .seconds(60))
+            #expect(finisher.state == .succeeded, "\(finisher.reason ?? "")")
             let done = try await item(itemID, in: fleet).item
             #expect(done.state == .successful && done.claimedByJob == finisherID && done.retryNumber == 1)
             #expect(done.output == .object(["by": .number(Double(finisherID))]))

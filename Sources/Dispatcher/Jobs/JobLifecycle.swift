@@ -101,6 +101,12 @@ extension JobLifecycle.Decision {
             return park(reason: "attempts exhausted (\(job.attempts) of \(job.retryPolicy.maxAttempts)); "
                 + "last: worker lost during attempt \(job.attempts)", at: now)
         }
+        if job.state == .pending {
+            // Its message reached a worker before the relay recorded the broker's confirm (that record
+            // then finds the job no longer pending): the history says it was queued all the same.
+            move(to: .queued, attempt: job.attempts, reason: "delivered to \(event.workerID) before the broker's "
+                 + "confirm was recorded", at: now)
+        }
         let rerun = job.state == .running || job.state == .paused ? " (rerun: the previous worker was lost)" : ""
         job.attempts += 1
         job.runID = event.runID
