@@ -95,7 +95,28 @@ struct StoreTests {
             let outbox = try await store.outbox(limit: 10)
             _ = try await store.apply(event(.started, job: job.id, attempt: 1), random: 0)
             try await store.markPublished(outbox)
-            #expect(try await store.job(id: job.id)?.state == .running)
+            let stored = try #require(try await store.job(id: job.id))
+            #expect(stored.state == .running)
+            #expect(stored.history?.map(\.to) == [.pending, .queued, .running], "queued once, by the start")
+        }
+    }
+
+    @Test("a first start's wait since submission is measured once, from the outcome when that counted the start")
+    func startLatencyFigures() async throws {
+        try await withTemporaryStore { store, _ in
+            let success = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0", durationMilliseconds: 0)
+            let alone = try await submitted(store)
+            let ended = try await store.apply([event(.finished, job: alone.id, attempt: 1, outcome: success)],
+                                              heartbeats: [])
+            #expect(ended.figures.map { $0.waited != nil } == [true], "the outcome counted the start")
+
+            let paired = try await submitted(store)
+            let started = try await store.apply([event(.started, job: paired.id, attempt: 1)], heartbeats: [])
+            let finished = try await store.apply([event(.finished, job: paired.id, attempt: 1, outcome: success)],
+                                                 heartbeats: [])
+            #expect(started.figures.map { $0.waited != nil } == [true])
+            #expect(finished.figures.map { $0.waited != nil } == [false], "the start was counted already")
+            #expect(finished.figures.first?.ran == .zero)
         }
     }
 
@@ -143,7 +164,7 @@ struct StoreTests {
             #expect(dead.count == 1)
             #expect(dead[0].exchange == Topology.deadExchange)
             #expect(dead[0].headers[Topology.deadReasonHeader] == stored.reason)
-            #expect(stored.history?.map(\.to) == [.pending, .running, .retrying, .running, .dead])
+            #expect(stored.history?.map(\.to) == [.pending, .queued, .running, .retrying, .running, .dead])
         }
     }
 

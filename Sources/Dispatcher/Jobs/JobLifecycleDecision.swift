@@ -60,6 +60,10 @@ extension JobLifecycle {
         var to: JobState
         var attempt: Int
         var reason: String
+
+        /// Whether the line starts the job running (a rerun after a lost worker does not: the job
+        /// was running already).
+        var startsRun: Bool { to == .running && from != .running }
     }
 
     /// A write a decision asks for besides the job and its history.

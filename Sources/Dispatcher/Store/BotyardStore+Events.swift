@@ -102,7 +102,8 @@ extension BotyardStore {
         }
         let decision = JobLifecycle.apply(event, to: job, random: random, at: now)
         let stored = try Self.record(decision, from: job.state, at: now, in: db)
-        if decision.ignored == nil, let figures = Self.figures(of: event, from: job.state, job: stored) {
+        if decision.ignored == nil,
+           let figures = Self.figures(of: event, decision: decision, from: job.state, job: stored) {
             measured(figures)
         }
         // A launch the robot queue gave up on is parked there, its message with it.
@@ -111,18 +112,16 @@ extension BotyardStore {
             ?? .applied(stored.state, publishes: decision.publishesJob || parkedByRobotQueue)
     }
 
-    /// What an applied report tells the metrics: a first start its wait since submission, a
-    /// finish its attempt's run time, and the job's end if it moved the job from `before` to one.
-    private static func figures(of event: JobEvent, from before: JobState, job: JobRecord) -> ReportFigures? {
+    /// What an applied report tells the metrics: a first start its wait since submission (a
+    /// finish too, when it counted the start), a finish its attempt's run time, and the job's end if
+    /// it moved the job from `before` to one.
+    private static func figures(of event: JobEvent, decision: JobLifecycle.Decision, from before: JobState,
+                                job: JobRecord) -> ReportFigures? {
         var figures = ReportFigures(group: job.group, bot: job.bot)
         if job.state.isTerminal && !before.isTerminal { figures.ended = job.state }
-        switch event.kind {
-        case .started where event.attempt == 1:
-            figures.waited = .milliseconds(max(0, (event.at.timeIntervalSince(job.submittedAt) * 1000).rounded()))
-        case .finished:
-            figures.ran = event.outcome.map { .milliseconds($0.durationMilliseconds) }
-        default:
-            break
+        if event.kind == .finished { figures.ran = event.outcome.map { .milliseconds($0.durationMilliseconds) } }
+        if event.attempt == 1, let startedAt = job.startedAt, decision.history.contains(where: \.startsRun) {
+            figures.waited = .milliseconds(max(0, (startedAt.timeIntervalSince(job.submittedAt) * 1000).rounded()))
         }
         return figures.ended == nil && figures.waited == nil && figures.ran == nil ? nil : figures
     }

@@ -15,16 +15,18 @@ actor EventPublisher {
 
     /// A report waiting for a place among the publishes in flight.
     private struct WaitingReport {
-        let event: JobEvent
-        let continuation: CheckedContinuation<Turn, any Error>
+        var event: JobEvent
+        /// Its caller's, then those of the callers whose reports it took the place of (or the other
+        /// way round: a run's end in its start's place answers the start's caller first).
+        var continuations: [CheckedContinuation<Turn, any Error>]
     }
 
-    /// What a waiting report is told when its wait ends.
+    /// What a waiting report's caller is told when its wait ends.
     private enum Turn {
         /// Its batch was published and confirmed.
         case published
-        /// It leads the next batch: its caller publishes it with these reports.
-        case lead([WaitingReport])
+        /// It leads the next batch: its caller publishes `leader`'s report with the followers'.
+        case lead(WaitingReport, followers: [WaitingReport])
     }
 
     init(url: AMQPURL, logger: Logger) {
@@ -36,7 +38,8 @@ actor EventPublisher {
     /// connections for as long as `keepTrying()` holds (the delivery it reports on is still ours).
     ///
     /// Reports that arrive while a publish awaits its confirm go together in one message
-    /// (``ReportBatching``), routed `job.batch`; a report alone goes as itself.
+    /// (``ReportBatching``), routed `job.batch`; a report alone goes as itself. A start whose run's
+    /// end comes while it waits goes as that end (``makesNeedless(_:_:)``), confirmed with it.
     func publish(_ event: JobEvent, keepTrying: @Sendable () -> Bool) async throws {
         try await retrying(keepTrying: keepTrying,
                            context: ["job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)"]) {
@@ -47,24 +50,40 @@ actor EventPublisher {
     /// Publishes `event` now, or waits for a place and then either rides in another report's
     /// batch or leads a batch of its own.
     private func publishInTurn(_ event: JobEvent) async throws {
-        var followers: [WaitingReport] = []
+        var reports = [event]
+        var riders: [CheckedContinuation<Turn, any Error>] = []
         if !batching.arrive() {
             let turn = try await withCheckedThrowingContinuation { continuation in
-                batching.wait(WaitingReport(event: event, continuation: continuation))
+                batching.wait(WaitingReport(event: event, continuations: [continuation]),
+                              replacing: { Self.makesNeedless(event, $0.event) }) { waiting, new in
+                    WaitingReport(event: new.event, continuations: waiting.continuations + new.continuations)
+                }
             }
-            guard case .lead(let batch) = turn else { return }
-            followers = batch
+            guard case .lead(let leader, let followers) = turn else { return }
+            reports = ([leader] + followers).map(\.event)
+            riders = leader.continuations.dropFirst() + followers.flatMap(\.continuations)
         }
         let result: Result<Void, any Error>
         do {
-            try await publishOnce(Self.message(reporting: [event] + followers.map(\.event)))
+            try await publishOnce(Self.message(reporting: reports))
             result = .success(())
         } catch {
             result = .failure(error)
         }
-        for follower in followers { follower.continuation.resume(with: result.map { .published }) }
-        if let next = batching.settled() { next.leader.continuation.resume(returning: .lead(next.followers)) }
+        for rider in riders { rider.resume(with: result.map { .published }) }
+        if let next = batching.settled() {
+            next.leader.continuations[0].resume(returning: .lead(next.leader, followers: next.followers))
+        }
         try result.get()
+    }
+
+    /// Whether `report`, waiting, is needless once `event` goes: the start of the run that `event`
+    /// ends, on the first delivery of its message (the dispatcher counts a run's start with its
+    /// outcome when the start's report has not come; a redelivery's start may be a rerun, which it
+    /// tells only from the start's report).
+    static func makesNeedless(_ event: JobEvent, _ report: JobEvent) -> Bool {
+        event.kind == .finished && event.outcome != nil && report.kind == .started && report.runID == event.runID
+            && report.jobID == event.jobID && report.attempt == report.envelopeAttempt
     }
 
     /// One report as itself, several as a JSON array routed `job.batch`.

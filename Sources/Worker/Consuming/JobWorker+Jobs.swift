@@ -104,10 +104,11 @@ extension JobWorker {
                            runID: runID, bot: envelope.bot.name)
         }
 
-        // The bot starts while its `started` report waits for the broker's confirm: the report is
-        // confirmed before `finished` goes out (same channel, in order), and the delivery is acked
-        // only after that. A report that cannot go out ends the run like a lost worker: the delivery
-        // goes back and the job runs again as its next attempt.
+        // The bot starts while its `started` report waits for the broker's confirm. `finished` goes
+        // after it (same channel, in order), or in its place when it has not gone yet (the outcome
+        // counts the start), and the delivery is acked only after that. A report that cannot go out
+        // ends the run like a lost worker: the delivery goes back and the job runs again as its next
+        // attempt.
         async let started: Void = report(.started, nil)
         let run = await withTaskCancellationHandler {
             // Not cancelled with this task (a failed channel or connection): the stop that the cancellation
@@ -144,8 +145,8 @@ extension JobWorker {
             gate.oweCleanup(account: account)
         }
         do {
-            try await started
             try await settle(delivered, run: run, control: control, runID: runID, report: report, clock: &clock)
+            try await started
         } catch {
             await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
             throw error
