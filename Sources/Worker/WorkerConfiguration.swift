@@ -45,6 +45,9 @@ public struct WorkerConfiguration: Sendable {
     /// The key of the worker's group (``SecretKey/Purpose/group(_:)``): it opens the account
     /// credentials the dispatcher sends for UI bots. Nil: UI bots run without their credential.
     public var credentialKey: SecretKey?
+    /// How long a run's `started` report is held: a run that ends sooner (a message's first
+    /// delivery) is reported once, at its end, which carries its start. Zero: at once.
+    public var startReportDelay: Duration
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -54,8 +57,10 @@ public struct WorkerConfiguration: Sendable {
                 heartbeatInterval: Duration = .seconds(5), leaseRetryInterval: Duration = .seconds(5),
                 reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
                 accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400),
-                apiURL: String? = nil, stageTimingsPath: URL? = nil, credentialKey: SecretKey? = nil) {
+                apiURL: String? = nil, stageTimingsPath: URL? = nil, credentialKey: SecretKey? = nil,
+                startReportDelay: Duration = .milliseconds(50)) {
         self.credentialKey = credentialKey
+        self.startReportDelay = startReportDelay
         self.amqpURL = amqpURL
         self.group = group
         self.host = host
@@ -108,6 +113,9 @@ public struct WorkerConfiguration: Sendable {
         if heartbeatInterval <= .zero { problems.append("heartbeat interval must be positive") }
         if leaseRetryInterval <= .zero { problems.append("lease retry interval must be positive") }
         if cleanupTimeout <= .zero { problems.append("cleanup timeout must be positive") }
+        if !(.zero ... .seconds(10)).contains(startReportDelay) {
+            problems.append("start report delay must be between 0 and 10,000 ms")
+        }
         if pauseLimit <= .zero { problems.append("pause limit must be positive") }
         for (account, argv) in accountCleanups.sorted(by: { $0.key < $1.key }) {
             if !accounts.contains(where: { $0.name == account }) {

@@ -74,6 +74,10 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
     @Option(help: "File the worker writes, when it stops, with how long jobs spent in each stage (JSON).")
     var stageTimings: String?
 
+    @Option(help: ArgumentHelp("Milliseconds a run's start report is held: a run that ends sooner is reported "
+                               + "once, at its end, which carries its start (0: at once)."))
+    var startReportDelay: Int = 50
+
     @Option(name: .customLong("credential-key-file"),
             help: "File of the group's credential key, which opens the account credentials the dispatcher sends for UI bots (default: $BOTYARD_CREDENTIAL_KEY_FILE, else the key itself in $BOTYARD_CREDENTIAL_KEY; none: UI bots run without them). Made by `botyard keys group`.")
     var credentialKeyFile: String?
@@ -108,7 +112,7 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
             cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit),
             apiURL: apiURL, stageTimingsPath: stageTimings.map { URL(fileURLWithPath: $0) },
-            credentialKey: try credentialKey)
+            credentialKey: try credentialKey, startReportDelay: .milliseconds(startReportDelay))
     }
 
     var credentialKey: SecretKey? {

@@ -217,6 +217,21 @@ struct JobLifecycleTests {
         ])
     }
 
+    @Test("an outcome that carries its run's start counts the start at that time: the start's report was held")
+    func outcomeCarriesStart() {
+        var finished = Self.finishedAfterTwoSeconds(.succeeded)
+        finished.startedAt = Self.now.addingTimeInterval(-2.25)
+        let decision = decide(finished, Self.job(.queued))
+        #expect(decision.job.state == .succeeded && decision.job.startedAt == finished.startedAt)
+        #expect(decision.history.first == .init(from: .queued, to: .running, attempt: 1,
+                                                reason: "attempt 1 started on h1 (reported with its outcome)"))
+        // The same outcome once the start was counted changes no date.
+        let running = decide(Self.event(.started), Self.job(.queued)).job
+        var counted = finished
+        counted.startedAt = Self.now.addingTimeInterval(-9)
+        #expect(decide(counted, running).job.startedAt == running.startedAt)
+    }
+
     @Test("a finished report without an outcome before any start leaves the queued job waiting for its run")
     func outcomelessFinishBeforeStart() {
         let decision = decide(Self.event(.finished), Self.job(.queued))

@@ -14,7 +14,8 @@ struct HandWrittenJSONTests {
                  workerID: "worker \(odd)", host: "desk-4", account: "clerk", at: at,
                  outcome: JobOutcome(result: .failed, exitCode: -1, signal: 9, reason: odd,
                                      outputs: ["B": odd, "A": "1", "": "empty key", "é": "x"], log: odd + odd,
-                                     durationMilliseconds: 86_400_000)),
+                                     durationMilliseconds: 86_400_000),
+                 startedAt: at.addingTimeInterval(-86_400.25)),
         JobEvent(kind: .cleanedUp, jobID: 1, attempt: 1, runID: "r", workerID: "w", host: "h", account: "a",
                  at: Date(timeIntervalSince1970: 0), outcome: JobOutcome(result: .businessException, reason: "")),
     ]

@@ -115,7 +115,11 @@ extension JobLifecycle.Decision {
         job.host = event.host
         job.ranAs = event.account
         var late = ""
-        if event.kind == .finished, let duration = event.outcome?.durationMilliseconds {
+        if event.kind == .finished, let startedAt = event.startedAt {
+            job.startedAt = startedAt
+            late = " (reported with its outcome)"
+        } else if event.kind == .finished, let duration = event.outcome?.durationMilliseconds {
+            // An end from a worker that does not date its start: dated from the run's duration.
             job.startedAt = event.at.addingTimeInterval(-Double(duration) / 1000)
             late = " (counted from its outcome: the start's report had not come)"
         }

@@ -10,7 +10,8 @@ extension JobEvent: JSONReadable, JSONWritable {
                   envelopeAttempt: try object.decode("envelopeAttempt", as: Int.self),
                   runID: try object.decode("runID"), workerID: try object.decode("workerID"),
                   host: try object.decode("host"), account: try object.decodeIfPresent("account"),
-                  at: try object.decode("at"), outcome: try object.decodeIfPresent("outcome"))
+                  at: try object.decode("at"), outcome: try object.decodeIfPresent("outcome"),
+                  startedAt: try object.decodeIfPresent("startedAt"))
     }
 
     /// Keys in sorted order, as ``JSONCodec`` writes them.
@@ -25,6 +26,7 @@ extension JobEvent: JSONReadable, JSONWritable {
         writer.field("kind", kind.rawValue)
         writer.field("outcome", objectIfPresent: outcome)
         writer.field("runID", runID)
+        if let startedAt { writer.field("startedAt", startedAt) }
         writer.field("workerID", workerID)
     }
 }

@@ -36,6 +36,10 @@ public struct JobEvent: Codable, Sendable, Equatable {
     public var at: Date
     /// Present on `finished` (the bot's) and `cleanedUp` (the cleanup's).
     public var outcome: JobOutcome?
+    /// On `finished`: when the run started. The start's report may not have come (a worker holds
+    /// it for a while, and a run that ended meanwhile sends only its end): the dispatcher then
+    /// counts the start from here.
+    public var startedAt: Date?
 
     public init(
         eventID: String = UUID.timeOrdered().uuidString,
@@ -48,7 +52,8 @@ public struct JobEvent: Codable, Sendable, Equatable {
         host: String,
         account: String?,
         at: Date = Date(),
-        outcome: JobOutcome? = nil
+        outcome: JobOutcome? = nil,
+        startedAt: Date? = nil
     ) {
         self.eventID = eventID
         self.kind = kind
@@ -61,6 +66,7 @@ public struct JobEvent: Codable, Sendable, Equatable {
         self.account = account
         self.at = at
         self.outcome = outcome
+        self.startedAt = startedAt
     }
 
     /// The routing key in `botyard.events`: `job.<kind>`.

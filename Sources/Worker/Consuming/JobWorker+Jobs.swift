@@ -82,8 +82,10 @@ extension JobWorker {
         let (delivery, envelope, account, attempt) = (delivered.message, delivered.envelope, delivered.account,
                                                       delivered.attempt)
         let runID = UUID.random().uuidString
+        let runStartedAt = Date()
         @Sendable func report(_ kind: JobEvent.Kind, _ outcome: JobOutcome? = nil) async throws {
-            try await self.report(kind, of: delivered, runID: runID, outcome: outcome, connection: connection)
+            try await self.report(kind, of: delivered, runID: runID, startedAt: runStartedAt, outcome: outcome,
+                                  connection: connection)
         }
 
         guard !Task.isCancelled else {
@@ -104,12 +106,13 @@ extension JobWorker {
                            runID: runID, bot: envelope.bot.name)
         }
 
-        // The bot starts while its `started` report waits for the broker's confirm. `finished` goes
-        // after it (same channel, in order), or in its place when it has not gone yet (the outcome
-        // counts the start), and the delivery is acked only after that. A report that cannot go out
-        // ends the run like a lost worker: the delivery goes back and the job runs again as its next
-        // attempt.
-        async let started: Void = report(.started, nil)
+        // The bot starts while its `started` report is held (``reportStart``) or waits for the
+        // broker's confirm. `finished` goes after it (same channel, in order), or in its place when
+        // it has not gone yet (the outcome counts the start), and the delivery is acked only after
+        // that. A report that cannot go out ends the run like a lost worker: the delivery goes back
+        // and the job runs again as its next attempt.
+        let ended = RunEnd()
+        async let started: Void = reportStart(of: delivered, unless: ended) { try await report(.started) }
         let run = await withTaskCancellationHandler {
             // Not cancelled with this task (a failed channel or connection): the stop that the cancellation
             // asks for must run its whole sequence — stop file, SIGTERM, SIGKILL — and its sleeps would end at
@@ -133,6 +136,7 @@ extension JobWorker {
             // so the bot gets no stop grace.
             control.stop(.handedBack)
         }
+        ended.mark()
         if let spawnedAt = run.spawnedAt {
             clock.reached(.spawned, at: spawnedAt)
             clock.reached(.exited)
@@ -154,13 +158,25 @@ extension JobWorker {
         await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
     }
 
-    /// Publishes a report about `delivered`'s job from the run `runID`, confirmed by the broker.
-    private func report(_ kind: JobEvent.Kind, of delivered: JobDelivery, runID: String, outcome: JobOutcome?,
-                        connection: AMQPConnection) async throws {
+    /// Reports a run's start: at once on a redelivery (the dispatcher tells a rerun only from its
+    /// start's report), else after ``WorkerConfiguration/startReportDelay`` unless the run has
+    /// ended by then: its `finished` report carries the start, and one report does for two.
+    private func reportStart(of delivered: JobDelivery, unless ended: RunEnd,
+                             report: () async throws -> Void) async throws {
+        let delay = configuration.startReportDelay
+        if delivered.attempt == delivered.envelope.attempt, delay > .zero, await ended.wait(upTo: delay) { return }
+        try await report()
+    }
+
+    /// Publishes a report about `delivered`'s job from the run `runID` started at `startedAt`,
+    /// confirmed by the broker: a start is dated then, an end carries it.
+    private func report(_ kind: JobEvent.Kind, of delivered: JobDelivery, runID: String, startedAt: Date,
+                        outcome: JobOutcome?, connection: AMQPConnection) async throws {
         let event = JobEvent(kind: kind, jobID: delivered.envelope.jobID, attempt: delivered.attempt,
                              envelopeAttempt: delivered.envelope.attempt, runID: runID,
                              workerID: configuration.workerID, host: configuration.host, account: delivered.account,
-                             outcome: outcome)
+                             at: kind == .started ? startedAt : Date(), outcome: outcome,
+                             startedAt: kind == .finished ? startedAt : nil)
         try await events.publish(event, keepTrying: { connection.isOpen })
     }
 
@@ -175,8 +191,8 @@ extension JobWorker {
         logger.warning("the queue of a job handed back was deleted; the dispatcher sends it again", metadata: [
             "job.id": "\(delivered.envelope.jobID)", "amqp.queue": "\(delivered.queue.name)",
         ])
-        try await report(.messageLost, of: delivered, runID: UUID.random().uuidString, outcome: nil,
-                         connection: connection)
+        try await report(.messageLost, of: delivered, runID: UUID.random().uuidString, startedAt: Date(),
+                         outcome: nil, connection: connection)
         try? await delivered.message.ack()
     }
 

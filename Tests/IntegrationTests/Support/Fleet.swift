@@ -28,9 +28,11 @@ struct Fleet: Sendable {
     }()
 
     /// Runs `body` with a dispatcher (on `databasePath`, else a fresh database) and `workers`
-    /// workers of `group`. Everything is stopped when `body` returns.
+    /// workers of `group`, which hold their runs' start reports for `startReportDelay`. Everything
+    /// is stopped when `body` returns.
     static func run(group: String = "g1", workers: Int = 1, slots: Int = 4, url: AMQPURL? = nil,
-                    databasePath: String? = nil, _ body: @escaping @Sendable (Fleet) async throws -> Void) async throws {
+                    databasePath: String? = nil, startReportDelay: Duration = WorkerConfiguration().startReportDelay,
+                    _ body: @escaping @Sendable (Fleet) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("botyard-fleet-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -55,7 +57,7 @@ struct Fleet: Sendable {
                             host: hosts[index], accounts: [.init(name: "robot\(index)")], maxConcurrent: slots,
                             workDirectory: folder.appendingPathComponent("worker\(index)"),
                             terminationGrace: .seconds(2), apiURL: client.port.map { "http://127.0.0.1:\($0)" },
-                            credentialKey: secretsKey.derived(for: .group(group)))
+                            credentialKey: secretsKey.derived(for: .group(group)), startReportDelay: startReportDelay)
                         workerTasks.addTask { try await WorkerApplication(configuration: configuration, logger: logger).service.run() }
                     }
                     let api = APIClient(client: client, token: try await dispatcher.store.testToken())
