@@ -88,7 +88,9 @@ struct AMQPChannelIsolationTests {
                     let error = error as? AMQPError
                     return error?.code == .connectionClosed && error?.message.contains("did not answer") == true
                 }
-                #expect(start.duration(to: clock.now) < .seconds(5))
+                // Well before the 60 s the answer is held (a loaded run of the suite has stretched the
+                // 1 s to 8 s: the connection's thread waits for a core like every other).
+                #expect(start.duration(to: clock.now) < .seconds(30))
                 let reason = await connection.waitUntilClosed()
                 #expect(reason.operation == "queue.declare never-answered")
             }
