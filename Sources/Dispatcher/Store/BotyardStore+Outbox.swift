@@ -42,8 +42,8 @@ extension BotyardStore {
 
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to
     /// `queued` (unless a worker already reported it started, whose start recorded the queueing, or
-    /// it went back to the robot queue), with its history row. One statement deletes the rows; each job is changed by a statement of
-    /// its own (``markQueuedSQL``).
+    /// it went back to the robot queue), with its history row. One statement deletes the rows; each
+    /// job is changed by a statement of its own (``markQueuedSQL``).
     ///
     /// In the store's next commit, without a commit of its own (``writeDeferred(_:_:completion:)``):
     /// a crash before it commits leaves the rows to be published again, which the relay allows for

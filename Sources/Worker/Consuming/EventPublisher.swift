@@ -16,8 +16,8 @@ actor EventPublisher {
     /// A report waiting for a place among the publishes in flight.
     private struct WaitingReport {
         var event: JobEvent
-        /// Its caller's, then those of the callers whose reports it took the place of (or the other
-        /// way round: a run's end in its start's place answers the start's caller first).
+        /// The callers it answers, the first to arrive first: a run's end that took its start's
+        /// place answers the start's caller, then its own.
         var continuations: [CheckedContinuation<Turn, any Error>]
     }
 
