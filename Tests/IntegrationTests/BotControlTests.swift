@@ -20,9 +20,13 @@ struct BotControlTests {
                                         pidFile, release],
                 timeoutSeconds: 10, retry: .fixed(maxAttempts: 1, waitMilliseconds: 0)))
             let id = try await fleet.submit(SubmitJobRequest(bot: "spinner", group: "g1"))
-            try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: pidFile) }
-            let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8)
-                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            // The shell makes the file before it writes the pid: wait for the pid, not the file.
+            func writtenPID() -> pid_t? {
+                (try? String(contentsOfFile: pidFile, encoding: .utf8))
+                    .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
+            try await waitUntil(timeout: .seconds(20)) { writtenPID() != nil }
+            let pid = try #require(writtenPID())
 
             let busy = try #require(cpuTicks(of: pid))
             try await Task.sleep(for: .milliseconds(300))
