@@ -24,6 +24,8 @@ struct FinishedJobFiller {
                 SELECT \(columns.map(Self.finishedValue).joined(separator: ", ")) FROM n, jobs AS t WHERE t.id = ?
                 """, arguments: [count, template])
             let added = "FROM jobs WHERE id >= \(first)"
+            try db.execute(sql: "UPDATE job_state_counts SET jobs = jobs + ? WHERE state = 'succeeded'",
+                           arguments: [count])
             for (from, to, attempt, reason) in Self.history {
                 try db.execute(sql: """
                     INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason)

@@ -97,7 +97,7 @@ struct StoreGrowthTests {
         }
     }
 
-    @Test("the job counts kept by the store's triggers equal a count of the jobs through every change of state")
+    @Test("the job counts kept by the store's writes equal a count of the jobs through every change of state")
     func countsFollowEveryChange() async throws {
         try await withTemporaryStore { store, _ in
             let bot = BotDefinition(name: "echo", argv: ["/bin/echo"],
@@ -108,10 +108,12 @@ struct StoreGrowthTests {
                 ids.append(try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id)
             }
             try await store.markPublished(try await store.outbox(limit: 10))
-            func report(_ kind: JobEvent.Kind, _ id: Int64, _ result: JobOutcome.Result? = nil) async throws {
+            func report(_ kind: JobEvent.Kind, _ id: Int64, attempt: Int = 1, _ result: JobOutcome.Result? = nil)
+                async throws
+            {
                 let outcome = result.map { JobOutcome(result: $0, reason: "done") }
-                _ = try await store.apply(JobEvent(kind: kind, jobID: id, attempt: 1,
-                                                   runID: "run-\(id)", workerID: "w1",
+                _ = try await store.apply(JobEvent(kind: kind, jobID: id, attempt: attempt,
+                                                   runID: "run-\(id)-\(attempt)", workerID: "w1",
                                                    host: "h1", account: nil, outcome: outcome), random: 0)
             }
             for id in ids.prefix(4) { try await report(.started, id) }
@@ -119,12 +121,36 @@ struct StoreGrowthTests {
             try await report(.finished, ids[1], .failed)
             try await report(.finished, ids[2], .businessException)
             _ = try await store.cancel(jobID: ids[5], reason: "not needed")
-            let counted = try await store.database.read { db in
-                try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
-                    .reduce(into: [JobState: Int]()) { $0[JobState(rawValue: $1["state"])!] = $1["n"] }
-            }
+            var counted = try await Self.countedJobs(in: store)
             #expect(try await store.jobCounts() == counted)
             #expect(counted == [.succeeded: 1, .retrying: 1, .failed: 1, .running: 1, .queued: 1, .cancelled: 1])
+
+            // A batch; a retry that fails too, its job dead and requeued as a new one; retention's deletes.
+            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 3))
+            try await report(.started, ids[1], attempt: 2)
+            try await report(.finished, ids[1], attempt: 2, .failed)
+            guard case .requeued = try await store.requeueDead(jobID: ids[1], initiator: "test") else {
+                Issue.record("the dead job was not requeued")
+                return
+            }
+            counted = try await Self.countedJobs(in: store)
+            #expect(try await store.jobCounts() == counted)
+            #expect(counted == [.succeeded: 1, .failed: 1, .running: 1, .queued: 1, .cancelled: 1, .dead: 1,
+                                .pending: 4])
+            // The succeeded and failed jobs go; the cancelled one keeps its unpublished cancel message.
+            let pass = try await store.applyRetention(RetentionPolicy(), at: Date() + 91 * RetentionPolicy.day)
+            #expect(pass.jobs == 2)
+            counted = try await Self.countedJobs(in: store)
+            #expect(try await store.jobCounts() == counted)
+            #expect(counted == [.running: 1, .queued: 1, .cancelled: 1, .dead: 1, .pending: 4])
+        }
+    }
+
+    /// The jobs of each state, counted row by row.
+    static func countedJobs(in store: BotyardStore) async throws -> [JobState: Int] {
+        try await store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+                .reduce(into: [JobState: Int]()) { $0[JobState(rawValue: $1["state"])!] = $1["n"] }
         }
     }
 }

@@ -153,7 +153,7 @@ extension BotyardStore {
                                in db: Database) throws -> JobRecord {
         var job = decision.job
         if decision.changesJob {
-            try job.updateRow(in: db)
+            try job.updateRow(from: stored, in: db)
             for line in decision.history {
                 try insertHistory(jobID: job.id!, at: now.storedValue, from: line.from, to: line.to,
                                   attempt: line.attempt, reason: line.reason, in: db)

@@ -209,7 +209,7 @@ extension BotyardStore {
         }
     }
 
-    /// Counts of jobs by state, kept by the store's triggers (a state with no job left is not listed).
+    /// Counts of jobs by state (``JobStateCounts``; a state with no job left is not listed).
     static let jobCountsSQL = "SELECT state, jobs FROM job_state_counts WHERE jobs > 0"
 
     /// The log of one attempt (the last one when `attempt` is nil), or nil when none was reported.
@@ -282,7 +282,7 @@ extension BotyardStore {
         job.reason = rejection
         job.finishedAt = now
         job.updatedAt = now
-        try job.updateRow(in: db)
+        try job.updateRow(from: .pending, in: db)
         try insertHistory(jobID: job.id!, at: now.storedValue, from: .pending, to: .rejected, attempt: 0,
                           reason: rejection, in: db)
     }
@@ -299,6 +299,7 @@ extension BotyardStore {
             .execute(arguments: StatementArguments(databaseValues: prepared.values))
         var job = prepared.record
         job.id = db.lastInsertedRowID
+        try JobStateCounts.move(from: nil, to: job.state, in: db)
         try insertHistory(jobID: job.id!, at: prepared.at, from: nil, to: .pending, attempt: 0, reason: reason, in: db)
         return job
     }

@@ -67,10 +67,14 @@ extension BotyardStore {
             VALUES (?, ?, 'pending', 'queued', 0, 'confirmed by the broker')
             """)
         let at = now.storedValue
+        var queued = 0
         for jobID in dispatched {
             try markQueued.execute(arguments: [at, jobID])
-            if db.changesCount > 0 { try history.execute(arguments: [jobID, at]) }
+            guard db.changesCount > 0 else { continue }
+            try history.execute(arguments: [jobID, at])
+            queued += 1
         }
+        try JobStateCounts.move(queued, from: .pending, to: .queued, in: db)
     }
 
     /// Moves a pending job whose first dispatch was confirmed to `queued`, by key.

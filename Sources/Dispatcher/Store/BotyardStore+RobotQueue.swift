@@ -193,7 +193,8 @@ extension BotyardStore {
                 try Self.transition(&job, to: .pending, attempt: job.attempts,
                                     reason: "waiting in the robot queue: \(reason)", at: now, in: db)
             } else {
-                try job.updateRow(in: db)
+                // Already waiting: its state stays.
+                try job.updateRow(from: job.state, in: db)
             }
             return .waiting
         case .giveUp(let reason):

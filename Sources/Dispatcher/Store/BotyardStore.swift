@@ -86,6 +86,7 @@ public final class BotyardStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             }
             try Self.migrate(database, with: StoreMigrations.migrator(credentialsKey: credentialsKey))
+            try database.write(JobStateCounts.seed)
             groupCommit = GroupCommitWriter(database: database, deferredWait: deferredWritesWait)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))
@@ -181,7 +182,7 @@ public final class BotyardStore: Sendable {
         let from = job.state
         job.state = state
         job.updatedAt = at
-        try job.updateRow(in: db)
+        try job.updateRow(from: from, in: db)
         try insertHistory(jobID: job.id!, at: at.storedValue, from: from, to: state, attempt: attempt, reason: reason,
                           in: db)
         if state.isTerminal && !from.isTerminal { try ended(job, at: at, in: db) }

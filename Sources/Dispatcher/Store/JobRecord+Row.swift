@@ -78,10 +78,12 @@ extension JobRecord {
 
     static let fetchByIDSQL = "SELECT * FROM jobs WHERE id = ?"
 
-    /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection.
-    func updateRow(in db: Database) throws {
+    /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection;
+    /// a job that left `stored`, the state its row holds, is counted in its new one (``JobStateCounts``).
+    func updateRow(from stored: JobState, in db: Database) throws {
         try db.cachedStatement(sql: Self.updateSQL)
             .execute(arguments: StatementArguments(databaseValues: try lifecycleValues() + [id.databaseValue]))
+        try JobStateCounts.move(from: stored, to: state, in: db)
     }
 
     func encode(to container: inout PersistenceContainer) throws {

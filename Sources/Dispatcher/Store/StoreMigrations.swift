@@ -378,6 +378,15 @@ enum StoreMigrations {
                 CREATE INDEX audit_log_at ON audit_log(at);
                 """)
         }
+        migrator.registerMigration("v18-job-state-counts-by-writes") { db in
+            // The counts are kept by the store's writes (`JobStateCounts`): a trigger made every
+            // statement on `jobs` keep a statement journal.
+            try db.execute(sql: """
+                DROP TRIGGER jobs_count_inserted;
+                DROP TRIGGER jobs_count_moved;
+                DROP TRIGGER jobs_count_deleted;
+                """)
+        }
         return migrator
     }
 }

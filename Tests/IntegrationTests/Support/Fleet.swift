@@ -1,5 +1,5 @@
-import Dispatcher
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -7,6 +7,8 @@ import Shared
 import TestSupport
 import Testing
 import Worker
+
+@testable import Dispatcher
 
 /// A dispatcher and workers running in this process against a virtual host of the test broker,
 /// logged in as the host's least-privilege users (``TestUsers``).
@@ -64,6 +66,7 @@ struct Fleet: Sendable {
                     try await body(Fleet(url: url, api: api, httpURL: "http://127.0.0.1:\(client.port ?? 0)",
                                          store: dispatcher.store, folder: folder,
                                          secretsKey: secretsKey))
+                    try await expectJobCountsKept(by: dispatcher.store)
                     workerTasks.cancelAll()
                 }
             }
@@ -73,6 +76,19 @@ struct Fleet: Sendable {
         } else {
             try await TestBroker.withVirtualHost { try await work($0) }
         }
+    }
+
+    /// Whatever a test did, the store's counts of jobs by state (``JobStateCounts``) equal its
+    /// jobs counted row by row, both read in one snapshot.
+    private static func expectJobCountsKept(by store: BotyardStore) async throws {
+        let (kept, counted) = try await store.database.read { db in
+            let kept = try Row.fetchAll(db, sql: "SELECT state, jobs FROM job_state_counts WHERE jobs != 0")
+                .reduce(into: [String: Int]()) { $0[$1["state"]] = $1["jobs"] }
+            let counted = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS jobs FROM jobs GROUP BY state")
+                .reduce(into: [String: Int]()) { $0[$1["state"]] = $1["jobs"] }
+            return (kept, counted)
+        }
+        #expect(kept == counted, "the job counts kept by the store's writes drifted from its jobs")
     }
 
     /// The virtual host as the user of `group`'s workers, allowed `host` (``TestUsers``).

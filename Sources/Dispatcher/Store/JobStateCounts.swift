@@ -1,0 +1,31 @@
+import GRDB
+import Shared
+
+/// `job_state_counts`: how many jobs are in each state (`GET /v1/stats`, the metrics), so that
+/// nobody counts a store of millions. The store's writes of `jobs` keep it in the same statement
+/// sequence as the change: a new job (``BotyardStore/insertNew(_:reason:in:)``), a change of state
+/// (``JobRecord/updateRow(from:in:)``, the broker's confirm), a deleted job (retention).
+///
+/// Triggers on `jobs` kept it until issue 12's seventeenth session. A trigger makes every statement
+/// on `jobs` one that may abort after changing two tables, so SQLite kept a statement journal for
+/// each — a copy of every page the statement changed, made before changing it: about a third of
+/// the CPU of storing a job, and of each change of its state.
+enum JobStateCounts {
+    /// A row for every state, so that each change is an UPDATE of rows that exist. Run when the
+    /// store opens: a state added since the store was made gets its row.
+    static func seed(in db: Database) throws {
+        let states = JobState.allCases.map { "('\($0.rawValue)', 0)" }.joined(separator: ", ")
+        try db.execute(sql: "INSERT OR IGNORE INTO job_state_counts (state, jobs) VALUES \(states)")
+    }
+
+    /// `count` jobs moved from `from` (nil: new jobs) to `to` (nil: deleted jobs).
+    static func move(_ count: Int = 1, from: JobState?, to: JobState?, in db: Database) throws {
+        guard count != 0, from != to else { return }
+        try db.cachedStatement(sql: moveSQL).execute(arguments: [from?.rawValue, to?.rawValue, count])
+    }
+
+    /// Adds `?3` to the row of state `?2` and takes it from the row of state `?1`.
+    private static let moveSQL = """
+        UPDATE job_state_counts SET jobs = jobs + CASE state WHEN ?2 THEN ?3 ELSE -?3 END WHERE state IN (?1, ?2)
+        """
+}
