@@ -259,6 +259,49 @@ struct GroupCommitWriterTests {
         }
     }
 
+    @Test("a deferred write whose caller waits answers with its value once the next write's transaction committed")
+    func awaitedDeferredWriteRidesAlong() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let before = scratch.commits.count
+            let value = Task {
+                try await scratch.writer.writeDeferred { db -> Int in
+                    try db.execute(sql: "INSERT INTO rows (id) VALUES (1)")
+                    return 41
+                }
+            }
+            let refused = Task {
+                try await scratch.writer.writeDeferred { db -> Int in
+                    try db.execute(sql: "INSERT INTO rows (id) VALUES (2)")
+                    throw Refused()
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try scratch.rowIDs() == [], "nothing committed before a write starts a transaction")
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") }
+            #expect(try await value.value == 41)
+            await #expect(throws: Refused.self) { try await refused.value }
+            #expect(try scratch.rowIDs() == [1, 3])
+            #expect(scratch.commits.count - before == 1)
+        }
+    }
+
+    @Test("a deferred write whose caller waits commits on its own once its wait is over")
+    func awaitedDeferredWriteCommitsAfterItsWait() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .milliseconds(50))
+            let asked = ContinuousClock.now
+            let value = try await scratch.writer.writeDeferred { db -> Int64 in
+                try db.execute(sql: "INSERT INTO rows (id) VALUES (7)")
+                return db.lastInsertedRowID
+            }
+            #expect(value == 7)
+            #expect(ContinuousClock.now - asked >= .milliseconds(50))
+            #expect(try scratch.rowIDs() == [7])
+        }
+    }
+
     @Test("deferred writes take at most half a transaction from writes that wait for their answers")
     func deferredWritesLeaveRoom() async throws {
         try await withTemporaryFolder { folder in

@@ -49,6 +49,14 @@ final class EventConsumer: Service {
     /// Reports applied per transaction at most (and the consumer's prefetch).
     static let batchSize = 200
 
+    /// Whether a batch may wait for a transaction to ride in (``BotyardStore/writeDeferred(_:_:)``):
+    /// when it only says that runs started, or that workers are alive. Nothing waits on those, and
+    /// under a steady load each such batch was a commit and a sync of its own. A batch with an end
+    /// goes at once: a retry, a freed account, a flow's next step follow from it.
+    static func mayWaitForCompany(_ events: [JobEvent]) -> Bool {
+        events.allSatisfy { $0.kind == .started }
+    }
+
     /// Applies every report that has arrived, in one transaction, then acknowledges them.
     ///
     /// While the store refuses that transaction (a full disk, a store gone read-only), the same
@@ -74,10 +82,11 @@ final class EventConsumer: Service {
             }
         }
         guard !accepted.isEmpty else { return }
+        let deferred = Self.mayWaitForCompany(events)
         var refusals = 0
         while true {
             do {
-                let applied = try await store.apply(events, heartbeats: heartbeats)
+                let applied = try await store.apply(events, heartbeats: heartbeats, deferred: deferred)
                 if refusals > 0 { logger.notice("events stored after \(refusals) refusals") }
                 for figures in applied.figures { metrics.observe(figures) }
                 for (event, result) in zip(events, applied.results) {

@@ -28,10 +28,15 @@ extension BotyardStore {
     }
 
     /// ``apply(_:heartbeats:random:at:)`` for the event consumer: its transaction is shared with
-    /// the other writes waiting at the same moment.
-    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat],
+    /// the other writes waiting at the same moment. A `deferred` batch waits for a transaction to
+    /// ride in, and starts one of its own only after the store's wait for deferred writes.
+    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], deferred: Bool = false,
                at now: Date = Date()) async throws -> AppliedEvents {
-        try await apply(events, heartbeats: heartbeats, randoms: events.map { _ in Double.random(in: 0..<1) }, at: now)
+        let randoms = events.map { _ in Double.random(in: 0..<1) }
+        guard deferred else { return try await apply(events, heartbeats: heartbeats, randoms: randoms, at: now) }
+        return try await writeDeferred("apply events") { db in
+            try self.apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
+        }
     }
 
     private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double],

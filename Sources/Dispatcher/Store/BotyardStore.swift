@@ -150,6 +150,13 @@ public final class BotyardStore: Sendable {
         }
     }
 
+    /// ``write(_:_:)`` without a transaction of its own unless none comes within the store's wait
+    /// for deferred writes (``GroupCommitWriter/writeDeferred(_:)``).
+    func writeDeferred<Value: Sendable>(_ operation: String,
+                                        _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        try await Self.naming(operation) { try await groupCommit.writeDeferred(body) }
+    }
+
     /// Returns once every deferred write asked for before has committed or failed.
     public func commitDeferredWrites() async {
         await groupCommit.commitDeferred()

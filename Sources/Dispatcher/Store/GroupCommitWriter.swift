@@ -118,6 +118,22 @@ final class GroupCommitWriter: Sendable {
         if arm { armFlush() }
     }
 
+    /// ``writeDeferred(_:completion:)`` for a caller that waits for the commit and the value:
+    /// `body` rides in the next transaction, or starts one once it has waited `deferredWait`.
+    func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        // The value of the run that committed: a write that runs again in a savepoint replaces it.
+        let value = Mutex<Value?>(nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            writeDeferred({ db in
+                let result = try body(db)
+                value.withLock { $0 = result }
+            }, completion: { failure in
+                if let failure { return continuation.resume(throwing: failure) }
+                continuation.resume(returning: value.withLock { $0! })
+            })
+        }
+    }
+
     /// Returns once every deferred write asked for before this call has committed or failed (it
     /// starts a transaction for them at once): for readers of what deferred writes record, and
     /// before the store is let go.

@@ -21,11 +21,12 @@ enum JobStateCounts {
     /// `count` jobs moved from `from` (nil: new jobs) to `to` (nil: deleted jobs).
     static func move(_ count: Int = 1, from: JobState?, to: JobState?, in db: Database) throws {
         guard count != 0, from != to else { return }
-        try db.cachedStatement(sql: moveSQL).execute(arguments: [from?.rawValue, to?.rawValue, count])
+        // A statement for each row: one with `state IN (?, ?)` opened a temporary table for its list
+        // on every run, three times the cost.
+        let add = try db.cachedStatement(sql: addSQL)
+        if let from { try add.execute(arguments: [-count, from.rawValue]) }
+        if let to { try add.execute(arguments: [count, to.rawValue]) }
     }
 
-    /// Adds `?3` to the row of state `?2` and takes it from the row of state `?1`.
-    private static let moveSQL = """
-        UPDATE job_state_counts SET jobs = jobs + CASE state WHEN ?2 THEN ?3 ELSE -?3 END WHERE state IN (?1, ?2)
-        """
+    private static let addSQL = "UPDATE job_state_counts SET jobs = jobs + ? WHERE state = ?"
 }

@@ -1,0 +1,40 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import Dispatcher
+
+@Suite("Reports that wait for company")
+struct DeferredReportTests {
+    static func report(_ kind: JobEvent.Kind, jobID: Int64) -> JobEvent {
+        JobEvent(kind: kind, jobID: jobID, attempt: 1, runID: "run-\(jobID)", workerID: "w1", host: "h1",
+                 account: nil, outcome: kind == .finished ? JobOutcome(result: .succeeded, reason: "done") : nil)
+    }
+
+    @Test("a batch that only says runs started may wait for a commit to ride in; a batch with an end may not")
+    func onlyStartsWait() {
+        #expect(EventConsumer.mayWaitForCompany([Self.report(.started, jobID: 1), Self.report(.started, jobID: 2)]))
+        #expect(EventConsumer.mayWaitForCompany([]), "heartbeats alone")
+        for kind in JobEvent.Kind.allCases where kind != .started {
+            #expect(!EventConsumer.mayWaitForCompany([Self.report(.started, jobID: 1), Self.report(kind, jobID: 2)]))
+        }
+    }
+
+    @Test("started reports applied deferred are stored with the next write's commit, and answered then")
+    func deferredStartsRideAlong() async throws {
+        try await withTemporaryStore(deferredWritesWait: .seconds(60)) { store, _ in
+            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"])
+            try await store.saveBot(bot)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id
+            let applying = Task {
+                try await store.apply([Self.report(.started, jobID: id)], heartbeats: [], deferred: true)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await store.job(id: id)?.state == .pending, "not stored while it waits")
+            try await store.saveBot(bot)
+            let applied = try await applying.value
+            #expect(applied.results == [.applied(.running, publishes: false)])
+            #expect(try await store.job(id: id)?.state == .running)
+        }
+    }
+}
