@@ -146,6 +146,26 @@ struct StoreGrowthTests {
         }
     }
 
+    @Test("a store whose triggers kept its counts opens without them, the counts as they were, a row for each state")
+    func countsOfAnEarlierStore() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("botyard.sqlite").path
+            let old = try storeFile(at: path, migratedUpTo: "v17-access")
+            try await old.write { db in
+                try db.execute(sql: "INSERT INTO job_state_counts VALUES ('succeeded', 5), ('queued', 2)")
+            }
+            try old.close()
+            let store = try await BotyardStore.open(path: path, durability: .normal)
+            let (triggers, states) = try await store.database.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"),
+                 try String.fetchSet(db, sql: "SELECT state FROM job_state_counts"))
+            }
+            #expect(triggers == 0)
+            #expect(states == Set(JobState.allCases.map(\.rawValue)))
+            #expect(try await store.jobCounts() == [.succeeded: 5, .queued: 2])
+        }
+    }
+
     /// The jobs of each state, counted row by row.
     static func countedJobs(in store: BotyardStore) async throws -> [JobState: Int] {
         try await store.database.read { db in

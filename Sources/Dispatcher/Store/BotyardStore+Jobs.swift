@@ -278,12 +278,13 @@ extension BotyardStore {
     static func insertRejected(_ job: inout JobRecord, reason: String, rejection: String, at now: Date,
                                in db: Database) throws {
         try insertNew(&job, reason: reason, at: now, in: db)
+        let stored = job.state
         job.state = .rejected
         job.reason = rejection
         job.finishedAt = now
         job.updatedAt = now
-        try job.updateRow(from: .pending, in: db)
-        try insertHistory(jobID: job.id!, at: now.storedValue, from: .pending, to: .rejected, attempt: 0,
+        try job.updateRow(from: stored, in: db)
+        try insertHistory(jobID: job.id!, at: now.storedValue, from: stored, to: .rejected, attempt: 0,
                           reason: rejection, in: db)
     }
 

@@ -15,9 +15,10 @@ extension BotyardStore {
                                               [cutoffs.finishedJobs.storedValue], batchSize: batchSize) { db, ids in
             // A schedule's firing keeps its time and outcome; the job it started is gone.
             try db.execute(sql: "UPDATE schedule_firings SET jobID = NULL WHERE jobID IN (\(ids))")
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE id IN (\(ids)) GROUP BY state") {
-                try JobStateCounts.move(row[1], from: JobState(rawValue: row[0]), to: nil, in: db)
-            }
+            let deleted = try Row.fetchAll(db, sql: """
+                SELECT state, COUNT(*) FROM jobs WHERE id IN (\(ids)) GROUP BY state
+                """)
+            for row in deleted { try JobStateCounts.move(row[1], from: JobState(rawValue: row[0]), to: nil, in: db) }
         }
         pass.appliedEvents = try await deleteInBatches("delete old applied events", Self.oldAppliedEventsSQL,
                                                        [cutoffs.appliedEvents.storedValue], batchSize: batchSize)

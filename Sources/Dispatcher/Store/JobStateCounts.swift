@@ -2,14 +2,14 @@ import GRDB
 import Shared
 
 /// `job_state_counts`: how many jobs are in each state (`GET /v1/stats`, the metrics), so that
-/// nobody counts a store of millions. The store's writes of `jobs` keep it in the same statement
-/// sequence as the change: a new job (``BotyardStore/insertNew(_:reason:in:)``), a change of state
+/// nobody counts a store of millions. The store's writes of `jobs` keep it in the transaction of
+/// the change: a new job (``BotyardStore/insertNew(_:reason:in:)``), a change of state
 /// (``JobRecord/updateRow(from:in:)``, the broker's confirm), a deleted job (retention).
 ///
 /// Triggers on `jobs` kept it until issue 12's seventeenth session. A trigger makes every statement
 /// on `jobs` one that may abort after changing two tables, so SQLite kept a statement journal for
-/// each — a copy of every page the statement changed, made before changing it: about a third of
-/// the CPU of storing a job, and of each change of its state.
+/// each — a copy of every page the statement changed, made before changing it: some 30 % of the
+/// CPU of storing a job, and of each change of its state.
 enum JobStateCounts {
     /// A row for every state, so that each change is an UPDATE of rows that exist. Run when the
     /// store opens: a state added since the store was made gets its row.
@@ -22,7 +22,7 @@ enum JobStateCounts {
     static func move(_ count: Int = 1, from: JobState?, to: JobState?, in db: Database) throws {
         guard count != 0, from != to else { return }
         // A statement for each row: one with `state IN (?, ?)` opened a temporary table for its list
-        // on every run, three times the cost.
+        // on every run, up to three times the cost.
         let add = try db.cachedStatement(sql: addSQL)
         if let from { try add.execute(arguments: [-count, from.rawValue]) }
         if let to { try add.execute(arguments: [count, to.rawValue]) }
