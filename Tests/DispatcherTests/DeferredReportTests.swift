@@ -29,7 +29,7 @@ struct DeferredReportTests {
             let applying = Task {
                 try await store.apply([Self.report(.started, jobID: id)], heartbeats: [], deferred: true)
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitUntil { store.groupCommit.deferredCount == 1 }
             #expect(try await store.job(id: id)?.state == .pending, "not stored while it waits")
             try await store.saveBot(bot)
             let applied = try await applying.value

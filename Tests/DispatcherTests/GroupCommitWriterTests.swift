@@ -277,7 +277,7 @@ struct GroupCommitWriterTests {
                     throw Refused()
                 }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitUntil { scratch.writer.deferredCount == 2 }
             #expect(try scratch.rowIDs() == [], "nothing committed before a write starts a transaction")
             try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") }
             #expect(try await value.value == 41)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import Testing
 
 @testable import Dispatcher
 
@@ -10,6 +11,13 @@ func withTemporaryFolder<Value>(_ body: (URL) async throws -> Value) async throw
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     return try await body(folder)
+}
+
+/// Polls `condition` every millisecond until it holds; fails the test after 60 s.
+func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+    #expect(condition(), "the condition did not hold within 60 s")
 }
 
 /// A store in a fresh temporary folder, removed when the test ends; it seals credentials with

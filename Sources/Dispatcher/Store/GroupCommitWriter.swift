@@ -155,6 +155,9 @@ final class GroupCommitWriter: Sendable {
     /// Writes waiting for a transaction that has not begun yet (deferred ones not counted).
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
+    /// Deferred writes waiting for a transaction to ride in.
+    var deferredCount: Int { state.withLock { $0.deferred.count } }
+
     private func enqueue(_ write: PendingWrite) {
         let start = state.withLock { state in
             state.waiting.append(write)
