@@ -42,8 +42,10 @@ extension BotyardStore {
 
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to
     /// `queued` (unless a worker already reported it started, whose start recorded the queueing, or
-    /// it went back to the robot queue), with its history row. One statement deletes the rows; each
-    /// job is changed by a statement of its own (``markQueuedSQL``).
+    /// it went back to the robot queue), with its history row. Row by row, by statements compiled
+    /// once per connection: at a steady load the relay's batches are a row or a few, and compiling
+    /// an `IN (…)` list for each cost more than the deletes (a row: 45 µs against 17; five: 77
+    /// against 34; two hundred: 2.7 against 4.3 µs a row).
     ///
     /// In the store's next commit, without a commit of its own (``writeDeferred(_:_:completion:)``):
     /// a crash before it commits leaves the rows to be published again, which the relay allows for
@@ -56,9 +58,8 @@ extension BotyardStore {
     }
 
     private static func deletePublished(_ records: [OutboxRecord], at now: Date, in db: Database) throws {
-        let rowIDs = records.compactMap(\.id)
-        try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(placeholders(rowIDs.count)))",
-                       arguments: StatementArguments(databaseValues: rowIDs.map(\.databaseValue)))
+        let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
+        for rowID in records.compactMap(\.id) { try delete.execute(arguments: [rowID]) }
         let dispatched = records.filter { $0.kind == .dispatch }.map(\.jobID)
         guard !dispatched.isEmpty else { return }
         let markQueued = try db.cachedStatement(sql: markQueuedSQL)

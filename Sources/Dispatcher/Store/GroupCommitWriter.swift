@@ -227,7 +227,7 @@ final class GroupCommitWriter: Sendable {
         var answers: [PendingWrite.Answer] = []
         var runAgain = false
         do {
-            try db.inTransaction(.immediate) {
+            try db.inImmediateTransaction {
                 for write in batch {
                     // A write whose failure made SQLite roll the whole transaction back leaves
                     // nothing for the rest to join: they fail with the commit.
