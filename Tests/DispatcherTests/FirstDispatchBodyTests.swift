@@ -14,8 +14,10 @@ struct FirstDispatchBodyTests {
     /// The body the relay writes from the job's row, and the envelope its record makes.
     func bodyAndEnvelope(of jobID: Int64, in store: BotyardStore) async throws -> (Data, JobEnvelope) {
         try await store.database.read { db in
-            let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID]))
-            return (try FirstDispatchBody.json(jobRow: row), try JobRecord(row: row).envelope(attempt: 1))
+            let sql = "SELECT \(FirstDispatchBody.selection) FROM jobs WHERE id = ?"
+            let row = try #require(try Row.fetchOne(db, sql: sql, arguments: [jobID]))
+            let record = try #require(try JobRecord.fetch(id: jobID, in: db))
+            return (try FirstDispatchBody.json(jobRow: row), record.envelope(attempt: 1))
         }
     }
 

@@ -78,6 +78,29 @@ struct StoreTests {
         }
     }
 
+    @Test("the relay reads every column of a stored message as it was written")
+    func outboxRowReadBack() async throws {
+        try await withTemporaryStore { store, _ in
+            let job = try await submitted(store)
+            try await store.markPublished(try store.outbox(limit: 10))
+            let createdAt = Date(timeIntervalSince1970: 1_796_000_000.25)
+            let written = OutboxRecord(id: nil, jobID: job.id, kind: .control, exchange: "botyard.control",
+                                       routingKey: "worker.w7", headers: ["x-reason": "stop \"now\" é"],
+                                       body: Data("{\"stop\":true}".utf8), messageID: "control-1", mandatory: true,
+                                       createdAt: createdAt)
+            let id = try await store.database.write { db in
+                var record = written
+                try record.insert(db)
+                return record.id
+            }
+            let read = try #require(try await store.outbox(limit: 10).first)
+            #expect(read.id == id && read.jobID == job.id && read.kind == .control)
+            #expect(read.exchange == "botyard.control" && read.routingKey == "worker.w7" && read.mandatory)
+            #expect(read.headers == ["x-reason": "stop \"now\" é"] && read.body == written.body)
+            #expect(read.messageID == "control-1" && abs(read.createdAt.timeIntervalSince(createdAt)) < 0.001)
+        }
+    }
+
     @Test("the broker's confirm makes a pending job queued and empties the outbox")
     func confirm() async throws {
         try await withTemporaryStore { store, _ in

@@ -9,15 +9,15 @@ extension BotyardStore {
     /// reader connection.
     func outbox(after cursor: Int64 = 0, limit: Int) async throws -> [OutboxRecord] {
         try await read("read outbox") { db in
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.outboxSQL), arguments: [cursor, limit],
-                                           adapter: try Self.outboxAdapter(in: db))
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.outboxSQL), arguments: [cursor, limit])
+            let jobColumnsStart = OutboxRecord.Columns.allCases.count
             var records: [OutboxRecord] = []
             while let row = try rows.next() {
                 var record = try OutboxRecord(row: row)
                 if record.kind == .dispatch && record.body.isEmpty {
                     // Jobs are never deleted; were one gone, its message would have nothing to start.
-                    guard let jobRow = row.scopes["job"], jobRow["id"] != nil else { continue }
-                    record.body = try FirstDispatchBody.json(jobRow: jobRow)
+                    guard !row.hasNull(atIndex: jobColumnsStart + FirstDispatchBody.Columns.id.rawValue) else { continue }
+                    record.body = try FirstDispatchBody.json(jobRow: row, startingAt: jobColumnsStart)
                 }
                 records.append(record)
             }
@@ -25,20 +25,14 @@ extension BotyardStore {
         }
     }
 
-    /// The outbox's rows after a cursor, oldest first, each joined with its job when its body is
-    /// to be built from the job's row: one statement, compiled once per connection.
+    /// The outbox's rows after a cursor, oldest first (``OutboxRecord/Columns``), each followed by
+    /// its job's ``FirstDispatchBody/Columns`` when its body is to be built from the job's row: one
+    /// statement, compiled once per connection, read by position.
     static let outboxSQL = """
-        SELECT outbox.*, jobs.* FROM outbox
+        SELECT \(OutboxRecord.selection), \(FirstDispatchBody.selection) FROM outbox
         LEFT JOIN jobs ON jobs.id = outbox.jobID AND outbox.kind = 'dispatch' AND length(outbox.body) = 0
         WHERE outbox.id > ? ORDER BY outbox.id LIMIT ?
         """
-
-    /// Splits a row of ``outboxSQL``: the outbox's columns, then the job's as the scope `job`.
-    private static func outboxAdapter(in db: Database) throws -> some RowAdapter {
-        let outboxColumns = try db.columns(in: OutboxRecord.databaseTableName).count
-        return ScopeAdapter(base: RangeRowAdapter(0..<outboxColumns),
-                            scopes: ["job": SuffixRowAdapter(fromIndex: outboxColumns)])
-    }
 
     /// Deletes confirmed messages; a confirmed first dispatch moves its job from `pending` to
     /// `queued` (unless a worker already reported it started, whose start recorded the queueing, or
