@@ -17,6 +17,9 @@ struct StoreGrowthTests {
         var name: String
         var sql: String
         var arguments: StatementArguments = []
+        /// Partial indexes the plan must name: a query whose condition does not match an index's
+        /// WHERE word for word falls back to another index, and reads every row it covers.
+        var searches: [String] = []
         var testDescription: String { name }
     }
 
@@ -26,10 +29,16 @@ struct StoreGrowthTests {
                  sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt) VALUES (?, ?)", arguments: ["e", "t"]),
         HotQuery(name: "a group's load (a refusable launch)", sql: BotyardStore.groupLoadSQL, arguments: ["g1"]),
         HotQuery(name: "an account's load on a host (a robot-queue try)", sql: BotyardStore.accountLoadSQL,
-                 arguments: [1, "h1", "robot1", "h1", "robot1"]),
+                 arguments: [1, "h1", "robot1", "h1", "robot1"], searches: ["jobs_running_on", "jobs_dispatched_to"]),
         HotQuery(name: "launches made due by a finished run", sql: BotyardStore.markDueSQL(accounts: 1, byGroup: true),
                  arguments: ["robot1", "h1", "g1"]),
-        HotQuery(name: "dispatched launches (the lost-host sweep)", sql: BotyardStore.dispatchedLaunchesSQL),
+        HotQuery(name: "dispatched launches (the lost-host sweep)", sql: BotyardStore.dispatchedLaunchesSQL,
+                 searches: ["jobs_dispatched_to"]),
+        HotQuery(name: "a trigger's jobs on their way to an item (a claim)", sql: BotyardStore.triggerJobsOnTheirWaySQL,
+                 arguments: ["q1"], searches: ["jobs_trigger_live"]),
+        HotQuery(name: "a trigger's live jobs (its evaluation)",
+                 sql: QueueTriggerCounts.liveJobsSQL("AND triggerQueue IN (?)"), arguments: ["q1"],
+                 searches: ["jobs_trigger_live"]),
         HotQuery(name: "job counts (GET /v1/stats)", sql: BotyardStore.jobCountsSQL),
         HotQuery(name: "a job's children", sql: BotyardStore.childrenSQL, arguments: [1]),
         HotQuery(name: "a job by its bot's token (every call of a bot)", sql: BotyardStore.jobByTokenSQL,
@@ -52,6 +61,22 @@ struct StoreGrowthTests {
             }
             let scans = plan.filter { detail in Self.growing.contains { detail.hasPrefix("SCAN \($0)") } }
             #expect(scans.isEmpty, "\(plan)")
+            for index in query.searches {
+                #expect(plan.contains { $0.contains(" INDEX \(index) ") }, "\(index): \(plan)")
+            }
+        }
+    }
+
+    @Test("storing a job and changing its state build no temporary b-tree (a partial index's condition)",
+          arguments: [("a new job", JobRecord.insertSQL), ("a change of state", JobRecord.updateSQL),
+                      ("a published first dispatch made queued", BotyardStore.markQueuedSQL)])
+    func jobWritesBuildNoTemporaryTree(_ write: String, _ sql: String) async throws {
+        try await withTemporaryStore { store, _ in
+            let opcodes = try await store.database.read { db in
+                let unbound = StatementArguments(Array(repeating: DatabaseValue.null, count: sql.count { $0 == "?" }))
+                return try Row.fetchAll(db, sql: "EXPLAIN " + sql, arguments: unbound).map { $0["opcode"] as String }
+            }
+            #expect(!opcodes.contains("OpenEphemeral"), "\(write)")
         }
     }
 

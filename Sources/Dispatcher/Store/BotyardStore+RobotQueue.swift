@@ -137,7 +137,7 @@ extension BotyardStore {
     /// thousands of jobs queued in a group, milliseconds on each worker report.
     static let dispatchedLaunchesSQL = """
         SELECT * FROM jobs INDEXED BY jobs_dispatched_to
-        WHERE state IN ('pending', 'queued', 'retrying') AND state != 'retrying' AND dispatchHost IS NOT NULL
+        WHERE \(JobStateCondition.waiting) AND state != 'retrying' AND dispatchHost IS NOT NULL
           AND account IS NOT NULL AND id NOT IN (SELECT jobID FROM robot_queue)
         """
 
@@ -276,7 +276,7 @@ extension BotyardStore {
     static let accountLoadSQL = """
         SELECT COUNT(*) AS jobs, COALESCE(SUM(json_extract(botSnapshot, '$.needsUI')), 0) AS uiJobs FROM jobs
         WHERE id != ? AND ((state IN ('running', 'paused') AND host = ? AND ranAs = ?)
-           OR (state IN ('pending', 'queued', 'retrying') AND dispatchHost = ? AND account = ?
+           OR (\(JobStateCondition.waiting) AND dispatchHost = ? AND account = ?
                AND id NOT IN (SELECT jobID FROM robot_queue)))
         """
 }

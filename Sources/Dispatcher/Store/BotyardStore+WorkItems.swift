@@ -83,6 +83,11 @@ extension BotyardStore {
         }
     }
 
+    /// The live jobs a queue's trigger started that have not claimed an item yet, through `jobs_trigger_live`.
+    static let triggerJobsOnTheirWaySQL = """
+        SELECT id FROM jobs WHERE triggerQueue = ? AND \(JobStateCondition.live) AND firstClaimAt IS NULL
+        """
+
     /// Whether the queue's `exact` trigger keeps every ready item for the jobs it started that are
     /// still on their way to their first item, and `claimer` is not one of them.
     private func keptForTriggerJobs(of queue: String, claimer: Int64?, at now: Date, in db: Database) throws -> Bool {
@@ -92,10 +97,7 @@ extension BotyardStore {
         // A trigger whose settings cannot be read keeps nothing.
         guard let trigger = try? triggerDefinitions.definition(named: queue, json: row["definition"]),
               trigger.strategy == .exact && trigger.enabled else { return false }
-        let onTheirWay = try Int64.fetchAll(db.cachedStatement(sql: """
-            SELECT id FROM jobs WHERE triggerQueue = ? AND state IN \(QueueTriggerCounts.liveStatesSQL)
-              AND firstClaimAt IS NULL
-            """), arguments: [queue])
+        let onTheirWay = try Int64.fetchAll(db.cachedStatement(sql: Self.triggerJobsOnTheirWaySQL), arguments: [queue])
         if onTheirWay.isEmpty || claimer.map(onTheirWay.contains) == true { return false }
         let ready = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT COUNT(*) FROM work_items

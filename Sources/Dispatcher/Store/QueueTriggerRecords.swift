@@ -74,14 +74,25 @@ enum QueueTriggerEvaluationRow {
 
 /// What a trigger counts of its queue and its jobs, read for many queues at once.
 struct QueueTriggerCounts {
-    /// The job states a trigger counts as its live jobs.
-    static let pendingStates: [JobState] = [.pending, .queued, .retrying]
+    /// The job states a trigger counts as its started jobs; the others of ``JobStateCondition/live`` wait.
     static let runningStates: [JobState] = [.running, .paused]
-    static let liveStatesSQL = "(" + (pendingStates + runningStates).map { "'\($0.rawValue)'" }.joined(separator: ",") + ")"
 
     var inputs: [String: QueueTriggerInputs] = [:]
     /// Per queue: when its earliest postponed item becomes ready.
     var nextReady: [String: Date] = [:]
+
+    /// Per queue and whether started: its trigger's live jobs and the items they hold, through
+    /// `jobs_trigger_live`; `filter` an `AND …` on `triggerQueue`, or empty.
+    static func liveJobsSQL(_ filter: String) -> String {
+        let running = runningStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        return """
+            SELECT triggerQueue AS queue, state IN (\(running)) AS running, COUNT(*) AS jobs,
+                   SUM(EXISTS (SELECT 1 FROM work_items WHERE claimedByJob = jobs.id
+                          AND work_items.state = 'in-progress' AND work_items.queue = jobs.triggerQueue)) AS held
+            FROM jobs WHERE triggerQueue IS NOT NULL AND \(JobStateCondition.live) \(filter)
+            GROUP BY triggerQueue, running
+            """
+    }
 
     /// The counts of `queues` (every queue with items or trigger jobs when nil) at `now`.
     static func read(_ queues: [String]?, at now: Date, in db: Database) throws -> QueueTriggerCounts {
@@ -98,14 +109,7 @@ struct QueueTriggerCounts {
             counts.inputs[queue] = QueueTriggerInputs(readyItems: row["ready"], deferredItems: row["deferred"])
             counts.nextReady[queue] = row["nextReady"]
         }
-        let running = runningStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
-        for row in try Row.fetchAll(db, sql: """
-            SELECT triggerQueue AS queue, state IN (\(running)) AS running, COUNT(*) AS jobs,
-                   SUM(EXISTS (SELECT 1 FROM work_items WHERE claimedByJob = jobs.id
-                          AND work_items.state = 'in-progress' AND work_items.queue = jobs.triggerQueue)) AS held
-            FROM jobs WHERE triggerQueue IS NOT NULL AND state IN \(liveStatesSQL) \(jobsFilter)
-            GROUP BY triggerQueue, running
-            """, arguments: arguments) {
+        for row in try Row.fetchAll(db, sql: liveJobsSQL(jobsFilter), arguments: arguments) {
             let queue: String = row["queue"]
             var inputs = counts.inputs[queue] ?? QueueTriggerInputs(readyItems: 0)
             if row["running"] as Bool {

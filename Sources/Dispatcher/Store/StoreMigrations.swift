@@ -387,6 +387,20 @@ enum StoreMigrations {
                 DROP TRIGGER jobs_count_deleted;
                 """)
         }
+        migrator.registerMigration("v19-partial-indexes-without-in-lists") { db in
+            // `state IN (…)` of three states or more made every insert and state change of a job
+            // build temporary b-trees to test the indexes' conditions (`JobStateCondition`).
+            try db.execute(sql: """
+                DROP INDEX jobs_dispatched_to;
+                CREATE INDEX jobs_dispatched_to ON jobs(dispatchHost, account)
+                    WHERE (state = 'pending' OR state = 'queued' OR state = 'retrying');
+                DROP INDEX jobs_trigger_live;
+                CREATE INDEX jobs_trigger_live ON jobs(triggerQueue, state)
+                    WHERE triggerQueue IS NOT NULL
+                      AND (state = 'pending' OR state = 'queued' OR state = 'retrying' OR state = 'running'
+                           OR state = 'paused');
+                """)
+        }
         return migrator
     }
 }
