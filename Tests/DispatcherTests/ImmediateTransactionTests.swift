@@ -40,6 +40,15 @@ struct ImmediateTransactionTests {
                 }
             }
             #expect(try Self.rowIDs(queue) == [1, 2, 3])
+            // The connection's prepared statements (`sqlite_stmt`, in Debian's SQLite): one BEGIN and one
+            // COMMIT, each run three times, not a statement compiled for each transaction.
+            let runs = try queue.writeWithoutTransaction { db in
+                try Int.fetchAll(db, sql: """
+                    SELECT run FROM sqlite_stmt WHERE sql IN ('BEGIN IMMEDIATE TRANSACTION', 'COMMIT TRANSACTION')
+                    ORDER BY sql
+                    """)
+            }
+            #expect(runs == [3, 3])
         }
     }
 
