@@ -15,19 +15,12 @@ struct GroupCommitWriterTests {
 
         init(folder: URL, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) throws {
             pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path)
-            try pool.write { db in
-                try db.execute(sql: """
-                    CREATE TABLE parents (id INTEGER PRIMARY KEY);
-                    CREATE TABLE rows (id INTEGER PRIMARY KEY, parent INTEGER
-                      REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
-                    INSERT INTO parents (id) VALUES (1);
-                    """)
-            }
+            try pool.write(createParentsAndRows)
             pool.add(transactionObserver: commits)
             writer = GroupCommitWriter(database: pool, maximumBatch: maximumBatch, deferredWait: deferredWait)
         }
 
-        func rowIDs() throws -> [Int64] { try pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM rows ORDER BY id") } }
+        func rowIDs() throws -> [Int64] { try pool.read(scratchRowIDs) }
 
         /// Runs `body` while the writer queue is held, once `count` writes wait behind it.
         func withWriterHeld(until count: Int, _ body: @escaping @Sendable () async throws -> Void) async throws {
@@ -36,9 +29,7 @@ struct GroupCommitWriterTests {
             let done = Task { try await body() }
             // Long: on a loaded machine (CI's, with other suites in parallel) the writes reached the writer
             // over more than 10 s once, and went in three transactions.
-            let deadline = ContinuousClock.now + .seconds(60)
-            while writer.waitingCount < count && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
-            #expect(writer.waitingCount >= count, "only \(writer.waitingCount) of \(count) writes waited for the writer")
+            try await waitUntil { writer.waitingCount >= count }
             gate.signal()
             try await done.value
         }

@@ -8,20 +8,11 @@ struct ImmediateTransactionTests {
     /// A database file with a table of rows whose parent is checked at COMMIT.
     static func scratch(in folder: URL) throws -> DatabaseQueue {
         let queue = try DatabaseQueue(path: folder.appendingPathComponent("scratch.sqlite").path)
-        try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE parents (id INTEGER PRIMARY KEY);
-                CREATE TABLE rows (id INTEGER PRIMARY KEY, parent INTEGER
-                  REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
-                INSERT INTO parents (id) VALUES (1);
-                """)
-        }
+        try queue.write(createParentsAndRows)
         return queue
     }
 
-    static func rowIDs(_ queue: DatabaseQueue) throws -> [Int64] {
-        try queue.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM rows ORDER BY id") }
-    }
+    static func rowIDs(_ queue: DatabaseQueue) throws -> [Int64] { try queue.read(scratchRowIDs) }
 
     struct Refused: Error {}
 

@@ -13,6 +13,21 @@ func withTemporaryFolder<Value>(_ body: (URL) async throws -> Value) async throw
     return try await body(folder)
 }
 
+/// Scratch tables for the writer's tests: `rows`, whose `parent` must name a row of `parents`
+/// (only `1` exists) when the transaction commits — a write that breaks it fails the COMMIT.
+func createParentsAndRows(in db: Database) throws {
+    try db.execute(sql: """
+        CREATE TABLE parents (id INTEGER PRIMARY KEY);
+        CREATE TABLE rows (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
+        INSERT INTO parents (id) VALUES (1);
+        """)
+}
+
+/// The ids in the scratch table `rows`, in order.
+func scratchRowIDs(in db: Database) throws -> [Int64] {
+    try Int64.fetchAll(db, sql: "SELECT id FROM rows ORDER BY id")
+}
+
 /// Polls `condition` every millisecond until it holds; fails the test after 60 s.
 func waitUntil(_ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(60)
