@@ -13,24 +13,26 @@ public enum JobBatchResult: Sendable {
 extension BotyardStore {
     /// Stores every job of a batch in one transaction — each as ``submit(_:bot:at:)`` would, with
     /// its history and outbox rows — or none of them when an entry names an unknown bot.
+    ///
+    /// As for a single submission, the bots are found (``bot(named:)``) and the rows prepared before
+    /// the transaction, so that the store's one writer only binds them.
     public func submitBatch(_ requests: [SubmitJobRequest], at now: Date = Date()) async throws -> JobBatchResult {
-        try await write("submit job batch") { db in
-            var bots: [String: BotDefinition] = [:]
-            for name in Set(requests.map(\.bot)) {
-                if let bot = try BotRecord.fetchOne(db, key: name)?.definition { bots[name] = bot }
-            }
-            var unknown: [String] = []
-            let launches = requests.enumerated().compactMap { index, request -> (SubmitJobRequest, BotDefinition)? in
-                guard let bot = bots[request.bot] else {
-                    unknown.append("jobs[\(index)]: no bot named '\(request.bot.prefix(64))'")
-                    return nil
-                }
-                return (request, bot)
-            }
-            guard unknown.isEmpty else { return .unknownBots(unknown) }
-            return .submitted(try launches.map { request, bot in
-                try Self.insertSubmitted(request, bot: bot, parent: nil, at: now, in: db)
-            })
+        var bots: [String: BotDefinition] = [:]
+        for name in Set(requests.map(\.bot)) {
+            if let bot = try await bot(named: name) { bots[name] = bot }
         }
+        var jobs: [PreparedJob] = []
+        var unknown: [String] = []
+        for (index, request) in requests.enumerated() {
+            guard let bot = bots[request.bot] else {
+                unknown.append("jobs[\(index)]: no bot named '\(request.bot.prefix(64))'")
+                continue
+            }
+            jobs.append(try PreparedJob(Self.newJob(request, bot: bot, parent: nil, at: now), at: now))
+        }
+        guard unknown.isEmpty else { return .unknownBots(unknown) }
+        return .submitted(try await write("submit job batch") { [jobs] db in
+            try zip(jobs, requests).map { job, request in try Self.insertSubmitted(job, request: request, in: db) }
+        })
     }
 }
