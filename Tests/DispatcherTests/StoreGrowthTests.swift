@@ -6,7 +6,8 @@ import Testing
 @testable import Dispatcher
 
 /// The store's hot paths cost the same with a million finished jobs as with none: each query
-/// that runs per submission, per report or per poll searches an index.
+/// that runs per submission, per report or per poll searches an index, and so does each that
+/// runs in a write that submissions wait behind (a retention pass).
 @Suite("Store growth")
 struct StoreGrowthTests {
     /// Tables that grow with every job; a hot query may search them, never scan them.
@@ -17,8 +18,9 @@ struct StoreGrowthTests {
         var name: String
         var sql: String
         var arguments: StatementArguments = []
-        /// Partial indexes the plan must name: a query whose condition does not match an index's
-        /// WHERE word for word falls back to another index, and reads every row it covers.
+        /// Indexes the plan must name: a query can search another one and still read every row it
+        /// covers — when its condition does not match a partial index's WHERE word for word, or
+        /// when SQLite prefers an index on a column that few values share (`state`).
         var searches: [String] = []
         var testDescription: String { name }
     }
@@ -50,6 +52,10 @@ struct StoreGrowthTests {
         HotQuery(name: "a group's settings (a refusable launch)", sql: GroupRecord.byNameSQL, arguments: ["g1"]),
         HotQuery(name: "published first dispatches made queued (the relay)",
                  sql: BotyardStore.markQueuedSQL, arguments: ["t", 1]),
+        HotQuery(name: "finished jobs past their retention (a pass, in the writer's transaction)",
+                 sql: BotyardStore.oldJobsSQL.sql, arguments: ["t", 500], searches: ["jobs_finished"]),
+        HotQuery(name: "logs of jobs past their logs' retention (a pass, in the writer's transaction)",
+                 sql: BotyardStore.oldJobLogsSQL.sql, arguments: ["t", 500], searches: ["jobs_finished"]),
     ]
 
     @Test("a hot query searches an index, never scans a table that grows with every job", arguments: hotQueries)
