@@ -57,11 +57,10 @@ extension BotyardStore {
     /// Through `audit_log_at`.
     static let oldAuditEntriesSQL = (table: "audit_log", sql: "SELECT id FROM audit_log WHERE at < ? LIMIT ?")
 
-    // The two searches below read old jobs through `jobs_finished`, by when they finished. The `+`
-    // keeps SQLite from choosing `jobs_on_state` for the state instead, as it did: that read every
-    // finished job in each pass, a third of a second with a million of them, while the pass held
-    // the store's one writer and every submission waited.
-
+    /// Through `jobs_finished`, by when the jobs finished. The `+` keeps SQLite from choosing
+    /// `jobs_on_state` for the state instead, as it did: that read every finished job in each pass,
+    /// a third of a second with a million of them, while the pass held the store's one writer and
+    /// every submission waited.
     static let oldJobsSQL = (table: "jobs", sql: """
         SELECT id FROM jobs
         WHERE finishedAt < ? AND +state IN \(finishedStates) AND flowRun IS NULL
@@ -70,6 +69,7 @@ extension BotyardStore {
         LIMIT ?
         """)
 
+    /// Through `jobs_finished`, as ``oldJobsSQL``.
     static let oldJobLogsSQL = (table: "job_logs", sql: """
         SELECT job_logs.rowid FROM job_logs JOIN jobs ON jobs.id = job_logs.jobID
         WHERE jobs.finishedAt < ? AND +jobs.state IN \(finishedStates)
