@@ -116,6 +116,44 @@ struct RetentionTests {
         }
     }
 
+    @Test("an old finished job stays while a message of its is still in the outbox, and goes in the pass after")
+    func keepsAJobWithAnUnpublishedMessage() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.bot)
+            let heldBack = try await Self.job(in: store, at: Self.daysAgo(100))
+            let published = try await Self.job(in: store, at: Self.daysAgo(100))
+            // The relay published every message but `heldBack`'s (a broker outage, say).
+            try await store.database.write { db in
+                try db.execute(sql: "DELETE FROM outbox WHERE jobID != ?", arguments: [heldBack])
+            }
+            #expect(try await Self.count("outbox", jobID: heldBack, in: store) > 0)
+
+            #expect(try await store.applyRetention(RetentionPolicy(), at: Self.now).jobs == 1)
+            #expect(try await store.job(id: published) == nil)
+            #expect(try await store.job(id: heldBack) != nil)
+
+            try await store.database.write { db in try db.execute(sql: "DELETE FROM outbox") }
+            #expect(try await store.applyRetention(RetentionPolicy(), at: Self.now).jobs == 1)
+            #expect(try await store.job(id: heldBack) == nil)
+        }
+    }
+
+    @Test("a pass reads the outbox once a search for old jobs, not once for each old job it finds")
+    func readsTheOutboxOnceASearch() async throws {
+        try await withTemporaryStore { store, _ in
+            let plan = try await store.database.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + BotyardStore.oldJobsSQL.sql, arguments: ["t", 500])
+                    .map { (id: $0["id"] as Int, parent: $0["parent"] as Int, detail: $0["detail"] as String) }
+            }
+            let outboxReads = plan.filter { $0.detail.hasPrefix("SCAN outbox") || $0.detail.hasPrefix("SEARCH outbox") }
+            #expect(outboxReads.count == 1, "\(plan)")
+            for read in outboxReads {
+                let subquery = plan.first { $0.id == read.parent }?.detail ?? ""
+                #expect(!subquery.hasPrefix("CORRELATED"), "\(plan)")
+            }
+        }
+    }
+
     @Test("ages under an hour are refused")
     func refusesShortAges() {
         #expect(RetentionPolicy(jobLogs: 60).problems == ["retention of job logs must be at least an hour"])

