@@ -28,7 +28,7 @@ extension BotyardStore {
                 unknown.append("jobs[\(index)]: no bot named '\(request.bot.prefix(64))'")
                 continue
             }
-            jobs.append(try PreparedJob(Self.newJob(request, bot: bot, parent: nil, at: now), at: now))
+            jobs.append(try Self.newJob(request, bot: bot, parent: nil, at: now))
         }
         guard unknown.isEmpty else { return .unknownBots(unknown) }
         return .submitted(try await write("submit job batch") { [jobs] db in

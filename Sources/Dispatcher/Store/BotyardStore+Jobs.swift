@@ -58,7 +58,7 @@ extension BotyardStore {
     /// job is durable.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition,
                        at now: Date = Date()) async throws -> JobSnapshot {
-        let job = try PreparedJob(Self.newJob(request, bot: bot, parent: nil, at: now), at: now)
+        let job = try Self.newJob(request, bot: bot, parent: nil, at: now)
         return try await write("submit job") { db in try Self.insertSubmitted(job, request: request, in: db) }
     }
 
@@ -67,7 +67,7 @@ extension BotyardStore {
     /// leaves a child behind.
     public func submit(_ request: SubmitJobRequest, bot: BotDefinition, startedBy parent: Int64,
                        at now: Date = Date()) async throws -> ChildSubmission {
-        let job = try PreparedJob(Self.newJob(request, bot: bot, parent: parent, at: now), at: now)
+        let job = try Self.newJob(request, bot: bot, parent: parent, at: now)
         return try await write("submit child job") { db in
             let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [parent])
                 .flatMap(JobState.init(rawValue:))
@@ -79,13 +79,13 @@ extension BotyardStore {
     /// Inserts a submitted job, `parent` being the job whose bot submitted it, if one did.
     static func insertSubmitted(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date,
                                 in db: Database) throws -> JobSnapshot {
-        try insertSubmitted(PreparedJob(newJob(request, bot: bot, parent: parent, at: now), at: now), request: request,
-                            in: db)
+        try insertSubmitted(newJob(request, bot: bot, parent: parent, at: now), request: request, in: db)
     }
 
-    /// The new job `request` asks for, not stored yet.
-    static func newJob(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?, at now: Date) -> JobRecord {
-        JobRecord(
+    /// The new job `request` asks for, its row prepared (``PreparedJob``), not stored yet.
+    static func newJob(_ request: SubmitJobRequest, bot: BotDefinition, parent: Int64?,
+                       at now: Date) throws -> PreparedJob {
+        try PreparedJob(JobRecord(
             id: nil, bot: bot.name, botSnapshot: bot, group: request.group, priority: request.priority ?? .normal,
             environment: request.environment ?? "prod", inputs: request.inputs ?? [:], account: request.account,
             state: .pending, attempts: 0, dispatchedAttempt: 1, runID: nil, retryPolicy: request.retry ?? bot.retry,
@@ -94,7 +94,7 @@ extension BotyardStore {
             exitCode: nil, outputs: [:], reason: nil, workerID: nil, host: nil, ranAs: nil,
             submittedAt: now, startedAt: nil, finishedAt: nil, updatedAt: now, targetHost: request.host,
             robotQueuePolicy: request.account == nil ? nil : request.robotQueue ?? RobotQueuePolicy(),
-            parentJob: parent)
+            parentJob: parent), at: now)
     }
 
     /// Inserts a submitted job whose row was prepared, outside the transaction where the caller could.
