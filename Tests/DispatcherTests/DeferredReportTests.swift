@@ -1,5 +1,8 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Shared
+import TestSupport
 import Testing
 
 @testable import Dispatcher
@@ -35,6 +38,31 @@ struct DeferredReportTests {
             let applied = try await applying.value
             #expect(applied.results == [.applied(.running, publishes: false)])
             #expect(try await store.job(id: id)?.state == .running)
+        }
+    }
+
+    @Test("a read through the API shows a start that still waits for company, and what it read is committed")
+    func apiReadsCommitWaitingStarts() async throws {
+        try await withTemporaryStore(deferredWritesWait: .seconds(60)) { store, _ in
+            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"])
+            try await store.saveBot(bot)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id
+            // Made first: a write of its own would carry the start into its transaction.
+            let token = try await store.testToken(.viewer)
+            let applying = Task {
+                try await store.apply([Self.report(.started, jobID: id)], heartbeats: [], deferred: true)
+            }
+            try await waitUntil { store.groupCommit.deferredCount == 1 }
+            #expect(try await store.job(id: id)?.state == .pending)
+            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            try await Application(router: router).test(.router) { client in
+                let api = APIClient(client: client, token: token)
+                let shown = try await api.send(.get, "/v1/jobs/\(id)").decode(JobSnapshot.self)
+                #expect(shown.state == .running)
+                let stats = try await api.send(.get, "/v1/stats").decode(DispatcherStats.self)
+                #expect(stats.jobs["running"] == 1)
+            }
+            #expect(try await applying.value.results == [.applied(.running, publishes: false)])
         }
     }
 }

@@ -232,6 +232,32 @@ struct GroupCommitWriterTests {
         }
     }
 
+    @Test("commitDeferredIfAny commits a deferred write that waits, and with none waiting returns without a transaction")
+    func commitDeferredIfAnyOnlyWhenNeeded() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            Self.insertDeferred(1, into: scratch)
+            await scratch.writer.commitDeferredIfAny()
+            #expect(try scratch.rowIDs() == [1])
+            // With the writer held, a transaction could not begin: returning proves none was asked for.
+            let gate = DispatchSemaphore(value: 0)
+            scratch.pool.asyncWriteWithoutTransaction { _ in gate.wait() }
+            let commits = scratch.commits.count
+            let returned = Mutex(false)
+            let call = Task {
+                await scratch.writer.commitDeferredIfAny()
+                returned.withLock { $0 = true }
+            }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !returned.withLock({ $0 }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let returnedWhileHeld = returned.withLock { $0 }
+            gate.signal()
+            await call.value
+            #expect(returnedWhileHeld)
+            #expect(scratch.commits.count == commits)
+        }
+    }
+
     @Test("a deferred write that throws keeps none of its changes and is told why; the writes beside it commit")
     func failingDeferredWriteRollsBackAlone() async throws {
         struct Refused: Error {}

@@ -15,8 +15,9 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     router.add(middleware: StoreErrorMiddleware(metrics: metrics))
     let authenticator = TokenAuthenticator(store: store)
     let access = AccessPolicy(authenticator: authenticator, audit: AuditRecorder(store: store, metrics: metrics))
-    let routes = APIRoutes(router: router, access: access)
-    router.group("metrics").add(middleware: access.control(.viewer)).get { _, _ in
+    let routes = APIRoutes(router: router, access: access, store: store)
+    router.group("metrics").add(middleware: access.control(.viewer))
+        .add(middleware: CurrentReadsMiddleware(store: store)).get { _, _ in
         let text = try await metrics.scrape(store)
         var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

@@ -7,8 +7,9 @@ import Shared
 ///
 /// A message carries one report, or several (`job.batch`: a worker's reports that waited for a
 /// confirm together). Reports are applied in batches (all that have arrived, one transaction for
-/// the lot) and acknowledged with one `basic.ack` only after that transaction committed, so a
-/// dispatcher crash makes the broker deliver them again; the store applies each event id once.
+/// the lot) and acknowledged with one `basic.ack` only after that transaction, and those of every
+/// earlier batch, committed (``InOrderAcknowledgement``), so a dispatcher crash makes the broker
+/// deliver them again; the store applies each event id once.
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -35,12 +36,29 @@ final class EventConsumer: Service {
                 try await TopologyDeclarer.declareCore(on: channel)
                 try await channel.setPrefetch(count: UInt16(Self.batchSize))
                 let consumer = try await channel.consumeInBatches(queue: Topology.dispatcherEventsQueue)
-                while true {
-                    let deliveries = try await consumer.next(upTo: Self.batchSize)
-                    guard !deliveries.isEmpty else {
-                        throw AMQPError(.consumerCancelled, operation: "consume events", message: "the consumer ended")
+                // One `basic.ack` covers a batch and every delivery before it: not sent for a batch
+                // until the batches before it are stored too.
+                let acknowledgement = InOrderAcknowledgement<AMQPDelivery> { $0.ackWithoutWaiting(multiple: true) }
+                try await withThrowingDiscardingTaskGroup { group in
+                    while true {
+                        let deliveries = try await consumer.next(upTo: Self.batchSize)
+                        guard !deliveries.isEmpty else {
+                            throw AMQPError(.consumerCancelled, operation: "consume events", message: "the consumer ended")
+                        }
+                        guard let batch = try await self.decode(deliveries) else { continue }
+                        let ticket = acknowledgement.ticket()
+                        guard Self.mayWaitForCompany(batch.events) else {
+                            try await self.apply(batch)
+                            acknowledgement.stored(ticket, last: batch.last)
+                            continue
+                        }
+                        // Not waited for: a batch of starts waits for a commit to ride in, and the
+                        // reports after it (an end, a retry) go on meanwhile.
+                        group.addTask {
+                            try await self.apply(batch)
+                            acknowledgement.stored(ticket, last: batch.last)
+                        }
                     }
-                    try await self.handle(deliveries)
                 }
             }
         }
@@ -57,15 +75,20 @@ final class EventConsumer: Service {
         events.allSatisfy { $0.kind == .started }
     }
 
-    /// Applies every report that has arrived, in one transaction, then acknowledges them.
-    ///
-    /// While the store refuses that transaction (a full disk, a store gone read-only), the same
-    /// reports are tried again each second, and none after them: handed back to the queue, they
-    /// would come again after later reports of the same jobs — a run's outcome before its start.
-    private func handle(_ deliveries: [AMQPDelivery]) async throws {
+    /// Reports and heartbeats decoded from a batch of deliveries.
+    private struct DecodedBatch: Sendable {
         var events: [JobEvent] = []
         var heartbeats: [WorkerHeartbeat] = []
-        var accepted: [AMQPDelivery] = []
+        /// The last delivery that decoded: acknowledging it (`multiple`) settles the batch.
+        var last: AMQPDelivery
+    }
+
+    /// The batch's reports; a delivery that does not decode is parked in `botyard.dead` (nil when
+    /// none decoded).
+    private func decode(_ deliveries: [AMQPDelivery]) async throws -> DecodedBatch? {
+        var events: [JobEvent] = []
+        var heartbeats: [WorkerHeartbeat] = []
+        var last: AMQPDelivery?
         for delivery in deliveries {
             do {
                 if delivery.routingKey == WorkerHeartbeat.routingKey {
@@ -75,21 +98,30 @@ final class EventConsumer: Service {
                 } else {
                     events.append(try JSONCodec.decode(JobEvent.self, from: delivery.body))
                 }
-                accepted.append(delivery)
+                last = delivery
             } catch {
                 logger.error("undecodable event parked in botyard.dead", metadata: ["error": "\(error)"])
                 try await delivery.reject(requeue: false)
             }
         }
-        guard !accepted.isEmpty else { return }
-        let deferred = Self.mayWaitForCompany(events)
+        return last.map { DecodedBatch(events: events, heartbeats: heartbeats, last: $0) }
+    }
+
+    /// Applies a batch's reports in one transaction (shared with the writes of the same moment),
+    /// and returns once it committed; its deliveries are acknowledged after that, by the caller.
+    ///
+    /// While the store refuses that transaction (a full disk, a store gone read-only), the same
+    /// reports are tried again each second; the batches after them are not acknowledged
+    /// meanwhile (``InOrderAcknowledgement``), so that nothing is lost should the dispatcher stop.
+    private func apply(_ batch: DecodedBatch) async throws {
+        let deferred = Self.mayWaitForCompany(batch.events)
         var refusals = 0
         while true {
             do {
-                let applied = try await store.apply(events, heartbeats: heartbeats, deferred: deferred)
+                let applied = try await store.apply(batch.events, heartbeats: batch.heartbeats, deferred: deferred)
                 if refusals > 0 { logger.notice("events stored after \(refusals) refusals") }
                 for figures in applied.figures { metrics.observe(figures) }
-                for (event, result) in zip(events, applied.results) {
+                for (event, result) in zip(batch.events, applied.results) {
                     logger.info("event applied", metadata: [
                         "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
                         "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
@@ -99,13 +131,8 @@ final class EventConsumer: Service {
                 // one report, and each needless wake cost a read of the outbox or the robot queue.
                 if applied.addedMessages { relaySignal.notify() }
                 if applied.madeLaunchesDue { robotQueueSignal.notify() }
-                // One `basic.ack` for the batch: its deliveries are the channel's oldest unsettled ones.
-                // Not waited for: should it be lost with the connection, the broker delivers the
-                // batch again and the store applies each event id once.
-                accepted.last?.ackWithoutWaiting(multiple: true)
                 return
             } catch let error as StoreError {
-                // The reports stay unacknowledged: should the dispatcher stop, the broker has them all.
                 if refusals % 60 == 0 {
                     logger.error("cannot store events; trying again each second", metadata: ["error": "\(error)"])
                 }

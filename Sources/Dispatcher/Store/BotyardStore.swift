@@ -45,9 +45,12 @@ public final class BotyardStore: Sendable {
     /// - Parameters:
     ///   - secretsKey: the dispatcher's secrets key; the store seals credentials with a key derived from it.
     ///   - deferredWritesWait: how long a write nobody waits for (an audit entry, the deletion of
-    ///     published outbox rows) waits to join another transaction before it commits alone.
+    ///     published outbox rows, reports that runs started) waits to join another transaction before
+    ///     it commits alone. Long enough for a steady fleet's next submission or end to come by: at
+    ///     one job a minute per robot, each such write committing alone was a sync of the disk per
+    ///     job. The API's reads commit them first (``commitDeferredWritesIfAny()``).
     public static func open(path: String, durability: Durability = .full, secretsKey: SecretKey? = nil,
-                            deferredWritesWait: Duration = .milliseconds(20)) async throws -> BotyardStore {
+                            deferredWritesWait: Duration = .milliseconds(250)) async throws -> BotyardStore {
         try await withCheckedThrowingContinuation { continuation in
             // A serial queue gets a thread of its own. Concurrent queues and the global queue run
             // on the cooperative pool's threads (as many as the machine has processors), which
@@ -160,6 +163,12 @@ public final class BotyardStore: Sendable {
     /// Returns once every deferred write asked for before has committed or failed.
     public func commitDeferredWrites() async {
         await groupCommit.commitDeferred()
+    }
+
+    /// ``commitDeferredWrites()`` when a deferred write is pending, else at once (no transaction):
+    /// before a read that must show everything the dispatcher has learnt.
+    public func commitDeferredWritesIfAny() async {
+        await groupCommit.commitDeferredIfAny()
     }
 
     /// Runs `body`; a failure other than a ``StoreError`` becomes one naming `operation`.

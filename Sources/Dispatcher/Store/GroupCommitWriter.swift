@@ -40,6 +40,8 @@ final class GroupCommitWriter: Sendable {
         var flushArmed = false
         /// Whether someone waits for the deferred writes: the next transaction starts at once.
         var flushAsked = false
+        /// Deferred writes in the transaction that runs, not committed yet.
+        var deferredRunning = 0
 
         /// Whether another transaction starts as soon as the one running ends.
         func needsTransaction(maximumBatch: Int) -> Bool {
@@ -152,6 +154,14 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// ``commitDeferred()`` when a deferred write waits or rides in a transaction not committed yet;
+    /// at once otherwise (no transaction): for reads that must see what deferred writes record,
+    /// and that usually find none.
+    func commitDeferredIfAny() async {
+        guard state.withLock({ !$0.deferred.isEmpty || $0.deferredRunning > 0 }) else { return }
+        await commitDeferred()
+    }
+
     /// Writes waiting for a transaction that has not begun yet (deferred ones not counted).
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
@@ -194,10 +204,12 @@ final class GroupCommitWriter: Sendable {
                 if state.deferred.isEmpty { state.flushAsked = false }
                 let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
                 state.waiting.removeFirst(waiting.count)
+                state.deferredRunning = deferred.count
                 return deferred + waiting
             }
             self.commit(batch, in: db)
             let (more, arm) = self.state.withLock { state in
+                state.deferredRunning = 0
                 state.committing = state.needsTransaction(maximumBatch: self.maximumBatch)
                 let arm = !state.committing && !state.deferred.isEmpty && !state.flushArmed
                 if arm { state.flushArmed = true }
