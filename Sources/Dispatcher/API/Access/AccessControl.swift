@@ -6,9 +6,9 @@ import Shared
 /// (``APIRoutes``), and records every changing request in the audit log, refused or not.
 ///
 /// The answer does not wait for its audit entry: the entry rides in the store's next commit
-/// (within ``GroupCommitWriter``'s deferred wait, 20 ms), so that a change costs one commit, not
-/// two in a row. A crash in between loses the entries of the last few milliseconds' answers;
-/// the changes they answered for are committed before their answers.
+/// (within the store's wait for deferred writes, 250 ms), so that a change costs one commit, not
+/// two in a row. A crash in between loses the entries of the answers of that last moment; the
+/// changes they answered for are committed before their answers.
 struct AccessControl: RouterMiddleware {
     typealias Context = APIRequestContext
 
