@@ -232,7 +232,7 @@ struct GroupCommitWriterTests {
         }
     }
 
-    @Test("commitDeferredIfAny commits a deferred write that waits, and with none waiting returns without a transaction")
+    @Test("commitDeferredIfAny commits a deferred write that waits; with none waiting it returns with no transaction")
     func commitDeferredIfAnyOnlyWhenNeeded() async throws {
         try await withTemporaryFolder { folder in
             let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
@@ -249,7 +249,9 @@ struct GroupCommitWriterTests {
                 returned.withLock { $0 = true }
             }
             let deadline = ContinuousClock.now + .seconds(10)
-            while !returned.withLock({ $0 }) && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            while !returned.withLock({ $0 }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let returnedWhileHeld = returned.withLock { $0 }
             gate.signal()
             await call.value

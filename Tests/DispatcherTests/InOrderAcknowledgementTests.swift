@@ -58,7 +58,7 @@ struct InOrderAcknowledgementTests {
                 group.addTask { acknowledgement.stored(ticket, last: ticket) }
             }
         }
-        #expect(acknowledged.all == acknowledged.all.sorted(), "a smaller tag after a bigger one: the broker refuses it")
+        #expect(acknowledged.all == acknowledged.all.sorted(), "the broker refuses a tag below one acked")
         #expect(Set(acknowledged.all).count == acknowledged.all.count)
         #expect(acknowledged.all.last == 1_999)
     }

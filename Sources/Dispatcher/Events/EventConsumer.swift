@@ -43,7 +43,8 @@ final class EventConsumer: Service {
                     while true {
                         let deliveries = try await consumer.next(upTo: Self.batchSize)
                         guard !deliveries.isEmpty else {
-                            throw AMQPError(.consumerCancelled, operation: "consume events", message: "the consumer ended")
+                            throw AMQPError(.consumerCancelled, operation: "consume events",
+                                            message: "the consumer ended")
                         }
                         guard let batch = try await self.decode(deliveries) else { continue }
                         let ticket = acknowledgement.ticket()
