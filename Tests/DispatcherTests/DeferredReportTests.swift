@@ -23,18 +23,32 @@ struct DeferredReportTests {
         }
     }
 
-    @Test("started reports applied deferred are stored with the next write's commit, and answered then")
-    func deferredStartsRideAlong() async throws {
+    static let echo = BotDefinition(name: "echo", argv: ["/bin/echo"])
+
+    /// A store whose deferred writes wait 60 s, a viewer's token, and a submitted job whose start
+    /// report was applied deferred and waits for company (`applying` answers once it committed).
+    static func withWaitingStart(
+        _ body: @escaping @Sendable (_ store: BotyardStore, _ viewerToken: String, _ jobID: Int64,
+                                     _ applying: Task<BotyardStore.AppliedEvents, any Error>) async throws -> Void
+    ) async throws {
         try await withTemporaryStore(deferredWritesWait: .seconds(60)) { store, _ in
-            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"])
-            try await store.saveBot(bot)
-            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id
+            try await store.saveBot(Self.echo)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            // Made first: a write of its own would carry the start into its transaction.
+            let token = try await store.testToken(.viewer)
             let applying = Task {
                 try await store.apply([Self.report(.started, jobID: id)], heartbeats: [], deferred: true)
             }
             try await waitUntil { store.groupCommit.deferredCount == 1 }
             #expect(try await store.job(id: id)?.state == .pending, "not stored while it waits")
-            try await store.saveBot(bot)
+            try await body(store, token, id, applying)
+        }
+    }
+
+    @Test("started reports applied deferred are stored with the next write's commit, and answered then")
+    func deferredStartsRideAlong() async throws {
+        try await Self.withWaitingStart { store, _, id, applying in
+            try await store.saveBot(Self.echo)
             let applied = try await applying.value
             #expect(applied.results == [.applied(.running, publishes: false)])
             #expect(try await store.job(id: id)?.state == .running)
@@ -43,17 +57,7 @@ struct DeferredReportTests {
 
     @Test("a read through the API shows a start that still waits for company, and what it read is committed")
     func apiReadsCommitWaitingStarts() async throws {
-        try await withTemporaryStore(deferredWritesWait: .seconds(60)) { store, _ in
-            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"])
-            try await store.saveBot(bot)
-            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot).id
-            // Made first: a write of its own would carry the start into its transaction.
-            let token = try await store.testToken(.viewer)
-            let applying = Task {
-                try await store.apply([Self.report(.started, jobID: id)], heartbeats: [], deferred: true)
-            }
-            try await waitUntil { store.groupCommit.deferredCount == 1 }
-            #expect(try await store.job(id: id)?.state == .pending)
+        try await Self.withWaitingStart { store, token, id, applying in
             let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
             try await Application(router: router).test(.router) { client in
                 let api = APIClient(client: client, token: token)

@@ -60,8 +60,8 @@ struct AccessRoutes {
         let before = query["before"].map { Int64(String($0)) }
         if case .some(.none) = before { problems.append("before must be an entry's id") }
         guard problems.isEmpty, let limit else { throw APIError.invalid(problems) }
-        // Entries of requests answered before this one are still on their way to a commit.
-        await store.commitDeferredWrites()
+        // Entries of requests answered before this one may still be on their way to a commit.
+        await store.commitDeferredWritesIfAny()
         let entries = try await store.auditEntries(limit: limit, before: before ?? nil)
         return try JSONResponse.make(AuditPage(entries: entries))
     }

@@ -37,7 +37,8 @@ final class EventConsumer: Service {
                 try await channel.setPrefetch(count: UInt16(Self.batchSize))
                 let consumer = try await channel.consumeInBatches(queue: Topology.dispatcherEventsQueue)
                 // One `basic.ack` covers a batch and every delivery before it: not sent for a batch
-                // until the batches before it are stored too.
+                // until the batches before it are stored too. Not waited for: an ack lost with the
+                // connection brings the batch again, and the store applies each event id once.
                 let acknowledgement = InOrderAcknowledgement<AMQPDelivery> { $0.ackWithoutWaiting(multiple: true) }
                 try await withThrowingDiscardingTaskGroup { group in
                     while true {
@@ -49,14 +50,14 @@ final class EventConsumer: Service {
                         guard let batch = try await self.decode(deliveries) else { continue }
                         let ticket = acknowledgement.ticket()
                         guard Self.mayWaitForCompany(batch.events) else {
-                            try await self.apply(batch)
+                            try await self.apply(batch, deferred: false)
                             acknowledgement.stored(ticket, last: batch.last)
                             continue
                         }
                         // Not waited for: a batch of starts waits for a commit to ride in, and the
                         // reports after it (an end, a retry) go on meanwhile.
                         group.addTask {
-                            try await self.apply(batch)
+                            try await self.apply(batch, deferred: true)
                             acknowledgement.stored(ticket, last: batch.last)
                         }
                     }
@@ -78,8 +79,8 @@ final class EventConsumer: Service {
 
     /// Reports and heartbeats decoded from a batch of deliveries.
     private struct DecodedBatch: Sendable {
-        var events: [JobEvent] = []
-        var heartbeats: [WorkerHeartbeat] = []
+        var events: [JobEvent]
+        var heartbeats: [WorkerHeartbeat]
         /// The last delivery that decoded: acknowledging it (`multiple`) settles the batch.
         var last: AMQPDelivery
     }
@@ -108,14 +109,14 @@ final class EventConsumer: Service {
         return last.map { DecodedBatch(events: events, heartbeats: heartbeats, last: $0) }
     }
 
-    /// Applies a batch's reports in one transaction (shared with the writes of the same moment),
-    /// and returns once it committed; its deliveries are acknowledged after that, by the caller.
+    /// Applies a batch's reports in one transaction (shared with the writes of the same moment, or,
+    /// `deferred`, riding in the next one), and returns once it committed; its deliveries are
+    /// acknowledged after that, by the caller.
     ///
     /// While the store refuses that transaction (a full disk, a store gone read-only), the same
     /// reports are tried again each second; the batches after them are not acknowledged
     /// meanwhile (``InOrderAcknowledgement``), so that nothing is lost should the dispatcher stop.
-    private func apply(_ batch: DecodedBatch) async throws {
-        let deferred = Self.mayWaitForCompany(batch.events)
+    private func apply(_ batch: DecodedBatch, deferred: Bool) async throws {
         var refusals = 0
         while true {
             do {

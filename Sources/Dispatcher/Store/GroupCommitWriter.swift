@@ -40,8 +40,8 @@ final class GroupCommitWriter: Sendable {
         var flushArmed = false
         /// Whether someone waits for the deferred writes: the next transaction starts at once.
         var flushAsked = false
-        /// Deferred writes in the transaction that runs, not committed yet.
-        var deferredRunning = 0
+        /// Whether the transaction that runs holds deferred writes, not committed yet.
+        var deferredRunning = false
 
         /// Whether another transaction starts as soon as the one running ends.
         func needsTransaction(maximumBatch: Int) -> Bool {
@@ -158,7 +158,7 @@ final class GroupCommitWriter: Sendable {
     /// at once otherwise (no transaction): for reads that must see what deferred writes record,
     /// and that usually find none.
     func commitDeferredIfAny() async {
-        guard state.withLock({ !$0.deferred.isEmpty || $0.deferredRunning > 0 }) else { return }
+        guard state.withLock({ !$0.deferred.isEmpty || $0.deferredRunning }) else { return }
         await commitDeferred()
     }
 
@@ -204,12 +204,12 @@ final class GroupCommitWriter: Sendable {
                 if state.deferred.isEmpty { state.flushAsked = false }
                 let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
                 state.waiting.removeFirst(waiting.count)
-                state.deferredRunning = deferred.count
+                state.deferredRunning = !deferred.isEmpty
                 return deferred + waiting
             }
             self.commit(batch, in: db)
             let (more, arm) = self.state.withLock { state in
-                state.deferredRunning = 0
+                state.deferredRunning = false
                 state.committing = state.needsTransaction(maximumBatch: self.maximumBatch)
                 let arm = !state.committing && !state.deferred.isEmpty && !state.flushArmed
                 if arm { state.flushArmed = true }
