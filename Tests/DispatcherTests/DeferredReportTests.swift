@@ -14,12 +14,13 @@ struct DeferredReportTests {
                  account: nil, outcome: kind == .finished ? JobOutcome(result: .succeeded, reason: "done") : nil)
     }
 
-    @Test("a batch that only says runs started may wait for a commit to ride in; a batch with an end may not")
-    func onlyStartsWait() {
-        #expect(EventConsumer.mayWaitForCompany([Self.report(.started, jobID: 1), Self.report(.started, jobID: 2)]))
-        #expect(EventConsumer.mayWaitForCompany([]), "heartbeats alone")
+    @Test("a batch that only says runs started rides in the next commit; a batch with an end rides unless work follows")
+    func howBatchesCommit() {
+        #expect(EventConsumer.commit(of: [Self.report(.started, jobID: 1), Self.report(.started, jobID: 2)]) == .riding)
+        #expect(EventConsumer.commit(of: []) == .riding, "heartbeats alone")
         for kind in JobEvent.Kind.allCases where kind != .started {
-            #expect(!EventConsumer.mayWaitForCompany([Self.report(.started, jobID: 1), Self.report(kind, jobID: 2)]))
+            #expect(EventConsumer.commit(of: [Self.report(.started, jobID: 1), Self.report(kind, jobID: 2)])
+                    == .ridingUnlessWorkFollows)
         }
     }
 
@@ -36,9 +37,8 @@ struct DeferredReportTests {
             let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
             // Made first: a write of its own would carry the start into its transaction.
             let token = try await store.testToken(.viewer)
-            let applying = Task {
-                try await store.apply([Self.report(.started, jobID: id)], heartbeats: [], deferred: true)
-            }
+            let pending = store.apply([Self.report(.started, jobID: id)], heartbeats: [], commit: .riding)
+            let applying = Task { try await pending.value }
             try await waitUntil { store.groupCommit.deferredCount == 1 }
             #expect(try await store.job(id: id)?.state == .pending, "not stored while it waits")
             try await body(store, token, id, applying)
@@ -67,6 +67,40 @@ struct DeferredReportTests {
                 #expect(stats.jobs["running"] == 1)
             }
             #expect(try await applying.value.results == [.applied(.running, publishes: false)])
+        }
+    }
+
+    @Test("an end from which nothing follows is applied at once, and stored with the next write's commit")
+    func plainEndRidesAlong() async throws {
+        try await withTemporaryStore(deferredWritesWait: .seconds(60)) { store, _ in
+            try await store.saveBot(Self.echo)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let ended = store.apply([Self.report(.started, jobID: id), Self.report(.finished, jobID: id)],
+                                    heartbeats: [], commit: .ridingUnlessWorkFollows)
+            try await waitUntil { store.groupCommit.heldCount == 1 }
+            #expect(try await store.job(id: id)?.state == .pending, "not stored while it waits")
+            try await store.saveBot(Self.echo)
+            #expect(try await ended.value.results == [.applied(.running, publishes: false),
+                                                      .applied(.succeeded, publishes: false)])
+            #expect(try await store.job(id: id)?.state == .succeeded)
+        }
+    }
+
+    @Test("an end that gives the relay work (a failed attempt's retry, its message to publish) commits at once")
+    func endWithWorkCommitsAtOnce() async throws {
+        try await withTemporaryStore(deferredWritesWait: .seconds(60)) { store, _ in
+            try await store.saveBot(Self.echo)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            var failed = Self.report(.finished, jobID: id)
+            failed.outcome = JobOutcome(result: .failed, reason: "exit 1")
+            let asked = ContinuousClock.now
+            let applied = try await store.apply([Self.report(.started, jobID: id), failed], heartbeats: [],
+                                                commit: .ridingUnlessWorkFollows).value
+            #expect(ContinuousClock.now - asked < .seconds(30), "committed without the 60 s wait")
+            #expect(applied.addedMessages)
+            #expect(try await store.job(id: id)?.state == .retrying)
+            #expect(try await store.outboxCount() == 2, "the first dispatch and the retry")
+            #expect(store.groupCommit.heldCount == 0)
         }
     }
 }

@@ -14,7 +14,10 @@ struct GroupCommitWriterTests {
         let commits = CommitCounter()
 
         init(folder: URL, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) throws {
-            pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path)
+            var configuration = Configuration()
+            configuration.allowsUnsafeTransactions = true
+            pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path,
+                                    configuration: configuration)
             try pool.write(createParentsAndRows)
             pool.add(transactionObserver: commits)
             writer = GroupCommitWriter(database: pool, maximumBatch: maximumBatch, deferredWait: deferredWait)
@@ -345,6 +348,126 @@ struct GroupCommitWriterTests {
             #expect(commitsBeforeTheirs.values == [0, 0], "both in the first transaction after the deferred ones")
             await scratch.writer.commitDeferred()
             #expect(try scratch.rowIDs() == Array(1...12))
+        }
+    }
+
+    // MARK: Deferrable writes
+
+    /// Asks for a deferrable insert of row `id` that says something follows from it when `followed`.
+    static func insertDeferrable(_ id: Int, into scratch: Scratch, followed: Bool = false) -> PendingResult<Int> {
+        let inserted = PendingResult<Int>()
+        scratch.writer.writeDeferrable({ db in
+            try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id])
+            return id
+        }, commitsAtOnce: { _ in followed }, completion: inserted.finish)
+        return inserted
+    }
+
+    @Test("a deferrable write from which nothing follows runs at once and holds its transaction open for company")
+    func deferrableWriteHoldsItsTransaction() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let before = scratch.commits.count
+            let first = Self.insertDeferrable(1, into: scratch)
+            let second = Self.insertDeferrable(2, into: scratch)
+            try await waitUntil { scratch.writer.heldCount == 2 }
+            #expect(try scratch.rowIDs() == [], "ran, not committed")
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (3)") }
+            #expect(try await first.value == 1)
+            #expect(try await second.value == 2)
+            #expect(try scratch.rowIDs() == [1, 2, 3])
+            #expect(scratch.commits.count - before == 1, "the three in one transaction")
+            #expect(scratch.writer.heldCount == 0)
+        }
+    }
+
+    @Test("a deferrable write from which something follows commits at once, with the writes held before it")
+    func followedDeferrableWriteCommitsAtOnce() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let before = scratch.commits.count
+            let held = Self.insertDeferrable(1, into: scratch)
+            try await waitUntil { scratch.writer.heldCount == 1 }
+            let asked = ContinuousClock.now
+            #expect(try await Self.insertDeferrable(2, into: scratch, followed: true).value == 2)
+            #expect(ContinuousClock.now - asked < .seconds(30), "without the 60 s wait")
+            #expect(try await held.value == 1)
+            #expect(try scratch.rowIDs() == [1, 2])
+            #expect(scratch.commits.count - before == 1)
+        }
+    }
+
+    @Test("a transaction held open commits on its own once the deferred writes' wait is over")
+    func heldTransactionCommitsAfterTheWait() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .milliseconds(50))
+            let asked = ContinuousClock.now
+            #expect(try await Self.insertDeferrable(1, into: scratch).value == 1)
+            #expect(ContinuousClock.now - asked >= .milliseconds(50))
+            #expect(try scratch.rowIDs() == [1])
+        }
+    }
+
+    @Test("a deferred write and a deferrable one asked for after it run in that order, in one transaction")
+    func deferredAndDeferrableKeepTheirOrder() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let order = Recorded()
+            scratch.writer.writeDeferred({ _ in order.append(1) }, completion: { _ in })
+            scratch.writer.writeDeferrable({ _ in order.append(2) }, commitsAtOnce: { _ in false },
+                                           completion: { _ in })
+            try await waitUntil { scratch.writer.heldCount == 2 }
+            #expect(order.values == [1, 2])
+            await scratch.writer.commitDeferredIfAny()
+            #expect(scratch.writer.heldCount == 0)
+        }
+    }
+
+    @Test("commitDeferredIfAny commits a transaction held open, and reads then see its writes")
+    func commitDeferredIfAnyCommitsAHeldTransaction() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let held = Self.insertDeferrable(1, into: scratch)
+            try await waitUntil { scratch.writer.heldCount == 1 }
+            await scratch.writer.commitDeferredIfAny()
+            #expect(try scratch.rowIDs() == [1])
+            #expect(try await held.value == 1)
+        }
+    }
+
+    @Test("when a write that joins a held transaction throws, the held writes run again and commit; it alone fails")
+    func heldWritesSurviveAFailureThatJoinsThem() async throws {
+        struct Refused: Error {}
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let held = Self.insertDeferrable(1, into: scratch)
+            try await waitUntil { scratch.writer.heldCount == 1 }
+            await #expect(throws: Refused.self) {
+                try await scratch.writer.write { db in
+                    try db.execute(sql: "INSERT INTO rows (id) VALUES (2)")
+                    throw Refused()
+                }
+            }
+            #expect(try await held.value == 1)
+            #expect(try scratch.rowIDs() == [1])
+            #expect(scratch.writer.heldCount == 0)
+        }
+    }
+
+    @Test("a commit that fails answers the writes held open with its error, and keeps none of them")
+    func failedCommitFailsHeldWrites() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
+            let held = Self.insertDeferrable(1, into: scratch)
+            try await waitUntil { scratch.writer.heldCount == 1 }
+            // The deferred foreign key is checked at COMMIT: this write breaks the whole transaction.
+            await #expect(throws: DatabaseError.self) {
+                try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id, parent) VALUES (2, 99)") }
+            }
+            await #expect(throws: DatabaseError.self) { try await held.value }
+            #expect(try scratch.rowIDs() == [])
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (7)") }
+            #expect(try scratch.rowIDs() == [7])
         }
     }
 }

@@ -130,13 +130,14 @@ struct StoreTests {
             let success = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0", durationMilliseconds: 0)
             let alone = try await submitted(store)
             let ended = try await store.apply([event(.finished, job: alone.id, attempt: 1, outcome: success)],
-                                              heartbeats: [])
+                                              heartbeats: [], commit: .atOnce).value
             #expect(ended.figures.map { $0.waited != nil } == [true], "the outcome counted the start")
 
             let paired = try await submitted(store)
-            let started = try await store.apply([event(.started, job: paired.id, attempt: 1)], heartbeats: [])
+            let started = try await store.apply([event(.started, job: paired.id, attempt: 1)], heartbeats: [],
+                                                commit: .atOnce).value
             let finished = try await store.apply([event(.finished, job: paired.id, attempt: 1, outcome: success)],
-                                                 heartbeats: [])
+                                                 heartbeats: [], commit: .atOnce).value
             #expect(started.figures.map { $0.waited != nil } == [true])
             #expect(finished.figures.map { $0.waited != nil } == [false], "the start was counted already")
             #expect(finished.figures.first?.ran == .zero)

@@ -49,15 +49,12 @@ final class EventConsumer: Service {
                         }
                         guard let batch = try await self.decode(deliveries) else { continue }
                         let ticket = acknowledgement.ticket()
-                        guard Self.mayWaitForCompany(batch.events) else {
-                            try await self.apply(batch, deferred: false)
-                            acknowledgement.stored(ticket, last: batch.last)
-                            continue
-                        }
-                        // Not waited for: a batch of starts waits for a commit to ride in, and the
-                        // reports after it (an end, a retry) go on meanwhile.
+                        // Queued here, in the order the batches came; waited for by a task of its own,
+                        // so that a batch that waits for company holds none of the reports after it.
+                        let applying = self.store.apply(batch.events, heartbeats: batch.heartbeats,
+                                                        commit: Self.commit(of: batch.events))
                         group.addTask {
-                            try await self.apply(batch, deferred: true)
+                            try await self.settle(batch, applying)
                             acknowledgement.stored(ticket, last: batch.last)
                         }
                     }
@@ -69,12 +66,13 @@ final class EventConsumer: Service {
     /// Reports applied per transaction at most (and the consumer's prefetch).
     static let batchSize = 200
 
-    /// Whether a batch may wait for a transaction to ride in (``BotyardStore/writeDeferred(_:_:)``):
-    /// when it only says that runs started, or that workers are alive. Nothing waits on those, and
-    /// under a steady load each such batch was a commit and a sync of its own. A batch with an end
-    /// goes at once: a retry, a freed account, a flow's next step follow from it.
-    static func mayWaitForCompany(_ events: [JobEvent]) -> Bool {
-        events.allSatisfy { $0.kind == .started }
+    /// How a batch commits. One that only says runs started, or that workers are alive, rides in
+    /// the next transaction: nothing waits on it, and under a steady load each was a commit and a
+    /// sync of its own. One with an end is applied at once, and commits at once only when work
+    /// follows from it (a retry, a freed account, a flow's next step); a job that simply ended
+    /// rides too.
+    static func commit(of events: [JobEvent]) -> BotyardStore.ReportCommit {
+        events.allSatisfy { $0.kind == .started } ? .riding : .ridingUnlessWorkFollows
     }
 
     /// Reports and heartbeats decoded from a batch of deliveries.
@@ -109,18 +107,19 @@ final class EventConsumer: Service {
         return last.map { DecodedBatch(events: events, heartbeats: heartbeats, last: $0) }
     }
 
-    /// Applies a batch's reports in one transaction (shared with the writes of the same moment, or,
-    /// `deferred`, riding in the next one), and returns once it committed; its deliveries are
-    /// acknowledged after that, by the caller.
+    /// Waits for a batch's reports to be stored (`applying`), then tells the metrics, the log, the
+    /// relay and the robot queue; its deliveries are acknowledged after that, by the caller.
     ///
     /// While the store refuses that transaction (a full disk, a store gone read-only), the same
-    /// reports are tried again each second; the batches after them are not acknowledged
-    /// meanwhile (``InOrderAcknowledgement``), so that nothing is lost should the dispatcher stop.
-    private func apply(_ batch: DecodedBatch, deferred: Bool) async throws {
+    /// reports are tried again each second, committed at once; the batches after them are not
+    /// acknowledged meanwhile (``InOrderAcknowledgement``), so that nothing is lost should the
+    /// dispatcher stop.
+    private func settle(_ batch: DecodedBatch, _ applying: PendingResult<BotyardStore.AppliedEvents>) async throws {
+        var applying = applying
         var refusals = 0
         while true {
             do {
-                let applied = try await store.apply(batch.events, heartbeats: batch.heartbeats, deferred: deferred)
+                let applied = try await applying.value
                 if refusals > 0 { logger.notice("events stored after \(refusals) refusals") }
                 for figures in applied.figures { metrics.observe(figures) }
                 for (event, result) in zip(batch.events, applied.results) {
@@ -140,6 +139,7 @@ final class EventConsumer: Service {
                 }
                 refusals += 1
                 try await Task.sleep(for: .seconds(1))
+                applying = store.apply(batch.events, heartbeats: batch.heartbeats, commit: .atOnce)
             }
         }
     }

@@ -3,10 +3,12 @@ import Synchronization
 /// Acknowledges batches of deliveries in the order they arrived, each only once its reports are
 /// stored, when batches are stored out of that order.
 ///
-/// The event consumer does not wait for a batch that waits for company (only starts) before it
-/// applies the next; a later batch with an end commits at once and may commit first. One
-/// `basic.ack` with `multiple` covers every earlier delivery of the channel, so the later batch's
-/// ack is held until every batch before it is stored too, and then one ack covers them all.
+/// The event consumer waits for no batch before it queues the next for the store. Queued in order,
+/// they are stored in order nearly always, but not always: a batch the store refused is tried
+/// again after later ones, and a flood of batches that wait for company takes at most half a
+/// transaction's room, so a later batch that commits at once may commit first. One `basic.ack`
+/// with `multiple` covers every earlier delivery of the channel, so the later batch's ack is held
+/// until every batch before it is stored too, and then one ack covers them all.
 final class InOrderAcknowledgement<Delivery: Sendable>: Sendable {
     private struct State {
         /// The ticket of the oldest batch not acknowledged yet.

@@ -27,16 +27,41 @@ extension BotyardStore {
         try await apply(events, heartbeats: heartbeats, randoms: events.map { _ in random() }, at: now).results
     }
 
-    /// ``apply(_:heartbeats:random:at:)`` for the event consumer: its transaction is shared with
-    /// the other writes waiting at the same moment. A `deferred` batch waits for a transaction to
-    /// ride in, and starts one of its own only after the store's wait for deferred writes.
-    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], deferred: Bool = false,
-               at now: Date = Date()) async throws -> AppliedEvents {
+    /// How a batch of reports that the event consumer applies commits.
+    enum ReportCommit: Sendable {
+        /// In the next shared transaction, at once.
+        case atOnce
+        /// Riding in the next transaction, or in one of its own after the store's wait for
+        /// deferred writes (``writeDeferred(_:_:)``): nothing can follow from the batch.
+        case riding
+        /// Applied at once and committed at once when it gave the relay or the robot queue work
+        /// (a retry, a parked job, a flow's next job, a freed account); riding otherwise.
+        case ridingUnlessWorkFollows
+    }
+
+    /// ``apply(_:heartbeats:random:at:)`` for the event consumer: queued before this returns (so
+    /// that batches asked for in order are applied in order), its transaction shared with the
+    /// other writes of the same moment as `commit` says. The result arrives once it committed.
+    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], commit: ReportCommit,
+               at now: Date = Date()) -> PendingResult<AppliedEvents> {
         let randoms = events.map { _ in Double.random(in: 0..<1) }
-        guard deferred else { return try await apply(events, heartbeats: heartbeats, randoms: randoms, at: now) }
-        return try await writeDeferred("apply events") { db in
+        let applied = PendingResult<AppliedEvents>()
+        let body: @Sendable (Database) throws -> AppliedEvents = { db in
             try self.apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
         }
+        let finish: @Sendable (Result<AppliedEvents, any Error>) -> Void = { result in
+            applied.finish(result.mapError { Self.storeError("apply events", $0) })
+        }
+        switch commit {
+        case .atOnce:
+            groupCommit.writeDeferrable(body, commitsAtOnce: { _ in true }, completion: finish)
+        case .riding:
+            groupCommit.writeDeferred(body, result: finish)
+        case .ridingUnlessWorkFollows:
+            groupCommit.writeDeferrable(body, commitsAtOnce: { $0.addedMessages || $0.madeLaunchesDue },
+                                        completion: finish)
+        }
+        return applied
     }
 
     private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double],

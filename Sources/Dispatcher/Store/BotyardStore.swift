@@ -69,6 +69,9 @@ public final class BotyardStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "botyard"
+        // The group commit writer keeps a transaction open for company between two of its accesses
+        // to the writer's connection (readers are never let: the pool forbids it to them).
+        configuration.allowsUnsafeTransactions = true
         configuration.prepareDatabase { db in
             // `temp_store` stays SQLite's default: a statement journal is kept in memory up to
             // 64 KiB and spills to a file beyond. Kept in memory whatever its size (`MEMORY`), the
@@ -146,11 +149,7 @@ public final class BotyardStore: Sendable {
     /// `completion` gets nil once it committed, else why not.
     func writeDeferred(_ operation: String, _ body: @escaping @Sendable (Database) throws -> Void,
                        completion: @escaping @Sendable (StoreError?) -> Void) {
-        groupCommit.writeDeferred(body) { failure in
-            completion(failure.map {
-                $0 as? StoreError ?? StoreError(operation: operation, message: Self.describe($0))
-            })
-        }
+        groupCommit.writeDeferred(body) { failure in completion(failure.map { Self.storeError(operation, $0) }) }
     }
 
     /// ``write(_:_:)`` without a transaction of its own unless none comes within the store's wait
@@ -175,11 +174,14 @@ public final class BotyardStore: Sendable {
     private static func naming<Value>(_ operation: String, _ body: () async throws -> Value) async throws -> Value {
         do {
             return try await body()
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(operation: operation, message: describe(error))
+            throw storeError(operation, error)
         }
+    }
+
+    /// `error` as a ``StoreError``: one that is not already becomes one naming `operation`.
+    static func storeError(_ operation: String, _ error: any Error) -> StoreError {
+        error as? StoreError ?? StoreError(operation: operation, message: describe(error))
     }
 
     /// SQLite's own message, without the statement or its arguments.

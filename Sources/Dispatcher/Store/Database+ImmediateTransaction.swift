@@ -13,17 +13,28 @@ extension Database {
     /// each write it runs, and every write throws on its first failed statement; a transaction that
     /// was rolled back under `operations` throws `SQLITE_ABORT` instead of committing.
     func inImmediateTransaction(_ operations: () throws -> TransactionCompletion) throws {
-        try cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        try beginImmediateTransaction()
         do {
             guard try operations() == .commit else { return try rollback() }
-            guard isInsideTransaction else {
-                throw DatabaseError(resultCode: .SQLITE_ABORT, message: "Transaction was aborted")
-            }
-            try cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            try commitTransaction()
         } catch {
             // The first error is the one to report; a failed rollback leaves nothing more to say.
             try? rollback()
             throw error
         }
+    }
+
+    /// `BEGIN IMMEDIATE TRANSACTION`, compiled once per connection.
+    func beginImmediateTransaction() throws {
+        try cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+    }
+
+    /// `COMMIT TRANSACTION`, compiled once per connection; `SQLITE_ABORT` when SQLite itself rolled
+    /// the transaction back meanwhile (there is nothing left to commit).
+    func commitTransaction() throws {
+        guard isInsideTransaction else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "Transaction was aborted")
+        }
+        try cachedStatement(sql: "COMMIT TRANSACTION").execute()
     }
 }

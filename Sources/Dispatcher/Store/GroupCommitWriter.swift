@@ -14,38 +14,58 @@ import Synchronization
 ///
 /// A write whose caller need not wait for it (``writeDeferred(_:completion:)``) starts no
 /// transaction of its own: it rides in the next one, or in one of its own once it has waited
-/// `deferredWait` for company.
+/// `deferredWait` for company. A write that may wait unless something follows from it
+/// (``writeDeferrable(_:commitsAtOnce:completion:)``) runs at once, and its transaction stays open
+/// for company when nothing does: the next write that commits at once commits it too.
 ///
 /// The transactions run on the database's writer queue, not on a thread of the cooperative
-/// pool. Every write of the store comes this way (``BotyardStore/write(_:_:)``).
+/// pool. Every write of the store comes this way (``BotyardStore/write(_:_:)``). The database must
+/// allow a transaction to stay open between two of the writer's accesses
+/// (`Configuration.allowsUnsafeTransactions`).
 final class GroupCommitWriter: Sendable {
     /// A write waiting for its transaction.
     private struct PendingWrite: Sendable {
-        /// Runs the write (in a savepoint of its own when `inSavepoint`); returns whether it threw,
-        /// and how to answer its caller once the transaction's fate (nil: committed or rolled back
-        /// for this write alone, else the error) is known.
-        let perform: @Sendable (_ db: Database, _ inSavepoint: Bool) -> (threw: Bool, answer: Answer)
-        typealias Answer = @Sendable ((any Error)?) -> Void
+        /// Runs the write (in a savepoint of its own when `inSavepoint`).
+        let perform: @Sendable (_ db: Database, _ inSavepoint: Bool) -> Ran
         /// Answers the caller when the transaction failed before the write ran.
         let abandon: @Sendable (any Error) -> Void
+        /// Whether the write may wait for company once it ran (deferred, or deferrable).
+        let mayWait: Bool
     }
+
+    /// What running a write did.
+    private struct Ran: Sendable {
+        /// The write threw.
+        var threw: Bool
+        /// Its transaction commits at once: its caller waits, or something follows from the write.
+        var commitsAtOnce: Bool
+        /// Answers the caller once the transaction's fate is known: nil when it committed or rolled
+        /// back for this write alone (the caller gets the write's own result), else the error.
+        var answer: @Sendable ((any Error)?) -> Void
+    }
+
+    /// A write that ran in the transaction held open for company, and its answer.
+    private typealias HeldWrite = (write: PendingWrite, answer: @Sendable ((any Error)?) -> Void)
 
     private struct State {
         var waiting: [PendingWrite] = []
         /// Writes that join the next transaction and start none of their own before `deferredWait`.
         var deferred: [PendingWrite] = []
+        /// Writes that ran in the transaction left open on the writer's connection, not committed.
+        var held: [HeldWrite] = []
         /// Whether a transaction is scheduled or running; the next one starts when it ends.
         var committing = false
         /// Whether a transaction for the deferred writes is due at the end of their wait.
         var flushArmed = false
-        /// Whether someone waits for the deferred writes: the next transaction starts at once.
+        /// Whether someone waits for the deferred writes (or their wait is over): the next
+        /// transaction starts at once, and commits.
         var flushAsked = false
-        /// Whether the transaction that runs holds deferred writes, not committed yet.
+        /// Whether writes that may wait for company run in the transaction running or held open.
         var deferredRunning = false
 
         /// Whether another transaction starts as soon as the one running ends.
         func needsTransaction(maximumBatch: Int) -> Bool {
-            !waiting.isEmpty || (!deferred.isEmpty && (flushAsked || deferred.count >= maximumBatch))
+            !waiting.isEmpty || ((!deferred.isEmpty || !held.isEmpty) && flushAsked) || deferred.count >= maximumBatch
         }
     }
 
@@ -62,6 +82,8 @@ final class GroupCommitWriter: Sendable {
     ///   - deferredWait: how long a deferred write waits for a transaction to ride in before it
     ///     starts one.
     init(database: DatabasePool, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) {
+        precondition(database.configuration.allowsUnsafeTransactions,
+                     "the group commit writer holds transactions open between accesses")
         self.database = database
         self.maximumBatch = maximumBatch
         self.deferredWait = deferredWait
@@ -72,23 +94,8 @@ final class GroupCommitWriter: Sendable {
     /// committing.
     func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(PendingWrite(
-                perform: { db, inSavepoint in
-                    let result = Result(catching: { () throws -> Value in
-                        if !inSavepoint { return try body(db) }
-                        var value: Value?
-                        try db.inSavepoint {
-                            value = try body(db)
-                            return .commit
-                        }
-                        return value!
-                    })
-                    let threw = if case .failure = result { true } else { false }
-                    return (threw, { failure in
-                        if let failure { continuation.resume(throwing: failure) } else { continuation.resume(with: result) }
-                    })
-                },
-                abandon: { continuation.resume(throwing: $0) }))
+            enqueue(Self.pendingWrite(body, mayWait: false, commitsAtOnce: { _ in true },
+                                      completion: { continuation.resume(with: $0) }))
         }
     }
 
@@ -99,51 +106,48 @@ final class GroupCommitWriter: Sendable {
     /// transaction committed (nil) or why not.
     func writeDeferred(_ body: @escaping @Sendable (Database) throws -> Void,
                        completion: @escaping @Sendable ((any Error)?) -> Void) {
-        let write = PendingWrite(
-            perform: { db, inSavepoint in
-                let failure: (any Error)?
-                do {
-                    if inSavepoint { try db.inSavepoint { try body(db); return .commit } } else { try body(db) }
-                    failure = nil
-                } catch {
-                    failure = error
-                }
-                return (failure != nil, { completion(failure ?? $0) })
-            },
-            abandon: completion)
-        let arm = state.withLock { state in
-            state.deferred.append(write)
-            guard !state.committing, !state.flushArmed else { return false }
-            state.flushArmed = true
-            return true
-        }
-        if arm { armFlush() }
+        writeDeferred(body, result: { result in
+            if case .failure(let error) = result { completion(error) } else { completion(nil) }
+        })
+    }
+
+    /// ``writeDeferred(_:completion:)`` whose `result` gets the write's value once it committed, or
+    /// the error.
+    func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value,
+                                        result: @escaping @Sendable (Result<Value, any Error>) -> Void) {
+        appendDeferred(Self.pendingWrite(body, mayWait: true, commitsAtOnce: { _ in false }, completion: result))
     }
 
     /// ``writeDeferred(_:completion:)`` for a caller that waits for the commit and the value:
     /// `body` rides in the next transaction, or starts one once it has waited `deferredWait`.
     func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
-        // The value of the run that committed: a write that runs again in a savepoint replaces it.
-        let value = Mutex<Value?>(nil)
-        return try await withCheckedThrowingContinuation { continuation in
-            writeDeferred({ db in
-                let result = try body(db)
-                value.withLock { $0 = result }
-            }, completion: { failure in
-                if let failure { return continuation.resume(throwing: failure) }
-                continuation.resume(returning: value.withLock { $0! })
-            })
+        try await withCheckedThrowingContinuation { continuation in
+            writeDeferred(body, result: { continuation.resume(with: $0) })
         }
     }
 
+    /// Runs `body` at once, in the transaction held open for company or a new one, and commits that
+    /// transaction at once only when `commitsAtOnce` says so of the value: when something follows
+    /// from the write that must not wait for the commit. Otherwise the transaction stays open for
+    /// company, and commits with the next write that commits at once, or once `deferredWait` is
+    /// over. `completion` gets the value once it committed, or the error.
+    ///
+    /// Asked for in order, run in that order: the write is queued before this returns.
+    func writeDeferrable<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value,
+                                          commitsAtOnce: @escaping @Sendable (Value) -> Bool,
+                                          completion: @escaping @Sendable (Result<Value, any Error>) -> Void) {
+        enqueue(Self.pendingWrite(body, mayWait: true, commitsAtOnce: commitsAtOnce, completion: completion))
+    }
+
     /// Returns once every deferred write asked for before this call has committed or failed (it
-    /// starts a transaction for them at once): for readers of what deferred writes record, and
-    /// before the store is let go.
+    /// starts a transaction for them at once, and commits the one held open): for readers of what
+    /// deferred writes record, and before the store is let go.
     func commitDeferred() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // A mark behind them in their line, answered with their transaction.
-            let mark = PendingWrite(perform: { _, _ in (false, { _ in continuation.resume() }) },
-                                    abandon: { _ in continuation.resume() })
+            let mark = PendingWrite(
+                perform: { _, _ in Ran(threw: false, commitsAtOnce: true, answer: { _ in continuation.resume() }) },
+                abandon: { _ in continuation.resume() }, mayWait: false)
             let start = state.withLock { state in
                 state.deferred.append(mark)
                 state.flushAsked = true
@@ -154,7 +158,7 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    /// ``commitDeferred()`` when a deferred write waits or rides in a transaction not committed yet;
+    /// ``commitDeferred()`` when a deferred write waits, or ran in a transaction not committed yet;
     /// at once otherwise (no transaction): for reads that must see what deferred writes record,
     /// and that usually find none.
     func commitDeferredIfAny() async {
@@ -162,11 +166,43 @@ final class GroupCommitWriter: Sendable {
         await commitDeferred()
     }
 
+    /// A write of `body` whose value goes to `completion` once its transaction's fate is known.
+    private static func pendingWrite<Value: Sendable>(
+        _ body: @escaping @Sendable (Database) throws -> Value, mayWait: Bool,
+        commitsAtOnce: @escaping @Sendable (Value) -> Bool,
+        completion: @escaping @Sendable (Result<Value, any Error>) -> Void
+    ) -> PendingWrite {
+        PendingWrite(
+            perform: { db, inSavepoint in
+                let result = Result(catching: { () throws -> Value in
+                    if !inSavepoint { return try body(db) }
+                    var value: Value?
+                    try db.inSavepoint {
+                        value = try body(db)
+                        return .commit
+                    }
+                    return value!
+                })
+                let answer: @Sendable ((any Error)?) -> Void = { failure in
+                    completion(failure.map { .failure($0) } ?? result)
+                }
+                guard case .success(let value) = result else {
+                    return Ran(threw: true, commitsAtOnce: true, answer: answer)
+                }
+                return Ran(threw: false, commitsAtOnce: commitsAtOnce(value), answer: answer)
+            },
+            abandon: { completion(.failure($0)) },
+            mayWait: mayWait)
+    }
+
     /// Writes waiting for a transaction that has not begun yet (deferred ones not counted).
     var waitingCount: Int { state.withLock { $0.waiting.count } }
 
     /// Deferred writes waiting for a transaction to ride in.
     var deferredCount: Int { state.withLock { $0.deferred.count } }
+
+    /// Writes that ran in the transaction held open for company.
+    var heldCount: Int { state.withLock { $0.held.count } }
 
     private func enqueue(_ write: PendingWrite) {
         let start = state.withLock { state in
@@ -177,13 +213,26 @@ final class GroupCommitWriter: Sendable {
         if start { scheduleTransaction() }
     }
 
-    /// Starts a transaction for the deferred writes at the end of their wait, unless one has
-    /// taken them by then.
+    private func appendDeferred(_ write: PendingWrite) {
+        let arm = state.withLock { state in
+            state.deferred.append(write)
+            guard !state.committing, !state.flushArmed else { return false }
+            state.flushArmed = true
+            return true
+        }
+        if arm { armFlush() }
+    }
+
+    /// Commits the deferred writes at the end of their wait: those waiting and those held in an
+    /// open transaction, unless a transaction has taken them by then.
     private func armFlush() {
         flushQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(deferredWait / .nanoseconds(1)))) {
             let start = self.state.withLock { state in
                 state.flushArmed = false
-                guard !state.committing, !state.deferred.isEmpty else { return false }
+                guard !state.deferred.isEmpty || !state.held.isEmpty else { return false }
+                state.flushAsked = true
+                // A transaction running now starts the next when it ends, and that one commits.
+                guard !state.committing else { return false }
                 state.committing = true
                 return true
             }
@@ -192,10 +241,12 @@ final class GroupCommitWriter: Sendable {
     }
 
     /// Queues the next transaction behind whatever the writer is doing. It takes the deferred
-    /// writes first, in the order they were asked for, then the waiting ones.
+    /// writes first, in the order they were asked for, then the waiting ones, and runs them after
+    /// those held open, in the same transaction.
     private func scheduleTransaction() {
         database.asyncWriteWithoutTransaction { db in
-            let batch = self.state.withLock { state in
+            let (batch, held, mustCommit) = self.state.withLock { state in
+                let mustCommit = state.flushAsked
                 // Half the room at most when writes wait for their answers, so that a flood of
                 // deferred writes never holds them up.
                 let deferredRoom = state.waiting.isEmpty ? self.maximumBatch : self.maximumBatch / 2
@@ -204,14 +255,17 @@ final class GroupCommitWriter: Sendable {
                 if state.deferred.isEmpty { state.flushAsked = false }
                 let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
                 state.waiting.removeFirst(waiting.count)
-                state.deferredRunning = !deferred.isEmpty
-                return deferred + waiting
+                let held = state.held
+                state.held = []
+                state.deferredRunning = !held.isEmpty || (deferred + waiting).contains(where: \.mayWait)
+                return (deferred + waiting, held, mustCommit)
             }
-            self.commit(batch, in: db)
+            let stillHeld = self.run(batch, after: held, mustCommit: mustCommit, in: db)
             let (more, arm) = self.state.withLock { state in
-                state.deferredRunning = false
+                state.held = stillHeld
+                state.deferredRunning = !stillHeld.isEmpty
                 state.committing = state.needsTransaction(maximumBatch: self.maximumBatch)
-                let arm = !state.committing && !state.deferred.isEmpty && !state.flushArmed
+                let arm = !state.committing && (!state.deferred.isEmpty || !state.held.isEmpty) && !state.flushArmed
                 if arm { state.flushArmed = true }
                 return (state.committing, arm)
             }
@@ -219,51 +273,87 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
-    private func commit(_ batch: [PendingWrite], in db: Database) {
-        if !commit(batch, inSavepoints: false, in: db) { commit(batch, inSavepoints: true, in: db) }
-    }
-
-    /// Runs `batch` in one transaction and answers its writes; false, with nothing answered, when
-    /// a write of a shared transaction threw without a savepoint: the transaction rolled back, for
-    /// the batch to run again `inSavepoints`, where the write that threw rolls back its own
-    /// savepoint and the others commit.
+    /// Runs `batch` in the transaction held open with `held` (or a new one) and commits it, unless
+    /// every write in it may wait for company and none says something follows from it, nor
+    /// `mustCommit`: then returns the writes it holds, uncommitted, for the next transaction.
     ///
     /// Without savepoints first: nearly every write succeeds, and savepoints cost. SQLite journals
     /// each page a savepoint changes, again in every savepoint, so the writes of a shared
     /// transaction journaled the same pages over and over, and past what SQLite keeps in memory
     /// into a temporary file (``StatementJournalSpill``); without them, a statement's journal is
-    /// emptied when the statement ends. A write alone needs none: when it throws, its caller gets
-    /// the error and the transaction rolls back.
-    @discardableResult
-    private func commit(_ batch: [PendingWrite], inSavepoints: Bool, in db: Database) -> Bool {
-        var answers: [PendingWrite.Answer] = []
-        var runAgain = false
+    /// emptied when the statement ends. When a write of a shared transaction throws, everything
+    /// rolls back and runs again in savepoints (``commitInSavepoints(_:in:)``); a write alone needs
+    /// none: its caller gets the error and the transaction rolls back.
+    private func run(_ batch: [PendingWrite], after held: [HeldWrite], mustCommit: Bool,
+                     in db: Database) -> [HeldWrite] {
+        if held.isEmpty {
+            do {
+                try db.beginImmediateTransaction()
+            } catch {
+                for write in batch { write.abandon(error) }
+                return []
+            }
+        }
+        var ran = held
+        var commitNow = mustCommit
+        for (index, write) in batch.enumerated() {
+            // A write whose failure made SQLite roll the whole transaction back leaves nothing
+            // for the rest to join: they fail with it.
+            guard db.isInsideTransaction else {
+                fail(ran, abandoning: batch[index...], with: Abandoned())
+                return []
+            }
+            let outcome = write.perform(db, false)
+            if outcome.threw {
+                try? db.rollback()
+                guard ran.isEmpty && batch.count == 1 else {
+                    // Shared, its answer is dropped: it runs again, and is answered then.
+                    commitInSavepoints(held.map(\.write) + batch, in: db)
+                    return []
+                }
+                outcome.answer(nil)
+                return []
+            }
+            ran.append((write, outcome.answer))
+            commitNow = commitNow || outcome.commitsAtOnce
+        }
+        guard commitNow || ran.count >= maximumBatch else { return ran }
+        do {
+            try db.commitTransaction()
+        } catch {
+            try? db.rollback()
+            fail(ran, abandoning: [], with: error)
+            return []
+        }
+        for write in ran { write.answer(nil) }
+        return []
+    }
+
+    /// Runs `batch` in one transaction, each write in a savepoint of its own (a write that throws
+    /// rolls back its own changes only), commits, and answers every write.
+    private func commitInSavepoints(_ batch: [PendingWrite], in db: Database) {
+        var answers: [@Sendable ((any Error)?) -> Void] = []
         do {
             try db.inImmediateTransaction {
                 for write in batch {
-                    // A write whose failure made SQLite roll the whole transaction back leaves
-                    // nothing for the rest to join: they fail with the commit.
                     guard db.isInsideTransaction else { throw Abandoned() }
-                    let (threw, answer) = write.perform(db, inSavepoints)
-                    if threw && !inSavepoints {
-                        // Shared, its answer is dropped: it runs again, and is answered then.
-                        if batch.count == 1 { answers.append(answer) } else { runAgain = true }
-                        return .rollback
-                    }
-                    answers.append(answer)
+                    answers.append(write.perform(db, true).answer)
                 }
                 return .commit
             }
         } catch {
-            guard !runAgain else { return false }
             for (index, write) in batch.enumerated() {
                 if index < answers.count { answers[index](error) } else { write.abandon(error) }
             }
-            return true
+            return
         }
-        guard !runAgain else { return false }
         for answer in answers { answer(nil) }
-        return true
+    }
+
+    /// Answers the writes that ran and those that did not with the error that ended their transaction.
+    private func fail(_ ran: [HeldWrite], abandoning rest: ArraySlice<PendingWrite>, with error: any Error) {
+        for write in ran { write.answer(error) }
+        for write in rest { write.abandon(error) }
     }
 
     /// The transaction ended before every write of the batch could run.
