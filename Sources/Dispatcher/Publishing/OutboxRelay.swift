@@ -34,6 +34,7 @@ final class OutboxRelay: Service {
         self.reconnector = Reconnector(dispatcherConnection: "publish", url: amqpURL, metrics: metrics,
                                        logger: logger)
         self.signal = signal
+        store.outboxFeed.subscribe(signal)
         self.batchSize = batchSize
         self.window = window
         self.logger = logger
@@ -61,9 +62,10 @@ final class OutboxRelay: Service {
     /// Publishes the outbox in batches, keeping up to `window` of them waiting for their confirms
     /// (a sliding window, not stop-and-wait): the rows after the last one sent are read and sent
     /// while earlier batches are confirmed and deleted. A read that found less than a batch
-    /// drained the outbox: the next waits for news of a commit that added rows. A row that did not
-    /// go out (refused declaration, nack, or a failed delete) makes the relay start over from the
-    /// oldest row once nothing is in flight, after a pause.
+    /// drained the outbox: after that, the rows each commit adds come from the store's feed
+    /// (``OutboxFeed``), without a read, until the feed misses some. A row that did not go out
+    /// (refused declaration, nack, or a failed delete) makes the relay start over from the oldest
+    /// row once nothing is in flight, after a pause; so does the first wake after a second.
     private func relay(on connection: AMQPConnection) async throws {
         var channel = try await Self.openChannel(on: connection)
         var topology = DeclaredTopology()
@@ -71,13 +73,25 @@ final class OutboxRelay: Service {
         var cursor: Int64 = 0
         var startOver = false
         var drained = false
+        // The wait that ended took the news that ended it.
+        var woken = false
+        var lastFromTheOldest = ContinuousClock.now
         while !Task.isCancelled {
-            if inFlight.count < window && !startOver && (!drained || signal.takeNotification()) {
+            if inFlight.count < window && !startOver && (!drained || woken || signal.takeNotification()) {
+                woken = false
                 // Taken before the read: a row whose deletion committed after it was taken may
                 // still be in what the read sees, and is left out all the same.
                 let settlingIDs = settling.ids
-                let rows = await unsent(after: cursor)
-                drained = rows.count < batchSize
+                let rows: [OutboxRecord]
+                if drained, let committed = store.outboxFeed.take(after: cursor) {
+                    rows = committed
+                } else {
+                    // What the feed holds now, the read sees too: kept, it would come again once the
+                    // cursor went back to the oldest row.
+                    store.outboxFeed.clear()
+                    rows = await unsent(after: cursor)
+                    drained = rows.count < batchSize
+                }
                 if let last = rows.last?.id {
                     cursor = last
                     let unsettled = rows.filter { !settlingIDs.contains($0.id ?? -1) }
@@ -98,9 +112,13 @@ final class OutboxRelay: Service {
                 try await Task.sleep(for: .milliseconds(500))
             } else {
                 await signal.wait()
+                woken = true
                 // Now and then from the oldest row (woken at least once a second), in case one was left behind.
-                cursor = 0
-                drained = false
+                if ContinuousClock.now - lastFromTheOldest >= .seconds(1) {
+                    lastFromTheOldest = .now
+                    cursor = 0
+                    drained = false
+                }
             }
         }
     }

@@ -8,22 +8,25 @@ extension BotyardStore {
     /// it is built here from the job's row (``FirstDispatchBody``), read in the same statement, on a
     /// reader connection.
     func outbox(after cursor: Int64 = 0, limit: Int) async throws -> [OutboxRecord] {
-        try await read("read outbox") { db in
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.outboxSQL), arguments: [cursor, limit])
-            let jobColumnsStart = OutboxRecord.Columns.allCases.count
-            let jobIDColumn = jobColumnsStart + FirstDispatchBody.Columns.id.rawValue
-            var records: [OutboxRecord] = []
-            while let row = try rows.next() {
-                var record = try OutboxRecord(row: row)
-                if record.kind == .dispatch && record.body.isEmpty {
-                    // Jobs are never deleted; were one gone, its message would have nothing to start.
-                    guard !row.hasNull(atIndex: jobIDColumn) else { continue }
-                    record.body = try FirstDispatchBody.json(jobRow: row, startingAt: jobColumnsStart)
-                }
-                records.append(record)
+        try await read("read outbox") { db in try Self.outbox(after: cursor, limit: limit, in: db) }
+    }
+
+    /// ``outbox(after:limit:)`` on a connection at hand.
+    static func outbox(after cursor: Int64, limit: Int, in db: Database) throws -> [OutboxRecord] {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: outboxSQL), arguments: [cursor, limit])
+        let jobColumnsStart = OutboxRecord.Columns.allCases.count
+        let jobIDColumn = jobColumnsStart + FirstDispatchBody.Columns.id.rawValue
+        var records: [OutboxRecord] = []
+        while let row = try rows.next() {
+            var record = try OutboxRecord(row: row)
+            if record.kind == .dispatch && record.body.isEmpty {
+                // Jobs are never deleted; were one gone, its message would have nothing to start.
+                guard !row.hasNull(atIndex: jobIDColumn) else { continue }
+                record.body = try FirstDispatchBody.json(jobRow: row, startingAt: jobColumnsStart)
             }
-            return records
+            records.append(record)
         }
+        return records
     }
 
     /// The outbox's rows after a cursor, oldest first (``OutboxRecord/Columns``), each followed by

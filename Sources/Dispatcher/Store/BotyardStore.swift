@@ -20,6 +20,8 @@ public final class BotyardStore: Sendable {
     let triggerDefinitions = DecodedDefinitions<QueueTriggerDefinition>()
     /// Bots' definitions between their changes: a submission reads none.
     let botCache = BotCache()
+    /// The outbox rows of each commit, for the relay.
+    let outboxFeed = OutboxFeed()
     /// Seals the passwords of `credentials` (derived from the dispatcher's secrets key); nil
     /// without one, and then no credential can be stored.
     let credentialsKey: SecretKey?
@@ -93,6 +95,7 @@ public final class BotyardStore: Sendable {
             }
             try Self.migrate(database, with: StoreMigrations.migrator(credentialsKey: credentialsKey))
             try database.write(JobStateCounts.seed)
+            database.add(transactionObserver: outboxFeed, extent: .databaseLifetime)
             groupCommit = GroupCommitWriter(database: database, deferredWait: deferredWritesWait)
         } catch {
             throw StoreError(operation: "open \(path)", message: Self.describe(error))

@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import Shared
+import Testing
+
+@testable import Dispatcher
+
+@Suite("The outbox feed: each commit's outbox rows handed to the relay without a read")
+struct OutboxFeedTests {
+    static let echo = BotDefinition(name: "echo", argv: ["/bin/echo"])
+
+    @Test("the rows a commit adds are in the feed once it committed, as a read of the outbox would give them")
+    func committedRowsReachTheFeed() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            _ = store.outboxFeed.take(after: 0)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let fed = try #require(store.outboxFeed.take(after: 0))
+            let read = try await store.outbox(limit: 10)
+            #expect(fed.map(\.jobID) == [id])
+            #expect(fed.map(\.id) == read.map(\.id))
+            #expect(fed.map(\.body) == read.map(\.body), "the first dispatch's body built from the job's row")
+            #expect(store.outboxFeed.take(after: 0)?.isEmpty == true, "taken once")
+        }
+    }
+
+    @Test("rows at or before the relay's cursor are left out of what it takes")
+    func rowsBeforeTheCursorAreLeftOut() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            _ = store.outboxFeed.take(after: 0)
+            for _ in 1...3 { _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo) }
+            let rowIDs = try await store.outbox(limit: 10).compactMap(\.id)
+            #expect(store.outboxFeed.take(after: rowIDs[0])?.compactMap(\.id) == Array(rowIDs.dropFirst()))
+        }
+    }
+
+    @Test("a commit that adds more rows than the feed reads leaves a gap: the relay is to read the store")
+    func largeCommitLeavesAGap() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            _ = store.outboxFeed.take(after: 0)
+            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 33))
+            #expect(store.outboxFeed.take(after: 0) == nil)
+            #expect(store.outboxFeed.take(after: 0)?.isEmpty == true, "the gap is taken with the rows")
+        }
+    }
+
+    @Test("cleared before the relay reads the store, the feed forgets its rows and its gap")
+    func clearForgetsRowsAndGap() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 33))
+            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
+            store.outboxFeed.clear()
+            #expect(store.outboxFeed.take(after: 0)?.isEmpty == true)
+        }
+    }
+
+    @Test("more rows than the feed keeps, not taken, leave a gap instead of growing it")
+    func untakenRowsBeyondTheCapacityLeaveAGap() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            let small = OutboxFeed(capacity: 2)
+            try await store.database.writeWithoutTransaction { db in db.add(transactionObserver: small) }
+            for _ in 1...2 { _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo) }
+            #expect(small.take(after: 0)?.count == 2)
+            for _ in 1...3 { _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo) }
+            #expect(small.take(after: 0) == nil)
+        }
+    }
+
+    @Test("the rows of a write that failed never reach the feed")
+    func rolledBackRowsNeverReachTheFeed() async throws {
+        struct Refused: Error {}
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            _ = store.outboxFeed.take(after: 0)
+            await #expect(throws: StoreError.self) {
+                try await store.write("refused") { db in
+                    try BotyardStore.enqueueControl(ControlMessage(command: .cancel, jobID: id), routingKey: "h1",
+                                                    at: Date(), in: db)
+                    throw Refused()
+                }
+            }
+            try await store.saveBot(Self.echo)
+            #expect(store.outboxFeed.take(after: 0)?.isEmpty == true)
+        }
+    }
+
+    @Test("a subscriber is woken by every commit that adds rows, and by no other")
+    func subscriberIsWokenByRows() async throws {
+        try await withTemporaryStore { store, _ in
+            let signal = WakeSignal()
+            store.outboxFeed.subscribe(signal)
+            try await store.saveBot(Self.echo)
+            #expect(!signal.takeNotification(), "saving a bot publishes nothing")
+            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
+            #expect(signal.takeNotification())
+        }
+    }
+}
