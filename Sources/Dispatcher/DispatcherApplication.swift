@@ -8,7 +8,6 @@ import Shared
 /// `buildDispatcher` is kept apart from `main` so that tests start the very same thing.
 public struct DispatcherApplication: Sendable {
     public let store: BotyardStore
-    let relaySignal: WakeSignal
     /// Wakes the robot queue: something happened that may let a waiting launch start.
     let robotQueueSignal: WakeSignal
     /// Wakes the lease keeper for a claim whose lease runs out before its next pass.
@@ -33,7 +32,6 @@ public struct DispatcherApplication: Sendable {
         } else {
             logger.info("\(StatementJournalSpill.description)")
         }
-        self.relaySignal = WakeSignal()
         self.robotQueueSignal = WakeSignal()
         self.leaseAlarm = LeaseAlarm()
         self.triggerSignal = WakeSignal()
@@ -45,20 +43,17 @@ public struct DispatcherApplication: Sendable {
     /// schedules' keeper, the credential desk and the retention keeper.
     public var brokerServices: [any Service] {
         [
-            OutboxRelay(store: store, amqpURL: configuration.amqpURL, signal: relaySignal,
-                        batchSize: configuration.publishBatchSize, metrics: metrics, logger: logger),
-            EventConsumer(store: store, amqpURL: configuration.amqpURL, metrics: metrics, relaySignal: relaySignal,
+            OutboxRelay(store: store, amqpURL: configuration.amqpURL, batchSize: configuration.publishBatchSize,
+                        metrics: metrics, logger: logger),
+            EventConsumer(store: store, amqpURL: configuration.amqpURL, metrics: metrics,
                           robotQueueSignal: robotQueueSignal, logger: logger),
             DeadLetterWatcher(store: store, amqpURL: configuration.amqpURL, robotQueueSignal: robotQueueSignal,
-                              relaySignal: relaySignal, metrics: metrics, logger: logger),
-            RobotQueueService(store: store, signal: robotQueueSignal, relaySignal: relaySignal, logger: logger),
-            LeaseKeeper(store: store, alarm: leaseAlarm, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
-                        logger: logger),
-            TriggerKeeper(store: store, signal: triggerSignal, relaySignal: relaySignal,
-                          robotQueueSignal: robotQueueSignal, logger: logger),
-            ScheduleKeeper(store: store, signal: scheduleSignal, relaySignal: relaySignal,
-                           robotQueueSignal: robotQueueSignal, misfireThreshold: configuration.misfireThreshold,
-                           logger: logger),
+                              metrics: metrics, logger: logger),
+            RobotQueueService(store: store, signal: robotQueueSignal, logger: logger),
+            LeaseKeeper(store: store, alarm: leaseAlarm, robotQueueSignal: robotQueueSignal, logger: logger),
+            TriggerKeeper(store: store, signal: triggerSignal, robotQueueSignal: robotQueueSignal, logger: logger),
+            ScheduleKeeper(store: store, signal: scheduleSignal, robotQueueSignal: robotQueueSignal,
+                           misfireThreshold: configuration.misfireThreshold, logger: logger),
             CredentialDesk(store: store, amqpURL: configuration.amqpURL, secretsKey: configuration.secretsKey,
                            metrics: metrics, logger: logger),
             RetentionKeeper(store: store, policy: configuration.retention, interval: configuration.retentionInterval,
@@ -73,7 +68,7 @@ public struct DispatcherApplication: Sendable {
         -> some ApplicationProtocol
     {
         Application(
-            router: buildRouter(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+            router: buildRouter(store: store, robotQueueSignal: robotQueueSignal,
                                 leaseAlarm: leaseAlarm, triggerSignal: triggerSignal, scheduleSignal: scheduleSignal,
                                 metrics: metrics),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),

@@ -14,7 +14,7 @@ struct AccessAPITests {
     func withRouter(deferredWritesWait: Duration = .milliseconds(20),
                     _ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore(deferredWritesWait: deferredWritesWait) { store, _ in
-            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let router = buildRouter(store: store, robotQueueSignal: WakeSignal())
             try await Application(router: router).test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)
             }

@@ -13,7 +13,7 @@ import Testing
 struct ConsoleRoutesTests {
     func withClient(_ body: @escaping @Sendable (APIClient) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let router = buildRouter(store: store, robotQueueSignal: WakeSignal())
             try await Application(router: router).test(.router) { client in
                 try await body(APIClient(client: client, token: nil))
             }

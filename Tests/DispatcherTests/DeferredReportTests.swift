@@ -58,7 +58,7 @@ struct DeferredReportTests {
     @Test("a read through the API shows a start that still waits for company, and what it read is committed")
     func apiReadsCommitWaitingStarts() async throws {
         try await Self.withWaitingStart { store, token, id, applying in
-            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let router = buildRouter(store: store, robotQueueSignal: WakeSignal())
             try await Application(router: router).test(.router) { client in
                 let api = APIClient(client: client, token: token)
                 let shown = try await api.send(.get, "/v1/jobs/\(id)").decode(JobSnapshot.self)

@@ -11,7 +11,7 @@ import Testing
 struct FlowAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
+            let app = Application(router: buildRouter(store: store, robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
                 let client = APIClient(client: client, token: try await store.testToken())
                 for name in ["read", "post"] {

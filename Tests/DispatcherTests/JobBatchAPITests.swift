@@ -13,8 +13,7 @@ struct JobBatchAPITests {
         try await withTemporaryStore { store, _ in
             try await store.saveBot(BotDefinition(name: "echo", argv: ["/bin/echo"], timeoutSeconds: 30))
             try await store.saveBot(BotDefinition(name: "mail", argv: ["/bin/true"], timeoutSeconds: 30))
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(),
-                                                      robotQueueSignal: WakeSignal()))
+            let app = Application(router: buildRouter(store: store, robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)
             }

@@ -52,7 +52,7 @@ struct OpenAPIDocumentTests {
         async throws
     {
         try await withTemporaryStore { store, _ in
-            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let router = buildRouter(store: store, robotQueueSignal: WakeSignal())
             let registered = Set(router.routes.map { "\($0.method.rawValue) \($0.path)" })
             try await Application(router: router).test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store, registered)

@@ -12,7 +12,7 @@ import Testing
 struct ParentJobAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let router = buildRouter(store: store, robotQueueSignal: WakeSignal())
             let app = Application(router: router)
             try await app.test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)

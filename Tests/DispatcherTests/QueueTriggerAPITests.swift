@@ -13,7 +13,7 @@ struct QueueTriggerAPITests {
         try await withTemporaryStore { store, _ in
             try await store.saveBot(BotDefinition(name: "poster", argv: ["/bin/true"], timeoutSeconds: 30))
             _ = try await store.saveQueue(WorkQueueDefinition(name: "invoices"), replace: false)
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
+            let app = Application(router: buildRouter(store: store, robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)
             }

@@ -12,8 +12,7 @@ struct ScheduleAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
             try await store.saveBot(BotDefinition(name: "reporter", argv: ["/bin/true"], timeoutSeconds: 30))
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(),
-                                                      robotQueueSignal: WakeSignal()))
+            let app = Application(router: buildRouter(store: store, robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()))
             }

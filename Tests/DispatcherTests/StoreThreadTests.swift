@@ -42,7 +42,7 @@ struct StoreThreadTests {
     @Test("while a long transaction holds the writer, requests that write wait for it and a request that reads answers")
     func waitingRequestsLeaveThePoolFree() async throws {
         try await withTemporaryStore { store, _ in
-            let router = buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal())
+            let router = buildRouter(store: store, robotQueueSignal: WakeSignal())
             let token = try await store.testToken()
             try await Application(router: router).test(.router) { testClient in
                 let client = APIClient(client: testClient, token: token)

@@ -11,7 +11,7 @@ import Testing
 struct WorkQueueAPITests {
     func withRouter(_ body: @escaping @Sendable (APIClient, BotyardStore) async throws -> Void) async throws {
         try await withTemporaryStore { store, _ in
-            let app = Application(router: buildRouter(store: store, relaySignal: WakeSignal(), robotQueueSignal: WakeSignal()))
+            let app = Application(router: buildRouter(store: store, robotQueueSignal: WakeSignal()))
             try await app.test(.router) { client in
                 try await body(APIClient(client: client, token: try store.testToken()), store)
             }

@@ -5,7 +5,7 @@ import Shared
 ///
 /// Every route but health, the OpenAPI document and the web console's files needs an API token
 /// (or a running job's); the group a route is registered on (``APIRoutes``) says which role it needs.
-func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
+func buildRouter(store: BotyardStore, robotQueueSignal: WakeSignal,
                  leaseAlarm: LeaseAlarm = LeaseAlarm(),
                  triggerSignal: WakeSignal = WakeSignal(),
                  scheduleSignal: WakeSignal = WakeSignal(),
@@ -42,22 +42,22 @@ func buildRouter(store: BotyardStore, relaySignal: WakeSignal, robotQueueSignal:
     }
     AccessRoutes(store: store, authenticator: authenticator).register(on: routes)
     BotRoutes(store: store).register(on: routes)
-    JobRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal, metrics: metrics)
+    JobRoutes(store: store, robotQueueSignal: robotQueueSignal, metrics: metrics)
         .register(on: routes)
-    DeadJobRoutes(store: store, relaySignal: relaySignal).register(on: routes)
+    DeadJobRoutes(store: store).register(on: routes)
     GroupRoutes(store: store).register(on: routes)
     RobotQueueRoutes(store: store, robotQueueSignal: robotQueueSignal).register(on: routes)
-    AccountRoutes(store: store, relaySignal: relaySignal).register(on: routes)
-    WorkQueueRoutes(store: store, leaseAlarm: leaseAlarm, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+    AccountRoutes(store: store).register(on: routes)
+    WorkQueueRoutes(store: store, leaseAlarm: leaseAlarm, robotQueueSignal: robotQueueSignal,
                     triggerSignal: triggerSignal).register(on: routes)
-    WorkItemRoutes(store: store, relaySignal: relaySignal).register(on: routes)
-    QueueTriggerRoutes(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal,
+    WorkItemRoutes(store: store).register(on: routes)
+    QueueTriggerRoutes(store: store, robotQueueSignal: robotQueueSignal,
                        triggerSignal: triggerSignal).register(on: routes)
     ScheduleRoutes(store: store, scheduleSignal: scheduleSignal).register(on: routes)
     CalendarRoutes(store: store, scheduleSignal: scheduleSignal).register(on: routes)
-    FlowRoutes<PipelineDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)
+    FlowRoutes<PipelineDefinition>(store: store, robotQueueSignal: robotQueueSignal)
         .register(on: routes)
-    FlowRoutes<WorkflowDefinition>(store: store, relaySignal: relaySignal, robotQueueSignal: robotQueueSignal)
+    FlowRoutes<WorkflowDefinition>(store: store, robotQueueSignal: robotQueueSignal)
         .register(on: routes)
     return router
 }

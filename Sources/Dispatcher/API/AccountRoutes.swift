@@ -5,7 +5,6 @@ import Shared
 struct AccountRoutes {
     let store: BotyardStore
     /// Wakes the outbox relay so that the order goes out at once.
-    let relaySignal: WakeSignal
 
     func register(on routes: APIRoutes) {
         routes.operator.post("hosts/:host/accounts/:account/clear-hold", use: clearHold)
@@ -22,7 +21,6 @@ struct AccountRoutes {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         switch try await store.clearHold(host: host, account: account) {
         case .cleared(let workers):
-            relaySignal.notify()
             return try JSONResponse.make(HoldCleared(host: host, account: account, workers: workers), status: .accepted)
         case .notServed:
             throw APIError.notFound("an active worker serving account \(account) on host \(host)")

@@ -4,7 +4,6 @@ import Shared
 /// `/v1/dead`: jobs that exhausted their attempts or could never run; inspect and requeue them.
 struct DeadJobRoutes {
     let store: BotyardStore
-    let relaySignal: WakeSignal
 
     func register(on routes: APIRoutes) {
         routes.viewer.get("dead", use: list)
@@ -31,7 +30,6 @@ struct DeadJobRoutes {
         let id = try JobRoutes.jobID(context)
         switch try await store.requeueDead(jobID: id, initiator: "api") {
         case .requeued(let job):
-            relaySignal.notify()
             var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
             response.headers[.location] = "/v1/jobs/\(job.id)"
             return response

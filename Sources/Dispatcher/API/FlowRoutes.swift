@@ -7,7 +7,6 @@ import Shared
 struct FlowRoutes<Definition: FlowDefinition> {
     let store: BotyardStore
     /// Wakes the outbox relay: a run's new jobs are published at once.
-    let relaySignal: WakeSignal
     /// Wakes the robot queue: a cancelled run frees accounts.
     let robotQueueSignal: WakeSignal
 
@@ -75,7 +74,6 @@ struct FlowRoutes<Definition: FlowDefinition> {
         guard let run = try await store.startRun(of: kind, named: name, initiator: start.initiator ?? "api") else {
             throw notFound(name)
         }
-        relaySignal.notify()
         var response = try JSONResponse.make(FlowRunCreated(id: run.id, state: run.state), status: .created)
         response.headers[.location] = "/v1/\(kind.rawValue)-runs/\(run.id)"
         return response
@@ -98,7 +96,6 @@ struct FlowRoutes<Definition: FlowDefinition> {
         let id = try runID(context)
         switch try await store.control(kind, runID: id, command) {
         case .done(let run):
-            relaySignal.notify()
             if command == .cancel { robotQueueSignal.notify() }
             return try JSONResponse.make(run)
         case .notFound:

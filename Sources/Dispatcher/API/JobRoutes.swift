@@ -5,7 +5,6 @@ import Shared
 struct JobRoutes {
     let store: BotyardStore
     /// Wakes the outbox relay so that a stored job is published at once.
-    let relaySignal: WakeSignal
     /// Wakes the robot queue: a cancelled launch frees its account.
     let robotQueueSignal: WakeSignal
     let metrics: DispatcherMetrics
@@ -49,7 +48,6 @@ struct JobRoutes {
         }
         metrics.jobSubmitted(group: submission.group, bot: submission.bot)
         if job.state == .rejected { throw APIError.noSlotsAvailable(job.reason ?? "No slots available", jobID: job.id) }
-        relaySignal.notify()
         var response = try JSONResponse.make(JobCreated(id: job.id, state: job.state), status: .created)
         response.headers[.location] = "/v1/jobs/\(job.id)"
         return response
@@ -71,7 +69,6 @@ struct JobRoutes {
             for (groupAndBot, jobs) in Dictionary(grouping: batch.jobs, by: { [$0.group, $0.bot] }) {
                 metrics.jobSubmitted(group: groupAndBot[0], bot: groupAndBot[1], count: jobs.count)
             }
-            relaySignal.notify()
             return try JSONResponse.make(JobBatchCreated(jobs: jobs.map { JobCreated(id: $0.id, state: $0.state) }),
                                          status: .created)
         case .unknownBots(let problems):
@@ -150,7 +147,6 @@ struct JobRoutes {
         let id = try Self.jobID(context)
         switch try await store.pause(jobID: id) {
         case .paused(let job):
-            relaySignal.notify()
             return try JSONResponse.make(job)
         case .notFound:
             throw APIError.notFound("job \(id)")
@@ -164,7 +160,6 @@ struct JobRoutes {
         let id = try Self.jobID(context)
         switch try await store.resume(jobID: id) {
         case .resumed(let job):
-            relaySignal.notify()
             return try JSONResponse.make(job)
         case .notFound:
             throw APIError.notFound("job \(id)")
@@ -177,7 +172,6 @@ struct JobRoutes {
         let id = try Self.jobID(context)
         switch try await store.cancel(jobID: id, reason: "cancelled through the API") {
         case .cancelled(let job):
-            relaySignal.notify()
             robotQueueSignal.notify()
             return try JSONResponse.make(job)
         case .notFound:

@@ -5,7 +5,6 @@ import Shared
 struct QueueTriggerRoutes {
     let store: BotyardStore
     /// Wakes the outbox relay: saving a trigger evaluates it, and may store jobs.
-    let relaySignal: WakeSignal
     /// Wakes the robot queue: a trigger with an account starts targeted launches.
     let robotQueueSignal: WakeSignal
     /// Wakes the trigger keeper: a saved trigger has a new recheck time.
@@ -33,7 +32,6 @@ struct QueueTriggerRoutes {
         guard problems.isEmpty else { throw APIError.invalid(problems) }
         switch try await store.saveTrigger(definition) {
         case .saved(let trigger, let created):
-            relaySignal.notify()
             robotQueueSignal.notify()
             triggerSignal.notify()
             var response = try JSONResponse.make(trigger, status: created ? .created : .ok)

@@ -6,7 +6,6 @@ import Shared
 struct WorkItemRoutes {
     let store: BotyardStore
     /// Wakes the outbox relay: an item retried after a system failure may make its queue's trigger store jobs.
-    let relaySignal: WakeSignal
 
     func register(on routes: APIRoutes) {
         routes.viewer.get("items/:id", use: show)
@@ -46,7 +45,6 @@ struct WorkItemRoutes {
         switch try await store.settleItem(id, token: body.leaseToken, settlement,
                                     byJob: context.caller?.jobID) {
         case .done(let item):
-            if action == .fail { relaySignal.notify() }
             return try JSONResponse.make(item)
         case .notFound:
             throw APIError.notFound("item \(id)")

@@ -9,7 +9,6 @@ struct WorkQueueRoutes {
     let leaseAlarm: LeaseAlarm
     /// Wake the outbox relay and the robot queue (added items may make the queue's trigger
     /// store jobs) and the trigger keeper (a postponed item may become ready before it wakes).
-    let relaySignal: WakeSignal
     let robotQueueSignal: WakeSignal
     let triggerSignal: WakeSignal
 
@@ -147,7 +146,6 @@ struct WorkQueueRoutes {
 
     /// Added items evaluated the queue's trigger, which may have stored jobs.
     private func itemsAdded() {
-        relaySignal.notify()
         robotQueueSignal.notify()
         triggerSignal.notify()
     }

@@ -12,14 +12,12 @@ final class DeadLetterWatcher: Service {
     /// Wakes the robot queue: a parked launch frees its account.
     private let robotQueueSignal: WakeSignal
     /// Wakes the outbox relay: a parked step's job may start its run's next step.
-    private let relaySignal: WakeSignal
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal, relaySignal: WakeSignal,
+    init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal,
          metrics: DispatcherMetrics, logger: Logger) {
         self.store = store
         self.robotQueueSignal = robotQueueSignal
-        self.relaySignal = relaySignal
         self.reconnector = Reconnector(dispatcherConnection: "dead letters", url: amqpURL, metrics: metrics,
                                        logger: logger)
         self.logger = logger
@@ -52,7 +50,6 @@ final class DeadLetterWatcher: Service {
             let result = try await store.markParked(jobID: envelope.jobID, attempt: envelope.attempt, reason: reason)
             logger.warning("job parked by the broker", metadata: ["job.id": "\(envelope.jobID)", "result": "\(result)"])
             robotQueueSignal.notify()
-            relaySignal.notify()
             try await delivery.ack()
         } catch let error as StoreError {
             logger.error("cannot store a parked job; will retry", metadata: ["job.id": "\(envelope.jobID)", "error": "\(error)"])

@@ -13,18 +13,16 @@ import Shared
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
-    private let relaySignal: WakeSignal
     private let robotQueueSignal: WakeSignal
     private let metrics: DispatcherMetrics
     private let logger: Logger
 
-    init(store: BotyardStore, amqpURL: AMQPURL, metrics: DispatcherMetrics, relaySignal: WakeSignal,
+    init(store: BotyardStore, amqpURL: AMQPURL, metrics: DispatcherMetrics,
          robotQueueSignal: WakeSignal, logger: Logger) {
         self.store = store
         self.metrics = metrics
         self.reconnector = Reconnector(dispatcherConnection: "events", url: amqpURL, metrics: metrics,
                                        logger: logger)
-        self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
         self.logger = logger
     }
@@ -107,8 +105,8 @@ final class EventConsumer: Service {
         return last.map { DecodedBatch(events: events, heartbeats: heartbeats, last: $0) }
     }
 
-    /// Waits for a batch's reports to be stored (`applying`), then tells the metrics, the log, the
-    /// relay and the robot queue; its deliveries are acknowledged after that, by the caller.
+    /// Waits for a batch's reports to be stored (`applying`), then tells the metrics, the log and
+    /// the robot queue; its deliveries are acknowledged after that, by the caller.
     ///
     /// While the store refuses that transaction (a full disk, a store gone read-only), the same
     /// reports are tried again each second, committed at once; the batches after them are not
@@ -128,9 +126,9 @@ final class EventConsumer: Service {
                         "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
                     ])
                 }
-                // Woken only when there is something for them: under a steady load most batches are
-                // one report, and each needless wake cost a read of the outbox or the robot queue.
-                if applied.addedMessages { relaySignal.notify() }
+                // Woken only when there is something for it: under a steady load most batches are one
+                // report, and each needless wake cost a read of the robot queue. (The relay is woken by
+                // the commit itself, through the store's outbox feed.)
                 if applied.madeLaunchesDue { robotQueueSignal.notify() }
                 return
             } catch let error as StoreError {

@@ -18,7 +18,8 @@ final class OutboxRelay: Service {
     private let reconnector: Reconnector
     /// Counts failed publishes and connections.
     private let metrics: DispatcherMetrics
-    private let signal: WakeSignal
+    /// Woken by every commit that adds outbox rows (``OutboxFeed``), and once a second.
+    private let signal = WakeSignal()
     private let batchSize: Int
     private let window: Int
     private let settling = SettlingRows()
@@ -27,13 +28,12 @@ final class OutboxRelay: Service {
     /// - Parameters:
     ///   - batchSize: rows read and published together, as one confirm window.
     ///   - window: batches waiting for their confirms at once; the next batch goes out meanwhile.
-    init(store: BotyardStore, amqpURL: AMQPURL, signal: WakeSignal, batchSize: Int, window: Int = 4,
-         metrics: DispatcherMetrics, logger: Logger) {
+    init(store: BotyardStore, amqpURL: AMQPURL, batchSize: Int, window: Int = 4, metrics: DispatcherMetrics,
+         logger: Logger) {
         self.metrics = metrics
         self.store = store
         self.reconnector = Reconnector(dispatcherConnection: "publish", url: amqpURL, metrics: metrics,
                                        logger: logger)
-        self.signal = signal
         store.outboxFeed.subscribe(signal)
         self.batchSize = batchSize
         self.window = window

@@ -10,17 +10,15 @@ final class LeaseKeeper: Service {
     private let store: BotyardStore
     private let alarm: LeaseAlarm
     /// Wake the outbox relay and the robot queue: items back in a queue may have made its trigger store jobs.
-    private let relaySignal: WakeSignal
     private let robotQueueSignal: WakeSignal
     private let logger: Logger
     /// The longest sleep: a lease given while the keeper sleeps wakes it anyway.
     private let longestSleep: Duration
 
-    init(store: BotyardStore, alarm: LeaseAlarm, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
+    init(store: BotyardStore, alarm: LeaseAlarm, robotQueueSignal: WakeSignal,
          longestSleep: Duration = .seconds(60), logger: Logger) {
         self.store = store
         self.alarm = alarm
-        self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
         self.longestSleep = longestSleep
         self.logger = logger
@@ -32,7 +30,6 @@ final class LeaseKeeper: Service {
                              sleeps: alarm.passEnds(nextPassAt:)) {
             let pass = try await self.store.expireLeases()
             if pass.expired > 0 {
-                self.relaySignal.notify()
                 self.robotQueueSignal.notify()
                 self.logger.info("work item leases expired", metadata: ["items.expired": "\(pass.expired)"])
             }

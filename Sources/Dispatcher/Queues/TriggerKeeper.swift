@@ -10,16 +10,14 @@ final class TriggerKeeper: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
     /// Wake the outbox relay and the robot queue when an evaluation stored jobs.
-    private let relaySignal: WakeSignal
     private let robotQueueSignal: WakeSignal
     private let logger: Logger
     private let longestSleep: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
+    init(store: BotyardStore, signal: WakeSignal, robotQueueSignal: WakeSignal,
          longestSleep: Duration = .seconds(60), logger: Logger) {
         self.store = store
         self.signal = signal
-        self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
         self.longestSleep = longestSleep
         self.logger = logger
@@ -30,7 +28,6 @@ final class TriggerKeeper: Service {
                              failure: "cannot evaluate queue triggers; will retry") {
             let pass = try await self.store.evaluateDueTriggers()
             if pass.jobsStarted > 0 {
-                self.relaySignal.notify()
                 self.robotQueueSignal.notify()
                 for (queue, jobs) in pass.startedJobs.sorted(by: { $0.key < $1.key }) {
                     self.logger.info("queue trigger started jobs", metadata: [

@@ -10,17 +10,15 @@ import Shared
 final class RobotQueueService: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
-    private let relaySignal: WakeSignal
     private let logger: Logger
     /// The longest sleep between passes: how late a stranded launch is noticed at most, after its
     /// host is shown as lost.
     private let sweepInterval: Duration
 
-    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, sweepInterval: Duration = .seconds(5),
+    init(store: BotyardStore, signal: WakeSignal, sweepInterval: Duration = .seconds(5),
          logger: Logger) {
         self.store = store
         self.signal = signal
-        self.relaySignal = relaySignal
         self.sweepInterval = sweepInterval
         self.logger = logger
     }
@@ -41,9 +39,6 @@ final class RobotQueueService: Service {
             }
             for job in pass.deadJobs {
                 self.logger.warning("robot queue gave up on a launch", metadata: ["job.id": "\(job)"])
-            }
-            if !pass.dispatchedJobs.isEmpty || !pass.deadJobs.isEmpty {
-                self.relaySignal.notify()
             }
             return pass.nextTry
         }

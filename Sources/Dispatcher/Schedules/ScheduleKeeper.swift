@@ -11,17 +11,15 @@ final class ScheduleKeeper: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
     /// Wake the outbox relay and the robot queue when a firing stored jobs.
-    private let relaySignal: WakeSignal
     private let robotQueueSignal: WakeSignal
     private let misfireThreshold: TimeInterval
     private let longestSleep: Duration
     private let logger: Logger
 
-    init(store: BotyardStore, signal: WakeSignal, relaySignal: WakeSignal, robotQueueSignal: WakeSignal,
+    init(store: BotyardStore, signal: WakeSignal, robotQueueSignal: WakeSignal,
          misfireThreshold: TimeInterval, longestSleep: Duration = .seconds(300), logger: Logger) {
         self.store = store
         self.signal = signal
-        self.relaySignal = relaySignal
         self.robotQueueSignal = robotQueueSignal
         self.misfireThreshold = misfireThreshold
         self.longestSleep = longestSleep
@@ -33,7 +31,6 @@ final class ScheduleKeeper: Service {
                              failure: "cannot fire schedules; will retry") {
             let pass = try await self.store.fireDueSchedules(misfireThreshold: self.misfireThreshold)
             if pass.started > 0 {
-                self.relaySignal.notify()
                 self.robotQueueSignal.notify()
             }
             for (schedule, starts) in pass.starts.sorted(by: { $0.key < $1.key }) {
