@@ -462,7 +462,9 @@ struct GroupCommitWriterTests {
             try await waitUntil { scratch.writer.heldCount == 1 }
             // The deferred foreign key is checked at COMMIT: this write breaks the whole transaction.
             await #expect(throws: DatabaseError.self) {
-                try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id, parent) VALUES (2, 99)") }
+                try await scratch.writer.write { db in
+                    try db.execute(sql: "INSERT INTO rows (id, parent) VALUES (2, 99)")
+                }
             }
             await #expect(throws: DatabaseError.self) { try await held.value }
             #expect(try scratch.rowIDs() == [])

@@ -56,7 +56,8 @@ struct RobotQueueStoreTests {
             #expect(!started.addedMessages && !started.madeLaunchesDue)
             // It ran as robot1: its end frees the account the waiting launch asks for, and it is retried.
             let failed = JobOutcome(result: .failed, exitCode: 1, reason: "exit code 1")
-            let finished = try await store.apply([report(.finished, account: "robot1", failed)], heartbeats: [], commit: .atOnce).value
+            let finished = try await store.apply([report(.finished, account: "robot1", failed)], heartbeats: [],
+                                                 commit: .atOnce).value
             #expect(finished.results == [.applied(.retrying, publishes: true)])
             #expect(finished.addedMessages && finished.madeLaunchesDue)
             #expect(try await due() == [true])
