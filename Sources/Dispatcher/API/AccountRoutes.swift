@@ -4,7 +4,6 @@ import Shared
 /// `/v1/hosts/{host}/accounts/{account}`: what operators do to one account of a host.
 struct AccountRoutes {
     let store: BotyardStore
-    /// Wakes the outbox relay so that the order goes out at once.
 
     func register(on routes: APIRoutes) {
         routes.operator.post("hosts/:host/accounts/:account/clear-hold", use: clearHold)

@@ -6,7 +6,6 @@ import Shared
 /// `/v1/pipeline-runs/{id}` or `/v1/workflow-runs/{id}` to read, pause, resume and cancel a run.
 struct FlowRoutes<Definition: FlowDefinition> {
     let store: BotyardStore
-    /// Wakes the outbox relay: a run's new jobs are published at once.
     /// Wakes the robot queue: a cancelled run frees accounts.
     let robotQueueSignal: WakeSignal
 

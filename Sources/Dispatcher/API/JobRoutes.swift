@@ -4,7 +4,6 @@ import Shared
 /// `/v1/jobs`: submit, read, list, cancel, pause and resume jobs.
 struct JobRoutes {
     let store: BotyardStore
-    /// Wakes the outbox relay so that a stored job is published at once.
     /// Wakes the robot queue: a cancelled launch frees its account.
     let robotQueueSignal: WakeSignal
     let metrics: DispatcherMetrics

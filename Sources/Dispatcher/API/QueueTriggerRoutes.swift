@@ -4,7 +4,6 @@ import Shared
 /// `/v1/queues/{name}/trigger` and `/v1/queue-triggers`: a work queue's trigger, with its last evaluation.
 struct QueueTriggerRoutes {
     let store: BotyardStore
-    /// Wakes the outbox relay: saving a trigger evaluates it, and may store jobs.
     /// Wakes the robot queue: a trigger with an account starts targeted launches.
     let robotQueueSignal: WakeSignal
     /// Wakes the trigger keeper: a saved trigger has a new recheck time.

@@ -5,7 +5,6 @@ import Shared
 /// `/v1/items/{id}`: an item with its history, and what a bot that holds it under a lease does.
 struct WorkItemRoutes {
     let store: BotyardStore
-    /// Wakes the outbox relay: an item retried after a system failure may make its queue's trigger store jobs.
 
     func register(on routes: APIRoutes) {
         routes.viewer.get("items/:id", use: show)

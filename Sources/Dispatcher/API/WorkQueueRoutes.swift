@@ -7,8 +7,8 @@ struct WorkQueueRoutes {
     let store: BotyardStore
     /// Wakes the lease keeper when a claim's lease runs out before its next pass.
     let leaseAlarm: LeaseAlarm
-    /// Wake the outbox relay and the robot queue (added items may make the queue's trigger
-    /// store jobs) and the trigger keeper (a postponed item may become ready before it wakes).
+    /// Wake the robot queue (added items may make the queue's trigger store launches) and the
+    /// trigger keeper (a postponed item may become ready before it wakes).
     let robotQueueSignal: WakeSignal
     let triggerSignal: WakeSignal
 

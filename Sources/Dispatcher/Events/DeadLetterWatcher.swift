@@ -11,7 +11,6 @@ final class DeadLetterWatcher: Service {
     private let reconnector: Reconnector
     /// Wakes the robot queue: a parked launch frees its account.
     private let robotQueueSignal: WakeSignal
-    /// Wakes the outbox relay: a parked step's job may start its run's next step.
     private let logger: Logger
 
     init(store: BotyardStore, amqpURL: AMQPURL, robotQueueSignal: WakeSignal,

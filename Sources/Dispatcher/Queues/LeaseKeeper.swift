@@ -9,7 +9,7 @@ import Shared
 final class LeaseKeeper: Service {
     private let store: BotyardStore
     private let alarm: LeaseAlarm
-    /// Wake the outbox relay and the robot queue: items back in a queue may have made its trigger store jobs.
+    /// Wakes the robot queue: items back in a queue may have made its trigger store jobs.
     private let robotQueueSignal: WakeSignal
     private let logger: Logger
     /// The longest sleep: a lease given while the keeper sleeps wakes it anyway.

@@ -9,7 +9,7 @@ import Shared
 final class TriggerKeeper: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
-    /// Wake the outbox relay and the robot queue when an evaluation stored jobs.
+    /// Wakes the robot queue when an evaluation stored jobs.
     private let robotQueueSignal: WakeSignal
     private let logger: Logger
     private let longestSleep: Duration

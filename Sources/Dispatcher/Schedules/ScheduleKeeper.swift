@@ -10,7 +10,7 @@ import Shared
 final class ScheduleKeeper: Service {
     private let store: BotyardStore
     private let signal: WakeSignal
-    /// Wake the outbox relay and the robot queue when a firing stored jobs.
+    /// Wakes the robot queue when a firing stored jobs.
     private let robotQueueSignal: WakeSignal
     private let misfireThreshold: TimeInterval
     private let longestSleep: Duration

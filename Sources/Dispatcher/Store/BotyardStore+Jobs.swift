@@ -315,8 +315,9 @@ extension BotyardStore {
 
     /// The outbox row of an untargeted job's first attempt. It carries no copy of the job: that
     /// message is a function of the job's row alone (no credential, no host), which does not
-    /// change after the job's creation, so the body is built from the row when the relay reads
-    /// the outbox (``outbox(after:limit:)``), on a reader connection instead of the one writer.
+    /// change after the job's creation, so the body is built from the row when the row is read
+    /// for the relay (``outbox(after:limit:in:)``): by the outbox feed right after a small commit,
+    /// on a reader connection otherwise.
     static func enqueueFirstDispatch(of job: JobRecord, at: DatabaseValue, in db: Database) throws {
         let envelope = job.envelope(attempt: 1)
         try db.cachedStatement(sql: """
