@@ -281,23 +281,28 @@ struct GroupCommitWriterTests {
         }
     }
 
-    @Test("a deferred write whose caller waits answers with its value once the next write's transaction committed")
+    /// Asks for a deferred write of `body` whose value is taken later.
+    static func deferredValue<Value: Sendable>(
+        into scratch: Scratch, _ body: @escaping @Sendable (Database) throws -> Value
+    ) -> PendingResult<Value> {
+        let value = PendingResult<Value>()
+        scratch.writer.writeDeferred(body, result: value.finish)
+        return value
+    }
+
+    @Test("a deferred write whose caller takes its value gets it once the next write's transaction committed")
     func awaitedDeferredWriteRidesAlong() async throws {
         struct Refused: Error {}
         try await withTemporaryFolder { folder in
             let scratch = try Scratch(folder: folder, deferredWait: .seconds(60))
             let before = scratch.commits.count
-            let value = Task {
-                try await scratch.writer.writeDeferred { db -> Int in
-                    try db.execute(sql: "INSERT INTO rows (id) VALUES (1)")
-                    return 41
-                }
+            let value = Self.deferredValue(into: scratch) { db -> Int in
+                try db.execute(sql: "INSERT INTO rows (id) VALUES (1)")
+                return 41
             }
-            let refused = Task {
-                try await scratch.writer.writeDeferred { db -> Int in
-                    try db.execute(sql: "INSERT INTO rows (id) VALUES (2)")
-                    throw Refused()
-                }
+            let refused = Self.deferredValue(into: scratch) { db -> Int in
+                try db.execute(sql: "INSERT INTO rows (id) VALUES (2)")
+                throw Refused()
             }
             try await waitUntil { scratch.writer.deferredCount == 2 }
             #expect(try scratch.rowIDs() == [], "nothing committed before a write starts a transaction")
@@ -309,15 +314,15 @@ struct GroupCommitWriterTests {
         }
     }
 
-    @Test("a deferred write whose caller waits commits on its own once its wait is over")
+    @Test("a deferred write whose caller takes its value commits on its own once its wait is over")
     func awaitedDeferredWriteCommitsAfterItsWait() async throws {
         try await withTemporaryFolder { folder in
             let scratch = try Scratch(folder: folder, deferredWait: .milliseconds(50))
             let asked = ContinuousClock.now
-            let value = try await scratch.writer.writeDeferred { db -> Int64 in
+            let value = try await Self.deferredValue(into: scratch) { db -> Int64 in
                 try db.execute(sql: "INSERT INTO rows (id) VALUES (7)")
                 return db.lastInsertedRowID
-            }
+            }.value
             #expect(value == 7)
             #expect(ContinuousClock.now - asked >= .milliseconds(50))
             #expect(try scratch.rowIDs() == [7])

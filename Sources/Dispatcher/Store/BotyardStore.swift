@@ -155,13 +155,6 @@ public final class BotyardStore: Sendable {
         groupCommit.writeDeferred(body) { failure in completion(failure.map { Self.storeError(operation, $0) }) }
     }
 
-    /// ``write(_:_:)`` without a transaction of its own unless none comes within the store's wait
-    /// for deferred writes (``GroupCommitWriter/writeDeferred(_:)``).
-    func writeDeferred<Value: Sendable>(_ operation: String,
-                                        _ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
-        try await Self.naming(operation) { try await groupCommit.writeDeferred(body) }
-    }
-
     /// Returns once every deferred write asked for before has committed or failed.
     public func commitDeferredWrites() async {
         await groupCommit.commitDeferred()

@@ -94,9 +94,15 @@ final class GroupCommitWriter: Sendable {
     /// committing.
     func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(Self.pendingWrite(body, mayWait: false, commitsAtOnce: { _ in true },
-                                      completion: { continuation.resume(with: $0) }))
+            write(body, completion: { continuation.resume(with: $0) })
         }
+    }
+
+    /// ``write(_:)`` for a caller that queues the write now and takes its result later:
+    /// `completion` gets the value once the transaction committed, or the error.
+    func write<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value,
+                                completion: @escaping @Sendable (Result<Value, any Error>) -> Void) {
+        enqueue(Self.pendingWrite(body, mayWait: false, commitsAtOnce: { _ in true }, completion: completion))
     }
 
     /// Runs `body` in the next shared transaction without making its caller wait, and without a
@@ -116,14 +122,6 @@ final class GroupCommitWriter: Sendable {
     func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value,
                                         result: @escaping @Sendable (Result<Value, any Error>) -> Void) {
         appendDeferred(Self.pendingWrite(body, mayWait: true, commitsAtOnce: { _ in false }, completion: result))
-    }
-
-    /// ``writeDeferred(_:completion:)`` for a caller that waits for the commit and the value:
-    /// `body` rides in the next transaction, or starts one once it has waited `deferredWait`.
-    func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            writeDeferred(body, result: { continuation.resume(with: $0) })
-        }
     }
 
     /// Runs `body` at once, in the transaction held open for company or a new one, and commits that
@@ -257,7 +255,7 @@ final class GroupCommitWriter: Sendable {
                 state.waiting.removeFirst(waiting.count)
                 let held = state.held
                 state.held = []
-                state.deferredRunning = !held.isEmpty || (deferred + waiting).contains(where: \.mayWait)
+                state.deferredRunning = !held.isEmpty || !deferred.isEmpty || waiting.contains(where: \.mayWait)
                 return (deferred + waiting, held, mustCommit)
             }
             let stillHeld = self.run(batch, after: held, mustCommit: mustCommit, in: db)
