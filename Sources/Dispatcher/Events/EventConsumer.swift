@@ -6,10 +6,14 @@ import Shared
 /// Applies the workers' reports from `botyard.events.dispatcher` to the store.
 ///
 /// A message carries one report, or several (`job.batch`: a worker's reports that waited for a
-/// confirm together). Reports are applied in batches (all that have arrived, one transaction for
-/// the lot) and acknowledged with one `basic.ack` only after that transaction, and those of every
-/// earlier batch, committed (``InOrderAcknowledgement``), so a dispatcher crash makes the broker
-/// deliver them again; the store applies each event id once.
+/// confirm together). Reports are applied in batches (every delivery of one read from the socket,
+/// one transaction for the lot) and acknowledged with one `basic.ack` only after that transaction,
+/// and those of every earlier batch, committed (``InOrderAcknowledgement``), so a dispatcher crash
+/// makes the broker deliver them again; the store applies each event id once.
+///
+/// No task waits on the way: the connection's thread decodes a batch and queues it for the store,
+/// and the store's writer, once the batch committed, tells the metrics and the log and hands the
+/// ack over. A task takes only the batches the store refused, to try them again.
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -33,27 +37,25 @@ final class EventConsumer: Service {
                 let channel = try await connection.openChannel()
                 try await TopologyDeclarer.declareCore(on: channel)
                 try await channel.setPrefetch(count: UInt16(Self.batchSize))
-                let consumer = try await channel.consumeInBatches(queue: Topology.dispatcherEventsQueue)
                 // One `basic.ack` covers a batch and every delivery before it: not sent for a batch
                 // until the batches before it are stored too. Not waited for: an ack lost with the
                 // connection brings the batch again, and the store applies each event id once.
                 let acknowledgement = InOrderAcknowledgement<AMQPDelivery> { $0.ackWithoutWaiting(multiple: true) }
+                let (refused, refusals) = AsyncStream<RefusedBatch>.makeStream()
+                let consumer = try await channel.consume(queue: Topology.dispatcherEventsQueue) { deliveries in
+                    guard let batch = self.decode(deliveries) else { return }
+                    self.apply(batch, ticket: acknowledgement.ticket(), commit: Self.commit(of: batch.events),
+                               acknowledgement: acknowledgement, refusals: refusals)
+                }
                 try await withThrowingDiscardingTaskGroup { group in
-                    while true {
-                        let deliveries = try await consumer.next(upTo: Self.batchSize)
-                        guard !deliveries.isEmpty else {
-                            throw AMQPError(.consumerCancelled, operation: "consume events",
-                                            message: "the consumer ended")
-                        }
-                        guard let batch = try await self.decode(deliveries) else { continue }
-                        let ticket = acknowledgement.ticket()
-                        // Queued here, in the order the batches came; waited for by a task of its own,
-                        // so that a batch that waits for company holds none of the reports after it.
-                        let applying = self.store.apply(batch.events, heartbeats: batch.heartbeats,
-                                                        commit: Self.commit(of: batch.events))
+                    group.addTask {
+                        try await consumer.ended()
+                        throw AMQPError(.consumerCancelled, operation: "consume events", message: "the consumer ended")
+                    }
+                    // Each refused batch is tried again on its own, as the ones before it are.
+                    for await batch in refused {
                         group.addTask {
-                            try await self.settle(batch, applying)
-                            acknowledgement.stored(ticket, last: batch.last)
+                            try await self.storeRefused(batch, acknowledgement: acknowledgement, refusals: refusals)
                         }
                     }
                 }
@@ -81,9 +83,18 @@ final class EventConsumer: Service {
         var last: AMQPDelivery
     }
 
+    /// A batch the store refused, with its place in the order of acknowledgements.
+    private struct RefusedBatch: Sendable {
+        var batch: DecodedBatch
+        var ticket: Int
+        var error: StoreError
+        /// The refusals of this batch so far.
+        var refusals = 1
+    }
+
     /// The batch's reports; a delivery that does not decode is parked in `botyard.dead` (nil when
-    /// none decoded).
-    private func decode(_ deliveries: [AMQPDelivery]) async throws -> DecodedBatch? {
+    /// none decoded). Its rejection goes to the broker before the batch's ack.
+    private func decode(_ deliveries: [AMQPDelivery]) -> DecodedBatch? {
         var events: [JobEvent] = []
         var heartbeats: [WorkerHeartbeat] = []
         var last: AMQPDelivery?
@@ -99,46 +110,58 @@ final class EventConsumer: Service {
                 last = delivery
             } catch {
                 logger.error("undecodable event parked in botyard.dead", metadata: ["error": "\(error)"])
-                try await delivery.reject(requeue: false)
+                delivery.rejectWithoutWaiting(requeue: false)
             }
         }
         return last.map { DecodedBatch(events: events, heartbeats: heartbeats, last: $0) }
     }
 
-    /// Waits for a batch's reports to be stored (`applying`), then tells the metrics, the log and
-    /// the robot queue; its deliveries are acknowledged after that, by the caller.
-    ///
-    /// While the store refuses that transaction (a full disk, a store gone read-only), the same
-    /// reports are tried again each second, committed at once; the batches after them are not
-    /// acknowledged meanwhile (``InOrderAcknowledgement``), so that nothing is lost should the
-    /// dispatcher stop.
-    private func settle(_ batch: DecodedBatch, _ applying: PendingResult<BotyardStore.AppliedEvents>) async throws {
-        var applying = applying
-        var refusals = 0
-        while true {
-            do {
-                let applied = try await applying.value
-                if refusals > 0 { logger.notice("events stored after \(refusals) refusals") }
-                for figures in applied.figures { metrics.observe(figures) }
-                for (event, result) in zip(batch.events, applied.results) {
-                    logger.info("event applied", metadata: [
-                        "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
-                        "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
-                    ])
-                }
-                // Woken only when there is something for it: under a steady load most batches are one
-                // report, and each needless wake cost a read of the robot queue. (The relay is woken by
-                // the commit itself, through the store's outbox feed.)
-                if applied.madeLaunchesDue { robotQueueSignal.notify() }
-                return
-            } catch let error as StoreError {
-                if refusals % 60 == 0 {
-                    logger.error("cannot store events; trying again each second", metadata: ["error": "\(error)"])
-                }
-                refusals += 1
-                try await Task.sleep(for: .seconds(1))
-                applying = store.apply(batch.events, heartbeats: batch.heartbeats, commit: .atOnce)
+    /// Queues the batch for the store. Once it committed, the metrics, the log and the robot queue
+    /// learn what it did and its deliveries are acknowledged (after every batch before it); a
+    /// batch the store refuses goes to `refusals`, unacknowledged.
+    private func apply(_ batch: DecodedBatch, ticket: Int, commit: BotyardStore.ReportCommit,
+                       acknowledgement: InOrderAcknowledgement<AMQPDelivery>,
+                       refusals: AsyncStream<RefusedBatch>.Continuation, refused: RefusedBatch? = nil) {
+        store.apply(batch.events, heartbeats: batch.heartbeats, commit: commit) { result in
+            switch result {
+            case .success(let applied):
+                if let refused { self.logger.notice("events stored after \(refused.refusals) refusals") }
+                self.tell(applied, of: batch)
+                acknowledgement.stored(ticket, last: batch.last)
+            case .failure(let error):
+                var again = refused ?? RefusedBatch(batch: batch, ticket: ticket, error: error, refusals: 0)
+                again.error = error
+                again.refusals += 1
+                refusals.yield(again)
             }
         }
+    }
+
+    /// Tries a refused batch again a second later, committed at once. While the store refuses
+    /// (a full disk, a store gone read-only), the batches after it are not acknowledged
+    /// (``InOrderAcknowledgement``), so that nothing is lost should the dispatcher stop.
+    private func storeRefused(_ refused: RefusedBatch, acknowledgement: InOrderAcknowledgement<AMQPDelivery>,
+                              refusals: AsyncStream<RefusedBatch>.Continuation) async throws {
+        if refused.refusals % 60 == 1 {
+            logger.error("cannot store events; trying again each second", metadata: ["error": "\(refused.error)"])
+        }
+        try await Task.sleep(for: .seconds(1))
+        apply(refused.batch, ticket: refused.ticket, commit: .atOnce, acknowledgement: acknowledgement,
+              refusals: refusals, refused: refused)
+    }
+
+    /// Tells the metrics, the log and the robot queue what a stored batch did.
+    private func tell(_ applied: BotyardStore.AppliedEvents, of batch: DecodedBatch) {
+        for figures in applied.figures { metrics.observe(figures) }
+        for (event, result) in zip(batch.events, applied.results) {
+            logger.info("event applied", metadata: [
+                "job.id": "\(event.jobID)", "job.attempt": "\(event.attempt)",
+                "event.kind": "\(event.kind.rawValue)", "event.result": "\(result)",
+            ])
+        }
+        // Woken only when there is something for it: under a steady load most batches are one
+        // report, and each needless wake cost a read of the robot queue. (The relay is woken by
+        // the commit itself, through the store's outbox feed.)
+        if applied.madeLaunchesDue { robotQueueSignal.notify() }
     }
 }

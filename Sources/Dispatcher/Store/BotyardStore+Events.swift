@@ -41,16 +41,16 @@ extension BotyardStore {
 
     /// ``apply(_:heartbeats:random:at:)`` for the event consumer: queued before this returns (so
     /// that batches asked for in order are applied in order), its transaction shared with the
-    /// other writes of the same moment as `commit` says. The result arrives once it committed.
-    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], commit: ReportCommit,
-               at now: Date = Date()) -> PendingResult<AppliedEvents> {
+    /// other writes of the same moment as `commit` says. `completion` gets what the reports did
+    /// once it committed, on the store's writer: it must be quick.
+    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], commit: ReportCommit, at now: Date = Date(),
+               completion: @escaping @Sendable (Result<AppliedEvents, StoreError>) -> Void) {
         let randoms = events.map { _ in Double.random(in: 0..<1) }
-        let applied = PendingResult<AppliedEvents>()
         let body: @Sendable (Database) throws -> AppliedEvents = { db in
             try self.apply(events, heartbeats: heartbeats, randoms: randoms, at: now, in: db)
         }
         let finish: @Sendable (Result<AppliedEvents, any Error>) -> Void = { result in
-            applied.finish(result.mapError { Self.storeError("apply events", $0) })
+            completion(result.mapError { Self.storeError("apply events", $0) })
         }
         switch commit {
         case .atOnce:
@@ -61,7 +61,6 @@ extension BotyardStore {
             groupCommit.writeDeferrable(body, commitsAtOnce: { $0.addedMessages || $0.madeLaunchesDue },
                                         completion: finish)
         }
-        return applied
     }
 
     private func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat], randoms: [Double],

@@ -133,15 +133,18 @@ public struct AMQPChannel: Sendable {
         return AMQPConsumer(tag: tag, queue: queue, channel: self, deliveries: stream)
     }
 
-    /// Starts consuming `queue` with manual acknowledgement, for one task that takes the
-    /// deliveries in batches (``AMQPBatchConsumer/next(upTo:)``); the parameters are those of
-    /// ``consume(queue:prefetch:exclusive:arguments:)``.
-    public func consumeInBatches(queue: String, prefetch: UInt16? = nil, exclusive: Bool = false,
-                                 arguments: AMQPTable = [:]) async throws -> AMQPBatchConsumer {
-        let batches = DeliveryBatches()
+    /// Starts consuming `queue` with manual acknowledgement, handing the deliveries to `receive`
+    /// on the connection's own thread: every delivery read in one pass over the socket together
+    /// (up to 256), in the order they came, before the thread waits again. No task is woken for
+    /// them. `receive` must not block nor wait for this connection (its acks, publishes and
+    /// heartbeats wait while it runs); ``AMQPDelivery/ackWithoutWaiting(multiple:)`` is the ack it may
+    /// send. The other parameters are those of ``consume(queue:prefetch:exclusive:arguments:)``.
+    public func consume(queue: String, prefetch: UInt16? = nil, exclusive: Bool = false, arguments: AMQPTable = [:],
+                        receive: @escaping @Sendable ([AMQPDelivery]) -> Void) async throws -> AMQPCallbackConsumer {
+        let handOver = DeliveryHandOver(receive: receive)
         let tag = try await startConsumer(queue: queue, prefetch: prefetch, exclusive: exclusive,
-                                          arguments: arguments, sink: .batches(batches))
-        return AMQPBatchConsumer(tag: tag, queue: queue, channel: self, batches: batches)
+                                          arguments: arguments, sink: .handOver(handOver))
+        return AMQPCallbackConsumer(tag: tag, queue: queue, channel: self, handOver: handOver)
     }
 
     private func startConsumer(queue: String, prefetch: UInt16?, exclusive: Bool, arguments: AMQPTable,

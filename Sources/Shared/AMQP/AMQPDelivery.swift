@@ -42,4 +42,12 @@ public struct AMQPDelivery: Sendable {
             try core.reject(channel: channel, deliveryTag: deliveryTag, requeue: requeue)
         }
     }
+
+    /// Hands the rejection to the connection's thread and returns at once, as
+    /// ``ackWithoutWaiting(multiple:)`` does the ack: it goes before whatever is handed over after it.
+    public func rejectWithoutWaiting(requeue: Bool) {
+        connection.submit(run: { [channel, deliveryTag] core in
+            try? core.reject(channel: channel, deliveryTag: deliveryTag, requeue: requeue)
+        }, fail: { _ in })
+    }
 }

@@ -53,7 +53,23 @@ extension ConnectionCore {
             channel: ChannelID(number: envelope.channel, generation: channelState.generation),
             connection: connection
         )
-        sink.yield(delivery)
+        switch sink {
+        case .stream(let continuation):
+            continuation.yield(delivery)
+        case .handOver(let handOver):
+            let gathered = handOver.gather(delivery)
+            if gathered == 1 { handOversDue.append(handOver) }
+            if gathered >= DeliveryHandOver.largestBurst { handOver.handOver() }
+        }
+    }
+
+    /// Hands the deliveries gathered since the last time to their consumers' functions: before the
+    /// thread waits for the socket again, every burst it read goes over in one piece.
+    func handOverGathered() {
+        guard !handOversDue.isEmpty else { return }
+        let due = handOversDue
+        handOversDue.removeAll(keepingCapacity: true)
+        for handOver in due { handOver.handOver() }
     }
 
     private func handle(_ frame: amqp_frame_t) {

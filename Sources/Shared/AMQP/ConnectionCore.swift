@@ -7,9 +7,10 @@ import Logging
 /// rabbitmq-c connections are not thread-safe and their calls block, so one `ConnectionCore`
 /// lives on one dedicated OS thread (never Swift's cooperative pool) and is only reached through
 /// ``Mailbox`` commands. The thread loops: run queued commands, read whatever frames arrived,
-/// then `poll` the socket and the mailbox. Every pass through the library also sends due
-/// heartbeats and notices missed ones. The thread never waits for the broker's reply to a
-/// method (``PendingCall``): one channel's slow declare does not hold up another's acks.
+/// hand the deliveries gathered for callback consumers over, then `poll` the socket and the
+/// mailbox. Every pass through the library also sends due heartbeats and notices missed ones.
+/// The thread never waits for the broker's reply to a method (``PendingCall``): one channel's
+/// slow declare does not hold up another's acks.
 final class ConnectionCore {
     let state: amqp_connection_state_t
     let logger: Logger
@@ -38,6 +39,8 @@ final class ConnectionCore {
     private(set) var channels: [amqp_channel_t: ChannelState] = [:]
     private var channelOpenings: UInt64 = 0
     var consumers: [String: DeliverySink] = [:]
+    /// Consumers handed deliveries on this thread (``DeliveryHandOver``) that have some gathered.
+    var handOversDue: [DeliveryHandOver] = []
     /// Handed to deliveries so that they can be acknowledged from anywhere.
     var connection: AMQPConnection?
 
@@ -118,6 +121,7 @@ final class ConnectionCore {
                 readFrame()
                 continue
             }
+            handOverGathered()
             var descriptors = [
                 pollfd(fd: socketDescriptor, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0),

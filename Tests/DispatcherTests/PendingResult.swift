@@ -1,10 +1,11 @@
+@testable import Dispatcher
+import Foundation
+import Shared
 import Synchronization
 
 /// The result of work asked for now and finished later (a write queued for the store's next
-/// transaction): set once, by whoever finishes the work, and awaited by one task.
-///
-/// It lets a caller queue work in the order things arrived, without waiting, and leave the wait
-/// to a task of its own.
+/// transaction): set once, by whoever finishes the work, and awaited by one task. It lets a test
+/// queue writes in order without waiting for them, and take their results afterwards.
 final class PendingResult<Value: Sendable>: Sendable {
     private enum State {
         case waiting(CheckedContinuation<Value, any Error>?)
@@ -42,5 +43,15 @@ final class PendingResult<Value: Sendable>: Sendable {
                 if let finished { continuation.resume(with: finished) }
             }
         }
+    }
+}
+
+extension BotyardStore {
+    /// The event consumer's ``apply(_:heartbeats:commit:at:completion:)``, its result taken later.
+    func apply(_ events: [JobEvent], heartbeats: [WorkerHeartbeat],
+               commit: ReportCommit) -> PendingResult<AppliedEvents> {
+        let applied = PendingResult<AppliedEvents>()
+        apply(events, heartbeats: heartbeats, commit: commit) { applied.finish($0.mapError { $0 }) }
+        return applied
     }
 }
