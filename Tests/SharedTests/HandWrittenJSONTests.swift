@@ -114,6 +114,40 @@ struct HandWrittenJSONTests {
         #expect(try generic(created) == encoder.encode(created))
     }
 
+    static let heartbeats = [
+        WorkerHeartbeat(workerID: "w-\(odd)", group: "finance", host: "desk-4", accounts: [], slots: 0, running: 0,
+                        intervalSeconds: 5, at: at),
+        WorkerHeartbeat(workerID: "w", group: "g", host: odd, accounts: [
+            AccountStatus(name: "clerk", limit: 1),
+            AccountStatus(name: odd, limit: 4, running: 3, uiRunning: true, served: false, hold: "cleanup failed: \(odd)"),
+        ], slots: 8, running: 3, intervalSeconds: 0.25, stopping: true, at: Date(timeIntervalSince1970: 0)),
+    ]
+
+    @Test("a heartbeat is read by hand as JSONDecoder reads it; one without a required field is left to JSONDecoder")
+    func heartbeatsRead() throws {
+        let decoder = JSONCodec.makeDecoder()
+        for heartbeat in Self.heartbeats {
+            let text = try JSONCodec.makeEncoder().encode(heartbeat)
+            let byHand = try WorkerHeartbeat(json: #require(JSONNode(reading: text)))
+            #expect(byHand == heartbeat)
+            #expect(byHand == (try decoder.decode(WorkerHeartbeat.self, from: text)))
+        }
+        let other = #"{"at": "1970-01-01T00:00:00Z", "workerID": "w", "group": "g", "host": "h", "slots": 1, "#
+            + #""running": 0, "intervalSeconds": 5, "stopping": false, "new": {}, "accounts": [{"name": "a", "#
+            + #""limit": 1, "running": 0, "uiRunning": false, "served": true, "hold": null}]}"#
+        let byHand = try WorkerHeartbeat(json: #require(JSONNode(reading: Data(other.utf8))))
+        #expect(byHand == (try decoder.decode(WorkerHeartbeat.self, from: Data(other.utf8))))
+        #expect(byHand.accounts == [AccountStatus(name: "a", limit: 1)] && byHand.intervalSeconds == 5)
+        let withoutServed = Data(other.replacingOccurrences(of: #", "served": true"#, with: "").utf8)
+        #expect(throws: JSONMismatch.self) { try WorkerHeartbeat(json: #require(JSONNode(reading: withoutServed))) }
+        do {
+            _ = try JSONCodec.decode(WorkerHeartbeat.self, from: withoutServed)
+            Issue.record("decoded an account without its served flag")
+        } catch {
+            #expect(error.description.contains("served"))
+        }
+    }
+
     @Test("what the hand reading does not take is decoded by JSONDecoder, whose error names the field")
     func fallback() throws {
         var envelope = try JSONSerialization.jsonObject(with: JSONCodec.encode(Self.envelopes[0])) as! [String: Any]
