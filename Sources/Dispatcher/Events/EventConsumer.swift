@@ -116,8 +116,8 @@ final class EventConsumer: Service {
         return last.map { DecodedBatch(events: events, heartbeats: heartbeats, last: $0) }
     }
 
-    /// Queues the batch for the store. Once it committed, the metrics, the log and the robot queue
-    /// learn what it did and its deliveries are acknowledged (after every batch before it); a
+    /// Queues the batch for the store. Once it committed, its deliveries are acknowledged (after
+    /// every batch before it) and the metrics, the log and the robot queue learn what it did; a
     /// batch the store refuses goes to `refusals`, unacknowledged.
     private func apply(_ batch: DecodedBatch, ticket: Int, commit: BotyardStore.ReportCommit,
                        acknowledgement: InOrderAcknowledgement<AMQPDelivery>,
@@ -125,9 +125,9 @@ final class EventConsumer: Service {
         store.apply(batch.events, heartbeats: batch.heartbeats, commit: commit) { result in
             switch result {
             case .success(let applied):
+                acknowledgement.stored(ticket, last: batch.last)
                 if let refused { self.logger.notice("events stored after \(refused.refusals) refusals") }
                 self.tell(applied, of: batch)
-                acknowledgement.stored(ticket, last: batch.last)
             case .failure(let error):
                 var again = refused ?? RefusedBatch(batch: batch, ticket: ticket, error: error, refusals: 0)
                 again.error = error
