@@ -12,8 +12,8 @@ import Shared
 /// makes the broker deliver them again; the store applies each event id once.
 ///
 /// No task waits on the way: the connection's thread decodes a batch and queues it for the store,
-/// and the store's writer, once the batch committed, tells the metrics and the log and hands the
-/// ack over. A task takes only the batches the store refused, to try them again.
+/// and the store's writer, once the batch committed, hands the ack over and tells the metrics and
+/// the log. A task takes only the batches the store refused, to try them again.
 final class EventConsumer: Service {
     private let store: BotyardStore
     private let reconnector: Reconnector
@@ -36,7 +36,7 @@ final class EventConsumer: Service {
             await self.reconnector.run { connection in
                 let channel = try await connection.openChannel()
                 try await TopologyDeclarer.declareCore(on: channel)
-                try await channel.setPrefetch(count: UInt16(Self.batchSize))
+                try await channel.setPrefetch(count: Self.prefetch)
                 // One `basic.ack` covers a batch and every delivery before it: not sent for a batch
                 // until the batches before it are stored too. Not waited for: an ack lost with the
                 // connection brings the batch again, and the store applies each event id once.
@@ -63,8 +63,8 @@ final class EventConsumer: Service {
         }
     }
 
-    /// Reports applied per transaction at most (and the consumer's prefetch).
-    static let batchSize = 200
+    /// Deliveries the broker hands over before their acks: a batch holds at most these.
+    static let prefetch: UInt16 = 200
 
     /// How a batch commits. One that only says runs started, or that workers are alive, rides in
     /// the next transaction: nothing waits on it, and under a steady load each was a commit and a
