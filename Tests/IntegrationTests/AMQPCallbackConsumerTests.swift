@@ -49,7 +49,8 @@ struct AMQPCallbackConsumerTests {
         }
     }
 
-    /// Waits until the broker has handed all but `count` of the queue's messages to its consumer.
+    /// Waits until the broker has handed all but `count` of the queue's messages to its consumer,
+    /// and a little longer, for the consumer's connection to read them off the socket.
     func waitUntilReady(_ count: Int, in channel: AMQPChannel) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while try await channel.inspectQueue("q").messageCount != count {
@@ -59,6 +60,7 @@ struct AMQPCallbackConsumerTests {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
+        try await Task.sleep(for: .milliseconds(200))
     }
 
     @Test("deliveries read together are handed over together, in order; the function's own ack settles them")

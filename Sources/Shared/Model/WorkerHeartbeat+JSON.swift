@@ -2,7 +2,7 @@ import Foundation
 
 /// The dispatcher reads a heartbeat from every worker every few seconds, with a status for each of
 /// its accounts (a worker may serve a hundred): by hand (``JSONReadable``), where `JSONDecoder`
-/// cost a fleet's dispatcher a thirtieth of its CPU.
+/// took 1.5 % of a steady fleet's dispatcher.
 extension WorkerHeartbeat: JSONReadable {
     public init(json: JSONNode) throws(JSONMismatch) {
         let object = try json.object()
