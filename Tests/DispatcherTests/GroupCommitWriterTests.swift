@@ -223,6 +223,24 @@ struct GroupCommitWriterTests {
         }
     }
 
+    @Test("a deferred write waits its own wait, though the wait of one asked for before it (committed since) ends sooner")
+    func deferredWriteWaitsItsOwnWait() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .milliseconds(400))
+            Self.insertDeferred(1, into: scratch)
+            try await scratch.writer.write { db in try db.execute(sql: "INSERT INTO rows (id) VALUES (2)") }
+            try await Task.sleep(for: .milliseconds(200))
+            let before = scratch.commits.count
+            let asked = ContinuousClock.now
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Self.insertDeferred(3, into: scratch) { _ in continuation.resume() }
+            }
+            #expect(ContinuousClock.now - asked >= .milliseconds(390), "not at the end of the first write's wait")
+            #expect(try scratch.rowIDs() == [1, 2, 3])
+            #expect(scratch.commits.count - before == 1)
+        }
+    }
+
     @Test("commitDeferred returns once the deferred writes asked for before it are committed, without their wait")
     func commitDeferredDoesNotWait() async throws {
         try await withTemporaryFolder { folder in

@@ -31,6 +31,9 @@ final class GroupCommitWriter: Sendable {
         let abandon: @Sendable (any Error) -> Void
         /// Whether the write may wait for company once it ran (deferred, or deferrable).
         let mayWait: Bool
+        /// When it was asked for: the writes that wait for company commit once the oldest of them
+        /// has waited `deferredWait`.
+        var askedAt = ContinuousClock.now
     }
 
     /// What running a write did.
@@ -62,6 +65,12 @@ final class GroupCommitWriter: Sendable {
         var flushAsked = false
         /// Whether writes that may wait for company run in the transaction running or held open.
         var deferredRunning = false
+
+        /// When the oldest write waiting for company (deferred, or held open) was asked for.
+        var oldestWaitingWrite: ContinuousClock.Instant? {
+            guard let deferred = deferred.first?.askedAt else { return held.first?.write.askedAt }
+            return min(deferred, held.first?.write.askedAt ?? deferred)
+        }
 
         /// Whether another transaction starts as soon as the one running ends.
         func needsTransaction(maximumBatch: Int) -> Bool {
@@ -221,20 +230,43 @@ final class GroupCommitWriter: Sendable {
         if arm { armFlush() }
     }
 
-    /// Commits the deferred writes at the end of their wait: those waiting and those held in an
-    /// open transaction, unless a transaction has taken them by then.
+    /// What the end of a wait for company leads to.
+    private enum FlushStep {
+        /// Nothing: no write waits any more, or the transaction running starts the one that commits them.
+        case nothing
+        /// A transaction that commits the writes waiting.
+        case transaction
+        /// Another wait: the writes this one was for have committed, and the oldest waiting now is younger.
+        case wait
+    }
+
+    /// Commits the deferred writes once the oldest of them has waited `deferredWait`: those waiting
+    /// and those held in an open transaction, unless a transaction has taken them by then. A wait
+    /// whose writes committed before its end waits on for the oldest write left (ending it then
+    /// cost the steady fleet a transaction and a sync of their own four times a second).
     private func armFlush() {
-        flushQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(deferredWait / .nanoseconds(1)))) {
-            let start = self.state.withLock { state in
+        let oldest = state.withLock { $0.oldestWaitingWrite } ?? .now
+        let wait = max(.zero, oldest + deferredWait - .now)
+        flushQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(wait / .nanoseconds(1)))) {
+            let step = self.state.withLock { state -> FlushStep in
+                guard let oldest = state.oldestWaitingWrite else {
+                    state.flushArmed = false
+                    return .nothing
+                }
+                // The timer may end a hair before the clock says the wait is over.
+                if oldest + self.deferredWait > .now + .milliseconds(1) { return .wait }
                 state.flushArmed = false
-                guard !state.deferred.isEmpty || !state.held.isEmpty else { return false }
                 state.flushAsked = true
                 // A transaction running now starts the next when it ends, and that one commits.
-                guard !state.committing else { return false }
+                guard !state.committing else { return .nothing }
                 state.committing = true
-                return true
+                return .transaction
             }
-            if start { self.scheduleTransaction() }
+            switch step {
+            case .nothing: break
+            case .transaction: self.scheduleTransaction()
+            case .wait: self.armFlush()
+            }
         }
     }
 
