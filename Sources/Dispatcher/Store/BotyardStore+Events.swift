@@ -111,14 +111,15 @@ extension BotyardStore {
 
     /// The newest outbox row and the launches due in the robot queue, both read through an index:
     /// compared before and after a batch, they tell whether the relay or the robot queue has work.
+    /// Read as plain integers: a `Row` of the two (a dictionary of its columns' names, a copy) cost
+    /// several times the two reads, 3 % of the steady fleet's dispatcher.
     private static func serviceWork(in db: Database) throws -> (lastMessage: Int64, dueLaunches: Int) {
-        let row = try Row.fetchOne(db.cachedStatement(sql: serviceWorkSQL))!
-        return (row[0] ?? 0, row[1] ?? 0)
+        (try Int64.fetchOne(db.cachedStatement(sql: lastMessageSQL)) ?? 0,
+         try Int.fetchOne(db.cachedStatement(sql: dueLaunchesSQL)) ?? 0)
     }
 
-    static let serviceWorkSQL = """
-        SELECT (SELECT MAX(id) FROM outbox), (SELECT COUNT(*) FROM robot_queue WHERE due = 1)
-        """
+    static let lastMessageSQL = "SELECT MAX(id) FROM outbox"
+    static let dueLaunchesSQL = "SELECT COUNT(*) FROM robot_queue WHERE due = 1"
 
     private func apply(_ event: JobEvent, random: Double, at now: Date, in db: Database,
                        measured: (ReportFigures) -> Void = { _ in }) throws -> EventApplication {
