@@ -33,7 +33,7 @@ final class GroupCommitWriter: Sendable {
         let mayWait: Bool
         /// When it was asked for: the writes that wait for company commit once the oldest of them
         /// has waited `deferredWait`.
-        var askedAt = ContinuousClock.now
+        let askedAt = ContinuousClock.now
     }
 
     /// What running a write did.
