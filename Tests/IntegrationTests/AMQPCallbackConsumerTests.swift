@@ -70,12 +70,13 @@ struct AMQPCallbackConsumerTests {
             let bursts = Bursts()
             let acknowledged = Mutex(0)
             _ = try await consuming.consume(queue: "q", prefetch: 600) { burst in
-                bursts.receive(burst)
-                // Acknowledged from the connection's own thread, without waiting.
+                // Acknowledged from the connection's own thread, without waiting, and counted before
+                // the burst is: the test reads the count as soon as it has seen every delivery.
                 if let last = burst.last, last.headers["n"]?.intValue == 599 {
                     last.ackWithoutWaiting(multiple: true)
                     acknowledged.withLock { $0 += 1 }
                 }
+                bursts.receive(burst)
             }
             try await bursts.waitFor(600)
             #expect(bursts.numbers == (0..<600).map(Int64.init))
