@@ -45,6 +45,8 @@ let package = Package(
                 "Shared",
                 "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own functions, for statements bound without GRDB's arguments (`Statement+Binding`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -89,7 +89,7 @@ extension BotyardStore {
         writeDeferred("record audit entry", { db in
             try db.cachedStatement(sql: """
                 INSERT INTO audit_log (at, caller, role, method, path, status) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [at, caller, role?.rawValue, method, path, status])
+                """).execute(binding: at, caller, role?.rawValue, method, path, status)
         }, completion: completion)
     }
 

@@ -125,7 +125,7 @@ extension BotyardStore {
                        measured: (ReportFigures) -> Void = { _ in }) throws -> EventApplication {
         // Once only: an event id already recorded inserts nothing.
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO applied_events (eventID, appliedAt, jobID) VALUES (?, ?, ?)")
-            .execute(arguments: [event.eventID, now.storedValue, event.jobID])
+            .execute(binding: event.eventID, now.storedValue, event.jobID)
         if db.changesCount == 0 { return .duplicate }
         guard let job = try JobRecord.fetch(id: event.jobID, in: db) else {
             return .ignored("unknown job \(event.jobID)")
@@ -224,7 +224,7 @@ extension BotyardStore {
         try db.cachedStatement(sql: """
             INSERT INTO \(table) (jobID, attempt, log) VALUES (?, ?, ?)
             ON CONFLICT (jobID, attempt) DO UPDATE SET log = excluded.log
-            """).execute(arguments: [jobID, attempt, log])
+            """).execute(binding: jobID, attempt, log)
     }
 
     /// The job's message, parked in `botyard.dead` with the reason.

@@ -297,7 +297,7 @@ extension BotyardStore {
     /// are compiled once per connection and only bind the prepared values.
     static func insertNew(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
         try db.cachedStatement(sql: JobRecord.insertSQL)
-            .execute(arguments: StatementArguments(databaseValues: prepared.values))
+            .execute(binding: prepared.values)
         var job = prepared.record
         job.id = db.lastInsertedRowID
         try JobStateCounts.move(from: nil, to: job.state, in: db)
@@ -310,7 +310,7 @@ extension BotyardStore {
                               reason: String, in db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO job_history (jobID, at, fromState, toState, attempt, reason) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [jobID, at, from?.rawValue, to.rawValue, attempt, reason])
+            """).execute(binding: jobID, at, from?.rawValue, to.rawValue, attempt, reason)
     }
 
     /// The outbox row of an untargeted job's first attempt. It carries no copy of the job: that
@@ -323,7 +323,7 @@ extension BotyardStore {
         try db.cachedStatement(sql: """
             INSERT INTO outbox (jobID, kind, exchange, routingKey, headers, body, messageID, mandatory, createdAt)
             VALUES (?, 'dispatch', ?, ?, '{}', x'', ?, 1, ?)
-            """).execute(arguments: [job.id!, Topology.jobsExchange, envelope.routingKey, envelope.messageID, at])
+            """).execute(binding: job.id!, Topology.jobsExchange, envelope.routingKey, envelope.messageID, at)
     }
 
     /// The outbox row that publishes a job's first attempt.

@@ -57,7 +57,7 @@ extension BotyardStore {
 
     private static func deletePublished(_ records: [OutboxRecord], at now: Date, in db: Database) throws {
         let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE id = ?")
-        for rowID in records.compactMap(\.id) { try delete.execute(arguments: [rowID]) }
+        for rowID in records.compactMap(\.id) { try delete.execute(binding: rowID) }
         let dispatched = records.filter { $0.kind == .dispatch }.map(\.jobID)
         guard !dispatched.isEmpty else { return }
         let markQueued = try db.cachedStatement(sql: markQueuedSQL)
@@ -68,9 +68,9 @@ extension BotyardStore {
         let at = now.storedValue
         var queued = 0
         for jobID in dispatched {
-            try markQueued.execute(arguments: [at, jobID])
+            try markQueued.execute(binding: at, jobID)
             guard db.changesCount > 0 else { continue }
-            try history.execute(arguments: [jobID, at])
+            try history.execute(binding: jobID, at)
             queued += 1
         }
         try JobStateCounts.move(queued, from: .pending, to: .queued, in: db)

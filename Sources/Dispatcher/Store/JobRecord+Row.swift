@@ -82,7 +82,7 @@ extension JobRecord {
     /// a job that left `stored`, the state its row holds, is counted in its new one (``JobStateCounts``).
     func updateRow(from stored: JobState, in db: Database) throws {
         try db.cachedStatement(sql: Self.updateSQL)
-            .execute(arguments: StatementArguments(databaseValues: try lifecycleValues() + [id.databaseValue]))
+            .execute(binding: try lifecycleValues() + [id.databaseValue])
         try JobStateCounts.move(from: stored, to: state, in: db)
     }
 

