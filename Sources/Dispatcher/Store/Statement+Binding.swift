@@ -21,8 +21,8 @@ extension Statement {
         try bindAndExecute(values)
     }
 
-    /// Runs the statement with `values` bound to its parameters, in order (nil binds NULL).
-    /// See ``execute(binding:)-([DatabaseValue])``.
+    /// Runs the statement with `values` bound to its parameters, in order (nil binds NULL), as the
+    /// form taking an array of `DatabaseValue` does.
     func execute(binding values: (any DatabaseValueConvertible)?...) throws {
         try bindAndExecute(values.lazy.map { $0?.databaseValue ?? .null })
     }
