@@ -9,9 +9,10 @@ struct BotyardBench: AsyncParsableCommand {
         commandName: "botyard-bench",
         abstract: "Measures Botyard next to raw rabbitmq-c (throughput), work-queue claims alone (claims), "
             + "dispatch with a million finished jobs in the store (growth), a steady fleet's CPU per job (fleet), "
-            + "times queue triggers (triggers), or runs a fault soak (soak).",
+            + "times queue triggers (triggers) or the store's statement binding (statements), or runs a fault soak "
+            + "(soak).",
         subcommands: [Throughput.self, Claims.self, StoreGrowth.self, FleetLoad.self, Soak.self, TriggerEvaluation.self,
-                      FiringPrecision.self],
+                      FiringPrecision.self, StatementBinding.self],
         defaultSubcommand: Throughput.self
     )
 }
