@@ -33,6 +33,23 @@ struct GroupAdmissionStoreTests {
         }
     }
 
+    @Test("a batch into groups with maxQueued takes jobs in up to each group's limit, counting its own, and stores the rest rejected")
+    func batchBounded() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.bot)
+            try await store.saveGroup("g1", settings: GroupSettings(maxQueued: 2))
+            try await store.saveGroup("g2", settings: GroupSettings(maxQueued: 1))
+            let groups = ["g1", "g2", "g1", "g2", "g1", "g3"]
+            let result = try await store.submitBatch(groups.map {
+                SubmitJobRequest(bot: "echo", group: $0, admission: .bounded)
+            })
+            guard case .submitted(let jobs) = result else { Issue.record("not submitted: \(result)"); return }
+            #expect(jobs.map(\.state) == [.pending, .pending, .pending, .rejected, .rejected, .pending])
+            #expect(jobs[3].reason?.hasSuffix("the group has its maximum of 1 jobs waiting") == true)
+            #expect(jobs[4].reason?.hasSuffix("the group has its maximum of 2 jobs waiting") == true)
+        }
+    }
+
     @Test("a sync launch is taken in while the group's heartbeats show a free slot, and rejected after")
     func syncFromHeartbeats() async throws {
         try await withTemporaryStore { store, _ in

@@ -32,7 +32,10 @@ extension BotyardStore {
         }
         guard unknown.isEmpty else { return .unknownBots(unknown) }
         return .submitted(try await write("submit job batch") { [jobs] db in
-            try zip(jobs, requests).map { job, request in try Self.insertSubmitted(job, request: request, in: db) }
+            var groups = GroupSettingsReads()
+            return try zip(jobs, requests).map { job, request in
+                try Self.insertSubmitted(job, request: request, groups: &groups, in: db)
+            }
         })
     }
 }

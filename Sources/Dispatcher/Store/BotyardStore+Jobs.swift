@@ -100,6 +100,14 @@ extension BotyardStore {
     /// Inserts a submitted job whose row was prepared, outside the transaction where the caller could.
     static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest,
                                 in db: Database) throws -> JobSnapshot {
+        var groups = GroupSettingsReads()
+        return try insertSubmitted(prepared, request: request, groups: &groups, in: db)
+    }
+
+    /// ``insertSubmitted(_:request:in:)`` for one of several jobs of a write (a batch), which read
+    /// each group's settings once (`groups`).
+    static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest, groups: inout GroupSettingsReads,
+                                in db: Database) throws -> JobSnapshot {
         var job = prepared.record
         let now = prepared.now
         let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
@@ -108,7 +116,7 @@ extension BotyardStore {
             try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
         } else if let rejection = try Self.admissionRejection(of: job.botSnapshot, into: request.group,
                                                               method: job.launchMethod, mode: request.admission,
-                                                              at: now, in: db) {
+                                                              at: now, groups: &groups, in: db) {
             try Self.insertRejected(&job, reason: submitted, rejection: rejection, at: now, in: db)
         } else {
             job = try Self.insertPending(prepared, reason: submitted, in: db)
