@@ -48,8 +48,8 @@ struct StatementBinding: AsyncParsableCommand {
     }
 
     static let shapes = [
-        Shape(name: "a row of 36 values (a new job's)", values: mixed(36)),
-        Shape(name: "a row of 6 values (a history row's)", values: mixed(6)),
+        Shape(name: "36 values (a new job's row)", values: mixed(36)),
+        Shape(name: "6 values (a history row)", values: mixed(6)),
     ]
 
     func run() async throws {
@@ -75,12 +75,11 @@ struct StatementBinding: AsyncParsableCommand {
                 })
             }
             let (before, after) = (grdb.min()!, bound.min()!)
-            rows.append((shape.name, String(format: "%.2f µs GRDB's way, %.2f µs bound by the store (%.1f ×)",
-                                            microseconds(before), microseconds(after), before / after)))
+            rows.append(("an insert of \(shape.name), \(inserts) in one transaction (fastest of \(rounds))",
+                         String(format: "%.2f µs GRDB's way, %.2f µs bound by the store (%.1f ×)",
+                                microseconds(before), microseconds(after), before / after)))
         }
-        print("| statement, \(inserts) inserts in one transaction (fastest of \(rounds)) | time an insert |")
-        print("|---|---|")
-        for (name, result) in rows { print("| \(name) | \(result) |") }
+        printTable(rows)
     }
 
     /// The time an insert of `shape` takes when `execute` runs it, `inserts` times in one transaction
