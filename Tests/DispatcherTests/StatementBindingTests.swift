@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 @testable import Dispatcher
@@ -88,23 +89,26 @@ struct StatementBindingTests {
     }
 
     /// Counts the rows inserted into `kept` in each committed transaction.
-    final class InsertCounter: TransactionObserver, @unchecked Sendable {
-        private(set) var pending = 0
-        private(set) var committed: [Int] = []
+    final class InsertCounter: TransactionObserver, Sendable {
+        private let counts = Mutex((pending: 0, committed: [Int]()))
+
+        var committed: [Int] { counts.withLock { $0.committed } }
 
         func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
             if case .insert(let table) = eventKind { return table == "kept" }
             return false
         }
 
-        func databaseDidChange(with event: DatabaseEvent) { pending += 1 }
+        func databaseDidChange(with event: DatabaseEvent) { counts.withLock { $0.pending += 1 } }
 
         func databaseDidCommit(_ db: Database) {
-            committed.append(pending)
-            pending = 0
+            counts.withLock { counts in
+                counts.committed.append(counts.pending)
+                counts.pending = 0
+            }
         }
 
-        func databaseDidRollback(_ db: Database) { pending = 0 }
+        func databaseDidRollback(_ db: Database) { counts.withLock { $0.pending = 0 } }
     }
 
     @Test("a transaction observer is told of each row a bound statement inserts")
