@@ -27,6 +27,10 @@ struct BotControlTests {
             }
             try await waitUntil(timeout: .seconds(20)) { writtenPID() != nil }
             let pid = try #require(writtenPID())
+            // Only a job the dispatcher shows running can be paused; its start may be applied well
+            // after the bot began (a start's report rides in the store's next commit), the more so on a
+            // loaded machine: once, with a core kept busy, a pause 300 ms after the pid was refused.
+            try await fleet.waitForJob(id, timeout: .seconds(20)) { $0.state == .running }
 
             let busy = try #require(cpuTicks(of: pid))
             try await Task.sleep(for: .milliseconds(300))
