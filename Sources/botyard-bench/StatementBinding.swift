@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatcher
 import Foundation
 import GRDB
+import Shared
 
 /// `botyard-bench statements`: what binding a statement's values costs, GRDB's way
 /// (`execute(arguments:)`) against the store's (`execute(binding:)`), for rows shaped as a new job's
@@ -77,7 +78,7 @@ struct StatementBinding: AsyncParsableCommand {
             let (before, after) = (grdb.min()!, bound.min()!)
             rows.append(("an insert of \(shape.name), \(inserts) in one transaction (fastest of \(rounds))",
                          String(format: "%.2f µs GRDB's way, %.2f µs bound by the store (%.1f ×)",
-                                microseconds(before), microseconds(after), before / after)))
+                                before.seconds * 1e6, after.seconds * 1e6, before / after)))
         }
         printTable(rows)
     }
@@ -98,9 +99,5 @@ struct StatementBinding: AsyncParsableCommand {
             }
             return elapsed
         }
-    }
-
-    private func microseconds(_ duration: Duration) -> Double {
-        Double(duration.components.attoseconds) / 1e12 + Double(duration.components.seconds) * 1e6
     }
 }

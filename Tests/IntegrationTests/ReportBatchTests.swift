@@ -33,7 +33,7 @@ struct ReportBatchTests {
         await connection.close()
     }
 
-    /// Jobs the dispatcher shows running, in a run that started after `since`.
+    /// Jobs of `bot` the dispatcher shows running, in a run that started after `since`.
     static func running(_ bot: String, startedAfter since: Date, in fleet: Fleet) async throws -> Int {
         try await fleet.store.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE bot = ? AND state = 'running' AND startedAt > ?",
