@@ -48,6 +48,9 @@ public struct WorkerConfiguration: Sendable {
     /// How long a run's `started` report is held: a run that ends sooner (a message's first
     /// delivery) is reported once, at its end, which carries its start. Zero: at once.
     public var startReportDelay: Duration
+    /// How long the worker stays without a run before it gives back the memory that starting up
+    /// and its last runs used (``ResidentPages``); nil: never.
+    public var releaseMemoryAfter: Duration?
 
     public init(amqpURL: AMQPURL = AMQPURL(), group: String = "default", workerID: String? = nil,
                 host: String = ProcessInfo.processInfo.hostName, accounts: [AccountConfiguration] = [],
@@ -58,8 +61,9 @@ public struct WorkerConfiguration: Sendable {
                 reservedEvery: Int = 10, cleanupTimeout: Duration = .seconds(120),
                 accountCleanups: [String: [String]] = [:], pauseLimit: Duration = .seconds(86_400),
                 apiURL: String? = nil, stageTimingsPath: URL? = nil, credentialKey: SecretKey? = nil,
-                startReportDelay: Duration = .milliseconds(50)) {
+                startReportDelay: Duration = .milliseconds(50), releaseMemoryAfter: Duration? = .seconds(10)) {
         self.credentialKey = credentialKey
+        self.releaseMemoryAfter = releaseMemoryAfter
         self.startReportDelay = startReportDelay
         self.amqpURL = amqpURL
         self.group = group
@@ -117,6 +121,9 @@ public struct WorkerConfiguration: Sendable {
             problems.append("start report delay must be between 0 and 10,000 ms")
         }
         if pauseLimit <= .zero { problems.append("pause limit must be positive") }
+        if let releaseMemoryAfter, releaseMemoryAfter <= .zero {
+            problems.append("release memory after must be positive (or none)")
+        }
         for (account, argv) in accountCleanups.sorted(by: { $0.key < $1.key }) {
             if !accounts.contains(where: { $0.name == account }) {
                 problems.append("a cleanup is given for account \(account), which is not served")

@@ -160,6 +160,8 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("retry: restart past its 1000 ms wait (p50 / p99)",
                      String(format: "%.0f / %.0f ms (%d of %d retried)", late.value(50), late.value(99), lateness.count, retryJobs)))
 
+        rows += try await idleWorkerMemory(fleet: fleet, driver: driver)
+
         let memory = [("dispatcher", ProcessFleet.peakMemoryMiB(fleet.dispatcher))]
             + fleet.workers.sorted { $0.key < $1.key }.map { ("worker \($0.key)", ProcessFleet.peakMemoryMiB($0.value)) }
         rows.append(("peak RSS", memory.map { "\($0.0) \($0.1.map { String(format: "%.0f", $0) } ?? "?") MiB" }
@@ -177,6 +179,33 @@ struct Throughput: AsyncParsableCommand {
             rows += try compareWithCelery(python: celeryPython, botyardRate: endToEnd, botyardLatencies: loadedLatencies)
         }
         printTable(rows)
+    }
+
+    /// The workers' resident memory when their last job ended and once they have been idle long
+    /// enough to give back what starting up and their runs used (`--release-memory-after`, 10 s by
+    /// default, looked at every 10 s), and how soon the first job after that starts.
+    func idleWorkerMemory(fleet: ProcessFleet, driver: Driver) async throws -> [(String, String)] {
+        let idle: Duration = .seconds(22)
+        say("worker memory: idle for \(Int(idle.seconds)) s")
+        let workers = fleet.workers.sorted { $0.key < $1.key }
+        let atEnd = workers.map { ProcessFleet.residentMemoryMiB($0.value) }
+        try await Task.sleep(for: idle)
+        let afterIdle = workers.map { ProcessFleet.residentMemoryMiB($0.value) }
+        let id = try await driver.submit([SubmitJobRequest(bot: "noop", group: "bench")])[0]
+        var job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        while !job.state.isTerminal {
+            try await Task.sleep(for: .milliseconds(5))
+            job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        }
+        let firstStart = job.startedAt.map { String(format: "%.0f ms", $0.timeIntervalSince(job.submittedAt) * 1000) }
+        func mebibytes(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "?" }
+        return [
+            ("worker RSS when its last job ended → after \(Int(idle.seconds)) s idle",
+             zip(workers, zip(atEnd, afterIdle)).map { worker, memory in
+                 "worker \(worker.key) \(mebibytes(memory.0)) → \(mebibytes(memory.1)) MiB"
+             }.joined(separator: ", ")),
+            ("submit → a worker starts it, the first job after that idleness", firstStart ?? "?"),
+        ]
     }
 
     /// Celery's rows: the same end-to-end work with the same slots on the same broker, and the ratios.

@@ -78,6 +78,11 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
                                + "once, at its end, which carries its start (0: at once)."))
     var startReportDelay: Int = 50
 
+    @Option(help: ArgumentHelp("Seconds without a run after which the worker gives back the memory that starting "
+                               + "up and its last runs used: pages of its libraries and its program, and free heap "
+                               + "(0: never)."))
+    var releaseMemoryAfter: Int = 10
+
     @Option(name: .customLong("credential-key-file"),
             help: "File of the group's credential key, which opens the account credentials the dispatcher sends for UI bots (default: $BOTYARD_CREDENTIAL_KEY_FILE, else the key itself in $BOTYARD_CREDENTIAL_KEY; none: UI bots run without them). Made by `botyard keys group`.")
     var credentialKeyFile: String?
@@ -112,7 +117,8 @@ struct BotyardWorkerCommand: AsyncParsableCommand {
             leaseRetryInterval: .milliseconds(Int(max(0.1, leaseRetryInterval) * 1000)), reservedEvery: reservedEvery,
             cleanupTimeout: .seconds(cleanupTimeout), accountCleanups: cleanups, pauseLimit: .seconds(pauseLimit),
             apiURL: apiURL, stageTimingsPath: stageTimings.map { URL(fileURLWithPath: $0) },
-            credentialKey: try credentialKey, startReportDelay: .milliseconds(startReportDelay))
+            credentialKey: try credentialKey, startReportDelay: .milliseconds(startReportDelay),
+            releaseMemoryAfter: releaseMemoryAfter == 0 ? nil : .seconds(releaseMemoryAfter))
     }
 
     var credentialKey: SecretKey? {

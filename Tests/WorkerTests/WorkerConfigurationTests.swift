@@ -37,4 +37,12 @@ struct WorkerConfigurationTests {
         #expect(WorkerConfiguration(host: "h1", accounts: [.init(name: "r1")], pauseLimit: .zero).problems
             == ["pause limit must be positive"])
     }
+
+    @Test("an idle worker gives memory back after 10 s by default, or never; a wait for it must be positive")
+    func releaseMemoryAfter() {
+        #expect(WorkerConfiguration(accounts: [.init(name: "r1")]).releaseMemoryAfter == .seconds(10))
+        #expect(WorkerConfiguration(host: "h1", accounts: [.init(name: "r1")], releaseMemoryAfter: nil).problems.isEmpty)
+        #expect(WorkerConfiguration(host: "h1", accounts: [.init(name: "r1")], releaseMemoryAfter: .seconds(-1)).problems
+            == ["release memory after must be positive (or none)"])
+    }
 }

@@ -1,6 +1,7 @@
 #ifndef BOTYARD_CSPAWN_H
 #define BOTYARD_CSPAWN_H
 
+#include <malloc.h> // malloc_trim, for a worker giving back its free heap when idle
 #include <spawn.h>
 #include <sys/types.h>
 

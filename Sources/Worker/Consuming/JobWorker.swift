@@ -89,6 +89,7 @@ final class JobWorker: Service {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.obey(control) }
             group.addTask { try await self.beat() }
+            group.addTask { await self.releaseMemoryWhenIdle() }
             for account in configuration.accounts {
                 group.addTask { try await self.server(of: account, on: connection, consumers: consumers).run() }
             }
@@ -170,6 +171,33 @@ final class JobWorker: Service {
             }
             if stopping && running.count == 0 { return }
             try await Task.sleep(for: stopping ? .milliseconds(200) : configuration.heartbeatInterval)
+        }
+    }
+
+    /// Gives back the memory that starting up and the last runs used (``ResidentPages``) once no run
+    /// has been running or begun for ``WorkerConfiguration/releaseMemoryAfter``, and again after each
+    /// stretch of runs. Ends with the connection, or at shutdown.
+    private func releaseMemoryWhenIdle() async {
+        guard let quiet = configuration.releaseMemoryAfter else { return }
+        await cancelWhenGracefulShutdown {
+            var lastBegun = self.running.begun
+            var released = false
+            while (try? await Task.sleep(for: quiet)) != nil {
+                let begun = self.running.begun
+                let idle = begun == lastBegun && self.running.count == 0
+                lastBegun = begun
+                guard idle else {
+                    released = false
+                    continue
+                }
+                guard !released else { continue }
+                let result = ResidentPages.release()
+                released = true
+                self.logger.debug("memory released while idle", metadata: [
+                    "memory.mappings": "\(result.mappings)", "memory.released_kib": "\(result.kibibytes)",
+                    "memory.resident_kib": "\(ResidentPages.residentKiB ?? -1)",
+                ])
+            }
         }
     }
 

@@ -10,6 +10,8 @@ final class RunningJobs: Sendable {
         var cancelledSet: Set<Int64> = []
         /// Set by ``stopAll(_:)``: a run that begins afterwards is stopped before its bot starts.
         var stopNewRuns: RunControl.StopReason?
+        /// Runs registered since the worker started.
+        var begun = 0
     }
 
     private let state = Mutex(State())
@@ -22,6 +24,7 @@ final class RunningJobs: Sendable {
         state.withLock { state in
             guard !state.cancelledSet.contains(jobID) else { return nil }
             let control = RunControl(stopGrace: stopGrace)
+            state.begun += 1
             if let reason = state.stopNewRuns { control.stop(reason) }
             state.running[jobID, default: [:]][runID] = control
             return control
@@ -83,4 +86,7 @@ final class RunningJobs: Sendable {
     }
 
     var count: Int { state.withLock { $0.running.values.reduce(0) { $0 + $1.count } } }
+
+    /// Runs registered since the worker started: unchanged between two looks, no run began in between.
+    var begun: Int { state.withLock { $0.begun } }
 }
