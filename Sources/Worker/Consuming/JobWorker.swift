@@ -175,17 +175,18 @@ final class JobWorker: Service {
     }
 
     /// Gives back the memory that starting up and the last runs used (``ResidentPages``) once no run
-    /// has been running or begun for ``WorkerConfiguration/releaseMemoryAfter``, and again after each
-    /// stretch of runs. Ends with the connection, or at shutdown.
+    /// has been running or begun for ``WorkerConfiguration/releaseMemoryAfter`` (looked at that
+    /// often), and again after each stretch of runs. Ends with the connection, or at shutdown.
     private func releaseMemoryWhenIdle() async {
         guard let quiet = configuration.releaseMemoryAfter else { return }
         await cancelWhenGracefulShutdown {
-            var lastBegun = self.running.begun
+            var last = (begun: self.running.begun, running: self.running.count)
             var released = false
             while (try? await Task.sleep(for: quiet)) != nil {
-                let begun = self.running.begun
-                let idle = begun == lastBegun && self.running.count == 0
-                lastBegun = begun
+                let now = (begun: self.running.begun, running: self.running.count)
+                // None ran at the last look nor now, and none began in between.
+                let idle = last.running == 0 && now.running == 0 && now.begun == last.begun
+                last = now
                 guard idle else {
                     released = false
                     continue
