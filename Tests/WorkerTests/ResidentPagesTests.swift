@@ -47,7 +47,8 @@ struct ResidentPagesTests {
     @Test("lines it does not know are skipped: an empty or garbled file has no mappings")
     func unknownText() {
         #expect(MappedRegion.regions(inSmaps: "").isEmpty)
-        #expect(MappedRegion.regions(inSmaps: "Rss: 4 kB\nnot-a-range r-xp 0 0 1 /x\n1000-0800 r-xp 0 0:0 1 /x").isEmpty)
+        let garbled = "Rss: 4 kB\nnot-a-range r-xp 0 0 1 /x\n1000-0800 r-xp 0 0:0 1 /x"
+        #expect(MappedRegion.regions(inSmaps: garbled).isEmpty)
     }
 
     @Test("a release unmaps a read-only file mapping, whose bytes read back from the file after it; pages the process wrote itself are kept")
@@ -73,7 +74,9 @@ struct ResidentPagesTests {
         let failed = UnsafeMutableRawPointer(bitPattern: -1)
         try #require(readOnly != failed && written != failed && writable != failed)
         var sum = 0
-        for offset in stride(from: 0, to: content.count, by: page) { sum += Int(readOnly.load(fromByteOffset: offset, as: UInt8.self)) }
+        for offset in stride(from: 0, to: content.count, by: page) {
+            sum += Int(readOnly.load(fromByteOffset: offset, as: UInt8.self))
+        }
         written.storeBytes(of: 0xAB, toByteOffset: page, as: UInt8.self)
         #expect(mprotect(written, content.count, PROT_READ) == 0)
         writable.storeBytes(of: 0xCD, toByteOffset: 2 * page, as: UInt8.self)

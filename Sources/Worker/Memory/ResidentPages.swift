@@ -5,10 +5,10 @@ import Foundation
 ///
 /// Most of an idle worker's resident set is pages mapped from files: the Swift runtime,
 /// Foundation and its ICU data, libc, OpenSSL, the worker's own program. Starting up and running
-/// jobs touch many pages that idleness never touches again (and the kernel maps up to fifteen
-/// neighbours with each page it faults in), and each counts in the process's RSS for as long as
-/// it stays mapped, though it belongs to the page cache, shared with every process that maps the
-/// same file. ``release()`` unmaps them: every read-only mapping of a file without a page of its
+/// jobs touch many pages that idleness never touches again (and by default the kernel maps up to
+/// fifteen neighbours with each page it faults in), and each counts in the process's RSS for as
+/// long as it stays mapped, though it belongs to the page cache, shared with every process that
+/// maps the same file. ``release()`` unmaps them: every read-only mapping of a file without a page of its
 /// own (``MappedRegion/isReleasable``). The pages stay in the page cache and come back by a minor
 /// fault when touched again. Then the allocator returns the free heap it holds (`malloc_trim`),
 /// which is the process's own memory.
