@@ -154,20 +154,12 @@ final class ProcessFleet {
 
     /// Peak resident memory (VmHWM) of any process, in MiB.
     static func peakMemoryMiB(pid: Int32) -> Double? {
-        memoryMiB(pid: pid, field: "VmHWM:")
+        ProcessMemory.residentKiB(of: pid).map { Double($0.peak) / 1024 }
     }
 
     /// Resident memory now (VmRSS) of a process, in MiB.
     static func residentMemoryMiB(_ process: Process?) -> Double? {
-        process.flatMap { memoryMiB(pid: $0.processIdentifier, field: "VmRSS:") }
-    }
-
-    private static func memoryMiB(pid: Int32, field: String) -> Double? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
-              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return nil }
-        return kilobytes / 1024
+        process.flatMap { ProcessMemory.residentKiB(of: $0.processIdentifier) }.map { Double($0.now) / 1024 }
     }
 
     private func launch(_ name: String, _ arguments: [String], log: String) throws -> Process {

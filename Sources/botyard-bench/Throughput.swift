@@ -84,13 +84,7 @@ struct Throughput: AsyncParsableCommand {
         say("idle latency: \(idleJobs) jobs one at a time")
         var idleLatencies: [Double] = []
         for _ in 0..<idleJobs {
-            let id = try await driver.submit([SubmitJobRequest(bot: "noop", group: "bench")])[0]
-            var job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
-            while !job.state.isTerminal {
-                try await Task.sleep(for: .milliseconds(5))
-                job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
-            }
-            if let started = job.startedAt { idleLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000) }
+            if let latency = try await Self.startLatencyOfOneJob(driver: driver) { idleLatencies.append(latency) }
         }
 
         // The pipeline's steps run on a group and worker of their own, so that under load they
@@ -191,13 +185,7 @@ struct Throughput: AsyncParsableCommand {
         let atEnd = workers.map { ProcessFleet.residentMemoryMiB($0.value) }
         try await Task.sleep(for: idle)
         let afterIdle = workers.map { ProcessFleet.residentMemoryMiB($0.value) }
-        let id = try await driver.submit([SubmitJobRequest(bot: "noop", group: "bench")])[0]
-        var job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
-        while !job.state.isTerminal {
-            try await Task.sleep(for: .milliseconds(5))
-            job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
-        }
-        let firstStart = job.startedAt.map { String(format: "%.0f ms", $0.timeIntervalSince(job.submittedAt) * 1000) }
+        let firstStart = try await Self.startLatencyOfOneJob(driver: driver).map { String(format: "%.0f ms", $0) }
         func mebibytes(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "?" }
         return [
             ("worker RSS when its last job ended → after \(Int(idle.seconds)) s idle",
@@ -206,6 +194,18 @@ struct Throughput: AsyncParsableCommand {
              }.joined(separator: ", ")),
             ("submit → a worker starts it, the first job after that idleness", firstStart ?? "?"),
         ]
+    }
+
+    /// Submits one `/bin/true` job, waits for its end, and returns how long after its submission a
+    /// worker started it, in ms (nil when it never started).
+    static func startLatencyOfOneJob(driver: Driver) async throws -> Double? {
+        let id = try await driver.submit([SubmitJobRequest(bot: "noop", group: "bench")])[0]
+        var job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        while !job.state.isTerminal {
+            try await Task.sleep(for: .milliseconds(5))
+            job = try await driver.client.get("/v1/jobs/\(id)", as: JobSnapshot.self)
+        }
+        return job.startedAt.map { $0.timeIntervalSince(job.submittedAt) * 1000 }
     }
 
     /// Celery's rows: the same end-to-end work with the same slots on the same broker, and the ratios.

@@ -20,7 +20,7 @@ struct WorkerMemoryTests {
                 // and its job.
                 var resident: (now: Int, peak: Int)?
                 let released = await waitUntilGone(timeout: .seconds(20), poll: .milliseconds(100)) {
-                    resident = Self.resident(of: worker.pid)
+                    resident = ProcessMemory.residentKiB(of: worker.pid)
                     return resident.map { $0.now < $0.peak * 3 / 4 } ?? false
                 }
                 #expect(released, "resident \(resident?.now ?? -1) KiB, at its peak \(resident?.peak ?? -1) KiB")
@@ -31,16 +31,5 @@ struct WorkerMemoryTests {
                 _ = await worker.stop()
             }
         }
-    }
-
-    /// A process's resident memory now (`VmRSS`) and at its peak (`VmHWM`), in KiB.
-    private static func resident(of pid: pid_t) -> (now: Int, peak: Int)? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        func kibibytes(_ field: String) -> Int? {
-            status.split(separator: "\n").first { $0.hasPrefix(field) }?
-                .split(separator: " ").dropFirst().first.flatMap { Int($0) }
-        }
-        guard let now = kibibytes("VmRSS:"), let peak = kibibytes("VmHWM:") else { return nil }
-        return (now, peak)
     }
 }

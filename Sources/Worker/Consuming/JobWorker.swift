@@ -196,7 +196,7 @@ final class JobWorker: Service {
                 released = true
                 self.logger.debug("memory released while idle", metadata: [
                     "memory.mappings": "\(result.mappings)", "memory.released_kib": "\(result.kibibytes)",
-                    "memory.resident_kib": "\(ResidentPages.residentKiB ?? -1)",
+                    "memory.resident_kib": "\(ProcessMemory.residentKiB()?.now ?? -1)",
                 ])
             }
         }

@@ -24,9 +24,8 @@ enum ResidentPages {
     /// Releases what the process's mappings hold (read from `/proc/self/smaps`), and free heap.
     @discardableResult
     static func release() -> Released {
-        let smaps = procFile("smaps")
         var released = Released(mappings: 0, kibibytes: 0)
-        for region in MappedRegion.regions(inSmaps: smaps) where region.isReleasable {
+        for region in MappedRegion.regions(inSmaps: smaps()) where region.isReleasable {
             guard let address = UnsafeMutableRawPointer(bitPattern: region.start),
                   madvise(address, region.length, MADV_DONTNEED) == 0
             else { continue }
@@ -37,17 +36,10 @@ enum ResidentPages {
         return released
     }
 
-    /// The process's resident set (`VmRSS`), in KiB; nil when `/proc` does not say.
-    static var residentKiB: Int? {
-        guard let line = procFile("status").split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return nil }
-        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
-    }
-
-    /// A file of `/proc/self`, read to its end: such a file says its size is 0, and Foundation's
+    /// `/proc/self/smaps`, read to its end: such a file says its size is 0, and Foundation's
     /// `String(contentsOfFile:)` read only its first page.
-    private static func procFile(_ name: String) -> String {
-        guard let handle = FileHandle(forReadingAtPath: "/proc/self/" + name) else { return "" }
+    private static func smaps() -> String {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps") else { return "" }
         defer { try? handle.close() }
         return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
     }
