@@ -12,8 +12,21 @@ struct GroupRecord: Codable, FetchableRecord, PersistableRecord {
     var launchAdmission: LaunchAdmissionTable
     var updatedAt: Date
 
-    /// A group's settings by name, compiled once per connection: every refusable launch reads them.
-    static let byNameSQL = "SELECT * FROM groups WHERE name = ?"
+    /// A group's settings by name, compiled once per connection and read by position
+    /// (``ColumnValues``): every refusable launch reads them, and most groups have none.
+    static let byNameSQL = "SELECT name, maxQueued, launchAdmission, updatedAt FROM groups WHERE name = ?"
+}
+
+extension GroupRecord {
+    /// The group whose values `columns` gives in the order of ``byNameSQL``'s columns.
+    init(_ columns: inout some ColumnValues) throws {
+        name = try columns.next("name")
+        maxQueued = try columns.nextOptional("maxQueued")
+        let admission: String = try columns.next("launchAdmission")
+        launchAdmission = try Self.databaseJSONDecoder(for: "launchAdmission")
+            .decode(LaunchAdmissionTable.self, from: Data(admission.utf8))
+        updatedAt = try columns.nextDate("updatedAt")
+    }
 }
 
 /// The settings of the groups one write reads, each read once: the jobs of a batch go to a few
@@ -25,7 +38,8 @@ struct GroupSettingsReads {
     /// `group`'s settings, nil when it has none of its own.
     mutating func settings(of group: String, in db: Database) throws -> GroupRecord? {
         if let known = records[group] { return known }
-        let record = try GroupRecord.fetchOne(db.cachedStatement(sql: GroupRecord.byNameSQL), arguments: [group])
+        let record = try db.cachedStatement(sql: GroupRecord.byNameSQL)
+            .fetchFirst(binding: [group.databaseValue], read: GroupRecord.init)
         records[group] = .some(record)
         return record
     }

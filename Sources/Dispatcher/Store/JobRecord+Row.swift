@@ -71,12 +71,16 @@ extension JobRecord {
         ]
     }
 
-    /// The job with `id`, through a statement compiled once per connection.
+    /// Every column a job is read with: `id`, then ``writtenColumns``.
+    static let readColumns = ["id"] + writtenColumns
+
+    /// The job with `id`, through a statement compiled once per connection, its values taken by
+    /// position (``ColumnValues``).
     static func fetch(id: Int64, in db: Database) throws -> JobRecord? {
-        try JobRecord.fetchOne(db.cachedStatement(sql: fetchByIDSQL), arguments: [id])
+        try db.cachedStatement(sql: fetchByIDSQL).fetchFirst(binding: [id.databaseValue], read: JobRecord.init)
     }
 
-    static let fetchByIDSQL = "SELECT * FROM jobs WHERE id = ?"
+    static let fetchByIDSQL = "SELECT \(readColumns.map { "\"\($0)\"" }.joined(separator: ", ")) FROM jobs WHERE id = ?"
 
     /// Writes the row's ``lifecycleColumns`` back, through a statement compiled once per connection;
     /// a job that left `stored`, the state its row holds, is counted in its new one (``JobStateCounts``).
@@ -92,43 +96,49 @@ extension JobRecord {
     }
 
     init(row: Row) throws {
-        id = row["id"]
-        bot = row["bot"]
-        botSnapshot = try Self.botSnapshots.definition(named: bot, json: row["botSnapshot"])
-        group = row["group"]
-        priority = try Self.value(row, "priority")
-        environment = row["environment"]
-        inputs = try Self.strings(row, "inputs")
-        account = row["account"]
-        state = try Self.value(row, "state")
-        attempts = row["attempts"]
-        dispatchedAttempt = row["dispatchedAttempt"]
-        runID = row["runID"]
-        retryPolicy = try Self.retryPolicies.value(decoding: row["retryPolicy"])
-        timeoutSeconds = row["timeoutSeconds"]
-        launchMethod = try Self.value(row, "launchMethod")
-        initiator = row["initiator"]
-        exitCode = row["exitCode"]
-        outputs = try Self.strings(row, "outputs")
-        reason = row["reason"]
-        workerID = row["workerID"]
-        host = row["host"]
-        ranAs = row["ranAs"]
-        submittedAt = row["submittedAt"]
-        startedAt = row["startedAt"]
-        finishedAt = row["finishedAt"]
-        updatedAt = row["updatedAt"]
-        targetHost = row["targetHost"]
-        dispatchHost = row["dispatchHost"]
-        robotQueuePolicy = try Self.decodeIfPresent(row, "robotQueuePolicy")
-        robotQueueTries = row["robotQueueTries"]
-        failureKind = try (row["failureKind"] as String?).map { try Self.value($0, "failureKind") }
-        flowRun = row["flowRun"]
-        flowStep = row["flowStep"]
-        variables = try Self.decodeIfPresent(row, "variables")
-        apiToken = row["apiToken"]
-        triggerQueue = row["triggerQueue"]
-        parentJob = row["parentJob"]
+        var columns = RowColumns(row, columns: Self.readColumns)
+        try self.init(&columns)
+    }
+
+    /// The job whose values `columns` gives in the order of ``readColumns``.
+    init(_ columns: inout some ColumnValues) throws {
+        id = try columns.nextOptional("id")
+        bot = try columns.next("bot")
+        botSnapshot = try Self.botSnapshots.definition(named: bot, json: columns.next("botSnapshot"))
+        group = try columns.next("group")
+        priority = try Self.value(columns.next("priority"), "priority")
+        environment = try columns.next("environment")
+        inputs = try Self.strings(columns.next("inputs"))
+        account = try columns.nextOptional("account")
+        retryPolicy = try Self.retryPolicies.value(decoding: columns.next("retryPolicy"))
+        timeoutSeconds = try columns.next("timeoutSeconds")
+        launchMethod = try Self.value(columns.next("launchMethod"), "launchMethod")
+        initiator = try columns.next("initiator")
+        submittedAt = try columns.nextDate("submittedAt")
+        targetHost = try columns.nextOptional("targetHost")
+        robotQueuePolicy = try Self.decodeIfPresent(columns.nextOptional("robotQueuePolicy"))
+        flowRun = try columns.nextOptional("flowRun")
+        flowStep = try columns.nextOptional("flowStep")
+        variables = try Self.decodeIfPresent(columns.nextOptional("variables"))
+        apiToken = try columns.nextOptional("apiToken")
+        triggerQueue = try columns.nextOptional("triggerQueue")
+        parentJob = try columns.nextOptional("parentJob")
+        state = try Self.value(columns.next("state"), "state")
+        attempts = try columns.next("attempts")
+        dispatchedAttempt = try columns.next("dispatchedAttempt")
+        runID = try columns.nextOptional("runID")
+        exitCode = try columns.nextOptional("exitCode")
+        outputs = try Self.strings(columns.next("outputs"))
+        reason = try columns.nextOptional("reason")
+        workerID = try columns.nextOptional("workerID")
+        host = try columns.nextOptional("host")
+        ranAs = try columns.nextOptional("ranAs")
+        startedAt = try columns.nextOptionalDate("startedAt")
+        finishedAt = try columns.nextOptionalDate("finishedAt")
+        updatedAt = try columns.nextDate("updatedAt")
+        dispatchHost = try columns.nextOptional("dispatchHost")
+        robotQueueTries = try columns.next("robotQueueTries")
+        failureKind = try (columns.nextOptional("failureKind") as String?).map { try Self.value($0, "failureKind") }
     }
 
     private static func json(_ value: some Encodable) throws -> String {
@@ -141,18 +151,12 @@ extension JobRecord {
     }
 
     /// Most jobs have no inputs or outputs: `{}` needs no decoder.
-    private static func strings(_ row: Row, _ column: String) throws -> [String: String] {
-        let text: String = row[column]
-        return text == "{}" ? [:] : try JSONCodec.decode([String: String].self, from: Data(text.utf8))
+    private static func strings(_ text: String) throws -> [String: String] {
+        text == "{}" ? [:] : try JSONCodec.decode([String: String].self, from: Data(text.utf8))
     }
 
-    private static func decodeIfPresent<Value: Decodable>(_ row: Row, _ column: String) throws -> Value? {
-        guard let text = row[column] as String? else { return nil }
-        return try JSONCodec.decode(Value.self, from: Data(text.utf8))
-    }
-
-    private static func value<Value: RawRepresentable<String>>(_ row: Row, _ column: String) throws -> Value {
-        try value(row[column], column)
+    private static func decodeIfPresent<Value: Decodable>(_ text: String?) throws -> Value? {
+        try text.map { try JSONCodec.decode(Value.self, from: Data($0.utf8)) }
     }
 
     private static func value<Value: RawRepresentable<String>>(_ text: String, _ column: String) throws -> Value {

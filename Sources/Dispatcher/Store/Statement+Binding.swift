@@ -29,6 +29,13 @@ extension Statement {
     }
 
     private func bindAndExecute(_ values: some Collection<DatabaseValue>) throws {
+        try bind(values)
+        try execute()
+    }
+
+    /// Resets the statement and binds `values` to its parameters, in order, as GRDB's own lasting
+    /// bindings do.
+    func bind(_ values: some Collection<DatabaseValue>) throws {
         let parameters = Int(sqlite3_bind_parameter_count(sqliteStatement))
         guard values.count == parameters else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE,
@@ -42,6 +49,5 @@ extension Statement {
                                     message: "cannot bind statement argument \(index)", sql: sql)
             }
         }
-        try execute()
     }
 }
