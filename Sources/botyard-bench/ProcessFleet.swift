@@ -171,7 +171,9 @@ final class ProcessFleet {
             ?? amqpURL
         // In the environment: a command line (and the password in it) is visible to every user of the host.
         process.environment = environment.merging(["BOTYARD_AMQP_URL": url]) { $1 }
-        FileManager.default.createFile(atPath: folder.appendingPathComponent(log).path, contents: nil)
+        guard FileManager.default.createFile(atPath: folder.appendingPathComponent(log).path, contents: nil) else {
+            throw DispatcherClient.Failure(description: "cannot create \(log) in \(folder.path)", status: nil)
+        }
         let handle = try FileHandle(forWritingTo: folder.appendingPathComponent(log))
         handle.seekToEndOfFile()
         process.standardOutput = handle

@@ -8,8 +8,8 @@ extension Statement {
     /// the statement's parameter names into a second array, and binds each value either in a
     /// closure nested in the previous one (up to 20) or through its checked `setArguments` (more).
     /// `botyard-bench statements` on this machine: an insert of 36 values (a new job's row) took
-    /// 17–18 µs that way and 4.9 µs bound here; one of 6 values (a history row's), 3.6–3.7 µs and
-    /// 1.4–1.6 µs.
+    /// 11 µs that way and 4.6–4.8 µs bound here; one of 6 values (a history row's), 3.6–3.7 µs and
+    /// 1.3–1.4 µs.
     ///
     /// The values are bound by GRDB's own `StatementBinding`, as its lasting bindings are (SQLite
     /// copies strings and blobs), after `setUncheckedArguments` of no arguments has reset the
