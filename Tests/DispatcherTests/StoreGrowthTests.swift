@@ -50,6 +50,8 @@ struct StoreGrowthTests {
         HotQuery(name: "the outbox's next rows with their jobs (the relay)", sql: BotyardStore.outboxSQL,
                  arguments: [0, 100]),
         HotQuery(name: "a group's settings (a refusable launch)", sql: GroupRecord.byNameSQL, arguments: ["g1"]),
+        HotQuery(name: "the outbox's newest row and the launches due (every batch of reports)",
+                 sql: BotyardStore.serviceWorkSQL, searches: ["robot_queue_due"]),
         HotQuery(name: "published first dispatches made queued (the relay)",
                  sql: BotyardStore.markQueuedSQL, arguments: ["t", 1]),
         HotQuery(name: "finished jobs past their retention (a pass, in the writer's transaction)",
