@@ -9,13 +9,14 @@ import Testing
 struct ColumnValuesTests {
     static let bot = BotDefinition(name: "clerk", argv: ["/bin/true"], needsUI: true)
 
-    /// Every column of `job`'s row, read back by name through GRDB's `Row`.
+    /// The job's row read by name, through GRDB's `Row` of `SELECT *`.
     func readByName(_ jobID: Int64, in store: BotyardStore) async throws -> JobRecord? {
         try await store.database.read { db in
             try JobRecord.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobID])
         }
     }
 
+    /// The job's row read by position, as every report reads it.
     func readByPosition(_ jobID: Int64, in store: BotyardStore) async throws -> JobRecord? {
         try await store.database.read { db in try JobRecord.fetch(id: jobID, in: db) }
     }

@@ -66,7 +66,8 @@ struct StatementColumns: ColumnValues {
     }
 }
 
-/// A GRDB `Row`'s values in the order of `columns`, looked up by name.
+/// A GRDB `Row`'s values in the order of `columns`, looked up by name; NULL for a column the row
+/// lacks, and past the last of `columns`.
 struct RowColumns: ColumnValues {
     private let row: Row
     private var columns: IndexingIterator<[String]>
