@@ -4,14 +4,19 @@ import Testing
 
 @testable import Dispatcher
 
+/// `count` times from 1906 to 2103, at random.
+func randomDates(_ count: Int) -> [Date] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in
+        Date(timeIntervalSince1970: Double.random(in: -2_000_000_000...4_200_000_000, using: &generator))
+    }
+}
+
 @Suite("Dates as the store writes them")
 struct StoredDateTests {
     @Test("the fast formatter writes exactly GRDB's text, for 200,000 random times and the edges")
     func sameTextAsGRDB() {
-        var generator = SystemRandomNumberGenerator()
-        var dates = (0..<200_000).map { _ in
-            Date(timeIntervalSince1970: Double.random(in: -2_000_000_000...4_200_000_000, using: &generator))
-        }
+        var dates = randomDates(200_000)
         dates += [0, 0.0005, 0.9995, 0.999_999, -0.0005, -1, 1_700_000_000.123, 1_700_000_000.999_999_9,
                   951_782_400, 4_107_542_400, -62_135_596_800, -12_219_292_800, -12_212_553_600].map(Date.init(timeIntervalSince1970:))
         dates += [Date(), Date.distantPast, Date.distantFuture]
@@ -25,10 +30,7 @@ struct StoredDateTests {
 struct StoredDateReadingTests {
     @Test("the fast reader gives exactly GRDB's date for 200,000 random stored times and the edges")
     func sameDateAsGRDB() {
-        var generator = SystemRandomNumberGenerator()
-        var dates = (0..<200_000).map { _ in
-            Date(timeIntervalSince1970: Double.random(in: -2_000_000_000...4_200_000_000, using: &generator))
-        }
+        var dates = randomDates(200_000)
         dates += [0, 0.001, 0.999, -0.001, -1, 1_700_000_000.123, 951_782_400, 4_107_542_400, -12_212_553_600,
                   253_402_300_799.999].map(Date.init(timeIntervalSince1970:))
         let different = dates.map(\.storedValue).filter { Date(storedValue: $0) != Date.fromDatabaseValue($0) }

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 import Testing
 
 @testable import Worker
@@ -97,9 +98,6 @@ struct ResidentPagesTests {
 
     /// The KiB of `mapping` resident now, from this process's `smaps`.
     private func resident(_ mapping: UnsafeMutableRawPointer) -> Int? {
-        let handle = FileHandle(forReadingAtPath: "/proc/self/smaps")
-        defer { try? handle?.close() }
-        let text = String(decoding: (try? handle?.readToEnd()) ?? Data(), as: UTF8.self)
-        return MappedRegion.regions(inSmaps: text).first { $0.start == UInt(bitPattern: mapping) }?.residentKiB
+        MappedRegion.regions(inSmaps: ProcFile.text("/proc/self/smaps") ?? "").first { $0.start == UInt(bitPattern: mapping) }?.residentKiB
     }
 }

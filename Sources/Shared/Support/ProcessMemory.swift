@@ -5,10 +5,7 @@ public enum ProcessMemory {
     /// The process's pages resident now (`VmRSS`) and at most so far (`VmHWM`), in KiB; nil when
     /// `/proc` does not say (the process is gone).
     public static func residentKiB(of pid: pid_t = getpid()) -> (now: Int, peak: Int)? {
-        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/status") else { return nil }
-        defer { try? handle.close() }
-        // Read to its end: a `/proc` file says its size is 0, and a read of that size stops short.
-        let status = String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+        guard let status = ProcFile.text("/proc/\(pid)/status") else { return nil }
         func kibibytes(_ field: String) -> Int? {
             status.split(separator: "\n").first { $0.hasPrefix(field) }?
                 .split(separator: " ").dropFirst().first.flatMap { Int($0) }

@@ -1,5 +1,6 @@
 import CSpawn
 import Foundation
+import Shared
 
 /// Gives back the memory an idle worker holds only because it was used once.
 ///
@@ -25,7 +26,8 @@ enum ResidentPages {
     @discardableResult
     static func release() -> Released {
         var released = Released(mappings: 0, kibibytes: 0)
-        for region in MappedRegion.regions(inSmaps: smaps()) where region.isReleasable {
+        let smaps = ProcFile.text("/proc/self/smaps") ?? ""
+        for region in MappedRegion.regions(inSmaps: smaps) where region.isReleasable {
             guard let address = UnsafeMutableRawPointer(bitPattern: region.start),
                   madvise(address, region.length, MADV_DONTNEED) == 0
             else { continue }
@@ -34,13 +36,5 @@ enum ResidentPages {
         }
         malloc_trim(0)
         return released
-    }
-
-    /// `/proc/self/smaps`, read to its end: such a file says its size is 0, and Foundation's
-    /// `String(contentsOfFile:)` read only its first page.
-    private static func smaps() -> String {
-        guard let handle = FileHandle(forReadingAtPath: "/proc/self/smaps") else { return "" }
-        defer { try? handle.close() }
-        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
     }
 }
