@@ -77,6 +77,38 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("acks held back go out when the connection's thread next wakes, within a second, none lost")
+    func heldBackAcks() async throws {
+        try await withChannel { connection, channel in
+            try await channel.declareQueue("held", arguments: ["x-queue-type": "quorum"])
+            try await channel.enableConfirms()
+            let results = try await channel.publish((0..<12).map {
+                AMQPMessage(exchange: "", routingKey: "held", body: Data("m\($0)".utf8))
+            })
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+
+            let consuming = try await connection.openChannel()
+            try await consuming.setPrefetch(count: 4)
+            let start = ContinuousClock.now
+            var seen = 0
+            for try await delivery in try await consuming.consume(queue: "held") {
+                // Never enough held back to wake the thread: each goes out with its next wake.
+                delivery.ackHeldBack(settling: 1, wakingAt: 100)
+                seen += 1
+                if seen == 12 { break }
+            }
+            // Four at a time: the broker sent the next four only after the acks of the last went
+            // out, when the thread's wait on the socket timed out, twice.
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed > .milliseconds(900), "held-back acks woke the connection's thread: \(elapsed)")
+            #expect(elapsed < .seconds(6))
+            // The last four went out too: closed after a second, the channel gives nothing back.
+            try await Task.sleep(for: .milliseconds(1_500))
+            await consuming.close()
+            #expect(try await channel.inspectQueue("held").messageCount == 0)
+        }
+    }
+
     @Test("a mandatory publish that matches no queue is an error, not a silent loss")
     func unroutable() async throws {
         try await withChannel { _, channel in

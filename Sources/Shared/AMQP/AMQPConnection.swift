@@ -40,6 +40,7 @@ public final class AMQPConnection: Sendable {
         let connection = AMQPConnection(url: url, name: name, mailbox: mailbox)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let thread = Thread {
+                ThreadName.setCurrent(threadName(forConnection: name))
                 let core: ConnectionCore
                 do throws(AMQPError) {
                     core = try ConnectionCore.connect(to: url, name: name, heartbeatSeconds: heartbeatSeconds,
@@ -54,10 +55,15 @@ public final class AMQPConnection: Sendable {
                 core.run(mailbox: mailbox, heartbeatSeconds: heartbeatSeconds)
                 core.connection = nil
             }
-            thread.name = "amqp: \(name)"
             thread.start()
         }
         return connection
+    }
+
+    /// The name of the connection's thread: `amqp` and the last word of the connection's name
+    /// (`amqp publish` for "botyard-dispatcher publish"), within the kernel's 15 bytes.
+    static func threadName(forConnection name: String) -> String {
+        "amqp " + (name.split(separator: " ").last.map(String.init) ?? name)
     }
 
     /// Opens a new channel on this connection.
@@ -108,5 +114,12 @@ public final class AMQPConnection: Sendable {
     /// connection has ended.
     func submit(run: @escaping @Sendable (ConnectionCore) -> Void, fail: @escaping @Sendable (AMQPError) -> Void) {
         mailbox.submit(Mailbox.Command(run: run, fail: fail))
+    }
+
+    /// ``submit(run:fail:)`` without waking the thread for it, unless the held-back work queued
+    /// since it last woke weighs `limit` or more (``Mailbox/submitHeldBack(_:weight:wakingAt:)``).
+    func submitHeldBack(weight: Int, wakingAt limit: Int, run: @escaping @Sendable (ConnectionCore) -> Void,
+                        fail: @escaping @Sendable (AMQPError) -> Void) {
+        mailbox.submitHeldBack(Mailbox.Command(run: run, fail: fail), weight: weight, wakingAt: limit)
     }
 }

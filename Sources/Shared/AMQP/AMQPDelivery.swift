@@ -36,6 +36,17 @@ public struct AMQPDelivery: Sendable {
         }, fail: { _ in })
     }
 
+    /// ``ackWithoutWaiting(multiple:)`` that does not wake the connection's thread for itself: the
+    /// ack goes out when the thread wakes for anything else — the next delivery, another command,
+    /// or the timeout of its wait on the socket, within a second — or at once when the acks held back
+    /// since the thread last woke settle `limit` deliveries or more, counting `deliveries` for this
+    /// one. Held back below the channel's prefetch, the acks never keep the broker from delivering.
+    public func ackHeldBack(multiple: Bool = false, settling deliveries: Int, wakingAt limit: Int) {
+        connection.submitHeldBack(weight: deliveries, wakingAt: limit, run: { [channel, deliveryTag] core in
+            try? core.acknowledge(channel: channel, deliveryTag: deliveryTag, multiple: multiple)
+        }, fail: { _ in })
+    }
+
     /// Rejects the message: back to the queue with `requeue`, else to the queue's dead-letter exchange.
     public func reject(requeue: Bool) async throws {
         try await connection.perform { [channel, deliveryTag] core in

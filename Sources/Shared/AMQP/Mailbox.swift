@@ -5,8 +5,9 @@ import Synchronization
 /// The hand-over point between async callers and a connection's own thread.
 ///
 /// Callers append commands and poke an eventfd; the thread drains the commands between reads
-/// of the socket. Once the connection is closed every command, queued or late, fails with the
-/// reason it closed.
+/// of the socket. A command that may wait (``submitHeldBack(_:weight:wakingAt:)``) pokes nothing
+/// until enough of them wait, and goes with whatever wakes the thread first. Once the connection
+/// is closed every command, queued or late, fails with the reason it closed.
 final class Mailbox: Sendable {
     struct Command: Sendable {
         let run: @Sendable (ConnectionCore) -> Void
@@ -15,6 +16,8 @@ final class Mailbox: Sendable {
 
     private struct State {
         var commands: [Command] = []
+        /// The weight of the held-back commands queued since the thread last drained or was poked.
+        var heldBackWeight = 0
         var closedReason: AMQPError?
         var closeWaiters: [CheckedContinuation<AMQPError, Never>] = []
     }
@@ -31,17 +34,42 @@ final class Mailbox: Sendable {
         Glibc.close(wakeDescriptor)
     }
 
+    /// Queues `command` and wakes the thread for it.
     func submit(_ command: Command) {
-        let reason: AMQPError? = state.withLock { state in
-            if let reason = state.closedReason { return reason }
-            state.commands.append(command)
-            return nil
+        submit(command) { state in
+            state.heldBackWeight = 0
+            return true
         }
-        if let reason {
+    }
+
+    /// Queues `command` without waking the thread for it, unless the held-back commands queued
+    /// since the thread last woke weigh `limit` or more with it: it runs when the thread wakes for
+    /// anything else (the socket, another command, its poll's timeout), in the order it was queued.
+    /// For what may wait a moment but must not pile up: acknowledgements, each weighing the
+    /// deliveries it settles.
+    func submitHeldBack(_ command: Command, weight: Int, wakingAt limit: Int) {
+        submit(command) { state in
+            state.heldBackWeight += weight
+            guard state.heldBackWeight >= limit else { return false }
+            state.heldBackWeight = 0
+            return true
+        }
+    }
+
+    private func submit(_ command: Command, wakes: (inout State) -> Bool) {
+        let outcome: Result<Bool, AMQPError> = state.withLock { state in
+            if let reason = state.closedReason { return .failure(reason) }
+            state.commands.append(command)
+            return .success(wakes(&state))
+        }
+        switch outcome {
+        case .failure(let reason):
             command.fail(reason)
-        } else {
+        case .success(true):
             var one: UInt64 = 1
             _ = write(wakeDescriptor, &one, 8)
+        case .success(false):
+            break
         }
     }
 
@@ -49,7 +77,10 @@ final class Mailbox: Sendable {
         var counter: UInt64 = 0
         _ = read(wakeDescriptor, &counter, 8)
         return state.withLock { state in
-            defer { state.commands.removeAll(keepingCapacity: true) }
+            defer {
+                state.commands.removeAll(keepingCapacity: true)
+                state.heldBackWeight = 0
+            }
             return state.commands
         }
     }
