@@ -10,13 +10,22 @@ import Synchronization
 /// A commit that added more than `maximumRows` rows (a batch of submissions) is not read here, on
 /// the store's one serial lane: the relay reads it on a reader connection as before. That, a read
 /// that failed, or more than `capacity` rows the relay has not taken, leave a gap, and the relay's
-/// next look reads the store from where it is. Every commit that added rows wakes the relay.
+/// next look reads the store from where it is. Every commit that added rows wakes the relay,
+/// unless the relay, idle, has the feed publish them from the commit
+/// (``publishFromCommits(_:)``): then the rows go to the broker from the writer's thread, without
+/// waking a task.
 final class OutboxFeed: TransactionObserver, Sendable {
+    /// Publishes a commit's rows from the writer's thread, or declines them (false) for the relay
+    /// to publish: it must not block.
+    typealias CommitPublisher = @Sendable (_ rows: [OutboxRecord]) -> Bool
+
     private struct State {
         var rows: [OutboxRecord] = []
         /// Rows were committed that `rows` lacks.
         var gap = false
         var subscriber: WakeSignal?
+        /// Publishes each commit's rows while the relay waits.
+        var publisher: CommitPublisher?
     }
 
     private let state = Mutex(State())
@@ -50,6 +59,25 @@ final class OutboxFeed: TransactionObserver, Sendable {
         }
     }
 
+    /// Has `publish` publish the rows of each commit from here on, as the commit hands them over,
+    /// until ``stopPublishingFromCommits()``, or until a commit's rows cannot be (too many to read
+    /// here, or declined by `publish`): those and all after them are the relay's again, in order.
+    /// Not taken (false) while committed rows wait for the relay, which publishes those first.
+    @discardableResult
+    func publishFromCommits(_ publish: @escaping CommitPublisher) -> Bool {
+        state.withLock { state in
+            guard state.rows.isEmpty, !state.gap else { return false }
+            state.publisher = publish
+            return true
+        }
+    }
+
+    /// The relay publishes the rows of the commits from here on; returns once no commit publishes
+    /// any more.
+    func stopPublishingFromCommits() {
+        state.withLock { $0.publisher = nil }
+    }
+
     /// Forgets the rows not taken, before the relay reads the store (which has them all).
     func clear() {
         state.withLock { state in
@@ -81,7 +109,12 @@ final class OutboxFeed: TransactionObserver, Sendable {
         // the first one on is this commit's (those a savepoint rolled back are simply absent).
         let committed = ids.count > maximumRows
             ? nil : try? BotyardStore.outbox(after: first - 1, limit: ids.count, in: db)
-        let subscriber = state.withLock { state in
+        // Published from here under the lock, so that once the relay stopped it no commit still does.
+        let subscriber = state.withLock { state -> WakeSignal? in
+            if let publish = state.publisher {
+                if let committed, publish(committed) { return nil }
+                state.publisher = nil
+            }
             if let committed, !state.gap, state.rows.count + committed.count <= capacity {
                 state.rows += committed
             } else {

@@ -23,6 +23,7 @@ final class OutboxRelay: Service {
     private let batchSize: Int
     private let window: Int
     private let settling = SettlingRows()
+    private let settlement: OutboxSettlement
     private let logger: Logger
 
     /// - Parameters:
@@ -37,6 +38,7 @@ final class OutboxRelay: Service {
         store.outboxFeed.subscribe(signal)
         self.batchSize = batchSize
         self.window = window
+        self.settlement = OutboxSettlement(store: store, settling: settling, metrics: metrics, logger: logger)
         self.logger = logger
     }
 
@@ -65,7 +67,8 @@ final class OutboxRelay: Service {
     /// drained the outbox: after that, the rows each commit adds come from the store's feed
     /// (``OutboxFeed``), without a read, until the feed misses some. A row that did not go out
     /// (refused declaration, nack, or a failed delete) makes the relay start over from the oldest
-    /// row once nothing is in flight, after a pause; so does the first wake after a second.
+    /// row once nothing is in flight, after a pause; so does the first wake after a second. Idle,
+    /// the relay has the commits publish their rows themselves until it wakes (``CommitPublisher``).
     private func relay(on connection: AMQPConnection) async throws {
         var channel = try await Self.openChannel(on: connection)
         var topology = DeclaredTopology()
@@ -101,7 +104,11 @@ final class OutboxRelay: Service {
                     continue
                 }
             }
-            if settling.takeFailure() { startOver = true }
+            if settling.takeFailure() {
+                startOver = true
+                // A message published from a commit was refused: its queues are declared again.
+                topology = DeclaredTopology()
+            }
             if !inFlight.isEmpty {
                 let (rows, batch) = inFlight.removeFirst()
                 if try await settle(rows, batch, topology: &topology) < rows.count { startOver = true }
@@ -111,7 +118,7 @@ final class OutboxRelay: Service {
                 drained = false
                 try await Task.sleep(for: .milliseconds(500))
             } else {
-                await signal.wait()
+                await waitPublishingFromCommits(on: channel, topology: topology)
                 woken = true
                 // Now and then from the oldest row (woken at least once a second), in case one was left behind.
                 if ContinuousClock.now - lastFromTheOldest >= .seconds(1) {
@@ -153,36 +160,29 @@ final class OutboxRelay: Service {
         return ready
     }
 
+    /// Waits for news while the commits publish their rows themselves (drained, nothing in flight);
+    /// returns once they have stopped.
+    private func waitPublishingFromCommits(on channel: AMQPChannel, topology: DeclaredTopology) async {
+        let publisher = CommitPublisher(channel: channel, topology: topology, settlement: settlement,
+                                        relaySignal: signal)
+        store.outboxFeed.publishFromCommits(publisher.publish)
+        defer { store.outboxFeed.stopPublishingFromCommits() }
+        await signal.wait()
+    }
+
     /// Waits for a batch's confirms and has the confirmed rows deleted in the store's next
     /// commit; returns how many were confirmed.
     private func settle(_ rows: [OutboxRecord], _ batch: PublishedBatch,
                         topology: inout DeclaredTopology) async throws -> Int {
-        var confirmed: [OutboxRecord] = []
-        for (row, result) in zip(rows, try await batch.results()) {
-            switch result {
-            case .success:
-                confirmed.append(row)
-            case .failure(let error):
-                metrics.brokerFailed(connection: "publish")
-                logger.error("publish failed; will retry", metadata: [
-                    "job.id": "\(row.jobID)", "outbox.kind": "\(row.kind.rawValue)", "error": "\(error)",
-                ])
-                topology.forget(row)
-            }
-        }
-        settling.add(confirmed)
-        store.markPublishedDeferred(confirmed) { [settling, logger, confirmed] failure in
-            // Published but still in the outbox: it goes out again, and the copy is a duplicate
-            // that the message id identifies. Better than losing it.
-            if let failure { logger.error("cannot mark messages published", metadata: ["error": "\(failure)"]) }
-            settling.remove(confirmed, failed: failure != nil)
-        }
-        return confirmed.count
+        let refused = settlement.settle(rows, try await batch.results())
+        for row in refused { topology.forget(row) }
+        return rows.count - refused.count
     }
 }
 
-/// Outbox rows the broker confirmed whose deletion has not committed yet: the relay does not
-/// send them again, unless their deletion fails.
+/// Outbox rows the broker confirmed, or sent from their commit (``CommitPublisher``), whose
+/// deletion has not committed yet: the relay does not send them again, unless their deletion fails
+/// or the broker refused them.
 final class SettlingRows: Sendable {
     private struct State {
         var ids: Set<Int64> = []
@@ -195,7 +195,8 @@ final class SettlingRows: Sendable {
         state.withLock { $0.ids.formUnion(rows.compactMap(\.id)) }
     }
 
-    /// Their deletion committed, or failed (`failed`: they are to be sent again).
+    /// Their deletion committed, or failed or the broker refused them (`failed`: they are to be sent
+    /// again).
     func remove(_ rows: [OutboxRecord], failed: Bool) {
         state.withLock { state in
             state.ids.subtract(rows.compactMap(\.id))
@@ -222,6 +223,20 @@ struct DeclaredTopology {
     private var groups: Set<String> = []
     private var accountKeys: Set<String> = []
     private var retryDelays: Set<Int> = []
+
+    /// Whether `row`'s queues are declared: its message can go without ``prepare(for:on:)``.
+    func isPrepared(for row: OutboxRecord) -> Bool {
+        switch row.kind {
+        case .dispatch, .retry:
+            let queues = Topology.accountQueue(routingKey: row.routingKey) != nil
+                ? accountKeys.contains(row.routingKey)
+                : groups.contains(String(row.routingKey.prefix { $0 != "." }))
+            guard let delay = row.headers[Topology.retryDelayHeader].flatMap(Int.init) else { return queues }
+            return queues && retryDelays.contains(delay)
+        case .dead, .control:
+            return true
+        }
+    }
 
     mutating func prepare(for row: OutboxRecord, on channel: AMQPChannel) async throws {
         switch row.kind {

@@ -98,11 +98,24 @@ public struct AMQPChannel: Sendable {
     /// another keep their order while several of them wait for their confirms at once.
     public func send(_ messages: [AMQPMessage]) -> PublishedBatch {
         let (fates, continuation) = AsyncThrowingStream<[Result<Void, AMQPError>], any Error>.makeStream()
-        guard !messages.isEmpty else {
-            continuation.yield([])
-            continuation.finish()
-            return PublishedBatch(fates: fates)
+        send(messages) { outcome in
+            switch outcome {
+            case .success(let results):
+                continuation.yield(results)
+                continuation.finish()
+            case .failure(let error):
+                continuation.finish(throwing: error)
+            }
         }
+        return PublishedBatch(fates: fates)
+    }
+
+    /// ``send(_:)`` whose fates go to `completion`, on the connection's thread (it must not block):
+    /// every message's, in the order sent, or the error that ended the connection first. Nothing
+    /// waits on a task.
+    public func send(_ messages: [AMQPMessage],
+                     completion: @escaping @Sendable (Result<[Result<Void, AMQPError>], AMQPError>) -> Void) {
+        guard !messages.isEmpty else { return completion(.success([])) }
         connection.submit(run: { [id] core in
             var results = [Result<Void, AMQPError>?](repeating: nil, count: messages.count)
             var remaining = messages.count
@@ -110,13 +123,9 @@ public struct AMQPChannel: Sendable {
                 guard results[index] == nil else { return }
                 results[index] = result
                 remaining -= 1
-                if remaining == 0 {
-                    continuation.yield(results.map { $0! })
-                    continuation.finish()
-                }
+                if remaining == 0 { completion(.success(results.map { $0! })) }
             }
-        }, fail: { continuation.finish(throwing: $0) })
-        return PublishedBatch(fates: fates)
+        }, fail: { completion(.failure($0)) })
     }
 
     /// Starts consuming `queue` with manual acknowledgement.
