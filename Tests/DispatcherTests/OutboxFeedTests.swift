@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Shared
+import Synchronization
 import Testing
 
 @testable import Dispatcher
@@ -98,6 +99,80 @@ struct OutboxFeedTests {
             #expect(!signal.takeNotification(), "saving a bot publishes nothing")
             _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
             #expect(signal.takeNotification())
+        }
+    }
+
+    /// What a commit publisher was handed, commit by commit; it declines while `declining`.
+    final class Publisher: Sendable {
+        let commits = Mutex<[[OutboxRecord]]>([])
+        let declining = Atomic(false)
+
+        func publish(_ rows: [OutboxRecord]) -> Bool {
+            commits.withLock { $0.append(rows) }
+            return !declining.load(ordering: .relaxed)
+        }
+
+        var rowIDs: [[Int64]] { commits.withLock { $0.map { $0.compactMap(\.id) } } }
+    }
+
+    @Test("while the relay waits, a commit's rows go to the commit publisher, not to the feed, and wake nobody")
+    func commitsPublishTheirRows() async throws {
+        try await withTemporaryStore { store, _ in
+            let signal = WakeSignal()
+            store.outboxFeed.subscribe(signal)
+            try await store.saveBot(Self.echo)
+            let publisher = Publisher()
+            #expect(store.outboxFeed.publishFromCommits(publisher.publish))
+            let first = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let second = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            #expect(publisher.commits.withLock { $0.map { $0.map(\.jobID) } } == [[first], [second]])
+            #expect(publisher.rowIDs.flatMap { $0 } == (try await store.outbox(limit: 10)).compactMap(\.id))
+            #expect(store.outboxFeed.take(after: 0)?.isEmpty == true)
+            #expect(!signal.takeNotification())
+
+            store.outboxFeed.stopPublishingFromCommits()
+            let third = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            #expect(publisher.commits.withLock { $0.count } == 2, "stopped, no commit publishes")
+            #expect(store.outboxFeed.take(after: 0)?.map(\.jobID) == [third])
+            #expect(signal.takeNotification())
+        }
+    }
+
+    @Test("a commit whose rows the publisher declines goes to the relay, and so does every commit after it, in order")
+    func declinedRowsAndTheirSuccessorsGoToTheRelay() async throws {
+        try await withTemporaryStore { store, _ in
+            let signal = WakeSignal()
+            store.outboxFeed.subscribe(signal)
+            try await store.saveBot(Self.echo)
+            let publisher = Publisher()
+            publisher.declining.store(true, ordering: .relaxed)
+            store.outboxFeed.publishFromCommits(publisher.publish)
+            let declined = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            publisher.declining.store(false, ordering: .relaxed)
+            let after = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            #expect(publisher.commits.withLock { $0.count } == 1, "asked once, then no more")
+            #expect(signal.takeNotification())
+            #expect(store.outboxFeed.take(after: 0)?.map(\.jobID) == [declined, after])
+        }
+    }
+
+    @Test("commits do not publish while committed rows wait for the relay, nor after a commit too big to read here")
+    func relayFirst() async throws {
+        try await withTemporaryStore { store, _ in
+            try await store.saveBot(Self.echo)
+            _ = store.outboxFeed.take(after: 0)
+            let publisher = Publisher()
+            let waiting = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            #expect(!store.outboxFeed.publishFromCommits(publisher.publish), "a row waits for the relay")
+            let next = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            #expect(store.outboxFeed.take(after: 0)?.map(\.jobID) == [waiting, next])
+            #expect(publisher.commits.withLock { $0.isEmpty })
+
+            #expect(store.outboxFeed.publishFromCommits(publisher.publish))
+            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 33))
+            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
+            #expect(publisher.commits.withLock { $0.isEmpty })
+            #expect(store.outboxFeed.take(after: 0) == nil, "the relay reads the store, from its cursor")
         }
     }
 }

@@ -54,4 +54,44 @@ struct OutboxRelayTests {
             #expect(delays.sorted()[5] < .milliseconds(250), "median \(delays.sorted()[5]) of \(delays)")
         }
     }
+
+    @Test("a message the broker refuses while the relay waits (a full queue) stays in the outbox and goes out once there is room, once")
+    func refusedMessageGoesOutAgain() async throws {
+        try await Fleet.run(workers: 0) { fleet in
+            try await fleet.register(CreateBotRequest(name: "quick", argv: ["/bin/true"]))
+            let queue = Topology.jobQueue(group: "full", priority: .normal)
+            let policy = "api/policies/\(fleet.url.virtualHost)/full"
+            let pattern = "^" + queue.replacingOccurrences(of: ".", with: "\\\\.") + "$"
+            try await TestBroker.management(.put, policy, body: """
+                {"pattern": "\(pattern)", "apply-to": "queues", "definition": {"max-length": 1, "overflow": "reject-publish"}}
+                """)
+            // A quorum queue refuses once it is over its limit: the first two go in.
+            var accepted: [Int64] = []
+            for _ in 0..<2 {
+                let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "full"))
+                try await waitUntil(timeout: .seconds(10)) {
+                    await fleet.store.commitDeferredWritesIfAny()
+                    return try await fleet.store.job(id: id)?.state == .queued
+                }
+                accepted.append(id)
+            }
+            // Idle now, its queues declared: the next job's message goes out from its commit, and the
+            // full queue refuses it, again each time the relay tries.
+            try await Task.sleep(for: .milliseconds(300))
+            let refused = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "full"))
+            try await Task.sleep(for: .milliseconds(2_000))
+            await fleet.store.commitDeferredWritesIfAny()
+            #expect(try await fleet.store.job(id: refused)?.state == .pending)
+            #expect(try await fleet.store.outboxCount() == 1)
+
+            // Room made (the queue emptied; a quorum queue that refuses stays so until it shrinks).
+            try await TestBroker.management(.delete, "api/queues/\(fleet.url.virtualHost)/\(queue)/contents")
+            try await waitUntil(timeout: .seconds(10)) {
+                await fleet.store.commitDeferredWritesIfAny()
+                return try await fleet.store.job(id: refused)?.state == .queued
+            }
+            #expect(try await fleet.store.outboxCount() == 0)
+            #expect(try await messagesWaiting(in: [queue], url: fleet.url) == 1)
+        }
+    }
 }
