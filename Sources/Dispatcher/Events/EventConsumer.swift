@@ -71,7 +71,8 @@ final class EventConsumer: Service {
     /// until the acks held back settle a quarter of the prefetch: it goes out with the next
     /// delivery, or within a second. Under a steady load each report's ack was a wake of that
     /// thread of its own; the broker keeps three quarters of its room to deliver meanwhile.
-    /// Called in the order of the deliveries, once for each (``InOrderAcknowledgement``).
+    /// Called in the order of the batches (``InOrderAcknowledgement``): each call settles the
+    /// deliveries since the one before.
     static func heldBackAcknowledgement() -> @Sendable (AMQPDelivery) -> Void {
         // The delivery tag of the last delivery acknowledged: the ones after it up to the next
         // are what that ack settles.

@@ -17,7 +17,7 @@ import Synchronization
 final class OutboxFeed: TransactionObserver, Sendable {
     /// Publishes a commit's rows from the writer's thread, or declines them (false) for the relay
     /// to publish: it must not block.
-    typealias CommitPublisher = @Sendable (_ rows: [OutboxRecord]) -> Bool
+    typealias PublishRows = @Sendable (_ rows: [OutboxRecord]) -> Bool
 
     private struct State {
         var rows: [OutboxRecord] = []
@@ -25,7 +25,7 @@ final class OutboxFeed: TransactionObserver, Sendable {
         var gap = false
         var subscriber: WakeSignal?
         /// Publishes each commit's rows while the relay waits.
-        var publisher: CommitPublisher?
+        var publisher: PublishRows?
     }
 
     private let state = Mutex(State())
@@ -64,7 +64,7 @@ final class OutboxFeed: TransactionObserver, Sendable {
     /// here, or declined by `publish`): those and all after them are the relay's again, in order.
     /// Not taken (false) while committed rows wait for the relay, which publishes those first.
     @discardableResult
-    func publishFromCommits(_ publish: @escaping CommitPublisher) -> Bool {
+    func publishFromCommits(_ publish: @escaping PublishRows) -> Bool {
         state.withLock { state in
             guard state.rows.isEmpty, !state.gap else { return false }
             state.publisher = publish

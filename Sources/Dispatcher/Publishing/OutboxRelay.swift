@@ -106,7 +106,8 @@ final class OutboxRelay: Service {
             }
             if settling.takeFailure() {
                 startOver = true
-                // A message published from a commit was refused: its queues are declared again.
+                // A row to send again (refused after it went out from its commit, or its deletion
+                // failed): its queues are declared afresh, as a refused message's are.
                 topology = DeclaredTopology()
             }
             if !inFlight.isEmpty {
