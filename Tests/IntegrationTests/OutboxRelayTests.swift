@@ -66,14 +66,12 @@ struct OutboxRelayTests {
                 {"pattern": "\(pattern)", "apply-to": "queues", "definition": {"max-length": 1, "overflow": "reject-publish"}}
                 """)
             // A quorum queue refuses once it is over its limit: the first two go in.
-            var accepted: [Int64] = []
             for _ in 0..<2 {
                 let id = try await fleet.submit(SubmitJobRequest(bot: "quick", group: "full"))
                 try await waitUntil(timeout: .seconds(10)) {
                     await fleet.store.commitDeferredWritesIfAny()
                     return try await fleet.store.job(id: id)?.state == .queued
                 }
-                accepted.append(id)
             }
             // Idle now, its queues declared: the next job's message goes out from its commit, and the
             // full queue refuses it, again each time the relay tries.
