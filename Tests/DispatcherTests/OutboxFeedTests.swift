@@ -10,12 +10,27 @@ import Testing
 struct OutboxFeedTests {
     static let echo = BotDefinition(name: "echo", argv: ["/bin/echo"])
 
+    /// Submits an `echo` job in a commit of its own; returns its id.
+    static func submitEcho(to store: BotyardStore) async throws -> Int64 {
+        try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: echo).id
+    }
+
+    /// A store with the `echo` bot (saved after `signal` subscribed to its feed), for `body`.
+    static func withEchoStore(_ body: (BotyardStore, WakeSignal) async throws -> Void) async throws {
+        try await withTemporaryStore { store, _ in
+            let signal = WakeSignal()
+            store.outboxFeed.subscribe(signal)
+            try await store.saveBot(echo)
+            try await body(store, signal)
+        }
+    }
+
     @Test("the rows a commit adds are in the feed once it committed, as a read of the outbox would give them")
     func committedRowsReachTheFeed() async throws {
         try await withTemporaryStore { store, _ in
             try await store.saveBot(Self.echo)
             _ = store.outboxFeed.take(after: 0)
-            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let id = try await Self.submitEcho(to: store)
             let fed = try #require(store.outboxFeed.take(after: 0))
             let read = try await store.outbox(limit: 10)
             #expect(fed.map(\.jobID) == [id])
@@ -30,7 +45,7 @@ struct OutboxFeedTests {
         try await withTemporaryStore { store, _ in
             try await store.saveBot(Self.echo)
             _ = store.outboxFeed.take(after: 0)
-            for _ in 1...3 { _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo) }
+            for _ in 1...3 { _ = try await Self.submitEcho(to: store) }
             let rowIDs = try await store.outbox(limit: 10).compactMap(\.id)
             #expect(store.outboxFeed.take(after: rowIDs[0])?.compactMap(\.id) == Array(rowIDs.dropFirst()))
         }
@@ -52,7 +67,7 @@ struct OutboxFeedTests {
         try await withTemporaryStore { store, _ in
             try await store.saveBot(Self.echo)
             _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 33))
-            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
+            _ = try await Self.submitEcho(to: store)
             store.outboxFeed.clear()
             #expect(store.outboxFeed.take(after: 0)?.isEmpty == true)
         }
@@ -64,9 +79,9 @@ struct OutboxFeedTests {
             try await store.saveBot(Self.echo)
             let small = OutboxFeed(capacity: 2)
             try await store.database.writeWithoutTransaction { db in db.add(transactionObserver: small) }
-            for _ in 1...2 { _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo) }
+            for _ in 1...2 { _ = try await Self.submitEcho(to: store) }
             #expect(small.take(after: 0)?.count == 2)
-            for _ in 1...3 { _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo) }
+            for _ in 1...3 { _ = try await Self.submitEcho(to: store) }
             #expect(small.take(after: 0) == nil)
         }
     }
@@ -76,7 +91,7 @@ struct OutboxFeedTests {
         struct Refused: Error {}
         try await withTemporaryStore { store, _ in
             try await store.saveBot(Self.echo)
-            let id = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let id = try await Self.submitEcho(to: store)
             _ = store.outboxFeed.take(after: 0)
             await #expect(throws: StoreError.self) {
                 try await store.write("refused") { db in
@@ -92,12 +107,9 @@ struct OutboxFeedTests {
 
     @Test("a subscriber is woken by every commit that adds rows, and by no other")
     func subscriberIsWokenByRows() async throws {
-        try await withTemporaryStore { store, _ in
-            let signal = WakeSignal()
-            store.outboxFeed.subscribe(signal)
-            try await store.saveBot(Self.echo)
+        try await Self.withEchoStore { store, signal in
             #expect(!signal.takeNotification(), "saving a bot publishes nothing")
-            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
+            _ = try await Self.submitEcho(to: store)
             #expect(signal.takeNotification())
         }
     }
@@ -117,21 +129,18 @@ struct OutboxFeedTests {
 
     @Test("while the relay waits, a commit's rows go to the commit publisher, not to the feed, and wake nobody")
     func commitsPublishTheirRows() async throws {
-        try await withTemporaryStore { store, _ in
-            let signal = WakeSignal()
-            store.outboxFeed.subscribe(signal)
-            try await store.saveBot(Self.echo)
+        try await Self.withEchoStore { store, signal in
             let publisher = Publisher()
             #expect(store.outboxFeed.publishFromCommits(publisher.publish))
-            let first = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
-            let second = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let first = try await Self.submitEcho(to: store)
+            let second = try await Self.submitEcho(to: store)
             #expect(publisher.commits.withLock { $0.map { $0.map(\.jobID) } } == [[first], [second]])
             #expect(publisher.rowIDs.flatMap { $0 } == (try await store.outbox(limit: 10)).compactMap(\.id))
             #expect(store.outboxFeed.take(after: 0)?.isEmpty == true)
             #expect(!signal.takeNotification())
 
             store.outboxFeed.stopPublishingFromCommits()
-            let third = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let third = try await Self.submitEcho(to: store)
             #expect(publisher.commits.withLock { $0.count } == 2, "stopped, no commit publishes")
             #expect(store.outboxFeed.take(after: 0)?.map(\.jobID) == [third])
             #expect(signal.takeNotification())
@@ -140,16 +149,13 @@ struct OutboxFeedTests {
 
     @Test("a commit whose rows the publisher declines goes to the relay, and so does every commit after it, in order")
     func declinedRowsAndTheirSuccessorsGoToTheRelay() async throws {
-        try await withTemporaryStore { store, _ in
-            let signal = WakeSignal()
-            store.outboxFeed.subscribe(signal)
-            try await store.saveBot(Self.echo)
+        try await Self.withEchoStore { store, signal in
             let publisher = Publisher()
             publisher.declining.store(true, ordering: .relaxed)
             store.outboxFeed.publishFromCommits(publisher.publish)
-            let declined = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let declined = try await Self.submitEcho(to: store)
             publisher.declining.store(false, ordering: .relaxed)
-            let after = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let after = try await Self.submitEcho(to: store)
             #expect(publisher.commits.withLock { $0.count } == 1, "asked once, then no more")
             #expect(signal.takeNotification())
             #expect(store.outboxFeed.take(after: 0)?.map(\.jobID) == [declined, after])
@@ -162,15 +168,15 @@ struct OutboxFeedTests {
             try await store.saveBot(Self.echo)
             _ = store.outboxFeed.take(after: 0)
             let publisher = Publisher()
-            let waiting = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let waiting = try await Self.submitEcho(to: store)
             #expect(!store.outboxFeed.publishFromCommits(publisher.publish), "a row waits for the relay")
-            let next = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo).id
+            let next = try await Self.submitEcho(to: store)
             #expect(store.outboxFeed.take(after: 0)?.map(\.jobID) == [waiting, next])
             #expect(publisher.commits.withLock { $0.isEmpty })
 
             #expect(store.outboxFeed.publishFromCommits(publisher.publish))
             _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 33))
-            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: Self.echo)
+            _ = try await Self.submitEcho(to: store)
             #expect(publisher.commits.withLock { $0.isEmpty })
             #expect(store.outboxFeed.take(after: 0) == nil, "the relay reads the store, from its cursor")
         }

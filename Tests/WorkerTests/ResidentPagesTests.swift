@@ -98,6 +98,7 @@ struct ResidentPagesTests {
 
     /// The KiB of `mapping` resident now, from this process's `smaps`.
     private func resident(_ mapping: UnsafeMutableRawPointer) -> Int? {
-        MappedRegion.regions(inSmaps: ProcFile.text("/proc/self/smaps") ?? "").first { $0.start == UInt(bitPattern: mapping) }?.residentKiB
+        let smaps = ProcFile.text("/proc/self/smaps") ?? ""
+        return MappedRegion.regions(inSmaps: smaps).first { $0.start == UInt(bitPattern: mapping) }?.residentKiB
     }
 }

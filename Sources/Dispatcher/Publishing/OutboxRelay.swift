@@ -225,48 +225,54 @@ struct DeclaredTopology {
     private var accountKeys: Set<String> = []
     private var retryDelays: Set<Int> = []
 
-    /// Whether `row`'s queues are declared: its message can go without ``prepare(for:on:)``.
-    func isPrepared(for row: OutboxRecord) -> Bool {
-        switch row.kind {
-        case .dispatch, .retry:
-            let queues = Topology.accountQueue(routingKey: row.routingKey) != nil
-                ? accountKeys.contains(row.routingKey)
-                : groups.contains(String(row.routingKey.prefix { $0 != "." }))
-            guard let delay = row.headers[Topology.retryDelayHeader].flatMap(Int.init) else { return queues }
-            return queues && retryDelays.contains(delay)
-        case .dead, .control:
-            return true
+    /// The queues a row's message is routed to, which must exist before it goes: its group's job
+    /// queues or its account's queue, and its retry delay's TTL queue. None for dead letters and
+    /// control messages, whose queues are declared with the core topology.
+    private struct Needed {
+        var group: String?
+        var accountKey: String?
+        var retryDelay: Int?
+
+        init(_ row: OutboxRecord) {
+            guard row.kind == .dispatch || row.kind == .retry else { return }
+            if Topology.accountQueue(routingKey: row.routingKey) != nil {
+                accountKey = row.routingKey
+            } else {
+                group = String(row.routingKey.prefix { $0 != "." })
+            }
+            retryDelay = row.headers[Topology.retryDelayHeader].flatMap(Int.init)
         }
     }
 
+    /// Whether `row`'s queues are declared: its message can go without ``prepare(for:on:)``.
+    func isPrepared(for row: OutboxRecord) -> Bool {
+        let needed = Needed(row)
+        return (needed.group.map(groups.contains) ?? true)
+            && (needed.accountKey.map(accountKeys.contains) ?? true)
+            && (needed.retryDelay.map(retryDelays.contains) ?? true)
+    }
+
     mutating func prepare(for row: OutboxRecord, on channel: AMQPChannel) async throws {
-        switch row.kind {
-        case .dispatch, .retry:
-            if Topology.accountQueue(routingKey: row.routingKey) != nil {
-                if !accountKeys.contains(row.routingKey) {
-                    try await TopologyDeclarer.declareAccountQueue(routingKey: row.routingKey, on: channel)
-                    accountKeys.insert(row.routingKey)
-                }
-            } else {
-                let group = String(row.routingKey.prefix { $0 != "." })
-                if !groups.contains(group) {
-                    try await TopologyDeclarer.declareJobQueues(group: group, on: channel)
-                    groups.insert(group)
-                }
-            }
-            if let delay = row.headers[Topology.retryDelayHeader].flatMap(Int.init), !retryDelays.contains(delay) {
-                try await TopologyDeclarer.declareRetryQueue(delayMilliseconds: delay, on: channel)
-                retryDelays.insert(delay)
-            }
-        case .dead, .control:
-            return
+        let needed = Needed(row)
+        if let key = needed.accountKey, !accountKeys.contains(key) {
+            try await TopologyDeclarer.declareAccountQueue(routingKey: key, on: channel)
+            accountKeys.insert(key)
+        }
+        if let group = needed.group, !groups.contains(group) {
+            try await TopologyDeclarer.declareJobQueues(group: group, on: channel)
+            groups.insert(group)
+        }
+        if let delay = needed.retryDelay, !retryDelays.contains(delay) {
+            try await TopologyDeclarer.declareRetryQueue(delayMilliseconds: delay, on: channel)
+            retryDelays.insert(delay)
         }
     }
 
     /// Declares again next time (the queue may have been deleted behind our back).
     mutating func forget(_ row: OutboxRecord) {
-        groups.remove(String(row.routingKey.prefix { $0 != "." }))
-        accountKeys.remove(row.routingKey)
-        if let delay = row.headers[Topology.retryDelayHeader].flatMap(Int.init) { retryDelays.remove(delay) }
+        let needed = Needed(row)
+        if let group = needed.group { groups.remove(group) }
+        if let key = needed.accountKey { accountKeys.remove(key) }
+        if let delay = needed.retryDelay { retryDelays.remove(delay) }
     }
 }
