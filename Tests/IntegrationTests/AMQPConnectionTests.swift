@@ -82,27 +82,31 @@ struct AMQPConnectionTests {
         try await withChannel { connection, channel in
             try await channel.declareQueue("held", arguments: ["x-queue-type": "quorum"])
             try await channel.enableConfirms()
-            let results = try await channel.publish((0..<12).map {
+            let results = try await channel.publish((0..<3).map {
                 AMQPMessage(exchange: "", routingKey: "held", body: Data("m\($0)".utf8))
             })
             #expect(results.allSatisfy { (try? $0.get()) != nil })
 
+            // One at a time: no delivery comes while an ack is held back.
             let consuming = try await connection.openChannel()
-            try await consuming.setPrefetch(count: 4)
+            try await consuming.setPrefetch(count: 1)
             let start = ContinuousClock.now
             var seen = 0
             for try await delivery in try await consuming.consume(queue: "held") {
+                // Handed over, a delivery leaves the thread reading on, and an ack queued at once
+                // may go out with that same pass; a tenth of a second later it waits on the socket.
+                try await Task.sleep(for: .milliseconds(100))
                 // Never enough held back to wake the thread: each goes out with its next wake.
                 delivery.ackHeldBack(settling: 1, wakingAt: 100)
                 seen += 1
-                if seen == 12 { break }
+                if seen == 3 { break }
             }
-            // Four at a time: the broker sent the next four only after the acks of the last went
-            // out, when the thread's wait on the socket timed out, twice.
+            // The broker sent the next only after the ack of the last went out, when the thread's
+            // wait on the socket timed out, twice (the pauses above are 0.3 s in all).
             let elapsed = ContinuousClock.now - start
             #expect(elapsed > .milliseconds(900), "held-back acks woke the connection's thread: \(elapsed)")
             #expect(elapsed < .seconds(6))
-            // The last four went out too: closed after a second, the channel gives nothing back.
+            // The last went out too: closed after a second, the channel gives nothing back.
             try await Task.sleep(for: .milliseconds(1_500))
             await consuming.close()
             #expect(try await channel.inspectQueue("held").messageCount == 0)
