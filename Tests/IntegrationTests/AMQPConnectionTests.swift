@@ -113,6 +113,26 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("a batch goes out corked and is confirmed at once: nothing is left to the kernel's 200 ms cork timer")
+    func corkedBatches() async throws {
+        try await withChannel { _, channel in
+            try await channel.declareQueue("corked", arguments: ["x-queue-type": "quorum"])
+            try await channel.enableConfirms()
+            var waits: [Duration] = []
+            for batch in 0..<5 {
+                let start = ContinuousClock.now
+                let results = try await channel.publish((0..<3).map {
+                    AMQPMessage(exchange: "", routingKey: "corked", body: Data("b\(batch)m\($0)".utf8))
+                })
+                waits.append(ContinuousClock.now - start)
+                #expect(results.allSatisfy { (try? $0.get()) != nil })
+            }
+            // Frames held until the kernel gives up on the cork would arrive after 200 ms.
+            #expect(waits.sorted()[2] < .milliseconds(150), "\(waits)")
+            #expect(try await channel.inspectQueue("corked").messageCount == 15)
+        }
+    }
+
     @Test("a mandatory publish that matches no queue is an error, not a silent loss")
     func unroutable() async throws {
         try await withChannel { _, channel in

@@ -144,6 +144,7 @@ extension ConnectionCore {
     /// refused or returned it (or the channel went away).
     func publish(channel: ChannelID, messages: [AMQPMessage],
                  completion: @escaping (Int, Result<Void, AMQPError>) -> Void) {
+        if messages.count > 1 { cork.cork() }
         for (index, message) in messages.enumerated() {
             do throws(AMQPError) {
                 try ensureChannel(channel, "basic.publish")

@@ -43,6 +43,8 @@ final class ConnectionCore {
     var handOversDue: [DeliveryHandOver] = []
     /// Handed to deliveries so that they can be acknowledged from anywhere.
     var connection: AMQPConnection?
+    /// Corked by a publish of several messages, uncorked once the pass of commands is done.
+    var cork = SocketCork(descriptor: -1)
 
     private init(state: amqp_connection_state_t, replyTimeout: Duration, logger: Logger) {
         self.state = state
@@ -101,6 +103,7 @@ final class ConnectionCore {
     /// The thread's loop; returns when the connection is closed or broken.
     func run(mailbox: Mailbox, heartbeatSeconds: Int) {
         let socketDescriptor = amqp_get_sockfd(state)
+        cork = SocketCork(descriptor: socketDescriptor)
         let pollMilliseconds = Int32(max(100, min(1000, heartbeatSeconds * 250)))
         var nextDeadlineCheck = ContinuousClock.now
         while failure == nil {
@@ -116,6 +119,7 @@ final class ConnectionCore {
                     command.run(self)
                 }
             }
+            cork.uncork()
             guard failure == nil else { break }
             if amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 {
                 readFrame()
