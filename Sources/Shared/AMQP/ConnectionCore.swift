@@ -43,7 +43,8 @@ final class ConnectionCore {
     var handOversDue: [DeliveryHandOver] = []
     /// Handed to deliveries so that they can be acknowledged from anywhere.
     var connection: AMQPConnection?
-    /// Corked by a publish of several messages, uncorked once the pass of commands is done.
+    /// Corked by a pass of several commands or a publish of several messages, uncorked once the
+    /// pass is done.
     var cork = SocketCork(descriptor: -1)
 
     private init(state: amqp_connection_state_t, replyTimeout: Duration, logger: Logger) {
@@ -112,7 +113,10 @@ final class ConnectionCore {
                 failOverdueCalls(now: now)
                 nextDeadlineCheck = now + .milliseconds(100)
             }
-            for command in mailbox.drain() {
+            let commands = mailbox.drain()
+            // Several commands' frames (acks, reports, batches) reach the broker together.
+            if commands.count > 1 { cork.cork() }
+            for command in commands {
                 if let failure {
                     command.fail(failure)
                 } else {
