@@ -13,14 +13,16 @@ struct GroupCommitWriterTests {
         let writer: GroupCommitWriter
         let commits = CommitCounter()
 
-        init(folder: URL, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) throws {
+        init(folder: URL, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20),
+             promptWeight: Int = 16) throws {
             var configuration = Configuration()
             configuration.allowsUnsafeTransactions = true
             pool = try DatabasePool(path: folder.appendingPathComponent("scratch.sqlite").path,
                                     configuration: configuration)
             try pool.write(createParentsAndRows)
             pool.add(transactionObserver: commits)
-            writer = GroupCommitWriter(database: pool, maximumBatch: maximumBatch, deferredWait: deferredWait)
+            writer = GroupCommitWriter(database: pool, maximumBatch: maximumBatch, deferredWait: deferredWait,
+                                       promptWeight: promptWeight)
         }
 
         func rowIDs() throws -> [Int64] { try pool.read(scratchRowIDs) }
@@ -189,10 +191,62 @@ struct GroupCommitWriterTests {
     }
 
     /// Asks for a deferred insert of row `id`; `done` gets its fate.
-    static func insertDeferred(_ id: Int, into scratch: Scratch,
+    static func insertDeferred(_ id: Int, into scratch: Scratch, weight: Int = 1,
                                done: @escaping @Sendable ((any Error)?) -> Void = { _ in }) {
         scratch.writer.writeDeferred({ db in try db.execute(sql: "INSERT INTO rows (id) VALUES (?)", arguments: [id]) },
-                                     completion: done)
+                                     weight: weight, completion: done)
+    }
+
+    /// ``insertDeferred(_:into:weight:done:)`` that returns once its transaction committed.
+    static func insertDeferredCommitted(_ id: Int, into scratch: Scratch, weight: Int) async -> String? {
+        await withCheckedContinuation { continuation in
+            insertDeferred(id, into: scratch, weight: weight) { continuation.resume(returning: $0.map { "\($0)" }) }
+        }
+    }
+
+    @Test("deferred writes that weigh the prompt weight together commit at once; a light one then waits again")
+    func heavyDeferredWritesCommitAtOnce() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60), promptWeight: 10)
+            let before = scratch.commits.count
+            Self.insertDeferred(1, into: scratch, weight: 6)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try scratch.rowIDs() == [], "lighter than the prompt weight, it waits for company")
+            let asked = ContinuousClock.now
+            #expect(await Self.insertDeferredCommitted(2, into: scratch, weight: 4) == nil)
+            #expect(ContinuousClock.now - asked < .seconds(30))
+            #expect(try scratch.rowIDs() == [1, 2])
+            #expect(scratch.commits.count - before == 1)
+            // Their weight went with them: the next light write waits again.
+            Self.insertDeferred(3, into: scratch, weight: 1)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(try scratch.rowIDs() == [1, 2])
+        }
+    }
+
+    @Test("a heavy deferred write asked for while a transaction runs commits in the next, begun as that one ends")
+    func heavyDeferredWriteFollowsTheRunningTransaction() async throws {
+        try await withTemporaryFolder { folder in
+            let scratch = try Scratch(folder: folder, deferredWait: .seconds(60), promptWeight: 10)
+            let gate = DispatchSemaphore(value: 0)
+            let running = Recorded()
+            let write = Task {
+                try await scratch.writer.write { db in
+                    running.append(1)
+                    gate.wait()
+                    try db.execute(sql: "INSERT INTO rows (id) VALUES (1)")
+                }
+            }
+            try await waitUntil { running.values == [1] }
+            let asked = ContinuousClock.now
+            let committed = Task { await Self.insertDeferredCommitted(2, into: scratch, weight: 10) }
+            try await waitUntil { scratch.writer.deferredCount == 1 }
+            gate.signal()
+            try await write.value
+            #expect(await committed.value == nil)
+            #expect(ContinuousClock.now - asked < .seconds(30))
+            #expect(try scratch.rowIDs() == [1, 2])
+        }
     }
 
     @Test("a deferred write starts no transaction of its own: it rides in the next write's")

@@ -32,7 +32,7 @@ extension BotyardStore {
         /// In the next shared transaction, at once.
         case atOnce
         /// Riding in the next transaction, or in one of its own after the store's wait for
-        /// deferred writes (``writeDeferred(_:_:completion:)``): nothing waits for the batch.
+        /// deferred writes (``writeDeferred(_:weight:_:completion:)``): nothing waits for the batch.
         case riding
         /// Applied at once and committed at once when it gave the relay or the robot queue work
         /// (a retry, a parked job, a flow's next job, a freed account); riding otherwise.

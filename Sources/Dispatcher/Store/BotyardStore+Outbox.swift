@@ -45,14 +45,16 @@ extension BotyardStore {
     /// an `IN (…)` list for each cost more than the deletes (a row: 45 µs against 17; five rows: 77
     /// against 34; only at two hundred is the list cheaper, 2.7 µs a row against 4.3).
     ///
-    /// In the store's next commit, without a commit of its own (``writeDeferred(_:_:completion:)``):
-    /// a crash before it commits leaves the rows to be published again, which the relay allows for
-    /// anyway. `completion` gets nil once committed.
+    /// In the store's next commit, without a commit of its own unless the marks waiting change
+    /// enough rows to be worth one (``writeDeferred(_:weight:_:completion:)``, weighing the rows):
+    /// a burst's last confirms do not wait for company that is not coming. A crash before it
+    /// commits leaves the rows to be published again, which the relay allows for anyway.
+    /// `completion` gets nil once committed.
     func markPublishedDeferred(_ records: [OutboxRecord], at now: Date = Date(),
                                completion: @escaping @Sendable (StoreError?) -> Void) {
         guard !records.isEmpty else { return completion(nil) }
-        writeDeferred("mark published", { db in try Self.deletePublished(records, at: now, in: db) },
-                      completion: completion)
+        writeDeferred("mark published", weight: records.count,
+                      { db in try Self.deletePublished(records, at: now, in: db) }, completion: completion)
     }
 
     private static func deletePublished(_ records: [OutboxRecord], at now: Date, in db: Database) throws {

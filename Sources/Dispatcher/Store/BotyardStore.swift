@@ -148,11 +148,14 @@ public final class BotyardStore: Sendable {
     }
 
     /// A write that need not be waited for: it rides in the next shared transaction, or commits on
-    /// its own after a short wait (``GroupCommitWriter/writeDeferred(_:completion:)``).
+    /// its own after a short wait, or without it once the writes waiting so change `weight` rows
+    /// or more together (``GroupCommitWriter/writeDeferred(_:weight:completion:)``).
     /// `completion` gets nil once it committed, else why not.
-    func writeDeferred(_ operation: String, _ body: @escaping @Sendable (Database) throws -> Void,
+    func writeDeferred(_ operation: String, weight: Int = 1, _ body: @escaping @Sendable (Database) throws -> Void,
                        completion: @escaping @Sendable (StoreError?) -> Void) {
-        groupCommit.writeDeferred(body) { failure in completion(failure.map { Self.storeError(operation, $0) }) }
+        groupCommit.writeDeferred(body, weight: weight) { failure in
+            completion(failure.map { Self.storeError(operation, $0) })
+        }
     }
 
     /// Returns once every deferred write asked for before has committed or failed.

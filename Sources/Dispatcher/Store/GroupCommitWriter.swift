@@ -12,9 +12,11 @@ import Synchronization
 /// write that threw rolls back its savepoint and leaves the others alone. (A write must therefore
 /// change nothing but the database, as it may run twice.)
 ///
-/// A write whose caller need not wait for it (``writeDeferred(_:completion:)``) starts no
+/// A write whose caller need not wait for it (``writeDeferred(_:weight:completion:)``) starts no
 /// transaction of its own: it rides in the next one, or in one of its own once it has waited
-/// `deferredWait` for company. A write that may wait unless something follows from it
+/// `deferredWait` for company, or as soon as the writer is free once the deferred writes waiting
+/// weigh `promptWeight` (the rows they change): company is worth a wait while the writes are
+/// small beside a commit, not when a burst's last hundreds of rows would wait for nobody. A write that may wait unless something follows from it
 /// (``writeDeferrable(_:commitsAtOnce:completion:)``) runs at once, and its transaction stays open
 /// for company when nothing does: the next write that commits at once commits it too.
 ///
@@ -31,6 +33,8 @@ final class GroupCommitWriter: Sendable {
         let abandon: @Sendable (any Error) -> Void
         /// Whether the write may wait for company once it ran (deferred, or deferrable).
         let mayWait: Bool
+        /// What a deferred write weighs: the rows it changes.
+        var weight = 0
         /// When it was asked for: the writes that wait for company commit once the oldest of them
         /// has waited `deferredWait`.
         let askedAt = ContinuousClock.now
@@ -54,6 +58,8 @@ final class GroupCommitWriter: Sendable {
         var waiting: [PendingWrite] = []
         /// Writes that join the next transaction and start none of their own before `deferredWait`.
         var deferred: [PendingWrite] = []
+        /// What `deferred` weighs together.
+        var deferredWeight = 0
         /// Writes that ran in the transaction left open on the writer's connection, not committed.
         var held: [HeldWrite] = []
         /// Whether a transaction is scheduled or running; the next one starts when it ends.
@@ -81,6 +87,7 @@ final class GroupCommitWriter: Sendable {
     private let database: DatabasePool
     private let maximumBatch: Int
     private let deferredWait: Duration
+    private let promptWeight: Int
     private let state = Mutex(State())
     /// Where the deferred writes' wait ends. A serial queue has a thread of its own; the global
     /// queue runs on the cooperative pool's few threads, and a busy pool would hold the flush back.
@@ -90,12 +97,15 @@ final class GroupCommitWriter: Sendable {
     ///   - maximumBatch: writes per transaction at most, so that one commit's latency stays bounded.
     ///   - deferredWait: how long a deferred write waits for a transaction to ride in before it
     ///     starts one.
-    init(database: DatabasePool, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20)) {
+    ///   - promptWeight: what the deferred writes waiting weigh when they wait no longer.
+    init(database: DatabasePool, maximumBatch: Int = 256, deferredWait: Duration = .milliseconds(20),
+         promptWeight: Int = 16) {
         precondition(database.configuration.allowsUnsafeTransactions,
                      "the group commit writer holds transactions open between accesses")
         self.database = database
         self.maximumBatch = maximumBatch
         self.deferredWait = deferredWait
+        self.promptWeight = promptWeight
     }
 
     /// Runs `body` in the next shared transaction and returns its value once that transaction
@@ -118,19 +128,21 @@ final class GroupCommitWriter: Sendable {
     /// transaction (and a sync) of its own unless none starts within `deferredWait`. For writes
     /// whose loss in a crash right after they were asked for costs nothing that matters (they
     /// are written again, or they only record what happened); `completion` is told whether the
-    /// transaction committed (nil) or why not.
-    func writeDeferred(_ body: @escaping @Sendable (Database) throws -> Void,
+    /// transaction committed (nil) or why not. `weight` is what the write changes, in rows.
+    func writeDeferred(_ body: @escaping @Sendable (Database) throws -> Void, weight: Int = 1,
                        completion: @escaping @Sendable ((any Error)?) -> Void) {
-        writeDeferred(body, result: { result in
+        writeDeferred(body, weight: weight, result: { result in
             if case .failure(let error) = result { completion(error) } else { completion(nil) }
         })
     }
 
-    /// ``writeDeferred(_:completion:)`` whose `result` gets the write's value once it committed, or
-    /// the error.
-    func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value,
+    /// ``writeDeferred(_:weight:completion:)`` whose `result` gets the write's value once it
+    /// committed, or the error.
+    func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value, weight: Int = 1,
                                         result: @escaping @Sendable (Result<Value, any Error>) -> Void) {
-        appendDeferred(Self.pendingWrite(body, mayWait: true, commitsAtOnce: { _ in false }, completion: result))
+        var write = Self.pendingWrite(body, mayWait: true, commitsAtOnce: { _ in false }, completion: result)
+        write.weight = weight
+        appendDeferred(write)
     }
 
     /// Runs `body` at once, in the transaction held open for company or a new one, and commits that
@@ -221,22 +233,35 @@ final class GroupCommitWriter: Sendable {
     }
 
     private func appendDeferred(_ write: PendingWrite) {
-        let arm = state.withLock { state in
+        let next = state.withLock { state -> FlushStep in
             state.deferred.append(write)
-            guard !state.committing, !state.flushArmed else { return false }
+            state.deferredWeight += write.weight
+            if state.deferredWeight >= promptWeight {
+                // Heavy enough to commit alone: in the next transaction, begun now if none runs.
+                state.flushAsked = true
+                guard !state.committing else { return .nothing }
+                state.committing = true
+                return .transaction
+            }
+            guard !state.committing, !state.flushArmed else { return .nothing }
             state.flushArmed = true
-            return true
+            return .wait
         }
-        if arm { armFlush() }
+        switch next {
+        case .nothing: break
+        case .transaction: scheduleTransaction()
+        case .wait: armFlush()
+        }
     }
 
-    /// What the end of a wait for company leads to.
+    /// What a deferred write, or the end of a wait for company, leads to.
     private enum FlushStep {
         /// Nothing: no write waits any more, or the transaction running starts the one that commits them.
         case nothing
         /// A transaction that commits the writes waiting.
         case transaction
-        /// Another wait: the writes this one was for have committed, and the oldest waiting now is younger.
+        /// A wait for company: the first, or another once the writes the last one was for have
+        /// committed and the oldest waiting now is younger.
         case wait
     }
 
@@ -282,6 +307,7 @@ final class GroupCommitWriter: Sendable {
                 let deferredRoom = state.waiting.isEmpty ? self.maximumBatch : self.maximumBatch / 2
                 let deferred = Array(state.deferred.prefix(deferredRoom))
                 state.deferred.removeFirst(deferred.count)
+                state.deferredWeight -= deferred.reduce(0) { $0 + $1.weight }
                 if state.deferred.isEmpty { state.flushAsked = false }
                 let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
                 state.waiting.removeFirst(waiting.count)
