@@ -148,10 +148,11 @@ public final class BotyardStore: Sendable {
     }
 
     /// A write that need not be waited for: it rides in the next shared transaction, or commits on
-    /// its own after a short wait, or without it once the writes waiting so change `weight` rows
-    /// or more together (``GroupCommitWriter/writeDeferred(_:weight:completion:)``).
-    /// `completion` gets nil once it committed, else why not.
-    func writeDeferred(_ operation: String, weight: Int = 1, _ body: @escaping @Sendable (Database) throws -> Void,
+    /// its own after a short wait, or without that wait once the deferred writes waiting change
+    /// enough rows together (``GroupCommitWriter/writeDeferred(_:weight:completion:)``; `weight`:
+    /// the rows this one changes). `completion` gets nil once it committed, else why not.
+    func writeDeferred(_ operation: String, weight: Int = 1,
+                       _ body: @escaping @Sendable (Database) throws -> Void,
                        completion: @escaping @Sendable (StoreError?) -> Void) {
         groupCommit.writeDeferred(body, weight: weight) { failure in
             completion(failure.map { Self.storeError(operation, $0) })

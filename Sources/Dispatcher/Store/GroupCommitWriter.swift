@@ -16,9 +16,10 @@ import Synchronization
 /// transaction of its own: it rides in the next one, or in one of its own once it has waited
 /// `deferredWait` for company, or as soon as the writer is free once the deferred writes waiting
 /// weigh `promptWeight` (the rows they change): company is worth a wait while the writes are
-/// small beside a commit, not when a burst's last hundreds of rows would wait for nobody. A write that may wait unless something follows from it
-/// (``writeDeferrable(_:commitsAtOnce:completion:)``) runs at once, and its transaction stays open
-/// for company when nothing does: the next write that commits at once commits it too.
+/// small beside a commit, not when a burst's last hundreds of rows would wait for nobody. A write
+/// that may wait unless something follows from it (``writeDeferrable(_:commitsAtOnce:completion:)``)
+/// runs at once, and its transaction stays open for company when nothing does: the next write that
+/// commits at once commits it too.
 ///
 /// The transactions run on the database's writer queue, not on a thread of the cooperative
 /// pool. Every write of the store comes this way (``BotyardStore/write(_:_:)``). The database must
