@@ -152,6 +152,8 @@ final class ConnectionCore {
     /// Closes the connection politely; the loop then ends.
     func close() {
         guard failure == nil else { return }
+        // It waits for the broker's close-ok: what the pass wrote, and the close, must go out first.
+        cork.uncork()
         _ = amqp_connection_close(state, AMQP_REPLY_SUCCESS)
         fail(AMQPError(.connectionClosed, operation: "close", message: "closed by this client"))
     }
