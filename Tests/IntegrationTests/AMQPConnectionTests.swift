@@ -136,21 +136,24 @@ struct AMQPConnectionTests {
     @Test("a close asked for in the same pass as a batch goes out at once: it waits for its close-ok uncorked")
     func closeAfterACorkedBatch() async throws {
         try await TestBroker.withVirtualHost { url in
-            let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
-            let channel = try await connection.openChannel()
-            try await channel.declareQueue("closing", arguments: ["x-queue-type": "quorum"])
-            try await channel.enableConfirms()
-            let message = AMQPMessage(exchange: "", routingKey: "closing", body: Data(count: 100))
-            // The thread publishes the first batch while the second and the close are asked for:
-            // those two come to it together, in one pass.
-            _ = channel.send(Array(repeating: message, count: 500))
-            _ = channel.send([message, message])
-            let start = ContinuousClock.now
-            await connection.close()
-            let closing = ContinuousClock.now - start
+            var closings: [Duration] = []
+            for _ in 0..<3 {
+                let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+                let channel = try await connection.openChannel()
+                try await channel.declareQueue("closing", arguments: ["x-queue-type": "quorum"])
+                try await channel.enableConfirms()
+                let message = AMQPMessage(exchange: "", routingKey: "closing", body: Data(count: 100))
+                // Asked for together, before the thread wakes for the first: the batches and the
+                // close come to it in one pass, as a rule.
+                _ = channel.send(Array(repeating: message, count: 100))
+                _ = channel.send([message, message])
+                let start = ContinuousClock.now
+                await connection.close()
+                closings.append(ContinuousClock.now - start)
+            }
             // Sent corked, the close and its wait for the broker's close-ok would sit out the kernel's
             // 200 ms cork timer.
-            #expect(closing < .milliseconds(190), "\(closing)")
+            #expect(closings.allSatisfy { $0 < .milliseconds(190) }, "\(closings)")
         }
     }
 
