@@ -2,14 +2,14 @@
 import Glibc
 #endif
 
-/// Holds a connection's outgoing frames in the kernel while the connection's thread publishes
-/// several messages, and lets them go together (`TCP_CORK`).
+/// Holds a connection's outgoing frames in the kernel while the connection's thread runs a pass
+/// of several commands or publishes several messages, and lets them go together (`TCP_CORK`).
 ///
 /// rabbitmq-c writes each frame as it goes, so a batch of publishes reached the broker a few
 /// messages a segment: the broker's reader woke for each few, and spent about twice the CPU a
 /// message that it spends on the same messages sent back to back. Corked, the kernel sends full
-/// segments; uncorking sends the rest at once. The thread uncorks before it waits, so nothing
-/// is held past the pass of commands that wrote it.
+/// segments; uncorking sends the rest at once. The thread uncorks before it waits, and before a
+/// call that waits for the broker's answer (a close), so nothing is held past the pass that wrote it.
 struct SocketCork {
     let descriptor: Int32
     private(set) var isCorked = false
