@@ -133,6 +133,27 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("a batch reaches the broker in a few full segments, not a segment a message")
+    func batchInFullSegments() async throws {
+        try await TestBroker.withVirtualHost { url in
+            let proxy = try FrameDelayProxy(to: url)
+            defer { proxy.stop() }
+            let connection = try await AMQPConnection.connect(to: proxy.url, name: "test", logger: logger)
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue("segments", arguments: ["x-queue-type": "quorum"])
+            try await channel.enableConfirms()
+            let before = proxy.dataSegmentsFromClients()
+            let message = AMQPMessage(exchange: "", routingKey: "segments", body: Data(count: 100))
+            let results = try await channel.publish(Array(repeating: message, count: 200))
+            let segments = proxy.dataSegmentsFromClients() - before
+            await connection.close()
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+            // Some 40 KB of frames: two segments corked; uncorked, 32–187 (one a message, less what
+            // the kernel happened to put together).
+            #expect(segments < 10, "\(segments) segments for 200 messages")
+        }
+    }
+
     @Test("a close asked for in the same pass as a batch goes out at once: it waits for its close-ok uncorked")
     func closeAfterACorkedBatch() async throws {
         try await TestBroker.withVirtualHost { url in

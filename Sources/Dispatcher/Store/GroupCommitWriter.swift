@@ -59,8 +59,6 @@ final class GroupCommitWriter: Sendable {
         var waiting: [PendingWrite] = []
         /// Writes that join the next transaction and start none of their own before `deferredWait`.
         var deferred: [PendingWrite] = []
-        /// What `deferred` weighs together.
-        var deferredWeight = 0
         /// Writes that ran in the transaction left open on the writer's connection, not committed.
         var held: [HeldWrite] = []
         /// Whether a transaction is scheduled or running; the next one starts when it ends.
@@ -72,6 +70,9 @@ final class GroupCommitWriter: Sendable {
         var flushAsked = false
         /// Whether writes that may wait for company run in the transaction running or held open.
         var deferredRunning = false
+
+        /// What the deferred writes waiting weigh together.
+        var deferredWeight: Int { deferred.reduce(0) { $0 + $1.weight } }
 
         /// When the oldest write waiting for company (deferred, or held open) was asked for.
         var oldestWaitingWrite: ContinuousClock.Instant? {
@@ -141,9 +142,8 @@ final class GroupCommitWriter: Sendable {
     /// committed, or the error.
     func writeDeferred<Value: Sendable>(_ body: @escaping @Sendable (Database) throws -> Value, weight: Int = 1,
                                         result: @escaping @Sendable (Result<Value, any Error>) -> Void) {
-        var write = Self.pendingWrite(body, mayWait: true, commitsAtOnce: { _ in false }, completion: result)
-        write.weight = weight
-        appendDeferred(write)
+        appendDeferred(Self.pendingWrite(body, mayWait: true, weight: weight, commitsAtOnce: { _ in false },
+                                         completion: result))
     }
 
     /// Runs `body` at once, in the transaction held open for company or a new one, and commits that
@@ -188,7 +188,7 @@ final class GroupCommitWriter: Sendable {
 
     /// A write of `body` whose value goes to `completion` once its transaction's fate is known.
     private static func pendingWrite<Value: Sendable>(
-        _ body: @escaping @Sendable (Database) throws -> Value, mayWait: Bool,
+        _ body: @escaping @Sendable (Database) throws -> Value, mayWait: Bool, weight: Int = 0,
         commitsAtOnce: @escaping @Sendable (Value) -> Bool,
         completion: @escaping @Sendable (Result<Value, any Error>) -> Void
     ) -> PendingWrite {
@@ -212,7 +212,8 @@ final class GroupCommitWriter: Sendable {
                 return Ran(threw: false, commitsAtOnce: commitsAtOnce(value), answer: answer)
             },
             abandon: { completion(.failure($0)) },
-            mayWait: mayWait)
+            mayWait: mayWait,
+            weight: weight)
     }
 
     /// Writes waiting for a transaction that has not begun yet (deferred ones not counted).
@@ -236,7 +237,6 @@ final class GroupCommitWriter: Sendable {
     private func appendDeferred(_ write: PendingWrite) {
         let next = state.withLock { state -> FlushStep in
             state.deferred.append(write)
-            state.deferredWeight += write.weight
             if state.deferredWeight >= promptWeight {
                 // Heavy enough to commit alone: in the next transaction, begun now if none runs.
                 state.flushAsked = true
@@ -308,7 +308,6 @@ final class GroupCommitWriter: Sendable {
                 let deferredRoom = state.waiting.isEmpty ? self.maximumBatch : self.maximumBatch / 2
                 let deferred = Array(state.deferred.prefix(deferredRoom))
                 state.deferred.removeFirst(deferred.count)
-                state.deferredWeight -= deferred.reduce(0) { $0 + $1.weight }
                 if state.deferred.isEmpty { state.flushAsked = false }
                 let waiting = Array(state.waiting.prefix(self.maximumBatch - deferred.count))
                 state.waiting.removeFirst(waiting.count)

@@ -19,6 +19,8 @@ final class FrameDelayProxy: Sendable {
         var delays: [UInt16: Duration] = [:]
         /// The relayed connections' sockets, until they are closed.
         var sockets: [Int32] = []
+        /// Those of them that face the clients.
+        var clients: [Int32] = []
     }
 
     init(to broker: AMQPURL) throws {
@@ -60,6 +62,22 @@ final class FrameDelayProxy: Sendable {
         state.withLock { $0.delays[channel] = delay }
     }
 
+    /// The TCP segments with data that the relayed clients' sockets have received so far, all
+    /// together: how the clients' frames were cut on the way (`tcpi_data_segs_in` of Linux's
+    /// `tcp_info`, which glibc's header lacks: read at its offset, 152, in the kernel's layout).
+    func dataSegmentsFromClients() -> Int {
+        state.withLock { state in
+            state.clients.reduce(0) { total, client in
+                var info = [UInt8](repeating: 0, count: 232)
+                var length = socklen_t(info.count)
+                guard getsockopt(client, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0, length >= 156 else {
+                    return total
+                }
+                return total + info[152..<156].reversed().reduce(0) { $0 << 8 | Int($1) }
+            }
+        }
+    }
+
     /// Closes the listener and every relayed connection; the threads end with them.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
@@ -85,13 +103,17 @@ final class FrameDelayProxy: Sendable {
             close(server)
             throw ProxyError(description: "proxy: connect to the broker failed")
         }
-        state.withLock { $0.sockets += [client, server] }
+        state.withLock { state in
+            state.sockets += [client, server]
+            state.clients.append(client)
+        }
         // Three threads use the two sockets; the last one to end closes them.
         let running = Atomic<Int>(3)
         let threadEnded: @Sendable () -> Void = { [self] in
             guard running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
             state.withLock { state in
                 state.sockets.removeAll { $0 == client || $0 == server }
+                state.clients.removeAll { $0 == client }
                 close(client)
                 close(server)
             }
