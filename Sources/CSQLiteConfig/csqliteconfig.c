@@ -9,13 +9,19 @@
 static const int spillBytes = 127 * 1024;
 
 static int appliedSpill = 0;
+static int appliedNoMemoryStatistics = 0;
 
-__attribute__((constructor)) static void botyard_sqlite_set_statement_journal_spill(void) {
+__attribute__((constructor)) static void botyard_sqlite_configure(void) {
     if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, spillBytes) == SQLITE_OK) {
         appliedSpill = spillBytes;
     }
+    appliedNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
 }
 
 int botyard_sqlite_statement_journal_spill(void) {
     return appliedSpill;
+}
+
+int botyard_sqlite_allocations_uncounted(void) {
+    return appliedNoMemoryStatistics;
 }

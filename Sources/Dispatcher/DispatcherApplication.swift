@@ -32,6 +32,11 @@ public struct DispatcherApplication: Sendable {
         } else {
             logger.info("\(StatementJournalSpill.description)")
         }
+        if SQLiteAllocationCounting.isOff {
+            logger.info("\(SQLiteAllocationCounting.description)")
+        } else {
+            logger.warning("\(SQLiteAllocationCounting.description)")
+        }
         self.robotQueueSignal = WakeSignal()
         self.leaseAlarm = LeaseAlarm()
         self.triggerSignal = WakeSignal()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Shared
 import Testing
 
@@ -108,6 +109,17 @@ struct StoreGrowthTests {
     @Test("statement journals stay in memory up to 127 KiB in the dispatcher's processes, set before SQLite starts")
     func statementJournalsStayInMemory() {
         #expect(StatementJournalSpill.bytes == 127 * 1024)
+    }
+
+    @Test("SQLite counts no allocations in the dispatcher's processes: none takes a process-wide lock")
+    func allocationsAreNotCounted() async throws {
+        #expect(SQLiteAllocationCounting.isOff)
+        try await withTemporaryStore { store, _ in
+            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"])
+            try await store.saveBot(bot)
+            _ = try await store.submit(SubmitJobRequest(bot: "echo", group: "g1"), bot: bot)
+            #expect(sqlite3_memory_used() == 0)
+        }
     }
 
     @Test("a statement whose journal outgrows memory spills it to a file, and its transaction commits")
