@@ -170,8 +170,10 @@ struct StoreGrowthTests {
             #expect(try await store.jobCounts() == counted)
             #expect(counted == [.succeeded: 1, .retrying: 1, .failed: 1, .running: 1, .queued: 1, .cancelled: 1])
 
-            // A batch; a retry that fails too, its job dead and requeued as a new one; retention's deletes.
-            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 3))
+            // A batch (counted once for all its jobs), with a job for an account that waits for it; a retry
+            // that fails too, its job dead and requeued as a new one; retention's deletes.
+            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 3)
+                                                + [SubmitJobRequest(bot: "echo", group: "g1", account: "robot1")])
             try await report(.started, ids[1], attempt: 2)
             try await report(.finished, ids[1], attempt: 2, .failed)
             guard case .requeued = try await store.requeueDead(jobID: ids[1], initiator: "test") else {
@@ -181,13 +183,13 @@ struct StoreGrowthTests {
             counted = try await Self.countedJobs(in: store)
             #expect(try await store.jobCounts() == counted)
             #expect(counted == [.succeeded: 1, .failed: 1, .running: 1, .queued: 1, .cancelled: 1, .dead: 1,
-                                .pending: 4])
+                                .pending: 5])
             // The succeeded and failed jobs go; the cancelled one keeps its unpublished cancel message.
             let pass = try await store.applyRetention(RetentionPolicy(), at: Date() + 91 * RetentionPolicy.day)
             #expect(pass.jobs == 2)
             counted = try await Self.countedJobs(in: store)
             #expect(try await store.jobCounts() == counted)
-            #expect(counted == [.running: 1, .queued: 1, .cancelled: 1, .dead: 1, .pending: 4])
+            #expect(counted == [.running: 1, .queued: 1, .cancelled: 1, .dead: 1, .pending: 5])
         }
     }
 

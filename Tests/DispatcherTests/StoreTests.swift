@@ -111,6 +111,22 @@ struct StoreTests {
         }
     }
 
+    @Test("confirmed rows that follow one another go by their range, others one by one: no row in between goes",
+          arguments: [[0, 1, 2], [0, 2, 4], [1, 2, 3, 5], [4, 3]])
+    func confirmedRowsOnly(confirmed: [Int]) async throws {
+        try await withTemporaryStore { store, _ in
+            var jobIDs: [Int64] = []
+            for _ in 0..<6 { jobIDs.append(try await submitted(store).id) }
+            let outbox = try await store.outbox(limit: 10)
+            try await store.markPublished(confirmed.map { outbox[$0] })
+            let left = Set(0..<6).subtracting(confirmed).sorted()
+            #expect(try await store.outbox(limit: 10).map(\.id) == left.map { outbox[$0].id })
+            for (index, jobID) in jobIDs.enumerated() {
+                #expect(try await store.job(id: jobID)?.state == (confirmed.contains(index) ? .queued : .pending))
+            }
+        }
+    }
+
     @Test("a confirm that arrives after the worker's start does not move the job back")
     func lateConfirm() async throws {
         try await withTemporaryStore { store, _ in

@@ -33,9 +33,12 @@ extension BotyardStore {
         guard unknown.isEmpty else { return .unknownBots(unknown) }
         return .submitted(try await write("submit job batch") { [jobs] db in
             var groups = GroupSettingsReads()
-            return try zip(jobs, requests).map { job, request in
-                try Self.insertSubmitted(job, request: request, groups: &groups, in: db)
+            var counts = JobStateCounts.Tally()
+            let stored = try zip(jobs, requests).map { job, request in
+                try Self.insertSubmitted(job, request: request, groups: &groups, counts: &counts, in: db)
             }
+            try counts.save(in: db)
+            return stored
         })
     }
 }

@@ -101,25 +101,29 @@ extension BotyardStore {
     static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest,
                                 in db: Database) throws -> JobSnapshot {
         var groups = GroupSettingsReads()
-        return try insertSubmitted(prepared, request: request, groups: &groups, in: db)
+        var counts = JobStateCounts.Tally()
+        let job = try insertSubmitted(prepared, request: request, groups: &groups, counts: &counts, in: db)
+        try counts.save(in: db)
+        return job
     }
 
     /// ``insertSubmitted(_:request:in:)`` for one of several jobs of a write (a batch), which read
-    /// each group's settings once (`groups`).
+    /// each group's settings once (`groups`) and count the new jobs in `counts`, saved by the caller
+    /// before its transaction ends.
     static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest, groups: inout GroupSettingsReads,
-                                in db: Database) throws -> JobSnapshot {
+                                counts: inout JobStateCounts.Tally, in db: Database) throws -> JobSnapshot {
         var job = prepared.record
         let now = prepared.now
         let submitted = "submitted (\(job.launchMethod.rawValue) by \(job.initiator))"
         if request.account != nil {
-            job = try Self.insertNew(prepared, reason: submitted, in: db)
+            job = try Self.insertNew(prepared, reason: submitted, counts: &counts, in: db)
             try Self.placeTargeted(&job, sync: request.admission == .sync, at: now, in: db)
         } else if let rejection = try Self.admissionRejection(of: job.botSnapshot, into: request.group,
                                                               method: job.launchMethod, mode: request.admission,
                                                               at: now, groups: &groups, in: db) {
             try Self.insertRejected(&job, reason: submitted, rejection: rejection, at: now, in: db)
         } else {
-            job = try Self.insertPending(prepared, reason: submitted, in: db)
+            job = try Self.insertPending(prepared, reason: submitted, counts: &counts, in: db)
         }
         return job.snapshot()
     }
@@ -270,7 +274,17 @@ extension BotyardStore {
 
     /// ``insertPending(_:reason:at:in:)`` for a prepared row; returns the job with its id.
     static func insertPending(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
-        let job = try insertNew(prepared, reason: reason, in: db)
+        var counts = JobStateCounts.Tally()
+        let job = try insertPending(prepared, reason: reason, counts: &counts, in: db)
+        try counts.save(in: db)
+        return job
+    }
+
+    /// ``insertPending(_:reason:in:)`` for one of several jobs of a write, counted in `counts`, which
+    /// the caller saves before its transaction ends.
+    static func insertPending(_ prepared: PreparedJob, reason: String, counts: inout JobStateCounts.Tally,
+                              in db: Database) throws -> JobRecord {
+        let job = try insertNew(prepared, reason: reason, counts: &counts, in: db)
         if job.account == nil {
             try enqueueFirstDispatch(of: job, at: prepared.at, in: db)
         } else {
@@ -304,11 +318,21 @@ extension BotyardStore {
     /// Inserts a prepared job with its first history row; returns it with its id. The statements
     /// are compiled once per connection and only bind the prepared values.
     static func insertNew(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
+        var counts = JobStateCounts.Tally()
+        let job = try insertNew(prepared, reason: reason, counts: &counts, in: db)
+        try counts.save(in: db)
+        return job
+    }
+
+    /// ``insertNew(_:reason:in:)`` for one of several jobs of a write, counted in `counts`, which the
+    /// caller saves before its transaction ends.
+    static func insertNew(_ prepared: PreparedJob, reason: String, counts: inout JobStateCounts.Tally,
+                          in db: Database) throws -> JobRecord {
         try db.cachedStatement(sql: JobRecord.insertSQL)
             .execute(binding: prepared.values)
         var job = prepared.record
         job.id = db.lastInsertedRowID
-        try JobStateCounts.move(from: nil, to: job.state, in: db)
+        counts.move(from: nil, to: job.state)
         try insertHistory(jobID: job.id!, at: prepared.at, from: nil, to: .pending, attempt: 0, reason: reason, in: db)
         return job
     }

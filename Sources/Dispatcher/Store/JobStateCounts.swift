@@ -29,4 +29,24 @@ enum JobStateCounts {
     }
 
     private static let addSQL = "UPDATE job_state_counts SET jobs = jobs + ? WHERE state = ?"
+
+    /// Moves counted in memory while one write stores many jobs (a batch), saved before its
+    /// transaction ends with a statement for each state that changed (``save(in:)``), not two a job.
+    struct Tally {
+        private var changes: [JobState: Int] = [:]
+
+        /// `count` jobs moved from `from` (nil: new jobs) to `to` (nil: deleted jobs).
+        mutating func move(_ count: Int = 1, from: JobState?, to: JobState?) {
+            guard count != 0, from != to else { return }
+            if let from { changes[from, default: 0] -= count }
+            if let to { changes[to, default: 0] += count }
+        }
+
+        /// Writes the moves counted so far, and starts again from none.
+        mutating func save(in db: Database) throws {
+            let add = try db.cachedStatement(sql: addSQL)
+            for (state, count) in changes where count != 0 { try add.execute(binding: count, state.rawValue) }
+            changes = [:]
+        }
+    }
 }
