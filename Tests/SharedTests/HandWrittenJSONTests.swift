@@ -114,6 +114,34 @@ struct HandWrittenJSONTests {
         #expect(try generic(created) == encoder.encode(created))
     }
 
+    @Test("a batch is read by hand as JSONDecoder reads it, and its answer written as JSONEncoder writes it")
+    func batches() throws {
+        let encoder = JSONCodec.makeEncoder()
+        let batch = SubmitJobBatchRequest(jobs: [
+            SubmitJobRequest(bot: "invoice-bot", group: "finance"),
+            SubmitJobRequest(bot: "ui-bot", group: "desk", inputs: ["INVOICE": Self.odd], account: "clerk"),
+        ])
+        let text = try encoder.encode(batch)
+        let byHand = try SubmitJobBatchRequest(json: #require(JSONNode(reading: text)))
+        #expect(try encoder.encode(byHand) == text)
+        #expect(try encoder.encode(byHand) == encoder.encode(JSONCodec.makeDecoder().decode(SubmitJobBatchRequest.self,
+                                                                                             from: text)))
+        // An entry the hand reading does not take is JSONDecoder's to refuse: the API's 422 names it.
+        let unknown = Data((#"{"jobs": [{"bot": "b", "group": "g"}, "#
+                            + #"{"bot": "b", "group": "g", "launchMethod": "x"}]}"#).utf8)
+        #expect(throws: JSONMismatch.self) { try SubmitJobBatchRequest(json: #require(JSONNode(reading: unknown))) }
+        #expect(throws: CodecError.self) { try JSONCodec.decode(SubmitJobBatchRequest.self, from: unknown) }
+        let missing = Data(#"{"entries": []}"#.utf8)
+        #expect(throws: CodecError.self) { try JSONCodec.decode(SubmitJobBatchRequest.self, from: missing) }
+
+        for answer in [JobBatchCreated(jobs: []), JobBatchCreated(jobs: [JobCreated(id: 1, state: .pending),
+                                                                          JobCreated(id: 2, state: .rejected)])] {
+            func generic<Value: Encodable>(_ value: Value) throws -> Data { try JSONCodec.encode(value) }
+            #expect(JSONCodec.encode(answer) == (try encoder.encode(answer)))
+            #expect(try generic(answer) == encoder.encode(answer))
+        }
+    }
+
     static let heartbeats = [
         WorkerHeartbeat(workerID: "w-\(odd)", group: "finance", host: "desk-4", accounts: [], slots: 0, running: 0,
                         intervalSeconds: 5, at: at),

@@ -17,6 +17,19 @@ extension SubmitJobRequest: JSONReadable {
     }
 }
 
+/// A batch is read, and its answer written, by hand too: 1,000 submissions a request.
+extension SubmitJobBatchRequest: JSONReadable {
+    public init(json: JSONNode) throws(JSONMismatch) {
+        self.init(jobs: try json.object().decode("jobs"))
+    }
+}
+
+extension JobBatchCreated: JSONWritable {
+    public func write(to writer: inout JSONObjectWriter) {
+        writer.field("jobs", objects: jobs)
+    }
+}
+
 extension RobotQueuePolicy: JSONReadable {
     public init(json: JSONNode) throws(JSONMismatch) {
         let object = try json.object()

@@ -63,10 +63,18 @@ public struct JSONObjectWriter {
     /// An object written by its own ``JSONWritable/write(to:)``.
     public mutating func field(_ key: StaticString, object value: some JSONWritable) {
         start(key)
-        var nested = JSONObjectWriter(capacity: 256)
-        value.write(to: &nested)
-        nested.bytes.append(UInt8(ascii: "}"))
-        bytes.append(contentsOf: nested.bytes)
+        appendObject(value)
+    }
+
+    /// An array of objects, each written by its own ``JSONWritable/write(to:)``.
+    public mutating func field(_ key: StaticString, objects values: [some JSONWritable]) {
+        start(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendObject(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
     }
 
     /// A nested object left out when `value` is nil.
@@ -90,6 +98,21 @@ public struct JSONObjectWriter {
     public consuming func finish() -> Data {
         bytes.append(UInt8(ascii: "}"))
         return Data(bytes)
+    }
+
+    /// `value`'s object, written on at the end of these bytes by a writer of its own.
+    private mutating func appendObject(_ value: some JSONWritable) {
+        var nested = JSONObjectWriter(continuing: bytes)
+        bytes = []
+        value.write(to: &nested)
+        nested.bytes.append(UInt8(ascii: "}"))
+        bytes = nested.bytes
+    }
+
+    /// A writer of an object that begins after `bytes`.
+    private init(continuing bytes: [UInt8]) {
+        self.bytes = bytes
+        self.bytes.append(UInt8(ascii: "{"))
     }
 
     private mutating func start(_ key: StaticString) {
