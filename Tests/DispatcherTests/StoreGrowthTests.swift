@@ -89,6 +89,25 @@ struct StoreGrowthTests {
         }
     }
 
+    @Test("only launches for an account take an entry in the index of what holds accounts, not every waiting job")
+    func untargetedJobsStayOutOfTheAccountsIndex() async throws {
+        try await withTemporaryStore { store, _ in
+            let bot = BotDefinition(name: "echo", argv: ["/bin/echo"])
+            try await store.saveBot(bot)
+            _ = try await store.submitBatch(Array(repeating: SubmitJobRequest(bot: "echo", group: "g1"), count: 5))
+            try await store.markPublished(try await store.outbox(limit: 10))
+            try await store.database.write { db in
+                try db.execute(sql: "UPDATE jobs SET dispatchHost = 'h1', account = 'robot1' WHERE id = 1")
+            }
+            let entries = try await store.database.read { db in
+                try Int.fetchOne(db, sql: """
+                    SELECT sum(ncell) FROM dbstat WHERE name = 'jobs_dispatched_to' AND pagetype = 'leaf'
+                    """)
+            }
+            #expect(entries == 1)
+        }
+    }
+
     @Test("""
         every connection keeps a large store's index pages at hand (a 16 MiB cache, the file mapped) \
         and lets a large savepoint's journal spill to a file (SQLite's default temp_store)

@@ -11,7 +11,8 @@ import Shared
 /// index's WHERE (``waiting`` for `jobs_dispatched_to`, ``live`` for `jobs_trigger_live`):
 /// SQLite matches the two expressions term by term.
 enum JobStateCondition {
-    /// Queued for a worker, or waiting to be: `jobs_dispatched_to`'s condition.
+    /// Queued for a worker, or waiting to be: `jobs_dispatched_to`'s condition on the state (its other
+    /// term, `dispatchHost IS NOT NULL`, follows from any comparison of `dispatchHost`).
     static let waiting = anyOf([.pending, .queued, .retrying])
     /// Waiting or started, not ended: `jobs_trigger_live`'s condition.
     static let live = anyOf([.pending, .queued, .retrying, .running, .paused])

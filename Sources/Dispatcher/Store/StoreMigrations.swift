@@ -401,6 +401,16 @@ enum StoreMigrations {
                            OR state = 'paused');
                 """)
         }
+        migrator.registerMigration("v20-dispatched-to-targeted-jobs-only") { db in
+            // Every waiting job had an entry, an untargeted one under (NULL, NULL) that no search reads:
+            // an insert for each new job and two for each one queued. Its searches compare
+            // `dispatchHost`, which implies the new term.
+            try db.execute(sql: """
+                DROP INDEX jobs_dispatched_to;
+                CREATE INDEX jobs_dispatched_to ON jobs(dispatchHost, account)
+                    WHERE dispatchHost IS NOT NULL AND (state = 'pending' OR state = 'queued' OR state = 'retrying');
+                """)
+        }
         return migrator
     }
 }
