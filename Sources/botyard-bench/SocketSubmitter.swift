@@ -41,11 +41,12 @@ struct SocketSubmitter: Sendable {
             }
         }
 
-        /// The ids an answer names.
+        /// The ids an answer names, read by hand (``JSONReadable``): the load generator's CPU is taken
+        /// from the dispatcher it measures.
         func ids(in body: [UInt8]) throws -> [Int64] {
             switch self {
-            case .single: [try JSONDecoder().decode(JobCreated.self, from: Data(body)).id]
-            case .batches: try JSONDecoder().decode(JobBatchCreated.self, from: Data(body)).jobs.map(\.id)
+            case .single: [try JSONCodec.decode(JobCreated.self, from: Data(body)).id]
+            case .batches: try JSONCodec.decode(JobBatchCreated.self, from: Data(body)).jobs.map(\.id)
             }
         }
     }

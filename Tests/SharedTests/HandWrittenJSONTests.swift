@@ -114,7 +114,7 @@ struct HandWrittenJSONTests {
         #expect(try generic(created) == encoder.encode(created))
     }
 
-    @Test("a batch is read by hand as JSONDecoder reads it, and its answer written as JSONEncoder writes it")
+    @Test("a batch is read by hand as JSONDecoder reads it; its answer written as JSONEncoder writes it, and read back")
     func batches() throws {
         let encoder = JSONCodec.makeEncoder()
         let batch = SubmitJobBatchRequest(jobs: [
@@ -139,6 +139,8 @@ struct HandWrittenJSONTests {
             func generic<Value: Encodable>(_ value: Value) throws -> Data { try JSONCodec.encode(value) }
             #expect(JSONCodec.encode(answer) == (try encoder.encode(answer)))
             #expect(try generic(answer) == encoder.encode(answer))
+            let read = try JobBatchCreated(json: #require(JSONNode(reading: JSONCodec.encode(answer))))
+            #expect(read.jobs.map(\.id) == answer.jobs.map(\.id) && read.jobs.map(\.state) == answer.jobs.map(\.state))
         }
     }
 

@@ -24,11 +24,25 @@ extension SubmitJobBatchRequest: JSONReadable {
     }
 }
 
-extension JobBatchCreated: JSONWritable {
+extension JobBatchCreated: JSONWritable, JSONReadable {
     public func write(to writer: inout JSONObjectWriter) {
         writer.field("jobs", objects: jobs)
     }
+
+    public init(json: JSONNode) throws(JSONMismatch) {
+        self.init(jobs: try json.object().decode("jobs"))
+    }
 }
+
+/// What a client reads of each job it submits (the bench's load generators, a thousand a batch).
+extension JobCreated: JSONReadable {
+    public init(json: JSONNode) throws(JSONMismatch) {
+        let object = try json.object()
+        self.init(id: try object.decode("id"), state: try object.decode("state"))
+    }
+}
+
+extension JobState: JSONReadable {}
 
 extension RobotQueuePolicy: JSONReadable {
     public init(json: JSONNode) throws(JSONMismatch) {
