@@ -33,12 +33,11 @@ extension BotyardStore {
         guard unknown.isEmpty else { return .unknownBots(unknown) }
         return .submitted(try await write("submit job batch") { [jobs] db in
             var groups = GroupSettingsReads()
-            var counts = JobStateCounts.Tally()
-            let stored = try zip(jobs, requests).map { job, request in
-                try Self.insertSubmitted(job, request: request, groups: &groups, counts: &counts, in: db)
+            return try JobStateCounts.counting(in: db) { counts in
+                try zip(jobs, requests).map { job, request in
+                    try Self.insertSubmitted(job, request: request, groups: &groups, counts: &counts, in: db)
+                }
             }
-            try counts.save(in: db)
-            return stored
         })
     }
 }

@@ -101,10 +101,9 @@ extension BotyardStore {
     static func insertSubmitted(_ prepared: PreparedJob, request: SubmitJobRequest,
                                 in db: Database) throws -> JobSnapshot {
         var groups = GroupSettingsReads()
-        var counts = JobStateCounts.Tally()
-        let job = try insertSubmitted(prepared, request: request, groups: &groups, counts: &counts, in: db)
-        try counts.save(in: db)
-        return job
+        return try JobStateCounts.counting(in: db) {
+            try insertSubmitted(prepared, request: request, groups: &groups, counts: &$0, in: db)
+        }
     }
 
     /// ``insertSubmitted(_:request:in:)`` for one of several jobs of a write (a batch), which read
@@ -274,10 +273,7 @@ extension BotyardStore {
 
     /// ``insertPending(_:reason:at:in:)`` for a prepared row; returns the job with its id.
     static func insertPending(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
-        var counts = JobStateCounts.Tally()
-        let job = try insertPending(prepared, reason: reason, counts: &counts, in: db)
-        try counts.save(in: db)
-        return job
+        try JobStateCounts.counting(in: db) { try insertPending(prepared, reason: reason, counts: &$0, in: db) }
     }
 
     /// ``insertPending(_:reason:in:)`` for one of several jobs of a write, counted in `counts`, which
@@ -318,10 +314,7 @@ extension BotyardStore {
     /// Inserts a prepared job with its first history row; returns it with its id. The statements
     /// are compiled once per connection and only bind the prepared values.
     static func insertNew(_ prepared: PreparedJob, reason: String, in db: Database) throws -> JobRecord {
-        var counts = JobStateCounts.Tally()
-        let job = try insertNew(prepared, reason: reason, counts: &counts, in: db)
-        try counts.save(in: db)
-        return job
+        try JobStateCounts.counting(in: db) { try insertNew(prepared, reason: reason, counts: &$0, in: db) }
     }
 
     /// ``insertNew(_:reason:in:)`` for one of several jobs of a write, counted in `counts`, which the

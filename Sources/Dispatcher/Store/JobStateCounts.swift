@@ -30,6 +30,14 @@ enum JobStateCounts {
 
     private static let addSQL = "UPDATE job_state_counts SET jobs = jobs + ? WHERE state = ?"
 
+    /// What `body` returns, the moves it counted in `counts` saved after it.
+    static func counting<Result>(in db: Database, _ body: (_ counts: inout Tally) throws -> Result) throws -> Result {
+        var counts = Tally()
+        let result = try body(&counts)
+        try counts.save(in: db)
+        return result
+    }
+
     /// Moves counted in memory while one write stores many jobs (a batch), saved before its
     /// transaction ends with a statement for each state that changed (``save(in:)``), not two a job.
     struct Tally {
