@@ -134,8 +134,11 @@ struct HandWrittenJSONTests {
         let missing = Data(#"{"entries": []}"#.utf8)
         #expect(throws: CodecError.self) { try JSONCodec.decode(SubmitJobBatchRequest.self, from: missing) }
 
+        let full = JobBatchCreated(jobs: (1...1_000).map {
+            JobCreated(id: Int64($0), state: $0.isMultiple(of: 7) ? .rejected : .pending)
+        })
         for answer in [JobBatchCreated(jobs: []), JobBatchCreated(jobs: [JobCreated(id: 1, state: .pending),
-                                                                          JobCreated(id: 2, state: .rejected)])] {
+                                                                          JobCreated(id: 2, state: .rejected)]), full] {
             func generic<Value: Encodable>(_ value: Value) throws -> Data { try JSONCodec.encode(value) }
             #expect(JSONCodec.encode(answer) == (try encoder.encode(answer)))
             #expect(try generic(answer) == encoder.encode(answer))

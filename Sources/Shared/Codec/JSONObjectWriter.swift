@@ -100,18 +100,20 @@ public struct JSONObjectWriter {
         return Data(bytes)
     }
 
-    /// `value`'s object, written on at the end of these bytes by a writer of its own.
+    /// `value`'s object, written on at the end of these bytes by a writer of its own: the bytes are
+    /// moved to it and back, never copied (a copy for each object of an array grows with the square
+    /// of its length).
     private mutating func appendObject(_ value: some JSONWritable) {
-        var nested = JSONObjectWriter(continuing: bytes)
-        bytes = []
+        var nested = JSONObjectWriter(openingAfter: &bytes)
         value.write(to: &nested)
         nested.bytes.append(UInt8(ascii: "}"))
-        bytes = nested.bytes
+        swap(&bytes, &nested.bytes)
     }
 
-    /// A writer of an object that begins after `bytes`.
-    private init(continuing bytes: [UInt8]) {
-        self.bytes = bytes
+    /// A writer of an object that begins at the end of `bytes`, which it takes.
+    private init(openingAfter bytes: inout [UInt8]) {
+        self.bytes = []
+        swap(&self.bytes, &bytes)
         self.bytes.append(UInt8(ascii: "{"))
     }
 
