@@ -27,15 +27,10 @@ public struct DispatcherApplication: Sendable {
         self.store = try await BotyardStore.open(path: configuration.databasePath,
                                                  durability: configuration.durability,
                                                  secretsKey: configuration.secretsKey)
-        if StatementJournalSpill.bytes == nil {
-            logger.warning("\(StatementJournalSpill.description)")
-        } else {
-            logger.info("\(StatementJournalSpill.description)")
-        }
-        if SQLiteAllocationCounting.isOff {
-            logger.info("\(SQLiteAllocationCounting.description)")
-        } else {
-            logger.warning("\(SQLiteAllocationCounting.description)")
+        // SQLite's process-wide settings (`CSQLiteConfig`): a warning when SQLite had started before them.
+        for (applied, line) in [(StatementJournalSpill.bytes != nil, StatementJournalSpill.description),
+                                (SQLiteAllocationCounting.isOff, SQLiteAllocationCounting.description)] {
+            logger.log(level: applied ? .info : .warning, "\(line)")
         }
         self.robotQueueSignal = WakeSignal()
         self.leaseAlarm = LeaseAlarm()

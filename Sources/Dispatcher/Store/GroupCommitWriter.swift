@@ -34,8 +34,8 @@ final class GroupCommitWriter: Sendable {
         let abandon: @Sendable (any Error) -> Void
         /// Whether the write may wait for company once it ran (deferred, or deferrable).
         let mayWait: Bool
-        /// What a deferred write weighs: the rows it changes.
-        var weight = 0
+        /// What a deferred write weighs: the rows it changes (other writes, and marks, nothing).
+        let weight: Int
         /// When it was asked for: the writes that wait for company commit once the oldest of them
         /// has waited `deferredWait`.
         let askedAt = ContinuousClock.now
@@ -167,7 +167,7 @@ final class GroupCommitWriter: Sendable {
             // A mark behind them in their line, answered with their transaction.
             let mark = PendingWrite(
                 perform: { _, _ in Ran(threw: false, commitsAtOnce: true, answer: { _ in continuation.resume() }) },
-                abandon: { _ in continuation.resume() }, mayWait: false)
+                abandon: { _ in continuation.resume() }, mayWait: false, weight: 0)
             let start = state.withLock { state in
                 state.deferred.append(mark)
                 state.flushAsked = true
