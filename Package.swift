@@ -106,6 +106,7 @@ let package = Package(
                 "Shared",
                 "Dispatcher",
                 "CRabbitMQ",
+                "CSpawn",
                 "BotyardClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

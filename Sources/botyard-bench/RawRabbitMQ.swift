@@ -2,9 +2,9 @@ import CRabbitMQ
 import Foundation
 import Shared
 
-/// Throughput of rabbitmq-c called directly on one thread, with no Botyard code in the way:
-/// the ceiling the dispatch path is compared with. (The one place outside `Shared/AMQP` that
-/// calls the C library, on purpose.)
+/// A connection of rabbitmq-c called directly, from one thread, with no Botyard code in the way:
+/// the ceilings the dispatch path and the end-to-end path (``RawEndToEnd``) are compared with.
+/// (The one place outside `Shared/AMQP` that calls the C library, on purpose.)
 struct RawRabbitMQ {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -36,7 +36,7 @@ struct RawRabbitMQ {
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else { throw Failure(description: "\(operation) failed") }
     }
 
-    private func bytes(_ text: String) -> amqp_bytes_t {
+    func bytes(_ text: String) -> amqp_bytes_t {
         amqp_cstring_bytes(strdup(text))  // leaked on purpose: a handful of names per run
     }
 
@@ -101,25 +101,34 @@ struct RawRabbitMQ {
     /// `size`-byte message to `queue`.
     private func publishing<Result>(to queue: String, size: Int,
                                     _ body: (_ publishOne: () throws -> Void) throws -> Result) throws -> Result {
-        amqp_confirm_select(state, 1)
-        try check(amqp_get_rpc_reply(state), "confirm.select")
+        try selectConfirms()
         let bytes = [UInt8](repeating: 0x61, count: size)
         let routingKey = self.bytes(queue)
+        return try body { try publish(bytes, routingKey: routingKey) }
+    }
+
+    /// Puts channel 1 in confirm mode: every publish from now on is confirmed (``nextConfirm()``).
+    func selectConfirms() throws {
+        amqp_confirm_select(state, 1)
+        try check(amqp_get_rpc_reply(state), "confirm.select")
+    }
+
+    /// Publishes `body` as a persistent message through the default exchange to the queue
+    /// `routingKey` names (made with ``bytes(_:)``).
+    func publish(_ body: [UInt8], routingKey: amqp_bytes_t) throws {
         var properties = amqp_basic_properties_t()
         properties._flags = amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
         properties.delivery_mode = 2
-        return try bytes.withUnsafeBytes { raw in
-            let message = amqp_bytes_t(len: size, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
-            return try body {
-                guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
-                    throw Failure(description: "basic.publish failed")
-                }
+        try body.withUnsafeBytes { raw in
+            let message = amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            guard amqp_basic_publish(state, 1, amqp_empty_bytes, routingKey, 0, 0, &properties, message) == 0 else {
+                throw Failure(description: "basic.publish failed")
             }
         }
     }
 
     /// Waits for the broker's next `basic.ack`; returns the delivery tag it confirms (with all before it).
-    private func nextConfirm() throws -> UInt64 {
+    func nextConfirm() throws -> UInt64 {
         var frame = amqp_frame_t()
         guard amqp_simple_wait_frame(state, &frame) == AMQP_STATUS_OK.rawValue,
               frame.frame_type == AMQP_FRAME_METHOD, frame.payload.method.id == 0x003C_0050
@@ -127,7 +136,7 @@ struct RawRabbitMQ {
         return frame.payload.method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee.delivery_tag
     }
 
-    private func startConsuming(_ queue: String, prefetch: UInt16) throws {
+    func startConsuming(_ queue: String, prefetch: UInt16) throws {
         amqp_basic_qos(state, 1, 0, prefetch, 0)
         try check(amqp_get_rpc_reply(state), "basic.qos")
         amqp_basic_consume(state, 1, bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
@@ -135,12 +144,28 @@ struct RawRabbitMQ {
     }
 
     private func receiveAndAck() throws {
+        try ack(receive()!)
+    }
+
+    /// Waits for the next delivery, up to `timeout` (for ever when nil); returns its delivery tag,
+    /// or nil when the time passed first.
+    func receive(timeout: Duration? = nil) throws -> UInt64? {
         amqp_maybe_release_buffers(state)
         var envelope = amqp_envelope_t()
-        try check(amqp_consume_message(state, &envelope, nil, 0), "consume")
-        guard amqp_basic_ack(state, 1, envelope.delivery_tag, 0) == 0 else {
-            throw Failure(description: "basic.ack failed")
+        var wait = timeval(tv_sec: Int(timeout?.components.seconds ?? 0),
+                           tv_usec: Int((timeout?.components.attoseconds ?? 0) / 1_000_000_000_000))
+        let reply = timeout == nil
+            ? amqp_consume_message(state, &envelope, nil, 0) : amqp_consume_message(state, &envelope, &wait, 0)
+        if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT.rawValue {
+            return nil
         }
-        amqp_destroy_envelope(&envelope)
+        try check(reply, "consume")
+        defer { amqp_destroy_envelope(&envelope) }
+        return envelope.delivery_tag
+    }
+
+    /// Acknowledges the delivery `tag` (alone).
+    func ack(_ tag: UInt64) throws {
+        guard amqp_basic_ack(state, 1, tag, 0) == 0 else { throw Failure(description: "basic.ack failed") }
     }
 }

@@ -47,6 +47,14 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("raw rabbitmq-c publish, confirm window 100", "\(Int(rawPublish)) msg/s"))
         rows.append(("raw rabbitmq-c consume + ack, prefetch 100", "\(Int(median(consumeRates))) msg/s"))
         let rawDelivery = try measureRawDelivery(url: url)
+        say("raw rabbitmq-c end to end: \(repeats) × \(endToEndJobs) jobs, each /bin/true run by one of "
+            + "\(workers * slots) threads, its outcome confirmed before its message is acked")
+        var rawEndToEndRates: [Double] = []
+        for run in 1...repeats {
+            rawEndToEndRates.append(try await RawEndToEnd(url: url, jobs: endToEndJobs, runners: workers * slots).run())
+            say("  run \(run): \(Int(rawEndToEndRates.last!)) jobs/s")
+        }
+        let rawEndToEnd = median(rawEndToEndRates)
 
         let fleet = try broker.makeFleet()
         defer { fleet.stopAll() }
@@ -124,6 +132,9 @@ struct Throughput: AsyncParsableCommand {
         let loadedSteps = try await loadedChain.value
         let endToEnd = median(endToEndRates)
         rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(endToEnd)) jobs/s"))
+        rows.append(("raw rabbitmq-c end to end: publish → /bin/true → outcome confirmed → ack, "
+                        + "\(workers * slots) threads",
+                     String(format: "%.0f jobs/s; Botyard ÷ raw = %.2f", rawEndToEnd, endToEnd / rawEndToEnd)))
         rows.append(("raw rabbitmq-c: publish → delivered, one message at a time (p50 / p90 / p99 / max)",
                      Self.describe(rawDelivery)))
         rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
@@ -170,7 +181,8 @@ struct Throughput: AsyncParsableCommand {
         }
 
         if let celeryPython {
-            rows += try compareWithCelery(python: celeryPython, botyardRate: endToEnd, botyardLatencies: loadedLatencies)
+            rows += try compareWithCelery(python: celeryPython, botyardRate: endToEnd, rawRate: rawEndToEnd,
+                                          botyardLatencies: loadedLatencies)
         }
         printTable(rows)
     }
@@ -209,15 +221,16 @@ struct Throughput: AsyncParsableCommand {
     }
 
     /// Celery's rows: the same end-to-end work with the same slots on the same broker, and the ratios.
-    func compareWithCelery(python: String, botyardRate: Double, botyardLatencies: [Double]) throws -> [(String, String)] {
+    func compareWithCelery(python: String, botyardRate: Double, rawRate: Double,
+                           botyardLatencies: [Double]) throws -> [(String, String)] {
         say("Celery: \(repeats) × \(endToEndJobs) tasks running /bin/true, prefork × \(workers * slots), acks late")
         let celery = try CeleryComparison(python: python, driver: celeryDriver)
             .run(amqpURL: broker.amqpURL, tasks: endToEndJobs, concurrency: workers * slots, repeats: repeats)
         let latencies = Percentiles(botyardLatencies)
         return [
             ("Celery end to end: submit → succeeded, prefork × \(workers * slots)",
-             String(format: "%.0f tasks/s; Botyard ÷ Celery = %.2f", celery.tasksPerSecond,
-                    botyardRate / celery.tasksPerSecond)),
+             String(format: "%.0f tasks/s; Botyard ÷ Celery = %.2f; raw ÷ Celery = %.2f", celery.tasksPerSecond,
+                    botyardRate / celery.tasksPerSecond, rawRate / celery.tasksPerSecond)),
             ("Celery submit → a worker starts it, under load (p50 / p99)",
              String(format: "%.1f / %.1f ms (n=%d); Botyard's p99 ÷ Celery's = %.2f", celery.startP50, celery.startP99,
                     celery.tasks, latencies.value(99) / celery.startP99)),
