@@ -1,6 +1,6 @@
 /// The steps of a job inside a worker, each timed from the one before: the delivery arrives,
 /// the admission gate lets it in, its bot is spawned and exits, its `finished` report is
-/// confirmed by the broker, and its delivery is acknowledged.
+/// confirmed by the broker, and its delivery's acknowledgement is handed to its connection.
 public enum JobStage: String, CaseIterable, Codable, Sendable, CodingKeyRepresentable {
     /// Delivery → admitted (waiting for a slot, an account's limit, a UI lock).
     case admitted
@@ -10,7 +10,8 @@ public enum JobStage: String, CaseIterable, Codable, Sendable, CodingKeyRepresen
     case exited
     /// Exited → the `finished` report confirmed.
     case reported
-    /// Reported → the delivery acknowledged.
+    /// Reported → the delivery's acknowledgement handed to its connection's thread (which sends it
+    /// on its next pass; the job's slot is free from here).
     case acked
 
     /// The stage in words, for tables.

@@ -61,16 +61,14 @@ public final class WakeSignal: Sendable {
     }
 
     /// Returns after a ``notify()``, after `timeout`, or on cancellation, whichever comes first.
+    ///
+    /// The timeout is an entry of the process's ``DeadlineTimer``, dropped once the wait is over:
+    /// no task or timer of its own.
     public func wait(timeout: Duration) async {
         guard let id = beginWait() else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                self.release(id)
-            }
-            await waitForRelease(id)
-            group.cancelAll()
-        }
+        let deadline = DeadlineTimer.shared.schedule(after: timeout) { [self] in release(id) }
+        await waitForRelease(id)
+        DeadlineTimer.shared.cancel(deadline)
     }
 
     /// Takes a pending notification (nil: the wait is over before it began), else registers a wait.

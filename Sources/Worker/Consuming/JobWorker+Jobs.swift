@@ -231,7 +231,10 @@ extension JobWorker {
         }
         try await report(.finished, outcome)
         clock.reached(.reported)
-        try await delivery.ack()
+        // Handed to the connection's thread, which sends it on its next pass; not waited for: the slot
+        // frees now. Should the connection end first, the ack goes with it and the broker delivers the
+        // job again, as it would had the ack been sent and the broker not yet read it.
+        delivery.ackWithoutWaiting()
         clock.reached(.acked)
         runner.runFiles(jobID: envelope.jobID, attempt: attempt, runID: runID).remove()
         logger.info("job reported", metadata: [
