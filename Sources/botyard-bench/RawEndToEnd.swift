@@ -78,8 +78,10 @@ struct RawEndToEnd: Sendable {
         let collector = try RawRabbitMQ(url: url)
         defer { collector.close() }
         try collector.startConsuming(outcomeQueue, prefetch: 100)
+        let publisher = try RawRabbitMQ(url: url)
+        defer { publisher.close() }
         let start = ContinuousClock.now
-        try publishJobs(to: jobQueue)
+        try publish(to: jobQueue, through: publisher)
         var taken = 0
         var lastTaken = ContinuousClock.now
         while taken < jobs {
@@ -98,9 +100,7 @@ struct RawEndToEnd: Sendable {
     }
 
     /// The dispatcher's part: every job published, persistent, confirmed in windows of 100.
-    private func publishJobs(to queue: String) throws {
-        let publisher = try RawRabbitMQ(url: url)
-        defer { publisher.close() }
+    private func publish(to queue: String, through publisher: RawRabbitMQ) throws {
         try publisher.selectConfirms()
         let routingKey = publisher.bytes(queue)
         let body = [UInt8](repeating: 0x61, count: 256)
