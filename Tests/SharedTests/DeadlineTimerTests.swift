@@ -72,6 +72,18 @@ struct DeadlineTimerTests {
         #expect(timer.counts.entries <= 64)
     }
 
+    @Test("a delay past any clock's reach waits for ever, and a negative one runs at once")
+    func extremeDelays() async throws {
+        let timer = DeadlineTimer()
+        let runs = Runs()
+        let never = timer.schedule(after: .seconds(Int64.max)) { runs.record("never") }
+        timer.schedule(after: .seconds(-5)) { runs.record("at once") }
+        try await runs.waitFor(1)
+        #expect(runs.names == ["at once"])
+        #expect(timer.counts.pending == 1)
+        timer.cancel(never)
+    }
+
     @Test("the heap hands out its elements in order, also after some were removed")
     func heapOrder() {
         var generator = SystemRandomNumberGenerator()
