@@ -81,7 +81,7 @@ struct RawEndToEnd: Sendable {
         let publisher = try RawRabbitMQ(url: url)
         defer { publisher.close() }
         let start = ContinuousClock.now
-        try publish(to: jobQueue, through: publisher)
+        _ = try publisher.publish(queue: jobQueue, count: jobs, size: 256, window: 100)
         var taken = 0
         var lastTaken = ContinuousClock.now
         while taken < jobs {
@@ -97,20 +97,6 @@ struct RawEndToEnd: Sendable {
             lastTaken = ContinuousClock.now
         }
         return Double(jobs) / (ContinuousClock.now - start).seconds
-    }
-
-    /// The dispatcher's part: every job published, persistent, confirmed in windows of 100.
-    private func publish(to queue: String, through publisher: RawRabbitMQ) throws {
-        try publisher.selectConfirms()
-        let routingKey = publisher.bytes(queue)
-        let body = [UInt8](repeating: 0x61, count: 256)
-        var published = 0
-        while published < jobs {
-            let window = min(100, jobs - published)
-            for _ in 0..<window { try publisher.publish(body, routingKey: routingKey) }
-            published += window
-            while try publisher.nextConfirm() < UInt64(published) {}
-        }
     }
 
     /// A slot's part: takes a job, runs it, publishes its outcome, and acknowledges the job once the

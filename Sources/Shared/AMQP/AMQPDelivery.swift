@@ -29,11 +29,17 @@ public struct AMQPDelivery: Sendable {
     /// Hands the acknowledgement to the connection's thread and returns at once (``ack(multiple:)``
     /// waits until it was sent). Should the connection end first, the ack goes with it and the
     /// broker delivers the message again, as it does every delivery not acknowledged; a consumer
-    /// learns of that end from its deliveries.
-    public func ackWithoutWaiting(multiple: Bool = false) {
+    /// learns of that end from its deliveries. `failed` hears of an ack that could not be sent (on
+    /// the connection's thread, or at once when the connection has ended).
+    public func ackWithoutWaiting(multiple: Bool = false,
+                                  failed: @escaping @Sendable (AMQPError) -> Void = { _ in }) {
         connection.submit(run: { [channel, deliveryTag] core in
-            try? core.acknowledge(channel: channel, deliveryTag: deliveryTag, multiple: multiple)
-        }, fail: { _ in })
+            do throws(AMQPError) {
+                try core.acknowledge(channel: channel, deliveryTag: deliveryTag, multiple: multiple)
+            } catch {
+                failed(error)
+            }
+        }, fail: failed)
     }
 
     /// ``ackWithoutWaiting(multiple:)`` that does not wake the connection's thread for itself: the

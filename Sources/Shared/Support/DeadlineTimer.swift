@@ -31,8 +31,8 @@ public final class DeadlineTimer: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    /// A timer with a thread of its own (``shared`` for the process; tests make their own).
-    public init() {
+    /// A timer with a thread of its own, for the process's life (``shared``; tests make their own).
+    init() {
         pthread_mutex_init(mutex, nil)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
@@ -80,7 +80,7 @@ public final class DeadlineTimer: @unchecked Sendable {
     }
 
     /// Actions waiting for their deadline, and entries in the heap (those and cancelled ones).
-    public var counts: (pending: Int, entries: Int) {
+    var counts: (pending: Int, entries: Int) {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return (actions.count, heap.count)

@@ -234,7 +234,10 @@ extension JobWorker {
         // Handed to the connection's thread, which sends it on its next pass; not waited for: the slot
         // frees now. Should the connection end first, the ack goes with it and the broker delivers the
         // job again, as it would had the ack been sent and the broker not yet read it.
-        delivery.ackWithoutWaiting()
+        delivery.ackWithoutWaiting(failed: { [logger] error in
+            logger.error("job delivery not settled: its ack was not sent; the broker delivers the job again",
+                         metadata: ["job.id": "\(envelope.jobID)", "error": "\(error)"])
+        })
         clock.reached(.acked)
         runner.runFiles(jobID: envelope.jobID, attempt: attempt, runID: runID).remove()
         logger.info("job reported", metadata: [
