@@ -117,12 +117,12 @@ struct RunControlTests {
                                            logPath: "/dev/null")
         control.attach(process, timeout: .milliseconds(300))
         #expect(control.pause())
-        let waiting = Task { await control.waitForStop() }
+        let waiting = Task { await control.waitForExitOrStop() }
         try await Task.sleep(for: .milliseconds(800))
         #expect(control.stopReason == nil, "timed out while paused")
         let resumedAt = ContinuousClock.now
         #expect(control.resume())
-        #expect(await waiting.value == .timedOut)
+        #expect(await waiting.value == .stop(.timedOut))
         // 300 ms of running time were left; the margin covers a 2-core machine running the whole suite at once.
         #expect(ContinuousClock.now - resumedAt < .seconds(2))
         process.signalGroup(SIGKILL)
@@ -173,16 +173,38 @@ struct RunControlTests {
         let pausedAt = ContinuousClock.now
         #expect(control.pause())
         let told = Locked(0)
-        let waiting = Task { await control.waitForStop(onPauseLimit: { told.withLock { $0 += 1 } }) }
+        let waiting = Task { await control.waitForExitOrStop(onPauseLimit: { told.withLock { $0 += 1 } }) }
         while control.isPaused && ContinuousClock.now - pausedAt < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!control.isPaused)
         #expect(ContinuousClock.now - pausedAt >= .milliseconds(400))
         #expect(told.withLock { $0 } == 1)
         try await Task.sleep(for: .milliseconds(100))
         #expect(RunControlTests.state(of: process.pid) != "T", "still frozen after the pause limit")
-        #expect(await waiting.value == .timedOut)
+        #expect(await waiting.value == .stop(.timedOut))
         process.signalGroup(SIGKILL)
         _ = await process.waitForExit()
+    }
+
+    @Test("the bot's exit, told by the exit watcher, ends the runner's wait; a cancelled runner waits on until then")
+    func exitEndsTheWait() async throws {
+        let control = RunControl()
+        let process = try BotProcess.spawn(argv: ["/bin/sleep", "30"], environment: [:], workingDirectory: nil,
+                                           logPath: "/dev/null")
+        control.attach(process, timeout: .seconds(60))
+        ChildExitWatcher.shared.watch(process.pid) { control.exited($0) }
+        let returned = Locked(false)
+        let waiting = Task {
+            let turn = await control.waitForExitOrStop()
+            returned.withLock { $0 = true }
+            return turn
+        }
+        waiting.cancel()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!returned.withLock { $0 }, "the wait ended with its task's cancellation")
+        process.signalGroup(SIGKILL)
+        #expect(await waiting.value == .exited(.signalled(SIGKILL)))
+        #expect(control.exitStatus == .signalled(SIGKILL))
+        process.reap()
     }
 
     @Test("a stopped run can be neither paused nor resumed")

@@ -190,6 +190,25 @@ final class BotRunnerTests: Sendable {
             + "process group terminated")
     }
 
+    @Test("a run whose task is cancelled (its channel failed) still carries out the whole stop sequence and waits for its bot")
+    func cancelledTaskStillStopsInFull() async throws {
+        let control = RunControl(stopGrace: .seconds(3600))
+        // Ignores SIGTERM (its sleep too: an ignored signal stays ignored across exec): only SIGKILL, after the
+        // termination grace of 2 s, ends it.
+        let running = Task { await self.run(["/bin/sh", "-c", "trap '' TERM; sleep 60"], control: control) }
+        try await Task.sleep(for: .milliseconds(300))
+        running.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        let stopped = ContinuousClock.now
+        control.stop(.handedBack)
+        let outcome = await running.value
+        let took = ContinuousClock.now - stopped
+        #expect(outcome.result == .cancelled && outcome.signal == SIGKILL, "\(outcome)")
+        // The grace between SIGTERM and SIGKILL was waited out in the cancelled task, not cut short; far
+        // below the bot's 60 s, with room for a machine the whole suite loads.
+        #expect(took >= .seconds(2) && took < .seconds(30), "\(took)")
+    }
+
     @Test("a paused bot uses no CPU and its timeout does not run; resumed, it finishes")
     func pauseFreezesBot() async throws {
         let control = RunControl()

@@ -24,7 +24,7 @@ struct OrphanReaperTests {
     func reapsRecordedBot() async throws {
         try await withReaper { reaper, folder in
             let bot = try sleeper(in: folder)
-            reaper.record(pid: bot.pid, account: "a")
+            reaper.record(bot, account: "a")
             #expect(reaper.reap(account: "b").isEmpty)
             #expect(reaper.reap(account: "a") == [.init(pid: bot.pid, killed: true, cleanup: nil)])
             #expect(await bot.waitForExit() == .signalled(SIGKILL))
@@ -44,11 +44,11 @@ struct OrphanReaperTests {
             #expect(stat.contains("(a) b (c) d)"), "\(stat)")
             // The fields after the last ") ", read here the slow way.
             let expected = try #require(stat.split(separator: ") ").last?.split(separator: " ")[19])
-            #expect(OrphanReaper.startTime(of: bot.pid) == String(expected))
-            #expect(OrphanReaper.startTime(of: getpid()) != OrphanReaper.startTime(of: bot.pid))
+            #expect(ProcessIdentity.startTime(of: bot.pid) == UInt64(expected))
+            #expect(ProcessIdentity.startTime(of: getpid()) != ProcessIdentity.startTime(of: bot.pid))
             kill(-bot.pid, SIGKILL)
             _ = await bot.waitForExit()
-            #expect(OrphanReaper.startTime(of: bot.pid) == nil)
+            #expect(ProcessIdentity.startTime(of: bot.pid) == nil)
         }
     }
 
@@ -56,7 +56,7 @@ struct OrphanReaperTests {
     func recycledPidIsSpared() async throws {
         try await withReaper { reaper, folder in
             let other = try sleeper(in: folder)
-            let identity = try #require(OrphanReaper.identity(of: other.pid))
+            let identity = try #require(ProcessIdentity.of(other.pid)?.line)
             for (account, recorded) in [("a", "another-boot " + identity.split(separator: " ")[1]), ("b", identity + "0")] {
                 try leave(Array(recorded.utf8), for: other.pid, account: account, in: folder)
                 #expect(reaper.reap(account: account).isEmpty)
@@ -67,40 +67,87 @@ struct OrphanReaperTests {
         }
     }
 
-    @Test("an ended run's record is blanked and kept as a spare, and becomes the next run's record: no file is created for it; a takeover deletes spares")
+    @Test("an ended run's record is blanked in place and kept as a spare, and becomes the next run's record: no file is created for it; a takeover deletes spares")
     func recordsAreReused() async throws {
         try await withReaper { reaper, folder in
             let running = folder.appendingPathComponent("accounts/h1/a/running")
-            func files() throws -> [String: UInt64] {
-                try Dictionary(uniqueKeysWithValues: FileManager.default.contentsOfDirectory(atPath: running.path).map {
-                    var status = stat()
-                    _ = stat(running.appendingPathComponent($0).path, &status)
-                    return ($0, UInt64(status.st_ino))
-                })
-            }
             let first = try sleeper(in: folder)
-            reaper.record(pid: first.pid, account: "a")
-            let inode = try #require(try files()["\(first.pid)"])
+            reaper.record(first, account: "a")
+            let inode = try #require(try inodes(in: running)["\(first.pid)"])
             reaper.forget(pid: first.pid, account: "a")
-            let spare = try #require(try files().first)
-            #expect(spare.key.hasPrefix("spare-") && spare.value == inode)
-            let blanked = try String(contentsOf: running.appendingPathComponent(spare.key), encoding: .utf8)
+            #expect(try inodes(in: running) == ["\(first.pid)": inode])
+            let blanked = try String(contentsOf: running.appendingPathComponent("\(first.pid)"), encoding: .utf8)
             #expect(blanked.hasPrefix("\n") && OrphanReaper.lines(ofRecord: blanked).isEmpty)
 
             let second = try sleeper(in: folder)
-            reaper.record(pid: second.pid, account: "a")
-            #expect(try files() == ["\(second.pid)": inode])
+            reaper.record(second, account: "a")
+            #expect(try inodes(in: running) == ["\(second.pid)": inode])
             reaper.forget(pid: second.pid, account: "a")
             #expect(reaper.reap(account: "a").isEmpty)
-            #expect(try files().isEmpty)
+            #expect(try inodes(in: running).isEmpty)
             // With no spare left, a record is created.
-            reaper.record(pid: second.pid, account: "a")
-            #expect(try files().keys.sorted() == ["\(second.pid)"])
+            reaper.record(second, account: "a")
+            #expect(try inodes(in: running).keys.sorted() == ["\(second.pid)"])
             for bot in [first, second] {
                 kill(-bot.pid, SIGKILL)
                 _ = await bot.waitForExit()
             }
         }
+    }
+
+    @Test("a run whose pid names a spare takes that very spare, and no later run renames its record away")
+    func reusedPidTakesItsOwnSpare() async throws {
+        try await withReaper { reaper, folder in
+            let running = folder.appendingPathComponent("accounts/h1/a/running")
+            let (first, second, third) = (try sleeper(in: folder), try sleeper(in: folder), try sleeper(in: folder))
+            reaper.record(first, account: "a")
+            reaper.record(second, account: "a")
+            reaper.forget(pid: first.pid, account: "a")
+            reaper.forget(pid: second.pid, account: "a")
+            reaper.forget(pid: first.pid, account: "a")
+            let spares = try inodes(in: running)
+            // A new run given the pid of the first (the kernel recycles pids): recorded in its own spare.
+            let recycled = BotProcess(pid: first.pid, identity: third.identity)
+            reaper.record(recycled, account: "a")
+            #expect(try inodes(in: running) == spares)
+            // The next run takes the other spare; kept twice, it is still one spare, and the record stays.
+            reaper.record(third, account: "a")
+            #expect(try inodes(in: running) == ["\(first.pid)": spares["\(first.pid)"]!, "\(third.pid)": spares["\(second.pid)"]!])
+            let recorded = try String(contentsOf: running.appendingPathComponent("\(first.pid)"), encoding: .utf8)
+            #expect(OrphanReaper.lines(ofRecord: recorded) == [try #require(third.identity).line])
+            for bot in [first, second, third] {
+                kill(-bot.pid, SIGKILL)
+                _ = await bot.waitForExit()
+            }
+        }
+    }
+
+    @Test("a bot's start, bracketed by the boot clock around its spawn, holds the start time /proc gives it, within a tick or two")
+    func identityFromSpawn() async throws {
+        try await withReaper { _, folder in
+            for _ in 0..<20 {
+                let bot = try sleeper(in: folder)
+                let identity = try #require(bot.identity)
+                let started = try #require(ProcessIdentity.startTime(of: bot.pid))
+                #expect(identity.startTicks.contains(started) && identity.isProcess(bot.pid), "\(identity) \(started)")
+                #expect(identity.boot == ProcessIdentity.bootID && identity.startTicks.count <= 3)
+                #expect(ProcessIdentity(line: identity.line) == identity)
+                kill(-bot.pid, SIGKILL)
+                _ = await bot.waitForExit()
+                #expect(!identity.isProcess(bot.pid))
+            }
+            #expect(ProcessIdentity(line: "b 5 4") == nil && ProcessIdentity(line: "b x") == nil)
+            #expect(ProcessIdentity(line: "b 4 5") == ProcessIdentity(boot: "b", startTicks: 4...5))
+        }
+    }
+
+    /// The files in `folder` and their inodes.
+    func inodes(in folder: URL) throws -> [String: UInt64] {
+        try Dictionary(uniqueKeysWithValues: FileManager.default.contentsOfDirectory(atPath: folder.path).map {
+            var status = stat()
+            _ = stat(folder.appendingPathComponent($0).path, &status)
+            return ($0, UInt64(status.st_ino))
+        })
     }
 
     /// Writes a record file by hand, as a worker that died left it.
@@ -114,7 +161,7 @@ struct OrphanReaperTests {
     func blankedRecordNamesNothing() async throws {
         try await withReaper { reaper, folder in
             let bot = try sleeper(in: folder)
-            let identity = try #require(OrphanReaper.identity(of: bot.pid))
+            let identity = try #require(ProcessIdentity.of(bot.pid)?.line)
             let owed = String(decoding: try JSONCodec.encode(cleanup(1)), as: UTF8.self)
             // A worker that died between blanking a record and renaming it to a spare.
             try leave(Array("\n\(identity.dropFirst())\n\(owed)\n\n".utf8), for: bot.pid, account: "a", in: folder)
@@ -123,9 +170,9 @@ struct OrphanReaperTests {
 
             // A spare of a longer record (with a cleanup) reused for a run that owes none.
             let first = try sleeper(in: folder)
-            reaper.record(pid: first.pid, account: "b", cleanup: cleanup(2))
+            reaper.record(first, account: "b", cleanup: cleanup(2))
             reaper.forget(pid: first.pid, account: "b")
-            reaper.record(pid: bot.pid, account: "b")
+            reaper.record(bot, account: "b")
             #expect(reaper.reap(account: "b") == [.init(pid: bot.pid, killed: true, cleanup: nil)])
             #expect(await bot.waitForExit() == .signalled(SIGKILL))
             kill(-first.pid, SIGKILL)
@@ -148,10 +195,10 @@ struct OrphanReaperTests {
     func earlierAndOddRecordsRead() async throws {
         try await withReaper { reaper, folder in
             let old = try sleeper(in: folder)
-            try leave(Array(try #require(OrphanReaper.identity(of: old.pid)).utf8), for: old.pid, account: "a",
+            try leave(Array(try #require(ProcessIdentity.of(old.pid)?.line).utf8), for: old.pid, account: "a",
                       in: folder)
             let odd = try sleeper(in: folder)
-            try leave(Array(try #require(OrphanReaper.identity(of: odd.pid)).utf8) + [10, 10, 0xE2, 0x82], for: odd.pid,
+            try leave(Array(try #require(ProcessIdentity.of(odd.pid)?.line).utf8) + [10, 10, 0xE2, 0x82], for: odd.pid,
                       account: "a", in: folder)
             let expected = [old.pid, odd.pid].sorted().map { OrphanReaper.Orphan(pid: $0, killed: true, cleanup: nil) }
             #expect(reaper.reap(account: "a") == expected)
@@ -166,9 +213,9 @@ struct OrphanReaperTests {
             let cleanup = PendingCleanup(argv: ["/bin/true"], jobID: 4, attempt: 1, envelopeAttempt: 1, runID: "r",
                                          bot: "ui")
             let bot = try sleeper(in: folder)
-            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup)
+            reaper.record(bot, account: "a", cleanup: cleanup)
             let gone = try sleeper(in: folder)
-            reaper.record(pid: gone.pid, account: "a", cleanup: cleanup)
+            reaper.record(gone, account: "a", cleanup: cleanup)
             kill(-gone.pid, SIGKILL)
             _ = await gone.waitForExit()
             let orphans = reaper.reap(account: "a")
@@ -188,7 +235,7 @@ struct OrphanReaperTests {
     func recordKeptUntilCleanup() async throws {
         try await withReaper { reaper, folder in
             let bot = try sleeper(in: folder)
-            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup(1))
+            reaper.record(bot, account: "a", cleanup: cleanup(1))
             #expect(reaper.reap(account: "a") == [.init(pid: bot.pid, killed: true, cleanup: cleanup(1))])
             _ = await bot.waitForExit()
             // The taker died before running it: the next one finds it again (the bot already gone).
@@ -202,11 +249,11 @@ struct OrphanReaperTests {
     func leftBehindCleanupKilled() async throws {
         try await withReaper { reaper, folder in
             let bot = try sleeper(in: folder)
-            reaper.record(pid: bot.pid, account: "a", cleanup: cleanup(1))
+            reaper.record(bot, account: "a", cleanup: cleanup(1))
             kill(-bot.pid, SIGKILL)
             _ = await bot.waitForExit()
             let cleaner = try sleeper(in: folder)
-            reaper.recordCleanup(pid: cleaner.pid, run: bot.pid, account: "a")
+            reaper.recordCleanup(cleaner, run: bot.pid, account: "a")
             let orphans = reaper.reap(account: "a")
             #expect(orphans == [.init(pid: bot.pid, killed: false, cleanup: cleanup(1), killedCleanup: cleaner.pid)])
             #expect(await cleaner.waitForExit() == .signalled(SIGKILL))
@@ -221,7 +268,7 @@ struct OrphanReaperTests {
             var pids: [pid_t] = []
             for jobID: Int64 in 1...3 {
                 let bot = try sleeper(in: folder)
-                reaper.record(pid: bot.pid, account: "a", cleanup: cleanup(jobID))
+                reaper.record(bot, account: "a", cleanup: cleanup(jobID))
                 kill(-bot.pid, SIGKILL)
                 _ = await bot.waitForExit()
                 pids.append(bot.pid)

@@ -8,9 +8,9 @@ import Glibc
 /// Remembers the bots running on each account in files, so that a worker taking over an account
 /// can stop what a dead predecessor left running before it starts anything there.
 ///
-/// Bots lead their own process groups, so they outlive a worker killed with SIGKILL. A record
-/// holds the bot's pid, the boot it started in and its start time in that boot, so that a
-/// recycled pid — also after a reboot — is never taken for the bot. A run that owes its account a
+/// Bots lead their own process groups, so they outlive a worker killed with SIGKILL. A record,
+/// named by the bot's pid, holds the boot it started in and its start time in that boot
+/// (``ProcessIdentity``), so that a recycled pid — also after a reboot — is never taken for the bot. A run that owes its account a
 /// cleanup keeps its record until that cleanup has run, with the cleanup's own process once it runs,
 /// so that a cleanup is neither lost nor run twice at once when its worker dies during it.
 struct OrphanReaper: Sendable {
@@ -18,7 +18,7 @@ struct OrphanReaper: Sendable {
     /// host share their work directory; the host keeps apart the accounts of two hosts that do.
     /// A path, not a `URL`: a bot's start and end build paths in it, and `URL`'s appending is slow.
     let directory: String
-    /// Emptied records, reused for the next runs' records.
+    /// Blanked records, reused for the next runs' records.
     private let spares = SpareRecords()
 
     init(workDirectory: URL, host: String) {
@@ -36,21 +36,23 @@ struct OrphanReaper: Sendable {
         var killedCleanup: pid_t? = nil
     }
 
-    /// Records a running bot: line 1 its identity, line 2 (if any) the cleanup its account owes should
-    /// the run be stopped or its worker die; a blank line ends the record (``lines(ofRecord:)``).
+    /// Records a running bot: line 1 its identity (``ProcessIdentity/line``), line 2 (if any) the cleanup
+    /// its account owes should the run be stopped or its worker die; a blank line ends the record
+    /// (``lines(ofRecord:)``).
     ///
     /// A record has to outlive its worker's process, not the machine (no bot survives a power loss
     /// either): it is written in place with one `write`, not synced to disk through a temporary
     /// file as `FileManager.createFile` does, which cost a bot's start more than the spawn. Its file
     /// is a blanked record of an earlier run renamed (``SpareRecords``), or new when none is kept;
     /// what an earlier, longer record left after the blank line is never read.
-    func record(pid: pid_t, account: String, cleanup: PendingCleanup? = nil) {
-        guard let started = Self.identity(of: pid) else { return }
+    func record(_ bot: BotProcess, account: String, cleanup: PendingCleanup? = nil) {
+        guard let identity = bot.identity ?? ProcessIdentity.of(bot.pid) else { return }
         let folder = runsFolder(account)
-        var text = started
+        var text = identity.line
         if let cleanup, let json = try? JSONCodec.encode(cleanup) { text += "\n" + String(decoding: json, as: UTF8.self) }
-        let path = "\(folder)/\(pid)"
-        if let spare = spares.take(account: account) {
+        let name = String(bot.pid)
+        let path = "\(folder)/\(name)"
+        if let spare = spares.take(account: account, preferring: name), spare != name {
             // A spare that is gone (deleted by hand) leaves the record to be created below.
             _ = rename("\(folder)/\(spare)", path)
         }
@@ -68,31 +70,31 @@ struct OrphanReaper: Sendable {
 
     /// Adds the process of the cleanup that the run recorded as `run` owes to its record: a worker taking the
     /// account over while it runs kills it before it runs the cleanup again.
-    func recordCleanup(pid: pid_t, run: pid_t, account: String) {
+    func recordCleanup(_ cleaner: BotProcess, run: pid_t, account: String) {
         let file = "\(runsFolder(account))/\(run)"
-        guard let identity = Self.identity(of: pid), let recorded = Self.readRecord(file) else { return }
+        guard let identity = cleaner.identity ?? ProcessIdentity.of(cleaner.pid),
+              let recorded = Self.readRecord(file) else { return }
         let lines = Self.lines(ofRecord: recorded).prefix(2)
-        let text = lines.joined(separator: "\n") + "\ncleanup \(pid) \(identity)\n\n"
+        let text = lines.joined(separator: "\n") + "\ncleanup \(cleaner.pid) \(identity.line)\n\n"
         try? Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 
-    /// Drops the record of a run: it owes nothing (any more). The record is blanked first (its first
-    /// line made empty, in one byte), then kept as a spare: should the worker die in between, a blank
-    /// record names no bot and owes nothing.
+    /// Drops the record of a run: it owes nothing (any more). The record is blanked (its first line
+    /// made empty, in one byte) and kept under its name as a spare: a blank record names no bot and
+    /// owes nothing, whoever reads it.
     ///
-    /// Not truncated: see ``record(pid:account:cleanup:)``.
+    /// Not truncated: see ``record(_:account:cleanup:)``.
     func forget(pid: pid_t, account: String) {
-        let folder = runsFolder(account)
-        let path = "\(folder)/\(pid)"
-        let spare = spares.newName()
+        let name = String(pid)
+        let path = "\(runsFolder(account))/\(name)"
         let descriptor = open(path, O_WRONLY | O_CLOEXEC)
         let blanked = descriptor >= 0 && Self.write("\n", at: 0, to: descriptor)
         if descriptor >= 0 { close(descriptor) }
-        guard blanked, rename(path, "\(folder)/\(spare)") == 0 else {
+        guard blanked else {
             unlink(path)
             return
         }
-        spares.keep(spare, account: account)
+        spares.keep(name, account: account)
     }
 
     /// A record's text. Leniently decoded: what a longer record left behind its blank line may begin
@@ -133,13 +135,13 @@ struct OrphanReaper: Sendable {
             }
             let lines = Self.lines(ofRecord: recorded)
             let cleanup = lines.count > 1 ? try? JSONCodec.decode(PendingCleanup.self, from: Data(lines[1].utf8)) : nil
-            let alive = lines.first.map { Self.identity(of: pid) == $0 } ?? false
+            let alive = lines.first.flatMap { ProcessIdentity(line: $0) }?.isProcess(pid) ?? false
             if alive { kill(-pid, SIGKILL) }
             var killedCleanup: pid_t?
             if lines.count > 2 {
                 let fields = lines[2].split(separator: " ", maxSplits: 2).map(String.init)
                 if fields.count == 3, fields[0] == "cleanup", let cleaner = pid_t(fields[1]), cleaner > 1,
-                   Self.identity(of: cleaner) == fields[2] {
+                   ProcessIdentity(line: fields[2])?.isProcess(cleaner) == true {
                     kill(-cleaner, SIGKILL)
                     killedCleanup = cleaner
                 }
@@ -171,37 +173,5 @@ struct OrphanReaper: Sendable {
 
     private func runsFolder(_ account: String) -> String {
         "\(directory)/\(account)/running"
-    }
-
-    /// What tells this process apart from any other that ever had its pid: the boot's id and
-    /// the process's start time in it.
-    static func identity(of pid: pid_t) -> String? {
-        guard let boot = bootID, let started = startTime(of: pid) else { return nil }
-        return "\(boot) \(started)"
-    }
-
-    /// This boot's id (`/proc/sys/kernel/random/boot_id`).
-    static let bootID: String? = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))
-        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-
-    /// Field 22 of `/proc/<pid>/stat`: clock ticks after boot when the process started.
-    ///
-    /// Read with one `read` into a buffer: `String(contentsOfFile:)` reads a `/proc` file (whose
-    /// size shows as 0) in a loop of growing buffers, about 80 µs a call here against 20, and
-    /// every bot's start asks once.
-    static func startTime(of pid: pid_t) -> String? {
-        let descriptor = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        // The line is about 300 bytes: the pid, a command name of at most 16 bytes, then numbers.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
-            let count = read(descriptor, buffer.baseAddress, buffer.count)
-            guard count > 0 else { return nil }
-            let stat = buffer[..<count]
-            // The command name in parentheses may hold spaces and parentheses; fields after it are plain.
-            guard let nameEnd = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-            let fields = stat[(nameEnd + 1)...].split(separator: UInt8(ascii: " "), maxSplits: 20)
-            return fields.count > 19 ? String(decoding: fields[19], as: UTF8.self) : nil
-        }
     }
 }

@@ -39,7 +39,7 @@ extension BotRunner {
         } catch {
             return JobOutcome(result: .failedToStart, reason: "\(error)", durationMilliseconds: elapsed())
         }
-        if let run { orphans.recordCleanup(pid: process.pid, run: run, account: account) }
+        if let run { orphans.recordCleanup(process, run: run, account: account) }
         // The cleanup's exit, and whether its timer had to stop it.
         let (termination, timedOut) = await withTaskGroup(of: (BotProcess.Termination?, Bool).self) { group in
             // Not reaped until its group is killed and the timer has ended (see ``BotRunner/run``).

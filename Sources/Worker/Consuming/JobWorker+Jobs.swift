@@ -106,37 +106,37 @@ extension JobWorker {
                            runID: runID, bot: envelope.bot.name)
         }
 
-        // The bot starts while its `started` report is held (``reportStart``) or waits for the
+        // The bot starts while its `started` report is held (``HeldStartReport``) or waits for the
         // broker's confirm. `finished` goes after it (same channel, in order), or in its place when
         // it has not gone yet (the outcome counts the start), and the delivery is acked only after
         // that. A report that cannot go out ends the run like a lost worker: the delivery goes back
-        // and the job runs again as its next attempt.
-        let ended = RunEnd()
-        async let started: Void = reportStart(of: delivered, unless: ended) { try await report(.started) }
+        // and the job runs again as its next attempt. On a redelivery the start goes at once: the
+        // dispatcher tells a rerun only from its start's report.
+        let redelivered = delivered.attempt != delivered.envelope.attempt
+        let start = HeldStartReport(delay: redelivered ? .zero : configuration.startReportDelay) {
+            try await report(.started)
+        }
         let run = await withTaskCancellationHandler {
-            // Not cancelled with this task (a failed channel or connection): the stop that the cancellation
-            // asks for must run its whole sequence — stop file, SIGTERM, SIGKILL — and its sleeps would end at
-            // once in a cancelled task. Awaited, so it stays structured.
-            await Task { [runner, logger] in
-                let credential: AccountCredential?
-                do {
-                    credential = try await self.credential(for: envelope, account: account, control: control)
-                } catch {
-                    guard control.stopReason != nil else {
-                        return BotRunner.Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)"))
-                    }
-                    // Stopped while asking: the runner reports the stop, and starts nothing.
-                    credential = nil
+            // The run's waits do not end with this task's cancellation (a failed channel or connection):
+            // the stop that the cancellation asks for runs its whole sequence — stop file, SIGTERM, SIGKILL.
+            let credential: AccountCredential?
+            do {
+                credential = try await self.credential(for: envelope, account: account, control: control)
+            } catch {
+                guard control.stopReason != nil || Task.isCancelled else {
+                    return BotRunner.Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)"))
                 }
-                return await runner.run(envelope, attempt: attempt, runID: runID, account: account,
-                                        credential: credential, control: control, cleanup: cleanup, logger: logger)
-            }.value
+                // Stopped while asking: the runner reports the stop, and starts nothing.
+                credential = nil
+            }
+            return await runner.run(envelope, attempt: attempt, runID: runID, account: account,
+                                    credential: credential, control: control, cleanup: cleanup, logger: logger)
         } onCancel: {
             // The delivery is back in its queue (or goes back now): another worker may run the job already,
             // so the bot gets no stop grace.
             control.stop(.handedBack)
         }
-        ended.mark()
+        start.runEnded()
         if let spawnedAt = run.spawnedAt {
             clock.reached(.spawned, at: spawnedAt)
             clock.reached(.exited)
@@ -150,22 +150,13 @@ extension JobWorker {
         }
         do {
             try await settle(delivered, run: run, control: control, runID: runID, report: report, clock: &clock)
-            try await started
+            try await start.settled()
         } catch {
+            try? await start.settled()
             await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
             throw error
         }
         await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
-    }
-
-    /// Reports a run's start: at once on a redelivery (the dispatcher tells a rerun only from its
-    /// start's report), else after ``WorkerConfiguration/startReportDelay`` unless the run has
-    /// ended by then: its `finished` report carries the start, and one report does for two.
-    private func reportStart(of delivered: JobDelivery, unless ended: RunEnd,
-                             report: () async throws -> Void) async throws {
-        let delay = configuration.startReportDelay
-        if delivered.attempt == delivered.envelope.attempt, delay > .zero, await ended.wait(upTo: delay) { return }
-        try await report()
     }
 
     /// Publishes a report about `delivered`'s job from the run `runID` started at `startedAt`,

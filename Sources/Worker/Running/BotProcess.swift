@@ -12,6 +12,9 @@ import Glibc
 /// worker itself ignores or blocks reset, so that the bot reacts to SIGTERM normally.
 struct BotProcess: Sendable {
     let pid: pid_t
+    /// Tells it apart from a later process given its pid: its start, bracketed by the boot clock
+    /// read around its spawn; nil where the boot's id cannot be read.
+    var identity: ProcessIdentity?
 
     /// How the process ended.
     enum Termination: Sendable, Equatable {
@@ -61,10 +64,12 @@ struct BotProcess: Sendable {
             environmentStrings.forEach { free($0) }
         }
         var pid: pid_t = 0
+        let before = ProcessIdentity.ticksSinceBoot()
         // posix_spawnp looks the program up in PATH when it has no slash, like execvp.
         let result = posix_spawnp(&pid, program, &fileActions, &attributes, arguments, environmentStrings)
         guard result == 0 else { throw SpawnError(program: program, errno: result) }
-        return BotProcess(pid: pid)
+        let started = before...ProcessIdentity.ticksSinceBoot()
+        return BotProcess(pid: pid, identity: ProcessIdentity.bootID.map { ProcessIdentity(boot: $0, startTicks: started) })
     }
 
     /// Sends `signal` to the bot's whole process group (its children included).
@@ -75,11 +80,9 @@ struct BotProcess: Sendable {
     /// Waits for the bot to end without reaping it (`waitid` with `WNOWAIT`): the leader stays a zombie, so
     /// its pid — the id of its process group — cannot be given to another process until ``reap()``, and
     /// signals to the group meanwhile reach only what is left of the bot. The worker's one
-    /// ``ChildExitWatcher`` waits for it; on a kernel without pidfds a thread of its own does. Never on
-    /// Swift's cooperative pool.
+    /// ``ChildExitWatcher`` waits for it, never Swift's cooperative pool.
     func waitUntilExited() async -> Termination {
-        if let termination = await ChildExitWatcher.shared.waitUntilExited(pid) { return termination }
-        return await withCheckedContinuation { ChildExitWatcher.waitOnThread(pid, $0) }
+        await ChildExitWatcher.shared.waitUntilExited(pid)
     }
 
     /// Reaps the bot after ``waitUntilExited()``: from now on its pid and group id may be reused, so nothing

@@ -120,47 +120,22 @@ struct BotRunner: Sendable {
         }
         let spawnedAt = ContinuousClock.now
         control.attach(process, timeout: .seconds(envelope.timeoutSeconds), pauseLimit: pauseLimit)
-        orphans.record(pid: process.pid, account: account, cleanup: cleanup)
+        orphans.record(process, account: account, cleanup: cleanup)
         logger.info("bot started", metadata: ["job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)",
                                               "bot.name": "\(envelope.bot.name)", "bot.pid": "\(process.pid)",
                                               "bot.account": "\(account)"])
 
-        let termination = await withTaskGroup(of: BotProcess.Termination?.self) { group in
-            // Not reaped yet: until the group is killed and the stop sequence has ended, its id stays the bot's.
-            group.addTask { await process.waitUntilExited() }
-            group.addTask {
-                let resumed = {
-                    logger.warning("bot resumed: it was paused for as long as a run may be (--pause-limit)", metadata: [
-                        "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "bot.pid": "\(process.pid)",
-                        "pause.limit_seconds": "\(Int(pauseLimit.seconds))",
-                    ])
-                }
-                guard let reason = await control.waitForStop(onPauseLimit: resumed) else { return nil }
-                let steps = StopSequence.steps(for: reason, stopGrace: control.stopGrace,
-                                               terminationGrace: terminationGrace)
-                for step in steps {
-                    // Cancelled: the bot has exited, nothing more to do.
-                    if Task.isCancelled { break }
-                    switch step {
-                    case .createStopFile: FileManager.default.createFile(atPath: files.stop, contents: nil)
-                    case .continueGroup: process.signalGroup(SIGCONT)
-                    case .wait(let duration): try? await Task.sleep(for: duration)
-                    case .signal(let signal):
-                        control.noteTerminated()
-                        process.signalGroup(signal)
-                    }
-                }
-                return nil
-            }
-            var termination: BotProcess.Termination?
-            // Ends once the stop sequence has ended too: it sends nothing after this.
-            for await result in group {
-                if let result {
-                    termination = result
-                    group.cancelAll()
-                }
-            }
-            return termination!
+        // Not reaped yet: until the group is killed and the stop sequence has ended, its id stays the bot's.
+        ChildExitWatcher.shared.watch(process.pid) { control.exited($0) }
+        let resumed = {
+            logger.warning("bot resumed: it was paused for as long as a run may be (--pause-limit)", metadata: [
+                "job.id": "\(envelope.jobID)", "job.attempt": "\(attempt)", "bot.pid": "\(process.pid)",
+                "pause.limit_seconds": "\(Int(pauseLimit.seconds))",
+            ])
+        }
+        let termination = switch await control.waitForExitOrStop(onPauseLimit: resumed) {
+        case .exited(let termination): termination
+        case .stop(let reason): await stop(process, for: reason, control: control, files: files)
         }
         // Under the control's lock: a pause or resume from now on is refused and signals nothing.
         let stopReason = control.finish()
@@ -229,6 +204,25 @@ struct BotRunner: Sendable {
             outcome.reason = "killed by signal \(signal)"
         }
         return Report(outcome: outcome, needsCleanup: needsCleanup, pid: process.pid, spawnedAt: spawnedAt)
+    }
+
+    /// Carries out the stop sequence for `reason` (``StopSequence``) until the bot has exited; how it ended.
+    /// Nothing is sent after its exit.
+    private func stop(_ process: BotProcess, for reason: RunControl.StopReason, control: RunControl,
+                      files: RunFiles) async -> BotProcess.Termination {
+        for step in StopSequence.steps(for: reason, stopGrace: control.stopGrace, terminationGrace: terminationGrace) {
+            if let exit = control.exitStatus { return exit }
+            switch step {
+            case .createStopFile: FileManager.default.createFile(atPath: files.stop, contents: nil)
+            case .continueGroup: process.signalGroup(SIGCONT)
+            case .wait(let duration):
+                if let exit = await control.waitForExit(upTo: duration) { return exit }
+            case .signal(let signal):
+                control.noteTerminated()
+                process.signalGroup(signal)
+            }
+        }
+        return await control.waitForExit()
     }
 
     /// The last `maximumBytes` of a file, as text (invalid UTF-8 repaired).

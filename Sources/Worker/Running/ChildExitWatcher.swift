@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Waits for the exits of every bot of the worker on one thread: each child's pidfd joins an
-/// epoll set, and the thread resumes whoever waits for a child once its pidfd turns readable.
+/// epoll set, and the thread tells whoever watches a child once its pidfd turns readable.
 /// A worker running a thousand bots holds one waiting thread, not a thousand.
 ///
 /// Like ``BotProcess/waitUntilExited()`` it never reaps: the exited bot stays a zombie, so its
@@ -17,7 +17,10 @@ final class ChildExitWatcher: Sendable {
     static let shared = ChildExitWatcher()
 
     private let epoll: Int32
-    private let waiting = Mutex<[Int32: (pid: pid_t, resume: CheckedContinuation<BotProcess.Termination, Never>)]>([:])
+    /// What a watcher of a child is told: how it ended.
+    typealias ExitHandler = @Sendable (BotProcess.Termination) -> Void
+
+    private let waiting = Mutex<[Int32: (pid: pid_t, onExit: ExitHandler)]>([:])
 
     private init() {
         epoll = botyard_epoll_create()
@@ -28,26 +31,30 @@ final class ChildExitWatcher: Sendable {
         thread.start()
     }
 
-    /// Waits until `pid`, a child of this process, has exited, without reaping it; nil when the
-    /// kernel offers no pidfd (the caller waits some other way).
-    func waitUntilExited(_ pid: pid_t) async -> BotProcess.Termination? {
-        guard epoll >= 0 else { return nil }
-        let descriptor = botyard_pidfd_open(pid)
-        guard descriptor >= 0 else { return nil }
-        return await withCheckedContinuation { continuation in
-            waiting.withLock { $0[descriptor] = (pid, continuation) }
-            if botyard_epoll_watch_once(epoll, descriptor) != 0 {
-                // Cannot be watched (out of memory for the set): a thread of its own waits for this child.
-                waiting.withLock { _ = $0.removeValue(forKey: descriptor) }
-                close(descriptor)
-                Self.waitOnThread(pid, continuation)
-            }
+    /// Calls `onExit` once `pid`, a child of this process, has exited, without reaping it: on the
+    /// watcher's thread, or on a thread of its own for this child where the kernel offers no pidfd.
+    func watch(_ pid: pid_t, onExit: @escaping ExitHandler) {
+        let descriptor = epoll >= 0 ? botyard_pidfd_open(pid) : -1
+        guard descriptor >= 0 else { return Self.waitOnThread(pid, onExit) }
+        waiting.withLock { $0[descriptor] = (pid, onExit) }
+        if botyard_epoll_watch_once(epoll, descriptor) != 0 {
+            // Cannot be watched (out of memory for the set): a thread of its own waits for this child.
+            waiting.withLock { _ = $0.removeValue(forKey: descriptor) }
+            close(descriptor)
+            Self.waitOnThread(pid, onExit)
         }
     }
 
-    /// Waits for `pid` on a thread of its own, never on Swift's cooperative pool, and resumes `continuation`.
-    static func waitOnThread(_ pid: pid_t, _ continuation: CheckedContinuation<BotProcess.Termination, Never>) {
-        let thread = Thread { continuation.resume(returning: exitStatus(of: pid)) }
+    /// Waits until `pid`, a child of this process, has exited, without reaping it.
+    func waitUntilExited(_ pid: pid_t) async -> BotProcess.Termination {
+        await withCheckedContinuation { continuation in
+            watch(pid) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Waits for `pid` on a thread of its own, never on Swift's cooperative pool, and tells `onExit`.
+    private static func waitOnThread(_ pid: pid_t, _ onExit: @escaping ExitHandler) {
+        let thread = Thread { onExit(exitStatus(of: pid)) }
         thread.name = "wait \(pid)"
         thread.stackSize = 64 * 1024
         thread.start()
@@ -68,7 +75,7 @@ final class ChildExitWatcher: Sendable {
             for descriptor in ready.prefix(Int(count)) {
                 guard let child = waiting.withLock({ $0.removeValue(forKey: descriptor) }) else { continue }
                 close(descriptor)
-                child.resume.resume(returning: Self.exitStatus(of: child.pid))
+                child.onExit(Self.exitStatus(of: child.pid))
             }
         }
     }

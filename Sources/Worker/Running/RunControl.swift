@@ -7,6 +7,11 @@ import Glibc
 
 /// Lets the worker steer a running bot from outside: stop it (an operator's cancel, shutdown, a
 /// timeout), pause it and resume it. Its timeout counts running time only (``TimeoutBudget``).
+///
+/// The bot's runner waits here for whatever comes first — the bot's exit (``exited(_:)``, from the
+/// worker's ``ChildExitWatcher``), a stop, its timeout — in one suspension: no task of its own for
+/// either, and a run that ends on its own is woken once. The runner's waits do not end when its
+/// task is cancelled: a running bot is waited for until it has exited.
 final class RunControl: Sendable {
     enum StopReason: Sendable, Equatable {
         case timedOut
@@ -33,10 +38,23 @@ final class RunControl: Sendable {
         var budget: TimeoutBudget?
         /// SIGTERM or SIGKILL was sent to the bot's group: it did not finish on its stop request alone.
         var terminated = false
+        /// How the bot ended, once it has (it is not reaped before the runner is done with it).
+        var exit: BotProcess.Termination?
+        /// The runner, while it waits (one wait at a time).
+        var waiter: CheckedContinuation<Void, Never>?
+        /// Something changed while the runner did not wait: its next wait returns at once.
+        var news = false
+    }
+
+    /// What the runner waits for first.
+    enum Turn: Sendable, Equatable {
+        /// The bot has exited (whether or not a stop was asked for meanwhile).
+        case exited(BotProcess.Termination)
+        /// The bot must stop, for this reason.
+        case stop(StopReason)
     }
 
     private let state = Mutex(State())
-    private let signal = WakeSignal()
     /// How long a politely stopped bot may take to finish on its own (its bot's `stopGraceSeconds`).
     let stopGrace: Duration
 
@@ -58,7 +76,7 @@ final class RunControl: Sendable {
             }
             state.budget = budget
         }
-        signal.notify()
+        wake()
     }
 
     /// Freezes the bot's process group and its timeout clock; false when it is stopping or has ended.
@@ -72,7 +90,7 @@ final class RunControl: Sendable {
             state.process?.signalGroup(SIGSTOP)
             return true
         }
-        if paused { signal.notify() }
+        if paused { wake() }
         return paused
     }
 
@@ -86,7 +104,7 @@ final class RunControl: Sendable {
             state.process?.signalGroup(SIGCONT)
             return true
         }
-        if resumed { signal.notify() }
+        if resumed { wake() }
         return resumed
     }
 
@@ -101,7 +119,7 @@ final class RunControl: Sendable {
             state.paused = false
             return true
         }
-        if first { signal.notify() }
+        if first { wake() }
     }
 
     /// Records that the bot has exited; returns why it was stopped, if it was.
@@ -123,33 +141,95 @@ final class RunControl: Sendable {
     /// Why the bot was stopped; stable once ``finish()`` was called.
     var stopReason: StopReason? { state.withLock { $0.reason } }
 
-    /// Returns why the bot must stop: a ``stop(_:)`` request, or `.timedOut` once its running time (paused
-    /// time not counted) reaches the timeout given to ``attach(_:timeout:pauseLimit:at:)``. A bot paused for
-    /// longer than its pause limit is resumed meanwhile, and `onPauseLimit` told. Returns nil when the
-    /// waiting task is cancelled (the bot ended on its own).
-    func waitForStop(onPauseLimit: () -> Void = {}) async -> StopReason? {
+    /// The bot has exited (told by the exit watcher, on its thread): wakes the runner.
+    func exited(_ termination: BotProcess.Termination) {
+        state.withLock { $0.exit = termination }
+        wake()
+    }
+
+    /// How the bot ended, once it has.
+    var exitStatus: BotProcess.Termination? { state.withLock { $0.exit } }
+
+    /// Waits for the bot's exit, or for why it must stop: a ``stop(_:)`` request, or `.timedOut` once its
+    /// running time (paused time not counted) reaches the timeout given to
+    /// ``attach(_:timeout:pauseLimit:at:)``. A bot paused for longer than its pause limit is resumed
+    /// meanwhile, and `onPauseLimit` told.
+    func waitForExitOrStop(onPauseLimit: () -> Void = {}) async -> Turn {
         while true {
-            if let stopReason { return stopReason }
-            if Task.isCancelled { return nil }
             let now = ContinuousClock.now
-            let clock = state.withLock { state in
-                state.budget.map { (running: $0.remaining(at: now), paused: $0.pauseLeft(at: now)) }
+            let (exit, reason, clock) = state.withLock { state in
+                (state.exit, state.reason,
+                 state.budget.map { (running: $0.remaining(at: now), paused: $0.pauseLeft(at: now)) })
             }
+            if let exit { return .exited(exit) }
+            if let reason { return .stop(reason) }
             switch (clock?.running, clock?.paused) {
             case (let left?, _) where left <= .zero:
                 stop(.timedOut)
             case (let left?, _):
-                await signal.wait(timeout: left)
+                await waitForNews(upTo: left)
             case (nil, let left?) where left <= .zero:
                 if resumeAfterPauseLimit() { onPauseLimit() }
             case (nil, let left?):
-                await signal.wait(timeout: left)
+                await waitForNews(upTo: left)
             case (nil, nil):
-                // Paused without a cap, or not attached yet: only a pause, resume, attach or stop wakes it
-                // (no timer: most runs pass here once, before they are attached).
-                await signal.wait()
+                // Paused without a cap, or not attached yet: only a pause, resume, attach, stop or exit
+                // wakes it (no timer: most runs pass here once, before they are attached).
+                await waitForNews(upTo: nil)
             }
         }
+    }
+
+    /// Waits for the bot's exit, for at most `timeout`; nil when it still runs then.
+    func waitForExit(upTo timeout: Duration) async -> BotProcess.Termination? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let exit = exitStatus { return exit }
+            let left = deadline - .now
+            guard left > .zero else { return nil }
+            await waitForNews(upTo: left)
+        }
+    }
+
+    /// Waits for the bot's exit, however long it takes.
+    func waitForExit() async -> BotProcess.Termination {
+        while true {
+            if let exit = exitStatus { return exit }
+            await waitForNews(upTo: nil)
+        }
+    }
+
+    /// Returns on news (a change of the run: its callers look again), or once `timeout` has passed.
+    /// Its timeout is an entry of the process's ``DeadlineTimer``, no task of its own; a timeout
+    /// that fires as the wait ends for news leaves news for the next wait, which looks again.
+    private func waitForNews(upTo timeout: Duration?) async {
+        let deadline = timeout.map { DeadlineTimer.shared.schedule(after: $0) { [self] in wake() } }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                precondition(state.waiter == nil, "a run is waited for by one runner at a time")
+                if state.news {
+                    state.news = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        if let deadline { DeadlineTimer.shared.cancel(deadline) }
+    }
+
+    /// Tells the runner that something changed: ends its wait, or its next one.
+    private func wake() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.news = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
     }
 
     /// Resumes a bot whose pause limit has passed; false when it is not paused (any more).

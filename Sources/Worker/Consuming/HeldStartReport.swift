@@ -1,0 +1,51 @@
+import Shared
+import Synchronization
+
+/// A run's `started` report, held back for ``WorkerConfiguration/startReportDelay``: a run that
+/// ends before then sends none, since its `finished` report carries the start, and one report does
+/// for two.
+///
+/// No task waits out the delay: an entry of the process's ``DeadlineTimer`` starts the report once
+/// the delay has passed with the run still going, so a short run costs no task for it. The run's
+/// task waits for the report's fate (``settled()``) before it is done with the job.
+final class HeldStartReport: Sendable {
+    private struct State {
+        var ended = false
+        /// The report on its way, once the delay has passed with the run going.
+        var sending: Task<Void, any Error>?
+        var deadline: DeadlineTimer.Token?
+    }
+
+    private let state = Mutex(State())
+
+    /// Sends the report with `send` once `delay` has passed, unless the run has ended by then;
+    /// at once when `delay` is zero.
+    init(delay: Duration, send: @escaping @Sendable () async throws -> Void) {
+        guard delay > .zero else {
+            state.withLock { $0.sending = Task { try await send() } }
+            return
+        }
+        let deadline = DeadlineTimer.shared.schedule(after: delay) { [self] in
+            self.state.withLock { state in
+                guard !state.ended else { return }
+                state.sending = Task { try await send() }
+            }
+        }
+        state.withLock { $0.deadline = deadline }
+    }
+
+    /// The run has ended: the report is not sent unless it is on its way already.
+    func runEnded() {
+        let deadline = state.withLock { state in
+            state.ended = true
+            defer { state.deadline = nil }
+            return state.deadline
+        }
+        if let deadline { DeadlineTimer.shared.cancel(deadline) }
+    }
+
+    /// Waits for the report if it went, and throws its failure. Call ``runEnded()`` first.
+    func settled() async throws {
+        try await state.withLock { $0.sending }?.value
+    }
+}

@@ -1,0 +1,63 @@
+import Synchronization
+import Testing
+
+@testable import Worker
+
+@Suite("A run's held start report")
+struct HeldStartReportTests {
+    /// Counts the reports sent, failing them when told to.
+    final class Reports: Sendable {
+        let sent = Mutex(0)
+        let failing: Bool
+
+        init(failing: Bool = false) {
+            self.failing = failing
+        }
+
+        struct Refused: Error {}
+
+        func send() async throws {
+            sent.withLock { $0 += 1 }
+            if failing { throw Refused() }
+        }
+
+        var count: Int { sent.withLock { $0 } }
+    }
+
+    @Test("a run that ends within the delay sends no start report: its end carries the start")
+    func shortRunSendsNone() async throws {
+        let reports = Reports()
+        let held = ContinuousClock.now
+        let start = HeldStartReport(delay: .seconds(1)) { try await reports.send() }
+        start.runEnded()
+        #expect(ContinuousClock.now - held < .seconds(1))
+        try await start.settled()
+        try await Task.sleep(for: .milliseconds(1_300))
+        #expect(reports.count == 0)
+    }
+
+    @Test("a run still going after the delay sends its start report once, and the run's end waits for it")
+    func longRunSendsOnce() async throws {
+        let reports = Reports()
+        let start = HeldStartReport(delay: .milliseconds(50)) {
+            try await Task.sleep(for: .milliseconds(100))
+            try await reports.send()
+        }
+        try await Task.sleep(for: .milliseconds(80))
+        start.runEnded()
+        // On its way when the run ended: settled only once it went.
+        try await start.settled()
+        #expect(reports.count == 1)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(reports.count == 1)
+    }
+
+    @Test("no delay (a redelivery) sends the start at once, and a start that fails makes the run's end fail")
+    func noDelayAndFailure() async throws {
+        let reports = Reports(failing: true)
+        let start = HeldStartReport(delay: .zero) { try await reports.send() }
+        start.runEnded()
+        await #expect(throws: Reports.Refused.self) { try await start.settled() }
+        #expect(reports.count == 1)
+    }
+}
