@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -59,5 +60,25 @@ struct HeldStartReportTests {
         start.runEnded()
         await #expect(throws: Reports.Refused.self) { try await start.settled() }
         #expect(reports.count == 1)
+    }
+
+    @Test("an abandoned start report (the job failed otherwise) stops retrying")
+    func abandonedReportStops() async throws {
+        let start = HeldStartReport(delay: .zero) {
+            // Retries for as long as its task is not cancelled, like the event publisher.
+            while true { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let ended = Locked(false)
+        let waiting = Task {
+            start.abandon()
+            try? await start.settled()
+            ended.withLock { $0 = true }
+        }
+        let abandonedAt = ContinuousClock.now
+        while !ended.withLock({ $0 }) && ContinuousClock.now - abandonedAt < .seconds(5) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(ended.withLock { $0 }, "the report still retried 5 s after it was abandoned")
+        waiting.cancel()
     }
 }

@@ -10,9 +10,10 @@ import Glibc
 ///
 /// Bots lead their own process groups, so they outlive a worker killed with SIGKILL. A record,
 /// named by the bot's pid, holds the boot it started in and its start time in that boot
-/// (``ProcessIdentity``), so that a recycled pid — also after a reboot — is never taken for the bot. A run that owes its account a
-/// cleanup keeps its record until that cleanup has run, with the cleanup's own process once it runs,
-/// so that a cleanup is neither lost nor run twice at once when its worker dies during it.
+/// (``ProcessIdentity``), so that a recycled pid — also after a reboot — is never taken for the
+/// bot. A run that owes its account a cleanup keeps its record until that cleanup has run, with the
+/// cleanup's own process once it runs, so that a cleanup is neither lost nor run twice at once when
+/// its worker dies during it.
 struct OrphanReaper: Sendable {
     /// `<work directory>/accounts/<host>`: workers that may take over each other's accounts on a
     /// host share their work directory; the host keeps apart the accounts of two hosts that do.

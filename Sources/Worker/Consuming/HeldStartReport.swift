@@ -44,7 +44,14 @@ final class HeldStartReport: Sendable {
         if let deadline { DeadlineTimer.shared.cancel(deadline) }
     }
 
-    /// Waits for the report if it went, and throws its failure. Call ``runEnded()`` first.
+    /// Gives up on the report (the job failed otherwise): none starts any more, and one on its way is
+    /// cancelled, so that it stops retrying.
+    func abandon() {
+        runEnded()
+        state.withLock { $0.sending }?.cancel()
+    }
+
+    /// Waits for the report if it went, and throws its failure. Call ``runEnded()`` or ``abandon()`` first.
     func settled() async throws {
         try await state.withLock { $0.sending }?.value
     }

@@ -152,6 +152,7 @@ extension JobWorker {
             try await settle(delivered, run: run, control: control, runID: runID, report: report, clock: &clock)
             try await start.settled()
         } catch {
+            start.abandon()
             try? await start.settled()
             await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
             throw error

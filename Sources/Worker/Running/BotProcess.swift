@@ -68,8 +68,9 @@ struct BotProcess: Sendable {
         // posix_spawnp looks the program up in PATH when it has no slash, like execvp.
         let result = posix_spawnp(&pid, program, &fileActions, &attributes, arguments, environmentStrings)
         guard result == 0 else { throw SpawnError(program: program, errno: result) }
+        // The kernel stamped the child's start between the two readings of the boot clock.
         let started = before...ProcessIdentity.ticksSinceBoot()
-        return BotProcess(pid: pid, identity: ProcessIdentity.bootID.map { ProcessIdentity(boot: $0, startTicks: started) })
+        return BotProcess(pid: pid, identity: ProcessIdentity.bootID.map { .init(boot: $0, startTicks: started) })
     }
 
     /// Sends `signal` to the bot's whole process group (its children included).
