@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import TestSupport
 import Testing
 
 /// The rabbitmq-c layer against the real broker.
@@ -110,6 +111,38 @@ struct AMQPConnectionTests {
             try await Task.sleep(for: .milliseconds(1_500))
             await consuming.close()
             #expect(try await channel.inspectQueue("held").messageCount == 0)
+        }
+    }
+
+    @Test("an ack handed over after its connection ended is reported failed at once, and the broker delivers the message again")
+    func ackOnEndedConnection() async throws {
+        try await TestBroker.withVirtualHost { url in
+            let connection = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue("acks", arguments: ["x-queue-type": "quorum"])
+            try await channel.enableConfirms()
+            _ = try await channel.publish([AMQPMessage(exchange: "", routingKey: "acks", body: Data("job".utf8))])
+            let consuming = try await connection.openChannel()
+            var delivered: AMQPDelivery?
+            for try await delivery in try await consuming.consume(queue: "acks") {
+                delivered = delivery
+                break
+            }
+            let delivery = try #require(delivered)
+            await connection.close()
+            let failure = Locked<AMQPError?>(nil)
+            delivery.ackWithoutWaiting(failed: { error in failure.withLock { $0 = error } })
+            #expect(failure.withLock { $0 } != nil, "the ack's failure was not told")
+
+            // Not acknowledged: the next connection gets the message again.
+            let next = try await AMQPConnection.connect(to: url, name: "test", logger: logger)
+            let again = try await next.openChannel()
+            for try await redelivery in try await again.consume(queue: "acks") {
+                #expect(redelivery.body == Data("job".utf8) && redelivery.redelivered)
+                try await redelivery.ack()
+                break
+            }
+            await next.close()
         }
     }
 
