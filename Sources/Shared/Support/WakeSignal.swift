@@ -71,6 +71,16 @@ public final class WakeSignal: Sendable {
         DeadlineTimer.shared.cancel(deadline)
     }
 
+    /// Returns after a ``notify()`` or after `timeout` (nil: none), whichever comes first; the
+    /// waiting task's cancellation does not end it. For a waiter that must see its news through: a
+    /// run waits for its bot's exit also when its job's task was cancelled.
+    public func waitThroughCancellation(timeout: Duration?) async {
+        guard let id = beginWait() else { return }
+        let deadline = timeout.map { DeadlineTimer.shared.schedule(after: $0) { [self] in release(id) } }
+        await suspendUntilReleased(id)
+        if let deadline { DeadlineTimer.shared.cancel(deadline) }
+    }
+
     /// Takes a pending notification (nil: the wait is over before it began), else registers a wait.
     private func beginWait() -> Int? {
         state.withLock { state in
@@ -87,17 +97,22 @@ public final class WakeSignal: Sendable {
     /// Waits until wait `id` is released: by a notification, its timeout, or cancellation.
     private func waitForRelease(_ id: Int) async {
         await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    state.registering.remove(id)
-                    if state.released.remove(id) != nil { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
+            await suspendUntilReleased(id)
         } onCancel: {
             self.release(id)
+        }
+    }
+
+    /// Waits until wait `id` is released by ``release(_:)``.
+    private func suspendUntilReleased(_ id: Int) async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                state.registering.remove(id)
+                if state.released.remove(id) != nil { return true }
+                state.waiters[id] = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
         }
     }
 

@@ -123,7 +123,10 @@ extension JobWorker {
             do {
                 credential = try await self.credential(for: envelope, account: account, control: control)
             } catch {
-                guard control.stopReason != nil || Task.isCancelled else {
+                // Cancelled while asking: the stop the cancellation asks for is recorded here too, so that
+                // the runner sees it whether or not the cancellation handler has run yet.
+                if Task.isCancelled { control.stop(.handedBack) }
+                guard control.stopReason != nil else {
                     return BotRunner.Report(outcome: JobOutcome(result: .failedToStart, reason: "\(error)"))
                 }
                 // Stopped while asking: the runner reports the stop, and starts nothing.

@@ -40,10 +40,6 @@ final class RunControl: Sendable {
         var terminated = false
         /// How the bot ended, once it has (it is not reaped before the runner is done with it).
         var exit: BotProcess.Termination?
-        /// The runner, while it waits (one wait at a time).
-        var waiter: CheckedContinuation<Void, Never>?
-        /// Something changed while the runner did not wait: its next wait returns at once.
-        var news = false
     }
 
     /// What the runner waits for first.
@@ -55,6 +51,8 @@ final class RunControl: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Tells the runner of a change: a stop, a pause or resume, the bot attached or exited.
+    private let signal = WakeSignal()
     /// How long a politely stopped bot may take to finish on its own (its bot's `stopGraceSeconds`).
     let stopGrace: Duration
 
@@ -76,7 +74,7 @@ final class RunControl: Sendable {
             }
             state.budget = budget
         }
-        wake()
+        signal.notify()
     }
 
     /// Freezes the bot's process group and its timeout clock; false when it is stopping or has ended.
@@ -90,7 +88,7 @@ final class RunControl: Sendable {
             state.process?.signalGroup(SIGSTOP)
             return true
         }
-        if paused { wake() }
+        if paused { signal.notify() }
         return paused
     }
 
@@ -104,7 +102,7 @@ final class RunControl: Sendable {
             state.process?.signalGroup(SIGCONT)
             return true
         }
-        if resumed { wake() }
+        if resumed { signal.notify() }
         return resumed
     }
 
@@ -119,7 +117,7 @@ final class RunControl: Sendable {
             state.paused = false
             return true
         }
-        if first { wake() }
+        if first { signal.notify() }
     }
 
     /// Records that the bot has exited; returns why it was stopped, if it was.
@@ -144,7 +142,7 @@ final class RunControl: Sendable {
     /// The bot has exited (told by the exit watcher, on its thread): wakes the runner.
     func exited(_ termination: BotProcess.Termination) {
         state.withLock { $0.exit = termination }
-        wake()
+        signal.notify()
     }
 
     /// How the bot ended, once it has.
@@ -167,15 +165,15 @@ final class RunControl: Sendable {
             case (let left?, _) where left <= .zero:
                 stop(.timedOut)
             case (let left?, _):
-                await waitForNews(upTo: left)
+                await signal.waitThroughCancellation(timeout: left)
             case (nil, let left?) where left <= .zero:
                 if resumeAfterPauseLimit() { onPauseLimit() }
             case (nil, let left?):
-                await waitForNews(upTo: left)
+                await signal.waitThroughCancellation(timeout: left)
             case (nil, nil):
                 // Paused without a cap, or not attached yet: only a pause, resume, attach, stop or exit
                 // wakes it (no timer: most runs pass here once, before they are attached).
-                await waitForNews(upTo: nil)
+                await signal.waitThroughCancellation(timeout: nil)
             }
         }
     }
@@ -187,7 +185,7 @@ final class RunControl: Sendable {
             if let exit = exitStatus { return exit }
             let left = deadline - .now
             guard left > .zero else { return nil }
-            await waitForNews(upTo: left)
+            await signal.waitThroughCancellation(timeout: left)
         }
     }
 
@@ -195,41 +193,8 @@ final class RunControl: Sendable {
     func waitForExit() async -> BotProcess.Termination {
         while true {
             if let exit = exitStatus { return exit }
-            await waitForNews(upTo: nil)
+            await signal.waitThroughCancellation(timeout: nil)
         }
-    }
-
-    /// Returns on news (a change of the run: its callers look again), or once `timeout` has passed.
-    /// Its timeout is an entry of the process's ``DeadlineTimer``, no task of its own; a timeout
-    /// that fires as the wait ends for news leaves news for the next wait, which looks again.
-    private func waitForNews(upTo timeout: Duration?) async {
-        let deadline = timeout.map { DeadlineTimer.shared.schedule(after: $0) { [self] in wake() } }
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                precondition(state.waiter == nil, "a run is waited for by one runner at a time")
-                if state.news {
-                    state.news = false
-                    return true
-                }
-                state.waiter = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-        if let deadline { DeadlineTimer.shared.cancel(deadline) }
-    }
-
-    /// Tells the runner that something changed: ends its wait, or its next one.
-    private func wake() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.news = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
     }
 
     /// Resumes a bot whose pause limit has passed; false when it is not paused (any more).
