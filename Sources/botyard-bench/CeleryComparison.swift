@@ -15,6 +15,10 @@ struct CeleryComparison {
         let startP50: Double
         let startP99: Double
         let tasks: Int
+        /// What a task cost every process on the machine (``MachineCPU``), median of the runs, in ms.
+        let machineCPUMilliseconds: Double
+
+        var machineCPUPerTask: Duration { .microseconds(Int64(machineCPUMilliseconds * 1000)) }
     }
 
     struct Failure: Error, CustomStringConvertible {

@@ -94,3 +94,7 @@ struct Percentiles {
 }
 
 func median(_ values: [Double]) -> Double { Percentiles(values).value(50) }
+
+func median(_ durations: [Duration]) -> Duration {
+    .nanoseconds(Int64(median(durations.map { $0.seconds * 1e9 })))
+}

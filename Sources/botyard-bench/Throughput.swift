@@ -47,12 +47,26 @@ struct Throughput: AsyncParsableCommand {
         rows.append(("raw rabbitmq-c publish, confirm window 100", "\(Int(rawPublish)) msg/s"))
         rows.append(("raw rabbitmq-c consume + ack, prefetch 100", "\(Int(median(consumeRates))) msg/s"))
         let rawDelivery = try measureRawDelivery(url: url)
+        say("the bots alone: \(repeats) × \(endToEndJobs) runs of /bin/true, output captured, "
+            + "\(workers * slots) threads, no broker")
+        var botsAlone: [BotsAlone.Figures] = []
+        for run in 1...repeats {
+            botsAlone.append(try await BotsAlone(jobs: endToEndJobs, runners: workers * slots).run())
+            say("  run \(run): \(Int(botsAlone.last!.jobsPerSecond)) jobs/s, machine CPU "
+                + Self.milliseconds(botsAlone.last!.cpuPerJob) + " a job")
+        }
+        let botsCPU = median(botsAlone.map(\.cpuPerJob))
         say("raw rabbitmq-c end to end: \(repeats) × \(endToEndJobs) jobs, each /bin/true run by one of "
             + "\(workers * slots) threads, its outcome confirmed before its message is acked")
         var rawEndToEndRates: [Double] = []
+        var rawCPU: [Duration] = []
         for run in 1...repeats {
-            rawEndToEndRates.append(try await RawEndToEnd(url: url, jobs: endToEndJobs, runners: workers * slots).run())
-            say("  run \(run): \(Int(rawEndToEndRates.last!)) jobs/s")
+            let (rate, cpu) = try await MachineCPU.perJob(of: endToEndJobs) {
+                try await RawEndToEnd(url: url, jobs: endToEndJobs, runners: workers * slots).run()
+            }
+            rawEndToEndRates.append(rate)
+            rawCPU.append(cpu)
+            say("  run \(run): \(Int(rate)) jobs/s, machine CPU \(Self.milliseconds(cpu)) a job")
         }
         let rawEndToEnd = median(rawEndToEndRates)
 
@@ -109,6 +123,7 @@ struct Throughput: AsyncParsableCommand {
         let loadedChain = Task { try await chain.measure(runs: 1_000) { loading.load(ordering: .relaxed) } }
         defer { loading.store(false, ordering: .relaxed) }
         var endToEndRates: [Double] = []
+        var endToEndCPU: [Duration] = []
         var loadedLatencies: [Double] = []
         var beyondQueueing: [Double] = []
         for run in 1...repeats {
@@ -117,24 +132,34 @@ struct Throughput: AsyncParsableCommand {
                 SubmitJobRequest(bot: "noop", group: "bench")
             })
             let start = ContinuousClock.now
-            let ids = try await submitter.submit(bodies)
-            try await driver.waitFor(timeout: .seconds(300)) { $0.count(.succeeded) >= succeededBefore + endToEndJobs }
+            let (ids, cpu) = try await MachineCPU.perJob(of: endToEndJobs) {
+                let ids = try await submitter.submit(bodies)
+                try await driver.waitFor(timeout: .seconds(300)) { $0.count(.succeeded) >= succeededBefore + endToEndJobs }
+                return ids
+            }
             endToEndRates.append(Double(endToEndJobs) / (ContinuousClock.now - start).seconds)
+            endToEndCPU.append(cpu)
             let ran = try await driver.allJobs(ids: ids)
             for job in ran {
                 guard let started = job.startedAt else { continue }
                 loadedLatencies.append(started.timeIntervalSince(job.submittedAt) * 1000)
             }
             beyondQueueing += SlotWait.beyondQueueing(ran, slots: slots)
-            say("  run \(run): \(Int(endToEndRates.last!)) jobs/s")
+            say("  run \(run): \(Int(endToEndRates.last!)) jobs/s, machine CPU \(Self.milliseconds(cpu)) a job")
         }
         loading.store(false, ordering: .relaxed)
         let loadedSteps = try await loadedChain.value
         let endToEnd = median(endToEndRates)
-        rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots", "\(Int(endToEnd)) jobs/s"))
+        let machine = EndToEndCPU(bots: botsCPU, botyard: median(endToEndCPU), raw: median(rawCPU))
+        rows.append(("end to end: submit → succeeded, \(workers) workers × \(slots) slots",
+                     "\(Int(endToEnd)) jobs/s; machine CPU \(Self.milliseconds(machine.botyard)) a job"))
         rows.append(("raw rabbitmq-c end to end: publish → /bin/true → outcome confirmed → ack, "
                         + "\(workers * slots) threads",
-                     String(format: "%.0f jobs/s; Botyard ÷ raw = %.2f", rawEndToEnd, endToEnd / rawEndToEnd)))
+                     String(format: "%.0f jobs/s; Botyard ÷ raw = %.2f; machine CPU %@ a job", rawEndToEnd,
+                            endToEnd / rawEndToEnd, Self.milliseconds(machine.raw))))
+        rows.append(("the bots alone: /bin/true with its output captured, \(workers * slots) threads, no broker",
+                     "\(Int(median(botsAlone.map(\.jobsPerSecond)))) jobs/s; machine CPU "
+                        + "\(Self.milliseconds(botsCPU)) a job"))
         rows.append(("raw rabbitmq-c: publish → delivered, one message at a time (p50 / p90 / p99 / max)",
                      Self.describe(rawDelivery)))
         rows.append(("submit → a worker starts it, idle (p50 / p90 / p99 / max)", Self.describe(idleLatencies)))
@@ -182,7 +207,9 @@ struct Throughput: AsyncParsableCommand {
 
         if let celeryPython {
             rows += try compareWithCelery(python: celeryPython, botyardRate: endToEnd, rawRate: rawEndToEnd,
-                                          botyardLatencies: loadedLatencies)
+                                          botyardLatencies: loadedLatencies, machine: machine)
+        } else {
+            rows.append(machine.row(celery: nil))
         }
         printTable(rows)
     }
@@ -222,19 +249,26 @@ struct Throughput: AsyncParsableCommand {
 
     /// Celery's rows: the same end-to-end work with the same slots on the same broker, and the ratios.
     func compareWithCelery(python: String, botyardRate: Double, rawRate: Double,
-                           botyardLatencies: [Double]) throws -> [(String, String)] {
+                           botyardLatencies: [Double], machine: EndToEndCPU) throws -> [(String, String)] {
         say("Celery: \(repeats) × \(endToEndJobs) tasks running /bin/true, prefork × \(workers * slots), acks late")
         let celery = try CeleryComparison(python: python, driver: celeryDriver)
             .run(amqpURL: broker.amqpURL, tasks: endToEndJobs, concurrency: workers * slots, repeats: repeats)
         let latencies = Percentiles(botyardLatencies)
         return [
             ("Celery end to end: submit → succeeded, prefork × \(workers * slots)",
-             String(format: "%.0f tasks/s; Botyard ÷ Celery = %.2f; raw ÷ Celery = %.2f", celery.tasksPerSecond,
-                    botyardRate / celery.tasksPerSecond, rawRate / celery.tasksPerSecond)),
+             String(format: "%.0f tasks/s; Botyard ÷ Celery = %.2f; raw ÷ Celery = %.2f; machine CPU %@ a task",
+                    celery.tasksPerSecond, botyardRate / celery.tasksPerSecond, rawRate / celery.tasksPerSecond,
+                    Self.milliseconds(celery.machineCPUPerTask))),
             ("Celery submit → a worker starts it, under load (p50 / p99)",
              String(format: "%.1f / %.1f ms (n=%d); Botyard's p99 ÷ Celery's = %.2f", celery.startP50, celery.startP99,
                     celery.tasks, latencies.value(99) / celery.startP99)),
+            machine.row(celery: celery.machineCPUPerTask),
         ]
+    }
+
+    /// `1.23 ms`, a machine's CPU a job for the table.
+    static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.2f ms", duration.seconds * 1000)
     }
 
     /// The broker's floor under the idle submit → start: as many persistent messages as idle
