@@ -28,6 +28,14 @@ struct Throughput: AsyncParsableCommand {
     var celeryPython: String?
     @Option(help: "Celery's bench driver (ops/celery/drive.py).") var celeryDriver = "ops/celery/drive.py"
 
+    func validate() throws {
+        let sizes = [rawMessages, messageSize, dispatchJobs, batchJobs, endToEndJobs, idleJobs, retryJobs, pipelineSteps,
+                     pipelineRuns, repeats, workers, slots]
+        guard sizes.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("every size, count and repeat must be positive")
+        }
+    }
+
     func run() async throws {
         let url = try AMQPURL(parsing: broker.amqpURL)
         var rows: [(String, String)] = []
