@@ -2,8 +2,8 @@ import Foundation
 
 /// The end-to-end unit of work without anything around it: `runners` threads run `/bin/true` with
 /// its output captured (``RawEndToEnd/runTrue()``, as every contender runs it) back to back, the
-/// jobs shared out evenly, no broker, no store. What is left of the machine for the broker and the orchestrator is what
-/// these spawns leave; the table sets every contender's machine CPU a job beside theirs.
+/// jobs shared out evenly, no broker, no store. Its machine CPU a job is the part of every
+/// contender's that no orchestrator can take away (``EndToEndCPU``).
 struct BotsAlone: Sendable {
     let jobs: Int
     let runners: Int

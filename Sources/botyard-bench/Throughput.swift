@@ -29,8 +29,8 @@ struct Throughput: AsyncParsableCommand {
     @Option(help: "Celery's bench driver (ops/celery/drive.py).") var celeryDriver = "ops/celery/drive.py"
 
     func validate() throws {
-        let sizes = [rawMessages, messageSize, dispatchJobs, batchJobs, endToEndJobs, idleJobs, retryJobs, pipelineSteps,
-                     pipelineRuns, repeats, workers, slots]
+        let sizes = [rawMessages, messageSize, dispatchJobs, batchJobs, endToEndJobs, idleJobs, retryJobs,
+                     pipelineSteps, pipelineRuns, repeats, workers, slots]
         guard sizes.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("every size, count and repeat must be positive")
         }
@@ -142,7 +142,9 @@ struct Throughput: AsyncParsableCommand {
             let start = ContinuousClock.now
             let (ids, cpu) = try await MachineCPU.perJob(of: endToEndJobs) {
                 let ids = try await submitter.submit(bodies)
-                try await driver.waitFor(timeout: .seconds(300)) { $0.count(.succeeded) >= succeededBefore + endToEndJobs }
+                try await driver.waitFor(timeout: .seconds(300)) {
+                    $0.count(.succeeded) >= succeededBefore + endToEndJobs
+                }
                 return ids
             }
             endToEndRates.append(Double(endToEndJobs) / (ContinuousClock.now - start).seconds)

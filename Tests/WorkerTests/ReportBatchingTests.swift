@@ -64,37 +64,6 @@ struct ReportBatchingTests {
         #expect(none == nil && batching.inFlight == 0)
     }
 
-    @Test("a report that makes a waiting one needless takes its place in the line, combined with it")
-    func needlessReportReplaced() {
-        var batching = ReportBatching<Int>(maximumInFlight: 1, maximumBatch: 10)
-        _ = batching.arrive()
-        for report in [1, 2, 3] { batching.wait(report) }
-        let replaced = batching.wait(20, replacing: { $0 == 2 }, combined: { $0 * 100 + $1 })
-        let appended = batching.wait(4, replacing: { $0 == 9 }, combined: { $0 * 100 + $1 })
-        #expect(replaced && !appended)
-        let batch = batching.settled()
-        #expect(batch?.leader == 1 && batch?.followers == [220, 3, 4])
-    }
-
-    @Test("a run's end makes its start's report needless only on its message's first delivery, and with an outcome")
-    func needlessStart() {
-        let outcome = JobOutcome(result: .succeeded, exitCode: 0, reason: "exit 0")
-        func report(_ kind: JobEvent.Kind, job: Int64 = 7, run: String = "r", attempt: Int = 1, envelope: Int = 1,
-                    outcome: JobOutcome? = nil) -> JobEvent {
-            JobEvent(kind: kind, jobID: job, attempt: attempt, envelopeAttempt: envelope, runID: run, workerID: "w",
-                     host: "h", account: nil, outcome: outcome)
-        }
-        let end = report(.finished, outcome: outcome)
-        #expect(EventPublisher.makesNeedless(end, report(.started)))
-        #expect(!EventPublisher.makesNeedless(end, report(.started, run: "other")), "another run's start")
-        #expect(!EventPublisher.makesNeedless(end, report(.started, job: 8)), "another job's")
-        #expect(!EventPublisher.makesNeedless(report(.finished, attempt: 2, outcome: outcome),
-                                              report(.started, attempt: 2)), "a redelivery's start may be a rerun")
-        #expect(!EventPublisher.makesNeedless(report(.finished), report(.started)), "an end without an outcome")
-        #expect(!EventPublisher.makesNeedless(report(.returned), report(.started)), "a run handed back")
-        #expect(!EventPublisher.makesNeedless(end, report(.finished, outcome: outcome)))
-    }
-
     @Test("one report is published as itself, several as one job.batch message the dispatcher reads back")
     func messages() throws {
         let at = Date(timeIntervalSince1970: 1_700_000_000)

@@ -13,12 +13,10 @@ actor EventPublisher {
     /// Which reports publish now and which wait to go together.
     private var batching = ReportBatching<WaitingReport>()
 
-    /// A report waiting for a place among the publishes in flight.
+    /// A report waiting for a place among the publishes in flight, with its caller.
     private struct WaitingReport {
         var event: JobEvent
-        /// The callers it answers, the first to arrive first: a run's end that took its start's
-        /// place answers the start's caller, then its own.
-        var continuations: [CheckedContinuation<Turn, any Error>]
+        var continuation: CheckedContinuation<Turn, any Error>
     }
 
     /// What a waiting report's caller is told when its wait ends.
@@ -38,8 +36,8 @@ actor EventPublisher {
     /// connections for as long as `keepTrying()` holds (the delivery it reports on is still ours).
     ///
     /// Reports that arrive while a publish awaits its confirm go together in one message
-    /// (``ReportBatching``), routed `job.batch`; a report alone goes as itself. A start whose run's
-    /// end comes while it waits goes as that end (``makesNeedless(_:_:)``), confirmed with it.
+    /// (``ReportBatching``), routed `job.batch`, in the order they came; a report alone goes as
+    /// itself.
     func publish(_ event: JobEvent, keepTrying: @Sendable () -> Bool) async throws {
         try await retrying(keepTrying: keepTrying,
                            context: ["job.id": "\(event.jobID)", "event.kind": "\(event.kind.rawValue)"]) {
@@ -54,14 +52,11 @@ actor EventPublisher {
         var riders: [CheckedContinuation<Turn, any Error>] = []
         if !batching.arrive() {
             let turn = try await withCheckedThrowingContinuation { continuation in
-                batching.wait(WaitingReport(event: event, continuations: [continuation]),
-                              replacing: { Self.makesNeedless(event, $0.event) }) { waiting, new in
-                    WaitingReport(event: new.event, continuations: waiting.continuations + new.continuations)
-                }
+                batching.wait(WaitingReport(event: event, continuation: continuation))
             }
             guard case .lead(let leader, let followers) = turn else { return }
             reports = ([leader] + followers).map(\.event)
-            riders = leader.continuations.dropFirst() + followers.flatMap(\.continuations)
+            riders = followers.map(\.continuation)
         }
         let result: Result<Void, any Error>
         do {
@@ -72,18 +67,9 @@ actor EventPublisher {
         }
         for rider in riders { rider.resume(with: result.map { .published }) }
         if let next = batching.settled() {
-            next.leader.continuations[0].resume(returning: .lead(next.leader, followers: next.followers))
+            next.leader.continuation.resume(returning: .lead(next.leader, followers: next.followers))
         }
         try result.get()
-    }
-
-    /// Whether `report`, waiting, is needless once `event` goes: the start of the run that `event`
-    /// ends, on the first delivery of its message (the dispatcher counts a run's start with its
-    /// outcome when the start's report has not come; a redelivery's start may be a rerun, which it
-    /// tells only from the start's report).
-    static func makesNeedless(_ event: JobEvent, _ report: JobEvent) -> Bool {
-        event.kind == .finished && event.outcome != nil && report.kind == .started && report.runID == event.runID
-            && report.jobID == event.jobID && report.attempt == report.envelopeAttempt
     }
 
     /// One report as itself, several as a JSON array routed `job.batch`.

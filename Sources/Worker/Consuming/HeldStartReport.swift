@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// No task waits out the delay: an entry of the process's ``DeadlineTimer`` starts the report once
 /// the delay has passed with the run still going, so a short run costs no task for it. The run's
-/// task waits for the report's fate (``settled()``) before it is done with the job.
+/// end is reported only once a start's report that went is confirmed (``runEnded()``): the
+/// dispatcher reads a run's start before its end.
 final class HeldStartReport: Sendable {
     private struct State {
         var ended = false
@@ -34,8 +35,18 @@ final class HeldStartReport: Sendable {
         state.withLock { $0.deadline = deadline }
     }
 
-    /// The run has ended: the report is not sent unless it is on its way already.
-    func runEnded() {
+    /// The run has ended: returns once its end's report may go. A start's report on its way (the
+    /// delay passed with the run going) is waited for until the broker confirmed it — its task may
+    /// not have reached the publisher yet, and an end published first would reach the dispatcher
+    /// first; one that has not gone never will (the end's report carries the start). Throws that
+    /// report's failure.
+    func runEnded() async throws {
+        stopHolding()
+        try await settled()
+    }
+
+    /// No report starts any more.
+    private func stopHolding() {
         let deadline = state.withLock { state in
             state.ended = true
             defer { state.deadline = nil }
@@ -47,11 +58,11 @@ final class HeldStartReport: Sendable {
     /// Gives up on the report (the job failed otherwise): none starts any more, and one on its way is
     /// cancelled, so that it stops retrying.
     func abandon() {
-        runEnded()
+        stopHolding()
         state.withLock { $0.sending }?.cancel()
     }
 
-    /// Waits for the report if it went, and throws its failure. Call ``runEnded()`` or ``abandon()`` first.
+    /// Waits for the report if it went, and throws its failure. Call ``abandon()`` first.
     func settled() async throws {
         try await state.withLock { $0.sending }?.value
     }

@@ -107,9 +107,8 @@ extension JobWorker {
         }
 
         // The bot starts while its `started` report is held (``HeldStartReport``) or waits for the
-        // broker's confirm. `finished` goes after it (same channel, in order), or in its place when
-        // it has not gone yet (the outcome counts the start), and the delivery is acked only after
-        // that. A report that cannot go out ends the run like a lost worker: the delivery goes back
+        // broker's confirm. `finished` goes once that report is confirmed, or in its place when it
+        // has not gone (the outcome counts the start), and the delivery is acked only after that. A report that cannot go out ends the run like a lost worker: the delivery goes back
         // and the job runs again as its next attempt. On a redelivery the start goes at once: the
         // dispatcher tells a rerun only from its start's report.
         let redelivered = delivered.attempt != delivered.envelope.attempt
@@ -139,7 +138,6 @@ extension JobWorker {
             // so the bot gets no stop grace.
             control.stop(.handedBack)
         }
-        start.runEnded()
         if let spawnedAt = run.spawnedAt {
             clock.reached(.spawned, at: spawnedAt)
             clock.reached(.exited)
@@ -152,8 +150,8 @@ extension JobWorker {
             gate.oweCleanup(account: account)
         }
         do {
+            try await start.runEnded()
             try await settle(delivered, run: run, control: control, runID: runID, report: report, clock: &clock)
-            try await start.settled()
         } catch {
             start.abandon()
             try? await start.settled()

@@ -2,10 +2,9 @@
 ///
 /// A report that finds fewer than `maximumInFlight` publishes awaiting their confirms goes at
 /// once, alone: an idle worker adds no wait. One that finds them all out waits, and the reports
-/// that waited go as one message (at most `maximumBatch` of them) as soon as a confirm frees a
-/// place: under load, one message and one confirm carry many reports, and a run's end that finds its
-/// start's report still waiting goes in that report's place. The first report of such a batch leads
-/// it — its caller publishes the batch and answers the others.
+/// that waited go as one message (at most `maximumBatch` of them, in the order they came) as soon
+/// as a confirm frees a place: under load, one message and one confirm carry many reports. The
+/// first report of such a batch leads it — its caller publishes the batch and answers the others.
 ///
 /// Two publishes in flight are the measured balance for a worker of 8 slots under load (README,
 /// "Reports that wait go together"): one made the `finished` reports wait for confirms that
@@ -40,22 +39,10 @@ struct ReportBatching<Report> {
         return true
     }
 
-    /// Keeps a report that found no place; it comes back in a ``Batch`` from ``settled()``.
-    ///
-    /// A report that makes a waiting one needless (a run's end counts its start, whose report has not
-    /// gone yet) takes that one's place in the line instead, as `combined(waiting, report)`: the
-    /// line's order stays the order in which the reports came.
-    ///
-    /// - Returns: whether `report` took a waiting report's place.
-    @discardableResult
-    mutating func wait(_ report: Report, replacing isNeedless: (Report) -> Bool = { _ in false },
-                       combined: (Report, Report) -> Report = { $1 }) -> Bool {
-        guard let needless = waiting.firstIndex(where: isNeedless) else {
-            waiting.append(report)
-            return false
-        }
-        waiting[needless] = combined(waiting[needless], report)
-        return true
+    /// Keeps a report that found no place; it comes back in a ``Batch`` from ``settled()``, after
+    /// the reports that waited before it.
+    mutating func wait(_ report: Report) {
+        waiting.append(report)
     }
 
     /// A publish was confirmed or failed: the batch that takes its place, if reports wait.
