@@ -108,9 +108,10 @@ extension JobWorker {
 
         // The bot starts while its `started` report is held (``HeldStartReport``) or waits for the
         // broker's confirm. `finished` goes once that report is confirmed, or in its place when it
-        // has not gone (the outcome counts the start), and the delivery is acked only after that. A report that cannot go out ends the run like a lost worker: the delivery goes back
-        // and the job runs again as its next attempt. On a redelivery the start goes at once: the
-        // dispatcher tells a rerun only from its start's report.
+        // has not gone (the outcome counts the start), and the delivery is acked only after that. A
+        // report that cannot go out ends the run like a lost worker: the delivery goes back and the
+        // job runs again as its next attempt. On a redelivery the start goes at once: the dispatcher
+        // tells a rerun only from its start's report.
         let redelivered = delivered.attempt != delivered.envelope.attempt
         let start = HeldStartReport(delay: redelivered ? .zero : configuration.startReportDelay) {
             try await report(.started)
