@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import TestSupport
 import Testing
 
 @testable import Worker
@@ -118,5 +119,51 @@ struct AccountHoldsTests {
             #expect(standbyGate.accountLoads["a"]?.hold == nil)
             try await standbyGate.acquire(job)
         }
+    }
+
+    @Test("""
+        a wait for a hold's change without a timeout (an account's server consuming) ends on the hold, on \
+        the clear, at once for a change that came before it, and on cancellation — and not otherwise
+        """)
+    func waitsForChangeWithoutTimer() async throws {
+        try await withFolder { folder in
+            let (holds, _) = worker(folder)
+            func ends(within bound: Duration = .seconds(10), after change: () -> Void) async throws -> Bool {
+                let waiting = Task { await holds.waitForChange(of: "a", timeout: nil) }
+                try await Task.sleep(for: .milliseconds(20))
+                change()
+                return try await Self.ends(waiting, within: bound)
+            }
+            let onHold = try await ends { holds.hold("a", reason: "cleanup failed") }
+            #expect(onHold, "a hold")
+            let onClear = try await ends { holds.clear("a") }
+            #expect(onClear, "a clear")
+            holds.hold("a", reason: "cleanup failed")
+            let onEarlierHold = try await ends {}
+            #expect(onEarlierHold, "a hold that came while nobody waited")
+            // Longer than the second the account's server used to wake for, for each account.
+            let unchanged = try await ends(within: .milliseconds(1_500)) {}
+            #expect(!unchanged, "no change: the wait has no timer")
+            let cancelled = Task { await holds.waitForChange(of: "a", timeout: nil) }
+            cancelled.cancel()
+            let onCancel = try await Self.ends(cancelled, within: .seconds(10))
+            #expect(onCancel, "cancellation")
+        }
+    }
+
+    /// Whether `task` ends within `bound`; cancels it either way.
+    static func ends(_ task: Task<Void, Never>, within bound: Duration) async throws -> Bool {
+        defer { task.cancel() }
+        let ended = Locked(false)
+        let watcher = Task {
+            await task.value
+            ended.withLock { $0 = true }
+        }
+        let deadline = ContinuousClock.now + bound
+        while !ended.withLock({ $0 }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        watcher.cancel()
+        return ended.withLock { $0 }
     }
 }

@@ -91,10 +91,12 @@ final class AccountHolds: Sendable {
         return reason
     }
 
-    /// Returns when the hold of `account` may have changed, after `timeout`, or on cancellation.
-    func waitForChange(of account: String, timeout: Duration) async {
+    /// Returns when the hold of `account` may have changed, after `timeout` (nil: none), or on
+    /// cancellation. Every change of a hold goes through this type and wakes the account's waiter,
+    /// and one that comes while nobody waits ends the next wait at once.
+    func waitForChange(of account: String, timeout: Duration?) async {
         guard let signal = signals[account] else { return }
-        await signal.wait(timeout: timeout)
+        if let timeout { await signal.wait(timeout: timeout) } else { await signal.wait() }
     }
 
     private func holdFile(_ account: String) -> URL {

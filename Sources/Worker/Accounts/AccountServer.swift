@@ -177,9 +177,11 @@ struct AccountServer: Sendable {
                 return .shutdown
             }
             tasks.addTask {
+                // Woken by a change of the hold, or cancelled with the group: no timer, so that an idle
+                // worker serving many accounts does not wake for each of them every second.
                 while !Task.isCancelled {
                     if holds.reason(of: account.name) != nil { return .held }
-                    await holds.waitForChange(of: account.name, timeout: .seconds(1))
+                    await holds.waitForChange(of: account.name, timeout: nil)
                 }
                 return nil
             }
