@@ -17,8 +17,12 @@ enum CPUTime {
         // After the name: state is field 3; utime and stime are fields 14 and 15.
         let fields = stat[afterName.upperBound...].split(separator: " ")
         guard fields.count > 12, let user = Int64(fields[11]), let system = Int64(fields[12]) else { return .zero }
-        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
-        return .milliseconds((user + system) * 1000 / ticks)
+        return duration(clockTicks: user + system)
+    }
+
+    /// Kernel clock ticks (`/proc`'s unit) as a duration.
+    static func duration(clockTicks: Int64) -> Duration {
+        .milliseconds(clockTicks * 1000 / Int64(sysconf(Int32(_SC_CLK_TCK))))
     }
 
     private static func duration(_ time: timeval) -> Duration {

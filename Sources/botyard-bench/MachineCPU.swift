@@ -13,8 +13,7 @@ enum MachineCPU {
         // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is within user)
         let ticks = total.split(separator: " ").dropFirst().compactMap { Int64($0) }
         guard ticks.count >= 7 else { return .zero }
-        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
-        return .milliseconds(busy * 1000 / Int64(sysconf(Int32(_SC_CLK_TCK))))
+        return CPUTime.duration(clockTicks: ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6])
     }
 
     /// Runs `work`, which does `jobs` jobs, and returns its result with the machine's CPU a job.

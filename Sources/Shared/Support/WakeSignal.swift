@@ -60,15 +60,16 @@ public final class WakeSignal: Sendable {
         await waitForRelease(id)
     }
 
-    /// Returns after a ``notify()``, after `timeout`, or on cancellation, whichever comes first.
+    /// Returns after a ``notify()``, after `timeout` (nil: none, as ``wait()``), or on
+    /// cancellation, whichever comes first.
     ///
     /// The timeout is an entry of the process's ``DeadlineTimer``, dropped once the wait is over:
     /// no task or timer of its own.
-    public func wait(timeout: Duration) async {
+    public func wait(timeout: Duration?) async {
         guard let id = beginWait() else { return }
-        let deadline = DeadlineTimer.shared.schedule(after: timeout) { [self] in release(id) }
+        let deadline = timeout.map { DeadlineTimer.shared.schedule(after: $0) { [self] in release(id) } }
         await waitForRelease(id)
-        DeadlineTimer.shared.cancel(deadline)
+        if let deadline { DeadlineTimer.shared.cancel(deadline) }
     }
 
     /// Returns after a ``notify()`` or after `timeout` (nil: none), whichever comes first; the

@@ -96,7 +96,7 @@ final class AccountHolds: Sendable {
     /// and one that comes while nobody waits ends the next wait at once.
     func waitForChange(of account: String, timeout: Duration?) async {
         guard let signal = signals[account] else { return }
-        if let timeout { await signal.wait(timeout: timeout) } else { await signal.wait() }
+        await signal.wait(timeout: timeout)
     }
 
     private func holdFile(_ account: String) -> URL {

@@ -56,14 +56,16 @@ final class HeldStartReport: Sendable {
     }
 
     /// Gives up on the report (the job failed otherwise): none starts any more, and one on its way is
-    /// cancelled, so that it stops retrying.
-    func abandon() {
+    /// cancelled, so that it stops retrying; returns once it has stopped.
+    func abandon() async {
         stopHolding()
-        state.withLock { $0.sending }?.cancel()
+        let sending = state.withLock { $0.sending }
+        sending?.cancel()
+        _ = try? await sending?.value
     }
 
-    /// Waits for the report if it went, and throws its failure. Call ``abandon()`` first.
-    func settled() async throws {
+    /// Waits for the report if it went, and throws its failure.
+    private func settled() async throws {
         try await state.withLock { $0.sending }?.value
     }
 }

@@ -154,8 +154,7 @@ extension JobWorker {
             try await start.runEnded()
             try await settle(delivered, run: run, control: control, runID: runID, report: report, clock: &clock)
         } catch {
-            start.abandon()
-            try? await start.settled()
+            await start.abandon()
             await cleanUpIfNeeded(run, cleanup: cleanup, account: account)
             throw error
         }
